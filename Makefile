@@ -1,0 +1,32 @@
+# `make demo` and `make test` work on a fresh Debian machine: they install the
+# system libraries the build links against when they are missing, then run.
+
+DEBIAN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps demo test build release validate
+
+deps:
+	@missing=""; \
+	for p in $(DEBIAN_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+demo: deps
+	swift run sonde demo
+
+test: deps
+	swift test
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+validate: build
+	swift run sonde validate collections

@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Sonde",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sonde", targets: ["sonde"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // The model, JSON, JSONPath, templates, predicates. No I/O, no third-party code.
+        .target(name: "SondeCore"),
+        // YAML collections -> validated SondeCore model, with positions.
+        .target(name: "SondeSpec", dependencies: ["SondeCore", .product(name: "Yams", package: "Yams")]),
+        // Runs a collection over an HTTPTransport.
+        .target(name: "SondeRunner", dependencies: ["SondeCore"]),
+        // Typed wrappers over libcurl's variadic C API.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // The HTTPTransport on libcurl.
+        .target(name: "SondeHTTP", dependencies: ["SondeRunner", "CCurl"]),
+        // Run history in SQLite.
+        .target(name: "SondeStore", dependencies: ["SondeCore"]),
+        // Results and diagnostics -> text.
+        .target(name: "SondeReport", dependencies: ["SondeCore"]),
+        // A KubeSphere-like API for `sonde demo` and the tests.
+        .target(name: "SondeMock"),
+        .target(
+            name: "SondeCLI",
+            dependencies: [
+                "SondeCore", "SondeSpec", "SondeRunner", "SondeHTTP", "SondeStore", "SondeReport", "SondeMock",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "sonde", dependencies: ["SondeCLI"]),
+        .testTarget(name: "SondeCoreTests", dependencies: ["SondeCore"]),
+        .testTarget(name: "SondeSpecTests", dependencies: ["SondeSpec", "SondeCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SondeCLITests", dependencies: ["SondeCLI", "sonde"]),
+    ]
+)

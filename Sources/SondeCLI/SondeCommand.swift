@@ -1,0 +1,16 @@
+import ArgumentParser
+import SondeHTTP
+
+/// `sonde`: runs declarative HTTP request collections and records every run.
+public struct SondeCommand: ParsableCommand {
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "sonde",
+        abstract: "Run declarative HTTP request collections, record every run, compare runs.",
+        version: "sonde \(version) (\(CurlInfo.version))",
+        subcommands: [JSONPathCommand.self]
+    )
+
+    public init() {}
+}

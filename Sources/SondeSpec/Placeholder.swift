@@ -1,0 +1,2 @@
+/// YAML collections into the SondeCore model.
+enum SondeSpec {}

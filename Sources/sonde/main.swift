@@ -1,0 +1,3 @@
+import SondeCLI
+
+SondeCommand.main()
