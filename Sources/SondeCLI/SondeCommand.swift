@@ -9,7 +9,7 @@ public struct SondeCommand: ParsableCommand {
         commandName: "sonde",
         abstract: "Run declarative HTTP request collections, record every run, compare runs.",
         version: "sonde \(version) (\(CurlInfo.version))",
-        subcommands: [JSONPathCommand.self]
+        subcommands: [ValidateCommand.self, JSONPathCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,39 @@
+import SondeCore
+
+/// Draws a diagnostic as compilers and Hurl do: where, what, the source line and a caret under the spot.
+///
+///     collections/x.yaml:14:7: error: unknown key 'expcet' in request 'login'; did you mean 'expect'?
+///        |
+///     14 |     expcet:
+///        |     ^^^^^^
+public struct DiagnosticRenderer: Sendable {
+    public var colors: Bool
+
+    public init(colors: Bool) {
+        self.colors = colors
+    }
+
+    /// `sourceLine` is the text of the diagnostic's line when it can be read.
+    public func render(_ diagnostic: Diagnostic, sourceLine: String?) -> String {
+        let location = diagnostic.location
+        var out = bold("\(location):") + " " + red("error:") + " " + bold(diagnostic.message) + "\n"
+        guard let sourceLine, !sourceLine.isEmpty else { return out }
+        let gutter = String(location.line)
+        let pad = String(repeating: " ", count: gutter.count)
+        let scalars = Array(sourceLine.unicodeScalars)
+        // Keep tabs in the caret line so the caret stands under the same character.
+        var prefix = ""
+        for scalar in scalars.prefix(max(0, location.column - 1)) { prefix += scalar == "\t" ? "\t" : " " }
+        let available = max(1, scalars.count - (location.column - 1))
+        let carets = String(repeating: "^", count: max(1, min(diagnostic.length, available)))
+        out += blue("\(pad) |") + "\n"
+        out += blue("\(gutter) |") + " \(sourceLine)\n"
+        out += blue("\(pad) |") + " \(prefix)" + red(carets) + "\n"
+        return out
+    }
+
+    private func paint(_ text: String, _ code: String) -> String { colors ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    private func bold(_ text: String) -> String { paint(text, "1") }
+    private func red(_ text: String) -> String { paint(text, "1;31") }
+    private func blue(_ text: String) -> String { paint(text, "1;34") }
+}

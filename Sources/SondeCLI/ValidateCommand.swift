@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import SondeCore
+import SondeReport
+import SondeSpec
+
+/// `sonde validate`: every problem in every collection, nothing sent.
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check collections without sending anything.",
+        discussion: "Exit status 0 when every collection is valid, 2 when any has errors (all of them are listed)."
+    )
+
+    @Argument(help: "Collection files, or folders searched for *.yaml and *.yml.")
+    var paths: [String]
+
+    @OptionGroup var variables: VariableArguments
+
+    func run() throws {
+        let (files, missing) = CollectionLoader.collectionFiles(in: paths)
+        for path in missing { Terminal.error("\(path): no such file or folder") }
+        if files.isEmpty && missing.isEmpty { Terminal.error("no *.yaml or *.yml collections under \(paths.joined(separator: ", "))") }
+        let loader = CollectionLoader(options: variables.options)
+        let renderer = DiagnosticRenderer(colors: Terminal.colorsEnabled(forStandardError: true))
+        var invalid = 0
+        for file in files {
+            do {
+                let loaded = try loader.load(file: file)
+                Terminal.print("ok  \(file): \(Summary.describe(loaded.spec))")
+            } catch {
+                invalid += 1
+                Terminal.printDiagnostics(error.diagnostics, renderer: renderer)
+                let count = error.diagnostics.count
+                Terminal.print("bad \(file): \(count) error\(count == 1 ? "" : "s")")
+            }
+        }
+        if invalid > 0 || !missing.isEmpty || files.isEmpty { throw ExitCode(ExitStatus.usage) }
+    }
+}
+
+/// `--env`, `--env-file` and `--var`, shared by the commands that load collections.
+struct VariableArguments: ParsableArguments {
+    @Option(name: .customLong("env"), help: "Load environments/NAME.yaml beside the collection.")
+    var environment: String?
+
+    @Option(name: .customLong("env-file"), help: "Load variables from this YAML file.")
+    var environmentFile: String?
+
+    @Option(name: .customLong("var"), help: "Set a variable: name=value (repeatable).")
+    var assignments: [String] = []
+
+    func validate() throws {
+        if environment != nil && environmentFile != nil {
+            throw ValidationError("use --env or --env-file, not both")
+        }
+    }
+
+    var options: VariableOptions {
+        VariableOptions(environmentName: environment, environmentFile: environmentFile, assignments: assignments)
+    }
+}
+
+enum Summary {
+    static func describe(_ spec: CollectionSpec) -> String {
+        let requests = spec.requests.count
+        let captures = spec.requests.reduce(0) { $0 + $1.captures.count }
+        let expectations = spec.requests.reduce(0) { $0 + $1.expectations.count }
+        func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+        return "\(spec.name), \(plural(requests, "request")), \(plural(captures, "capture")), \(plural(expectations, "expectation"))"
+    }
+}
+
+extension Terminal {
+    /// Each diagnostic with its source line, read from its file once per file.
+    static func printDiagnostics(_ diagnostics: [Diagnostic], renderer: DiagnosticRenderer) {
+        var files: [String: [Substring]] = [:]
+        var out = ""
+        for diagnostic in diagnostics {
+            let file = diagnostic.location.file
+            if files[file] == nil {
+                let text = FileManager.default.contents(atPath: file).flatMap { String(data: $0, encoding: .utf8) } ?? ""
+                files[file] = text.split(separator: "\n", omittingEmptySubsequences: false)
+            }
+            let lines = files[file] ?? []
+            let index = diagnostic.location.line - 1
+            let line = lines.indices.contains(index) ? String(lines[index]).replacingOccurrences(of: "\r", with: "") : nil
+            out += renderer.render(diagnostic, sourceLine: line)
+        }
+        FileHandle.standardError.write(Data(out.utf8))
+    }
+}

@@ -1,0 +1,216 @@
+/// A validated collection: named requests run in order. (Named so as not to shadow Swift.Collection.)
+public struct CollectionSpec: Sendable {
+    public var name: String
+    public var description: String?
+    public var file: String
+    public var location: SourceLocation
+    public var baseURL: Template?
+    /// The collection's `vars`, lowest precedence.
+    public var variables: [VariableDefinition]
+    /// Names whose values are never shown in clear.
+    public var secrets: [String]
+    /// The requests, with `defaults` already merged in.
+    public var requests: [RequestSpec]
+
+    public init(
+        name: String, description: String? = nil, file: String, location: SourceLocation, baseURL: Template? = nil,
+        variables: [VariableDefinition] = [], secrets: [String] = [], requests: [RequestSpec] = []
+    ) {
+        self.name = name
+        self.description = description
+        self.file = file
+        self.location = location
+        self.baseURL = baseURL
+        self.variables = variables
+        self.secrets = secrets
+        self.requests = requests
+    }
+}
+
+/// A variable from one of the sources, with where it was defined.
+public struct VariableDefinition: Sendable, Hashable {
+    public var name: String
+    public var value: TemplateValue
+    public var source: VariableSource
+    public var location: SourceLocation?
+
+    public init(name: String, value: TemplateValue, source: VariableSource, location: SourceLocation? = nil) {
+        self.name = name
+        self.value = value
+        self.source = source
+        self.location = location
+    }
+}
+
+/// Variable sources, lowest precedence first; captures outrank them all.
+public enum VariableSource: Int, Sendable, Hashable, Comparable, CustomStringConvertible {
+    case collection, environmentFile, dotEnv, commandLine, capture
+
+    public static func < (a: VariableSource, b: VariableSource) -> Bool { a.rawValue < b.rawValue }
+
+    public var description: String {
+        switch self {
+        case .collection: return "collection vars"
+        case .environmentFile: return "environment file"
+        case .dotEnv: return ".env"
+        case .commandLine: return "--var"
+        case .capture: return "capture"
+        }
+    }
+}
+
+public struct RequestSpec: Sendable {
+    public var name: String
+    public var location: SourceLocation
+    public var method: String
+    public var url: Template
+    public var query: [NamedTemplate]
+    public var headers: [NamedTemplate]
+    public var body: RequestBody?
+    public var timeout: TimeSpan?
+    public var delay: TimeSpan?
+    public var retry: RetryPolicy?
+    public var skip: Template?
+    public var followRedirects: Bool
+    public var insecure: Bool
+    public var auth: Auth?
+    public var captures: [Capture]
+    public var expectations: [Expectation]
+
+    public init(name: String, location: SourceLocation, method: String = "GET", url: Template) {
+        self.name = name
+        self.location = location
+        self.method = method
+        self.url = url
+        self.query = []
+        self.headers = []
+        self.followRedirects = true
+        self.insecure = false
+        self.captures = []
+        self.expectations = []
+    }
+
+    /// Every template the request sends (not its expectations), for checks before anything is sent.
+    public var outgoingTemplates: [Template] {
+        var out = [url] + query.map(\.value) + headers.map(\.value)
+        if let body { out += body.templates }
+        if let auth { out += auth.templates }
+        if let skip { out.append(skip) }
+        return out
+    }
+}
+
+public struct NamedTemplate: Sendable, Hashable {
+    public var name: String
+    public var value: Template
+
+    public init(name: String, value: Template) {
+        self.name = name
+        self.value = value
+    }
+}
+
+public enum RequestBody: Sendable, Hashable {
+    case json(TemplateValue)
+    case form([NamedTemplate])
+    case raw(Template)
+    case multipart([MultipartPart])
+
+    public var templates: [Template] {
+        switch self {
+        case .json(let value): return value.templates
+        case .form(let fields): return fields.map(\.value)
+        case .raw(let t): return [t]
+        case .multipart(let parts): return parts.flatMap { [$0.value] + ($0.contentType.map { [$0] } ?? []) }
+        }
+    }
+}
+
+/// A multipart/form-data field: text, or a file relative to the collection.
+public struct MultipartPart: Sendable, Hashable {
+    public var name: String
+    public var value: Template
+    public var isFile: Bool
+    public var contentType: Template?
+    public var filename: String?
+
+    public init(name: String, value: Template, isFile: Bool, contentType: Template? = nil, filename: String? = nil) {
+        self.name = name
+        self.value = value
+        self.isFile = isFile
+        self.contentType = contentType
+        self.filename = filename
+    }
+}
+
+public struct RetryPolicy: Sendable, Hashable {
+    public var count: Int
+    public var delay: TimeSpan
+    public var untilStatus: [Int]?
+
+    public init(count: Int, delay: TimeSpan, untilStatus: [Int]? = nil) {
+        self.count = count
+        self.delay = delay
+        self.untilStatus = untilStatus
+    }
+}
+
+public enum Auth: Sendable, Hashable {
+    case bearer(Template)
+    case basic(username: Template, password: Template)
+    case oauth2ClientCredentials(tokenURL: Template, clientID: Template, clientSecret: Template, scope: Template?)
+
+    public var templates: [Template] {
+        switch self {
+        case .bearer(let t): return [t]
+        case .basic(let u, let p): return [u, p]
+        case .oauth2ClientCredentials(let url, let id, let secret, let scope): return [url, id, secret] + (scope.map { [$0] } ?? [])
+        }
+    }
+}
+
+/// A value taken from a response and kept for later requests.
+public struct Capture: Sendable {
+    public var name: String
+    public var source: Source
+    public var secret: Bool
+    public var location: SourceLocation
+
+    public enum Source: Sendable {
+        case jsonpath(JSONPath)
+        case header(String)
+        case cookie(String)
+        case regex(String, group: Int)
+        case status
+        case duration
+    }
+
+    public init(name: String, source: Source, secret: Bool, location: SourceLocation) {
+        self.name = name
+        self.source = source
+        self.secret = secret
+        self.location = location
+    }
+}
+
+/// One check on a response.
+public struct Expectation: Sendable {
+    public var subject: Subject
+    public var predicate: ValuePredicate
+    public var location: SourceLocation
+
+    public enum Subject: Sendable {
+        case status
+        case header(String)
+        case jsonpath(JSONPath)
+        case body
+        case duration
+        case schema(JSONValue)
+    }
+
+    public init(subject: Subject, predicate: ValuePredicate, location: SourceLocation) {
+        self.subject = subject
+        self.predicate = predicate
+        self.location = location
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// A string with `{{ expression }}` holes, parsed once and rendered per run.
+///
+/// Grammar inside the braces: a variable (`name`, `user.id`, `items.0`), an
+/// environment variable (`env.NAME`), a quoted string, a number, `true`,
+/// `false`, `null`, or a function call (`uuid()`, `now()`, `timestamp()`,
+/// `random_int(1, 6)`), followed by any chain of filters (`| default('x')`,
+/// `| base64`, `| base64_decode`, `| urlencode`, `| upper`, `| lower`, `| json`).
+/// A literal `{{` is written `\{{`.
+public struct Template: Sendable, Hashable, CustomStringConvertible {
+    public let source: String
+    let parts: [Part]
+
+    enum Part: Sendable, Hashable {
+        case literal(String)
+        case expression(TemplateExpression)
+    }
+
+    /// A template with no holes.
+    public init(literal: String) {
+        source = literal
+        parts = literal.isEmpty ? [] : [.literal(literal)]
+    }
+
+    public init(parsing source: String) throws(TemplateError) {
+        self.source = source
+        var parser = TemplateParser(source)
+        parts = try parser.parseParts()
+    }
+
+    public var description: String { source }
+
+    /// The text when there are no holes.
+    public var literalValue: String? {
+        if parts.isEmpty { return "" }
+        if parts.count == 1, case .literal(let text) = parts[0] { return text }
+        return nil
+    }
+
+    /// True when the whole string is one `{{ … }}`: its value keeps its JSON type in a JSON body.
+    public var isSingleExpression: Bool {
+        parts.count == 1 && { if case .expression = parts[0] { return true } else { return false } }()
+    }
+
+    /// Every variable the template reads, with its offset in `source`; `guarded` when a `default` covers it.
+    public var references: [TemplateReference] {
+        var out: [TemplateReference] = []
+        for part in parts {
+            if case .expression(let expression) = part { expression.collectReferences(into: &out, guarded: false) }
+        }
+        return out
+    }
+
+    /// The rendered text.
+    public func render(in context: some TemplateContext) throws(TemplateError) -> String {
+        if parts.count == 1, case .literal(let text) = parts[0] { return text }
+        var out = ""
+        for part in parts {
+            switch part {
+            case .literal(let text): out += text
+            case .expression(let expression): out += try expression.evaluate(in: context).interpolated
+            }
+        }
+        return out
+    }
+
+    /// The rendered value: a template that is one expression alone keeps the value's JSON type.
+    public func renderValue(in context: some TemplateContext) throws(TemplateError) -> JSONValue {
+        if isSingleExpression, case .expression(let expression) = parts[0] {
+            return try expression.evaluate(in: context)
+        }
+        return .string(try render(in: context))
+    }
+}
+
+/// A variable a template reads.
+public struct TemplateReference: Sendable, Hashable {
+    /// The variable's name (for `user.id`, `user`), or for `env.NAME`, `NAME` with `isEnvironment`.
+    public var name: String
+    public var isEnvironment: Bool
+    /// Offset in unicode scalars from the start of the template's source, and the span's length.
+    public var offset: Int
+    public var length: Int
+    /// A `| default(…)` applies, so an undefined value is no error.
+    public var guarded: Bool
+}
+
+/// Why a template cannot be parsed or rendered; `offset` counts unicode scalars into the source.
+public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public var offset: Int
+    public var length: Int
+    /// Set when the problem is a name that nothing defines (the caller may suggest one).
+    public var undefinedName: String?
+
+    public init(_ message: String, offset: Int, length: Int = 1, undefinedName: String? = nil) {
+        self.message = message
+        self.offset = offset
+        self.length = length
+        self.undefinedName = undefinedName
+    }
+
+    public var description: String { message }
+}
+
+/// Where templates find their values.
+public protocol TemplateContext {
+    /// The variable's value, nil when nothing defines it; throws when its own template fails.
+    func variable(_ name: String) throws(TemplateError) -> JSONValue?
+    func environment(_ name: String) -> String?
+}
+
+/// A context over a plain dictionary, for tests and simple uses.
+public struct DictionaryTemplateContext: TemplateContext {
+    public var variables: [String: JSONValue]
+    public var environmentVariables: [String: String]
+
+    public init(_ variables: [String: JSONValue] = [:], environment: [String: String] = [:]) {
+        self.variables = variables
+        self.environmentVariables = environment
+    }
+
+    public func variable(_ name: String) -> JSONValue? { variables[name] }
+    public func environment(_ name: String) -> String? { environmentVariables[name] }
+}
+
+extension JSONValue {
+    /// The text a value becomes inside a string: strings as they are, the rest as JSON.
+    public var interpolated: String {
+        if case .string(let s) = self { return s }
+        return jsonText
+    }
+}

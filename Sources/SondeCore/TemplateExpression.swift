@@ -1,0 +1,135 @@
+import Foundation
+
+/// The expression inside `{{ }}`.
+indirect enum TemplateExpression: Sendable, Hashable {
+    case variable(name: String, path: [String], offset: Int, length: Int)
+    case environment(name: String, offset: Int, length: Int)
+    case literal(JSONValue)
+    case call(TemplateFunction, arguments: [TemplateExpression], offset: Int)
+    case filter(TemplateExpression, TemplateFilter, arguments: [TemplateExpression], offset: Int)
+
+    func collectReferences(into out: inout [TemplateReference], guarded: Bool) {
+        switch self {
+        case .variable(let name, _, let offset, let length):
+            out.append(TemplateReference(name: name, isEnvironment: false, offset: offset, length: length, guarded: guarded))
+        case .environment(let name, let offset, let length):
+            out.append(TemplateReference(name: name, isEnvironment: true, offset: offset, length: length, guarded: guarded))
+        case .literal: break
+        case .call(_, let arguments, _):
+            for argument in arguments { argument.collectReferences(into: &out, guarded: guarded) }
+        case .filter(let base, let filter, let arguments, _):
+            base.collectReferences(into: &out, guarded: guarded || filter == .default)
+            for argument in arguments { argument.collectReferences(into: &out, guarded: guarded) }
+        }
+    }
+
+    func evaluate(in context: some TemplateContext) throws(TemplateError) -> JSONValue {
+        switch self {
+        case .literal(let value): return value
+        case .variable(let name, let path, let offset, let length):
+            guard var value = try context.variable(name) else {
+                throw TemplateError("'\(name)' is not defined", offset: offset, length: name.unicodeScalars.count, undefinedName: name)
+            }
+            for key in path {
+                if let index = Int(key), case .array(let elements) = value, elements.indices.contains(index) {
+                    value = elements[index]
+                } else if case .object(let object) = value, let member = object[key] {
+                    value = member
+                } else {
+                    throw TemplateError("'\(name)' has no member '\(key)'", offset: offset, length: length)
+                }
+            }
+            return value
+        case .environment(let name, let offset, let length):
+            guard let value = context.environment(name) else {
+                throw TemplateError("environment variable '\(name)' is not set (add `| default(…)` to make it optional)", offset: offset, length: length)
+            }
+            return .string(value)
+        case .call(let function, let arguments, let offset):
+            var values: [JSONValue] = []
+            for argument in arguments { values.append(try argument.evaluate(in: context)) }
+            return try function.call(values, offset: offset)
+        case .filter(let base, let filter, let arguments, let offset):
+            let input: JSONValue
+            if filter == .default {
+                do {
+                    input = try base.evaluate(in: context)
+                } catch {
+                    return try arguments[0].evaluate(in: context)
+                }
+                if input == .null { return try arguments[0].evaluate(in: context) }
+                return input
+            }
+            input = try base.evaluate(in: context)
+            var values: [JSONValue] = []
+            for argument in arguments { values.append(try argument.evaluate(in: context)) }
+            return try filter.apply(to: input, values, offset: offset)
+        }
+    }
+}
+
+/// The functions a template can call.
+enum TemplateFunction: String, Sendable, Hashable, CaseIterable {
+    case uuid, now, timestamp, random_int
+
+    var arity: Int { self == .random_int ? 2 : 0 }
+
+    func call(_ arguments: [JSONValue], offset: Int) throws(TemplateError) -> JSONValue {
+        switch self {
+        case .uuid: return .string(UUID().uuidString.lowercased())
+        case .now:
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return .string(formatter.string(from: Date()))
+        case .timestamp: return .int(Int(Date().timeIntervalSince1970))
+        case .random_int:
+            guard let low = arguments[0].numberValue?.integer, let high = arguments[1].numberValue?.integer else {
+                throw TemplateError("random_int(a, b) takes two integers", offset: offset)
+            }
+            guard low <= high else { throw TemplateError("random_int(\(low), \(high)): the first bound is above the second", offset: offset) }
+            return .number(JSONNumber(Int64.random(in: low...high)))
+        }
+    }
+}
+
+/// The filters a value can go through, left to right.
+enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
+    case `default`, base64, base64_decode, urlencode, upper, lower, json
+
+    var arity: Int { self == .default ? 1 : 0 }
+
+    func apply(to input: JSONValue, _ arguments: [JSONValue], offset: Int) throws(TemplateError) -> JSONValue {
+        switch self {
+        case .default: return input == .null ? arguments[0] : input
+        case .base64: return .string(Data(input.interpolated.utf8).base64EncodedString())
+        case .base64_decode:
+            let text = input.interpolated
+            var padded = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            while padded.count % 4 != 0 { padded += "=" }
+            guard let data = Data(base64Encoded: padded), let decoded = String(data: data, encoding: .utf8) else {
+                throw TemplateError("base64_decode: the value is not base64-encoded UTF-8 text", offset: offset)
+            }
+            return .string(decoded)
+        case .urlencode: return .string(Self.percentEncode(input.interpolated))
+        case .upper: return .string(input.interpolated.uppercased())
+        case .lower: return .string(input.interpolated.lowercased())
+        case .json: return .string(input.jsonText)
+        }
+    }
+
+    /// Percent-encodes all but RFC 3986's unreserved characters.
+    static func percentEncode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import SondeCore
+import Yams
+
+/// Where a run's variables come from beyond the collection itself.
+public struct VariableOptions: Sendable {
+    /// `--env NAME`: environments/NAME.yaml beside the collection.
+    public var environmentName: String?
+    /// `--env-file PATH`.
+    public var environmentFile: String?
+    /// `--var name=value`, in order.
+    public var assignments: [String]
+    /// The process environment, for `{{ env.NAME }}`.
+    public var processEnvironment: [String: String]
+
+    public init(
+        environmentName: String? = nil, environmentFile: String? = nil, assignments: [String] = [],
+        processEnvironment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
+        self.environmentName = environmentName
+        self.environmentFile = environmentFile
+        self.assignments = assignments
+        self.processEnvironment = processEnvironment
+    }
+}
+
+/// A collection ready to run: its model, every variable definition, and its text for error snippets.
+public struct LoadedCollection: Sendable {
+    public var spec: CollectionSpec
+    /// Every definition from every source; `VariableScope` picks the winner per name.
+    public var variables: [VariableDefinition]
+    /// Secret names from the collection and the environment file.
+    public var secrets: [String]
+    public var environmentName: String?
+    public var text: String
+    public var processEnvironment: [String: String]
+
+    /// A fresh scope for one run.
+    public func makeScope() -> VariableScope {
+        VariableScope(variables, environment: processEnvironment)
+    }
+}
+
+/// Reads collection files into validated models; every problem is reported with file:line:column.
+public struct CollectionLoader: Sendable {
+    public var options: VariableOptions
+
+    public init(options: VariableOptions = VariableOptions()) {
+        self.options = options
+    }
+
+    public func load(file path: String) throws(DiagnosticsError) -> LoadedCollection {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DiagnosticsError([Diagnostic("cannot read the file (missing or not readable)", at: SourceLocation(file: path, line: 1, column: 1))])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DiagnosticsError([Diagnostic("the file is not UTF-8 text", at: SourceLocation(file: path, line: 1, column: 1))])
+        }
+        return try load(text: text, file: path)
+    }
+
+    public func load(text: String, file: String) throws(DiagnosticsError) -> LoadedCollection {
+        let source = YAMLSource(file: file, text: text)
+        guard let root = try source.compose() else {
+            throw DiagnosticsError([Diagnostic("the file is empty; a collection needs at least 'requests'", at: SourceLocation(file: file, line: 1, column: 1))])
+        }
+        let reader = SpecReader(source: source)
+        var diagnostics: [Diagnostic] = []
+
+        // 1. The collection itself.
+        let spec = reader.collection(root)
+
+        // 2. The other variable sources, each with positions of its own.
+        var variables = spec?.variables ?? []
+        var secrets = spec?.secrets ?? []
+        let sources = VariableSources(collectionFile: file, options: options)
+        do {
+            let extra = try sources.load()
+            variables += extra.variables
+            secrets += extra.secrets
+        } catch {
+            diagnostics += error.diagnostics
+        }
+
+        // 3. Names: every template must read something defined or captured earlier.
+        if let spec {
+            reader.checkNames(spec, variables: variables, secrets: secrets)
+        }
+        diagnostics += reader.diagnostics
+        guard diagnostics.isEmpty, let spec else { throw DiagnosticsError(diagnostics) }
+        return LoadedCollection(
+            spec: spec, variables: variables, secrets: secrets, environmentName: options.environmentName ?? options.environmentFile,
+            text: text, processEnvironment: options.processEnvironment)
+    }
+
+    /// The collection files under `paths`: files as given, folders searched for *.yaml and *.yml
+    /// (skipping `environments/` folders and hidden files), in a stable order.
+    public static func collectionFiles(in paths: [String]) -> (files: [String], missing: [String]) {
+        var files: [String] = []
+        var missing: [String] = []
+        let manager = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                missing.append(path)
+                continue
+            }
+            guard isDirectory.boolValue else {
+                files.append(path)
+                continue
+            }
+            var found: [String] = []
+            if let enumerator = manager.enumerator(atPath: path) {
+                while let relative = enumerator.nextObject() as? String {
+                    let parts = relative.split(separator: "/")
+                    if parts.contains(where: { $0.hasPrefix(".") || $0 == "environments" }) { continue }
+                    if relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
+                        found.append(path.hasSuffix("/") ? path + relative : path + "/" + relative)
+                    }
+                }
+            }
+            files += found.sorted()
+        }
+        return (files, missing)
+    }
+}
+
+extension SpecReader {
+    func collection(_ root: Node) -> CollectionSpec? {
+        guard let pairs = keyed(root, CollectionKey.self, "the collection") else { return nil }
+        let defaultName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        var spec = CollectionSpec(name: defaultName, file: file, location: source.location(of: root))
+        var defaultsNode: Node?
+        var requestsNode: Node?
+        for (key, _, value) in pairs {
+            switch key {
+            case .name: spec.name = string(value, "name") ?? spec.name
+            case .description: spec.description = string(value, "description")
+            case .base_url: spec.baseURL = template(value, "base_url")
+            case .vars: spec.variables = variables(value, source: .collection, "vars")
+            case .secrets:
+                if let items = sequence(value, "secrets") {
+                    for item in items {
+                        guard let name = string(item, "a secret's name") else { continue }
+                        spec.secrets.append(name)
+                        secretNodes.append((name, item))
+                    }
+                }
+            case .defaults: defaultsNode = value
+            case .requests: requestsNode = value
+            }
+        }
+        let defaults = defaultsNode.map { self.defaults($0) } ?? RequestDefaults()
+        guard let requestsNode else {
+            report("the collection has no 'requests' list", at: root)
+            return spec
+        }
+        guard let items = sequence(requestsNode, "requests") else { return spec }
+        if items.isEmpty { report("'requests' is empty; a collection needs at least one request", at: requestsNode) }
+        var seen: [String: SourceLocation] = [:]
+        for (index, item) in items.enumerated() {
+            guard let request = request(item, index: index, defaults: defaults) else { continue }
+            if let first = seen[request.name] {
+                let nameNode: Node = { if case .mapping(let m) = item, let n = m["name"] { return n } else { return item } }()
+                report("duplicate request name '\(request.name)' (first used at line \(first.line)); names must be unique", at: nameNode)
+            } else {
+                seen[request.name] = request.location
+            }
+            spec.requests.append(request)
+        }
+        return spec
+    }
+
+    /// A `vars` mapping: names to any YAML value, strings may be templates.
+    func variables(_ node: Node, source variableSource: VariableSource, _ what: String) -> [VariableDefinition] {
+        guard let pairs = mapping(node, what) else { return [] }
+        var out: [VariableDefinition] = []
+        for pair in pairs {
+            if !isValidVariableName(pair.key) {
+                report("variable name '\(pair.key)' cannot be used in {{ }}: use letters, digits, '_' and '-', starting with a letter", at: pair.keyNode)
+                continue
+            }
+            if let value = templateValue(pair.value) {
+                out.append(VariableDefinition(name: pair.key, value: value, source: variableSource, location: source.location(of: pair.keyNode)))
+            }
+        }
+        return out
+    }
+}

@@ -1,2 +1,0 @@
-/// YAML collections into the SondeCore model.
-enum SondeSpec {}

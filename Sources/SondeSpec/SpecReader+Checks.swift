@@ -1,0 +1,174 @@
+import Foundation
+import SondeCore
+import Yams
+
+extension SpecReader {
+    func captures(_ node: Node, _ label: String) -> [Capture] {
+        guard let pairs = mapping(node, "capture of \(label)") else { return [] }
+        var out: [Capture] = []
+        for pair in pairs {
+            let context = "capture '\(pair.key)' of \(label)"
+            if !isValidVariableName(pair.key) {
+                report("capture name '\(pair.key)' cannot be used in {{ }}: use letters, digits, '_' and '-', starting with a letter", at: pair.keyNode)
+            }
+            let location = source.location(of: pair.keyNode)
+            if case .scalar(let scalar) = pair.value {
+                // Shorthand: a string starting with `$` is a JSONPath.
+                guard scalar.string.hasPrefix("$") else {
+                    report("\(context) must be a JSONPath starting with '$' or a mapping such as { header: Location }", at: pair.value)
+                    continue
+                }
+                if let path = jsonPath(scalar.string, at: pair.value, context) {
+                    out.append(Capture(name: pair.key, source: .jsonpath(path), secret: false, location: location))
+                }
+                continue
+            }
+            guard let fields = keyed(pair.value, CaptureKey.self, context) else { continue }
+            var captureSource: Capture.Source?
+            var sourceCount = 0
+            var secret = false
+            var group: Int?
+            var groupNode: Node?
+            var regexNode: Node?
+            for (key, _, value) in fields {
+                switch key {
+                case .jsonpath:
+                    sourceCount += 1
+                    if let text = string(value, "\(context).jsonpath"), let path = jsonPath(text, at: value, context) {
+                        captureSource = .jsonpath(path)
+                    }
+                case .header:
+                    sourceCount += 1
+                    if let name = string(value, "\(context).header") { captureSource = .header(name) }
+                case .cookie:
+                    sourceCount += 1
+                    if let name = string(value, "\(context).cookie") { captureSource = .cookie(name) }
+                case .regex:
+                    sourceCount += 1
+                    regexNode = value
+                    if let pattern = string(value, "\(context).regex") { captureSource = .regex(pattern, group: 1) }
+                case .group:
+                    groupNode = value
+                    group = integer(value, "\(context).group", range: 0...99)
+                case .status:
+                    sourceCount += 1
+                    if bool(value, "\(context).status") == true { captureSource = .status }
+                case .duration:
+                    sourceCount += 1
+                    if bool(value, "\(context).duration") == true { captureSource = .duration }
+                case .secret:
+                    secret = bool(value, "\(context).secret") ?? false
+                }
+            }
+            if sourceCount != 1 {
+                report("\(context) takes exactly one of jsonpath, header, cookie, regex, status, duration", at: pair.value)
+                continue
+            }
+            if case .regex(let pattern, _) = captureSource, let regexNode {
+                do {
+                    let regex = try NSRegularExpression(pattern: pattern)
+                    let chosen = group ?? (regex.numberOfCaptureGroups > 0 ? 1 : 0)
+                    if chosen > regex.numberOfCaptureGroups {
+                        report("\(context) asks for group \(chosen) but the regex has \(regex.numberOfCaptureGroups)", at: groupNode ?? regexNode)
+                    }
+                    captureSource = .regex(pattern, group: chosen)
+                } catch {
+                    report("bad regex '\(pattern)' in \(context): \(Self.regexProblem(error))", at: regexNode)
+                    continue
+                }
+            } else if groupNode != nil, let groupNode {
+                report("group applies to a regex capture only", at: groupNode)
+            }
+            if let captureSource { out.append(Capture(name: pair.key, source: captureSource, secret: secret, location: location)) }
+        }
+        return out
+    }
+
+    /// Parses a JSONPath written in the file, reporting a syntax error at its exact column.
+    func jsonPath(_ text: String, at node: Node, _ context: String) -> JSONPath? {
+        do {
+            return try JSONPath(text)
+        } catch {
+            report("malformed JSONPath '\(text)' in \(context): \(error.message)",
+                at: source.location(inside: node, offset: error.column - 1, value: text))
+            return nil
+        }
+    }
+
+    func expectations(_ node: Node, _ label: String) -> [Expectation] {
+        guard let pairs = keyed(node, ExpectKey.self, "expect of \(label)") else { return [] }
+        var out: [Expectation] = []
+        for (key, keyNode, value) in pairs {
+            let location = source.location(of: keyNode)
+            switch key {
+            case .status:
+                let context = "expect.status of \(label)"
+                switch value {
+                case .sequence:
+                    if let codes = statusList(value, context) {
+                        out.append(Expectation(subject: .status, predicate: .oneOf(codes.map { .number(JSONNumber($0)) }), location: location))
+                    }
+                case .scalar:
+                    if let code = integer(value, context, range: 100...599) {
+                        out.append(Expectation(subject: .status, predicate: .equals(.number(JSONNumber(code))), location: location))
+                    }
+                default:
+                    if let p = predicate(value, kind: .json, context) { out.append(Expectation(subject: .status, predicate: p, location: location)) }
+                }
+            case .headers:
+                guard let headers = mapping(value, "expect.headers of \(label)") else { continue }
+                for header in headers {
+                    if let p = predicate(header.value, kind: .json, "expect.headers.\(header.key) of \(label)") {
+                        out.append(Expectation(subject: .header(header.key), predicate: p, location: source.location(of: header.keyNode)))
+                    }
+                }
+            case .jsonpath:
+                guard let paths = mapping(value, "expect.jsonpath of \(label)") else { continue }
+                for entry in paths {
+                    let context = "expect.jsonpath of \(label)"
+                    let path = jsonPath(entry.key, at: entry.keyNode, context)
+                    let p = predicate(entry.value, kind: .json, "'\(entry.key)' in \(context)")
+                    if let path, let p {
+                        out.append(Expectation(subject: .jsonpath(path), predicate: p, location: source.location(of: entry.keyNode)))
+                    }
+                }
+            case .body:
+                if let p = predicate(value, kind: .json, "expect.body of \(label)") {
+                    out.append(Expectation(subject: .body, predicate: p, location: location))
+                }
+            case .duration:
+                if let p = predicate(value, kind: .duration, "expect.duration of \(label)") {
+                    out.append(Expectation(subject: .duration, predicate: p, location: location))
+                }
+            case .schema:
+                if let schema = schema(value, label) {
+                    out.append(Expectation(subject: .schema(schema), predicate: .exists(true), location: location))
+                }
+            }
+        }
+        return out
+    }
+
+    /// An inline JSON Schema, or a path to a JSON or YAML file relative to the collection.
+    func schema(_ node: Node, _ label: String) -> JSONValue? {
+        if case .mapping = node {
+            guard let value = jsonValue(node) else {
+                report("expect.schema of \(label) must be plain JSON (no aliases)", at: node)
+                return nil
+            }
+            return value
+        }
+        guard let path = string(node, "expect.schema of \(label)") else { return nil }
+        let resolved = resolveRelative(path)
+        guard let data = FileManager.default.contents(atPath: resolved) else {
+            report("schema file '\(path)' for \(label) does not exist (looked for \(resolved))", at: node)
+            return nil
+        }
+        if let json = try? JSONValue.parse([UInt8](data)) { return json }
+        if let text = String(data: data, encoding: .utf8), let root = try? Yams.compose(yaml: text), let value = jsonValue(root) {
+            return value
+        }
+        report("schema file '\(path)' for \(label) is neither JSON nor YAML", at: node)
+        return nil
+    }
+}

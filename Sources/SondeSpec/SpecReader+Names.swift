@@ -1,0 +1,82 @@
+import SondeCore
+import Yams
+
+extension SpecReader {
+    /// Every template must read a variable that some source defines or an earlier request captures.
+    func checkNames(_ spec: CollectionSpec, variables: [VariableDefinition], secrets: [String]) {
+        let defined = Set(variables.map(\.name))
+        var capturedBefore: [Set<String>] = []
+        var capturer: [String: (request: String, index: Int)] = [:]
+        var running = Set<String>()
+        for (index, request) in spec.requests.enumerated() {
+            capturedBefore.append(running)
+            for capture in request.captures {
+                running.insert(capture.name)
+                if capturer[capture.name] == nil { capturer[capture.name] = (request.name, index) }
+            }
+        }
+
+        for (template, node, scope) in recordedTemplates {
+            var allowed = defined
+            var ownIndex: Int?
+            if case .request(let index, let inExpect) = scope, index < spec.requests.count {
+                allowed.formUnion(capturedBefore[index])
+                ownIndex = index
+                if inExpect { allowed.formUnion(spec.requests[index].captures.map(\.name)) }
+            }
+            for reference in template.references where !reference.isEnvironment && !reference.guarded && !allowed.contains(reference.name) {
+                var message = "'\(reference.name)' is not defined"
+                if let (request, index) = capturer[reference.name], let ownIndex {
+                    message += index == ownIndex
+                        ? "; it is captured from this request's own response, so only expect and later requests can use it"
+                        : "; it is captured by request '\(request)', which runs after this one"
+                } else if let suggestion = nearestName(to: reference.name, among: allowed) {
+                    message += "; did you mean '\(suggestion)'?"
+                } else {
+                    message += " (define it in vars, an environment file, .env or --var, or capture it in an earlier request)"
+                }
+                let location = source.location(inside: node, offset: reference.offset, value: template.source)
+                report(message, at: location, length: reference.name.unicodeScalars.count)
+            }
+        }
+
+        let capturedAnywhere = Set(capturer.keys)
+        for (name, node) in secretNodes where !defined.contains(name) && !capturedAnywhere.contains(name) {
+            let hint = nearestName(to: name, among: defined.union(capturedAnywhere)).map { "; did you mean '\($0)'?" } ?? ""
+            report("secret '\(name)' is neither a variable nor a capture\(hint)", at: node)
+        }
+        checkCycles(variables)
+    }
+
+    /// A variable whose value reads itself, directly or through others, can never be rendered.
+    private func checkCycles(_ variables: [VariableDefinition]) {
+        var effective: [String: VariableDefinition] = [:]
+        for definition in variables where (effective[definition.name]?.source ?? .collection) <= definition.source {
+            effective[definition.name] = definition
+        }
+        let edges = effective.mapValues { definition in
+            Set(definition.value.templates.flatMap(\.references).filter { !$0.isEnvironment }.map(\.name)).filter { effective[$0] != nil }
+        }
+        var state: [String: Int] = [:]  // 1 visiting, 2 done
+        var stack: [String] = []
+        var reported = Set<String>()
+        func visit(_ name: String) {
+            state[name] = 1
+            stack.append(name)
+            for next in edges[name, default: []].sorted() {
+                if state[next] == 1 {
+                    let cycle = Array(stack.drop { $0 != next }) + [next]
+                    if !reported.contains(next), let definition = effective[next], let location = definition.location {
+                        reported.insert(next)
+                        report("variable '\(next)' refers to itself: \(cycle.joined(separator: " -> "))", at: location, length: next.count)
+                    }
+                } else if state[next] == nil {
+                    visit(next)
+                }
+            }
+            stack.removeLast()
+            state[name] = 2
+        }
+        for name in effective.keys.sorted() where state[name] == nil { visit(name) }
+    }
+}

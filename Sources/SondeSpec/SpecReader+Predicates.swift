@@ -1,0 +1,116 @@
+import Foundation
+import SondeCore
+import Yams
+
+extension SpecReader {
+    /// What a predicate's operands are: any JSON value, or durations (`2s`) turned into milliseconds.
+    enum OperandKind {
+        case json
+        case duration
+    }
+
+    /// A predicate: a plain value means equality; a mapping lists operators that must all hold.
+    func predicate(_ node: Node, kind: OperandKind, _ what: String) -> ValuePredicate? {
+        guard case .mapping = node else {
+            return operand(node, kind: kind, what).map(ValuePredicate.equals)
+        }
+        guard let pairs = mapping(node, what) else { return nil }
+        if pairs.isEmpty {
+            report("\(what) has no operator; use a value, or a mapping such as { equals: … }", at: node)
+            return nil
+        }
+        var parts: [ValuePredicate] = []
+        var ok = true
+        for pair in pairs {
+            guard let op = ValuePredicate.Operator(rawValue: pair.key) else {
+                let valid = ValuePredicate.Operator.allCases.map(\.rawValue)
+                if let suggestion = nearestName(to: pair.key, among: valid) {
+                    report("unknown predicate operator '\(pair.key)' in \(what); did you mean '\(suggestion)'?", at: pair.keyNode)
+                } else {
+                    report("unknown predicate operator '\(pair.key)' in \(what); operators: \(valid.joined(separator: ", ")) (to compare with an object, write equals: {…})", at: pair.keyNode)
+                }
+                ok = false
+                continue
+            }
+            if let part = operatorPredicate(op, pair.value, kind: kind, what) { parts.append(part) } else { ok = false }
+        }
+        guard ok else { return nil }
+        return parts.count == 1 ? parts[0] : .all(parts)
+    }
+
+    private func operatorPredicate(_ op: ValuePredicate.Operator, _ node: Node, kind: OperandKind, _ what: String) -> ValuePredicate? {
+        let context = "'\(op.rawValue)' in \(what)"
+        switch op {
+        case .equals: return operand(node, kind: kind, context).map(ValuePredicate.equals)
+        case .not_equals: return operand(node, kind: kind, context).map(ValuePredicate.notEquals)
+        case .less: return comparable(node, kind: kind, context).map { .compare(.less, $0) }
+        case .lessOrEqual: return comparable(node, kind: kind, context).map { .compare(.lessOrEqual, $0) }
+        case .greater: return comparable(node, kind: kind, context).map { .compare(.greater, $0) }
+        case .greaterOrEqual: return comparable(node, kind: kind, context).map { .compare(.greaterOrEqual, $0) }
+        case .contains: return operand(node, kind: .json, context).map(ValuePredicate.contains)
+        case .not_contains: return operand(node, kind: .json, context).map(ValuePredicate.notContains)
+        case .starts_with: return template(node, context).map(ValuePredicate.startsWith)
+        case .ends_with: return template(node, context).map(ValuePredicate.endsWith)
+        case .matches:
+            guard let pattern = string(node, context) else { return nil }
+            do {
+                _ = try NSRegularExpression(pattern: pattern)
+            } catch {
+                report("bad regex '\(pattern)' for \(context): \(Self.regexProblem(error))", at: node)
+                return nil
+            }
+            return .matches(pattern)
+        case .exists: return bool(node, context).map(ValuePredicate.exists)
+        case .empty: return bool(node, context).map(ValuePredicate.empty)
+        case .type:
+            guard let name = string(node, context) else { return nil }
+            guard let type = JSONTypeName(rawValue: name) else {
+                let valid = JSONTypeName.allCases.map(\.rawValue)
+                let hint = nearestName(to: name, among: valid).map { "did you mean '\($0)'?" } ?? "types: \(valid.joined(separator: ", "))"
+                report("unknown type '\(name)' for \(context); \(hint)", at: node)
+                return nil
+            }
+            return .type(type)
+        case .length:
+            if case .mapping = node { return predicate(node, kind: .json, context).map(ValuePredicate.length) }
+            guard let count = integer(node, context, range: 0...Int.max) else { return nil }
+            return .length(.equals(.number(JSONNumber(count))))
+        case .one_of:
+            guard let items = sequence(node, context) else { return nil }
+            var values: [TemplateValue] = []
+            for item in items {
+                guard let value = operand(item, kind: kind, context) else { return nil }
+                values.append(value)
+            }
+            return .oneOf(values)
+        case .each:
+            return predicate(node, kind: kind, context).map(ValuePredicate.each)
+        }
+    }
+
+    /// A value to compare with; for durations, `2s` becomes 2000 (milliseconds).
+    func operand(_ node: Node, kind: OperandKind, _ what: String) -> TemplateValue? {
+        switch kind {
+        case .json: return templateValue(node)
+        case .duration:
+            return timeSpan(node, what).map { .number(JSONNumber($0.milliseconds)) }
+        }
+    }
+
+    /// An operand of `<`, `<=`, `>`, `>=`: a number, a string, or a template.
+    func comparable(_ node: Node, kind: OperandKind, _ what: String) -> TemplateValue? {
+        guard let value = operand(node, kind: kind, what) else { return nil }
+        switch value {
+        case .number, .string: return value
+        default:
+            report("\(what) compares with a number or a string, found \(node.kindDescription)", at: node)
+            return nil
+        }
+    }
+
+    static func regexProblem(_ error: Error) -> String {
+        let nsError = error as NSError
+        if let reason = nsError.userInfo["NSInvalidValue"] as? String { return "invalid pattern near \(reason)" }
+        return "not a valid regular expression"
+    }
+}

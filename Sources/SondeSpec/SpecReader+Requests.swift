@@ -1,0 +1,256 @@
+import Foundation
+import SondeCore
+import Yams
+
+/// What `defaults` gives every request, before the request's own keys.
+struct RequestDefaults {
+    var headers: [NamedTemplate] = []
+    var query: [NamedTemplate] = []
+    var timeout: TimeSpan?
+    var delay: TimeSpan?
+    var retry: RetryPolicy?
+    var followRedirects: Bool?
+    var insecure: Bool?
+    var auth: Auth?
+}
+
+extension SpecReader {
+    func defaults(_ node: Node) -> RequestDefaults {
+        var defaults = RequestDefaults()
+        guard let pairs = keyed(node, DefaultsKey.self, "defaults") else { return defaults }
+        for (key, _, value) in pairs {
+            switch key {
+            case .headers: defaults.headers = namedTemplates(value, "defaults.headers")
+            case .query: defaults.query = namedTemplates(value, "defaults.query")
+            case .timeout: defaults.timeout = timeSpan(value, "defaults.timeout")
+            case .delay: defaults.delay = timeSpan(value, "defaults.delay")
+            case .retry: defaults.retry = retry(value, "defaults.retry")
+            case .follow_redirects: defaults.followRedirects = bool(value, "defaults.follow_redirects")
+            case .insecure: defaults.insecure = bool(value, "defaults.insecure")
+            case .auth: defaults.auth = auth(value, "defaults.auth")
+            }
+        }
+        return defaults
+    }
+
+    /// A mapping of names to template strings (headers, query, form); numbers and booleans are written as text.
+    func namedTemplates(_ node: Node, _ what: String) -> [NamedTemplate] {
+        guard let pairs = mapping(node, what) else { return [] }
+        var out: [NamedTemplate] = []
+        for pair in pairs {
+            guard case .scalar(let scalar) = pair.value else {
+                report("'\(pair.key)' in \(what) must be a string, found \(pair.value.kindDescription)", at: pair.value)
+                continue
+            }
+            if let t = template(scalar.string, at: pair.value) { out.append(NamedTemplate(name: pair.key, value: t)) }
+        }
+        return out
+    }
+
+    /// Request values first; defaults fill in names the request does not set (header names compare case-insensitively).
+    static func merge(_ defaults: [NamedTemplate], _ own: [NamedTemplate], caseInsensitive: Bool) -> [NamedTemplate] {
+        let key: (String) -> String = caseInsensitive ? { $0.lowercased() } : { $0 }
+        let ownNames = Set(own.map { key($0.name) })
+        return defaults.filter { !ownNames.contains(key($0.name)) } + own
+    }
+
+    func request(_ node: Node, index: Int, defaults: RequestDefaults) -> RequestSpec? {
+        let fallbackName = "request #\(index + 1)"
+        guard case .mapping = node else {
+            report("\(fallbackName) must be a mapping with at least name and url, found \(node.kindDescription)", at: node)
+            return nil
+        }
+        var name: String?
+        if case .mapping(let m) = node, let nameNode = m["name"] {
+            name = string(nameNode, "name of \(fallbackName)")
+            if name?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+                report("\(fallbackName) has an empty name", at: nameNode)
+                name = nil
+            }
+        } else {
+            report("\(fallbackName) has no name; every request needs a unique name", at: node)
+        }
+        let label = name.map { "request '\($0)'" } ?? fallbackName
+        guard let pairs = keyed(node, RequestKey.self, label) else { return nil }
+
+        var spec = RequestSpec(name: name ?? fallbackName, location: source.location(of: node), url: Template(literal: ""))
+        var hasURL = false
+        var bodyKeys: [(RequestKey, Node)] = []
+        var ownHeaders: [NamedTemplate] = []
+        var ownQuery: [NamedTemplate] = []
+        var expectNode: Node?
+        currentScope = .request(index: index, inExpect: false)
+        defer { currentScope = .collection }
+        for (key, keyNode, value) in pairs {
+            switch key {
+            case .name: break
+            case .method:
+                if let method = string(value, "method of \(label)") { spec.method = self.method(method, at: value, label) }
+            case .url:
+                hasURL = true
+                if let t = template(value, "url of \(label)") { spec.url = t }
+            case .query: ownQuery = namedTemplates(value, "query of \(label)")
+            case .headers: ownHeaders = namedTemplates(value, "headers of \(label)")
+            case .json, .form, .body, .multipart:
+                bodyKeys.append((key, keyNode))
+                switch key {
+                case .json: spec.body = templateValue(value).map(RequestBody.json)
+                case .form: spec.body = .form(namedTemplates(value, "form of \(label)"))
+                case .body: spec.body = template(value, "body of \(label)").map(RequestBody.raw)
+                default: spec.body = multipart(value, label).map(RequestBody.multipart)
+                }
+            case .timeout: spec.timeout = timeSpan(value, "timeout of \(label)")
+            case .delay: spec.delay = timeSpan(value, "delay of \(label)")
+            case .retry: spec.retry = retry(value, "retry of \(label)")
+            case .skip:
+                if case .scalar(let scalar) = value, case .bool(let b) = YAMLScalarValue(scalar) {
+                    spec.skip = Template(literal: b ? "true" : "false")
+                } else {
+                    spec.skip = template(value, "skip of \(label)")
+                }
+            case .follow_redirects: spec.followRedirects = bool(value, "follow_redirects of \(label)") ?? true
+            case .insecure: spec.insecure = bool(value, "insecure of \(label)") ?? false
+            case .auth: spec.auth = auth(value, "auth of \(label)")
+            case .capture: spec.captures = captures(value, label)
+            case .expect: expectNode = value
+            }
+        }
+        if !hasURL && name != nil { report("\(label) has no url", at: node) }
+        if bodyKeys.count > 1 {
+            let names = bodyKeys.map { "'\($0.0.rawValue)'" }.joined(separator: " and ")
+            report("\(label) has \(names): a request has at most one body", at: bodyKeys[1].1)
+        }
+        spec.headers = Self.merge(defaults.headers, ownHeaders, caseInsensitive: true)
+        spec.query = Self.merge(defaults.query, ownQuery, caseInsensitive: false)
+        if !pairs.contains(where: { $0.key == .timeout }) { spec.timeout = defaults.timeout }
+        if !pairs.contains(where: { $0.key == .delay }) { spec.delay = defaults.delay }
+        if !pairs.contains(where: { $0.key == .retry }) { spec.retry = defaults.retry }
+        if !pairs.contains(where: { $0.key == .follow_redirects }) { spec.followRedirects = defaults.followRedirects ?? true }
+        if !pairs.contains(where: { $0.key == .insecure }) { spec.insecure = defaults.insecure ?? false }
+        if !pairs.contains(where: { $0.key == .auth }) { spec.auth = defaults.auth }
+        if let expectNode {
+            currentScope = .request(index: index, inExpect: true)
+            spec.expectations = expectations(expectNode, label)
+        }
+        return spec
+    }
+
+    func method(_ text: String, at node: Node, _ label: String) -> String {
+        let method = text.uppercased()
+        guard !standardMethods.contains(method) else { return method }
+        guard method.allSatisfy({ $0.isASCII && ($0.isLetter || $0 == "-" || $0 == "_") }), !method.isEmpty else {
+            report("method '\(text)' of \(label) is not an HTTP method", at: node)
+            return method
+        }
+        if let suggestion = nearestName(to: method, among: standardMethods) {
+            report("unknown method '\(text)' in \(label); did you mean '\(suggestion)'?", at: node)
+        }
+        return method
+    }
+
+    func retry(_ node: Node, _ what: String) -> RetryPolicy? {
+        guard let pairs = keyed(node, RetryKey.self, what) else { return nil }
+        var policy = RetryPolicy(count: 0, delay: TimeSpan(milliseconds: 1000))
+        var hasCount = false
+        for (key, _, value) in pairs {
+            switch key {
+            case .count:
+                policy.count = integer(value, "\(what).count", range: 0...1000) ?? 0
+                hasCount = true
+            case .delay: policy.delay = timeSpan(value, "\(what).delay") ?? policy.delay
+            case .until_status: policy.untilStatus = statusList(value, "\(what).until_status")
+            }
+        }
+        if !hasCount { report("\(what) needs a count (how many times to try again)", at: node) }
+        return policy
+    }
+
+    func statusList(_ node: Node, _ what: String) -> [Int]? {
+        if case .sequence(let items) = node {
+            let codes = items.compactMap { integer($0, what, range: 100...599) }
+            return codes.count == items.count ? codes : nil
+        }
+        return integer(node, what, range: 100...599).map { [$0] }
+    }
+
+    func auth(_ node: Node, _ what: String) -> Auth? {
+        guard let pairs = keyed(node, AuthKey.self, what) else { return nil }
+        guard pairs.count == 1, let (key, _, value) = pairs.first else {
+            if !pairs.isEmpty { report("\(what) takes one of bearer, basic, oauth2_client_credentials", at: node) }
+            return nil
+        }
+        switch key {
+        case .bearer:
+            return template(value, "\(what).bearer").map(Auth.bearer)
+        case .basic:
+            guard let fields = keyed(value, BasicAuthKey.self, "\(what).basic") else { return nil }
+            var username: Template?, password: Template?
+            for (field, _, fieldValue) in fields {
+                switch field {
+                case .username: username = template(fieldValue, "\(what).basic.username")
+                case .password: password = template(fieldValue, "\(what).basic.password")
+                }
+            }
+            guard let username, let password else {
+                report("\(what).basic needs username and password", at: value)
+                return nil
+            }
+            return .basic(username: username, password: password)
+        case .oauth2_client_credentials:
+            let context = "\(what).oauth2_client_credentials"
+            guard let fields = keyed(value, OAuth2Key.self, context) else { return nil }
+            var found: [OAuth2Key: Template] = [:]
+            for (field, _, fieldValue) in fields {
+                if let t = template(fieldValue, "\(context).\(field.rawValue)") { found[field] = t }
+            }
+            guard let url = found[.token_url], let id = found[.client_id], let secret = found[.client_secret] else {
+                let missing = [OAuth2Key.token_url, .client_id, .client_secret].filter { found[$0] == nil }.map(\.rawValue)
+                report("\(context) needs \(missing.joined(separator: ", "))", at: value)
+                return nil
+            }
+            return .oauth2ClientCredentials(tokenURL: url, clientID: id, clientSecret: secret, scope: found[.scope])
+        }
+    }
+
+    func multipart(_ node: Node, _ label: String) -> [MultipartPart]? {
+        guard let pairs = mapping(node, "multipart of \(label)") else { return nil }
+        var parts: [MultipartPart] = []
+        for pair in pairs {
+            let context = "multipart field '\(pair.key)' of \(label)"
+            if case .scalar(let scalar) = pair.value {
+                if let t = template(scalar.string, at: pair.value) { parts.append(MultipartPart(name: pair.key, value: t, isFile: false)) }
+                continue
+            }
+            guard let fields = keyed(pair.value, MultipartKey.self, context) else { continue }
+            var part = MultipartPart(name: pair.key, value: Template(literal: ""), isFile: false)
+            var sources = 0
+            for (field, _, value) in fields {
+                switch field {
+                case .value:
+                    part.value = template(value, "\(context).value") ?? part.value
+                    sources += 1
+                case .file:
+                    guard let path = string(value, "\(context).file") else { continue }
+                    part.value = Template(literal: path)
+                    part.isFile = true
+                    sources += 1
+                    let resolved = resolveRelative(path)
+                    if !FileManager.default.fileExists(atPath: resolved) {
+                        report("file '\(path)' for \(context) does not exist (looked for \(resolved))", at: value)
+                    }
+                case .content_type: part.contentType = template(value, "\(context).content_type")
+                case .filename: part.filename = string(value, "\(context).filename")
+                }
+            }
+            if sources != 1 { report("\(context) takes exactly one of value or file", at: pair.value) }
+            parts.append(part)
+        }
+        return parts
+    }
+
+    /// A path written in a collection, relative to the collection's folder.
+    func resolveRelative(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(path).path
+    }
+}

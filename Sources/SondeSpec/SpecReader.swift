@@ -1,0 +1,237 @@
+import Foundation
+import SondeCore
+import Yams
+
+/// Walks a YAML tree into model values, collecting every problem instead of stopping at the first.
+final class SpecReader {
+    let source: YAMLSource
+    private(set) var diagnostics: [Diagnostic] = []
+
+    /// Which names a template may read depends on where it stands.
+    enum TemplateScope: Equatable {
+        case collection
+        /// In request `index`; `inExpect` when in its expectations, which may read its own captures.
+        case request(index: Int, inExpect: Bool)
+    }
+
+    var currentScope: TemplateScope = .collection
+    /// Every template read that reads a variable, with its node, for the check of names.
+    private(set) var recordedTemplates: [(template: Template, node: Node, scope: TemplateScope)] = []
+    var secretNodes: [(name: String, node: Node)] = []
+
+    init(source: YAMLSource) {
+        self.source = source
+    }
+
+    var file: String { source.file }
+
+    func report(_ message: String, at node: Node, length: Int? = nil) {
+        diagnostics.append(Diagnostic(message, at: source.location(of: node), length: length ?? node.spanLength))
+    }
+
+    func report(_ message: String, at location: SourceLocation, length: Int = 1) {
+        diagnostics.append(Diagnostic(message, at: location, length: length))
+    }
+
+    // MARK: Structure
+
+    /// The pairs of a mapping with string keys; reports (and returns nil for) anything else.
+    func mapping(_ node: Node, _ what: String) -> [(key: String, keyNode: Node, value: Node)]? {
+        guard case .mapping(let mapping) = node else {
+            report("\(what) must be a mapping, found \(node.kindDescription)", at: node)
+            return nil
+        }
+        var pairs: [(key: String, keyNode: Node, value: Node)] = []
+        for (keyNode, value) in mapping {
+            guard case .scalar(let scalar) = keyNode else {
+                report("keys in \(what) must be plain names, found \(keyNode.kindDescription)", at: keyNode)
+                continue
+            }
+            pairs.append((scalar.string, keyNode, value))
+        }
+        return pairs
+    }
+
+    /// A mapping whose keys must all be one of `Key`'s cases; unknown keys are reported with the nearest valid one.
+    func keyed<Key: RawRepresentable & CaseIterable>(
+        _ node: Node, _ keys: Key.Type, _ what: String
+    ) -> [(key: Key, keyNode: Node, value: Node)]? where Key.RawValue == String {
+        guard let pairs = mapping(node, what) else { return nil }
+        var out: [(key: Key, keyNode: Node, value: Node)] = []
+        for pair in pairs {
+            if let key = Key(rawValue: pair.key) {
+                out.append((key, pair.keyNode, pair.value))
+            } else {
+                reportUnknownKey(pair.key, at: pair.keyNode, in: what, valid: Key.allCases.map(\.rawValue))
+            }
+        }
+        return out
+    }
+
+    func reportUnknownKey(_ key: String, at node: Node, in what: String, valid: [String]) {
+        if let suggestion = nearestName(to: key, among: valid) {
+            report("unknown key '\(key)' in \(what); did you mean '\(suggestion)'?", at: node)
+        } else {
+            report("unknown key '\(key)' in \(what); valid keys: \(valid.joined(separator: ", "))", at: node)
+        }
+    }
+
+    func sequence(_ node: Node, _ what: String) -> [Node]? {
+        guard case .sequence(let sequence) = node else {
+            report("\(what) must be a list, found \(node.kindDescription)", at: node)
+            return nil
+        }
+        return Array(sequence)
+    }
+
+    // MARK: Scalars
+
+    func string(_ node: Node, _ what: String) -> String? {
+        guard case .scalar(let scalar) = node else {
+            report("\(what) must be a string, found \(node.kindDescription)", at: node)
+            return nil
+        }
+        return scalar.string
+    }
+
+    func bool(_ node: Node, _ what: String) -> Bool? {
+        if case .scalar(let scalar) = node, case .bool(let value) = YAMLScalarValue(scalar) { return value }
+        report("\(what) must be true or false, found \(describe(node))", at: node)
+        return nil
+    }
+
+    func integer(_ node: Node, _ what: String, range: ClosedRange<Int>? = nil) -> Int? {
+        guard case .scalar(let scalar) = node, case .int(let value) = YAMLScalarValue(scalar) else {
+            report("\(what) must be a whole number, found \(describe(node))", at: node)
+            return nil
+        }
+        if let range, !range.contains(Int(value)) {
+            report("\(what) must be between \(range.lowerBound) and \(range.upperBound), found \(value)", at: node)
+            return nil
+        }
+        return Int(value)
+    }
+
+    func timeSpan(_ node: Node, _ what: String) -> TimeSpan? {
+        if case .scalar(let scalar) = node, let span = TimeSpan(parsing: scalar.string) { return span }
+        report("bad duration \(describe(node)) for \(what): write a number and a unit, e.g. 250ms, 2s, 1m", at: node)
+        return nil
+    }
+
+    func describe(_ node: Node) -> String {
+        if case .scalar(let scalar) = node { return "'\(scalar.string)'" }
+        return node.kindDescription
+    }
+
+    // MARK: Templates
+
+    /// A string scalar as a template; parse errors are reported at the spot in the file.
+    func template(_ node: Node, _ what: String) -> Template? {
+        guard case .scalar(let scalar) = node else {
+            report("\(what) must be a string, found \(node.kindDescription)", at: node)
+            return nil
+        }
+        return template(scalar.string, at: node)
+    }
+
+    func template(_ text: String, at node: Node) -> Template? {
+        do {
+            let template = try Template(parsing: text)
+            if !template.references.isEmpty { recordedTemplates.append((template, node, currentScope)) }
+            return template
+        } catch {
+            report(error.message, at: source.location(inside: node, offset: error.offset, value: text), length: error.length)
+            return nil
+        }
+    }
+
+    /// Any YAML value as a JSON-shaped value whose strings may hold templates.
+    func templateValue(_ node: Node) -> TemplateValue? {
+        switch node {
+        case .scalar(let scalar):
+            switch YAMLScalarValue(scalar) {
+            case .null: return .null
+            case .bool(let b): return .bool(b)
+            case .int(let i): return .number(JSONNumber(i))
+            case .bigInteger(let digits):
+                return (try? JSONValue.parse(digits)).flatMap { $0.numberValue }.map(TemplateValue.number)
+            case .double(let d): return .number(JSONNumber(d))
+            case .string(let s): return template(s, at: node).map(TemplateValue.string)
+            }
+        case .sequence(let sequence):
+            var items: [TemplateValue] = []
+            var ok = true
+            for item in sequence {
+                if let value = templateValue(item) { items.append(value) } else { ok = false }
+            }
+            return ok ? .array(items) : nil
+        case .mapping(let mapping):
+            var members: [TemplateValue.TemplateMember] = []
+            var ok = true
+            for (key, value) in mapping {
+                guard case .scalar(let keyScalar) = key else {
+                    report("keys must be strings, found \(key.kindDescription)", at: key)
+                    ok = false
+                    continue
+                }
+                if let converted = templateValue(value) {
+                    members.append(.init(key: keyScalar.string, value: converted))
+                } else {
+                    ok = false
+                }
+            }
+            return ok ? .object(members) : nil
+        case .alias:
+            report("YAML aliases are not supported here", at: node)
+            return nil
+        }
+    }
+
+    /// A YAML value as plain JSON (a schema, say): no templates.
+    func jsonValue(_ node: Node) -> JSONValue? {
+        switch node {
+        case .scalar(let scalar):
+            switch YAMLScalarValue(scalar) {
+            case .null: return .null
+            case .bool(let b): return .bool(b)
+            case .int(let i): return .number(JSONNumber(i))
+            case .bigInteger(let digits): return try? JSONValue.parse(digits)
+            case .double(let d): return .number(JSONNumber(d))
+            case .string(let s): return .string(s)
+            }
+        case .sequence(let sequence):
+            var items: [JSONValue] = []
+            for item in sequence {
+                guard let value = jsonValue(item) else { return nil }
+                items.append(value)
+            }
+            return .array(items)
+        case .mapping(let mapping):
+            var object = JSONObject()
+            for (key, value) in mapping {
+                guard case .scalar(let keyScalar) = key, let converted = jsonValue(value) else { return nil }
+                object.append(keyScalar.string, converted)
+            }
+            return .object(object)
+        case .alias:
+            return nil
+        }
+    }
+
+    /// A name usable in `{{ }}`: letters, digits, `_` and `-`, not starting with a digit.
+    func isValidVariableName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic || first == "_" else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "_" || $0 == "-") }
+            && name != "env"
+    }
+}
+
+extension Node {
+    /// How many characters to underline for this node: a scalar's text on its first line, else 1.
+    var spanLength: Int {
+        guard case .scalar(let scalar) = self else { return 1 }
+        let firstLine = scalar.string.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""
+        let quotes = (scalar.style == .singleQuoted || scalar.style == .doubleQuoted) ? 2 : 0
+        return max(1, firstLine.unicodeScalars.count + quotes)
+    }
+}

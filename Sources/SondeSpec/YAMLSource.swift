@@ -1,0 +1,164 @@
+import Foundation
+import SondeCore
+import Yams
+
+/// A YAML file's text and tree, with the means to turn a node (or a spot inside a scalar) into a file:line:column.
+struct YAMLSource {
+    let file: String
+    let text: String
+    private let scalars: [Unicode.Scalar]
+    /// Index in `scalars` where each line starts.
+    private let lineStarts: [Int]
+
+    init(file: String, text: String) {
+        self.file = file
+        self.text = text
+        scalars = Array(text.unicodeScalars)
+        var starts = [0]
+        for (i, c) in scalars.enumerated() where c == "\n" { starts.append(i + 1) }
+        lineStarts = starts
+    }
+
+    /// The document's root node, or a diagnostic for the YAML syntax error.
+    func compose() throws(DiagnosticsError) -> Node? {
+        do {
+            return try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw DiagnosticsError([diagnostic(for: error)])
+        } catch {
+            throw DiagnosticsError([Diagnostic("cannot read YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))])
+        }
+    }
+
+    func diagnostic(for error: YamlError) -> Diagnostic {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let contextText = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
+            return Diagnostic("invalid YAML: \(problem)\(contextText)", at: location(mark))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return Diagnostic("duplicate key \(names) in a mapping", at: location(context.mark), length: duplicates.first?.count ?? 1)
+        case .reader(let problem, let offset, _, _):
+            let loc = offset.map { offsetLocation($0) } ?? SourceLocation(file: file, line: 1, column: 1)
+            return Diagnostic("invalid YAML: \(problem)", at: loc)
+        default:
+            return Diagnostic("invalid YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
+        }
+    }
+
+    func location(_ mark: Mark) -> SourceLocation {
+        SourceLocation(file: file, line: mark.line, column: mark.column)
+    }
+
+    func location(of node: Node) -> SourceLocation {
+        node.mark.map(location) ?? SourceLocation(file: file, line: 1, column: 1)
+    }
+
+    func offsetLocation(_ offset: Int) -> SourceLocation {
+        var line = 0
+        while line + 1 < lineStarts.count, lineStarts[line + 1] <= offset { line += 1 }
+        return SourceLocation(file: file, line: line + 1, column: offset - lineStarts[line] + 1)
+    }
+
+    private func absoluteIndex(_ mark: Mark) -> Int {
+        let line = min(max(mark.line - 1, 0), lineStarts.count - 1)
+        return lineStarts[line] + mark.column - 1
+    }
+
+    /// The location of the `offset`-th character of a scalar's value, found in the raw text.
+    ///
+    /// Exact for plain and quoted scalars without escapes before the spot; otherwise the
+    /// first occurrence of the text at that spot after the scalar's start; else the scalar's start.
+    func location(inside node: Node, offset: Int, value: String) -> SourceLocation {
+        guard let mark = node.mark, case .scalar(let scalar) = node else { return location(of: node) }
+        let valueScalars = Array(value.unicodeScalars)
+        let start = absoluteIndex(mark)
+        let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
+        let needle = Array(valueScalars[min(offset, valueScalars.count)..<min(offset + 8, valueScalars.count)])
+        guard !needle.isEmpty else { return location(mark) }
+        let exact = start + (quoted ? 1 : 0) + offset
+        if matches(needle, at: exact), scalars[start..<min(exact, scalars.count)].firstIndex(of: "\\") == nil {
+            return offsetLocation(exact)
+        }
+        var i = start
+        while i + needle.count <= scalars.count {
+            if matches(needle, at: i) { return offsetLocation(i) }
+            i += 1
+        }
+        return location(mark)
+    }
+
+    private func matches(_ needle: [Unicode.Scalar], at index: Int) -> Bool {
+        guard index >= 0, index + needle.count <= scalars.count else { return false }
+        for (k, c) in needle.enumerated() where scalars[index + k] != c { return false }
+        return true
+    }
+
+    /// The source line, for error snippets.
+    func line(_ number: Int) -> String {
+        guard number >= 1, number <= lineStarts.count else { return "" }
+        let start = lineStarts[number - 1]
+        let end = number < lineStarts.count ? lineStarts[number] - 1 : scalars.count
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars[start..<max(start, end)])
+        return String(view)
+    }
+}
+
+/// A scalar's value under the YAML 1.2 core schema (no `yes`/`no` booleans, no sexagesimal numbers).
+enum YAMLScalarValue {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case bigInteger(String)
+    case double(Double)
+    case string(String)
+
+    init(_ scalar: Node.Scalar) {
+        let text = scalar.string
+        guard scalar.style == .plain || scalar.style == .any else {
+            self = .string(text)
+            return
+        }
+        switch text {
+        case "", "~", "null", "Null", "NULL": self = .null
+        case "true", "True", "TRUE": self = .bool(true)
+        case "false", "False", "FALSE": self = .bool(false)
+        case ".inf", ".Inf", ".INF", "+.inf": self = .double(.infinity)
+        case "-.inf", "-.Inf", "-.INF": self = .double(-.infinity)
+        default:
+            if text.range(of: #"^[-+]?[0-9]+$"#, options: .regularExpression) != nil {
+                let digits = text.hasPrefix("+") ? String(text.dropFirst()) : text
+                self = Int64(digits).map(YAMLScalarValue.int) ?? .bigInteger(digits)
+            } else if text.range(of: #"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$"#, options: .regularExpression) != nil,
+                let value = Double(text)
+            {
+                self = .double(value)
+            } else {
+                self = .string(text)
+            }
+        }
+    }
+
+    var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .int, .bigInteger, .double: return "a number"
+        case .string: return "a string"
+        }
+    }
+}
+
+extension Node {
+    /// How a value's kind reads in an error message.
+    var kindDescription: String {
+        switch self {
+        case .scalar(let scalar): return YAMLScalarValue(scalar).typeName
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+}
