@@ -37,7 +37,7 @@ let package = Package(
         ),
         .executableTarget(name: "sonde", dependencies: ["SondeCLI"]),
         .testTarget(name: "SondeCoreTests", dependencies: ["SondeCore"]),
-        .testTarget(name: "SondeSpecTests", dependencies: ["SondeSpec", "SondeCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SondeSpecTests", dependencies: ["SondeSpec", "SondeCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SondeCLITests", dependencies: ["SondeCLI", "sonde"]),
     ]
 )

@@ -139,16 +139,16 @@ extension FilterExpression {
         case .comparison(let left, let op, let right):
             return FilterExpression.compare(
                 left.value(current: current, root: root), op, right.value(current: current, root: root))
-        case .test(.query(let query)):
+        case .test(.query(let query), _):
             var found = false
             query.evaluate(root: root, current: current, tracking: false) { _, _ in found = true }
             return found
-        case .test(.function(let call)):
+        case .test(.function(let call), _):
             switch call.function.result {
             case .logical: return call.logical(current: current, root: root)
             case .nodes, .value: return false
             }
-        case .test(.literal): return false
+        case .test(.literal, _): return false
         }
     }
 

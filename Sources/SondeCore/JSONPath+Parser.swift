@@ -311,7 +311,7 @@ struct JSONPathParser {
             if case .literal = operand {
                 throw error("'!' applies to a query, a function or a parenthesized expression", at: start)
             }
-            return .not(.test(operand))
+            return .not(.test(operand, at: start))
         }
         if current == "(" { return try parseParenthesized() }
         let start = index
@@ -327,7 +327,7 @@ struct JSONPathParser {
             return .comparison(left, op, right)
         }
         index = saved
-        return .test(left)
+        return .test(left, at: start)
     }
 
     mutating func parseParenthesized() throws(JSONPathError) -> FilterExpression {
@@ -428,7 +428,7 @@ struct JSONPathParser {
                 skipBlanks()
                 argumentStarts.append(index)
                 let expression = try parseLogicalOr()
-                if case .test(let operand) = expression {
+                if case .test(let operand, _) = expression {
                     arguments.append(.operand(operand))
                 } else {
                     arguments.append(.logical(expression))
@@ -492,11 +492,11 @@ struct JSONPathParser {
             for item in items { try checkLogical(item) }
         case .not(let inner): try checkLogical(inner)
         case .comparison: return
-        case .test(.query): return
-        case .test(.literal): throw error("a literal alone is not a test; compare it with something")
-        case .test(.function(let f)):
+        case .test(.query, _): return
+        case .test(.literal, let position): throw error("a literal alone is not a test; compare it with something", at: position)
+        case .test(.function(let f), let position):
             if f.function.result == .value {
-                throw error("\(f.function.rawValue)() gives a value, not a logical result; compare it with something")
+                throw error("\(f.function.rawValue)() gives a value, not a logical result; compare it with something", at: position)
             }
         }
     }

@@ -142,7 +142,7 @@ indirect enum FilterExpression: Sendable {
     case not(FilterExpression)
     case comparison(FilterOperand, ComparisonOperator, FilterOperand)
     /// An existence test of a query, or a function of logical or nodes type.
-    case test(FilterOperand)
+    case test(FilterOperand, at: Int)
 }
 
 enum FilterOperand: Sendable {

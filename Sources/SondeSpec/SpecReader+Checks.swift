@@ -34,30 +34,30 @@ extension SpecReader {
                 switch key {
                 case .jsonpath:
                     sourceCount += 1
-                    if let text = string(value, "\(context).jsonpath"), let path = jsonPath(text, at: value, context) {
+                    if let text = string(value, "jsonpath in \(context)"), let path = jsonPath(text, at: value, context) {
                         captureSource = .jsonpath(path)
                     }
                 case .header:
                     sourceCount += 1
-                    if let name = string(value, "\(context).header") { captureSource = .header(name) }
+                    if let name = string(value, "header in \(context)") { captureSource = .header(name) }
                 case .cookie:
                     sourceCount += 1
-                    if let name = string(value, "\(context).cookie") { captureSource = .cookie(name) }
+                    if let name = string(value, "cookie in \(context)") { captureSource = .cookie(name) }
                 case .regex:
                     sourceCount += 1
                     regexNode = value
-                    if let pattern = string(value, "\(context).regex") { captureSource = .regex(pattern, group: 1) }
+                    if let pattern = string(value, "regex in \(context)") { captureSource = .regex(pattern, group: 1) }
                 case .group:
                     groupNode = value
-                    group = integer(value, "\(context).group", range: 0...99)
+                    group = integer(value, "group in \(context)", range: 0...99)
                 case .status:
                     sourceCount += 1
-                    if bool(value, "\(context).status") == true { captureSource = .status }
+                    if bool(value, "status in \(context)") == true { captureSource = .status }
                 case .duration:
                     sourceCount += 1
-                    if bool(value, "\(context).duration") == true { captureSource = .duration }
+                    if bool(value, "duration in \(context)") == true { captureSource = .duration }
                 case .secret:
-                    secret = bool(value, "\(context).secret") ?? false
+                    secret = bool(value, "secret in \(context)") ?? false
                 }
             }
             if sourceCount != 1 {
@@ -73,7 +73,7 @@ extension SpecReader {
                     }
                     captureSource = .regex(pattern, group: chosen)
                 } catch {
-                    report("bad regex '\(pattern)' in \(context): \(Self.regexProblem(error))", at: regexNode)
+                    report("bad regex '\(pattern)' in \(context): \(Self.regexProblem(pattern))", at: regexNode)
                     continue
                 }
             } else if groupNode != nil, let groupNode {

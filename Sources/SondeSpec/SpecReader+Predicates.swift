@@ -56,7 +56,7 @@ extension SpecReader {
             do {
                 _ = try NSRegularExpression(pattern: pattern)
             } catch {
-                report("bad regex '\(pattern)' for \(context): \(Self.regexProblem(error))", at: node)
+                report("bad regex '\(pattern)' for \(context): \(Self.regexProblem(pattern))", at: node)
                 return nil
             }
             return .matches(pattern)
@@ -108,9 +108,24 @@ extension SpecReader {
         }
     }
 
-    static func regexProblem(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let reason = nsError.userInfo["NSInvalidValue"] as? String { return "invalid pattern near \(reason)" }
-        return "not a valid regular expression"
+    /// ICU does not say what is wrong, so name the usual mistakes.
+    static func regexProblem(_ pattern: String) -> String {
+        var parentheses = 0, inClass = false, escaped = false
+        for c in pattern {
+            if escaped { escaped = false; continue }
+            switch c {
+            case "\\": escaped = true
+            case "[" where !inClass: inClass = true
+            case "]" where inClass: inClass = false
+            case "(" where !inClass: parentheses += 1
+            case ")" where !inClass: parentheses -= 1
+            default: break
+            }
+        }
+        if inClass { return "a '[' is not closed" }
+        if parentheses > 0 { return "a '(' is not closed" }
+        if parentheses < 0 { return "a ')' has no '('" }
+        if escaped { return "it ends with a lone '\\'" }
+        return "not a valid regular expression (ICU syntax)"
     }
 }

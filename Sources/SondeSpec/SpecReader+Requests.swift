@@ -155,10 +155,10 @@ extension SpecReader {
         for (key, _, value) in pairs {
             switch key {
             case .count:
-                policy.count = integer(value, "\(what).count", range: 0...1000) ?? 0
+                policy.count = integer(value, "count in \(what)", range: 0...1000) ?? 0
                 hasCount = true
-            case .delay: policy.delay = timeSpan(value, "\(what).delay") ?? policy.delay
-            case .until_status: policy.untilStatus = statusList(value, "\(what).until_status")
+            case .delay: policy.delay = timeSpan(value, "delay in \(what)") ?? policy.delay
+            case .until_status: policy.untilStatus = statusList(value, "until_status in \(what)")
             }
         }
         if !hasCount { report("\(what) needs a count (how many times to try again)", at: node) }
@@ -181,27 +181,27 @@ extension SpecReader {
         }
         switch key {
         case .bearer:
-            return template(value, "\(what).bearer").map(Auth.bearer)
+            return template(value, "bearer in \(what)").map(Auth.bearer)
         case .basic:
-            guard let fields = keyed(value, BasicAuthKey.self, "\(what).basic") else { return nil }
+            guard let fields = keyed(value, BasicAuthKey.self, "basic in \(what)") else { return nil }
             var username: Template?, password: Template?
             for (field, _, fieldValue) in fields {
                 switch field {
-                case .username: username = template(fieldValue, "\(what).basic.username")
-                case .password: password = template(fieldValue, "\(what).basic.password")
+                case .username: username = template(fieldValue, "username in \(what)")
+                case .password: password = template(fieldValue, "password in \(what)")
                 }
             }
             guard let username, let password else {
-                report("\(what).basic needs username and password", at: value)
+                report("basic in \(what) needs username and password", at: value)
                 return nil
             }
             return .basic(username: username, password: password)
         case .oauth2_client_credentials:
-            let context = "\(what).oauth2_client_credentials"
+            let context = "oauth2_client_credentials in \(what)"
             guard let fields = keyed(value, OAuth2Key.self, context) else { return nil }
             var found: [OAuth2Key: Template] = [:]
             for (field, _, fieldValue) in fields {
-                if let t = template(fieldValue, "\(context).\(field.rawValue)") { found[field] = t }
+                if let t = template(fieldValue, "\(field.rawValue) in \(context)") { found[field] = t }
             }
             guard let url = found[.token_url], let id = found[.client_id], let secret = found[.client_secret] else {
                 let missing = [OAuth2Key.token_url, .client_id, .client_secret].filter { found[$0] == nil }.map(\.rawValue)
@@ -227,10 +227,10 @@ extension SpecReader {
             for (field, _, value) in fields {
                 switch field {
                 case .value:
-                    part.value = template(value, "\(context).value") ?? part.value
+                    part.value = template(value, "value in \(context)") ?? part.value
                     sources += 1
                 case .file:
-                    guard let path = string(value, "\(context).file") else { continue }
+                    guard let path = string(value, "file in \(context)") else { continue }
                     part.value = Template(literal: path)
                     part.isFile = true
                     sources += 1
@@ -238,8 +238,8 @@ extension SpecReader {
                     if !FileManager.default.fileExists(atPath: resolved) {
                         report("file '\(path)' for \(context) does not exist (looked for \(resolved))", at: value)
                     }
-                case .content_type: part.contentType = template(value, "\(context).content_type")
-                case .filename: part.filename = string(value, "\(context).filename")
+                case .content_type: part.contentType = template(value, "content_type in \(context)")
+                case .filename: part.filename = string(value, "filename in \(context)")
                 }
             }
             if sources != 1 { report("\(context) takes exactly one of value or file", at: pair.value) }

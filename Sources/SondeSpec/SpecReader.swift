@@ -120,7 +120,7 @@ final class SpecReader {
 
     func describe(_ node: Node) -> String {
         if case .scalar(let scalar) = node { return "'\(scalar.string)'" }
-        return node.kindDescription
+        return "(\(node.kindDescription))"
     }
 
     // MARK: Templates

@@ -75,6 +75,12 @@ struct YAMLSource {
         let valueScalars = Array(value.unicodeScalars)
         let start = absoluteIndex(mark)
         let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
+        if offset >= valueScalars.count, offset > 0 {
+            // The end of the value: one column past its last character.
+            var end = location(inside: node, offset: valueScalars.count - 1, value: value)
+            end.column += 1 + offset - valueScalars.count
+            return end
+        }
         let needle = Array(valueScalars[min(offset, valueScalars.count)..<min(offset + 8, valueScalars.count)])
         guard !needle.isEmpty else { return location(mark) }
         let exact = start + (quoted ? 1 : 0) + offset

@@ -1,0 +1,183 @@
+import Foundation
+import SondeCore
+import Testing
+
+@testable import SondeSpec
+
+struct CollectionLoaderTests {
+    @Test func theKubeSphereCollectionLoadsWithDefaultsMerged() throws {
+        let file = Paths.collections.appendingPathComponent("kubesphere.yaml").path
+        let loaded = try CollectionLoader(options: VariableOptions(processEnvironment: [:])).load(file: file)
+        let spec = loaded.spec
+        #expect(spec.name == "kubesphere-smoke")
+        #expect(spec.requests.map(\.name) == ["login", "component statuses"])
+        #expect(loaded.secrets == ["password"])
+        let login = spec.requests[0]
+        #expect(login.method == "POST")
+        #expect(login.timeout == TimeSpan(milliseconds: 10_000))
+        #expect(login.headers.map(\.name) == ["Accept"])
+        #expect(login.captures.first?.name == "token")
+        #expect(login.captures.first?.secret == true)
+        let statuses = spec.requests[1]
+        #expect(statuses.headers.map(\.name) == ["Accept", "Authorization"])
+        #expect(statuses.expectations.count == 7)
+        #expect(statuses.location.line == 30)
+
+        let scope = loaded.makeScope()
+        #expect(try scope.variable("password") == "P@88w0rd")
+        #expect(try spec.baseURL?.render(in: scope) == "http://127.0.0.1:31078")
+    }
+
+    @Test func theCollectionNameDefaultsToTheFileName() throws {
+        let loaded = try CollectionLoader().load(text: "requests:\n  - name: a\n    url: http://x/\n", file: "dir/smoke-test.yaml")
+        #expect(loaded.spec.name == "smoke-test")
+        #expect(loaded.spec.requests[0].method == "GET")
+        #expect(loaded.spec.requests[0].followRedirects)
+    }
+
+    @Test func requestValuesOverrideDefaults() throws {
+        let text = """
+            defaults:
+              headers: { Accept: application/json, X-Team: core }
+              query: { page: 1 }
+              timeout: 3s
+              follow_redirects: false
+              retry: { count: 2, delay: 100ms, until_status: [200, 204] }
+              auth: { bearer: "{{ token }}" }
+            vars: { token: t }
+            requests:
+              - name: a
+                url: http://x/
+                headers: { accept: text/plain }
+                timeout: 250ms
+              - name: b
+                url: http://x/
+                follow_redirects: true
+                auth: { basic: { username: u, password: p } }
+            """
+        let spec = try CollectionLoader().load(text: text, file: "d.yaml").spec
+        let a = spec.requests[0], b = spec.requests[1]
+        #expect(a.headers.map { "\($0.name): \($0.value)" } == ["X-Team: core", "accept: text/plain"])
+        #expect(a.query.map(\.name) == ["page"])
+        #expect(a.timeout == TimeSpan(milliseconds: 250))
+        #expect(!a.followRedirects)
+        #expect(a.retry == RetryPolicy(count: 2, delay: TimeSpan(milliseconds: 100), untilStatus: [200, 204]))
+        #expect(a.auth == .bearer(try Template(parsing: "{{ token }}")))
+        #expect(b.timeout == TimeSpan(milliseconds: 3000))
+        #expect(b.followRedirects)
+        #expect(b.auth == .basic(username: Template(literal: "u"), password: Template(literal: "p")))
+    }
+
+    @Test func everyRequestKeyIsRead() throws {
+        let text = """
+            vars: { n: 2, flag: "false" }
+            requests:
+              - name: all
+                method: patch
+                url: http://x/items
+                query: { q: "a b", n: "{{ n }}" }
+                form: { a: 1, b: "{{ n }}" }
+                delay: 1s
+                skip: "{{ flag }}"
+                insecure: true
+                capture:
+                  id: $.id
+                  loc: { header: Location }
+                  sid: { cookie: session, secret: true }
+                  ver: { regex: "v([0-9]+)" }
+                  code: { status: true }
+                  took: { duration: true }
+                expect:
+                  status: [200, 201]
+                  headers: { Content-Type: { starts_with: application/json } }
+                  body: { not_contains: error, matches: "^\\\\{" }
+                  duration: { "<=": 1.5s }
+                  schema: { type: object, required: [id] }
+                  jsonpath:
+                    $.id: { type: number, ">": 0 }
+                    $.tags: { one_of: [[], [a]], empty: false, length: { "<": 5 } }
+                    $.items[*].ok: { each: true }
+            """
+        let r = try CollectionLoader().load(text: text, file: "all.yaml").spec.requests[0]
+        #expect(r.method == "PATCH")
+        #expect(r.query.count == 2)
+        if case .form(let fields) = r.body { #expect(fields.map(\.name) == ["a", "b"]) } else { Issue.record("form body") }
+        #expect(r.delay == TimeSpan(milliseconds: 1000))
+        #expect(r.insecure)
+        #expect(r.captures.map(\.name) == ["id", "loc", "sid", "ver", "code", "took"])
+        #expect(r.captures[2].secret)
+        if case .regex(_, let group) = r.captures[3].source { #expect(group == 1) } else { Issue.record("regex capture") }
+        #expect(r.expectations.count == 8)
+        if case .duration = r.expectations[3].subject, case .compare(.lessOrEqual, .number(let ms)) = r.expectations[3].predicate {
+            #expect(ms.double == 1500)
+        } else {
+            Issue.record("duration predicate: \(r.expectations[3])")
+        }
+    }
+
+    @Test func jsonBodiesKeepYAMLTypes() throws {
+        let text = """
+            vars: { count: 5 }
+            requests:
+              - name: a
+                method: POST
+                url: http://x/
+                json: { n: 1, f: 1.5, yes: yes, t: true, nil: null, s: "1", list: [1, "two"], c: "{{ count }}", big: 123456789012345678901 }
+            """
+        let loaded = try CollectionLoader().load(text: text, file: "j.yaml")
+        guard case .json(let body) = loaded.spec.requests[0].body else { throw SpecTestFailure("no json body") }
+        let rendered = try body.render(in: loaded.makeScope())
+        #expect(rendered.jsonText == #"{"n":1,"f":1.5,"yes":"yes","t":true,"nil":null,"s":"1","list":[1,"two"],"c":5,"big":123456789012345678901}"#)
+    }
+}
+
+struct VariableSourceTests {
+    @Test func everySourceInItsPlace() throws {
+        let folder = try Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("environments"), withIntermediateDirectories: true)
+        try """
+            vars: { a: vars, b: vars, c: vars, d: vars, e: vars }
+            requests:
+              - name: r
+                url: "http://x/{{ a }}/{{ b }}/{{ c }}/{{ d }}/{{ only_env }}"
+            """.write(to: folder.appendingPathComponent("c.yaml"), atomically: true, encoding: .utf8)
+        try "vars: { b: envfile, c: envfile, d: envfile, only_env: \"{{ env.WHO }}\" }\nsecrets: [c]\n"
+            .write(to: folder.appendingPathComponent("environments/staging.yaml"), atomically: true, encoding: .utf8)
+        try "# secrets kept out of git\nexport c=dotenv\nd = \"dot env\" \n"
+            .write(to: folder.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        let options = VariableOptions(environmentName: "staging", assignments: ["d=cli", "e=x=y"], processEnvironment: ["WHO": "me"])
+        let loaded = try CollectionLoader(options: options).load(file: folder.appendingPathComponent("c.yaml").path)
+        let scope = loaded.makeScope()
+        #expect(try loaded.spec.requests[0].url.render(in: scope) == "http://x/vars/envfile/dotenv/cli/me")
+        #expect(try scope.variable("e") == "x=y")
+        #expect(loaded.secrets == ["c"])
+        #expect(loaded.environmentName == "staging")
+    }
+
+    @Test func aMissingEnvironmentSuggestsTheNearestOne() throws {
+        let folder = try Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("environments"), withIntermediateDirectories: true)
+        try "requests:\n  - name: r\n    url: http://x/\n".write(to: folder.appendingPathComponent("c.yaml"), atomically: true, encoding: .utf8)
+        try "base_url: x\n".write(to: folder.appendingPathComponent("environments/staging.yaml"), atomically: true, encoding: .utf8)
+        do {
+            _ = try CollectionLoader(options: VariableOptions(environmentName: "stagign")).load(file: folder.appendingPathComponent("c.yaml").path)
+            Issue.record("should fail")
+        } catch {
+            #expect(error.diagnostics.map(\.message).first?.hasSuffix("did you mean 'staging'?") == true)
+        }
+    }
+
+    @Test func commandLineVariablesSatisfyTheNameCheck() throws {
+        let text = "requests:\n  - name: r\n    url: \"{{ base_url }}/x\"\n"
+        #expect(throws: DiagnosticsError.self) { try CollectionLoader(options: VariableOptions(processEnvironment: [:])).load(text: text, file: "c.yaml") }
+        let loaded = try CollectionLoader(options: VariableOptions(assignments: ["base_url=http://h"])).load(text: text, file: "c.yaml")
+        #expect(try loaded.spec.requests[0].url.render(in: loaded.makeScope()) == "http://h/x")
+    }
+}
+
+struct SpecTestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
