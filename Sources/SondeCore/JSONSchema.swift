@@ -94,25 +94,24 @@ public struct JSONSchema: Sendable {
             for sub in all { check(value, against: sub, at: path, depth: depth + 1, into: &out) }
         }
         if let any = keywords["anyOf"]?.arrayValue {
-            var best: [Violation]?
-            var matched = false
+            var failures: [[Violation]] = []
             for sub in any {
                 var inner: [Violation] = []
                 check(value, against: sub, at: path, depth: depth + 1, into: &inner)
-                if inner.isEmpty { matched = true; break }
-                if best.map({ inner.count < $0.count }) ?? true { best = inner }
+                if inner.isEmpty { failures = []; break }
+                failures.append(inner)
             }
-            if !matched { out += best ?? [Violation(path: path, message: "matches none of the allowed forms")] }
+            if !failures.isEmpty { out += Self.explain(failures, at: path) }
         }
         if let one = keywords["oneOf"]?.arrayValue {
             var passing = 0
-            var best: [Violation]?
+            var failures: [[Violation]] = []
             for sub in one {
                 var inner: [Violation] = []
                 check(value, against: sub, at: path, depth: depth + 1, into: &inner)
-                if inner.isEmpty { passing += 1 } else if best.map({ inner.count < $0.count }) ?? true { best = inner }
+                if inner.isEmpty { passing += 1 } else { failures.append(inner) }
             }
-            if passing == 0 { out += best ?? [] }
+            if passing == 0 { out += Self.explain(failures, at: path) }
             if passing > 1 { fail("matches \(passing) of the forms where exactly one is allowed") }
         }
         if let not = keywords["not"] {
@@ -129,6 +128,16 @@ public struct JSONSchema: Sendable {
                 check(value, against: otherwise, at: path, depth: depth + 1, into: &out)
             }
         }
+    }
+
+    /// Why no alternative fitted: the one that got furthest into the value (its errors lie deeper),
+    /// or when every one failed at the value itself, all their reasons together.
+    private static func explain(_ failures: [[Violation]], at path: NormalizedPath) -> [Violation] {
+        let deep = failures.filter { branch in branch.contains { $0.path.elements.count > path.elements.count } || branch.count > 1 }
+        if let best = deep.min(by: { $0.count < $1.count }) { return best }
+        var reasons: [String] = []
+        for message in failures.flatMap({ $0.map(\.message) }) where !reasons.contains(message) { reasons.append(message) }
+        return [Violation(path: path, message: reasons.joined(separator: "; or "))]
     }
 
     private func checkObject(_ object: JSONObject, _ keywords: JSONObject, at path: NormalizedPath, depth: Int, into out: inout [Violation]) {

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// The `sonde` binary as a user runs it: arguments in, text and an exit status out.
+struct Sonde {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The build's products folder holds the test bundle and the `sonde` executable side by side.
+    static var executable: URL {
+        var folder = Bundle.main.bundleURL
+        if folder.pathExtension == "xctest" { folder.deleteLastPathComponent() }
+        return folder.appendingPathComponent("sonde")
+    }
+
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = packageRoot
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+}
+
+struct ValidateCommandTests {
+    @Test func theBundledCollectionsAreValid() throws {
+        let result = try Sonde.run(["validate", "collections"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("ok  collections/kubesphere.yaml: kubesphere-smoke, 2 requests, 1 capture, 9 expectations"))
+    }
+
+    @Test func anInvalidCollectionExitsTwoWithEveryErrorAndASnippet() throws {
+        let result = try Sonde.run(["validate", "Tests/SondeSpecTests/Fixtures/invalid/many_errors.yaml"])
+        #expect(result.status == 2)
+        #expect(result.stdout.contains("many_errors.yaml: 8 errors"))
+        #expect(result.stderr.contains("""
+            Tests/SondeSpecTests/Fixtures/invalid/many_errors.yaml:5:13: error: unknown method 'GTE' in request 'a'; did you mean 'GET'?
+              |
+            5 |     method: GTE
+              |             ^^^
+            """))
+        #expect(result.stderr.components(separatedBy: ": error: ").count - 1 == 8)
+    }
+
+    @Test func aFolderIsSearchedAndEveryFileReported() throws {
+        let result = try Sonde.run(["validate", "Tests/SondeSpecTests/Fixtures/invalid", "collections"])
+        #expect(result.status == 2)
+        #expect(result.stdout.contains("ok  collections/kubesphere.yaml"))
+        #expect(result.stdout.contains("bad Tests/SondeSpecTests/Fixtures/invalid/unknown_key.yaml: 1 error"))
+    }
+
+    @Test func variablesFromTheCommandLineCount() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("c.yaml")
+        try "requests:\n  - name: r\n    url: \"{{ host }}/x\"\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(try Sonde.run(["validate", file.path]).status == 2)
+        #expect(try Sonde.run(["validate", file.path, "--var", "host=http://h"]).status == 0)
+    }
+
+    @Test func aMissingPathIsAnError() throws {
+        let result = try Sonde.run(["validate", "no/such/file.yaml"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("no/such/file.yaml: no such file or folder"))
+    }
+}
+
+struct JSONPathCommandTests {
+    let body = #"{"items":[{"metadata":{"name":"scheduler"},"status":"True"},{"metadata":{"name":"etcd-0"},"status":"False"}]}"#
+
+    @Test func printsTheSelectedNodesAsAJSONArray() throws {
+        let result = try Sonde.run(["jsonpath", "$.items[?@.status == 'True'].metadata.name"], stdin: body)
+        #expect(result.status == 0)
+        #expect(result.stdout == "[\n  \"scheduler\"\n]\n")
+    }
+
+    @Test func printsPathsWhenAsked() throws {
+        let result = try Sonde.run(["jsonpath", "--paths", "$..name"], stdin: body)
+        #expect(result.stdout == "$['items'][0]['metadata']['name']\t\"scheduler\"\n$['items'][1]['metadata']['name']\t\"etcd-0\"\n")
+    }
+
+    @Test func anInvalidExpressionExitsTwoWithItsColumn() throws {
+        let result = try Sonde.run(["jsonpath", "$.items[?@.status = 'True']"], stdin: body)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("invalid JSONPath at column 19: expected ',' or ']', found '='"))
+        #expect(result.stderr.contains("  $.items[?@.status = 'True']\n                    ^"))
+    }
+
+    @Test func invalidJSONInputExitsTwoWithItsPosition() throws {
+        let result = try Sonde.run(["jsonpath", "$"], stdin: "{\"a\": [1, 2,]}")
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("standard input:1:13: unexpected character ']'"))
+    }
+}
