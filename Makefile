@@ -4,7 +4,7 @@
 DEBIAN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps demo test build release validate
+.PHONY: deps demo test build release validate bench
 
 deps:
 	@missing=""; \
@@ -30,3 +30,7 @@ release: deps
 
 validate: build
 	swift run sonde validate collections
+
+# Speed figures (release build); see the README.
+bench: deps
+	swift run -c release sonde-bench

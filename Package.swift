@@ -36,6 +36,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "sonde", dependencies: ["SondeCLI"]),
+        // `make bench`: speed figures, never a timed test.
+        .executableTarget(name: "sonde-bench", dependencies: ["SondeCore", "SondeSpec", "SondeMock"]),
         .testTarget(name: "SondeCoreTests", dependencies: ["SondeCore"]),
         .testTarget(name: "SondeSpecTests", dependencies: ["SondeSpec", "SondeCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SondeCLITests", dependencies: ["SondeCLI", "sonde"]),
