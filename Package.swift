@@ -10,6 +10,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Already in the graph through Hummingbird; named here because the mock uses their types.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // The model, JSON, JSONPath, templates, predicates. No I/O, no third-party code.
@@ -25,9 +29,15 @@ let package = Package(
         // Run history in SQLite.
         .target(name: "SondeStore", dependencies: ["SondeCore"]),
         // Results and diagnostics -> text.
-        .target(name: "SondeReport", dependencies: ["SondeCore"]),
+        .target(name: "SondeReport", dependencies: ["SondeCore", "SondeRunner"]),
         // A KubeSphere-like API for `sonde demo` and the tests.
-        .target(name: "SondeMock"),
+        .target(
+            name: "SondeMock",
+            dependencies: [
+                "SondeCore", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .target(
             name: "SondeCLI",
             dependencies: [

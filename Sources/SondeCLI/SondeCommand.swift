@@ -8,8 +8,8 @@ public struct SondeCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sonde",
         abstract: "Run declarative HTTP request collections, record every run, compare runs.",
-        version: "sonde \(version) (\(CurlInfo.version))",
-        subcommands: [ValidateCommand.self, JSONPathCommand.self]
+        version: "sonde \(version) (\(CurlTransport.version))",
+        subcommands: [RunCommand.self, ValidateCommand.self, JSONPathCommand.self, DemoCommand.self]
     )
 
     public init() {}

@@ -110,15 +110,19 @@ enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
                 throw TemplateError("base64_decode: the value is not base64-encoded UTF-8 text", offset: offset)
             }
             return .string(decoded)
-        case .urlencode: return .string(Self.percentEncode(input.interpolated))
+        case .urlencode: return .string(PercentEncoding.encode(input.interpolated))
         case .upper: return .string(input.interpolated.uppercased())
         case .lower: return .string(input.interpolated.lowercased())
         case .json: return .string(input.jsonText)
         }
     }
 
+}
+
+/// URL encoding shared by `| urlencode`, query strings and forms.
+public enum PercentEncoding {
     /// Percent-encodes all but RFC 3986's unreserved characters.
-    static func percentEncode(_ text: String) -> String {
+    public static func encode(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
             switch byte {

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import SondeHTTP
+import SondeMock
+import SondeSpec
+
+/// `sonde demo`: the bundled KubeSphere-like API and the bundled collection, on loopback.
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Start the bundled mock API on a free loopback port and run collections/kubesphere.yaml on it."
+    )
+
+    @Option(help: "The collection to run against the mock.")
+    var collection = "collections/kubesphere.yaml"
+
+    func run() throws {
+        let server = try MockServer.startBlocking()
+        defer { server.stop() }
+        Terminal.print("mock KubeSphere API listening on \(server.baseURL)\n")
+        let loader = CollectionLoader(options: VariableOptions(assignments: ["base_url=\(server.baseURL)"]))
+        let loaded: LoadedCollection
+        do {
+            loaded = try loader.load(file: collection)
+        } catch {
+            Terminal.printDiagnostics(error.diagnostics, renderer: .init(colors: Terminal.colorsEnabled(forStandardError: true)))
+            throw ExitCode(ExitStatus.usage)
+        }
+        let results = try CollectionRuns(collections: [loaded], transportOptions: TransportOptions(), failFast: false, jobs: 1, verbosity: 0).run()
+        Terminal.print("""
+            Try next:
+              sonde run \(collection) --var base_url=http://NODE_IP:NODE_PORT   against a real cluster
+              sonde run \(collection) --env staging                           with environments/staging.yaml
+              sonde validate collections                                        check collections, send nothing
+              curl -s URL | sonde jsonpath '$.items[*].metadata.name'           try a JSONPath
+            """)
+        throw ExitCode(results.allSatisfy { $0.outcome == .passed } ? ExitStatus.passed : ExitStatus.failed)
+    }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import SondeCore
+import SondeHTTP
+import SondeReport
+import SondeRunner
+import SondeSpec
+
+/// `sonde run`: runs collections and says what passed and what broke.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run collections (files or folders), in order, checking every response.",
+        discussion: "Exit status: 0 all passed; 1 a check failed or a request could not be completed; 2 an invalid collection (nothing was sent); 3 an internal error."
+    )
+
+    @Argument(help: "Collection files, or folders searched for *.yaml and *.yml.")
+    var paths: [String]
+
+    @OptionGroup var variables: VariableArguments
+
+    @Flag(name: .customLong("fail-fast"), help: "Stop a collection at its first failure.")
+    var failFast = false
+
+    @Option(help: "How many collections to run at once (each stays in order).")
+    var jobs = 1
+
+    @Flag(name: .short, help: "-v: headers; -vv: bodies too (secrets redacted).")
+    var verbose: Int
+
+    @Option(name: .customLong("cacert"), help: "CA certificates file for TLS.")
+    var caFile: String?
+
+    @Option(name: .customLong("cert"), help: "Client certificate file for TLS.")
+    var clientCertificate: String?
+
+    @Option(name: .customLong("key"), help: "Client private key file for TLS.")
+    var clientKey: String?
+
+    @Option(help: "HTTP(S) or SOCKS proxy, e.g. socks5://127.0.0.1:1080.")
+    var proxy: String?
+
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs takes a number from 1 up") }
+    }
+
+    func run() throws {
+        let (files, missing) = CollectionLoader.collectionFiles(in: paths)
+        for path in missing { Terminal.error("\(path): no such file or folder") }
+        guard missing.isEmpty, !files.isEmpty else {
+            if missing.isEmpty { Terminal.error("no *.yaml or *.yml collections under \(paths.joined(separator: ", "))") }
+            throw ExitCode(ExitStatus.usage)
+        }
+        // Every collection is checked before anything is sent.
+        let loader = CollectionLoader(options: variables.options)
+        var loaded: [LoadedCollection] = []
+        var diagnostics: [Diagnostic] = []
+        for file in files {
+            do { loaded.append(try loader.load(file: file)) } catch { diagnostics += error.diagnostics }
+        }
+        if !diagnostics.isEmpty {
+            Terminal.printDiagnostics(diagnostics, renderer: DiagnosticRenderer(colors: Terminal.colorsEnabled(forStandardError: true)))
+            Terminal.error("\(diagnostics.count) error\(diagnostics.count == 1 ? "" : "s"); nothing was sent")
+            throw ExitCode(ExitStatus.usage)
+        }
+        let options = TransportOptions(caFile: caFile, clientCertificate: clientCertificate, clientKey: clientKey, proxy: proxy)
+        let results = try CollectionRuns(
+            collections: loaded, transportOptions: options, failFast: failFast, jobs: jobs, verbosity: verbose
+        ).run()
+        throw ExitCode(results.allSatisfy { $0.outcome == .passed || $0.outcome == .skipped } ? ExitStatus.passed : ExitStatus.failed)
+    }
+}
+
+/// Runs collections, `jobs` at a time, each on its own thread and transport, printing as results come.
+struct CollectionRuns {
+    var collections: [LoadedCollection]
+    var transportOptions: TransportOptions
+    var failFast: Bool
+    var jobs: Int
+    var verbosity: Int
+
+    func run() throws -> [RunResult] {
+        let report = TerminalReport(colors: Terminal.colorsEnabled(), verbosity: verbosity)
+        let output = OutputLock()
+        let results = ResultSlots(count: collections.count)
+        let failures = ResultSlots(count: collections.count)
+        let semaphore = DispatchSemaphore(value: jobs)
+        let group = DispatchGroup()
+        for (index, collection) in collections.enumerated() {
+            semaphore.wait()
+            group.enter()
+            let thread = Thread {
+                defer {
+                    semaphore.signal()
+                    group.leave()
+                }
+                do {
+                    let transport = try CurlTransport(options: transportOptions)
+                    let runner = Runner(
+                        spec: collection.spec, scope: collection.makeScope(), secrets: collection.secrets, transport: transport,
+                        environmentName: collection.environmentName, options: Runner.Options(failFast: failFast, keepExchanges: verbosity > 0))
+                    // One collection at a time prints line by line; several print whole, so their lines do not interleave.
+                    var buffer = report.header((collection.spec.name, collection.spec.file, collection.spec.requests.count))
+                    if jobs == 1 { output.write(buffer); buffer = "" }
+                    let result = runner.run { event in
+                        guard case .requestFinished(let request) = event else { return }
+                        let line = report.line(request)
+                        if jobs == 1 { output.write(line) } else { buffer += line }
+                    }
+                    output.write(buffer + report.summary(result) + "\n")
+                    results.set(index, result)
+                } catch {
+                    failures.set(index, error)
+                }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        group.wait()
+        if let error = failures.values.compactMap({ $0 }).first {
+            Terminal.error("\(error)")
+            throw ExitCode(ExitStatus.internalError)
+        }
+        return results.values.compactMap { $0 as? RunResult }
+    }
+}
+
+/// Serializes writes to standard output across collection threads.
+final class OutputLock: @unchecked Sendable {
+    private let lock = NSLock()
+    func write(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        Terminal.print(text, terminator: "")
+    }
+}
+
+final class ResultSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Any?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: Any) {
+        lock.lock()
+        slots[index] = value
+        lock.unlock()
+    }
+    var values: [Any?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Replaces every secret value, in the forms it travels in, before text leaves the process.
+public struct Redactor: Sendable {
+    public static let mask = "••••••"
+    private var needles: [String] = []
+
+    public init(_ secrets: [String] = []) {
+        for secret in secrets { add(secret) }
+    }
+
+    /// Adds a value and its encoded forms (percent-encoded, JSON-escaped) to redact.
+    public mutating func add(_ secret: String) {
+        guard !secret.isEmpty else { return }
+        var forms = [secret, PercentEncoding.encode(secret)]
+        let quoted = JSONValue.quoted(secret)
+        forms.append(String(quoted.dropFirst().dropLast()))
+        for form in forms where !form.isEmpty && !needles.contains(form) { needles.append(form) }
+        // Longest first, so that a secret containing another is masked whole.
+        needles.sort { $0.count > $1.count }
+    }
+
+    public var isEmpty: Bool { needles.isEmpty }
+
+    public func redact(_ text: String) -> String {
+        guard !needles.isEmpty else { return text }
+        var out = text
+        for needle in needles where out.contains(needle) {
+            out = out.replacingOccurrences(of: needle, with: Self.mask)
+        }
+        return out
+    }
+
+    public func redact(_ value: JSONValue) -> JSONValue {
+        guard !needles.isEmpty else { return value }
+        switch value {
+        case .string(let s): return .string(redact(s))
+        case .array(let items): return .array(items.map(redact))
+        case .object(let o): return .object(JSONObject(o.members.map { (key: $0.key, value: redact($0.value)) }))
+        default: return value
+        }
+    }
+}

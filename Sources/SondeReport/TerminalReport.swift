@@ -1,0 +1,88 @@
+import Foundation
+import SondeCore
+import SondeRunner
+
+/// The terminal's view of a run: a line a request, what broke and why, then a summary.
+public struct TerminalReport: Sendable {
+    public var colors: Bool
+    /// 0: results; 1 (-v): also request and response headers; 2 (-vv): bodies too.
+    public var verbosity: Int
+
+    public init(colors: Bool, verbosity: Int = 0) {
+        self.colors = colors
+        self.verbosity = verbosity
+    }
+
+    public func header(_ run: (name: String, file: String, requests: Int)) -> String {
+        bold("\(run.name)") + dim("  \(run.file), \(run.requests) request\(run.requests == 1 ? "" : "s")") + "\n"
+    }
+
+    public func line(_ result: RequestResult) -> String {
+        var out = ""
+        let mark: String
+        switch result.outcome {
+        case .passed: mark = green("✓")
+        case .failed: mark = red("✗")
+        case .error: mark = red("!")
+        case .skipped: mark = yellow("-")
+        }
+        let status = result.status.map { String($0) } ?? "---"
+        let time = result.durationMilliseconds.map { Self.milliseconds($0) } ?? ""
+        out += "  \(mark) \(result.name)  " + dim("\(result.method) \(result.url)")
+        if result.outcome != .skipped { out += "  \(statusColor(result.status)(status))  \(dim(time))" }
+        if result.attempts > 1 { out += dim("  (\(result.attempts) attempts)") }
+        out += "\n"
+        if let reason = result.skipReason { out += "      " + yellow("skipped: ") + reason + "\n" }
+        if let error = result.error { out += "      " + red(result.outcome == .error ? "error: " : "failed: ") + error + "\n" }
+        for check in result.failedChecks {
+            out += "      " + dim("\(check.location)") + "  " + bold(check.subject) + "\n"
+            out += "        expected: \(check.expected)\n"
+            out += "        actual:   \(check.actual)\n"
+            if let message = check.message, !message.isEmpty { out += "        " + red(message) + "\n" }
+        }
+        if verbosity == 0, result.outcome == .failed, let body = result.responseBody, !body.isEmpty {
+            out += "      " + dim("response body: " + Self.excerpt(body)) + "\n"
+        }
+        if verbosity >= 1, result.outcome != .skipped {
+            for header in result.requestHeaders { out += dim("      > \(header.name): \(header.value)") + "\n" }
+            if verbosity >= 2, let body = result.requestBody, !body.isEmpty { out += dim(Self.indent(body, "      > ")) + "\n" }
+            for header in result.responseHeaders { out += dim("      < \(header.name): \(header.value)") + "\n" }
+            if verbosity >= 2, let body = result.responseBody, !body.isEmpty { out += dim(Self.indent(body, "      < ")) + "\n" }
+        }
+        return out
+    }
+
+    public func summary(_ run: RunResult) -> String {
+        let elapsed = run.finished.timeIntervalSince(run.started) * 1000
+        let parts = [
+            green("\(run.count(.passed)) passed"), (run.count(.failed) > 0 ? red : { $0 })("\(run.count(.failed)) failed"),
+            (run.count(.error) > 0 ? red : { $0 })("\(run.count(.error)) errors"), "\(run.count(.skipped)) skipped",
+        ]
+        let verdict = run.outcome == .passed ? green("PASSED") : red("FAILED")
+        return "\(verdict) \(run.collection): \(parts.joined(separator: ", ")) in \(Self.milliseconds(elapsed))\n"
+    }
+
+    static func milliseconds(_ ms: Double) -> String {
+        ms >= 1000 ? String(format: "%.2f s", ms / 1000) : String(format: "%.1f ms", ms)
+    }
+
+    static func excerpt(_ body: String) -> String {
+        let flat = body.replacingOccurrences(of: "\n", with: " ")
+        return flat.count > 200 ? String(flat.prefix(200)) + "…" : flat
+    }
+
+    static func indent(_ text: String, _ prefix: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(separator: "\n")
+    }
+
+    private func paint(_ text: String, _ code: String) -> String { colors ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    private func bold(_ text: String) -> String { paint(text, "1") }
+    private func dim(_ text: String) -> String { paint(text, "2") }
+    private func red(_ text: String) -> String { paint(text, "31") }
+    private func green(_ text: String) -> String { paint(text, "32") }
+    private func yellow(_ text: String) -> String { paint(text, "33") }
+    private func statusColor(_ status: Int?) -> (String) -> String {
+        guard let status else { return { $0 } }
+        return status < 400 ? { self.green($0) } : { self.red($0) }
+    }
+}

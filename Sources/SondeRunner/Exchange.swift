@@ -1,0 +1,63 @@
+import Foundation
+import SondeCore
+
+/// A response with what checks and captures read from it, each computed once.
+final class Exchange {
+    let response: HTTPResponse
+    lazy var text: String = String(decoding: response.body, as: UTF8.self)
+    lazy var json: Result<JSONValue, JSONParseError> = Result { () throws(JSONParseError) -> JSONValue in try JSONValue.parse(response.body) }
+
+    init(response: HTTPResponse) {
+        self.response = response
+    }
+
+    var jsonError: String {
+        if case .failure(let error) = json { return "the body is not JSON: \(error.message) (line \(error.line), column \(error.column))" }
+        return ""
+    }
+
+    /// A header's value; several headers of one name are joined with ", " as RFC 9110 allows.
+    func header(_ name: String) -> String? {
+        let values = response.headers.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
+        return values.isEmpty ? nil : values.joined(separator: ", ")
+    }
+
+    func cookie(_ name: String) -> String? {
+        for header in response.headers where header.name.caseInsensitiveCompare("Set-Cookie") == .orderedSame {
+            let pair = header.value.split(separator: ";", maxSplits: 1).first ?? ""
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name { return String(parts[1]) }
+        }
+        return nil
+    }
+
+    enum CaptureOutcome {
+        case success(JSONValue)
+        case failure(String)
+    }
+
+    func capture(_ capture: Capture) -> CaptureOutcome {
+        switch capture.source {
+        case .status: return .success(.int(response.status))
+        case .duration: return .success(.double((response.timings.total * 1000 * 10).rounded() / 10))
+        case .header(let name):
+            return header(name).map { .success(.string($0)) } ?? .failure("no header '\(name)' in the response")
+        case .cookie(let name):
+            return cookie(name).map { .success(.string($0)) } ?? .failure("the response sets no cookie '\(name)'")
+        case .regex(let pattern, let group):
+            guard let regex = try? NSRegularExpression(pattern: pattern) else { return .failure("bad regex") }
+            let body = text
+            guard let match = regex.firstMatch(in: body, range: NSRange(location: 0, length: body.utf16.count)),
+                let range = Range(match.range(at: group), in: body)
+            else { return .failure("/\(pattern)/ does not match the body") }
+            return .success(.string(String(body[range])))
+        case .jsonpath(let path):
+            guard case .success(let document) = json else { return .failure(jsonError) }
+            let values = path.values(in: document)
+            if path.isSingular {
+                return values.first.map(CaptureOutcome.success) ?? .failure("\(path.text) selected nothing")
+            }
+            return .success(.array(values))
+        }
+    }
+}
