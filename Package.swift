@@ -50,6 +50,7 @@ let package = Package(
         .executableTarget(name: "sonde-bench", dependencies: ["SondeCore", "SondeSpec", "SondeMock"]),
         .testTarget(name: "SondeCoreTests", dependencies: ["SondeCore"]),
         .testTarget(name: "SondeSpecTests", dependencies: ["SondeSpec", "SondeCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "SondeCLITests", dependencies: ["SondeCLI", "sonde"]),
+        .testTarget(name: "SondeRunnerTests", dependencies: ["SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore"]),
+        .testTarget(name: "SondeCLITests", dependencies: ["SondeCLI", "sonde", "SondeMock"]),
     ]
 )

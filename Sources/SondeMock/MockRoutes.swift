@@ -106,7 +106,7 @@ enum MockRoutes {
             var request = request
             let bytes = try await body(&request)
             var headers = JSONObject()
-            for field in request.headers { headers.append(field.name.canonicalName, .string(field.value)) }
+            for field in request.headers { headers.append(field.name.rawName, .string(field.value)) }
             var query = JSONObject()
             for (name, value) in request.uri.queryParameters {
                 query.append(String(name), .string(String(value).removingPercentEncoding ?? String(value)))

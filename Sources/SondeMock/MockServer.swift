@@ -122,6 +122,8 @@ public final class MockState: @unchecked Sendable {
     public func setComponents(_ components: [String]) { withLock { configuration.components = components } }
 
     public var oauthTokenRequestCount: Int { withLock { oauthTokenRequests } }
+    /// Every token the login handed out, so that tests can search outputs for them.
+    public var issuedTokens: Set<String> { withLock { tokensIssued } }
     public var totalRequests: Int { withLock { requestCount } }
 
     func countRequest() { withLock { requestCount += 1 } }
