@@ -103,10 +103,16 @@ struct CollectionRuns {
                     // One collection at a time prints line by line; several print whole, so their lines do not interleave.
                     var buffer = report.header((collection.spec.name, collection.spec.file, collection.spec.requests.count))
                     if jobs == 1 { output.write(buffer); buffer = "" }
+                    // On a terminal, one collection at a time shows the request in flight, replaced by its result.
+                    let progress = jobs == 1 && Terminal.stdoutIsTerminal
                     let result = runner.run { event in
-                        guard case .requestFinished(let request) = event else { return }
-                        let line = report.line(request)
-                        if jobs == 1 { output.write(line) } else { buffer += line }
+                        switch event {
+                        case .requestStarted(let index, let name):
+                            if progress { output.write("  … \(name) (\(index + 1)/\(collection.spec.requests.count))") }
+                        case .requestFinished(let request):
+                            let line = (progress ? "\r\u{1B}[K" : "") + report.line(request)
+                            if jobs == 1 { output.write(line) } else { buffer += line }
+                        }
                     }
                     output.write(buffer + report.summary(result) + "\n")
                     results.set(index, result)

@@ -175,7 +175,8 @@ struct CountingMiddleware: RouterMiddleware {
     let state: MockState
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        state.countRequest()
+        state.requestStarted()
+        defer { state.requestEnded() }
         return try await next(request, context)
     }
 }

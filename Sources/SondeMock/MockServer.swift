@@ -104,6 +104,8 @@ public final class MockState: @unchecked Sendable {
     private var tokensIssued: Set<String> = []
     private var oauthTokenRequests = 0
     private var requestCount = 0
+    private var inFlight = 0
+    private var mostInFlight = 0
 
     init(_ configuration: MockServer.Configuration) {
         self.configuration = configuration
@@ -126,7 +128,18 @@ public final class MockState: @unchecked Sendable {
     public var issuedTokens: Set<String> { withLock { tokensIssued } }
     public var totalRequests: Int { withLock { requestCount } }
 
-    func countRequest() { withLock { requestCount += 1 } }
+    /// The most requests the mock was answering at one moment (so tests see parallelism without timing it).
+    public var maxConcurrentRequests: Int { withLock { mostInFlight } }
+
+    func requestStarted() {
+        withLock {
+            requestCount += 1
+            inFlight += 1
+            mostInFlight = max(mostInFlight, inFlight)
+        }
+    }
+
+    func requestEnded() { withLock { inFlight -= 1 } }
 
     func issueToken() -> String {
         let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() + ".sig"

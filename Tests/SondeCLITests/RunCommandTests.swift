@@ -1,0 +1,107 @@
+import Foundation
+import SondeMock
+import Testing
+
+/// `sonde run` and `sonde demo` through the binary, against the mock on loopback.
+@Suite(.serialized)
+struct RunCommandTests {
+    static func write(_ files: [String: String]) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        return folder
+    }
+
+    @Test func theSeedFlowPassesAndNoSecretIsPrinted() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        for verbosity in [[], ["-v"], ["-vv"]] {
+            let result = try Sonde.run(["run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)"] + verbosity)
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("PASSED kubesphere-smoke: 2 passed, 0 failed, 0 errors, 0 skipped"))
+            let tokens = server.state.issuedTokens
+            #expect(!tokens.isEmpty)
+            for secret in tokens.union(["P@88w0rd", "P%4088w0rd"]) {
+                #expect(!result.stdout.contains(secret), "secret in stdout with \(verbosity)")
+                #expect(!result.stderr.contains(secret), "secret in stderr with \(verbosity)")
+            }
+            if verbosity == ["-vv"] {
+                #expect(result.stdout.contains("> Authorization: Bearer ••••••"))
+                #expect(result.stdout.contains(#""password":"••••••""#))
+            }
+        }
+    }
+
+    @Test func aFailedCheckExitsOneAndSaysWhy() async throws {
+        let server = try await MockServer.start(.init(unhealthy: ["scheduler"]))
+        defer { server.stop() }
+        let result = try Sonde.run(["run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("✗ component statuses"))
+        #expect(result.stdout.contains("collections/kubesphere.yaml:41:9  $.items[*].conditions[?@.type == 'Healthy'].status"))
+        #expect(result.stdout.contains(#"at $['items'][0]['conditions'][0]['status']: expected "True", got "False""#))
+        #expect(result.stdout.contains("FAILED kubesphere-smoke: 1 passed, 1 failed"))
+    }
+
+    @Test func aWrongPasswordSkipsWithTheReason() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let result = try Sonde.run(["run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)", "--var", "password=wrong"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("skipped: needs 'token', captured by request 'login', which did not pass"))
+        #expect(!result.stdout.contains("wrong\""))
+    }
+
+    @Test func anInvalidCollectionExitsTwoAndSendsNothing() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let folder = try Self.write(["bad.yaml": "requests:\n  - name: a\n    url: \"\(server.baseURL)/echo\"\n    expcet: {}\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let before = server.state.totalRequests
+        let result = try Sonde.run(["run", folder.path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("unknown key 'expcet'"))
+        #expect(result.stderr.contains("nothing was sent"))
+        #expect(server.state.totalRequests == before)
+    }
+
+    @Test func jobsRunCollectionsSideBySideEachInOrder() async throws {
+        // Sequentially, the mock never sees two requests at once.
+        let sequential = try await MockServer.start()
+        defer { sequential.stop() }
+        _ = try Sonde.run(["run", "collections/kubesphere.yaml", "--var", "base_url=\(sequential.baseURL)"])
+        #expect(sequential.state.maxConcurrentRequests == 1)
+
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        var files: [String: String] = [:]
+        for i in 0..<4 {
+            files["c\(i).yaml"] = """
+                name: c\(i)
+                requests:
+                  - name: first
+                    url: "\(server.baseURL)/slow?ms=300"
+                    capture: { slept: $.slept_ms }
+                  - name: second
+                    url: "\(server.baseURL)/echo?after={{ slept }}"
+                    expect: { jsonpath: { $.query.after: "300" } }
+                """
+        }
+        let folder = try Self.write(files)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try Sonde.run(["run", folder.path, "--jobs", "4"])
+        #expect(result.status == 0, "\(result.stdout)")
+        for i in 0..<4 { #expect(result.stdout.contains("PASSED c\(i): 2 passed")) }
+        // Each collection's lines stay together, in order.
+        #expect(result.stdout.components(separatedBy: "✓ first").count == 5)
+        #expect(server.state.maxConcurrentRequests >= 2)
+    }
+
+    @Test func theDemoRunsOnItsOwn() throws {
+        let result = try Sonde.run(["demo"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("mock KubeSphere API listening on http://127.0.0.1:"))
+        #expect(result.stdout.contains("PASSED kubesphere-smoke: 2 passed"))
+        #expect(result.stdout.contains("Try next:"))
+    }
+}
