@@ -149,14 +149,11 @@ final class SpecReader {
     func templateValue(_ node: Node) -> TemplateValue? {
         switch node {
         case .scalar(let scalar):
-            switch YAMLScalarValue(scalar) {
-            case .null: return .null
-            case .bool(let b): return .bool(b)
-            case .int(let i): return .number(JSONNumber(i))
-            case .bigInteger(let digits):
-                return (try? JSONValue.parse(digits)).flatMap { $0.numberValue }.map(TemplateValue.number)
-            case .double(let d): return .number(JSONNumber(d))
+            switch YAMLScalarValue(scalar).json {
             case .string(let s): return template(s, at: node).map(TemplateValue.string)
+            case .bool(let b): return .bool(b)
+            case .number(let n): return .number(n)
+            default: return .null
             }
         case .sequence(let sequence):
             var items: [TemplateValue] = []
@@ -191,14 +188,7 @@ final class SpecReader {
     func jsonValue(_ node: Node) -> JSONValue? {
         switch node {
         case .scalar(let scalar):
-            switch YAMLScalarValue(scalar) {
-            case .null: return .null
-            case .bool(let b): return .bool(b)
-            case .int(let i): return .number(JSONNumber(i))
-            case .bigInteger(let digits): return try? JSONValue.parse(digits)
-            case .double(let d): return .number(JSONNumber(d))
-            case .string(let s): return .string(s)
-            }
+            return YAMLScalarValue(scalar).json
         case .sequence(let sequence):
             var items: [JSONValue] = []
             for item in sequence {

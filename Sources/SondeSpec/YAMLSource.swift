@@ -147,6 +147,18 @@ enum YAMLScalarValue {
         }
     }
 
+    /// The value as JSON; a big integer keeps its digits.
+    var json: JSONValue {
+        switch self {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .number(JSONNumber(i))
+        case .bigInteger(let digits): return (try? JSONValue.parse(digits)) ?? .string(digits)
+        case .double(let d): return .number(JSONNumber(d))
+        case .string(let s): return .string(s)
+        }
+    }
+
     var typeName: String {
         switch self {
         case .null: return "null"
