@@ -205,4 +205,35 @@ struct EndToEndTests {
         #expect(fast.requests.map(\.outcome) == [.failed, .skipped])
         #expect(fast.requests[1].skipReason == "--fail-fast: an earlier request failed")
     }
+
+    @Test func skipAndEveryCaptureKind() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let result = try run("""
+            vars: { enabled: "false" }
+            requests:
+              - name: skipped
+                url: "{{ base_url }}/status/500"
+                skip: "{{ enabled | lower | default('true') }}"
+              - name: never
+                url: "{{ base_url }}/status/500"
+                skip: true
+              - name: captures
+                url: "{{ base_url }}/flaky?key=captures&failures=0"
+                capture:
+                  code: { status: true }
+                  took: { duration: true }
+                  call: { regex: '"call":([0-9]+)' }
+                  type: { header: content-type }
+                expect:
+                  jsonpath: { $.call: "{{ call }}" }
+                  status: { equals: "{{ code }}" }
+                  headers: { Content-Type: "{{ type }}" }
+                  duration: { "<": 5s }
+            """, server: server)
+        #expect(result.requests[0].outcome == .failed)  // skip rendered "false": it was sent, and 500 fails
+        #expect(result.requests[1].outcome == .skipped)
+        #expect(result.requests[1].skipReason == "skip: true is true")
+        #expect(result.requests[2].outcome == .passed, "\(result.requests[2].error ?? "") \(result.requests[2].failedChecks.map { $0.message ?? "" })")
+    }
 }
