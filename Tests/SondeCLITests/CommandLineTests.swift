@@ -3,7 +3,7 @@ import Testing
 
 /// The `sonde` binary as a user runs it: arguments in, text and an exit status out.
 struct Sonde {
-    struct Result {
+    struct Result: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
@@ -16,6 +16,11 @@ struct Sonde {
         var folder = Bundle.main.bundleURL
         if folder.pathExtension == "xctest" { folder.deleteLastPathComponent() }
         return folder.appendingPathComponent("sonde")
+    }
+
+    /// From async tests: the child process is waited for off the cooperative pool.
+    static func runAsync(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) async throws -> Result {
+        try await offPool { try run(arguments, stdin: stdin, environment: environment) }
     }
 
     static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {

@@ -16,7 +16,7 @@ struct RunCommandTests {
         let server = try await MockServer.start()
         defer { server.stop() }
         for verbosity in [[], ["-v"], ["-vv"]] {
-            let result = try Sonde.run(["run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)"] + verbosity)
+            let result = try await Sonde.runAsync(["run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)"] + verbosity)
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
             #expect(result.stdout.contains("PASSED kubesphere-smoke: 2 passed, 0 failed, 0 errors, 0 skipped"))
             let tokens = server.state.issuedTokens
@@ -35,7 +35,7 @@ struct RunCommandTests {
     @Test func aFailedCheckExitsOneAndSaysWhy() async throws {
         let server = try await MockServer.start(.init(unhealthy: ["scheduler"]))
         defer { server.stop() }
-        let result = try Sonde.run(["run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)"])
+        let result = try await Sonde.runAsync(["run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)"])
         #expect(result.status == 1)
         #expect(result.stdout.contains("✗ component statuses"))
         #expect(result.stdout.contains("collections/kubesphere.yaml:41:9  $.items[*].conditions[?@.type == 'Healthy'].status"))
@@ -46,7 +46,7 @@ struct RunCommandTests {
     @Test func aWrongPasswordSkipsWithTheReason() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }
-        let result = try Sonde.run(["run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)", "--var", "password=wrong"])
+        let result = try await Sonde.runAsync(["run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)", "--var", "password=wrong"])
         #expect(result.status == 1)
         #expect(result.stdout.contains("skipped: needs 'token', captured by request 'login', which did not pass"))
         #expect(!result.stdout.contains("wrong\""))
@@ -58,7 +58,7 @@ struct RunCommandTests {
         let folder = try Self.write(["bad.yaml": "requests:\n  - name: a\n    url: \"\(server.baseURL)/echo\"\n    expcet: {}\n"])
         defer { try? FileManager.default.removeItem(at: folder) }
         let before = server.state.totalRequests
-        let result = try Sonde.run(["run", folder.path])
+        let result = try await Sonde.runAsync(["run", folder.path])
         #expect(result.status == 2)
         #expect(result.stderr.contains("unknown key 'expcet'"))
         #expect(result.stderr.contains("nothing was sent"))
@@ -69,7 +69,7 @@ struct RunCommandTests {
         // Sequentially, the mock never sees two requests at once.
         let sequential = try await MockServer.start()
         defer { sequential.stop() }
-        _ = try Sonde.run(["run", "collections/kubesphere.yaml", "--var", "base_url=\(sequential.baseURL)"])
+        _ = try await Sonde.runAsync(["run", "collections/kubesphere.yaml", "--var", "base_url=\(sequential.baseURL)"])
         #expect(sequential.state.maxConcurrentRequests == 1)
 
         let server = try await MockServer.start()
@@ -89,7 +89,7 @@ struct RunCommandTests {
         }
         let folder = try Self.write(files)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try Sonde.run(["run", folder.path, "--jobs", "4"])
+        let result = try await Sonde.runAsync(["run", folder.path, "--jobs", "4"])
         #expect(result.status == 0, "\(result.stdout)")
         for i in 0..<4 { #expect(result.stdout.contains("PASSED c\(i): 2 passed")) }
         // Each collection's lines stay together, in order.
@@ -97,8 +97,8 @@ struct RunCommandTests {
         #expect(server.state.maxConcurrentRequests >= 2)
     }
 
-    @Test func theDemoRunsOnItsOwn() throws {
-        let result = try Sonde.run(["demo"])
+    @Test func theDemoRunsOnItsOwn() async throws {
+        let result = try await Sonde.runAsync(["demo"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("mock KubeSphere API listening on http://127.0.0.1:"))
         #expect(result.stdout.contains("PASSED kubesphere-smoke: 2 passed"))

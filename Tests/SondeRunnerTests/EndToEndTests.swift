@@ -11,8 +11,13 @@ import Testing
 struct EndToEndTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    func run(_ yaml: String, server: MockServer, failFast: Bool = false, file: String? = nil) throws -> RunResult {
-        let loader = CollectionLoader(options: VariableOptions(assignments: ["base_url=\(server.baseURL)"], processEnvironment: [:]))
+    func run(_ yaml: String, server: MockServer, failFast: Bool = false, file: String? = nil) async throws -> RunResult {
+        let baseURL = server.baseURL
+        return try await offPool { try Self.runBlocking(yaml, baseURL: baseURL, failFast: failFast, file: file) }
+    }
+
+    static func runBlocking(_ yaml: String, baseURL: String, failFast: Bool, file: String?) throws -> RunResult {
+        let loader = CollectionLoader(options: VariableOptions(assignments: ["base_url=\(baseURL)"], processEnvironment: [:]))
         let loaded: LoadedCollection
         if let file {
             loaded = try loader.load(file: file)
@@ -28,7 +33,7 @@ struct EndToEndTests {
     @Test func theSeedFlowPasses() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }
-        let result = try run("", server: server, file: Self.root.appendingPathComponent("collections/kubesphere.yaml").path)
+        let result = try await run("", server: server, file: Self.root.appendingPathComponent("collections/kubesphere.yaml").path)
         #expect(result.requests.map(\.outcome) == [.passed, .passed], "\(result.requests.map { ($0.error, $0.failedChecks.map(\.message)) })")
         #expect(result.requests[1].checks.count == 7)
         #expect(result.requests[1].requestHeaders.contains { $0.name == "Authorization" && $0.value == "Bearer \(Redactor.mask)" })
@@ -37,7 +42,7 @@ struct EndToEndTests {
     @Test func aWrongPasswordFailsAtLoginAndSkipsWhatNeedsTheToken() async throws {
         let server = try await MockServer.start(.init(password: "other"))
         defer { server.stop() }
-        let result = try run("", server: server, file: Self.root.appendingPathComponent("collections/kubesphere.yaml").path)
+        let result = try await run("", server: server, file: Self.root.appendingPathComponent("collections/kubesphere.yaml").path)
         #expect(result.requests[0].outcome == .failed)
         #expect(result.requests[0].status == 401)
         #expect(result.requests[1].outcome == .skipped)
@@ -48,7 +53,7 @@ struct EndToEndTests {
     @Test func anUnhealthyComponentFailsWithThePathAndValues() async throws {
         let server = try await MockServer.start(.init(unhealthy: ["etcd-1"]))
         defer { server.stop() }
-        let result = try run("", server: server, file: Self.root.appendingPathComponent("collections/kubesphere.yaml").path)
+        let result = try await run("", server: server, file: Self.root.appendingPathComponent("collections/kubesphere.yaml").path)
         let failed = try #require(result.requests[1].failedChecks.first)
         #expect(failed.subject == "$.items[*].conditions[?@.type == 'Healthy'].status")
         #expect(failed.message == "at $['items'][3]['conditions'][0]['status']: expected \"True\", got \"False\"")
@@ -59,7 +64,7 @@ struct EndToEndTests {
     @Test func timeoutsAndRefusedConnectionsAreRequestErrors() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }
-        let result = try run("""
+        let result = try await run("""
             requests:
               - name: slow
                 url: "{{ base_url }}/slow?ms=3000"
@@ -76,7 +81,7 @@ struct EndToEndTests {
     @Test func redirectsRetriesAndCookies() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }
-        let result = try run("""
+        let result = try await run("""
             requests:
               - name: followed
                 url: "{{ base_url }}/redirect?to=/echo"
@@ -149,7 +154,7 @@ struct EndToEndTests {
                 query: { q: "a b", n: "{{ n }}" }
                 expect: { jsonpath: { $.query.q: a b, $.query.n: "5" } }
             """.write(to: file, atomically: true, encoding: .utf8)
-        let result = try run("", server: server, file: file.path)
+        let result = try await run("", server: server, file: file.path)
         for request in result.requests {
             #expect(request.outcome == .passed, "\(request.name): \(request.error ?? "") \(request.failedChecks.map { "\($0.subject): \($0.message ?? "")" })")
         }
@@ -158,7 +163,7 @@ struct EndToEndTests {
     @Test func everyAuthHelper() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }
-        let result = try run("""
+        let result = try await run("""
             vars: { secret: s3cret }
             secrets: [secret]
             defaults:
@@ -199,9 +204,9 @@ struct EndToEndTests {
               - name: after
                 url: "{{ base_url }}/echo"
             """
-        let normal = try run(yaml, server: server)
+        let normal = try await run(yaml, server: server)
         #expect(normal.requests.map(\.outcome) == [.failed, .passed])
-        let fast = try run(yaml, server: server, failFast: true)
+        let fast = try await run(yaml, server: server, failFast: true)
         #expect(fast.requests.map(\.outcome) == [.failed, .skipped])
         #expect(fast.requests[1].skipReason == "--fail-fast: an earlier request failed")
     }
@@ -209,7 +214,7 @@ struct EndToEndTests {
     @Test func skipAndEveryCaptureKind() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }
-        let result = try run("""
+        let result = try await run("""
             vars: { enabled: "false" }
             requests:
               - name: skipped
