@@ -31,6 +31,13 @@ public struct Redactor: Sendable {
         return out
     }
 
+    /// The text redacted whole, then cut to `limit` characters: cutting first could split
+    /// a secret so that its first part no longer matches, and shows in clear.
+    public func excerpt(_ text: String, limit: Int) -> String {
+        let redacted = redact(text)
+        return redacted.count > limit ? String(redacted.prefix(limit)) + "…" : redacted
+    }
+
     public func redact(_ value: JSONValue) -> JSONValue {
         guard !needles.isEmpty else { return value }
         switch value {

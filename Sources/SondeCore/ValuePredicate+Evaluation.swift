@@ -132,9 +132,9 @@ extension ValuePredicate {
             default: found = false
             }
             if case .contains = self {
-                return found ? .pass : .fail("expected \(value.jsonText.prefix(200)) to contain \(e.jsonText)")
+                return found ? .pass : .fail("expected \(value.jsonText) to contain \(e.jsonText)")
             }
-            return found ? .fail("expected \(value.jsonText.prefix(200)) not to contain \(e.jsonText)") : .pass
+            return found ? .fail("expected \(value.jsonText) not to contain \(e.jsonText)") : .pass
         case .startsWith(let template), .endsWith(let template):
             let e = try template.render(in: context)
             guard case .string(let s) = value else { return .fail("expected a string, got \(value.typeName) \(value.jsonText)") }

@@ -139,7 +139,7 @@ public final class Runner {
                 result.responseHeaders = response.headers.map { ($0.name, redactor.redact($0.value)) }
                 result.responseBody = redactor.redact(String(decoding: response.body, as: UTF8.self))
             } else if !checked.checks.allSatisfy(\.passed) || checked.captureError != nil {
-                result.responseBody = redactor.redact(String(decoding: response.body.prefix(600), as: UTF8.self))
+                result.responseBody = redactor.excerpt(String(decoding: response.body, as: UTF8.self), limit: 600)
             }
             if let captureError = checked.captureError {
                 result.outcome = .failed
@@ -203,7 +203,7 @@ public final class Runner {
         case .jsonpath(let path):
             subject = path.text
             guard case .success(let document) = exchange.json else {
-                return CheckResult(subject: subject, expected: try expectation.predicate.describeExpected(in: scope), actual: "a body that is not JSON",
+                return CheckResult(subject: subject, expected: redactor.redact(try expectation.predicate.describeExpected(in: scope)), actual: "a body that is not JSON",
                     passed: false, message: exchange.jsonError, location: expectation.location)
             }
             if path.isSingular {
@@ -219,12 +219,13 @@ public final class Runner {
             }
             let violations = JSONSchema(schema).validate(document)
             return CheckResult(subject: subject, expected: "matches the schema", actual: violations.isEmpty ? "matches" : "\(violations.count) violation(s)",
-                passed: violations.isEmpty, message: violations.prefix(5).map(\.description).joined(separator: "; "), location: expectation.location)
+                passed: violations.isEmpty, message: redactor.excerpt(violations.prefix(5).map(\.description).joined(separator: "; "), limit: 500),
+                location: expectation.location)
         }
         let outcome = try expectation.predicate.evaluate(actual, in: scope)
         return CheckResult(
             subject: subject, expected: redactor.redact(try expectation.predicate.describeExpected(in: scope)),
-            actual: redactor.redact(String(actual.display.prefix(300))), passed: outcome.passed,
-            message: outcome.message.map { redactor.redact(String($0.prefix(500))) }, location: expectation.location)
+            actual: redactor.excerpt(actual.display, limit: 300), passed: outcome.passed,
+            message: outcome.message.map { redactor.excerpt($0, limit: 500) }, location: expectation.location)
     }
 }
