@@ -240,25 +240,3 @@ public struct JSONSchema: Sendable {
         }
     }
 }
-
-/// Compiled regular expressions shared across checks (patterns repeat across instances).
-final class RegexCache: @unchecked Sendable {
-    static let shared = RegexCache()
-    private var cache: [String: NSRegularExpression?] = [:]
-    private let lock = NSLock()
-
-    func regex(_ pattern: String) -> NSRegularExpression? {
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached = cache[pattern] { return cached }
-        let compiled = try? NSRegularExpression(pattern: pattern)
-        cache[pattern] = compiled
-        return compiled
-    }
-
-    /// ECMA-262 semantics as JSON Schema asks: a match anywhere in the string.
-    func matches(_ pattern: String, _ subject: String) -> Bool {
-        guard let regex = regex(pattern) else { return false }
-        return regex.firstMatch(in: subject, range: NSRange(location: 0, length: subject.utf16.count)) != nil
-    }
-}

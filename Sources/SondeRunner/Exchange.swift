@@ -11,6 +11,9 @@ final class Exchange {
         self.response = response
     }
 
+    /// The total time in milliseconds, to a tenth, as captures and expectations see it.
+    var durationMilliseconds: Double { (response.timings.total * 10_000).rounded() / 10 }
+
     var jsonError: String {
         if case .failure(let error) = json { return "the body is not JSON: \(error.message) (line \(error.line), column \(error.column))" }
         return ""
@@ -39,13 +42,13 @@ final class Exchange {
     func capture(_ capture: Capture) -> CaptureOutcome {
         switch capture.source {
         case .status: return .success(.int(response.status))
-        case .duration: return .success(.double((response.timings.total * 1000 * 10).rounded() / 10))
+        case .duration: return .success(.double(durationMilliseconds))
         case .header(let name):
             return header(name).map { .success(.string($0)) } ?? .failure("no header '\(name)' in the response")
         case .cookie(let name):
             return cookie(name).map { .success(.string($0)) } ?? .failure("the response sets no cookie '\(name)'")
         case .regex(let pattern, let group):
-            guard let regex = try? NSRegularExpression(pattern: pattern) else { return .failure("bad regex") }
+            guard let regex = RegexCache.shared.regex(pattern) else { return .failure("bad regex") }
             let body = text
             guard let match = regex.firstMatch(in: body, range: NSRange(location: 0, length: body.utf16.count)),
                 let range = Range(match.range(at: group), in: body)

@@ -67,11 +67,19 @@ public final class Runner {
         return RunResult(collection: spec.name, file: spec.file, environment: environmentName, started: started, finished: Date(), requests: results)
     }
 
-    func skipped(_ request: RequestSpec, index: Int, reason: String) -> RequestResult {
+    /// A result with nothing sent yet; `execute` fills it in.
+    func blank(_ request: RequestSpec, index: Int) -> RequestResult {
         RequestResult(
             index: index, name: request.name, method: request.method, url: redactor.redact(request.url.source), location: request.location,
-            outcome: .skipped, status: nil, timings: nil, attempts: 0, responseSize: 0, error: nil, skipReason: reason, checks: [],
+            outcome: .error, status: nil, timings: nil, attempts: 0, responseSize: 0, error: nil, skipReason: nil, checks: [],
             requestHeaders: [], requestBody: nil, responseHeaders: [], responseBody: nil)
+    }
+
+    func skipped(_ request: RequestSpec, index: Int, reason: String) -> RequestResult {
+        var result = blank(request, index: index)
+        result.outcome = .skipped
+        result.skipReason = reason
+        return result
     }
 
     func execute(_ request: RequestSpec, index: Int) -> RequestResult {
@@ -82,8 +90,7 @@ public final class Runner {
                 return skipped(request, index: index, reason: "needs '\(reference.name)', captured by request '\(failed)', which did not pass")
             }
         }
-        var result = skipped(request, index: index, reason: "")
-        result.skipReason = nil
+        var result = blank(request, index: index)
         do {
             if let skip = request.skip {
                 let value = try skip.render(in: scope).trimmingCharacters(in: .whitespaces).lowercased()
@@ -199,7 +206,7 @@ public final class Runner {
             actual = .value(.string(exchange.text))
         case .duration:
             subject = "duration"
-            actual = .value(.double((exchange.response.timings.total * 1000 * 10).rounded() / 10))
+            actual = .value(.double(exchange.durationMilliseconds))
         case .jsonpath(let path):
             subject = path.text
             guard case .success(let document) = exchange.json else {
