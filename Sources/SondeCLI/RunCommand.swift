@@ -15,8 +15,7 @@ struct RunCommand: ParsableCommand {
         discussion: "Exit status: 0 all passed; 1 a check failed or a request could not be completed; 2 an invalid collection (nothing was sent); 3 an internal error."
     )
 
-    @Argument(help: "Collection files, or folders searched for *.yaml and *.yml.")
-    var paths: [String]
+    @OptionGroup var paths: CollectionPaths
 
     @OptionGroup var variables: VariableArguments
 
@@ -46,12 +45,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (files, missing) = CollectionLoader.collectionFiles(in: paths)
-        for path in missing { Terminal.error("\(path): no such file or folder") }
-        guard missing.isEmpty, !files.isEmpty else {
-            if missing.isEmpty { Terminal.error("no *.yaml or *.yml collections under \(paths.joined(separator: ", "))") }
-            throw ExitCode(ExitStatus.usage)
-        }
+        let (files, complete) = paths.resolve()
+        guard complete else { throw ExitCode(ExitStatus.usage) }
         // Every collection is checked before anything is sent.
         let loader = CollectionLoader(options: variables.options)
         var loaded: [LoadedCollection] = []
@@ -68,7 +63,7 @@ struct RunCommand: ParsableCommand {
         let results = try CollectionRuns(
             collections: loaded, transportOptions: options, failFast: failFast, jobs: jobs, verbosity: verbose
         ).run()
-        throw ExitCode(results.allSatisfy { $0.outcome == .passed || $0.outcome == .skipped } ? ExitStatus.passed : ExitStatus.failed)
+        throw ExitCode(results.allSatisfy { $0.outcome == .passed } ? ExitStatus.passed : ExitStatus.failed)
     }
 }
 
@@ -83,8 +78,8 @@ struct CollectionRuns {
     func run() throws -> [RunResult] {
         let report = TerminalReport(colors: Terminal.colorsEnabled(), verbosity: verbosity)
         let output = OutputLock()
-        let results = ResultSlots(count: collections.count)
-        let failures = ResultSlots(count: collections.count)
+        let results = Slots<RunResult>(count: collections.count)
+        let failures = Slots<Error>(count: collections.count)
         let semaphore = DispatchSemaphore(value: jobs)
         let group = DispatchGroup()
         for (index, collection) in collections.enumerated() {
@@ -128,7 +123,7 @@ struct CollectionRuns {
             Terminal.error("\(error)")
             throw ExitCode(ExitStatus.internalError)
         }
-        return results.values.compactMap { $0 as? RunResult }
+        return results.values.compactMap { $0 }
     }
 }
 
@@ -142,16 +137,20 @@ final class OutputLock: @unchecked Sendable {
     }
 }
 
-final class ResultSlots: @unchecked Sendable {
+/// One slot a collection, written by its thread, read once all are done.
+final class Slots<Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private var slots: [Any?]
+    private var slots: [Value?]
+
     init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ value: Any) {
+
+    func set(_ index: Int, _ value: Value) {
         lock.lock()
+        defer { lock.unlock() }
         slots[index] = value
-        lock.unlock()
     }
-    var values: [Any?] {
+
+    var values: [Value?] {
         lock.lock()
         defer { lock.unlock() }
         return slots

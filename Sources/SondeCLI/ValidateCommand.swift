@@ -12,15 +12,12 @@ struct ValidateCommand: ParsableCommand {
         discussion: "Exit status 0 when every collection is valid, 2 when any has errors (all of them are listed)."
     )
 
-    @Argument(help: "Collection files, or folders searched for *.yaml and *.yml.")
-    var paths: [String]
+    @OptionGroup var paths: CollectionPaths
 
     @OptionGroup var variables: VariableArguments
 
     func run() throws {
-        let (files, missing) = CollectionLoader.collectionFiles(in: paths)
-        for path in missing { Terminal.error("\(path): no such file or folder") }
-        if files.isEmpty && missing.isEmpty { Terminal.error("no *.yaml or *.yml collections under \(paths.joined(separator: ", "))") }
+        let (files, complete) = paths.resolve()
         let loader = CollectionLoader(options: variables.options)
         let renderer = DiagnosticRenderer(colors: Terminal.colorsEnabled(forStandardError: true))
         var invalid = 0
@@ -35,7 +32,22 @@ struct ValidateCommand: ParsableCommand {
                 Terminal.print("bad \(file): \(count) error\(count == 1 ? "" : "s")")
             }
         }
-        if invalid > 0 || !missing.isEmpty || files.isEmpty { throw ExitCode(ExitStatus.usage) }
+        if invalid > 0 || !complete { throw ExitCode(ExitStatus.usage) }
+    }
+}
+
+/// The PATH... argument of the commands that read collections.
+struct CollectionPaths: ParsableArguments {
+    @Argument(help: "Collection files, or folders searched for *.yaml and *.yml.")
+    var paths: [String]
+
+    /// The collection files found; missing paths and a search that found nothing are reported
+    /// here, and make `complete` false.
+    func resolve() -> (files: [String], complete: Bool) {
+        let (files, missing) = CollectionLoader.collectionFiles(in: paths)
+        for path in missing { Terminal.error("\(path): no such file or folder") }
+        if files.isEmpty && missing.isEmpty { Terminal.error("no *.yaml or *.yml collections under \(paths.joined(separator: ", "))") }
+        return (files, missing.isEmpty && !files.isEmpty)
     }
 }
 
