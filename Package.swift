@@ -50,7 +50,9 @@ let package = Package(
         .executableTarget(name: "sonde-bench", dependencies: ["SondeCore", "SondeSpec", "SondeMock"]),
         .testTarget(name: "SondeCoreTests", dependencies: ["SondeCore"]),
         .testTarget(name: "SondeSpecTests", dependencies: ["SondeSpec", "SondeCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "SondeRunnerTests", dependencies: ["SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore"]),
-        .testTarget(name: "SondeCLITests", dependencies: ["SondeCLI", "sonde", "SondeMock"]),
+        // Helpers the test targets share.
+        .target(name: "SondeTestSupport", path: "Tests/SondeTestSupport"),
+        .testTarget(name: "SondeRunnerTests", dependencies: ["SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore", "SondeTestSupport"]),
+        .testTarget(name: "SondeCLITests", dependencies: ["SondeCLI", "sonde", "SondeMock", "SondeTestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import SondeTestSupport
 import Testing
 
 /// The `sonde` binary as a user runs it: arguments in, text and an exit status out.

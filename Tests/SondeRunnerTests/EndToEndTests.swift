@@ -1,4 +1,5 @@
 import Foundation
+import SondeTestSupport
 import SondeCore
 import SondeHTTP
 import SondeMock
