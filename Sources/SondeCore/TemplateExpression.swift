@@ -121,6 +121,11 @@ enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
 
 /// URL encoding shared by `| urlencode`, query strings and forms.
 public enum PercentEncoding {
+    /// `name=value&…`, both sides encoded: a query string or an urlencoded form body.
+    public static func pairs(_ pairs: [(name: String, value: String)]) -> String {
+        pairs.map { encode($0.name) + "=" + encode($0.value) }.joined(separator: "&")
+    }
+
     /// Percent-encodes all but RFC 3986's unreserved characters.
     public static func encode(_ text: String) -> String {
         var out = ""

@@ -10,14 +10,9 @@ extension Runner {
             url = prefix.hasSuffix("/") && url.hasPrefix("/") ? prefix + url.dropFirst() : prefix + url
         }
         if !request.query.isEmpty {
-            var pairs: [String] = []
-            for item in request.query {
-                pairs.append(PercentEncoding.encode(item.name) + "=" + PercentEncoding.encode(try item.value.render(in: scope)))
-            }
-            url += (url.contains("?") ? "&" : "?") + pairs.joined(separator: "&")
+            url += (url.contains("?") ? "&" : "?") + PercentEncoding.pairs(try rendered(request.query))
         }
-        var headers: [(name: String, value: String)] = []
-        for header in request.headers { headers.append((header.name, try header.value.render(in: scope))) }
+        var headers = try rendered(request.headers)
         func setHeader(_ name: String, _ value: String, override: Bool) {
             if let i = headers.firstIndex(where: { $0.name.caseInsensitiveCompare(name) == .orderedSame }) {
                 if override { headers[i].value = value }
@@ -49,11 +44,7 @@ extension Runner {
             body = Array(try value.render(in: scope).jsonText.utf8)
             setHeader("Content-Type", "application/json", override: false)
         case .form(let fields):
-            var pairs: [String] = []
-            for field in fields {
-                pairs.append(PercentEncoding.encode(field.name) + "=" + PercentEncoding.encode(try field.value.render(in: scope)))
-            }
-            body = Array(pairs.joined(separator: "&").utf8)
+            body = Array(PercentEncoding.pairs(try rendered(fields)).utf8)
             setHeader("Content-Type", "application/x-www-form-urlencoded", override: false)
         case .raw(let template):
             body = Array(try template.render(in: scope).utf8)
@@ -65,6 +56,14 @@ extension Runner {
         return HTTPRequest(
             method: request.method, url: url, headers: headers, body: body, timeoutSeconds: request.timeout?.seconds,
             followRedirects: request.followRedirects, insecure: request.insecure)
+    }
+
+    /// Names with their templates rendered, in order (headers, query, form fields).
+    func rendered(_ items: [NamedTemplate]) throws -> [(name: String, value: String)] {
+        var out: [(name: String, value: String)] = []
+        out.reserveCapacity(items.count)
+        for item in items { out.append((item.name, try item.value.render(in: scope))) }
+        return out
     }
 
     func multipart(_ parts: [MultipartPart], boundary: String) throws -> [UInt8] {
@@ -99,8 +98,9 @@ extension Runner {
         let key = "\(url) \(clientID) \(requestedScope ?? "")"
         if let token = oauthTokens[key] { return token }
         redactor.add(clientSecret)
-        var form = "grant_type=client_credentials&client_id=\(PercentEncoding.encode(clientID))&client_secret=\(PercentEncoding.encode(clientSecret))"
-        if let requestedScope { form += "&scope=\(PercentEncoding.encode(requestedScope))" }
+        var fields = [(name: "grant_type", value: "client_credentials"), ("client_id", clientID), ("client_secret", clientSecret)]
+        if let requestedScope { fields.append(("scope", requestedScope)) }
+        let form = PercentEncoding.pairs(fields)
         let response = try transport.send(HTTPRequest(
             method: "POST", url: url, headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
             body: Array(form.utf8), timeoutSeconds: 30))
