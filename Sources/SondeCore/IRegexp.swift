@@ -33,6 +33,8 @@ struct IRegexp: @unchecked Sendable {
         var index = 0
         var out = ""
         var depth = 0
+        /// Set false by a malformed `{n,m}`.
+        var validQuantifier = true
 
         var current: Unicode.Scalar? { index < scalars.count ? scalars[index] : nil }
 
@@ -54,8 +56,6 @@ struct IRegexp: @unchecked Sendable {
             }
             return true
         }
-
-        var validQuantifier = true
 
         mutating func quantifier() {
             guard let c = current else { return }
@@ -105,7 +105,7 @@ struct IRegexp: @unchecked Sendable {
                 out += "[^\\n\\r]"
                 return true
             case "[": return charClassExpression()
-            case "\\": return escape(inClass: false)
+            case "\\": return escape()
             case ")", "*", "+", "?", "]", "{", "|", "}": return false
             // The compliance suite reads ^ and $ as anchors, as ECMAScript and XSD-derived engines do.
             case "^":
@@ -135,7 +135,7 @@ struct IRegexp: @unchecked Sendable {
         }
 
         /// `\` followed by a single-character escape or a category escape.
-        mutating func escape(inClass: Bool) -> Bool {
+        mutating func escape() -> Bool {
             index += 1
             guard let c = current else { return false }
             index += 1
@@ -194,7 +194,7 @@ struct IRegexp: @unchecked Sendable {
             guard let c = current else { return false }
             if c == "\\" {
                 let isCategory = index + 1 < scalars.count && (scalars[index + 1] == "p" || scalars[index + 1] == "P")
-                guard escape(inClass: true) else { return false }
+                guard escape() else { return false }
                 if isCategory { return true }
             } else {
                 if c == "[" { return false }
@@ -208,7 +208,7 @@ struct IRegexp: @unchecked Sendable {
                 if d == "\\" {
                     let isCategory = index + 1 < scalars.count && (scalars[index + 1] == "p" || scalars[index + 1] == "P")
                     if isCategory { return false }
-                    return escape(inClass: true)
+                    return escape()
                 }
                 index += 1
                 appendLiteral(d)

@@ -20,8 +20,6 @@ public final class VariableScope: TemplateContext {
     /// Where the effective value of `name` comes from.
     public func source(of name: String) -> VariableSource? { definitions[name]?.source }
 
-    public var names: [String] { Array(definitions.keys) }
-
     /// A captured value: it outranks every other source.
     public func capture(_ name: String, _ value: JSONValue) {
         definitions[name] = VariableDefinition(name: name, value: .null, source: .capture)

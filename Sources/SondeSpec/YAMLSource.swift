@@ -100,16 +100,6 @@ struct YAMLSource {
         for (k, c) in needle.enumerated() where scalars[index + k] != c { return false }
         return true
     }
-
-    /// The source line, for error snippets.
-    func line(_ number: Int) -> String {
-        guard number >= 1, number <= lineStarts.count else { return "" }
-        let start = lineStarts[number - 1]
-        let end = number < lineStarts.count ? lineStarts[number] - 1 : scalars.count
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars[start..<max(start, end)])
-        return String(view)
-    }
 }
 
 /// A scalar's value under the YAML 1.2 core schema (no `yes`/`no` booleans, no sexagesimal numbers).
