@@ -27,6 +27,8 @@ public final class Runner {
     /// Captures of requests that did not pass, by name, with the request that failed.
     var failedCaptures: [String: String] = [:]
     var oauthTokens: [String: String] = [:]
+    /// Per request, the variables its templates read (fixed for the collection, so found once).
+    let readNames: [[String]]
 
     public init(
         spec: CollectionSpec, scope: VariableScope, secrets: [String], transport: HTTPTransport,
@@ -37,6 +39,11 @@ public final class Runner {
         self.transport = transport
         self.options = options
         self.environmentName = environmentName
+        readNames = spec.requests.map { request in
+            let templates = request.outgoingTemplates + request.expectations.flatMap(\.predicate.templates)
+            var seen = Set<String>()
+            return templates.flatMap(\.references).filter { !$0.isEnvironment && seen.insert($0.name).inserted }.map(\.name)
+        }
         redactor = Redactor()
         for name in secrets {
             if let value = try? scope.variable(name) { redactor.add(value.interpolated) }
@@ -84,10 +91,9 @@ public final class Runner {
 
     func execute(_ request: RequestSpec, index: Int) -> RequestResult {
         // 1. Skip when a capture it needs was never taken, or when `skip:` renders true.
-        let needed = (request.outgoingTemplates + request.expectations.flatMap(\.predicate.templates)).flatMap(\.references)
-        for reference in needed where !reference.isEnvironment {
-            if let failed = failedCaptures[reference.name] {
-                return skipped(request, index: index, reason: "needs '\(reference.name)', captured by request '\(failed)', which did not pass")
+        for name in readNames[index] {
+            if let failed = failedCaptures[name] {
+                return skipped(request, index: index, reason: "needs '\(name)', captured by request '\(failed)', which did not pass")
             }
         }
         var result = blank(request, index: index)
