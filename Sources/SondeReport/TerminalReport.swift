@@ -26,10 +26,9 @@ public struct TerminalReport: Sendable {
         case .error: mark = red("!")
         case .skipped: mark = yellow("-")
         }
-        let status = result.status.map { String($0) } ?? "---"
-        let time = result.durationMilliseconds.map { Self.milliseconds($0) } ?? ""
         out += "  \(mark) \(result.name)  " + dim("\(result.method) \(result.url)")
-        if result.outcome != .skipped { out += "  \(statusColor(result.status)(status))  \(dim(time))" }
+        if let status = result.status { out += "  " + statusColor(status)(String(status)) }
+        if let time = result.durationMilliseconds { out += "  " + dim(Self.milliseconds(time)) }
         if result.attempts > 1 { out += dim("  (\(result.attempts) attempts)") }
         out += "\n"
         if let reason = result.skipReason { out += "      " + yellow("skipped: ") + reason + "\n" }
@@ -56,7 +55,7 @@ public struct TerminalReport: Sendable {
         let elapsed = run.finished.timeIntervalSince(run.started) * 1000
         let parts = [
             green("\(run.count(.passed)) passed"), (run.count(.failed) > 0 ? red : { $0 })("\(run.count(.failed)) failed"),
-            (run.count(.error) > 0 ? red : { $0 })("\(run.count(.error)) errors"), "\(run.count(.skipped)) skipped",
+            (run.count(.error) > 0 ? red : { $0 })("\(run.count(.error)) error\(run.count(.error) == 1 ? "" : "s")"), "\(run.count(.skipped)) skipped",
         ]
         let verdict = run.outcome == .passed ? green("PASSED") : red("FAILED")
         return "\(verdict) \(run.collection): \(parts.joined(separator: ", ")) in \(Self.milliseconds(elapsed))\n"
@@ -81,8 +80,7 @@ public struct TerminalReport: Sendable {
     private func red(_ text: String) -> String { paint(text, "31") }
     private func green(_ text: String) -> String { paint(text, "32") }
     private func yellow(_ text: String) -> String { paint(text, "33") }
-    private func statusColor(_ status: Int?) -> (String) -> String {
-        guard let status else { return { $0 } }
-        return status < 400 ? { self.green($0) } : { self.red($0) }
+    private func statusColor(_ status: Int) -> (String) -> String {
+        status < 400 ? { self.green($0) } : { self.red($0) }
     }
 }
