@@ -1,7 +1,7 @@
 # `make demo` and `make test` work on a fresh Debian machine: they install the
 # system libraries the build links against when they are missing, then run.
 
-DEBIAN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev
+DEBIAN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps demo test build release validate bench

@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // Already in the graph through Hummingbird; named here because the mock uses their types.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
@@ -20,14 +21,16 @@ let package = Package(
         .target(name: "SondeCore"),
         // YAML collections -> validated SondeCore model, with positions.
         .target(name: "SondeSpec", dependencies: ["SondeCore", .product(name: "Yams", package: "Yams")]),
+        // SHA-256 from libcrypto (already loaded by libcurl): body and collection hashes.
+        .systemLibrary(name: "COpenSSL"),
         // Runs a collection over an HTTPTransport.
-        .target(name: "SondeRunner", dependencies: ["SondeCore"]),
+        .target(name: "SondeRunner", dependencies: ["SondeCore", "COpenSSL"]),
         // Typed wrappers over libcurl's variadic C API.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         // The HTTPTransport on libcurl.
         .target(name: "SondeHTTP", dependencies: ["SondeRunner", "CCurl"]),
         // Run history in SQLite.
-        .target(name: "SondeStore", dependencies: ["SondeCore"]),
+        .target(name: "SondeStore", dependencies: ["SondeCore", "SondeRunner", .product(name: "GRDB", package: "GRDB.swift")]),
         // Results and diagnostics -> text.
         .target(name: "SondeReport", dependencies: ["SondeCore", "SondeRunner"]),
         // A KubeSphere-like API for `sonde demo` and the tests.
@@ -53,6 +56,7 @@ let package = Package(
         // Helpers the test targets share.
         .target(name: "SondeTestSupport", path: "Tests/SondeTestSupport"),
         .testTarget(name: "SondeRunnerTests", dependencies: ["SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore", "SondeTestSupport"]),
+        .testTarget(name: "SondeStoreTests", dependencies: ["SondeStore", "SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore", "SondeReport", "SondeTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SondeCLITests", dependencies: ["SondeCLI", "sonde", "SondeMock", "SondeTestSupport"]),
     ]
 )

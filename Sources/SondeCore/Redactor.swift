@@ -47,4 +47,12 @@ public struct Redactor: Sendable {
         default: return value
         }
     }
+
+    /// A shape with secrets masked in its paths (a token used as a key, say).
+    public func redact(_ shape: JSONShape) -> JSONShape {
+        guard !needles.isEmpty else { return shape }
+        var types: [String: String] = [:]
+        for (path, type) in shape.types { types[redact(path)] = type }
+        return JSONShape(types: types)
+    }
 }

@@ -56,6 +56,7 @@ enum MockRoutes {
             guard let token = bearer(request) else { return unauthorized("Unauthorized") }
             guard state.isValid(token: token) else { return unauthorized("token not found in cache") }
             let configuration = state.current
+            if configuration.componentsDelayMilliseconds > 0 { try await Task.sleep(for: .milliseconds(configuration.componentsDelayMilliseconds)) }
             return json(text: ComponentStatuses.json(components: configuration.components, unhealthy: configuration.unhealthy))
         }
 

@@ -16,6 +16,8 @@ public final class MockServer: Sendable {
         public var password: String
         public var components: [String]
         public var unhealthy: Set<String>
+        /// How long componentstatuses waits before it answers (an API that got slow).
+        public var componentsDelayMilliseconds: Int = 0
 
         public init(
             username: String = "admin", password: String = "P@88w0rd",
@@ -122,6 +124,7 @@ public final class MockState: @unchecked Sendable {
     /// Changes what componentstatuses answers from now on (tests of changing APIs).
     public func setUnhealthy(_ components: Set<String>) { withLock { configuration.unhealthy = components } }
     public func setComponents(_ components: [String]) { withLock { configuration.components = components } }
+    public func setComponentsDelay(milliseconds: Int) { withLock { configuration.componentsDelayMilliseconds = milliseconds } }
 
     public var oauthTokenRequestCount: Int { withLock { oauthTokenRequests } }
     /// Every token the login handed out, so that tests can search outputs for them.

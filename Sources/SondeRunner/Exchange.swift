@@ -7,6 +7,15 @@ final class Exchange {
     lazy var text: String = String(decoding: response.body, as: UTF8.self)
     lazy var json: Result<JSONValue, JSONParseError> = Result { () throws(JSONParseError) -> JSONValue in try JSONValue.parse(response.body) }
 
+    /// The body's JSON shape; only bodies that look like JSON are parsed for it.
+    var shape: JSONShape? {
+        guard let first = response.body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
+            first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+        else { return nil }
+        guard case .success(let document) = json else { return nil }
+        return JSONShape(of: document)
+    }
+
     init(response: HTTPResponse) {
         self.response = response
     }

@@ -31,21 +31,7 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     public var timings: Timings
 
-    public struct Timings: Sendable, Equatable {
-        public var dns: Double
-        public var connect: Double
-        public var tls: Double
-        public var firstByte: Double
-        public var total: Double
-
-        public init(dns: Double = 0, connect: Double = 0, tls: Double = 0, firstByte: Double = 0, total: Double = 0) {
-            self.dns = dns
-            self.connect = connect
-            self.tls = tls
-            self.firstByte = firstByte
-            self.total = total
-        }
-    }
+    public typealias Timings = RequestTimings
 
     public init(status: Int, headers: [(name: String, value: String)], body: [UInt8], timings: Timings) {
         self.status = status

@@ -1,14 +1,6 @@
 import Foundation
 import SondeCore
 
-/// How a request ended.
-public enum Outcome: String, Sendable, Codable, Comparable {
-    case passed, failed, error, skipped
-
-    private var rank: Int { [.passed: 0, .skipped: 1, .failed: 2, .error: 3][self] ?? 0 }
-    public static func < (a: Outcome, b: Outcome) -> Bool { a.rank < b.rank }
-}
-
 /// One expectation's verdict, with expected and actual as people read them (already redacted).
 public struct CheckResult: Sendable {
     public var subject: String
@@ -31,6 +23,10 @@ public struct RequestResult: Sendable {
     public var timings: HTTPResponse.Timings?
     public var attempts: Int
     public var responseSize: Int
+    /// SHA-256 of the response body; nil when nothing came back.
+    public var bodyHash: String?
+    /// The body's JSON shape, when the body is JSON.
+    public var shape: JSONShape?
     public var error: String?
     public var skipReason: String?
     public var checks: [CheckResult]
@@ -43,6 +39,17 @@ public struct RequestResult: Sendable {
     public var durationMilliseconds: Double? { timings.map { $0.total * 1000 } }
 
     public var failedChecks: [CheckResult] { checks.filter { !$0.passed } }
+
+    /// What the history keeps of it: no headers, no bodies.
+    public var record: RequestRecord {
+        RequestRecord(
+            position: index, name: name, method: method, url: url, outcome: outcome, status: status, timings: timings, attempts: attempts,
+            responseSize: responseSize, bodyHash: bodyHash, shape: shape, error: error, skipReason: skipReason,
+            checks: checks.map {
+                CheckRecord(subject: $0.subject, expected: $0.expected, actual: $0.actual, passed: $0.passed, message: $0.message,
+                    line: $0.location.line, column: $0.location.column)
+            })
+    }
 }
 
 /// A whole run of one collection.

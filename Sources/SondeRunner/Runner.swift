@@ -78,7 +78,7 @@ public final class Runner {
     func blank(_ request: RequestSpec, index: Int) -> RequestResult {
         RequestResult(
             index: index, name: request.name, method: request.method, url: redactor.redact(request.url.source), location: request.location,
-            outcome: .error, status: nil, timings: nil, attempts: 0, responseSize: 0, error: nil, skipReason: nil, checks: [],
+            outcome: .error, status: nil, timings: nil, attempts: 0, responseSize: 0, bodyHash: nil, shape: nil, error: nil, skipReason: nil, checks: [],
             requestHeaders: [], requestBody: nil, responseHeaders: [], responseBody: nil)
     }
 
@@ -116,7 +116,7 @@ public final class Runner {
             var response: HTTPResponse?
             var attempt = 0
             let retries = request.retry?.count ?? 0
-            var checked: (checks: [CheckResult], captureError: String?) = ([], nil)
+            var checked = Checked()
             while true {
                 attempt += 1
                 do {
@@ -147,6 +147,8 @@ public final class Runner {
             result.status = response.status
             result.timings = response.timings
             result.responseSize = response.body.count
+            result.bodyHash = Digest.sha256(response.body)
+            result.shape = checked.shape
             result.checks = checked.checks
             if options.keepExchanges {
                 result.responseHeaders = response.headers.map { ($0.name, redactor.redact($0.value)) }
@@ -172,8 +174,16 @@ public final class Runner {
         }
     }
 
+    /// What `check` found in a response.
+    struct Checked {
+        var checks: [CheckResult] = []
+        var captureError: String?
+        /// The JSON shape of the body, keys redacted, for the history.
+        var shape: JSONShape?
+    }
+
     /// 3–5: the implicit status, the captures, then the expectations.
-    func check(_ request: RequestSpec, _ response: HTTPResponse) throws -> (checks: [CheckResult], captureError: String?) {
+    func check(_ request: RequestSpec, _ response: HTTPResponse) throws -> Checked {
         let exchange = Exchange(response: response)
         var checks: [CheckResult] = []
         let hasStatusExpectation = request.expectations.contains { if case .status = $0.subject { return true } else { return false } }
@@ -194,7 +204,7 @@ public final class Runner {
         for expectation in request.expectations {
             checks.append(try evaluate(expectation, exchange))
         }
-        return (checks, captureError)
+        return Checked(checks: checks, captureError: captureError, shape: exchange.shape.map(redactor.redact))
     }
 
     func evaluate(_ expectation: Expectation, _ exchange: Exchange) throws -> CheckResult {

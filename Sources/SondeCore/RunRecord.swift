@@ -1,0 +1,137 @@
+import Foundation
+
+/// The phases of one exchange as libcurl measures them: seconds from the start of the request.
+public struct RequestTimings: Sendable, Equatable {
+    public var dns: Double
+    public var connect: Double
+    public var tls: Double
+    public var firstByte: Double
+    public var total: Double
+
+    public init(dns: Double = 0, connect: Double = 0, tls: Double = 0, firstByte: Double = 0, total: Double = 0) {
+        self.dns = dns
+        self.connect = connect
+        self.tls = tls
+        self.firstByte = firstByte
+        self.total = total
+    }
+}
+
+/// A run as the history database keeps it; diff, trend and reports read only this.
+public struct RunRecord: Sendable {
+    public var id: Int64
+    public var collection: String
+    public var file: String
+    /// SHA-256 of the collection file, so that a diff can say the collection itself changed.
+    public var contentHash: String
+    public var environment: String?
+    public var started: Date
+    /// Nil while the run is going, or when it was killed before it finished.
+    public var finished: Date?
+    public var toolVersion: String
+    public var gitCommit: String?
+    /// Nil until the run finishes.
+    public var outcome: Outcome?
+    public var plannedRequests: Int
+    public var passed: Int
+    public var failed: Int
+    public var errored: Int
+    public var skipped: Int
+    /// Empty in listings; filled when one run is read whole.
+    public var requests: [RequestRecord]
+
+    public init(
+        id: Int64, collection: String, file: String, contentHash: String, environment: String?, started: Date, finished: Date?,
+        toolVersion: String, gitCommit: String?, outcome: Outcome?, plannedRequests: Int, passed: Int = 0, failed: Int = 0,
+        errored: Int = 0, skipped: Int = 0, requests: [RequestRecord] = []
+    ) {
+        self.id = id
+        self.collection = collection
+        self.file = file
+        self.contentHash = contentHash
+        self.environment = environment
+        self.started = started
+        self.finished = finished
+        self.toolVersion = toolVersion
+        self.gitCommit = gitCommit
+        self.outcome = outcome
+        self.plannedRequests = plannedRequests
+        self.passed = passed
+        self.failed = failed
+        self.errored = errored
+        self.skipped = skipped
+        self.requests = requests
+    }
+
+    public var isComplete: Bool { finished != nil }
+
+    /// Seconds from start to finish, or to the last request recorded.
+    public var duration: Double? { finished.map { $0.timeIntervalSince(started) } }
+
+    /// "passed", "failed", "error" or "incomplete", as listings show it.
+    public var status: String { outcome?.rawValue ?? "incomplete" }
+}
+
+/// One request of a recorded run. URL, expectations and errors are already redacted.
+public struct RequestRecord: Sendable {
+    public var position: Int
+    public var name: String
+    public var method: String
+    public var url: String
+    public var outcome: Outcome
+    public var status: Int?
+    public var timings: RequestTimings?
+    public var attempts: Int
+    public var responseSize: Int
+    /// SHA-256 of the response body, hex.
+    public var bodyHash: String?
+    /// Nil when there was no response or its body is not JSON.
+    public var shape: JSONShape?
+    public var error: String?
+    public var skipReason: String?
+    public var checks: [CheckRecord]
+
+    public init(
+        position: Int, name: String, method: String, url: String, outcome: Outcome, status: Int?, timings: RequestTimings?, attempts: Int,
+        responseSize: Int, bodyHash: String?, shape: JSONShape?, error: String?, skipReason: String?, checks: [CheckRecord]
+    ) {
+        self.position = position
+        self.name = name
+        self.method = method
+        self.url = url
+        self.outcome = outcome
+        self.status = status
+        self.timings = timings
+        self.attempts = attempts
+        self.responseSize = responseSize
+        self.bodyHash = bodyHash
+        self.shape = shape
+        self.error = error
+        self.skipReason = skipReason
+        self.checks = checks
+    }
+
+    /// Total time in milliseconds, when a response came.
+    public var milliseconds: Double? { timings.map { $0.total * 1000 } }
+}
+
+/// One expectation's verdict as recorded: expected and actual as people read them.
+public struct CheckRecord: Sendable, Equatable {
+    public var subject: String
+    public var expected: String
+    public var actual: String
+    public var passed: Bool
+    public var message: String?
+    public var line: Int
+    public var column: Int
+
+    public init(subject: String, expected: String, actual: String, passed: Bool, message: String?, line: Int, column: Int) {
+        self.subject = subject
+        self.expected = expected
+        self.actual = actual
+        self.passed = passed
+        self.message = message
+        self.line = line
+        self.column = column
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+/// Health over many runs of a collection: per request the success rate and latency
+/// percentiles, per collection the pass rate over time.
+public struct Trend: Sendable {
+    /// One request of one run, as much as a trend needs.
+    public struct Sample: Sendable {
+        public var runID: Int64
+        public var outcome: Outcome
+        public var milliseconds: Double?
+
+        public init(runID: Int64, outcome: Outcome, milliseconds: Double?) {
+            self.runID = runID
+            self.outcome = outcome
+            self.milliseconds = milliseconds
+        }
+    }
+
+    /// One run, as much as a trend needs.
+    public struct RunPoint: Sendable {
+        public var id: Int64
+        public var started: Date
+        public var outcome: Outcome?
+
+        public init(id: Int64, started: Date, outcome: Outcome?) {
+            self.id = id
+            self.started = started
+            self.outcome = outcome
+        }
+    }
+
+    public struct RequestTrend: Sendable {
+        public var name: String
+        /// Runs in which the request was sent (not skipped).
+        public var runs: Int
+        public var passed: Int
+        public var skipped: Int
+        public var p50: Double?
+        public var p95: Double?
+        public var max: Double?
+        /// Latency per run, oldest first (nil where no response came).
+        public var latencies: [Double?]
+
+        /// Passed over sent; nil when it was never sent.
+        public var successRate: Double? { runs == 0 ? nil : Double(passed) / Double(runs) }
+    }
+
+    /// The pass rate of one day's runs.
+    public struct Day: Sendable {
+        public var start: Date
+        public var runs: Int
+        public var passed: Int
+
+        public var passRate: Double { runs == 0 ? 0 : Double(passed) / Double(runs) }
+    }
+
+    public var collection: String
+    public var environment: String?
+    /// Oldest first.
+    public var runs: [RunPoint]
+    public var requests: [RequestTrend]
+    public var days: [Day]
+
+    public var finishedRuns: Int { runs.filter { $0.outcome != nil }.count }
+    public var passedRuns: Int { runs.filter { $0.outcome == .passed }.count }
+    public var passRate: Double? { finishedRuns == 0 ? nil : Double(passedRuns) / Double(finishedRuns) }
+
+    /// - Parameters:
+    ///   - runs: the runs, oldest first.
+    ///   - samples: per request name, in the order the collection lists them, one sample per run it appeared in.
+    public init(collection: String, environment: String?, runs: [RunPoint], samples: [(name: String, samples: [Sample])], calendar: Calendar = .current) {
+        self.collection = collection
+        self.environment = environment
+        self.runs = runs
+        let order = Dictionary(runs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        requests = samples.map { name, samples in
+            let sent = samples.filter { $0.outcome != .skipped }
+            let times = sent.compactMap(\.milliseconds).sorted()
+            var latencies = [Double?](repeating: nil, count: runs.count)
+            for sample in samples {
+                if let index = order[sample.runID] { latencies[index] = sample.milliseconds }
+            }
+            return RequestTrend(
+                name: name, runs: sent.count, passed: sent.filter { $0.outcome == .passed }.count, skipped: samples.count - sent.count,
+                p50: Self.percentile(times, 0.50), p95: Self.percentile(times, 0.95), max: times.last, latencies: latencies)
+        }
+        var days: [Day] = []
+        for run in runs where run.outcome != nil {
+            let start = calendar.startOfDay(for: run.started)
+            if days.last?.start != start { days.append(Day(start: start, runs: 0, passed: 0)) }
+            days[days.count - 1].runs += 1
+            if run.outcome == .passed { days[days.count - 1].passed += 1 }
+        }
+        self.days = days
+    }
+
+    /// The nearest-rank percentile of sorted values.
+    public static func percentile(_ sorted: [Double], _ fraction: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let rank = Int((fraction * Double(sorted.count)).rounded(.up))
+        return sorted[min(max(rank, 1), sorted.count) - 1]
+    }
+}
+
+/// Eight-level bars for a series, the way `spark` draws them; empty places stay blank.
+public enum Sparkline {
+    static let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+
+    /// At most `width` bars: a longer series is cut into equal buckets, each drawn at its median.
+    public static func render(_ values: [Double?], width: Int = 40) -> String {
+        let points = bucket(values, width: width)
+        let present = points.compactMap { $0 }
+        guard let low = present.min(), let high = present.max() else { return String(repeating: " ", count: points.count) }
+        return String(points.map { value -> Character in
+            guard let value else { return " " }
+            if high == low { return bars[0] }
+            let level = Int(((value - low) / (high - low) * Double(bars.count - 1)).rounded())
+            return bars[min(max(level, 0), bars.count - 1)]
+        })
+    }
+
+    public static func bucket(_ values: [Double?], width: Int) -> [Double?] {
+        guard values.count > width, width > 0 else { return values }
+        return (0..<width).map { bucket in
+            let lower = bucket * values.count / width
+            let upper = (bucket + 1) * values.count / width
+            let present = values[lower..<upper].compactMap { $0 }.sorted()
+            return Trend.percentile(present, 0.5)
+        }
+    }
+}
