@@ -1,0 +1,202 @@
+import Foundation
+import GRDB
+import SondeCore
+
+/// Which runs a listing, diff or trend looks at.
+public struct RunFilter: Sendable {
+    /// A collection's name, or the path of its file as it was run.
+    public var collection: String?
+    public var environment: String?
+    public var since: Date?
+    public var last: Int?
+
+    public init(collection: String? = nil, environment: String? = nil, since: Date? = nil, last: Int? = nil) {
+        self.collection = collection
+        self.environment = environment
+        self.since = since
+        self.last = last
+    }
+}
+
+extension HistoryStore {
+    static let runColumns = """
+        id, collection, file, contentHash, environment, startedAt, finishedAt, toolVersion, gitCommit, outcome, plannedRequests,
+        passed, failed, errored, skipped
+        """
+
+    static func run(_ row: Row) -> RunRecord {
+        RunRecord(
+            id: row["id"], collection: row["collection"], file: row["file"], contentHash: row["contentHash"], environment: row["environment"],
+            started: Date(timeIntervalSince1970: row["startedAt"]), finished: (row["finishedAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            toolVersion: row["toolVersion"], gitCommit: row["gitCommit"], outcome: (row["outcome"] as String?).flatMap(Outcome.init(rawValue:)),
+            plannedRequests: row["plannedRequests"], passed: row["passed"], failed: row["failed"], errored: row["errored"], skipped: row["skipped"])
+    }
+
+    /// The collection name a filter's `collection` stands for: a name as recorded, or the file
+    /// it was run from. Nil when no run matches either.
+    func collectionName(_ db: Database, _ nameOrFile: String) throws -> String? {
+        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM run WHERE collection = ?)", arguments: [nameOrFile]) == true {
+            return nameOrFile
+        }
+        let standardized = (nameOrFile as NSString).standardizingPath
+        return try String.fetchOne(
+            db, sql: "SELECT collection FROM run WHERE file IN (?, ?) ORDER BY id DESC LIMIT 1", arguments: [nameOrFile, standardized])
+    }
+
+    /// The WHERE clause and arguments of a filter; nil when its collection matches no run.
+    func whereClause(_ db: Database, _ filter: RunFilter) throws -> (sql: String, arguments: StatementArguments)? {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let collection = filter.collection {
+            guard let name = try collectionName(db, collection) else { return nil }
+            conditions.append("collection = ?")
+            _ = arguments.append(contentsOf: [name])
+        }
+        if let environment = filter.environment {
+            conditions.append("environment = ?")
+            _ = arguments.append(contentsOf: [environment])
+        }
+        if let since = filter.since {
+            conditions.append("startedAt >= ?")
+            _ = arguments.append(contentsOf: [since.timeIntervalSince1970])
+        }
+        return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), arguments)
+    }
+
+    /// Runs newest first, without their requests.
+    public func runs(_ filter: RunFilter) throws(StoreError) -> [RunRecord] {
+        try read { db in
+            guard let (clause, arguments) = try whereClause(db, filter) else { return [] }
+            let limit = filter.last.map { " LIMIT \($0)" } ?? ""
+            return try Row.fetchAll(db, sql: "SELECT \(Self.runColumns) FROM run \(clause) ORDER BY startedAt DESC, id DESC\(limit)", arguments: arguments)
+                .map(Self.run)
+        }
+    }
+
+    /// One run with its requests, expectations and shapes.
+    public func run(id: Int64) throws(StoreError) -> RunRecord? {
+        try read { db in try Self.fullRun(db, id: id) }
+    }
+
+    static func fullRun(_ db: Database, id: Int64) throws -> RunRecord? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT \(runColumns) FROM run WHERE id = ?", arguments: [id]) else { return nil }
+        var run = Self.run(row)
+        var checks: [Int64: [CheckRecord]] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT e.requestId, e.subject, e.expected, e.actual, e.passed, e.message, e.line, e."column"
+                FROM expectation e JOIN request r ON r.id = e.requestId WHERE r.runId = ? ORDER BY e.requestId, e.position
+                """, arguments: [id])
+        {
+            checks[row["requestId"], default: []].append(
+                CheckRecord(subject: row["subject"], expected: row["expected"], actual: row["actual"], passed: row["passed"], message: row["message"],
+                    line: row["line"], column: row["column"]))
+        }
+        run.requests = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.*, s.paths FROM request r LEFT JOIN shape s ON s.hash = r.shapeHash WHERE r.runId = ? ORDER BY r.position
+                """, arguments: [id]
+        ).map { row in
+            let total: Double? = row["totalMs"]
+            let timings = total.map { total in
+                RequestTimings(
+                    dns: (row["dnsMs"] as Double? ?? 0) / 1000, connect: (row["connectMs"] as Double? ?? 0) / 1000, tls: (row["tlsMs"] as Double? ?? 0) / 1000,
+                    firstByte: (row["firstByteMs"] as Double? ?? 0) / 1000, total: total / 1000)
+            }
+            return RequestRecord(
+                position: row["position"], name: row["name"], method: row["method"], url: row["url"],
+                outcome: Outcome(rawValue: row["outcome"]) ?? .error, status: row["status"], timings: timings, attempts: row["attempts"],
+                responseSize: row["responseSize"], bodyHash: row["bodyHash"], shape: (row["paths"] as String?).map(JSONShape.init(text:)),
+                error: row["error"], skipReason: row["skipReason"], checks: checks[row["id"]] ?? [])
+        }
+        return run
+    }
+
+    /// The last complete run of the same collection and environment before `run`.
+    public func previousRun(before run: RunRecord) throws(StoreError) -> RunRecord? {
+        try read { db in
+            guard
+                let id = try Int64.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id FROM run WHERE collection = ? AND environment IS ? AND finishedAt IS NOT NULL AND id != ?
+                            AND (startedAt < ? OR (startedAt = ? AND id < ?))
+                        ORDER BY startedAt DESC, id DESC LIMIT 1
+                        """,
+                    arguments: [run.collection, run.environment, run.id, run.started.timeIntervalSince1970, run.started.timeIntervalSince1970, run.id])
+            else { return nil }
+            return try Self.fullRun(db, id: id)
+        }
+    }
+
+    /// Per collection and environment the filter matches, its last two complete runs, oldest first.
+    /// A collection run only once comes with one run.
+    public func latestRuns(_ filter: RunFilter) throws(StoreError) -> [[RunRecord]] {
+        try read { db in
+            guard let (clause, arguments) = try whereClause(db, filter) else { return [] }
+            let groups = try Row.fetchAll(
+                db, sql: "SELECT DISTINCT collection, environment FROM run \(clause) ORDER BY collection, environment", arguments: arguments)
+            return try groups.map { group in
+                let ids = try Int64.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id FROM run WHERE collection = ? AND environment IS ? AND finishedAt IS NOT NULL
+                        ORDER BY startedAt DESC, id DESC LIMIT 2
+                        """, arguments: [group["collection"] as String, group["environment"] as String?])
+                return try ids.reversed().compactMap { try Self.fullRun(db, id: $0) }
+            }.filter { !$0.isEmpty }
+        }
+    }
+
+    /// Per collection and environment the filter matches, its trend over the runs in the filter's window.
+    public func trends(_ filter: RunFilter) throws(StoreError) -> [Trend] {
+        try read { db in
+            guard let (clause, arguments) = try whereClause(db, filter) else { return [] }
+            let groups = try Row.fetchAll(
+                db, sql: "SELECT DISTINCT collection, environment FROM run \(clause) ORDER BY collection, environment", arguments: arguments)
+            return try groups.map { group in
+                let collection: String = group["collection"]
+                let environment: String? = group["environment"]
+                var sql = "SELECT id, startedAt, outcome FROM run WHERE collection = ? AND environment IS ?"
+                var groupArguments: StatementArguments = [collection, environment]
+                if let since = filter.since {
+                    sql += " AND startedAt >= ?"
+                    _ = groupArguments.append(contentsOf: [since.timeIntervalSince1970])
+                }
+                sql += " ORDER BY startedAt DESC, id DESC"
+                if let last = filter.last { sql += " LIMIT \(last)" }
+                let runs = try Row.fetchAll(db, sql: sql, arguments: groupArguments).reversed().map { row in
+                    Trend.RunPoint(id: row["id"], started: Date(timeIntervalSince1970: row["startedAt"]), outcome: (row["outcome"] as String?).flatMap(Outcome.init(rawValue:)))
+                }
+                guard let first = runs.first, let last = runs.last else {
+                    return Trend(collection: collection, environment: environment, runs: [], samples: [])
+                }
+                // The runs' requests, read in one pass over the (runId, position) index.
+                var order: [String] = []
+                var samples: [String: [Trend.Sample]] = [:]
+                let wanted = Set(runs.map(\.id))
+                let cursor = try Row.fetchCursor(
+                    db, sql: "SELECT runId, name, outcome, totalMs FROM request WHERE runId BETWEEN ? AND ? ORDER BY runId, position",
+                    arguments: [min(first.id, last.id), max(first.id, last.id)])
+                while let row = try cursor.next() {
+                    let runID: Int64 = row[0]
+                    guard wanted.contains(runID) else { continue }
+                    let name: String = row[1]
+                    if samples[name] == nil { order.append(name) }
+                    samples[name, default: []].append(
+                        Trend.Sample(runID: runID, outcome: Outcome(rawValue: row[2]) ?? .error, milliseconds: row[3]))
+                }
+                return Trend(collection: collection, environment: environment, runs: runs, samples: order.map { ($0, samples[$0] ?? []) })
+            }
+        }
+    }
+}
+
+extension HistoryStore {
+    /// Every collection name recorded, for messages that list what there is.
+    public func collectionNames() throws(StoreError) -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT collection FROM run ORDER BY collection") }
+    }
+}

@@ -1,0 +1,84 @@
+import GRDB
+
+/// The history database's migrations. A migration is never edited once it has shipped:
+/// a change of schema is a new migration at the end of the list.
+enum Schema {
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+
+        // v1, the first schema: runs, their requests, and each request's expectations.
+        migrator.registerMigration("v1 runs, requests, expectations") { db in
+            try db.execute(sql: """
+                CREATE TABLE run (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    collection TEXT NOT NULL,
+                    file TEXT NOT NULL,
+                    contentHash TEXT NOT NULL,
+                    environment TEXT,
+                    startedAt REAL NOT NULL,
+                    finishedAt REAL,
+                    toolVersion TEXT NOT NULL,
+                    gitCommit TEXT,
+                    outcome TEXT CHECK (outcome IN ('passed', 'failed', 'error', 'skipped')),
+                    plannedRequests INTEGER NOT NULL,
+                    passed INTEGER NOT NULL DEFAULT 0,
+                    failed INTEGER NOT NULL DEFAULT 0,
+                    errored INTEGER NOT NULL DEFAULT 0,
+                    skipped INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE request (
+                    id INTEGER PRIMARY KEY,
+                    runId INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    method TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('passed', 'failed', 'error', 'skipped')),
+                    status INTEGER,
+                    dnsMs REAL,
+                    connectMs REAL,
+                    tlsMs REAL,
+                    firstByteMs REAL,
+                    totalMs REAL,
+                    attempts INTEGER NOT NULL,
+                    responseSize INTEGER NOT NULL,
+                    bodyHash TEXT,
+                    error TEXT,
+                    skipReason TEXT,
+                    UNIQUE (runId, position)
+                );
+                CREATE TABLE expectation (
+                    requestId INTEGER NOT NULL REFERENCES request(id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    subject TEXT NOT NULL,
+                    expected TEXT NOT NULL,
+                    actual TEXT NOT NULL,
+                    passed BOOLEAN NOT NULL,
+                    message TEXT,
+                    line INTEGER NOT NULL,
+                    "column" INTEGER NOT NULL,
+                    PRIMARY KEY (requestId, position)
+                ) WITHOUT ROWID;
+                """)
+        }
+
+        // v2: JSON shapes, stored once per distinct shape, and the indexes that history,
+        // diff and trend look runs up by.
+        migrator.registerMigration("v2 shapes, history indexes") { db in
+            try db.execute(sql: """
+                CREATE TABLE shape (
+                    hash TEXT PRIMARY KEY NOT NULL,
+                    paths TEXT NOT NULL
+                ) WITHOUT ROWID;
+                ALTER TABLE request ADD COLUMN shapeHash TEXT REFERENCES shape(hash);
+                CREATE INDEX run_by_collection ON run(collection, startedAt);
+                CREATE INDEX run_by_collection_environment ON run(collection, environment, startedAt);
+                CREATE INDEX run_by_start ON run(startedAt);
+                """)
+        }
+        return migrator
+    }()
+
+    /// The first migration's name, for tests that build a database as the first release left it.
+    static let first = "v1 runs, requests, expectations"
+}

@@ -1,0 +1,233 @@
+import Foundation
+import GRDB
+import SondeCore
+import SondeHTTP
+import SondeMock
+import SondeReport
+import SondeRunner
+import SondeSpec
+@testable import SondeStore
+import SondeTestSupport
+import Testing
+
+/// The history store on a real SQLite file in a temporary folder, fed by real runs against the mock.
+@Suite(.serialized)
+struct HistoryStoreTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let kubesphere = root.appendingPathComponent("collections/kubesphere.yaml").path
+
+    static func temporaryDatabase() throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder.appendingPathComponent("history.sqlite").path
+    }
+
+    /// Runs a collection on libcurl against the mock, recording each request as it finishes, as `sonde run` does.
+    static func recordRun(_ store: HistoryStore, file: String = kubesphere, baseURL: String) async throws -> Int64 {
+        try await offPool {
+            let loaded = try CollectionLoader(options: VariableOptions(assignments: ["base_url=\(baseURL)"], processEnvironment: [:])).load(file: file)
+            let recorder = try store.beginRun(
+                RunStart(
+                    collection: loaded.spec.name, file: file, contentHash: Digest.sha256(loaded.text), environment: nil, started: Date(),
+                    toolVersion: "test", gitCommit: GitCommit.head(containing: file), plannedRequests: loaded.spec.requests.count))
+            let runner = Runner(spec: loaded.spec, scope: loaded.makeScope(), secrets: loaded.secrets, transport: try CurlTransport())
+            var failure: Error?
+            let result = runner.run { event in
+                if case .requestFinished(let request) = event {
+                    do { try recorder.record(request.record) } catch { failure = error }
+                }
+            }
+            if let failure { throw failure }
+            try recorder.finish(outcome: result.outcome, at: result.finished)
+            return recorder.runID
+        }
+    }
+
+    // MARK: migrations
+
+    @Test func migrationsApplyToAnEmptyFile() throws {
+        // Given a path where nothing exists yet, in a folder that does not exist either
+        let path = try Self.temporaryDatabase().replacingOccurrences(of: "history.sqlite", with: "new/folder/history.sqlite")
+        // When
+        let store = try HistoryStore(path: path)
+        // Then
+        let applied = try store.read { try Schema.migrator.appliedIdentifiers($0) }
+        #expect(applied == ["v1 runs, requests, expectations", "v2 shapes, history indexes"])
+        #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+        #expect(try store.runs(RunFilter()).isEmpty)
+    }
+
+    @Test func migrationsApplyToAFileFromTheFirstSchema() throws {
+        // Given a file as the first release left it, with a run in it
+        let path = try Self.temporaryDatabase()
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(queue, upTo: Schema.first)
+            try queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO run (id, collection, file, contentHash, environment, startedAt, finishedAt, toolVersion, outcome, plannedRequests, passed)
+                    VALUES (1, 'old', 'old.yaml', 'abc', 'staging', 1000, 1001, '0.0.1', 'passed', 1, 1);
+                    INSERT INTO request (id, runId, position, name, method, url, outcome, status, totalMs, attempts, responseSize, bodyHash)
+                    VALUES (1, 1, 0, 'ping', 'GET', 'http://x/ping', 'passed', 200, 12.5, 1, 2, 'ff');
+                    INSERT INTO expectation (requestId, position, subject, expected, actual, passed, line, "column")
+                    VALUES (1, 0, 'status', '200', '200', 1, 3, 7);
+                    """)
+            }
+        }
+        // When the current sonde opens it
+        let store = try HistoryStore(path: path)
+        // Then the schema is current and the old run reads back whole
+        #expect(try store.read { try Schema.migrator.hasCompletedMigrations($0) })
+        let run = try #require(try store.run(id: 1))
+        #expect(run.collection == "old" && run.environment == "staging" && run.outcome == .passed)
+        #expect(run.requests.count == 1)
+        #expect(run.requests[0].milliseconds == 12.5)
+        #expect(run.requests[0].shape == nil)
+        #expect(run.requests[0].checks == [CheckRecord(subject: "status", expected: "200", actual: "200", passed: true, message: nil, line: 3, column: 7)])
+    }
+
+    @Test func aFileFromANewerSondeIsRefusedAndLeftAlone() throws {
+        let path = try Self.temporaryDatabase()
+        _ = try HistoryStore(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v9 from the future')") }
+        #expect {
+            _ = try HistoryStore(path: path)
+        } throws: { error in
+            "\(error)".contains("was written by a newer sonde")
+        }
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 3)
+    }
+
+    @Test func aFileThatIsNotADatabaseGivesAClearError() throws {
+        let path = try Self.temporaryDatabase()
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try HistoryStore(path: path)
+        } throws: { error in
+            "\(error)".contains("\(path) is not a sonde history database")
+        }
+    }
+
+    @Test func readingCommandsDoNotCreateAFile() throws {
+        let path = try Self.temporaryDatabase()
+        #expect(throws: StoreError.self) { _ = try HistoryStore(path: path, create: false) }
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    // MARK: recording
+
+    @Test func aRunIsRecordedWholeAndReadsBack() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let store = try HistoryStore(path: try Self.temporaryDatabase())
+        let id = try await Self.recordRun(store, baseURL: server.baseURL)
+        let run = try #require(try store.run(id: id))
+        #expect(run.collection == "kubesphere-smoke")
+        #expect(run.outcome == .passed && run.isComplete)
+        #expect((run.passed, run.failed, run.errored, run.skipped, run.plannedRequests) == (2, 0, 0, 0, 2))
+        #expect(run.contentHash == Digest.sha256(try String(contentsOfFile: Self.kubesphere, encoding: .utf8)))
+        #expect(run.gitCommit == nil || run.gitCommit?.count == 40)
+        #expect(run.requests.map(\.name) == ["login", "component statuses"])
+        let statuses = run.requests[1]
+        #expect(statuses.status == 200)
+        #expect(statuses.responseSize > 0)
+        #expect(statuses.bodyHash?.count == 64)
+        #expect(statuses.shape?.types["$.items[*].conditions[*].status"] == "string")
+        #expect(statuses.checks.count == 7)
+        #expect(statuses.checks.allSatisfy { $0.passed })
+        let timings = try #require(statuses.timings)
+        #expect(timings.total > 0 && timings.firstByte <= timings.total)
+    }
+
+    @Test func twoRunsWithAChangedResponseGiveTheExpectedDiff() async throws {
+        // Given a healthy run, then a run where the scheduler is down and the API answers 60 ms later
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let store = try HistoryStore(path: try Self.temporaryDatabase())
+        let first = try await Self.recordRun(store, baseURL: server.baseURL)
+        server.state.setUnhealthy(["scheduler"])
+        server.state.setComponentsDelay(milliseconds: 60)
+        let second = try await Self.recordRun(store, baseURL: server.baseURL)
+
+        // When the last two runs are compared
+        let pairs = try store.latestRuns(RunFilter(collection: "kubesphere-smoke"))
+        #expect(pairs.map { $0.map(\.id) } == [[first, second]])
+        let diff = RunDiff(old: pairs[0][0], new: pairs[0][1])
+        let text = HistoryText(colors: false).diff(diff)
+
+        // Then
+        #expect(diff.isWorse)
+        let statuses = try #require(diff.requests.first { $0.name == "component statuses" })
+        #expect(statuses.changes.contains(.outcome(old: .passed, new: .failed)))
+        #expect(statuses.changes.contains(.shape(ShapeChanges(added: ["$.items[*].conditions[*].error"]))))
+        #expect(text.contains("  ✗ component statuses\n      outcome passed → failed\n"), "\(text)")
+        #expect(text.contains("      JSON shape changed:\n        + $.items[*].conditions[*].error\n"), "\(text)")
+        #expect(text.range(of: #"      latency \d+\.\d ms → \d+\.\d ms \(\+\d+%\)\n"#, options: .regularExpression) != nil, "\(text)")
+        #expect(text.contains("      body changed (sha256 "))
+        #expect(text.hasSuffix("WORSE 1 worse, 0 better, 0 unchanged\n"), "\(text)")
+        // The login's body changes on every run (a new token) and is reported, not judged
+        #expect(text.contains("  ~ login\n      body changed"))
+    }
+
+    @Test func noSecretReachesTheFile() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let path = try Self.temporaryDatabase()
+        let store = try HistoryStore(path: path)
+        _ = try await Self.recordRun(store, baseURL: server.baseURL)
+        server.state.setUnhealthy(["etcd-1"])
+        _ = try await Self.recordRun(store, baseURL: server.baseURL)
+        let tokens = server.state.issuedTokens
+        #expect(tokens.count == 2)
+        var bytes = Data()
+        for suffix in ["", "-wal", "-shm"] {
+            bytes += (try? Data(contentsOf: URL(fileURLWithPath: path + suffix))) ?? Data()
+        }
+        #expect(bytes.count > 10_000)
+        #expect(bytes.range(of: Data("kubesphere-smoke".utf8)) != nil, "the search finds what is there")
+        for secret in tokens.union(["P@88w0rd", "P%4088w0rd"]) {
+            #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) is in the database file")
+        }
+    }
+
+    @Test func concurrentWritersLoseNothing() async throws {
+        // Four connections, as four `sonde run` processes would have, each recording 25 runs at once.
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let path = try Self.temporaryDatabase()
+        let baseURL = server.baseURL
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    let store = try HistoryStore(path: path)
+                    for _ in 0..<25 { _ = try await Self.recordRun(store, baseURL: baseURL) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let store = try HistoryStore(path: path)
+        let runs = try store.runs(RunFilter())
+        #expect(runs.count == 100)
+        #expect(runs.allSatisfy { $0.isComplete && $0.passed == 2 })
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM request") } == 200)
+        #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
+    }
+
+    @Test func historyFiltersByCollectionFileAndEnvironment() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let store = try HistoryStore(path: try Self.temporaryDatabase())
+        let first = try await Self.recordRun(store, baseURL: server.baseURL)
+        let second = try await Self.recordRun(store, baseURL: server.baseURL)
+        #expect(try store.runs(RunFilter()).map(\.id) == [second, first])
+        #expect(try store.runs(RunFilter(last: 1)).map(\.id) == [second])
+        #expect(try store.runs(RunFilter(collection: Self.kubesphere)).count == 2)
+        #expect(try store.runs(RunFilter(collection: "kubesphere-smoke", environment: "prod")).isEmpty)
+        #expect(try store.runs(RunFilter(collection: "nope")).isEmpty)
+        let trend = try #require(try store.trends(RunFilter()).first)
+        #expect(trend.runs.map(\.id) == [first, second])
+        #expect(trend.requests.map(\.name) == ["login", "component statuses"])
+        #expect(trend.requests.allSatisfy { $0.successRate == 1 && $0.latencies.count == 2 })
+    }
+}
