@@ -3,6 +3,8 @@ import Foundation
 import SondeHTTP
 import SondeMock
 import SondeSpec
+import SondeStore
+import SondeCore
 
 /// `sonde demo`: the bundled KubeSphere-like API and the bundled collection, on loopback.
 struct DemoCommand: ParsableCommand {
@@ -13,6 +15,11 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "The collection to run against the mock.")
     var collection = "collections/kubesphere.yaml"
+
+    @OptionGroup var database: DatabaseOption
+
+    @Flag(name: .customLong("no-save"), help: "Do not record the run in the history database.")
+    var noSave = false
 
     func run() throws {
         let server = try MockServer.startBlocking()
@@ -26,12 +33,21 @@ struct DemoCommand: ParsableCommand {
             Terminal.printDiagnostics(error.diagnostics, renderer: .init(colors: Terminal.colorsEnabled(forStandardError: true)))
             throw ExitCode(ExitStatus.usage)
         }
-        let results = try CollectionRuns(collections: [loaded], transportOptions: TransportOptions(), failFast: false, jobs: 1, verbosity: 0).run()
+        var runs = CollectionRuns(collections: [loaded], transportOptions: TransportOptions(), failFast: false, jobs: 1, verbosity: 0)
+        if !noSave {
+            do { runs.store = try HistoryStore(path: database.resolved) } catch {
+                Terminal.error("\(error.description) (--no-save runs without recording)")
+                throw ExitCode(ExitStatus.internalError)
+            }
+            runs.compare = RunDiff.Thresholds()
+        }
+        let results = try runs.run()
         Terminal.print("""
             Try next:
               sonde run \(collection) --var base_url=http://NODE_IP:NODE_PORT   against a real cluster
               sonde run \(collection) --env staging                           with environments/staging.yaml
               sonde validate collections                                        check collections, send nothing
+              sonde history   /   sonde diff   /   sonde trend                  what was recorded, what changed, how healthy
               curl -s URL | sonde jsonpath '$.items[*].metadata.name'           try a JSONPath
             """)
         throw ExitCode(results.allSatisfy { $0.outcome == .passed } ? ExitStatus.passed : ExitStatus.failed)

@@ -6,6 +6,7 @@ import SondeHTTP
 import SondeReport
 import SondeRunner
 import SondeSpec
+import SondeStore
 
 /// `sonde run`: runs collections and says what passed and what broke.
 struct RunCommand: ParsableCommand {
@@ -40,8 +41,19 @@ struct RunCommand: ParsableCommand {
     @Option(help: "HTTP(S) or SOCKS proxy, e.g. socks5://127.0.0.1:1080.")
     var proxy: String?
 
+    @OptionGroup var database: DatabaseOption
+
+    @Flag(name: .customLong("no-save"), help: "Do not record this run in the history database.")
+    var noSave = false
+
+    @Flag(help: "After each collection, show what changed since its previous recorded run (same environment).")
+    var compare = false
+
+    @OptionGroup var thresholds: DiffThresholdOptions
+
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs takes a number from 1 up") }
+        if compare && noSave { throw ValidationError("--compare needs the run recorded; drop --no-save") }
     }
 
     func run() throws {
@@ -60,9 +72,18 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         let options = TransportOptions(caFile: caFile, clientCertificate: clientCertificate, clientKey: clientKey, proxy: proxy)
-        let results = try CollectionRuns(
-            collections: loaded, transportOptions: options, failFast: failFast, jobs: jobs, verbosity: verbose
-        ).run()
+        var store: HistoryStore?
+        if !noSave {
+            // Opened before anything is sent: a run that cannot be recorded does not start.
+            do { store = try HistoryStore(path: database.resolved) } catch {
+                Terminal.error("\(error.description) (--no-save runs without recording)")
+                throw ExitCode(ExitStatus.internalError)
+            }
+        }
+        var runs = CollectionRuns(collections: loaded, transportOptions: options, failFast: failFast, jobs: jobs, verbosity: verbose)
+        runs.store = store
+        runs.compare = compare ? thresholds.thresholds : nil
+        let results = try runs.run()
         throw ExitCode(results.allSatisfy { $0.outcome == .passed } ? ExitStatus.passed : ExitStatus.failed)
     }
 }
@@ -74,9 +95,22 @@ struct CollectionRuns {
     var failFast: Bool
     var jobs: Int
     var verbosity: Int
+    /// Where each run is recorded, request by request; nil with --no-save.
+    var store: HistoryStore?
+    /// With --compare: the thresholds of the diff printed after each run.
+    var compare: RunDiff.Thresholds?
+
+    init(collections: [LoadedCollection], transportOptions: TransportOptions, failFast: Bool, jobs: Int, verbosity: Int) {
+        self.collections = collections
+        self.transportOptions = transportOptions
+        self.failFast = failFast
+        self.jobs = jobs
+        self.verbosity = verbosity
+    }
 
     func run() throws -> [RunResult] {
         let report = TerminalReport(colors: Terminal.colorsEnabled(), verbosity: verbosity)
+        let historyText = HistoryText(colors: Terminal.colorsEnabled())
         let output = OutputLock()
         let results = Slots<RunResult>(count: collections.count)
         let failures = Slots<Error>(count: collections.count)
@@ -100,16 +134,35 @@ struct CollectionRuns {
                     if jobs == 1 { output.write(buffer); buffer = "" }
                     // On a terminal, one collection at a time shows the request in flight, replaced by its result.
                     let progress = jobs == 1 && Terminal.stdoutIsTerminal
+                    let recorder = try store?.beginRun(Self.start(collection))
+                    var storeError: StoreError?
                     let result = runner.run { event in
                         switch event {
                         case .requestStarted(let index, let name):
                             if progress { output.write("  … \(name) (\(index + 1)/\(collection.spec.requests.count))") }
                         case .requestFinished(let request):
+                            if storeError == nil {
+                                do throws(StoreError) { try recorder?.record(request.record) } catch { storeError = error }
+                            }
                             let line = (progress ? "\r\u{1B}[K" : "") + report.line(request)
                             if jobs == 1 { output.write(line) } else { buffer += line }
                         }
                     }
-                    output.write(buffer + report.summary(result) + "\n")
+                    if storeError == nil {
+                        do throws(StoreError) { try recorder?.finish(outcome: result.outcome, at: result.finished) } catch { storeError = error }
+                    }
+                    buffer += report.summary(result)
+                    if let storeError {
+                        // The run is shown whole; that it could not be recorded makes the exit status 3.
+                        output.write(buffer + "\n")
+                        failures.set(index, storeError)
+                        return
+                    }
+                    if let recorder {
+                        buffer += historyText.recorded(runID: recorder.runID, path: recorder.store.path)
+                        if let thresholds = compare { buffer += try Self.comparison(recorder, thresholds, historyText) }
+                    }
+                    output.write(buffer + "\n")
                     results.set(index, result)
                 } catch {
                     failures.set(index, error)
@@ -124,6 +177,25 @@ struct CollectionRuns {
             throw ExitCode(ExitStatus.internalError)
         }
         return results.values.compactMap { $0 }
+    }
+}
+
+extension CollectionRuns {
+    /// What the history records before the first request.
+    static func start(_ collection: LoadedCollection) -> RunStart {
+        RunStart(
+            collection: collection.spec.name, file: collection.spec.file, contentHash: Digest.sha256(collection.text),
+            environment: collection.environmentName, started: Date(), toolVersion: SondeCommand.version,
+            gitCommit: GitCommit.head(containing: collection.spec.file), plannedRequests: collection.spec.requests.count)
+    }
+
+    /// `--compare`: the diff against the previous complete run of the collection in the same environment.
+    static func comparison(_ recorder: RunRecorder, _ thresholds: RunDiff.Thresholds, _ text: HistoryText) throws -> String {
+        guard let run = try recorder.store.run(id: recorder.runID) else { return "" }
+        guard let previous = try recorder.store.previousRun(before: run) else {
+            return "  no earlier run of \(run.collection)\(run.environment.map { " (\($0))" } ?? "") to compare with\n"
+        }
+        return "\n" + text.diff(RunDiff(old: previous, new: run, thresholds: thresholds))
     }
 }
 

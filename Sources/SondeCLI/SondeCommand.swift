@@ -9,7 +9,9 @@ public struct SondeCommand: ParsableCommand {
         commandName: "sonde",
         abstract: "Run declarative HTTP request collections, record every run, compare runs.",
         version: "sonde \(version) (\(CurlTransport.version))",
-        subcommands: [RunCommand.self, ValidateCommand.self, JSONPathCommand.self, DemoCommand.self]
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, HistoryCommand.self, DiffCommand.self, TrendCommand.self, JSONPathCommand.self, DemoCommand.self,
+        ]
     )
 
     public init() {}

@@ -74,12 +74,12 @@ public struct TerminalReport: Sendable {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(separator: "\n")
     }
 
-    private func paint(_ text: String, _ code: String) -> String { colors ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
-    private func bold(_ text: String) -> String { paint(text, "1") }
-    private func dim(_ text: String) -> String { paint(text, "2") }
-    private func red(_ text: String) -> String { paint(text, "31") }
-    private func green(_ text: String) -> String { paint(text, "32") }
-    private func yellow(_ text: String) -> String { paint(text, "33") }
+    private var style: Paint { Paint(colors: colors) }
+    private func bold(_ text: String) -> String { style.bold(text) }
+    private func dim(_ text: String) -> String { style.dim(text) }
+    private func red(_ text: String) -> String { style.red(text) }
+    private func green(_ text: String) -> String { style.green(text) }
+    private func yellow(_ text: String) -> String { style.yellow(text) }
     private func statusColor(_ status: Int) -> (String) -> String {
         status < 400 ? { self.green($0) } : { self.red($0) }
     }

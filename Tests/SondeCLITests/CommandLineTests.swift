@@ -19,6 +19,9 @@ struct Sonde {
         return folder.appendingPathComponent("sonde")
     }
 
+    /// The database runs go to unless a test names its own (`--db` or SONDE_DB).
+    static let scratchDatabase = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-tests-\(UUID().uuidString)/history.sqlite").path
+
     /// From async tests: the child process is waited for off the cooperative pool.
     static func runAsync(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) async throws -> Result {
         try await offPool { try run(arguments, stdin: stdin, environment: environment) }
@@ -31,6 +34,8 @@ struct Sonde {
         process.currentDirectoryURL = packageRoot
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
+        // Runs are recorded in a scratch database, never in the checkout's .sonde/.
+        env["SONDE_DB"] = scratchDatabase
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let out = Pipe(), err = Pipe(), input = Pipe()

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import SondeCore
+import SondeReport
+import SondeStore
+
+/// `sonde diff`: what changed between two runs. Exit 1 when something got worse, so CI can gate on it.
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Compare two recorded runs: outcome flips, status changes, latency, JSON shape and body changes.",
+        discussion: """
+            With no run: the last two complete runs of each collection (and environment). With one run: that run \
+            against the previous run of its collection and environment. With two: the first against the second.
+            Exit status: 0 nothing got worse; 1 something got worse (an outcome, a status from success to failure, \
+            a slowdown beyond the threshold, JSON paths removed or retyped); 2 bad usage.
+            """
+    )
+
+    @Argument(help: "Run ids, as `sonde history` lists them (#12 or 12).")
+    var runs: [String] = []
+
+    @Option(help: "Only this collection (its name, or the file it was run from).")
+    var collection: String?
+
+    @Option(help: "Only runs in this environment.")
+    var env: String?
+
+    @Flag(help: "Print JSON (format sonde.diff/1).")
+    var json = false
+
+    @OptionGroup var thresholds: DiffThresholdOptions
+
+    @OptionGroup var database: DatabaseOption
+
+    func validate() throws {
+        if runs.count > 2 { throw ValidationError("diff compares two runs; it got \(runs.count)") }
+        for run in runs where Self.runID(run) == nil {
+            throw ValidationError("'\(run)' is not a run id; `sonde history` lists them (e.g. 12 or #12)")
+        }
+    }
+
+    static func runID(_ text: String) -> Int64? { Int64(text.hasPrefix("#") ? String(text.dropFirst()) : text) }
+
+    func run() throws {
+        let store = try database.openExisting()
+        var pairs: [(old: RunRecord, new: RunRecord)] = []
+        var notes: [String] = []
+        switch runs.count {
+        case 0:
+            let groups = try storeCall { try store.latestRuns(RunFilter(collection: collection, environment: env)) }
+            if groups.isEmpty {
+                try explainNoRuns(store, collection: collection, environment: env)
+                return
+            }
+            for group in groups {
+                if group.count == 2 {
+                    pairs.append((group[0], group[1]))
+                } else if let only = group.first {
+                    notes.append("only one complete run of \(only.collection)\(only.environment.map { " (\($0))" } ?? "") is recorded (#\(only.id)); nothing to compare")
+                }
+            }
+        default:
+            let ids = runs.compactMap(Self.runID)
+            let found = try ids.map { id in
+                guard let run = try storeCall({ try store.run(id: id) }) else {
+                    Terminal.error("no run #\(id) in \(store.path); `sonde history` lists the runs")
+                    throw ExitCode(ExitStatus.usage)
+                }
+                return run
+            }
+            if found.count == 2 {
+                pairs.append((found[0], found[1]))
+            } else if let previous = try storeCall({ try store.previousRun(before: found[0]) }) {
+                pairs.append((previous, found[0]))
+            } else {
+                notes.append("run #\(found[0].id) is the first complete run of \(found[0].collection) recorded; nothing to compare it with")
+            }
+        }
+        let diffs = pairs.map { RunDiff(old: $0.old, new: $0.new, thresholds: thresholds.thresholds) }
+        if json {
+            Terminal.print(HistoryJSON.diffs(diffs).prettyText())
+        } else {
+            let text = HistoryText(colors: Terminal.colorsEnabled())
+            Terminal.print(diffs.map(text.diff).joined(separator: "\n"), terminator: "")
+            for note in notes { Terminal.print(note) }
+        }
+        if diffs.contains(where: \.isWorse) { throw ExitCode(ExitStatus.failed) }
+    }
+}

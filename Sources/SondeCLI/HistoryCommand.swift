@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import SondeCore
+import SondeReport
+import SondeStore
+
+/// `sonde history`: recorded runs, newest first.
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "List recorded runs, newest first: id, time, environment, passed/failed/errors/skipped, duration."
+    )
+
+    @Argument(help: "A collection's name, or the file it was run from (default: every collection).")
+    var collection: String?
+
+    @Option(help: "Only runs in this environment.")
+    var env: String?
+
+    @Option(help: "How many runs to list.")
+    var last = 20
+
+    @Flag(help: "Print JSON (format sonde.history/1).")
+    var json = false
+
+    @OptionGroup var database: DatabaseOption
+
+    func validate() throws {
+        if last < 1 { throw ValidationError("--last takes a number from 1 up") }
+    }
+
+    func run() throws {
+        let store = try database.openExisting()
+        let runs = try storeCall { try store.runs(RunFilter(collection: collection, environment: env, last: last)) }
+        if json {
+            Terminal.print(HistoryJSON.runs(runs).prettyText())
+            return
+        }
+        if runs.isEmpty {
+            try explainNoRuns(store, collection: collection, environment: env)
+            return
+        }
+        Terminal.print(HistoryText(colors: Terminal.colorsEnabled()).runs(runs), terminator: "")
+    }
+}
+
+/// Store errors end the command with exit status 3 and the message, never a stack trace.
+func storeCall<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as StoreError {
+        Terminal.error(error.description)
+        throw ExitCode(ExitStatus.internalError)
+    }
+}
+
+/// Says why a listing is empty: an unknown collection (exit 2, with the known ones), or no runs yet.
+func explainNoRuns(_ store: HistoryStore, collection: String?, environment: String?) throws {
+    if let collection, try storeCall({ try store.runs(RunFilter(collection: collection, last: 1)) }).isEmpty {
+        let names = try storeCall { try store.collectionNames() }
+        let known = names.isEmpty ? "none yet" : names.joined(separator: ", ")
+        let hint = nearestName(to: collection, among: names).map { "; did you mean '\($0)'?" } ?? ""
+        Terminal.error("no runs of '\(collection)' in \(store.path)\(hint) (recorded collections: \(known))")
+        throw ExitCode(ExitStatus.usage)
+    }
+    var what = collection.map { "no runs of '\($0)'" } ?? "no runs"
+    if let environment { what += " in environment '\(environment)'" }
+    Terminal.print("\(what) recorded in \(store.path)")
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import SondeCore
+import SondeStore
+
+/// `--db`: where the history lives.
+struct DatabaseOption: ParsableArguments {
+    @Option(name: .customLong("db"), help: ArgumentHelp("The history database.", discussion: "Default: $SONDE_DB, else .sonde/history.sqlite.", valueName: "path"))
+    var path: String?
+
+    var resolved: String {
+        if let path { return path }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["SONDE_DB"], !fromEnvironment.isEmpty { return fromEnvironment }
+        return HistoryStore.defaultPath
+    }
+
+    /// The existing database, for commands that only read: they never create one.
+    func openExisting() throws -> HistoryStore {
+        do {
+            return try HistoryStore(path: resolved, create: false)
+        } catch {
+            Terminal.error(error.description)
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
+}
+
+/// `--since 7d`: a window back from now.
+struct Since: ExpressibleByArgument {
+    var seconds: Double
+
+    init?(argument: String) {
+        let units: [(suffix: String, seconds: Double)] = [("min", 60), ("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]
+        for unit in units where argument.hasSuffix(unit.suffix) {
+            guard let count = Double(argument.dropLast(unit.suffix.count)), count >= 0 else { return nil }
+            seconds = count * unit.seconds
+            return
+        }
+        return nil
+    }
+
+    static var defaultValueDescription: String { "e.g. 30d, 12h, 2w" }
+
+    var date: Date { Date().addingTimeInterval(-seconds) }
+}
+
+/// `--latency-threshold 50%`.
+struct Percentage: ExpressibleByArgument {
+    var fraction: Double
+
+    init?(argument: String) {
+        let digits = argument.hasSuffix("%") ? String(argument.dropLast()) : argument
+        guard let value = Double(digits), value >= 0 else { return nil }
+        fraction = value / 100
+    }
+}
+
+/// `--latency-floor 10ms`.
+struct Milliseconds: ExpressibleByArgument {
+    var value: Double
+
+    init?(argument: String) {
+        guard let span = TimeSpan(parsing: argument) else { return nil }
+        value = span.milliseconds
+    }
+}
+
+/// What a change must exceed to count, for `diff` and `run --compare`.
+struct DiffThresholdOptions: ParsableArguments {
+    @Option(name: .customLong("latency-threshold"), help: "A latency change counts beyond this fraction of the old latency.")
+    var latencyThreshold = Percentage(argument: "50%")!
+
+    @Option(name: .customLong("latency-floor"), help: "…and beyond this absolute change (e.g. 10ms).")
+    var latencyFloor = Milliseconds(argument: "10ms")!
+
+    var thresholds: RunDiff.Thresholds {
+        RunDiff.Thresholds(latencyRatio: latencyThreshold.fraction, latencyFloorMilliseconds: latencyFloor.value)
+    }
+}

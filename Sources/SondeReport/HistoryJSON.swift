@@ -1,0 +1,132 @@
+import Foundation
+import SondeCore
+
+/// The history as JSON for machines: `sonde history --json`, `sonde diff --json`,
+/// `sonde trend --json`, and the JSON report of a run. Every document carries
+/// `"format": "sonde.<kind>/1"`; a change that breaks readers bumps the number.
+public enum HistoryJSON {
+    public static func runs(_ runs: [RunRecord]) -> JSONValue {
+        ["format": "sonde.history/1", "runs": .array(runs.map(summary))]
+    }
+
+    /// A run's fields without its requests.
+    static func summary(_ run: RunRecord) -> JSONValue {
+        [
+            "id": .int(Int(run.id)), "collection": .string(run.collection), "file": .string(run.file), "contentHash": .string(run.contentHash),
+            "environment": optional(run.environment), "started": .string(timestamp(run.started)),
+            "finished": optional(run.finished.map(timestamp)), "durationMs": optional(run.duration.map { .double(rounded($0 * 1000)) }),
+            "toolVersion": .string(run.toolVersion), "gitCommit": optional(run.gitCommit), "outcome": .string(run.status),
+            "plannedRequests": .int(run.plannedRequests), "passed": .int(run.passed), "failed": .int(run.failed), "errors": .int(run.errored),
+            "skipped": .int(run.skipped),
+        ]
+    }
+
+    /// A whole run as recorded: the run, every request, every expectation.
+    public static func run(_ run: RunRecord) -> JSONValue {
+        guard case .object(var object) = summary(run) else { return summary(run) }
+        object.append("requests", .array(run.requests.map(request)))
+        return ["format": "sonde.run/1", "run": .object(object)]
+    }
+
+    static func request(_ request: RequestRecord) -> JSONValue {
+        let timings: JSONValue = request.timings.map { t -> JSONValue in
+            [
+                "dnsMs": .double(rounded(t.dns * 1000)), "connectMs": .double(rounded(t.connect * 1000)), "tlsMs": .double(rounded(t.tls * 1000)),
+                "firstByteMs": .double(rounded(t.firstByte * 1000)), "totalMs": .double(rounded(t.total * 1000)),
+            ]
+        } ?? .null
+        return [
+            "position": .int(request.position), "name": .string(request.name), "method": .string(request.method), "url": .string(request.url),
+            "outcome": .string(request.outcome.rawValue), "status": optional(request.status.map { .int($0) }), "timings": timings,
+            "attempts": .int(request.attempts), "responseSize": .int(request.responseSize), "bodyHash": optional(request.bodyHash),
+            "shape": optional(request.shape.map { shape in .array(shape.types.keys.sorted().map { .string("\($0): \(shape.types[$0] ?? "")") }) }),
+            "error": optional(request.error), "skipReason": optional(request.skipReason),
+            "expectations": .array(
+                request.checks.map { check in
+                    [
+                        "subject": .string(check.subject), "expected": .string(check.expected), "actual": .string(check.actual),
+                        "passed": .bool(check.passed), "message": optional(check.message), "line": .int(check.line), "column": .int(check.column),
+                    ]
+                }),
+        ]
+    }
+
+    public static func diffs(_ diffs: [RunDiff]) -> JSONValue {
+        ["format": "sonde.diff/1", "worse": .bool(diffs.contains(where: \.isWorse)), "diffs": .array(diffs.map(diff))]
+    }
+
+    static func diff(_ diff: RunDiff) -> JSONValue {
+        [
+            "collection": .string(diff.new.collection), "environment": optional(diff.new.environment), "old": summary(diff.old),
+            "new": summary(diff.new), "collectionChanged": .bool(diff.collectionChanged), "worse": .bool(diff.isWorse),
+            "requests": .array(
+                diff.requests.map { request in
+                    let kind: String = switch request.kind {
+                    case .added: "added"
+                    case .removed: "removed"
+                    case .compared: "compared"
+                    }
+                    return [
+                        "name": .string(request.name), "kind": .string(kind), "worse": .bool(request.isWorse), "better": .bool(request.isBetter),
+                        "changes": .array(request.changes.map(change)),
+                    ]
+                }),
+        ]
+    }
+
+    static func change(_ change: RunDiff.Change) -> JSONValue {
+        var object: JSONValue
+        switch change {
+        case .outcome(let old, let new): object = ["kind": "outcome", "old": .string(old.rawValue), "new": .string(new.rawValue)]
+        case .status(let old, let new): object = ["kind": "status", "old": optional(old.map { .int($0) }), "new": optional(new.map { .int($0) })]
+        case .latency(let old, let new): object = ["kind": "latency", "oldMs": .double(rounded(old)), "newMs": .double(rounded(new))]
+        case .shape(let changes):
+            object = [
+                "kind": "shape", "added": .array(changes.added.map { .string($0) }), "removed": .array(changes.removed.map { .string($0) }),
+                "retyped": .array(changes.retyped.map { ["path": .string($0.path), "old": .string($0.old), "new": .string($0.new)] }),
+            ]
+        case .body(let old, let new): object = ["kind": "body", "oldHash": optional(old), "newHash": optional(new)]
+        }
+        if case .object(var members) = object {
+            members.append("worse", .bool(change.isWorse))
+            object = .object(members)
+        }
+        return object
+    }
+
+    public static func trends(_ trends: [Trend]) -> JSONValue {
+        [
+            "format": "sonde.trend/1",
+            "trends": .array(
+                trends.map { trend in
+                    [
+                        "collection": .string(trend.collection), "environment": optional(trend.environment), "runs": .int(trend.runs.count),
+                        "passedRuns": .int(trend.passedRuns), "finishedRuns": .int(trend.finishedRuns),
+                        "passRate": optional(trend.passRate.map { .double(rounded($0 * 1000) / 1000) }),
+                        "days": .array(
+                            trend.days.map { ["day": .string(String(timestamp($0.start).prefix(10))), "runs": .int($0.runs), "passed": .int($0.passed)] }),
+                        "requests": .array(
+                            trend.requests.map { request in
+                                [
+                                    "name": .string(request.name), "sent": .int(request.runs), "passed": .int(request.passed),
+                                    "skipped": .int(request.skipped), "successRate": optional(request.successRate.map { .double(rounded($0 * 1000) / 1000) }),
+                                    "p50Ms": optional(request.p50.map { .double(rounded($0)) }), "p95Ms": optional(request.p95.map { .double(rounded($0)) }),
+                                    "maxMs": optional(request.max.map { .double(rounded($0)) }),
+                                ]
+                            }),
+                    ]
+                }),
+        ]
+    }
+
+    static func optional(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+    static func optional(_ value: JSONValue?) -> JSONValue { value ?? .null }
+
+    /// Milliseconds to the microsecond, so the JSON is not full of float noise.
+    static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+
+    /// ISO 8601 in UTC, to the millisecond.
+    public static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

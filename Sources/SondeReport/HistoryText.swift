@@ -1,0 +1,189 @@
+import Foundation
+import SondeCore
+
+/// The terminal's view of the history: run listings, diffs and trends.
+public struct HistoryText: Sendable {
+    var style: Paint
+
+    public init(colors: Bool) {
+        style = Paint(colors: colors)
+    }
+
+    // MARK: history
+
+    /// One line per run, newest first: id, time, collection, environment, outcome, counts, duration.
+    public func runs(_ runs: [RunRecord]) -> String {
+        let header = ["RUN", "STARTED", "COLLECTION", "ENV", "OUTCOME", "PASSED", "FAILED", "ERRORS", "SKIPPED", "DURATION"]
+        let rows = runs.map { run in
+            [
+                "#\(run.id)", Self.time(run.started), run.collection, run.environment ?? "-", run.status, String(run.passed), String(run.failed),
+                String(run.errored), String(run.skipped), run.duration.map { Self.milliseconds($0 * 1000) } ?? "-",
+            ]
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String], paint: (Int, String) -> String = { $1 }) -> String {
+            cells.enumerated().map { column, cell in
+                let padded = column >= 5 && column <= 8 ? String(repeating: " ", count: widths[column] - cell.count) + cell
+                    : cell + String(repeating: " ", count: widths[column] - cell.count)
+                return paint(column, padded)
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+        }
+        return style.dim(line(header)) + rows.map { row in
+            line(row) { column, text in
+                guard column == 4 else { return text }
+                switch row[4] {
+                case "passed": return style.green(text)
+                case "incomplete": return style.yellow(text)
+                default: return style.red(text)
+                }
+            }
+        }.joined()
+    }
+
+    /// The line under a run's summary that says where it was recorded.
+    public func recorded(runID: Int64, path: String) -> String {
+        style.dim("recorded as run #\(runID) in \(path)") + "\n"
+    }
+
+    // MARK: diff
+
+    public func diff(_ diff: RunDiff) -> String {
+        var out = style.bold(Self.title(diff.new)) + style.dim("  run #\(diff.old.id) (\(Self.time(diff.old.started))) → run #\(diff.new.id) (\(Self.time(diff.new.started)))") + "\n"
+        if diff.collectionChanged {
+            out += "  " + style.yellow("the collection file changed") + style.dim(" (sha256 \(diff.old.contentHash.prefix(12)) → \(diff.new.contentHash.prefix(12)))") + "\n"
+        }
+        if diff.old.gitCommit != diff.new.gitCommit, let old = diff.old.gitCommit, let new = diff.new.gitCommit {
+            out += "  " + style.dim("git commit \(old.prefix(12)) → \(new.prefix(12))") + "\n"
+        }
+        for request in diff.requests {
+            switch request.kind {
+            case .added:
+                out += "  " + style.green("+") + " \(request.name)" + style.dim("  new request") + "\n"
+            case .removed:
+                out += "  " + style.yellow("-") + " \(request.name)" + style.dim("  removed from the collection") + "\n"
+            case .compared:
+                guard !request.changes.isEmpty else { continue }
+                let mark = request.isWorse ? style.red("✗") : request.isBetter ? style.green("✓") : style.dim("~")
+                out += "  \(mark) \(request.name)\n"
+                for change in request.changes { out += describe(change) }
+            }
+        }
+        var summary = "\(diff.worseCount) worse, \(diff.betterCount) better, \(diff.unchangedCount) unchanged"
+        let added = diff.requests.filter { $0.kind == .added }.count
+        let removed = diff.requests.filter { $0.kind == .removed }.count
+        if added > 0 { summary += ", \(added) added" }
+        if removed > 0 { summary += ", \(removed) removed" }
+        return out + (diff.isWorse ? style.red("WORSE ") : style.green("NOT WORSE ")) + summary + "\n"
+    }
+
+    private func describe(_ change: RunDiff.Change) -> String {
+        func paint(_ text: String) -> String { change.isWorse ? style.red(text) : change.isBetter ? style.green(text) : text }
+        let indent = "      "
+        switch change {
+        case .outcome(let old, let new):
+            return indent + paint("outcome \(old.rawValue) → \(new.rawValue)") + "\n"
+        case .status(let old, let new):
+            return indent + paint("status \(old.map(String.init) ?? "none") → \(new.map(String.init) ?? "none")") + "\n"
+        case .latency(let old, let new):
+            let percent = old > 0 ? String(format: " (%+.0f%%)", (new - old) / old * 100) : ""
+            return indent + paint("latency \(Self.milliseconds(old)) → \(Self.milliseconds(new))\(percent)") + "\n"
+        case .shape(let changes):
+            var out = indent + paint("JSON shape changed:") + "\n"
+            for path in changes.removed { out += indent + "  " + style.red("- \(path)") + "\n" }
+            for retyped in changes.retyped { out += indent + "  " + style.red("~ \(retyped.path): \(retyped.old) → \(retyped.new)") + "\n" }
+            for path in changes.added { out += indent + "  " + style.green("+ \(path)") + "\n" }
+            return out
+        case .body(let old, let new):
+            return indent + style.dim("body changed (sha256 \(old?.prefix(12) ?? "none") → \(new?.prefix(12) ?? "none"))") + "\n"
+        }
+    }
+
+    // MARK: trend
+
+    public func trend(_ trend: Trend) -> String {
+        var out = style.bold(Self.title(collection: trend.collection, environment: trend.environment))
+        guard let first = trend.runs.first, let last = trend.runs.last else { return out + style.dim("  no runs in this window") + "\n" }
+        out += style.dim("  \(trend.runs.count) run\(trend.runs.count == 1 ? "" : "s"), \(Self.time(first.started)) to \(Self.time(last.started))") + "\n"
+        if let rate = trend.passRate {
+            out += "  pass rate " + rateColor(rate)(Self.percent(rate)) + " (\(trend.passedRuns) of \(trend.finishedRuns) runs passed)"
+            let incomplete = trend.runs.count - trend.finishedRuns
+            out += incomplete > 0 ? style.yellow(", \(incomplete) incomplete") : ""
+            out += "\n"
+        }
+        if trend.days.count > 1 {
+            let rates = trend.days.map { Optional($0.passRate) }
+            out += "  per day   " + Sparkline.render(rates, width: 60) + style.dim("  \(trend.days.count) days, pass rate from ▁ 0% to █ 100%") + "\n"
+        }
+        out += "  outcomes  " + outcomeStrip(trend.runs.map(\.outcome)) + "\n\n"
+        let header = ["REQUEST", "SUCCESS", "P50", "P95", "MAX", "LATENCY"]
+        let rows = trend.requests.map { request in
+            [
+                request.name, request.successRate.map(Self.percent) ?? "-", request.p50.map(Self.milliseconds) ?? "-",
+                request.p95.map(Self.milliseconds) ?? "-", request.max.map(Self.milliseconds) ?? "-", Sparkline.render(request.latencies),
+            ]
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { column, cell in
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                return column == 0 || column == 5 ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+        }
+        out += "  " + style.dim(line(header)) + "\n"
+        for (row, request) in zip(rows, trend.requests) {
+            var text = line(row)
+            if let rate = request.successRate, rate < 1 {
+                let prefix = row[0] + String(repeating: " ", count: widths[0] - row[0].count) + "  "
+                text = prefix + rateColor(rate)(String(text.dropFirst(prefix.count)))
+            }
+            out += "  " + text + "\n"
+        }
+        return out
+    }
+
+    /// One mark per run, oldest first, at most the last 60.
+    func outcomeStrip(_ outcomes: [Outcome?]) -> String {
+        outcomes.suffix(60).map { outcome in
+            switch outcome {
+            case .passed: style.green("✓")
+            case .failed, .error: style.red("✗")
+            case .skipped: style.dim("-")
+            case nil: style.yellow("?")
+            }
+        }.joined()
+    }
+
+    private func rateColor(_ rate: Double) -> (String) -> String {
+        let style = style
+        return { text in rate >= 1 ? style.green(text) : rate >= 0.9 ? style.yellow(text) : style.red(text) }
+    }
+
+    // MARK: formats
+
+    static func title(_ run: RunRecord) -> String { title(collection: run.collection, environment: run.environment) }
+
+    static func title(collection: String, environment: String?) -> String {
+        environment.map { "\(collection) (\($0))" } ?? collection
+    }
+
+    nonisolated(unsafe) private static let formatter: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter
+    }()
+    private static let formatterLock = NSLock()
+
+    /// Local time, to the second.
+    public static func time(_ date: Date) -> String {
+        formatterLock.lock()
+        defer { formatterLock.unlock() }
+        return formatter.string(from: date)
+    }
+
+    static func milliseconds(_ ms: Double) -> String { TerminalReport.milliseconds(ms) }
+
+    static func percent(_ rate: Double) -> String {
+        rate == 1 ? "100%" : String(format: "%.1f%%", rate * 100)
+    }
+}
