@@ -33,4 +33,6 @@ validate: build
 
 # Speed figures (release build); see the README.
 bench: deps
-	swift run -c release sonde-bench
+	swift build -c release --product sonde
+	swift build -c release --product sonde-bench
+	.build/release/sonde-bench $(SECTIONS)

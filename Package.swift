@@ -30,7 +30,12 @@ let package = Package(
         // The HTTPTransport on libcurl.
         .target(name: "SondeHTTP", dependencies: ["SondeRunner", "CCurl"]),
         // Run history in SQLite.
-        .target(name: "SondeStore", dependencies: ["SondeCore", "SondeRunner", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "SondeStore",
+            dependencies: [
+                "SondeCore", "SondeRunner", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
         // Results and diagnostics -> text.
         .target(name: "SondeReport", dependencies: ["SondeCore", "SondeRunner"]),
         // A KubeSphere-like API for `sonde demo` and the tests.
@@ -50,7 +55,10 @@ let package = Package(
         ),
         .executableTarget(name: "sonde", dependencies: ["SondeCLI"]),
         // `make bench`: speed figures, never a timed test.
-        .executableTarget(name: "sonde-bench", dependencies: ["SondeCore", "SondeSpec", "SondeMock"]),
+        .executableTarget(
+            name: "sonde-bench",
+            dependencies: ["SondeCore", "SondeSpec", "SondeMock", "SondeRunner", "SondeStore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "SondeCoreTests", dependencies: ["SondeCore"]),
         .testTarget(name: "SondeSpecTests", dependencies: ["SondeSpec", "SondeCore"], exclude: ["Fixtures"]),
         // Helpers the test targets share.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SondeHTTP
 
 /// `sonde`: runs declarative HTTP request collections and records every run.
@@ -15,4 +16,20 @@ public struct SondeCommand: ParsableCommand {
     )
 
     public init() {}
+
+    /// Parses and runs a command, with DESIGN.md's exit codes: bad usage exits 2, not
+    /// swift-argument-parser's 64 (EX_USAGE).
+    public static func runMain() -> Never {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            Foundation.exit(0)
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitStatus.usage)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -58,7 +58,12 @@ public struct RunDiff: Sendable {
         public var kind: Kind
         public var changes: [Change]
 
-        public var isWorse: Bool { changes.contains(where: \.isWorse) }
+        /// Worse when a change is, unless the outcome itself got better: a request that went
+        /// from failing to passing is good news even if its body lost a field on the way.
+        public var isWorse: Bool {
+            let outcomeImproved = changes.contains { if case .outcome = $0 { return $0.isBetter } else { return false } }
+            return !outcomeImproved && changes.contains(where: \.isWorse)
+        }
         public var isBetter: Bool { !isWorse && changes.contains(where: \.isBetter) }
     }
 

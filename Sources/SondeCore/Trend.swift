@@ -75,19 +75,25 @@ public struct Trend: Sendable {
         let order = Dictionary(runs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         requests = samples.map { name, samples in
             let sent = samples.filter { $0.outcome != .skipped }
-            let times = sent.compactMap(\.milliseconds).sorted()
+            var times = sent.compactMap(\.milliseconds)
             var latencies = [Double?](repeating: nil, count: runs.count)
             for sample in samples {
                 if let index = order[sample.runID] { latencies[index] = sample.milliseconds }
             }
             return RequestTrend(
                 name: name, runs: sent.count, passed: sent.filter { $0.outcome == .passed }.count, skipped: samples.count - sent.count,
-                p50: Self.percentile(times, 0.50), p95: Self.percentile(times, 0.95), max: times.last, latencies: latencies)
+                p50: Self.percentile(selectingIn: &times, 0.50), p95: Self.percentile(selectingIn: &times, 0.95), max: times.max(),
+                latencies: latencies)
         }
         var days: [Day] = []
+        // Runs come oldest first, so the calendar is asked once a day, not once a run.
+        var dayEnd = Date.distantPast
         for run in runs where run.outcome != nil {
-            let start = calendar.startOfDay(for: run.started)
-            if days.last?.start != start { days.append(Day(start: start, runs: 0, passed: 0)) }
+            if run.started >= dayEnd {
+                let start = calendar.startOfDay(for: run.started)
+                dayEnd = calendar.date(byAdding: .day, value: 1, to: start) ?? start.addingTimeInterval(86_400)
+                days.append(Day(start: start, runs: 0, passed: 0))
+            }
             days[days.count - 1].runs += 1
             if run.outcome == .passed { days[days.count - 1].passed += 1 }
         }
@@ -97,8 +103,43 @@ public struct Trend: Sendable {
     /// The nearest-rank percentile of sorted values.
     public static func percentile(_ sorted: [Double], _ fraction: Double) -> Double? {
         guard !sorted.isEmpty else { return nil }
-        let rank = Int((fraction * Double(sorted.count)).rounded(.up))
-        return sorted[min(max(rank, 1), sorted.count) - 1]
+        return sorted[rank(fraction, count: sorted.count)]
+    }
+
+    /// The nearest-rank percentile of unsorted values, found in linear time (quickselect);
+    /// it reorders `values`. A month of runs is 100,000 values a request: sorting each costs more.
+    public static func percentile(selectingIn values: inout [Double], _ fraction: Double) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let k = rank(fraction, count: values.count)
+        var low = 0
+        var high = values.count - 1
+        while low < high {
+            let pivot = values[(low + high) / 2]
+            var i = low
+            var j = high
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j {
+                    values.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j {
+                high = j
+            } else if k >= i {
+                low = i
+            } else {
+                break
+            }
+        }
+        return values[k]
+    }
+
+    /// The 0-based index of the nearest-rank percentile among `count` sorted values.
+    static func rank(_ fraction: Double, count: Int) -> Int {
+        min(max(Int((fraction * Double(count)).rounded(.up)), 1), count) - 1
     }
 }
 
@@ -107,10 +148,13 @@ public enum Sparkline {
     static let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
 
     /// At most `width` bars: a longer series is cut into equal buckets, each drawn at its median.
-    public static func render(_ values: [Double?], width: Int = 40) -> String {
+    /// The bars span the series' own range, or `range` when given (0...1 for rates).
+    public static func render(_ values: [Double?], width: Int = 40, range: ClosedRange<Double>? = nil) -> String {
         let points = bucket(values, width: width)
         let present = points.compactMap { $0 }
-        guard let low = present.min(), let high = present.max() else { return String(repeating: " ", count: points.count) }
+        guard let low = range?.lowerBound ?? present.min(), let high = range?.upperBound ?? present.max() else {
+            return String(repeating: " ", count: points.count)
+        }
         return String(points.map { value -> Character in
             guard let value else { return " " }
             if high == low { return bars[0] }
@@ -124,8 +168,8 @@ public enum Sparkline {
         return (0..<width).map { bucket in
             let lower = bucket * values.count / width
             let upper = (bucket + 1) * values.count / width
-            let present = values[lower..<upper].compactMap { $0 }.sorted()
-            return Trend.percentile(present, 0.5)
+            var present = values[lower..<upper].compactMap { $0 }
+            return Trend.percentile(selectingIn: &present, 0.5)
         }
     }
 }

@@ -112,7 +112,7 @@ public struct HistoryText: Sendable {
         }
         if trend.days.count > 1 {
             let rates = trend.days.map { Optional($0.passRate) }
-            out += "  per day   " + Sparkline.render(rates, width: 60) + style.dim("  \(trend.days.count) days, pass rate from ▁ 0% to █ 100%") + "\n"
+            out += "  per day   " + Sparkline.render(rates, width: 60, range: 0...1) + style.dim("  \(trend.days.count) days, pass rate from ▁ 0% to █ 100%") + "\n"
         }
         out += "  outcomes  " + outcomeStrip(trend.runs.map(\.outcome)) + "\n\n"
         let header = ["REQUEST", "SUCCESS", "P50", "P95", "MAX", "LATENCY"]

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import SondeCore
 
 /// Which runs a listing, diff or trend looks at.
@@ -159,36 +160,20 @@ extension HistoryStore {
             return try groups.map { group in
                 let collection: String = group["collection"]
                 let environment: String? = group["environment"]
-                var sql = "SELECT id, startedAt, outcome FROM run WHERE collection = ? AND environment IS ?"
+                var selection = "SELECT id, startedAt, outcome FROM run WHERE collection = ? AND environment IS ?"
                 var groupArguments: StatementArguments = [collection, environment]
                 if let since = filter.since {
-                    sql += " AND startedAt >= ?"
+                    selection += " AND startedAt >= ?"
                     _ = groupArguments.append(contentsOf: [since.timeIntervalSince1970])
                 }
-                sql += " ORDER BY startedAt DESC, id DESC"
-                if let last = filter.last { sql += " LIMIT \(last)" }
-                let runs = try Row.fetchAll(db, sql: sql, arguments: groupArguments).reversed().map { row in
+                selection += " ORDER BY startedAt DESC, id DESC"
+                if let last = filter.last { selection += " LIMIT \(last)" }
+                let runs = try Row.fetchAll(db, sql: selection, arguments: groupArguments).reversed().map { row in
                     Trend.RunPoint(id: row["id"], started: Date(timeIntervalSince1970: row["startedAt"]), outcome: (row["outcome"] as String?).flatMap(Outcome.init(rawValue:)))
                 }
-                guard let first = runs.first, let last = runs.last else {
-                    return Trend(collection: collection, environment: environment, runs: [], samples: [])
-                }
-                // The runs' requests, read in one pass over the (runId, position) index.
-                var order: [String] = []
-                var samples: [String: [Trend.Sample]] = [:]
-                let wanted = Set(runs.map(\.id))
-                let cursor = try Row.fetchCursor(
-                    db, sql: "SELECT runId, name, outcome, totalMs FROM request WHERE runId BETWEEN ? AND ? ORDER BY runId, position",
-                    arguments: [min(first.id, last.id), max(first.id, last.id)])
-                while let row = try cursor.next() {
-                    let runID: Int64 = row[0]
-                    guard wanted.contains(runID) else { continue }
-                    let name: String = row[1]
-                    if samples[name] == nil { order.append(name) }
-                    samples[name, default: []].append(
-                        Trend.Sample(runID: runID, outcome: Outcome(rawValue: row[2]) ?? .error, milliseconds: row[3]))
-                }
-                return Trend(collection: collection, environment: environment, runs: runs, samples: order.map { ($0, samples[$0] ?? []) })
+                guard !runs.isEmpty else { return Trend(collection: collection, environment: environment, runs: [], samples: []) }
+                let (order, samples) = try Self.samples(db, runsSelectedBy: selection, groupArguments)
+                return Trend(collection: collection, environment: environment, runs: runs, samples: Array(zip(order, samples)))
             }
         }
     }
@@ -198,5 +183,63 @@ extension HistoryStore {
     /// Every collection name recorded, for messages that list what there is.
     public func collectionNames() throws(StoreError) -> [String] {
         try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT collection FROM run ORDER BY collection") }
+    }
+}
+
+extension HistoryStore {
+    /// The requests of the runs `selection` picks, per request name, in the order the latest
+    /// run lists them. A month of runs is a million rows, so this loop reads SQLite's columns
+    /// directly: a String for each name and outcome would cost most of a second.
+    static func samples(_ db: Database, runsSelectedBy selection: String, _ arguments: StatementArguments) throws -> ([String], [[Trend.Sample]]) {
+        var names: [String] = []
+        var samples: [[Trend.Sample]] = []
+        var latestPosition: [(run: Int64, position: Int)] = []
+        var nameIndex: [String: Int] = [:]
+        // Per position, the last name seen there and its index: names rarely change between runs.
+        var byPosition: [Int: (bytes: [UInt8], index: Int)] = [:]
+        let runIDs = "SELECT id FROM (\(selection))"
+        let statement = try db.makeStatement(sql: "SELECT runId, position, name, outcome, totalMs FROM request WHERE runId IN (\(runIDs))")
+        statement.arguments = arguments
+        let sqlite = statement.sqliteStatement
+        let cursor = try Row.fetchCursor(statement)
+        while try cursor.next() != nil {
+            let runID = sqlite3_column_int64(sqlite, 0)
+            let position = Int(sqlite3_column_int64(sqlite, 1))
+            let length = Int(sqlite3_column_bytes(sqlite, 2))
+            let text = sqlite3_column_text(sqlite, 2)
+            let index: Int
+            if let cached = byPosition[position], cached.bytes.count == length,
+                let text, cached.bytes.withUnsafeBufferPointer({ $0.baseAddress.map { memcmp($0, text, length) == 0 } ?? (length == 0) })
+            {
+                index = cached.index
+            } else {
+                let bytes = text.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? []
+                let name = String(decoding: bytes, as: UTF8.self)
+                if let known = nameIndex[name] {
+                    index = known
+                } else {
+                    index = names.count
+                    nameIndex[name] = index
+                    names.append(name)
+                    samples.append([])
+                    latestPosition.append((runID, position))
+                }
+                byPosition[position] = (bytes, index)
+            }
+            let outcome: Outcome = switch sqlite3_column_text(sqlite, 3)?.pointee {
+            case UInt8(ascii: "p"): .passed
+            case UInt8(ascii: "f"): .failed
+            case UInt8(ascii: "s"): .skipped
+            default: .error
+            }
+            let milliseconds: Double? = sqlite3_column_type(sqlite, 4) == SQLITE_NULL ? nil : sqlite3_column_double(sqlite, 4)
+            samples[index].append(Trend.Sample(runID: runID, outcome: outcome, milliseconds: milliseconds))
+            if runID >= latestPosition[index].run { latestPosition[index] = (runID, position) }
+        }
+        // Newest runs first, then by position: the order of the collection as it is now.
+        let order = names.indices.sorted {
+            (latestPosition[$0].run, -latestPosition[$0].position) > (latestPosition[$1].run, -latestPosition[$1].position)
+        }
+        return (order.map { names[$0] }, order.map { samples[$0] })
     }
 }

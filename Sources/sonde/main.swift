@@ -1,3 +1,3 @@
 import SondeCLI
 
-SondeCommand.main()
+SondeCommand.runMain()

@@ -117,3 +117,25 @@ struct TrendTests {
         #expect(Sparkline.render((1...100).map { Double($0) }, width: 10).count == 10)
     }
 }
+
+extension RunDiffTests {
+    @Test func aFixedRequestIsBetterEvenIfItsBodyLostAField() {
+        let old = Self.run(1, [Self.request("a", .failed, shape: "$: object\n$.error: string")])
+        let diff = RunDiff(old: old, new: Self.run(2, [Self.request("a", shape: "$: object")]))
+        #expect(!diff.isWorse)
+        #expect(diff.betterCount == 1)
+    }
+}
+
+extension TrendTests {
+    @Test func selectionAgreesWithSorting() {
+        var generator = SystemRandomNumberGenerator()
+        for count in [1, 2, 3, 10, 101, 1000] {
+            let values = (0..<count).map { _ in Double(Int.random(in: 0..<50, using: &generator)) }
+            for fraction in [0.0, 0.01, 0.5, 0.95, 0.99, 1.0] {
+                var scratch = values
+                #expect(Trend.percentile(selectingIn: &scratch, fraction) == Trend.percentile(values.sorted(), fraction), "\(count) \(fraction)")
+            }
+        }
+    }
+}

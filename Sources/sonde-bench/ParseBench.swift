@@ -1,0 +1,55 @@
+import Foundation
+import SondeCore
+import SondeMock
+import SondeSpec
+
+/// JSON, JSONPath and collection parsing: what the runner does between requests.
+func parseBench() throws {
+    print("== parsing (median of 7 rounds, per operation)\n")
+
+    // 1. JSON: the 1 KB componentstatuses body, ours against Foundation's parser.
+    let body = Array(ComponentStatuses.json().utf8)
+    let bodyData = Data(body)
+    report("JSON parse, componentstatuses (\(body.count) B), Sonde", try measure(iterations: 20_000) { _ = try JSONValue.parse(body) })
+    report("JSON parse, same body, Foundation JSONSerialization", try measure(iterations: 5_000) { _ = try JSONSerialization.jsonObject(with: bodyData) })
+
+    // 2. JSONPath on that body, parsed once, evaluated many times.
+    let document = try JSONValue.parse(body)
+    let expression = "$.items[*].conditions[?@.type=='Healthy'].status"
+    print("expression: \(expression)\n")
+    let path = try JSONPath(expression)
+    report("JSONPath parse (the expression above)", try measure(iterations: 20_000) { _ = try JSONPath(expression) })
+    report("JSONPath evaluate, values, componentstatuses", measure(iterations: 50_000) { _ = path.values(in: document) })
+    report("JSONPath evaluate, nodes with paths, componentstatuses", measure(iterations: 50_000) { _ = path.nodes(in: document) })
+
+    // 3. A 5 MB document: many components.
+    let many = (0..<41_000).map { "component-\($0)" }
+    let big = Array(ComponentStatuses.json(components: many, unhealthy: ["component-17"]).utf8)
+    let bigDocument = try JSONValue.parse(big)
+    let megabytes = Double(big.count) / 1_048_576
+    report(String(format: "JSON parse, %.1f MB document, Sonde", megabytes), try measure(iterations: 3, rounds: 5) { _ = try JSONValue.parse(big) })
+    let bigData = Data(big)
+    report(String(format: "JSON parse, %.1f MB document, Foundation", megabytes), try measure(iterations: 1, rounds: 5) { _ = try JSONSerialization.jsonObject(with: bigData) })
+    report(String(format: "JSONPath evaluate, %.1f MB document (%d nodes)", megabytes, path.values(in: bigDocument).count),
+        measure(iterations: 5, rounds: 5) { _ = path.values(in: bigDocument) })
+
+    // 4. Collections: parse and validate a 10,000-request collection.
+    var yaml = "name: big\nvars:\n  base_url: http://127.0.0.1:8080\nrequests:\n"
+    for i in 0..<10_000 {
+        yaml += """
+              - name: request \(i)
+                url: "{{ base_url }}/api/v1/componentstatuses?page=\(i)"
+                headers: { Authorization: "Bearer {{ base_url }}" }
+                expect:
+                  status: 200
+                  headers: { Content-Type: { contains: application/json } }
+                  jsonpath:
+                    $.kind: ComponentStatusList
+                    $.items[*].conditions[?@.type == 'Healthy'].status: { each: "True" }
+
+            """
+    }
+    let loader = CollectionLoader(options: VariableOptions(processEnvironment: [:]))
+    let loadTime = try measure(iterations: 1, rounds: 3) { _ = try loader.load(text: yaml, file: "big.yaml") }
+    report("collection parse + validate, 10,000 requests (\(yaml.utf8.count / 1024) KB)", loadTime, String(format: "%.1f µs a request", loadTime / 10_000))
+}

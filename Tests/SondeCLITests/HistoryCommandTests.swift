@@ -1,0 +1,168 @@
+import Foundation
+import SondeCore
+import SondeMock
+import SondeTestSupport
+import Testing
+
+/// `sonde run` recording, and `sonde history`, `diff`, `trend` reading, through the binary.
+@Suite(.serialized)
+struct HistoryCommandTests {
+    static func database() throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-history-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder.appendingPathComponent("h.sqlite").path
+    }
+
+    static func json(_ text: String) throws -> JSONValue { try JSONValue.parse(Array(text.utf8)) }
+
+    @Test func runsAreRecordedListedComparedAndTrended() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let db = try Self.database()
+        let run = ["run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)", "--db", db]
+
+        let first = try await Sonde.runAsync(run)
+        #expect(first.status == 0)
+        #expect(first.stdout.contains("recorded as run #1 in \(db)"))
+        let unsaved = try await Sonde.runAsync(run + ["--no-save"])
+        #expect(unsaved.status == 0 && !unsaved.stdout.contains("recorded as"))
+
+        // The same API, unchanged: diff finds nothing worse and exits 0.
+        let second = try await Sonde.runAsync(run + ["--compare"])
+        #expect(second.stdout.contains("recorded as run #2"))
+        #expect(second.stdout.contains("kubesphere-smoke  run #1 ("))
+        #expect(second.stdout.contains("NOT WORSE 0 worse, 0 better, 1 unchanged"))
+        #expect(try await Sonde.runAsync(["diff", "--db", db]).status == 0)
+
+        // The scheduler goes down: the run fails, diff says what changed and exits 1.
+        server.state.setUnhealthy(["scheduler"])
+        let third = try await Sonde.runAsync(run)
+        #expect(third.status == 1)
+        let diff = try await Sonde.runAsync(["diff", "--db", db])
+        #expect(diff.status == 1, "\(diff.stdout)\(diff.stderr)")
+        #expect(diff.stdout.contains("run #2 ("))
+        #expect(diff.stdout.contains("  ✗ component statuses\n      outcome passed → failed\n"), "\(diff.stdout)")
+        #expect(diff.stdout.contains("+ $.items[*].conditions[*].error"))
+        #expect(diff.stdout.contains("WORSE 1 worse, 0 better, 0 unchanged"))
+        // Explicit runs, either order; JSON for machines.
+        #expect(try await Sonde.runAsync(["diff", "3", "#1", "--db", db]).stdout.contains("✓ component statuses\n      outcome failed → passed"))
+        let diffJSON = try Self.json(try await Sonde.runAsync(["diff", "--json", "--db", db]).stdout)
+        #expect(diffJSON["format"] == "sonde.diff/1")
+        #expect(diffJSON["worse"] == true)
+        #expect(diffJSON["diffs"]?[0]?["requests"]?[1]?["changes"]?[0]?["kind"] == "outcome")
+
+        let history = try await Sonde.runAsync(["history", "--db", db])
+        #expect(history.status == 0)
+        let lines = history.stdout.split(separator: "\n")
+        #expect(lines.count == 4)
+        #expect(lines[0].hasPrefix("RUN  STARTED"))
+        #expect(lines[1].hasPrefix("#3 ") && lines[1].contains("kubesphere-smoke  -    failed") && lines[1].contains("1       1       0        0"))
+        #expect(lines[3].hasPrefix("#1 ") && lines[3].contains("passed"))
+        let historyJSON = try Self.json(try await Sonde.runAsync(["history", "kubesphere-smoke", "--last", "2", "--json", "--db", db]).stdout)
+        #expect(historyJSON["runs"]?.arrayValue?.compactMap { $0["id"]?.numberValue?.integer } == [3, 2])
+
+        let trend = try await Sonde.runAsync(["trend", "collections/kubesphere.yaml", "--db", db])
+        #expect(trend.status == 0)
+        #expect(trend.stdout.contains("pass rate 66.7% (2 of 3 runs passed)"), "\(trend.stdout)")
+        #expect(trend.stdout.contains("outcomes  ✓✓✗"))
+        #expect(trend.stdout.range(of: #"  login +100% +\d+\.\d ms"#, options: .regularExpression) != nil)
+        #expect(trend.stdout.range(of: #"  component statuses +66\.7% "#, options: .regularExpression) != nil)
+        let trendJSON = try Self.json(try await Sonde.runAsync(["trend", "--json", "--last", "2", "--db", db]).stdout)
+        #expect(trendJSON["trends"]?[0]?["runs"] == 2)
+    }
+
+    @Test func readingCommandsExplainWhatIsMissing() async throws {
+        let db = try Self.database()
+        let missing = try await Sonde.runAsync(["history", "--db", db])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("error: no history at \(db)"))
+        #expect(!FileManager.default.fileExists(atPath: db))
+
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        _ = try await Sonde.runAsync(["run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)", "--db", db])
+        let unknown = try await Sonde.runAsync(["trend", "kubesphere-smok", "--db", db])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("no runs of 'kubesphere-smok' in \(db); did you mean 'kubesphere-smoke'?"))
+        let one = try await Sonde.runAsync(["diff", "--db", db])
+        #expect(one.status == 0)
+        #expect(one.stdout.contains("only one complete run of kubesphere-smoke is recorded (#1); nothing to compare"))
+        let noRun = try await Sonde.runAsync(["diff", "42", "--db", db])
+        #expect(noRun.status == 2 && noRun.stderr.contains("no run #42"))
+        let badID = try await Sonde.runAsync(["diff", "yesterday", "--db", db])
+        #expect(badID.status == 2 && badID.stderr.contains("'yesterday' is not a run id"))
+    }
+
+    @Test func aDatabaseThatCannotBeUsedStopsTheRunBeforeAnythingIsSent() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let db = try Self.database()
+        try Data("not a database, just text that is long enough to be read as a header".utf8).write(to: URL(fileURLWithPath: db))
+        let result = try await Sonde.runAsync(["run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)", "--db", db])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("\(db) is not a sonde history database"), "\(result.stderr)")
+        #expect(!result.stderr.contains("Fatal") && !result.stderr.contains("Stack"))
+        #expect(server.state.totalRequests == 0)
+    }
+
+    @Test func concurrentProcessesIntoOneFileLoseNothing() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let db = try Self.database()
+        let requests = (0..<30).map { "  - name: r\($0)\n    url: \(server.baseURL)/echo?n=\($0)\n    expect: { status: 200 }\n" }.joined()
+        let folder = try RunCommandTests.write(["many.yaml": "name: many\nrequests:\n" + requests])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let results = try await withThrowingTaskGroup(of: Sonde.Result.self) { group in
+            for _ in 0..<4 {
+                group.addTask { try await Sonde.runAsync(["run", folder.appendingPathComponent("many.yaml").path, "--db", db]) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
+        let history = try Self.json(try await Sonde.runAsync(["history", "--json", "--db", db]).stdout)
+        let runs = history["runs"]?.arrayValue ?? []
+        #expect(runs.count == 4)
+        #expect(runs.allSatisfy { $0["passed"] == 30 && $0["outcome"] == "passed" })
+    }
+
+    @Test func aRunKilledHalfWayIsRecordedIncomplete() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let db = try Self.database()
+        let folder = try RunCommandTests.write([
+            "slow.yaml": """
+                name: slow
+                requests:
+                  - name: quick
+                    url: \(server.baseURL)/echo
+                  - name: stuck
+                    url: \(server.baseURL)/slow?ms=20000
+                    timeout: 30s
+                  - name: never
+                    url: \(server.baseURL)/echo
+                """
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let process = Process()
+        process.executableURL = Sonde.executable
+        process.arguments = ["run", folder.appendingPathComponent("slow.yaml").path, "--db", db]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait until the slow request is in flight, then kill the process without warning.
+        try await offPool {
+            let deadline = Date().addingTimeInterval(20)
+            while server.state.totalRequests < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        #expect(process.terminationReason == .uncaughtSignal)
+        let history = try await Sonde.runAsync(["history", "--db", db])
+        #expect(history.stdout.contains("slow        -    incomplete       1       0       0        0  -"), "\(history.stdout)")
+        let runs = try Self.json(try await Sonde.runAsync(["history", "--json", "--db", db]).stdout)["runs"]
+        #expect(runs?[0]?["outcome"] == "incomplete")
+        #expect(runs?[0]?["finished"] == .null)
+        #expect(runs?[0]?["plannedRequests"] == 3)
+        // An incomplete run is never one side of the default diff.
+        #expect(try await Sonde.runAsync(["diff", "--db", db]).stdout.contains("only one complete run") == false)
+    }
+}
