@@ -35,4 +35,5 @@ validate: build
 bench: deps
 	swift build -c release --product sonde
 	swift build -c release --product sonde-bench
+	swift build -c release --product curl-loop
 	.build/release/sonde-bench $(SECTIONS)

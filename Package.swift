@@ -57,8 +57,10 @@ let package = Package(
         // `make bench`: speed figures, never a timed test.
         .executableTarget(
             name: "sonde-bench",
-            dependencies: ["SondeCore", "SondeSpec", "SondeMock", "SondeRunner", "SondeStore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["SondeCore", "SondeSpec", "SondeMock", "SondeRunner", "SondeHTTP", "SondeStore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // `make bench`: the raw libcurl loop in C that the runner is measured against.
+        .executableTarget(name: "curl-loop", linkerSettings: [.linkedLibrary("curl")]),
         .testTarget(name: "SondeCoreTests", dependencies: ["SondeCore"]),
         .testTarget(name: "SondeSpecTests", dependencies: ["SondeSpec", "SondeCore"], exclude: ["Fixtures"]),
         // Helpers the test targets share.

@@ -63,14 +63,14 @@ func timeCommand(_ executable: URL, _ arguments: [String], rounds: Int = 5) thro
     var status: Int32 = 0
     for _ in 0..<rounds {
         let start = DispatchTime.now().uptimeNanoseconds
-        status = try spawnAndWait(executable.path, arguments)
+        status = try spawnAndWait(executable.path, arguments).status
         samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
     }
     return (samples.sorted()[samples.count / 2], status)
 }
 
-/// Runs a program with its output sent to /dev/null; returns its exit status.
-func spawnAndWait(_ path: String, _ arguments: [String]) throws -> Int32 {
+/// Runs a program with its output sent to /dev/null; returns its exit status and peak RSS.
+func spawnAndWait(_ path: String, _ arguments: [String]) throws -> (status: Int32, maxRSSKB: Double) {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -82,8 +82,9 @@ func spawnAndWait(_ path: String, _ arguments: [String]) throws -> Int32 {
     let result = posix_spawn(&pid, path, &actions, nil, argv, environ)
     guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EINVAL) }
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    return (status >> 8) & 0xFF
+    var usage = rusage()
+    while wait4(pid, &status, 0, &usage) == -1 && errno == EINTR {}
+    return ((status >> 8) & 0xFF, Double(usage.ru_maxrss))
 }
 
 /// Writes synthetic runs straight into the schema, in one transaction: about 1 % of runs

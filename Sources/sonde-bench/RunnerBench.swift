@@ -1,0 +1,247 @@
+import Foundation
+import SondeHTTP
+import SondeMock
+import SondeRunner
+
+/// The runner against the loopback limit: `wrk -t1 -c1`, a raw libcurl loop in C, and
+/// `sonde run` of a 1,000-request collection, side by side, on SondeMock and on nginx.
+func runnerBench(tools: URL) throws {
+    print("\n== runner (sequential authenticated GETs of componentstatuses, one connection)\n")
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-bench-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+
+    var servers: [(name: String, baseURL: String, stop: () -> Void)] = []
+    let mock = try MockServer.startBlocking()
+    servers.append(("SondeMock", mock.baseURL, { mock.stop() }))
+    if let nginx = try Nginx.start(in: folder.appendingPathComponent("nginx")) {
+        servers.append(("nginx", nginx.baseURL, { nginx.stop() }))
+    } else {
+        print("(nginx is not installed: only SondeMock; `apt-get install nginx-light` adds it)\n")
+    }
+    defer { for server in servers { server.stop() } }
+
+    for server in servers {
+        let token = try login(server.baseURL)
+        let url = server.baseURL + "/api/v1/componentstatuses"
+        var rows: [(String, Double?, String)] = []
+
+        // 1. wrk: the fastest that requests go one after another here.
+        let wrk = try wrkMicroseconds(url, token: token)
+        rows.append(("wrk -t1 -c1 -d5s", wrk, ""))
+        // 2. The transport's floor: the same requests from C, one reused easy handle.
+        let raw = try curlLoopMicroseconds(tools.appendingPathComponent("curl-loop"), url, token: token, count: 5_000)
+        rows.append(("raw libcurl loop in C (5,000 requests)", raw, ""))
+        // 3. sonde run: login, capture, 1,000 GETs with 4 expectations each.
+        let collection = folder.appendingPathComponent("bench-\(server.name).yaml")
+        try benchCollection(baseURL: server.baseURL, count: 1_000).write(to: collection, atomically: true, encoding: .utf8)
+        let database = folder.appendingPathComponent("bench-\(server.name).sqlite").path
+        for (label, extra) in [("sonde run, 1,001 requests, recorded", ["--db", database]), ("sonde run, 1,001 requests, --no-save", ["--no-save"])] {
+            let run = try timeRun(tools.appendingPathComponent("sonde"), ["run", collection.path] + extra, rounds: 5)
+            rows.append((label, run.milliseconds * 1000 / 1_001, String(format: "wall %.0f ms, peak RSS %.1f MB, exit %d", run.milliseconds, run.maxRSSKB / 1024, run.status)))
+        }
+        // 4. Cold start: one request, the whole process.
+        let one = folder.appendingPathComponent("one-\(server.name).yaml")
+        try benchCollection(baseURL: server.baseURL, count: 0).write(to: one, atomically: true, encoding: .utf8)
+        for (label, extra) in [("cold start: sonde run, 1 request, --no-save", ["--no-save"]), ("cold start: sonde run, 1 request, recorded", ["--db", database])] {
+            let run = try timeRun(tools.appendingPathComponent("sonde"), ["run", one.path] + extra, rounds: 11)
+            rows.append((label, nil, String(format: "wall %.1f ms, exit %d", run.milliseconds, run.status)))
+        }
+        print("on \(server.name) (\(server.baseURL)):")
+        print("  " + "figure".padding(toLength: 46, withPad: " ", startingAt: 0) + "   µs/request   × wrk   × libcurl")
+        for (label, perRequest, note) in rows {
+            var line = "  " + label.padding(toLength: 46, withPad: " ", startingAt: 0)
+            if let perRequest {
+                line += String(format: "   %10.1f   %5.2f   %9.2f", perRequest, perRequest / wrk, perRequest / raw)
+            } else {
+                line += String(repeating: " ", count: 32)
+            }
+            print(line + (note.isEmpty ? "" : "   " + note))
+        }
+        print("")
+    }
+
+    // 6. Memory over a 5 MB body: 41,000 components.
+    let big = try MockServer.startBlocking(MockServer.Configuration(components: (0..<41_000).map { "component-\($0)" }))
+    defer { big.stop() }
+    let bigCollection = folder.appendingPathComponent("big.yaml")
+    try benchCollection(baseURL: big.baseURL, count: 3).write(to: bigCollection, atomically: true, encoding: .utf8)
+    let bigRun = try timeRun(tools.appendingPathComponent("sonde"), ["run", bigCollection.path, "--db", folder.appendingPathComponent("big.sqlite").path], rounds: 3)
+    print(String(format: "sonde run over a 5.1 MB body (login + 3 GETs, recorded): wall %.0f ms, peak RSS %.1f MB, exit %d", bigRun.milliseconds, bigRun.maxRSSKB / 1024, bigRun.status))
+}
+
+/// Login + capture, then `count` authenticated GETs, each with a status, a header and two JSONPath expectations.
+func benchCollection(baseURL: String, count: Int) -> String {
+    var yaml = """
+        name: bench
+        base_url: "\(baseURL)"
+        vars: { password: "P@88w0rd" }
+        secrets: [password]
+        requests:
+          - name: login
+            method: POST
+            url: /kapis/iam.kubesphere.io/v1alpha2/login
+            json: { username: admin, password: "{{ password }}" }
+            capture: { token: { jsonpath: $.access_token, secret: true } }
+
+        """
+    for i in 0..<count {
+        yaml += """
+              - name: component statuses \(i)
+                url: /api/v1/componentstatuses
+                headers: { Authorization: "Bearer {{ token }}" }
+                expect:
+                  status: 200
+                  headers: { Content-Type: { contains: application/json } }
+                  jsonpath:
+                    $.kind: ComponentStatusList
+                    $.items[*].conditions[?@.type == 'Healthy'].status: { each: "True" }
+
+            """
+    }
+    return yaml
+}
+
+func login(_ baseURL: String) throws -> String {
+    let transport = try CurlTransport()
+    let response = try transport.send(
+        HTTPRequest(method: "POST", url: baseURL + "/kapis/iam.kubesphere.io/v1alpha2/login", headers: [("Content-Type", "application/json")],
+            body: Array(#"{"username":"admin","password":"P@88w0rd"}"#.utf8)))
+    let text = String(decoding: response.body, as: UTF8.self)
+    guard let range = text.range(of: #""access_token":"([^"]+)""#, options: .regularExpression) else {
+        throw BenchError("login at \(baseURL) answered \(response.status): \(text)")
+    }
+    return String(text[range].dropFirst(#""access_token":""#.count).dropLast())
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Microseconds per request from `wrk -t1 -c1 -d5s`.
+func wrkMicroseconds(_ url: String, token: String) throws -> Double {
+    let output = try capture("/usr/bin/env", ["wrk", "-t1", "-c1", "-d5s", "-H", "Authorization: Bearer \(token)", url])
+    guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
+        let rate = Double(line.dropFirst("Requests/sec:".count).trimmingCharacters(in: .whitespaces)), rate > 0
+    else { throw BenchError("wrk said: \(output) (is wrk installed? make bench installs it)") }
+    if output.contains("Non-2xx") { throw BenchError("wrk got errors: \(output)") }
+    return 1_000_000 / rate
+}
+
+func curlLoopMicroseconds(_ tool: URL, _ url: String, token: String, count: Int) throws -> Double {
+    var samples: [Double] = []
+    for _ in 0..<3 {
+        let output = try capture(tool.path, [url, token, String(count)])
+        guard let value = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw BenchError("curl-loop said: \(output)") }
+        samples.append(value)
+    }
+    return samples.sorted()[1]
+}
+
+/// A program's standard output.
+func capture(_ path: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// Median wall time and the largest peak RSS of a command over `rounds` runs.
+func timeRun(_ executable: URL, _ arguments: [String], rounds: Int) throws -> (milliseconds: Double, maxRSSKB: Double, status: Int32) {
+    var samples: [Double] = []
+    var rss: Double = 0
+    var status: Int32 = 0
+    for _ in 0..<rounds {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let result = try spawnAndWait(executable.path, arguments)
+        samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
+        rss = max(rss, result.maxRSSKB)
+        status = result.status
+    }
+    return (samples.sorted()[samples.count / 2], rss, status)
+}
+
+/// nginx from Debian on a free loopback port, serving the same login and componentstatuses.
+struct Nginx {
+    let process: Process
+    let baseURL: String
+
+    static func start(in folder: URL) throws -> Nginx? {
+        let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let binary else { return nil }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("tmp"), withIntermediateDirectories: true)
+        try ComponentStatuses.json().write(to: folder.appendingPathComponent("componentstatuses.json"), atomically: true, encoding: .utf8)
+        let port = try freePort()
+        let prefix = folder.path
+        let configuration = """
+            daemon off;
+            master_process off;
+            worker_processes 1;
+            pid \(prefix)/nginx.pid;
+            error_log \(prefix)/error.log;
+            events { worker_connections 64; }
+            http {
+                access_log off;
+                client_body_temp_path \(prefix)/tmp/body;
+                proxy_temp_path \(prefix)/tmp/proxy;
+                fastcgi_temp_path \(prefix)/tmp/fastcgi;
+                uwsgi_temp_path \(prefix)/tmp/uwsgi;
+                scgi_temp_path \(prefix)/tmp/scgi;
+                keepalive_requests 1000000;
+                server {
+                    listen 127.0.0.1:\(port);
+                    location = /kapis/iam.kubesphere.io/v1alpha2/login {
+                        default_type application/json;
+                        return 200 '{"access_token":"bench-token","token_type":"Bearer","expires_in":7200}';
+                    }
+                    location = /api/v1/componentstatuses {
+                        if ($http_authorization != "Bearer bench-token") { return 401; }
+                        default_type application/json;
+                        alias \(prefix)/componentstatuses.json;
+                    }
+                }
+            }
+            """
+        let file = folder.appendingPathComponent("nginx.conf")
+        try configuration.write(to: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["-p", prefix, "-c", file.path, "-e", "\(prefix)/error.log"]
+        try process.run()
+        let baseURL = "http://127.0.0.1:\(port)"
+        // Ready when it answers.
+        for _ in 0..<100 {
+            if (try? login(baseURL)) != nil { return Nginx(process: process, baseURL: baseURL) }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        process.terminate()
+        throw BenchError("nginx did not start; see \(prefix)/error.log")
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+/// A port nothing listens on now (bound to 0, read, released).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    guard bound == 0 else { throw BenchError("bind: \(errno)") }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
