@@ -109,6 +109,7 @@ struct CollectionRuns {
     }
 
     func run() throws -> [RunResult] {
+        if store != nil { Interruption.shared.install() }
         let report = TerminalReport(colors: Terminal.colorsEnabled(), verbosity: verbosity)
         let historyText = HistoryText(colors: Terminal.colorsEnabled())
         let output = OutputLock()
@@ -134,23 +135,21 @@ struct CollectionRuns {
                     if jobs == 1 { output.write(buffer); buffer = "" }
                     // On a terminal, one collection at a time shows the request in flight, replaced by its result.
                     let progress = jobs == 1 && Terminal.stdoutIsTerminal
-                    let recorder = try store?.beginRun(Self.start(collection))
-                    var storeError: StoreError?
+                    let recording = try store.map { RecordingQueue(try $0.beginRun(Self.start(collection))) }
+                    if let recording { Interruption.shared.add(recording) }
+                    defer { if let recording { Interruption.shared.remove(recording) } }
                     let result = runner.run { event in
                         switch event {
                         case .requestStarted(let index, let name):
                             if progress { output.write("  … \(name) (\(index + 1)/\(collection.spec.requests.count))") }
                         case .requestFinished(let request):
-                            if storeError == nil {
-                                do throws(StoreError) { try recorder?.record(request.record) } catch { storeError = error }
-                            }
+                            recording?.submit(request.record)
                             let line = (progress ? "\r\u{1B}[K" : "") + report.line(request)
                             if jobs == 1 { output.write(line) } else { buffer += line }
                         }
                     }
-                    if storeError == nil {
-                        do throws(StoreError) { try recorder?.finish(outcome: result.outcome, at: result.finished) } catch { storeError = error }
-                    }
+                    var storeError: StoreError?
+                    do throws(StoreError) { try recording?.finish(outcome: result.outcome, at: result.finished) } catch { storeError = error }
                     buffer += report.summary(result)
                     if let storeError {
                         // The run is shown whole; that it could not be recorded makes the exit status 3.
@@ -158,7 +157,7 @@ struct CollectionRuns {
                         failures.set(index, storeError)
                         return
                     }
-                    if let recorder {
+                    if let recorder = recording?.recorder {
                         buffer += historyText.recorded(runID: recorder.runID, path: recorder.store.path)
                         if let thresholds = compare { buffer += try Self.comparison(recorder, thresholds, historyText) }
                     }
@@ -196,6 +195,51 @@ extension CollectionRuns {
             return "  no earlier run of \(run.collection)\(run.environment.map { " (\($0))" } ?? "") to compare with\n"
         }
         return "\n" + text.diff(RunDiff(old: previous, new: run, thresholds: thresholds))
+    }
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM during a recorded run: the requests already finished are
+/// committed before the process exits, and the run stays in the history as incomplete.
+final class Interruption: @unchecked Sendable {
+    static let shared = Interruption()
+    private let lock = NSLock()
+    private var recordings: [ObjectIdentifier: RecordingQueue] = [:]
+    private var sources: [DispatchSourceSignal] = []
+
+    func install() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard sources.isEmpty else { return }
+        for (signalNumber, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [unowned self] in self.interrupted(exitStatus: status) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func add(_ recording: RecordingQueue) {
+        lock.lock()
+        defer { lock.unlock() }
+        recordings[ObjectIdentifier(recording)] = recording
+    }
+
+    func remove(_ recording: RecordingQueue) {
+        lock.lock()
+        defer { lock.unlock() }
+        recordings[ObjectIdentifier(recording)] = nil
+    }
+
+    private func interrupted(exitStatus: Int32) -> Never {
+        lock.lock()
+        let active = Array(recordings.values)
+        lock.unlock()
+        for recording in active {
+            recording.flush()
+            Terminal.error("interrupted: run #\(recording.recorder.runID) is recorded as incomplete, with the requests it finished")
+        }
+        exit(exitStatus)
     }
 }
 

@@ -105,8 +105,7 @@ public final class CurlTransport: HTTPTransport {
         try check(sonde_curl_setopt_write_function(handle, CURLOPT_HEADERFUNCTION, { data, size, count, context in
             guard let data, let context else { return 0 }
             let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context).takeUnretainedValue()
-            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
-            accumulator.headerLine(line)
+            accumulator.headerLine(UnsafeRawBufferPointer(start: data, count: size * count))
             return size * count
         }))
         try check(sonde_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context))
@@ -148,16 +147,24 @@ private final class ResponseAccumulator {
     var body: [UInt8] = []
     var headers: [(name: String, value: String)] = []
 
-    func headerLine(_ raw: String) {
-        let line = raw.trimmingCharacters(in: .newlines)
-        if line.hasPrefix("HTTP/") {
+    /// One header line as libcurl hands it over, CRLF included; parsed on bytes, since it
+    /// runs for every header of every response.
+    func headerLine(_ raw: UnsafeRawBufferPointer) {
+        var end = raw.count
+        while end > 0, raw[end - 1] == UInt8(ascii: "\r") || raw[end - 1] == UInt8(ascii: "\n") { end -= 1 }
+        let line = UnsafeRawBufferPointer(rebasing: raw[0..<end])
+        if line.starts(with: "HTTP/".utf8) {
             headers = []  // a new response (a redirect was followed, or 100 Continue)
             body = []
             return
         }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = String(line[..<colon])
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        var start = colon + 1
+        while start < end, line[start] == UInt8(ascii: " ") || line[start] == UInt8(ascii: "\t") { start += 1 }
+        var stop = end
+        while stop > start, line[stop - 1] == UInt8(ascii: " ") || line[stop - 1] == UInt8(ascii: "\t") { stop -= 1 }
+        let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[..<colon]), as: UTF8.self)
+        let value = String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<stop]), as: UTF8.self)
         headers.append((name, value))
     }
 }

@@ -165,7 +165,7 @@ extension SpecReader {
             return nil
         }
         if let json = try? JSONValue.parse([UInt8](data)) { return json }
-        if let text = String(data: data, encoding: .utf8), let root = try? Yams.compose(yaml: text), let value = jsonValue(root) {
+        if let text = String(data: data, encoding: .utf8), let root = try? Yams.compose(yaml: text, .basic), let value = jsonValue(root) {
             return value
         }
         report("schema file '\(path)' for \(label) is neither JSON nor YAML", at: node)

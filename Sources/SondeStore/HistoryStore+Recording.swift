@@ -47,58 +47,82 @@ extension HistoryStore {
     }
 }
 
-/// Writes one run's requests as they finish, each in its own transaction.
+/// Writes one run's requests; see `RecordingQueue` for writing them off the runner's thread.
 public final class RunRecorder: @unchecked Sendable {
     public let store: HistoryStore
     public let runID: Int64
+    /// Shapes already stored by this recorder, by body hash: the same body has the same shape.
+    private var shapeHashes: [String: String] = [:]
 
     init(store: HistoryStore, runID: Int64) {
         self.store = store
         self.runID = runID
     }
 
-    /// The request, its expectations, its shape (once per distinct shape) and the run's counts.
+    /// One request, in its own transaction.
     public func record(_ request: RequestRecord) throws(StoreError) {
-        let shape = request.shape.map { shape -> (hash: String, text: String) in
+        try record([request])
+    }
+
+    /// Requests, their expectations, their shapes (once per distinct shape) and the run's
+    /// counts, in one transaction.
+    public func record(_ requests: [RequestRecord]) throws(StoreError) {
+        guard !requests.isEmpty else { return }
+        var newShapes: [(hash: String, text: String)] = []
+        let shapeHashes = requests.map { request -> String? in
+            guard let shape = request.shape else { return nil }
+            if let body = request.bodyHash, let known = self.shapeHashes[body] { return known }
             let text = shape.text
-            return (Digest.sha256(text), text)
+            let hash = Digest.sha256(text)
+            newShapes.append((hash, text))
+            if let body = request.bodyHash { self.shapeHashes[body] = hash }
+            return hash
         }
         let runID = runID
         try store.write { db in
-            if let shape {
+            for shape in newShapes {
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO shape (hash, paths) VALUES (?, ?)").execute(arguments: [shape.hash, shape.text])
             }
-            let timings = request.timings
+            var counts = (passed: 0, failed: 0, errored: 0, skipped: 0)
+            for (request, shapeHash) in zip(requests, shapeHashes) {
+                try Self.insert(request, shapeHash: shapeHash, runID: runID, db)
+                switch request.outcome {
+                case .passed: counts.passed += 1
+                case .failed: counts.failed += 1
+                case .error: counts.errored += 1
+                case .skipped: counts.skipped += 1
+                }
+            }
             try db.cachedStatement(
-                sql: """
-                    INSERT INTO request (runId, position, name, method, url, outcome, status, dnsMs, connectMs, tlsMs, firstByteMs, totalMs,
-                        attempts, responseSize, bodyHash, shapeHash, error, skipReason)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(arguments: [
-                runID, request.position, request.name, request.method, request.url, request.outcome.rawValue, request.status,
-                timings.map { $0.dns * 1000 }, timings.map { $0.connect * 1000 }, timings.map { $0.tls * 1000 },
-                timings.map { $0.firstByte * 1000 }, timings.map { $0.total * 1000 }, request.attempts, request.responseSize,
-                request.bodyHash, shape?.hash, request.error, request.skipReason,
+                sql: "UPDATE run SET passed = passed + ?, failed = failed + ?, errored = errored + ?, skipped = skipped + ? WHERE id = ?"
+            ).execute(arguments: [counts.passed, counts.failed, counts.errored, counts.skipped, runID])
+        }
+    }
+
+    private static func insert(_ request: RequestRecord, shapeHash: String?, runID: Int64, _ db: Database) throws {
+        let timings = request.timings
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO request (runId, position, name, method, url, outcome, status, dnsMs, connectMs, tlsMs, firstByteMs, totalMs,
+                    attempts, responseSize, bodyHash, shapeHash, error, skipReason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            runID, request.position, request.name, request.method, request.url, request.outcome.rawValue, request.status,
+            timings.map { $0.dns * 1000 }, timings.map { $0.connect * 1000 }, timings.map { $0.tls * 1000 },
+            timings.map { $0.firstByte * 1000 }, timings.map { $0.total * 1000 }, request.attempts, request.responseSize,
+            request.bodyHash, shapeHash, request.error, request.skipReason,
+        ])
+        let requestID = db.lastInsertedRowID
+        let insertCheck = try db.cachedStatement(
+            sql: """
+                INSERT INTO expectation (requestId, position, subject, expected, actual, passed, message, line, "column")
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        for (position, check) in request.checks.enumerated() {
+            try insertCheck.execute(arguments: [
+                requestID, position, check.subject, check.expected, check.actual, check.passed, check.message, check.line, check.column,
             ])
-            let requestID = db.lastInsertedRowID
-            let insertCheck = try db.cachedStatement(
-                sql: """
-                    INSERT INTO expectation (requestId, position, subject, expected, actual, passed, message, line, "column")
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            for (position, check) in request.checks.enumerated() {
-                try insertCheck.execute(arguments: [
-                    requestID, position, check.subject, check.expected, check.actual, check.passed, check.message, check.line, check.column,
-                ])
-            }
-            let counter = switch request.outcome {
-            case .passed: "passed"
-            case .failed: "failed"
-            case .error: "errored"
-            case .skipped: "skipped"
-            }
-            try db.cachedStatement(sql: "UPDATE run SET \(counter) = \(counter) + 1 WHERE id = ?").execute(arguments: [runID])
         }
     }
 
@@ -108,5 +132,85 @@ public final class RunRecorder: @unchecked Sendable {
         try store.write { db in
             try db.execute(sql: "UPDATE run SET outcome = ?, finishedAt = ? WHERE id = ?", arguments: [outcome.rawValue, finished.timeIntervalSince1970, runID])
         }
+    }
+}
+
+/// Records a run's requests on a thread of its own, so that the runner never waits for
+/// SQLite: the runner hands each result over and goes on; the writer commits whatever has
+/// arrived since its last commit in one transaction (one request at a time when requests
+/// are slow, batches when they come faster than a commit). `flush()` waits until all that
+/// was handed over is committed; `sonde run` calls it on Ctrl-C so an interrupted run keeps
+/// every request it finished.
+public final class RecordingQueue: @unchecked Sendable {
+    public let recorder: RunRecorder
+    private let condition = NSCondition()
+    private var pending: [RequestRecord] = []
+    private var writing = false
+    private var closed = false
+    private var failure: StoreError?
+    private var writer: Thread?
+
+    public init(_ recorder: RunRecorder) {
+        self.recorder = recorder
+        let thread = Thread { self.drain() }
+        thread.name = "sonde-recorder"
+        writer = thread
+        thread.start()
+    }
+
+    /// Hands a finished request over; never blocks on the database.
+    public func submit(_ request: RequestRecord) {
+        condition.lock()
+        pending.append(request)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Waits until everything submitted so far is committed (or failed).
+    public func flush() {
+        condition.lock()
+        while !pending.isEmpty || writing { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Commits what is pending, stops the writer, and marks the run finished. Throws the
+    /// first storage error of the run, if there was one.
+    public func finish(outcome: Outcome, at finished: Date) throws(StoreError) {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        while !pending.isEmpty || writing { condition.wait() }
+        let failure = failure
+        condition.unlock()
+        if let failure { throw failure }
+        try recorder.finish(outcome: outcome, at: finished)
+    }
+
+    /// The first storage error so far.
+    public var error: StoreError? {
+        condition.lock()
+        defer { condition.unlock() }
+        return failure
+    }
+
+    private func drain() {
+        condition.lock()
+        while true {
+            while pending.isEmpty && !closed { condition.wait() }
+            if pending.isEmpty && closed { break }
+            let batch = pending
+            pending = []
+            writing = true
+            condition.unlock()
+            var error: StoreError?
+            if self.error == nil {
+                do throws(StoreError) { try recorder.record(batch) } catch let failed { error = failed }
+            }
+            condition.lock()
+            if let error, failure == nil { failure = error }
+            writing = false
+            condition.broadcast()
+        }
+        condition.unlock()
     }
 }

@@ -148,10 +148,12 @@ struct HistoryCommandTests {
         process.arguments = ["run", folder.appendingPathComponent("slow.yaml").path, "--db", db]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        // Wait until the slow request is in flight, then kill the process without warning.
+        // Wait until the slow request is in flight (and the first one's record committed, which
+        // takes well under a millisecond off the runner's thread), then kill without warning.
         try await offPool {
             let deadline = Date().addingTimeInterval(20)
             while server.state.totalRequests < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            Thread.sleep(forTimeInterval: 0.2)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
@@ -164,5 +166,36 @@ struct HistoryCommandTests {
         #expect(runs?[0]?["plannedRequests"] == 3)
         // An incomplete run is never one side of the default diff.
         #expect(try await Sonde.runAsync(["diff", "--db", db]).stdout.contains("only one complete run") == false)
+    }
+
+    @Test func ctrlCKeepsEveryFinishedRequest() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let db = try Self.database()
+        let quick = (0..<20).map { "  - name: quick \($0)\n    url: \(server.baseURL)/echo?n=\($0)\n" }.joined()
+        let folder = try RunCommandTests.write([
+            "interrupted.yaml": "name: interrupted\nrequests:\n" + quick + "  - name: stuck\n    url: \(server.baseURL)/slow?ms=20000\n    timeout: 30s\n"
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let process = Process()
+        process.executableURL = Sonde.executable
+        process.arguments = ["run", folder.appendingPathComponent("interrupted.yaml").path, "--db", db]
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        // SIGINT the moment the slow request arrives: no pause for the writer this time.
+        try await offPool {
+            let deadline = Date().addingTimeInterval(20)
+            while server.state.totalRequests < 21 && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
+            kill(process.processIdentifier, SIGINT)
+            process.waitUntilExit()
+        }
+        #expect(process.terminationStatus == 130)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(stderr.contains("interrupted: run #1 is recorded as incomplete, with the requests it finished"))
+        let runs = try Self.json(try await Sonde.runAsync(["history", "--json", "--db", db]).stdout)["runs"]
+        #expect(runs?[0]?["outcome"] == "incomplete")
+        #expect(runs?[0]?["passed"] == 20)
     }
 }

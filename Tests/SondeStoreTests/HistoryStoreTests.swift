@@ -230,4 +230,26 @@ struct HistoryStoreTests {
         #expect(trend.requests.map(\.name) == ["login", "component statuses"])
         #expect(trend.requests.allSatisfy { $0.successRate == 1 && $0.latencies.count == 2 })
     }
+
+    @Test func theRecordingQueueCommitsEverythingItIsHanded() throws {
+        // Given a queue handed 500 requests faster than one commit each
+        let store = try HistoryStore(path: try Self.temporaryDatabase())
+        let recording = RecordingQueue(
+            try store.beginRun(RunStart(collection: "q", file: "q.yaml", contentHash: "h", environment: nil, started: Date(), toolVersion: "test",
+                gitCommit: nil, plannedRequests: 500)))
+        for position in 0..<500 {
+            recording.submit(
+                RequestRecord(position: position, name: "r\(position)", method: "GET", url: "http://x", outcome: position % 10 == 0 ? .failed : .passed,
+                    status: 200, timings: RequestTimings(total: 0.001), attempts: 1, responseSize: 2, bodyHash: "b", shape: JSONShape(types: ["$": "object"]),
+                    error: nil, skipReason: nil, checks: [CheckRecord(subject: "status", expected: "200", actual: "200", passed: true, message: nil, line: 1, column: 1)]))
+        }
+        // When it finishes
+        try recording.finish(outcome: .failed, at: Date())
+        // Then every request is there once, in order, with the counts
+        let run = try #require(try store.run(id: recording.recorder.runID))
+        #expect(run.requests.map(\.position) == Array(0..<500))
+        #expect((run.passed, run.failed) == (450, 50))
+        #expect(run.requests.allSatisfy { $0.checks.count == 1 && $0.shape == JSONShape(types: ["$": "object"]) })
+        #expect(run.outcome == .failed)
+    }
 }
