@@ -61,8 +61,20 @@ public struct TerminalReport: Sendable {
         return "\(verdict) \(run.collection): \(parts.joined(separator: ", ")) in \(Self.milliseconds(elapsed))\n"
     }
 
+    /// `12.3 ms`, or `1.23 s` from a second up; written by hand, since String(format:) goes
+    /// through Foundation's formatter on every request line.
     static func milliseconds(_ ms: Double) -> String {
-        ms >= 1000 ? String(format: "%.2f s", ms / 1000) : String(format: "%.1f ms", ms)
+        ms >= 1000 ? fixed(ms / 1000, decimals: 2) + " s" : fixed(ms, decimals: 1) + " ms"
+    }
+
+    static func fixed(_ value: Double, decimals: Int) -> String {
+        guard value.isFinite else { return String(value) }
+        let scale = decimals == 2 ? 100.0 : 10.0
+        let scaled = Int64((abs(value) * scale).rounded())
+        let whole = scaled / Int64(scale)
+        var fraction = String(scaled % Int64(scale))
+        while fraction.count < decimals { fraction = "0" + fraction }
+        return (value < 0 && scaled != 0 ? "-" : "") + String(whole) + "." + fraction
     }
 
     static func excerpt(_ body: String) -> String {

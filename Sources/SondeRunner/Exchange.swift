@@ -30,12 +30,12 @@ final class Exchange {
 
     /// A header's value; several headers of one name are joined with ", " as RFC 9110 allows.
     func header(_ name: String) -> String? {
-        let values = response.headers.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
+        let values = response.headers.filter { $0.name.equalsIgnoringASCIICase(name) }.map(\.value)
         return values.isEmpty ? nil : values.joined(separator: ", ")
     }
 
     func cookie(_ name: String) -> String? {
-        for header in response.headers where header.name.caseInsensitiveCompare("Set-Cookie") == .orderedSame {
+        for header in response.headers where header.name.equalsIgnoringASCIICase("Set-Cookie") {
             let pair = header.value.split(separator: ";", maxSplits: 1).first ?? ""
             let parts = pair.split(separator: "=", maxSplits: 1)
             if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name { return String(parts[1]) }

@@ -14,7 +14,7 @@ extension Runner {
         }
         var headers = try rendered(request.headers)
         func setHeader(_ name: String, _ value: String, override: Bool) {
-            if let i = headers.firstIndex(where: { $0.name.caseInsensitiveCompare(name) == .orderedSame }) {
+            if let i = headers.firstIndex(where: { $0.name.equalsIgnoringASCIICase(name) }) {
                 if override { headers[i].value = value }
             } else {
                 headers.append((name, value))

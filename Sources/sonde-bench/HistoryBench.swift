@@ -69,12 +69,12 @@ func timeCommand(_ executable: URL, _ arguments: [String], rounds: Int = 5) thro
     return (samples.sorted()[samples.count / 2], status)
 }
 
-/// Runs a program with its output sent to /dev/null; returns its exit status and peak RSS.
-func spawnAndWait(_ path: String, _ arguments: [String]) throws -> (status: Int32, maxRSSKB: Double) {
+/// Runs a program with its output sent to `output` (default /dev/null); returns its exit status and peak RSS.
+func spawnAndWait(_ path: String, _ arguments: [String], output: String = "/dev/null") throws -> (status: Int32, maxRSSKB: Double) {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
     defer { for pointer in argv { free(pointer) } }
