@@ -6,6 +6,12 @@ import SondeCore
 /// Per request: 1. skip when an earlier failure or `skip:` says so; 2. render templates
 /// and send (with retries); 3. check the implicit status; 4. take the captures (the
 /// expectations may read them); 5. evaluate the expectations.
+///
+/// Steps 3 and 5, and the body's hash and shape, run on a second thread while the next
+/// request is on the wire, when nothing needs them first: the next request does not read
+/// a capture of one whose outcome is still being decided, the expectations read no
+/// variable, there is no retry (which decides by them) and no --fail-fast. Results and
+/// events still come in order, from that thread.
 public final class Runner {
     public struct Options: Sendable {
         public var failFast: Bool
@@ -29,6 +35,8 @@ public final class Runner {
     var oauthTokens: [String: String] = [:]
     /// Per request, the variables its templates read (fixed for the collection, so found once).
     let readNames: [[String]]
+    /// Per request, whether its checks may run while the next request is sent.
+    let deferrable: [Bool]
 
     public init(
         spec: CollectionSpec, scope: VariableScope, secrets: [String], transport: HTTPTransport,
@@ -44,6 +52,9 @@ public final class Runner {
             var seen = Set<String>()
             return templates.flatMap(\.references).filter { !$0.isEnvironment && seen.insert($0.name).inserted }.map(\.name)
         }
+        deferrable = spec.requests.map { request in
+            !options.failFast && request.retry == nil && request.expectations.flatMap(\.predicate.templates).allSatisfy(\.references.isEmpty)
+        }
         redactor = Redactor()
         for name in secrets {
             if let value = try? scope.variable(name) { redactor.add(value.interpolated) }
@@ -52,24 +63,50 @@ public final class Runner {
 
     public func run(onEvent: (RunEvent) -> Void = { _ in }) -> RunResult {
         let started = Date()
-        var results: [RequestResult] = []
-        var stop = false
-        for (index, request) in spec.requests.enumerated() {
-            onEvent(.requestStarted(index: index, name: request.name))
-            var result: RequestResult
-            if stop {
-                result = skipped(request, index: index, reason: "--fail-fast: an earlier request failed")
-            } else {
-                result = execute(request, index: index)
+        let results = withoutActuallyEscaping(onEvent) { onEvent in
+            let checker = CheckWorker(onEvent: UncheckedSendable(onEvent))
+            defer { checker.stop() }
+            var settled = 0
+            var unsettledCaptures = Set<String>()
+            var stop = false
+            /// Waits for the checks in flight, then applies their outcomes, in order.
+            func settle() {
+                let done = checker.drain()
+                for index in settled..<done.count {
+                    let request = spec.requests[index]
+                    switch done[index].outcome {
+                    case .failed, .error:
+                        for capture in request.captures { failedCaptures[capture.name] = request.name }
+                        if options.failFast { stop = true }
+                    case .passed:
+                        for capture in request.captures { failedCaptures[capture.name] = nil }
+                    case .skipped:
+                        break
+                    }
+                }
+                settled = done.count
+                unsettledCaptures = []
             }
-            if result.outcome == .failed || result.outcome == .error {
-                for capture in request.captures { failedCaptures[capture.name] = request.name }
-                if options.failFast { stop = true }
-            } else if result.outcome == .passed {
-                for capture in request.captures { failedCaptures[capture.name] = nil }
+            for (index, request) in spec.requests.enumerated() {
+                if options.failFast || readNames[index].contains(where: unsettledCaptures.contains) { settle() }
+                checker.post(.requestStarted(index: index, name: request.name))
+                if stop {
+                    checker.finish(skipped(request, index: index, reason: "--fail-fast: an earlier request failed"))
+                    continue
+                }
+                switch execute(request, index: index) {
+                case .finished(let result):
+                    checker.finish(result)
+                case .sent(let sent):
+                    if deferrable[index] {
+                        checker.check(UncheckedSendable { self.complete(sent) })
+                    } else {
+                        checker.finish(complete(sent))
+                    }
+                }
+                for capture in request.captures { unsettledCaptures.insert(capture.name) }
             }
-            results.append(result)
-            onEvent(.requestFinished(result))
+            return checker.drain()
         }
         return RunResult(collection: spec.name, file: spec.file, environment: environmentName, started: started, finished: Date(), requests: results)
     }
@@ -89,11 +126,30 @@ public final class Runner {
         return result
     }
 
-    func execute(_ request: RequestSpec, index: Int) -> RequestResult {
+    /// How far `execute` took a request: finished, or sent with its captures taken and its
+    /// checks still to run (`complete`).
+    enum Stage {
+        case finished(RequestResult)
+        case sent(Sent)
+    }
+
+    /// A response whose captures are taken; the checks, hash and shape remain.
+    struct Sent {
+        var request: RequestSpec
+        var result: RequestResult
+        var exchange: Exchange
+        var captureError: String?
+        /// The redactor as it was after this request's captures: later captures do not apply.
+        var redactor: Redactor
+    }
+
+    /// 1–2, and 4: skip, or render, send (retrying as asked) and take the captures. A request
+    /// with a retry policy is checked here, after every attempt, since the checks decide it.
+    func execute(_ request: RequestSpec, index: Int) -> Stage {
         // 1. Skip when a capture it needs was never taken, or when `skip:` renders true.
         for name in readNames[index] {
             if let failed = failedCaptures[name] {
-                return skipped(request, index: index, reason: "needs '\(name)', captured by request '\(failed)', which did not pass")
+                return .finished(skipped(request, index: index, reason: "needs '\(name)', captured by request '\(failed)', which did not pass"))
             }
         }
         var result = blank(request, index: index)
@@ -101,7 +157,7 @@ public final class Runner {
             if let skip = request.skip {
                 let value = try skip.render(in: scope).trimmingCharacters(in: .whitespaces).lowercased()
                 if value == "true" || value == "1" || value == "yes" {
-                    return skipped(request, index: index, reason: "skip: \(skip.source) is true")
+                    return .finished(skipped(request, index: index, reason: "skip: \(skip.source) is true"))
                 }
             }
             let http = try render(request)
@@ -113,23 +169,20 @@ public final class Runner {
             if let delay = request.delay { Thread.sleep(forTimeInterval: delay.seconds) }
 
             // 2. Send, trying again while the retry policy asks.
-            var response: HTTPResponse?
             var attempt = 0
             let retries = request.retry?.count ?? 0
-            var checked = Checked()
             while true {
                 attempt += 1
                 do {
-                    let answer = try transport.send(http)
-                    response = answer
-                    checked = try check(request, answer)
-                    let done: Bool
-                    if let until = request.retry?.untilStatus {
-                        done = until.contains(answer.status)
-                    } else {
-                        done = checked.checks.allSatisfy(\.passed) && checked.captureError == nil
-                    }
-                    if done || attempt > retries { break }
+                    let exchange = Exchange(response: try transport.send(http))
+                    result.attempts = attempt
+                    // 4. The captures, which the next request may need.
+                    let captureError = capture(request, exchange)
+                    let sent = Sent(request: request, result: result, exchange: exchange, captureError: captureError, redactor: redactor)
+                    guard let retry = request.retry else { return .sent(sent) }
+                    let checked = complete(sent)
+                    let done = retry.untilStatus.map { $0.contains(exchange.response.status) } ?? (checked.outcome == .passed)
+                    if done || attempt > retries { return .finished(checked) }
                 } catch let error as TemplateError {
                     throw error
                 } catch {
@@ -137,60 +190,24 @@ public final class Runner {
                         result.attempts = attempt
                         result.outcome = .error
                         result.error = redactor.redact("\(error)")
-                        return result
+                        return .finished(result)
                     }
                 }
                 Thread.sleep(forTimeInterval: request.retry?.delay.seconds ?? 1)
             }
-            result.attempts = attempt
-            guard let response else { return result }
-            result.status = response.status
-            result.timings = response.timings
-            result.responseSize = response.body.count
-            result.bodyHash = Digest.sha256(response.body)
-            result.shape = checked.shape
-            result.checks = checked.checks
-            if options.keepExchanges {
-                result.responseHeaders = response.headers.map { ($0.name, redactor.redact($0.value)) }
-                result.responseBody = redactor.redact(String(decoding: response.body, as: UTF8.self))
-            } else if !checked.checks.allSatisfy(\.passed) || checked.captureError != nil {
-                result.responseBody = redactor.excerpt(String(decoding: response.body, as: UTF8.self), limit: 600)
-            }
-            if let captureError = checked.captureError {
-                result.outcome = .failed
-                result.error = captureError
-            } else {
-                result.outcome = checked.checks.allSatisfy(\.passed) ? .passed : .failed
-            }
-            return result
         } catch let error as TemplateError {
             result.outcome = .error
             result.error = redactor.redact("template: \(error.message)")
-            return result
+            return .finished(result)
         } catch {
             result.outcome = .error
             result.error = redactor.redact("\(error)")
-            return result
+            return .finished(result)
         }
     }
 
-    /// What `check` found in a response.
-    struct Checked {
-        var checks: [CheckResult] = []
-        var captureError: String?
-        /// The JSON shape of the body, keys redacted, for the history.
-        var shape: JSONShape?
-    }
-
-    /// 3–5: the implicit status, the captures, then the expectations.
-    func check(_ request: RequestSpec, _ response: HTTPResponse) throws -> Checked {
-        let exchange = Exchange(response: response)
-        var checks: [CheckResult] = []
-        let hasStatusExpectation = request.expectations.contains { if case .status = $0.subject { return true } else { return false } }
-        if !hasStatusExpectation && response.status >= 400 {
-            checks.append(CheckResult(subject: "status", expected: "< 400 (no status expectation)", actual: String(response.status), passed: false,
-                message: "HTTP \(response.status)", location: request.location))
-        }
+    /// 4. Takes the captures into the scope; the first that fails, described.
+    func capture(_ request: RequestSpec, _ exchange: Exchange) -> String? {
         var captureError: String?
         for capture in request.captures {
             switch exchange.capture(capture) {
@@ -201,13 +218,55 @@ public final class Runner {
                 captureError = captureError ?? "capture '\(capture.name)': \(message)"
             }
         }
-        for expectation in request.expectations {
-            checks.append(try evaluate(expectation, exchange))
-        }
-        return Checked(checks: checks, captureError: captureError, shape: exchange.shape.map(redactor.redact))
+        return captureError
     }
 
-    func evaluate(_ expectation: Expectation, _ exchange: Exchange) throws -> CheckResult {
+    /// 3 and 5: the implicit status and the expectations; then the body's hash and shape,
+    /// and the outcome. Reads nothing the runner changes later, so it may run on the checker's thread.
+    func complete(_ sent: Sent) -> RequestResult {
+        var result = sent.result
+        let request = sent.request
+        let exchange = sent.exchange
+        let redactor = sent.redactor
+        let response = exchange.response
+        result.status = response.status
+        result.timings = response.timings
+        result.responseSize = response.body.count
+        result.bodyHash = Digest.sha256(response.body)
+        result.shape = exchange.shape.map(redactor.redact)
+        do {
+            var checks: [CheckResult] = []
+            let hasStatusExpectation = request.expectations.contains { if case .status = $0.subject { return true } else { return false } }
+            if !hasStatusExpectation && response.status >= 400 {
+                checks.append(CheckResult(subject: "status", expected: "< 400 (no status expectation)", actual: String(response.status), passed: false,
+                    message: "HTTP \(response.status)", location: request.location))
+            }
+            for expectation in request.expectations {
+                checks.append(try evaluate(expectation, exchange, redactor))
+            }
+            result.checks = checks
+        } catch {
+            result.outcome = .error
+            result.error = redactor.redact("template: \(error.message)")
+            return result
+        }
+        let passed = result.checks.allSatisfy(\.passed) && sent.captureError == nil
+        if options.keepExchanges {
+            result.responseHeaders = response.headers.map { ($0.name, redactor.redact($0.value)) }
+            result.responseBody = redactor.redact(exchange.text)
+        } else if !passed {
+            result.responseBody = redactor.excerpt(exchange.text, limit: 600)
+        }
+        if let captureError = sent.captureError {
+            result.outcome = .failed
+            result.error = captureError
+        } else {
+            result.outcome = passed ? .passed : .failed
+        }
+        return result
+    }
+
+    func evaluate(_ expectation: Expectation, _ exchange: Exchange, _ redactor: Redactor) throws(TemplateError) -> CheckResult {
         let subject: String
         let actual: Actual
         switch expectation.subject {

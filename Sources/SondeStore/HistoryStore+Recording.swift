@@ -136,11 +136,12 @@ public final class RunRecorder: @unchecked Sendable {
 }
 
 /// Records a run's requests on a thread of its own, so that the runner never waits for
-/// SQLite: the runner hands each result over and goes on; the writer commits whatever has
-/// arrived since its last commit in one transaction (one request at a time when requests
-/// are slow, batches when they come faster than a commit). `flush()` waits until all that
-/// was handed over is committed; `sonde run` calls it on Ctrl-C so an interrupted run keeps
-/// every request it finished.
+/// SQLite: the runner hands each result over and goes on; the writer commits what has
+/// arrived in one transaction, at most every `interval` (2 ms): a slow request is committed
+/// as soon as it is handed over, fast ones in batches, since a commit costs more than the
+/// rows in it. `flush()` commits at once and waits; `sonde run` calls it on Ctrl-C so that
+/// an interrupted run keeps every request it finished. A process killed outright (SIGKILL)
+/// loses at most the last 2 ms of results.
 public final class RecordingQueue: @unchecked Sendable {
     public let recorder: RunRecorder
     private let condition = NSCondition()
@@ -149,6 +150,9 @@ public final class RecordingQueue: @unchecked Sendable {
     private var closed = false
     private var failure: StoreError?
     private var writer: Thread?
+    private var flushing = 0
+    private var lastCommit = Date.distantPast
+    static let interval: TimeInterval = 0.002
 
     public init(_ recorder: RunRecorder) {
         self.recorder = recorder
@@ -169,7 +173,10 @@ public final class RecordingQueue: @unchecked Sendable {
     /// Waits until everything submitted so far is committed (or failed).
     public func flush() {
         condition.lock()
+        flushing += 1
+        condition.broadcast()
         while !pending.isEmpty || writing { condition.wait() }
+        flushing -= 1
         condition.unlock()
     }
 
@@ -198,6 +205,9 @@ public final class RecordingQueue: @unchecked Sendable {
         while true {
             while pending.isEmpty && !closed { condition.wait() }
             if pending.isEmpty && closed { break }
+            // Gather more while the last commit is recent, unless someone waits.
+            let due = lastCommit.addingTimeInterval(Self.interval)
+            while !closed && flushing == 0 && pending.count < 1024 && Date() < due { _ = condition.wait(until: due) }
             let batch = pending
             pending = []
             writing = true
@@ -207,6 +217,7 @@ public final class RecordingQueue: @unchecked Sendable {
                 do throws(StoreError) { try recorder.record(batch) } catch let failed { error = failed }
             }
             condition.lock()
+            lastCommit = Date()
             if let error, failure == nil { failure = error }
             writing = false
             condition.broadcast()

@@ -242,4 +242,54 @@ struct EndToEndTests {
         #expect(result.requests[1].skipReason == "skip: true is true")
         #expect(result.requests[2].outcome == .passed, "\(result.requests[2].error ?? "") \(result.requests[2].failedChecks.map { $0.message ?? "" })")
     }
+
+    @Test func checksThatReadAVariableSeeItAsItWasWhenTheirRequestRan() async throws {
+        // Request a's expectation reads v; request b captures a new v. Checks that run while the
+        // next request is sent must not see b's capture: a passes only if its check ran first.
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let result = try await run(
+            """
+            name: ordering
+            base_url: "{{ base_url }}"
+            vars: { v: "1" }
+            requests:
+              - name: a
+                url: /echo?x=1
+                expect: { jsonpath: { $.query.x: "{{ v }}" } }
+              - name: b
+                url: /echo?x=2
+                capture: { v: $.query.x }
+              - name: c
+                url: /echo?x=2
+                expect: { jsonpath: { $.query.x: "{{ v }}" } }
+              - name: d
+                url: /echo?x=3
+                expect: { jsonpath: { $.query.x: "3" } }
+            """, server: server)
+        #expect(result.requests.map(\.outcome) == [.passed, .passed, .passed, .passed], "\(result.requests.map(\.failedChecks))")
+        #expect(result.requests.map(\.index) == [0, 1, 2, 3])
+    }
+
+    @Test func eventsComeInOrderFromOneThread() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let baseURL = server.baseURL
+        let events = try await offPool { () -> [String] in
+            let requests = (0..<50).map { "  - name: r\($0)\n    url: /echo?n=\($0)\n    expect: { status: 200, jsonpath: { $.query.n: \"\($0)\" } }\n" }.joined()
+            let loaded = try CollectionLoader(options: VariableOptions(assignments: ["base_url=\(baseURL)"], processEnvironment: [:]))
+                .load(text: "name: order\nbase_url: \"{{ base_url }}\"\nrequests:\n" + requests, file: "order.yaml")
+            let runner = Runner(spec: loaded.spec, scope: loaded.makeScope(), secrets: [], transport: try CurlTransport())
+            var seen: [String] = []
+            let result = runner.run { event in
+                switch event {
+                case .requestStarted(let index, _): seen.append("start \(index)")
+                case .requestFinished(let request): seen.append("end \(request.index) \(request.outcome)")
+                }
+            }
+            #expect(result.requests.count == 50)
+            return seen
+        }
+        #expect(events == (0..<50).flatMap { ["start \($0)", "end \($0) passed"] })
+    }
 }

@@ -1,0 +1,103 @@
+import Foundation
+
+/// A value handed to another thread by code that guarantees only one thread uses it at a time.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+
+    init(_ value: Value) {
+        self.value = value
+    }
+}
+
+/// The runner's second thread: runs the checks it is handed while the runner sends the next
+/// request, keeps the results in order, and tells the listener about each event, in order.
+/// The listener is only ever called from this thread.
+final class CheckWorker: @unchecked Sendable {
+    private enum Job {
+        case event(RunEvent)
+        case finished(RequestResult)
+        case check(UncheckedSendable<() -> RequestResult>)
+    }
+
+    private let condition = NSCondition()
+    private var jobs: [Job] = []
+    private var busy = false
+    private var stopped = false
+    private var results: [RequestResult] = []
+    /// Dropped by `stop()`: the runner's listener must not outlive `run` (it is a non-escaping closure).
+    private var onEvent: UncheckedSendable<(RunEvent) -> Void>?
+
+    init(onEvent: UncheckedSendable<(RunEvent) -> Void>) {
+        self.onEvent = onEvent
+        let thread = Thread { self.work() }
+        thread.name = "sonde-checks"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    func post(_ event: RunEvent) { enqueue(.event(event)) }
+
+    /// A request already checked: its result and event are queued behind the earlier ones.
+    func finish(_ result: RequestResult) { enqueue(.finished(result)) }
+
+    /// A request whose checks are still to run.
+    func check(_ work: UncheckedSendable<() -> RequestResult>) { enqueue(.check(work)) }
+
+    /// Waits until every job so far is done; the results so far, in order.
+    func drain() -> [RequestResult] {
+        condition.lock()
+        defer { condition.unlock() }
+        while !jobs.isEmpty || busy { condition.wait() }
+        return results
+    }
+
+    /// Call after `drain()`: nothing is left to tell the listener.
+    func stop() {
+        condition.lock()
+        onEvent = nil
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func enqueue(_ job: Job) {
+        condition.lock()
+        jobs.append(job)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func work() {
+        condition.lock()
+        while true {
+            while jobs.isEmpty && !stopped { condition.wait() }
+            if jobs.isEmpty && stopped { break }
+            let batch = jobs
+            jobs = []
+            busy = true
+            var listener = onEvent
+            condition.unlock()
+            var finished: [RequestResult] = []
+            for job in batch {
+                switch job {
+                case .event(let event):
+                    listener?.value(event)
+                case .finished(let result):
+                    finished.append(result)
+                    listener?.value(.requestFinished(result))
+                case .check(let work):
+                    let result = work.value()
+                    finished.append(result)
+                    listener?.value(.requestFinished(result))
+                }
+            }
+            // Released before `drain()` can return, so that the listener never outlives `run`.
+            listener = nil
+            condition.lock()
+            results += finished
+            busy = false
+            condition.broadcast()
+        }
+        condition.unlock()
+    }
+}
