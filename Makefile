@@ -2,13 +2,27 @@
 # system libraries the build links against when they are missing, then run.
 
 DEBIAN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev
+# The tests also check reports with real consumers: xmllint validates JUnit against an
+# XSD, Chromium renders the HTML pages.
+TEST_PACKAGES := libxml2-utils chromium
+# The benchmark compares with wrk (and with nginx, when it is installed).
+BENCH_PACKAGES := wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps demo test build release validate bench
+.PHONY: deps test-deps bench-deps install demo test build release validate bench
 
 deps:
+	@$(MAKE) --no-print-directory install PACKAGES="$(DEBIAN_PACKAGES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory install PACKAGES="$(DEBIAN_PACKAGES) $(TEST_PACKAGES)"
+
+bench-deps:
+	@$(MAKE) --no-print-directory install PACKAGES="$(DEBIAN_PACKAGES) $(BENCH_PACKAGES)"
+
+install:
 	@missing=""; \
-	for p in $(DEBIAN_PACKAGES); do \
+	for p in $(PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -19,7 +33,7 @@ deps:
 demo: deps
 	swift run sonde demo
 
-test: deps
+test: test-deps
 	swift test
 
 build: deps
@@ -32,7 +46,7 @@ validate: build
 	swift run sonde validate collections
 
 # Speed figures (release build); see the README.
-bench: deps
+bench: bench-deps
 	swift build -c release --product sonde
 	swift build -c release --product sonde-bench
 	swift build -c release --product curl-loop

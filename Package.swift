@@ -67,6 +67,7 @@ let package = Package(
         .target(name: "SondeTestSupport", path: "Tests/SondeTestSupport"),
         .testTarget(name: "SondeRunnerTests", dependencies: ["SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore", "SondeTestSupport"]),
         .testTarget(name: "SondeStoreTests", dependencies: ["SondeStore", "SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore", "SondeReport", "SondeTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SondeReportTests", dependencies: ["SondeReport", "SondeCore", "SondeTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SondeCLITests", dependencies: ["SondeCLI", "sonde", "SondeMock", "SondeTestSupport"]),
     ]
 )

@@ -21,6 +21,8 @@ struct DemoCommand: ParsableCommand {
     @Flag(name: .customLong("no-save"), help: "Do not record the run in the history database.")
     var noSave = false
 
+    @OptionGroup var reports: ReportOptions
+
     func run() throws {
         let server = try MockServer.startBlocking()
         defer { server.stop() }
@@ -41,7 +43,10 @@ struct DemoCommand: ParsableCommand {
             }
             runs.compare = RunDiff.Thresholds()
         }
-        let results = try runs.run()
+        runs.keepRecords = !reports.targets.isEmpty
+        runs.humanOutputToStandardError = reports.writesToStandardOutput
+        let (results, records) = try runs.run()
+        try reports.write(records)
         Terminal.print("""
             Try next:
               sonde run \(collection) --var base_url=http://NODE_IP:NODE_PORT   against a real cluster

@@ -77,3 +77,28 @@ struct DiffThresholdOptions: ParsableArguments {
         RunDiff.Thresholds(latencyRatio: latencyThreshold.fraction, latencyFloorMilliseconds: latencyFloor.value)
     }
 }
+
+/// Which runs `trend` and `report` look at: a collection, an environment, and a window of
+/// the last 30 days unless `--since` or `--last` says otherwise.
+struct HistoryWindow: ParsableArguments {
+    @Argument(help: "A collection's name, or the file it was run from (default: every collection).")
+    var collection: String?
+
+    @Option(help: "Only runs in this environment.")
+    var env: String?
+
+    @Option(help: "Only the last N runs of each collection.")
+    var last: Int?
+
+    @Option(help: "Only runs started in this window back from now: 7d, 12h, 2w.")
+    var since: Since?
+
+    func validate() throws {
+        if let last, last < 1 { throw ValidationError("--last takes a number from 1 up") }
+    }
+
+    /// The start of the window: --since, else 30 days unless --last bounds it instead.
+    var start: Date? { since?.date ?? (last == nil ? Since(argument: "30d")?.date : nil) }
+
+    var filter: RunFilter { RunFilter(collection: collection, environment: env, since: start, last: last) }
+}

@@ -51,6 +51,8 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var thresholds: DiffThresholdOptions
 
+    @OptionGroup var reports: ReportOptions
+
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs takes a number from 1 up") }
         if compare && noSave { throw ValidationError("--compare needs the run recorded; drop --no-save") }
@@ -83,7 +85,10 @@ struct RunCommand: ParsableCommand {
         var runs = CollectionRuns(collections: loaded, transportOptions: options, failFast: failFast, jobs: jobs, verbosity: verbose)
         runs.store = store
         runs.compare = compare ? thresholds.thresholds : nil
-        let results = try runs.run()
+        runs.keepRecords = !reports.targets.isEmpty
+        runs.humanOutputToStandardError = reports.writesToStandardOutput
+        let (results, records) = try runs.run()
+        try reports.write(records)
         throw ExitCode(results.allSatisfy { $0.outcome == .passed } ? ExitStatus.passed : ExitStatus.failed)
     }
 }
@@ -99,6 +104,10 @@ struct CollectionRuns {
     var store: HistoryStore?
     /// With --compare: the thresholds of the diff printed after each run.
     var compare: RunDiff.Thresholds?
+    /// Keep each run's record for the report files (read back from the database when recorded).
+    var keepRecords = false
+    /// The terminal's text goes to standard error (a report is on standard output).
+    var humanOutputToStandardError = false
 
     init(collections: [LoadedCollection], transportOptions: TransportOptions, failFast: Bool, jobs: Int, verbosity: Int) {
         self.collections = collections
@@ -108,11 +117,13 @@ struct CollectionRuns {
         self.verbosity = verbosity
     }
 
-    func run() throws -> [RunResult] {
+    func run() throws -> (results: [RunResult], records: [RunRecord]) {
         if store != nil { Interruption.shared.install() }
-        let report = TerminalReport(colors: Terminal.colorsEnabled(), verbosity: verbosity)
-        let historyText = HistoryText(colors: Terminal.colorsEnabled())
-        let output = OutputLock()
+        let colors = Terminal.colorsEnabled(forStandardError: humanOutputToStandardError)
+        let report = TerminalReport(colors: colors, verbosity: verbosity)
+        let historyText = HistoryText(colors: colors)
+        let output = OutputLock(toStandardError: humanOutputToStandardError)
+        let records = Slots<RunRecord>(count: collections.count)
         let results = Slots<RunResult>(count: collections.count)
         let failures = Slots<Error>(count: collections.count)
         let semaphore = DispatchSemaphore(value: jobs)
@@ -134,8 +145,9 @@ struct CollectionRuns {
                     var buffer = report.header((collection.spec.name, collection.spec.file, collection.spec.requests.count))
                     if jobs == 1 { output.write(buffer); buffer = "" }
                     // On a terminal, one collection at a time shows the request in flight, replaced by its result.
-                    let progress = jobs == 1 && Terminal.stdoutIsTerminal
-                    let recording = try store.map { RecordingQueue(try $0.beginRun(Self.start(collection))) }
+                    let progress = jobs == 1 && (humanOutputToStandardError ? Terminal.stderrIsTerminal : Terminal.stdoutIsTerminal)
+                    let start = Self.start(collection)
+                    let recording = try store.map { RecordingQueue(try $0.beginRun(start)) }
                     if let recording { Interruption.shared.add(recording) }
                     defer { if let recording { Interruption.shared.remove(recording) } }
                     let result = runner.run { event in
@@ -163,6 +175,11 @@ struct CollectionRuns {
                     }
                     output.write(buffer + "\n")
                     results.set(index, result)
+                    if keepRecords {
+                        // Reports are written from the run as recorded, or, with --no-save, as it would be.
+                        let recorded = try recording.flatMap { try $0.recorder.store.run(id: $0.recorder.runID) }
+                        records.set(index, recorded ?? start.record(of: result))
+                    }
                 } catch {
                     failures.set(index, error)
                 }
@@ -175,7 +192,7 @@ struct CollectionRuns {
             Terminal.error("\(error)")
             throw ExitCode(ExitStatus.internalError)
         }
-        return results.values.compactMap { $0 }
+        return (results.values.compactMap { $0 }, records.values.compactMap { $0 })
     }
 }
 
@@ -246,10 +263,21 @@ final class Interruption: @unchecked Sendable {
 /// Serializes writes to standard output across collection threads.
 final class OutputLock: @unchecked Sendable {
     private let lock = NSLock()
+    /// Standard error when a report goes to standard output.
+    let toStandardError: Bool
+
+    init(toStandardError: Bool = false) {
+        self.toStandardError = toStandardError
+    }
+
     func write(_ text: String) {
         lock.lock()
         defer { lock.unlock() }
-        Terminal.print(text, terminator: "")
+        if toStandardError {
+            FileHandle.standardError.write(Data(text.utf8))
+        } else {
+            Terminal.print(text, terminator: "")
+        }
     }
 }
 

@@ -57,8 +57,12 @@ public struct Redactor: Sendable {
     /// The text redacted whole, then cut to `limit` characters: cutting first could split
     /// a secret so that its first part no longer matches, and shows in clear.
     public func excerpt(_ text: String, limit: Int) -> String {
-        let redacted = redact(text)
-        return redacted.count > limit ? String(redacted.prefix(limit)) + "…" : redacted
+        Self.cut(redact(text), limit: limit)
+    }
+
+    /// Text already redacted, cut to `limit` characters.
+    public static func cut(_ text: String, limit: Int) -> String {
+        text.count > limit ? String(text.prefix(limit)) + "…" : text
     }
 
     public func redact(_ value: JSONValue) -> JSONValue {

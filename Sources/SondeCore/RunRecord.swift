@@ -78,6 +78,8 @@ public struct RequestRecord: Sendable {
     public var name: String
     public var method: String
     public var url: String
+    /// Seconds from the start of the run to when it was sent; nil in runs recorded before v3.
+    public var startOffset: Double?
     public var outcome: Outcome
     public var status: Int?
     public var timings: RequestTimings?
@@ -89,16 +91,21 @@ public struct RequestRecord: Sendable {
     public var shape: JSONShape?
     public var error: String?
     public var skipReason: String?
+    /// The start of the response body of a request that did not pass, redacted, at most 600 characters.
+    public var responseExcerpt: String?
     public var checks: [CheckRecord]
 
     public init(
-        position: Int, name: String, method: String, url: String, outcome: Outcome, status: Int?, timings: RequestTimings?, attempts: Int,
-        responseSize: Int, bodyHash: String?, shape: JSONShape?, error: String?, skipReason: String?, checks: [CheckRecord]
+        position: Int, name: String, method: String, url: String, startOffset: Double? = nil, outcome: Outcome, status: Int?, timings: RequestTimings?,
+        attempts: Int, responseSize: Int, bodyHash: String?, shape: JSONShape?, error: String?, skipReason: String?, responseExcerpt: String? = nil,
+        checks: [CheckRecord]
     ) {
         self.position = position
         self.name = name
         self.method = method
         self.url = url
+        self.startOffset = startOffset
+        self.responseExcerpt = responseExcerpt
         self.outcome = outcome
         self.status = status
         self.timings = timings

@@ -40,6 +40,8 @@ public struct Trend: Sendable {
         public var max: Double?
         /// Latency per run, oldest first (nil where no response came).
         public var latencies: [Double?]
+        /// Outcome per run, oldest first (nil where the request was not in that run).
+        public var outcomes: [Outcome?]
 
         /// Passed over sent; nil when it was never sent.
         public var successRate: Double? { runs == 0 ? nil : Double(passed) / Double(runs) }
@@ -77,13 +79,17 @@ public struct Trend: Sendable {
             let sent = samples.filter { $0.outcome != .skipped }
             var times = sent.compactMap(\.milliseconds)
             var latencies = [Double?](repeating: nil, count: runs.count)
+            var outcomes = [Outcome?](repeating: nil, count: runs.count)
             for sample in samples {
-                if let index = order[sample.runID] { latencies[index] = sample.milliseconds }
+                if let index = order[sample.runID] {
+                    latencies[index] = sample.milliseconds
+                    outcomes[index] = sample.outcome
+                }
             }
             return RequestTrend(
                 name: name, runs: sent.count, passed: sent.filter { $0.outcome == .passed }.count, skipped: samples.count - sent.count,
                 p50: Self.percentile(selectingIn: &times, 0.50), p95: Self.percentile(selectingIn: &times, 0.95), max: times.max(),
-                latencies: latencies)
+                latencies: latencies, outcomes: outcomes)
         }
         var days: [Day] = []
         // Runs come oldest first, so the calendar is asked once a day, not once a run.

@@ -23,9 +23,18 @@ public enum HistoryJSON {
 
     /// A whole run as recorded: the run, every request, every expectation.
     public static func run(_ run: RunRecord) -> JSONValue {
+        ["format": "sonde.run/1", "run": whole(run)]
+    }
+
+    /// The JSON report of `sonde run --report json:FILE`: every collection's run, whole.
+    public static func report(_ runs: [RunRecord]) -> JSONValue {
+        ["format": "sonde.runs/1", "runs": .array(runs.map(whole))]
+    }
+
+    static func whole(_ run: RunRecord) -> JSONValue {
         guard case .object(var object) = summary(run) else { return summary(run) }
         object.append("requests", .array(run.requests.map(request)))
-        return ["format": "sonde.run/1", "run": .object(object)]
+        return .object(object)
     }
 
     static func request(_ request: RequestRecord) -> JSONValue {
@@ -37,10 +46,10 @@ public enum HistoryJSON {
         } ?? .null
         return [
             "position": .int(request.position), "name": .string(request.name), "method": .string(request.method), "url": .string(request.url),
-            "outcome": .string(request.outcome.rawValue), "status": optional(request.status.map { .int($0) }), "timings": timings,
+            "startMs": optional(request.startOffset.map { .double(rounded($0 * 1000)) }), "outcome": .string(request.outcome.rawValue), "status": optional(request.status.map { .int($0) }), "timings": timings,
             "attempts": .int(request.attempts), "responseSize": .int(request.responseSize), "bodyHash": optional(request.bodyHash),
             "shape": optional(request.shape.map { shape in .array(shape.types.keys.sorted().map { .string("\($0): \(shape.types[$0] ?? "")") }) }),
-            "error": optional(request.error), "skipReason": optional(request.skipReason),
+            "error": optional(request.error), "skipReason": optional(request.skipReason), "responseExcerpt": optional(request.responseExcerpt),
             "expectations": .array(
                 request.checks.map { check in
                     [
@@ -125,8 +134,13 @@ public enum HistoryJSON {
     /// Milliseconds to the microsecond, so the JSON is not full of float noise.
     static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 
-    /// ISO 8601 in UTC, to the millisecond.
+    /// ISO 8601 in UTC, to the millisecond, rounded (not truncated, so that reading it back
+    /// and writing it again gives the same text).
     public static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        let whole = Date(timeIntervalSince1970: Double(seconds)).formatted(Date.ISO8601FormatStyle())
+        let fraction = String(milliseconds - seconds * 1000)
+        return String(whole.dropLast()) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction + "Z"
     }
 }

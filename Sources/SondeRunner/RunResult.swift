@@ -18,6 +18,8 @@ public struct RequestResult: Sendable {
     public var method: String
     public var url: String
     public var location: SourceLocation
+    /// Seconds from the start of the run to when the request was sent (or skipped).
+    public var startOffset: Double
     public var outcome: Outcome
     public var status: Int?
     public var timings: HTTPResponse.Timings?
@@ -43,8 +45,9 @@ public struct RequestResult: Sendable {
     /// What the history keeps of it: no headers, no bodies.
     public var record: RequestRecord {
         RequestRecord(
-            position: index, name: name, method: method, url: url, outcome: outcome, status: status, timings: timings, attempts: attempts,
-            responseSize: responseSize, bodyHash: bodyHash, shape: shape, error: error, skipReason: skipReason,
+            position: index, name: name, method: method, url: url, startOffset: startOffset, outcome: outcome, status: status, timings: timings,
+            attempts: attempts, responseSize: responseSize, bodyHash: bodyHash, shape: shape, error: error, skipReason: skipReason,
+            responseExcerpt: outcome == .passed ? nil : responseBody.map { Redactor.cut($0, limit: 600) },
             checks: checks.map {
                 CheckRecord(subject: $0.subject, expected: $0.expected, actual: $0.actual, passed: $0.passed, message: $0.message,
                     line: $0.location.line, column: $0.location.column)

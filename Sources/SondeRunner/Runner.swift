@@ -37,6 +37,8 @@ public final class Runner {
     let readNames: [[String]]
     /// Per request, whether its checks may run while the next request is sent.
     let deferrable: [Bool]
+    /// When `run` began: each result's start is an offset from it (the report's waterfall).
+    var runStarted = Date()
 
     public init(
         spec: CollectionSpec, scope: VariableScope, secrets: [String], transport: HTTPTransport,
@@ -63,6 +65,7 @@ public final class Runner {
 
     public func run(onEvent: (RunEvent) -> Void = { _ in }) -> RunResult {
         let started = Date()
+        runStarted = started
         let results = withoutActuallyEscaping(onEvent) { onEvent in
             let checker = CheckWorker(onEvent: UncheckedSendable(onEvent))
             defer { checker.stop() }
@@ -115,8 +118,8 @@ public final class Runner {
     func blank(_ request: RequestSpec, index: Int) -> RequestResult {
         RequestResult(
             index: index, name: request.name, method: request.method, url: redactor.redact(request.url.source), location: request.location,
-            outcome: .error, status: nil, timings: nil, attempts: 0, responseSize: 0, bodyHash: nil, shape: nil, error: nil, skipReason: nil, checks: [],
-            requestHeaders: [], requestBody: nil, responseHeaders: [], responseBody: nil)
+            startOffset: Date().timeIntervalSince(runStarted), outcome: .error, status: nil, timings: nil, attempts: 0, responseSize: 0, bodyHash: nil,
+            shape: nil, error: nil, skipReason: nil, checks: [], requestHeaders: [], requestBody: nil, responseHeaders: [], responseBody: nil)
     }
 
     func skipped(_ request: RequestSpec, index: Int, reason: String) -> RequestResult {
@@ -167,6 +170,7 @@ public final class Runner {
                 result.requestBody = http.body.map { redactor.redact(String(decoding: $0, as: UTF8.self)) }
             }
             if let delay = request.delay { Thread.sleep(forTimeInterval: delay.seconds) }
+            result.startOffset = Date().timeIntervalSince(runStarted)
 
             // 2. Send, trying again while the retry policy asks.
             var attempt = 0

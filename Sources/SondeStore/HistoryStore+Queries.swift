@@ -108,9 +108,10 @@ extension HistoryStore {
             }
             return RequestRecord(
                 position: row["position"], name: row["name"], method: row["method"], url: row["url"],
-                outcome: Outcome(rawValue: row["outcome"]) ?? .error, status: row["status"], timings: timings, attempts: row["attempts"],
-                responseSize: row["responseSize"], bodyHash: row["bodyHash"], shape: (row["paths"] as String?).map(JSONShape.init(text:)),
-                error: row["error"], skipReason: row["skipReason"], checks: checks[row["id"]] ?? [])
+                startOffset: (row["startMs"] as Double?).map { $0 / 1000 }, outcome: Outcome(rawValue: row["outcome"]) ?? .error, status: row["status"],
+                timings: timings, attempts: row["attempts"], responseSize: row["responseSize"], bodyHash: row["bodyHash"],
+                shape: (row["paths"] as String?).map(JSONShape.init(text:)), error: row["error"], skipReason: row["skipReason"],
+                responseExcerpt: row["responseExcerpt"], checks: checks[row["id"]] ?? [])
         }
         return run
     }

@@ -29,6 +29,17 @@ public struct RunStart: Sendable {
     }
 }
 
+extension RunStart {
+    /// The record a run would have in the history, for reports of a run that is not saved.
+    public func record(of result: RunResult, id: Int64 = 0) -> RunRecord {
+        RunRecord(
+            id: id, collection: collection, file: file, contentHash: contentHash, environment: environment, started: result.started,
+            finished: result.finished, toolVersion: toolVersion, gitCommit: gitCommit, outcome: result.outcome, plannedRequests: plannedRequests,
+            passed: result.count(.passed), failed: result.count(.failed), errored: result.count(.error), skipped: result.count(.skipped),
+            requests: result.requests.map(\.record))
+    }
+}
+
 extension HistoryStore {
     /// Records the start of a run; its requests follow one by one, so that a run killed half
     /// way keeps what it finished and stays marked incomplete.
@@ -104,14 +115,14 @@ public final class RunRecorder: @unchecked Sendable {
         try db.cachedStatement(
             sql: """
                 INSERT INTO request (runId, position, name, method, url, outcome, status, dnsMs, connectMs, tlsMs, firstByteMs, totalMs,
-                    attempts, responseSize, bodyHash, shapeHash, error, skipReason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    attempts, responseSize, bodyHash, shapeHash, error, skipReason, startMs, responseExcerpt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             runID, request.position, request.name, request.method, request.url, request.outcome.rawValue, request.status,
             timings.map { $0.dns * 1000 }, timings.map { $0.connect * 1000 }, timings.map { $0.tls * 1000 },
             timings.map { $0.firstByte * 1000 }, timings.map { $0.total * 1000 }, request.attempts, request.responseSize,
-            request.bodyHash, shapeHash, request.error, request.skipReason,
+            request.bodyHash, shapeHash, request.error, request.skipReason, request.startOffset.map { $0 * 1000 }, request.responseExcerpt,
         ])
         let requestID = db.lastInsertedRowID
         let insertCheck = try db.cachedStatement(

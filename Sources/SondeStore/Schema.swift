@@ -76,6 +76,14 @@ enum Schema {
                 CREATE INDEX run_by_start ON run(startedAt);
                 """)
         }
+        // v3: what the reports need: when each request started within its run (the waterfall),
+        // and the start of the body of a request that did not pass.
+        migrator.registerMigration("v3 request start, response excerpt") { db in
+            try db.execute(sql: """
+                ALTER TABLE request ADD COLUMN startMs REAL;
+                ALTER TABLE request ADD COLUMN responseExcerpt TEXT;
+                """)
+        }
         return migrator
     }()
 

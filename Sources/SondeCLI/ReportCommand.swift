@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import SondeCore
+import SondeReport
+import SondeStore
+
+/// `sonde report --html FILE`: the page a team opens to see how healthy the API has been.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write one self-contained HTML page of the recorded history: pass rate over time, latency per request, outcomes, the latest diff.",
+        discussion: "The window is the last 30 days unless --since or --last says otherwise."
+    )
+
+    @Option(help: ArgumentHelp("Where to write the page.", valueName: "file"))
+    var html: String
+
+    @OptionGroup var window: HistoryWindow
+
+    @OptionGroup var database: DatabaseOption
+
+    func run() throws {
+        let store = try database.openExisting()
+        let trends = try storeCall { try store.trends(window.filter) }
+        if trends.allSatisfy({ $0.runs.isEmpty }) {
+            // An unknown collection exits 2 here; an empty window still gets its (empty) page.
+            try explainNoRuns(store, collection: window.collection, environment: window.env)
+        }
+        let diffs = try storeCall { try store.latestRuns(RunFilter(collection: window.collection, environment: window.env)) }
+            .filter { $0.count == 2 }.map { RunDiff(old: $0[0], new: $0[1]) }
+        let page = HTMLReport.historyPage(trends, diffs: diffs, since: window.start)
+        do {
+            try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+        } catch {
+            Terminal.error("cannot write \(html): \(error.localizedDescription)")
+            throw ExitCode(ExitStatus.internalError)
+        }
+        let runs = trends.map(\.runs.count).reduce(0, +)
+        Terminal.print("wrote \(html): \(trends.filter { !$0.runs.isEmpty }.count) collection(s), \(runs) run(s)")
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import SondeCore
+
+/// Reads the JSON report back into records: what a tool consuming `sonde.runs/1` sees,
+/// and the proof (in the tests) that the report loses nothing of the run.
+extension HistoryJSON {
+    public struct ReadError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func readReport(_ document: JSONValue) throws(ReadError) -> [RunRecord] {
+        guard document["format"]?.stringValue == "sonde.runs/1", let runs = document["runs"]?.arrayValue else {
+            throw ReadError(description: "not a sonde.runs/1 document")
+        }
+        var records: [RunRecord] = []
+        for run in runs { records.append(try readRun(run)) }
+        return records
+    }
+
+    static func readRun(_ run: JSONValue) throws(ReadError) -> RunRecord {
+        func string(_ key: String, in value: JSONValue) throws(ReadError) -> String {
+            guard let text = value[key]?.stringValue else { throw ReadError(description: "'\(key)' is missing or not a string") }
+            return text
+        }
+        func int(_ key: String, in value: JSONValue) throws(ReadError) -> Int {
+            guard let number = value[key]?.numberValue?.integer else { throw ReadError(description: "'\(key)' is missing or not an integer") }
+            return Int(number)
+        }
+        func optionalString(_ key: String, in value: JSONValue) -> String? { value[key]?.stringValue }
+        func optionalDouble(_ key: String, in value: JSONValue) -> Double? { value[key]?.numberValue?.double }
+        func date(_ text: String?) throws(ReadError) -> Date? {
+            guard let text else { return nil }
+            guard let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) else {
+                throw ReadError(description: "'\(text)' is not an ISO 8601 time")
+            }
+            return date
+        }
+        let status = try string("outcome", in: run)
+        var requests: [RequestRecord] = []
+        for request in run["requests"]?.arrayValue ?? [] {
+            let timings = request["timings"].flatMap { t -> RequestTimings? in
+                guard let total = t["totalMs"]?.numberValue?.double else { return nil }
+                return RequestTimings(
+                    dns: (t["dnsMs"]?.numberValue?.double ?? 0) / 1000, connect: (t["connectMs"]?.numberValue?.double ?? 0) / 1000,
+                    tls: (t["tlsMs"]?.numberValue?.double ?? 0) / 1000, firstByte: (t["firstByteMs"]?.numberValue?.double ?? 0) / 1000, total: total / 1000)
+            }
+            var checks: [CheckRecord] = []
+            for check in request["expectations"]?.arrayValue ?? [] {
+                checks.append(
+                    CheckRecord(
+                        subject: try string("subject", in: check), expected: try string("expected", in: check), actual: try string("actual", in: check),
+                        passed: check["passed"] == .bool(true), message: optionalString("message", in: check), line: try int("line", in: check),
+                        column: try int("column", in: check)))
+            }
+            let shape = request["shape"]?.arrayValue.map { lines in JSONShape(text: lines.compactMap(\.stringValue).joined(separator: "\n")) }
+            guard let outcome = Outcome(rawValue: try string("outcome", in: request)) else { throw ReadError(description: "unknown outcome") }
+            requests.append(
+                RequestRecord(
+                    position: try int("position", in: request), name: try string("name", in: request), method: try string("method", in: request),
+                    url: try string("url", in: request), startOffset: optionalDouble("startMs", in: request).map { $0 / 1000 }, outcome: outcome,
+                    status: request["status"]?.numberValue?.integer.map { Int($0) }, timings: timings, attempts: try int("attempts", in: request),
+                    responseSize: try int("responseSize", in: request), bodyHash: optionalString("bodyHash", in: request), shape: shape,
+                    error: optionalString("error", in: request), skipReason: optionalString("skipReason", in: request),
+                    responseExcerpt: optionalString("responseExcerpt", in: request), checks: checks))
+        }
+        guard let started = try date(optionalString("started", in: run)) else { throw ReadError(description: "'started' is missing") }
+        return RunRecord(
+            id: Int64(try int("id", in: run)), collection: try string("collection", in: run), file: try string("file", in: run),
+            contentHash: try string("contentHash", in: run), environment: optionalString("environment", in: run), started: started,
+            finished: try date(optionalString("finished", in: run)), toolVersion: try string("toolVersion", in: run),
+            gitCommit: optionalString("gitCommit", in: run), outcome: Outcome(rawValue: status), plannedRequests: try int("plannedRequests", in: run),
+            passed: try int("passed", in: run), failed: try int("failed", in: run), errored: try int("errors", in: run),
+            skipped: try int("skipped", in: run), requests: requests)
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import SondeCore
+import SondeReport
+import SondeTestSupport
+import Testing
+
+/// JUnit, JSON and TAP from records built in memory, checked by their consumers: xmllint
+/// against a JUnit XSD, our own JSON reader, and a TAP 14 parser (below) and `prove`.
+struct ReportTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    /// Two collections: every outcome, characters XML and YAML must escape, a response excerpt.
+    static let runs: [RunRecord] = {
+        let started = Date(timeIntervalSince1970: 1_764_000_000.123)
+        let nasty = "a <b> & \"c\" 'd' # e\u{1}\nnext line"
+        let requests = [
+            RequestRecord(
+                position: 0, name: "login", method: "POST", url: "http://x/login", startOffset: 0, outcome: .passed, status: 200,
+                timings: RequestTimings(dns: 0.0001, connect: 0.0002, tls: 0, firstByte: 0.002, total: 0.0025), attempts: 1, responseSize: 120,
+                bodyHash: "ab", shape: JSONShape(types: ["$": "object", "$.token": "string"]), error: nil, skipReason: nil,
+                checks: [CheckRecord(subject: "status", expected: "200", actual: "200", passed: true, message: nil, line: 9, column: 7)]),
+            RequestRecord(
+                position: 1, name: nasty, method: "GET", url: "http://x/items?q=<&>", startOffset: 0.003, outcome: .failed, status: 503,
+                timings: RequestTimings(dns: 0, connect: 0, tls: 0, firstByte: 0.010, total: 0.012), attempts: 2, responseSize: 40, bodyHash: "cd",
+                shape: nil, error: nil, skipReason: nil, responseExcerpt: "{\"error\": \"<down>\"}",
+                checks: [
+                    CheckRecord(subject: "status", expected: "200", actual: "503", passed: false, message: "expected 200, got 503", line: 20, column: 7),
+                    CheckRecord(subject: "$.items[*].name", expected: "\"a\"", actual: nasty, passed: false, message: nil, line: 22, column: 9),
+                ]),
+            RequestRecord(
+                position: 2, name: "unreachable", method: "GET", url: "http://127.0.0.1:1/", startOffset: 0.016, outcome: .error, status: nil, timings: nil,
+                attempts: 1, responseSize: 0, bodyHash: nil, shape: nil, error: "Failed to connect to 127.0.0.1 port 1: Connection refused",
+                skipReason: nil, checks: []),
+            RequestRecord(
+                position: 3, name: "needs token", method: "GET", url: "http://x/me", startOffset: 0.017, outcome: .skipped, status: nil, timings: nil,
+                attempts: 0, responseSize: 0, bodyHash: nil, shape: nil, error: nil, skipReason: "needs 'token', captured by request 'login', which did not pass",
+                checks: []),
+        ]
+        return [
+            RunRecord(
+                id: 7, collection: "smoke", file: "collections/smoke.yaml", contentHash: "0123", environment: "staging", started: started,
+                finished: started.addingTimeInterval(0.02), toolVersion: "0.1.0", gitCommit: String(repeating: "a", count: 40), outcome: .error,
+                plannedRequests: 4, passed: 1, failed: 1, errored: 1, skipped: 1, requests: requests),
+            RunRecord(
+                id: 8, collection: "other", file: "other.yaml", contentHash: "4567", environment: nil, started: started.addingTimeInterval(1),
+                finished: nil, toolVersion: "0.1.0", gitCommit: nil, outcome: nil, plannedRequests: 3, passed: 1, requests: [requests[0]]),
+        ]
+    }()
+
+    @Test func junitValidatesAgainstTheXSD() throws {
+        let xml = JUnitReport.render(Self.runs, hostname: "ci-host")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-junit-\(UUID().uuidString).xml")
+        try xml.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try runTool("xmllint", ["--noout", "--schema", Self.fixtures.appendingPathComponent("junit.xsd").path, file.path])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("validates"))
+        // One testsuite per collection, classname the collection's name, each outcome its element.
+        #expect(xml.contains(#"<testsuite name="smoke" tests="4" failures="1" errors="1" skipped="1""#))
+        #expect(xml.contains(#"classname="smoke""#) && !xml.contains(#"classname="http"#))
+        #expect(xml.contains(#"<failure message="status: expected 200, got 503" type="expectation">"#))
+        #expect(xml.contains(#"<error message="Failed to connect to 127.0.0.1 port 1: Connection refused" type="transport">"#))
+        #expect(xml.contains(#"<skipped message="needs &apos;token&apos;, captured by request &apos;login&apos;, which did not pass"/>"#))
+        #expect(xml.contains("a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos; # e\u{FFFD}\nnext line"))
+        #expect(xml.contains(#"<property name="sonde.environment" value="staging"/>"#))
+        #expect(xml.contains("response body: {&quot;error&quot;: &quot;&lt;down&gt;&quot;}"))
+    }
+
+    @Test func theXSDRejectsWhatJenkinsWouldNot() throws {
+        // The schema is not a rubber stamp: a testcase without a name, a count that is not a number.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-junit-bad-\(UUID().uuidString).xml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        for bad in [
+            #"<testsuites><testsuite name="a" tests="1" failures="0" errors="0"><testcase classname="a" time="0.1"/></testsuite></testsuites>"#,
+            #"<testsuites><testsuite name="a" tests="one" failures="0" errors="0"/></testsuites>"#,
+            #"<testsuites><testsuite name="a" tests="1" failures="0" errors="0"><testcase name="x" classname="a" time="0.1"><oops/></testcase></testsuite></testsuites>"#,
+        ] {
+            try bad.write(to: file, atomically: true, encoding: .utf8)
+            let result = try runTool("xmllint", ["--noout", "--schema", Self.fixtures.appendingPathComponent("junit.xsd").path, file.path])
+            #expect(result.status != 0, "accepted: \(bad)")
+        }
+    }
+
+    @Test func jsonRoundTrips() throws {
+        let text = HistoryJSON.report(Self.runs).prettyText()
+        let read = try HistoryJSON.readReport(try JSONValue.parse(Array(text.utf8)))
+        #expect(read.count == 2)
+        #expect(HistoryJSON.report(read).prettyText() == text)
+        #expect(read[0].requests[1].checks[1].actual == Self.runs[0].requests[1].checks[1].actual)
+        #expect(read[0].requests[0].shape == Self.runs[0].requests[0].shape)
+        #expect(read[1].outcome == nil && read[1].finished == nil)
+        #expect(text.contains(#""format": "sonde.runs/1""#))
+    }
+
+    @Test func tapParsesAsVersion14() throws {
+        let tap = TAPReport.render(Self.runs)
+        let parsed = try TAP14(tap)
+        #expect(parsed.plan == 5)
+        #expect(parsed.points.map(\.ok) == [true, false, false, true, true])
+        #expect(parsed.points.map(\.number) == [1, 2, 3, 4, 5])
+        #expect(parsed.points[3].directive == "SKIP needs 'token', captured by request 'login', which did not pass")
+        #expect(parsed.points[1].description.hasPrefix("smoke: a <b> & \"c\" 'd' \\# e"))
+        #expect(parsed.points[1].yaml?.contains("expected: \"200\"") == true)
+        #expect(parsed.points[2].yaml?.contains("severity: error") == true)
+        // Perl's TAP::Parser, as `prove` runs it, agrees: 5 tests, 2 failed.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-\(UUID().uuidString).tap")
+        try tap.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let prove = try runTool("prove", ["--exec", "cat", file.path])
+        #expect(prove.output.contains("Failed 2/5 subtests"), "\(prove.output)")
+    }
+}
+
+/// A strict reader of the TAP 14 this project writes: version line, plan, numbered test
+/// points in order, directives, YAML blocks between `  ---` and `  ...`.
+struct TAP14 {
+    struct Point {
+        var ok: Bool
+        var number: Int
+        var description: String
+        var directive: String?
+        var yaml: String?
+    }
+
+    struct Invalid: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    var plan = 0
+    var points: [Point] = []
+
+    init(_ text: String) throws {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        guard lines.first == "TAP version 14" else { throw Invalid(description: "the first line is not 'TAP version 14'") }
+        var index = 1
+        while index < lines.count {
+            let line = lines[index]
+            index += 1
+            if line.hasPrefix("#") || line.isEmpty { continue }
+            if line.hasPrefix("1..") {
+                guard plan == 0, let count = Int(line.dropFirst(3)) else { throw Invalid(description: "bad or second plan: \(line)") }
+                plan = count
+                continue
+            }
+            let ok: Bool
+            var rest: Substring
+            if line.hasPrefix("ok ") { ok = true; rest = line.dropFirst(3) } else if line.hasPrefix("not ok ") { ok = false; rest = line.dropFirst(7) } else {
+                throw Invalid(description: "not a TAP line: \(line)")
+            }
+            let digits = rest.prefix { $0.isNumber }
+            guard let number = Int(digits), number == points.count + 1 else { throw Invalid(description: "test point out of order: \(line)") }
+            rest = rest.dropFirst(digits.count)
+            guard rest.hasPrefix(" - ") else { throw Invalid(description: "no ' - ' before the description: \(line)") }
+            rest = rest.dropFirst(3)
+            var description = String(rest)
+            var directive: String?
+            if let range = description.range(of: " # ") {
+                // An unescaped '#' starts a directive; '\#' is part of the description.
+                let before = description[..<range.lowerBound]
+                if !before.hasSuffix("\\") {
+                    directive = String(description[range.upperBound...])
+                    description = String(before)
+                }
+            }
+            var yaml: String?
+            if index < lines.count, lines[index] == "  ---" {
+                var block: [String] = []
+                index += 1
+                while index < lines.count, lines[index] != "  ..." {
+                    guard lines[index].hasPrefix("  ") else { throw Invalid(description: "YAML block line not indented: \(lines[index])") }
+                    block.append(String(lines[index].dropFirst(2)))
+                    index += 1
+                }
+                guard index < lines.count else { throw Invalid(description: "YAML block not closed with '  ...'") }
+                index += 1
+                yaml = block.joined(separator: "\n")
+            }
+            points.append(Point(ok: ok, number: number, description: description, directive: directive, yaml: yaml))
+        }
+        guard plan == points.count else { throw Invalid(description: "plan 1..\(plan) but \(points.count) test points") }
+    }
+}
+
+/// Runs a tool from PATH; its exit status and what it printed (both streams).
+func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [name] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    if process.terminationStatus == 127 { throw TAP14.Invalid(description: "\(name) is not installed (make test installs it)") }
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
