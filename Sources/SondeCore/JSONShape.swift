@@ -14,39 +14,68 @@ public struct JSONShape: Sendable, Equatable {
     }
 
     public init(of document: JSONValue) {
-        var found: [String: Set<String>] = [:]
-        Self.walk(document, path: "$", into: &found)
-        types = found.mapValues { $0.sorted().joined(separator: "|") }
-    }
-
-    private static func walk(_ value: JSONValue, path: String, into found: inout [String: Set<String>]) {
-        found[path, default: []].insert(typeName(value))
-        switch value {
-        case .object(let object):
-            for member in object.members { walk(member.value, path: path + segment(member.key), into: &found) }
-        case .array(let items):
-            let elements = path + "[*]"
-            for item in items { walk(item, path: elements, into: &found) }
-        default:
-            break
+        var walker = Walker()
+        walker.walk(document, 0)
+        var types: [String: String] = [:]
+        for (id, path) in walker.paths.enumerated() {
+            types[path] = Self.names.enumerated().filter { walker.types[id] & (1 << $0.offset) != 0 }.map(\.element).sorted().joined(separator: "|")
         }
+        self.types = types
     }
 
-    private static func typeName(_ value: JSONValue) -> String {
-        switch value {
-        case .null: "null"
-        case .bool: "boolean"
-        case .number: "number"
-        case .string: "string"
-        case .array: "array"
-        case .object: "object"
+    private static let names = ["null", "boolean", "number", "string", "array", "object"]
+
+    /// Paths as numbers while walking: a 5 MB list repeats the same few paths 41,000 times,
+    /// so each is spelled once and found again by (parent, key).
+    private struct Walker {
+        var paths = ["$"]
+        var types: [UInt8] = [0]
+        var members: [Int: [String: Int]] = [:]
+        var elements: [Int: Int] = [:]
+
+        mutating func add(_ path: String) -> Int {
+            paths.append(path)
+            types.append(0)
+            return paths.count - 1
+        }
+
+        mutating func walk(_ value: JSONValue, _ id: Int) {
+            switch value {
+            case .null: types[id] |= 1
+            case .bool: types[id] |= 2
+            case .number: types[id] |= 4
+            case .string: types[id] |= 8
+            case .array(let items):
+                types[id] |= 16
+                guard !items.isEmpty else { return }
+                let element: Int
+                if let known = elements[id] {
+                    element = known
+                } else {
+                    element = add(paths[id] + "[*]")
+                    elements[id] = element
+                }
+                for item in items { walk(item, element) }
+            case .object(let object):
+                types[id] |= 32
+                for member in object.members {
+                    let memberID: Int
+                    if let known = members[id]?[member.key] {
+                        memberID = known
+                    } else {
+                        memberID = add(paths[id] + JSONShape.segment(member.key))
+                        members[id, default: [:]][member.key] = memberID
+                    }
+                    walk(member.value, memberID)
+                }
+            }
         }
     }
 
     /// `.name` for plain names, `['odd key']` otherwise, as JSONPath writes them.
-    private static func segment(_ key: String) -> String {
-        let plain = !key.isEmpty && key.unicodeScalars.enumerated().allSatisfy { index, scalar in
-            scalar == "_" || (scalar.isASCII && (scalar.properties.isAlphabetic || (index > 0 && ("0"..."9").contains(scalar))))
+    static func segment(_ key: String) -> String {
+        let plain = !key.isEmpty && key.utf8.enumerated().allSatisfy { index, byte in
+            byte == UInt8(ascii: "_") || (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (index > 0 && byte >= 48 && byte <= 57)
         }
         if plain { return "." + key }
         var escaped = ""

@@ -6,6 +6,14 @@ extension JSONValue {
         return out
     }
 
+    /// Compact JSON text, cut off once it is longer than `limit` UTF-8 bytes (it may then
+    /// end in the middle of a value).
+    public func jsonText(atMost limit: Int) -> String {
+        var out = ""
+        write(to: &out, indent: nil, level: 0, limit: limit)
+        return out
+    }
+
     /// Indented JSON text for people.
     public func prettyText(indent: Int = 2) -> String {
         var out = ""
@@ -13,7 +21,8 @@ extension JSONValue {
         return out
     }
 
-    func write(to out: inout String, indent: Int?, level: Int) {
+    func write(to out: inout String, indent: Int?, level: Int, limit: Int = .max) {
+        if out.utf8.count > limit { return }
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -25,7 +34,8 @@ extension JSONValue {
             for (i, element) in elements.enumerated() {
                 if i > 0 { out += "," }
                 JSONValue.newline(&out, indent: indent, level: level + 1)
-                element.write(to: &out, indent: indent, level: level + 1)
+                element.write(to: &out, indent: indent, level: level + 1, limit: limit)
+                if out.utf8.count > limit { return }
             }
             JSONValue.newline(&out, indent: indent, level: level)
             out += "]"
@@ -37,7 +47,8 @@ extension JSONValue {
                 JSONValue.newline(&out, indent: indent, level: level + 1)
                 JSONValue.writeQuoted(member.key, to: &out)
                 out += indent == nil ? ":" : ": "
-                member.value.write(to: &out, indent: indent, level: level + 1)
+                member.value.write(to: &out, indent: indent, level: level + 1, limit: limit)
+                if out.utf8.count > limit { return }
             }
             JSONValue.newline(&out, indent: indent, level: level)
             out += "}"

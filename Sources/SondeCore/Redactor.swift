@@ -22,6 +22,10 @@ public struct Redactor: Sendable {
 
     public var isEmpty: Bool { needles.isEmpty }
 
+    /// The longest form of any secret, in UTF-8 bytes: text cut after `limit + longest`
+    /// bytes still shows every secret that starts before `limit` whole, to be masked.
+    public var longest: Int { needles.first?.utf8.count ?? 0 }
+
     public func redact(_ text: String) -> String {
         guard !needles.isEmpty else { return text }
         // Most text holds no secret: a byte search says so without Foundation's

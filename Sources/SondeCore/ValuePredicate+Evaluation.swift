@@ -15,11 +15,15 @@ public enum Actual: Sendable, Equatable {
         }
     }
 
-    public var display: String {
+    public var display: String { display(atMost: .max) }
+
+    /// The display, written only until it is longer than `limit` UTF-8 bytes: a 5 MB list
+    /// is not spelled out to show its first 300 characters.
+    public func display(atMost limit: Int) -> String {
         switch self {
         case .missing: return "nothing"
-        case .value(let v): return v.jsonText
-        case .nodes(let nodes): return JSONValue.array(nodes.map(\.value)).jsonText
+        case .value(let v): return v.jsonText(atMost: limit)
+        case .nodes(let nodes): return JSONValue.array(nodes.map(\.value)).jsonText(atMost: limit)
         }
     }
 }
@@ -63,18 +67,19 @@ extension ValuePredicate {
             }
             return exists == expected ? .pass : .fail(expected ? "expected a value, found nothing" : "expected nothing, found \(actual.display)")
         case .each(let inner):
-            let items: [(JSONValue, String?)]
+            // Paths are spelled only for the node that fails: a large list has thousands.
+            let items: [(JSONValue, NormalizedPath?)]
             switch actual {
             case .missing: return .fail("expected a list, found nothing")
-            case .nodes(let nodes): items = nodes.map { ($0.value, $0.path) }
+            case .nodes(let nodes): items = nodes.map { ($0.value, $0.location) }
             case .value(.array(let elements)): items = elements.map { ($0, nil) }
             case .value(let v): return .fail("expected a list, found \(v.typeName) \(v.jsonText)")
             }
-            for (index, (value, path)) in items.enumerated() {
+            for (index, (value, location)) in items.enumerated() {
                 let outcome = try inner.evaluate(.value(value), in: context)
                 if !outcome.passed {
-                    let place = path ?? "item \(index)"
-                    return .fail("at \(place): \(outcome.message ?? "failed")", at: path)
+                    let path = location?.description
+                    return .fail("at \(path ?? "item \(index)"): \(outcome.message ?? "failed")", at: path)
                 }
             }
             return .pass

@@ -311,7 +311,7 @@ public final class Runner {
         let outcome = try expectation.predicate.evaluate(actual, in: scope)
         return CheckResult(
             subject: subject, expected: redactor.redact(try expectation.predicate.describeExpected(in: scope)),
-            actual: redactor.excerpt(actual.display, limit: 300), passed: outcome.passed,
+            actual: redactor.excerpt(actual.display(atMost: 300 * 4 + redactor.longest), limit: 300), passed: outcome.passed,
             message: outcome.message.map { redactor.excerpt($0, limit: 500) }, location: expectation.location)
     }
 }
