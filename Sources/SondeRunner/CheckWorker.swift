@@ -24,6 +24,11 @@ final class CheckWorker: @unchecked Sendable {
     private var busy = false
     private var stopped = false
     private var results: [RequestResult] = []
+    /// Checks queued or running. The runner waits when there are `maxPending`: each holds a
+    /// response (and maybe its parsed body), and a fast API with large bodies would
+    /// otherwise queue responses faster than they are checked, without bound.
+    private var pendingChecks = 0
+    static let maxPending = 2
     /// Dropped by `stop()`: the runner's listener must not outlive `run` (it is a non-escaping closure).
     private var onEvent: UncheckedSendable<(RunEvent) -> Void>?
 
@@ -40,8 +45,15 @@ final class CheckWorker: @unchecked Sendable {
     /// A request already checked: its result and event are queued behind the earlier ones.
     func finish(_ result: RequestResult) { enqueue(.finished(result)) }
 
-    /// A request whose checks are still to run.
-    func check(_ work: UncheckedSendable<() -> RequestResult>) { enqueue(.check(work)) }
+    /// A request whose checks are still to run; waits while `maxPending` are.
+    func check(_ work: UncheckedSendable<() -> RequestResult>) {
+        condition.lock()
+        while pendingChecks >= Self.maxPending { condition.wait() }
+        pendingChecks += 1
+        jobs.append(.check(work))
+        condition.broadcast()
+        condition.unlock()
+    }
 
     /// Waits until every job so far is done; the results so far, in order.
     func drain() -> [RequestResult] {
@@ -89,6 +101,10 @@ final class CheckWorker: @unchecked Sendable {
                     let result = work.value()
                     finished.append(result)
                     listener?.value(.requestFinished(result))
+                    condition.lock()
+                    pendingChecks -= 1
+                    condition.broadcast()
+                    condition.unlock()
                 }
             }
             // Released before `drain()` can return, so that the listener never outlives `run`.
