@@ -86,8 +86,11 @@ extension SpecReader {
 
     /// Parses a JSONPath written in the file, reporting a syntax error at its exact column.
     func jsonPath(_ text: String, at node: Node, _ context: String) -> JSONPath? {
+        if let known = parsedPaths[text] { return known }
         do {
-            return try JSONPath(text)
+            let path = try JSONPath(text)
+            parsedPaths[text] = path
+            return path
         } catch {
             report("malformed JSONPath '\(text)' in \(context): \(error.message)",
                 at: source.location(inside: node, offset: error.column - 1, value: text))

@@ -18,6 +18,11 @@ final class SpecReader {
     /// Every template read that reads a variable, with its node, for the check of names.
     private(set) var recordedTemplates: [(template: Template, node: Node, scope: TemplateScope)] = []
     var secretNodes: [(name: String, node: Node)] = []
+    /// Templates and JSONPaths already parsed, by text: large collections repeat the same
+    /// few thousands of times. Only successes are kept; a failure is parsed again, so that
+    /// each occurrence is reported at its own position.
+    var parsedTemplates: [String: Template] = [:]
+    var parsedPaths: [String: JSONPath] = [:]
 
     init(source: YAMLSource) {
         self.source = source
@@ -136,7 +141,13 @@ final class SpecReader {
 
     func template(_ text: String, at node: Node) -> Template? {
         do {
-            let template = try Template(parsing: text)
+            let template: Template
+            if let known = parsedTemplates[text] {
+                template = known
+            } else {
+                template = try Template(parsing: text)
+                parsedTemplates[text] = template
+            }
             if !template.references.isEmpty { recordedTemplates.append((template, node, currentScope)) }
             return template
         } catch {
