@@ -140,7 +140,10 @@ struct CollectionRuns {
                     let transport = try CurlTransport(options: transportOptions)
                     let runner = Runner(
                         spec: collection.spec, scope: collection.makeScope(), secrets: collection.secrets, transport: transport,
-                        environmentName: collection.environmentName, options: Runner.Options(failFast: failFast, keepExchanges: verbosity > 0))
+                        environmentName: collection.environmentName, options: Runner.Options(
+                            failFast: failFast, keepExchanges: verbosity > 0,
+                            // Reports of an unsaved run are made from the results; otherwise from the database.
+                            keepDetails: keepRecords && store == nil))
                     // One collection at a time prints line by line; several print whole, so their lines do not interleave.
                     var buffer = report.header((collection.spec.name, collection.spec.file, collection.spec.requests.count))
                     if jobs == 1 { output.write(buffer); buffer = "" }

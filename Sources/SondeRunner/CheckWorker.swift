@@ -32,8 +32,11 @@ final class CheckWorker: @unchecked Sendable {
     /// Dropped by `stop()`: the runner's listener must not outlive `run` (it is a non-escaping closure).
     private var onEvent: UncheckedSendable<(RunEvent) -> Void>?
 
-    init(onEvent: UncheckedSendable<(RunEvent) -> Void>) {
+    private let keepDetails: Bool
+
+    init(onEvent: UncheckedSendable<(RunEvent) -> Void>, keepDetails: Bool = true) {
         self.onEvent = onEvent
+        self.keepDetails = keepDetails
         let thread = Thread { self.work() }
         thread.name = "sonde-checks"
         thread.stackSize = 8 << 20
@@ -110,10 +113,24 @@ final class CheckWorker: @unchecked Sendable {
             // Released before `drain()` can return, so that the listener never outlives `run`.
             listener = nil
             condition.lock()
-            results += finished
+            results += keepDetails ? finished : finished.map(\.slim)
             busy = false
             condition.broadcast()
         }
         condition.unlock()
+    }
+}
+
+extension RequestResult {
+    /// What a run's summary and exit status need, once listeners have had the rest.
+    var slim: RequestResult {
+        var result = self
+        result.checks = []
+        result.shape = nil
+        result.requestHeaders = []
+        result.requestBody = nil
+        result.responseHeaders = []
+        result.responseBody = nil
+        return result
     }
 }

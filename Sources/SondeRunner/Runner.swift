@@ -17,10 +17,15 @@ public final class Runner {
         public var failFast: Bool
         /// Keep request and response headers and bodies (for -v and -vv).
         public var keepExchanges: Bool
+        /// Keep every detail of each result in the returned `RunResult`. Without it, a
+        /// result keeps its outcome, status and timings once its event has been delivered,
+        /// so that memory does not grow with the length of a run; listeners see it whole.
+        public var keepDetails: Bool
 
-        public init(failFast: Bool = false, keepExchanges: Bool = false) {
+        public init(failFast: Bool = false, keepExchanges: Bool = false, keepDetails: Bool = true) {
             self.failFast = failFast
             self.keepExchanges = keepExchanges
+            self.keepDetails = keepDetails
         }
     }
 
@@ -67,7 +72,7 @@ public final class Runner {
         let started = Date()
         runStarted = started
         let results = withoutActuallyEscaping(onEvent) { onEvent in
-            let checker = CheckWorker(onEvent: UncheckedSendable(onEvent))
+            let checker = CheckWorker(onEvent: UncheckedSendable(onEvent), keepDetails: options.keepDetails)
             defer { checker.stop() }
             var settled = 0
             var unsettledCaptures = Set<String>()

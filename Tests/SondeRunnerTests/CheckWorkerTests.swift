@@ -1,4 +1,5 @@
 import Foundation
+import SondeCore
 import Testing
 
 @testable import SondeRunner
@@ -55,5 +56,24 @@ enum RunnerTestSupport {
             index: index, name: "r\(index)", method: "GET", url: "http://x", location: .init(file: "t.yaml", line: 1, column: 1), startOffset: 0,
             outcome: .passed, status: 200, timings: nil, attempts: 1, responseSize: 0, bodyHash: nil, shape: nil, error: nil, skipReason: nil,
             checks: [], requestHeaders: [], requestBody: nil, responseHeaders: [], responseBody: nil)
+    }
+}
+
+struct SlimResultTests {
+    /// Without keepDetails, listeners still get every check; the returned run keeps outcomes only.
+    @Test func resultsAreSlimmedOnlyAfterTheirEvent() {
+        var request = RequestSpec(name: "r", location: SourceLocation(file: "t.yaml", line: 1, column: 1), url: Template(literal: "http://h/"))
+        request.expectations = [Expectation(subject: .body, predicate: .equals(.string(Template(literal: "other"))), location: request.location)]
+        let spec = CollectionSpec(name: "c", file: "t.yaml", location: request.location, requests: Array(repeating: request, count: 3))
+        let runner = Runner(
+            spec: spec, scope: VariableScope([], environment: [:]), secrets: [], transport: FixedTransport(body: "body"),
+            options: .init(keepDetails: false))
+        var seen: [Int] = []
+        let result = runner.run { event in
+            if case .requestFinished(let finished) = event { seen.append(finished.checks.count) }
+        }
+        #expect(seen == [1, 1, 1])
+        #expect(result.requests.map(\.outcome) == [.failed, .failed, .failed])
+        #expect(result.requests.allSatisfy { $0.checks.isEmpty && $0.responseBody == nil && $0.status == 200 })
     }
 }
