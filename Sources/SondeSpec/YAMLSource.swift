@@ -6,17 +6,30 @@ import Yams
 struct YAMLSource {
     let file: String
     let text: String
-    private let scalars: [Unicode.Scalar]
-    /// Index in `scalars` where each line starts.
-    private let lineStarts: [Int]
+    /// Built on the first error that needs a position inside a scalar: a valid file never pays for it.
+    private let index: ScalarIndex
+
+    /// The text as scalars, and where each line starts.
+    private final class ScalarIndex: @unchecked Sendable {
+        let text: String
+        init(_ text: String) { self.text = text }
+
+        lazy var scalars: [Unicode.Scalar] = Array(text.unicodeScalars)
+        /// Index in `scalars` where each line starts.
+        lazy var lineStarts: [Int] = {
+            var starts = [0]
+            for (i, c) in scalars.enumerated() where c == "\n" { starts.append(i + 1) }
+            return starts
+        }()
+    }
+
+    private var scalars: [Unicode.Scalar] { index.scalars }
+    private var lineStarts: [Int] { index.lineStarts }
 
     init(file: String, text: String) {
         self.file = file
         self.text = text
-        scalars = Array(text.unicodeScalars)
-        var starts = [0]
-        for (i, c) in scalars.enumerated() where c == "\n" { starts.append(i + 1) }
-        lineStarts = starts
+        index = ScalarIndex(text)
     }
 
     /// The document's root node, or a diagnostic for the YAML syntax error.
