@@ -5,8 +5,8 @@ DEBIAN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev
 # The tests also check reports with real consumers: xmllint validates JUnit against an
 # XSD, Chromium renders the HTML pages.
 TEST_PACKAGES := libxml2-utils chromium
-# The benchmark compares with wrk (and with nginx, when it is installed).
-BENCH_PACKAGES := wrk
+# The benchmark compares with wrk (and with nginx, when it is installed); GNU time reads peak memory.
+BENCH_PACKAGES := wrk time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps test-deps bench-deps install demo test build release validate bench

@@ -32,6 +32,16 @@ func historyBench(sonde: URL) throws {
         try recorder.record(next)
     }
     report("record one request (7 expectations), own transaction", perRequest)
+    let perRequestBatched = try measure(iterations: 20, rounds: 5) {
+        let batch = (0..<100).map { offset -> RequestRecord in
+            var next = request
+            next.position = position + offset
+            return next
+        }
+        position += 100
+        try recorder.record(batch)
+    } / 100
+    report("record one request (7 expectations), 100 a transaction", perRequestBatched)
 
     // 2. 100,000 runs of a 10-request collection over 30 days, written in bulk.
     // SONDE_BENCH_DB keeps the generated database for a closer look.

@@ -156,26 +156,33 @@ func capture(_ path: String, _ arguments: [String]) throws -> String {
     return String(decoding: data, as: UTF8.self)
 }
 
-/// Median wall time, median in-run time (the summary's "in N ms") and the largest peak RSS
-/// of a command over `rounds` runs.
+/// Median wall time, median in-run time (the summary's "in N ms") and peak RSS of a command
+/// over `rounds` runs. The RSS comes from GNU time, which forks: a child started by
+/// posix_spawn (vfork) reports the parent's high-water mark, and this process is large.
 func timeRun(_ executable: URL, _ arguments: [String], rounds: Int) throws -> (milliseconds: Double, inRunMilliseconds: Double, maxRSSKB: Double, status: Int32) {
     var samples: [Double] = []
     var inRun: [Double] = []
-    var rss: Double = 0
     var status: Int32 = 0
     let output = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-bench-out-\(getpid()).txt").path
-    defer { try? FileManager.default.removeItem(atPath: output) }
+    let rssFile = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-bench-rss-\(getpid()).txt").path
+    defer {
+        try? FileManager.default.removeItem(atPath: output)
+        try? FileManager.default.removeItem(atPath: rssFile)
+    }
     for _ in 0..<rounds {
         let start = DispatchTime.now().uptimeNanoseconds
-        let result = try spawnAndWait(executable.path, arguments, output: output)
+        status = try spawnAndWait(executable.path, arguments, output: output).status
         samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
-        rss = max(rss, result.maxRSSKB)
-        status = result.status
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         if let range = text.range(of: #" in [0-9.]+ (ms|s)\n"#, options: .regularExpression) {
             let words = text[range].split(separator: " ")
             if words.count == 3, let value = Double(words[1]) { inRun.append(words[2].hasPrefix("ms") ? value : value * 1000) }
         }
+    }
+    var rss = Double.nan
+    if FileManager.default.isExecutableFile(atPath: "/usr/bin/time") {
+        _ = try spawnAndWait("/usr/bin/time", ["-f", "%M", "-o", rssFile, executable.path] + arguments)
+        rss = Double(((try? String(contentsOfFile: rssFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
     }
     return (samples.sorted()[samples.count / 2], inRun.isEmpty ? .nan : inRun.sorted()[inRun.count / 2], rss, status)
 }

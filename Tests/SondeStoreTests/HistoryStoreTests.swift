@@ -254,3 +254,29 @@ struct HistoryStoreTests {
         #expect(run.outcome == .failed)
     }
 }
+
+extension HistoryStoreTests {
+    @Test func everyValueRoundTripsThroughTheRecorder() throws {
+        // Empty strings stay empty (not NULL), nils stay nil, Unicode and quotes survive.
+        let store = try HistoryStore(path: try Self.temporaryDatabase())
+        let recorder = try store.beginRun(
+            RunStart(collection: "c", file: "c.yaml", contentHash: "h", environment: nil, started: Date(), toolVersion: "t", gitCommit: nil, plannedRequests: 2))
+        let records = [
+            RequestRecord(
+                position: 0, name: "é 'quoted' \"x\" 🚀", method: "GET", url: "", startOffset: 0.25, outcome: .failed, status: 500,
+                timings: RequestTimings(dns: 0.001, connect: 0.002, tls: 0.003, firstByte: 0.004, total: 0.005), attempts: 3, responseSize: 12,
+                bodyHash: "ab", shape: nil, error: "", skipReason: nil, responseExcerpt: "{\"e\":1}",
+                checks: [CheckRecord(subject: "body", expected: "", actual: "x\ty\n", passed: false, message: "", line: 3, column: 4)]),
+            RequestRecord(
+                position: 1, name: "s", method: "GET", url: "u", outcome: .skipped, status: nil, timings: nil, attempts: 0, responseSize: 0, bodyHash: nil,
+                shape: nil, error: nil, skipReason: "why", checks: []),
+        ]
+        try recorder.record(records)
+        let read = try #require(try store.run(id: recorder.runID)).requests
+        #expect(read[0].name == records[0].name && read[0].url == "" && read[0].error == "" && read[0].status == 500)
+        #expect(read[0].startOffset == 0.25 && read[0].attempts == 3 && read[0].responseExcerpt == "{\"e\":1}")
+        #expect(read[0].timings == records[0].timings)
+        #expect(read[0].checks == records[0].checks)
+        #expect(read[1].status == nil && read[1].timings == nil && read[1].bodyHash == nil && read[1].skipReason == "why" && read[1].startOffset == nil)
+    }
+}
