@@ -158,7 +158,7 @@ struct CollectionRuns {
                         case .requestStarted(let index, let name):
                             if progress { output.write("  … \(name) (\(index + 1)/\(collection.spec.requests.count))") }
                         case .requestFinished(let request):
-                            recording?.submit(request.record)
+                            recording?.submit(request)
                             let line = (progress ? "\r\u{1B}[K" : "") + report.line(request)
                             if jobs == 1 { output.write(line) } else { buffer += line }
                         }

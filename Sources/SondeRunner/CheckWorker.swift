@@ -126,7 +126,7 @@ extension RequestResult {
     var slim: RequestResult {
         var result = self
         result.checks = []
-        result.shape = nil
+        result.shapeSource = nil
         result.requestHeaders = []
         result.requestBody = nil
         result.responseHeaders = []

@@ -5,16 +5,28 @@ import SondeCore
 final class Exchange {
     let response: HTTPResponse
     lazy var text: String = String(decoding: response.body, as: UTF8.self)
-    lazy var json: Result<JSONValue, JSONParseError> = Result { () throws(JSONParseError) -> JSONValue in try JSONValue.parse(response.body) }
+    var json: Result<JSONValue, JSONParseError> {
+        if let parsedJSON { return parsedJSON }
+        let parsed = Result { () throws(JSONParseError) -> JSONValue in try JSONValue.parse(response.body) }
+        parsedJSON = parsed
+        return parsed
+    }
 
-    /// The body's JSON shape; only bodies that look like JSON are parsed for it.
-    var shape: JSONShape? {
+    /// Where the body's JSON shape can be worked out later: the document if the checks
+    /// parsed it already, else the body, if it looks like JSON.
+    func shapeSource(_ redactor: Redactor) -> ShapeSource? {
         guard let first = response.body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }),
             first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
         else { return nil }
-        guard case .success(let document) = json else { return nil }
-        return JSONShape(of: document)
+        if let parsed = parsedJSON {
+            guard case .success(let document) = parsed else { return nil }
+            return .document(document, redactor)
+        }
+        return .body(response.body, redactor)
     }
+
+    /// The parsed body, if something asked for it already.
+    private(set) var parsedJSON: Result<JSONValue, JSONParseError>?
 
     init(response: HTTPResponse) {
         self.response = response

@@ -27,8 +27,13 @@ public struct RequestResult: Sendable {
     public var responseSize: Int
     /// SHA-256 of the response body; nil when nothing came back.
     public var bodyHash: String?
-    /// The body's JSON shape, when the body is JSON.
-    public var shape: JSONShape?
+    /// The body's JSON shape, when the body is JSON. Worked out when first asked: the
+    /// recorder asks, on its own thread; a run that is not saved never pays for it.
+    public var shape: JSONShape? {
+        get { shapeSource?.shape }
+        set { shapeSource = newValue.map(ShapeSource.computed) }
+    }
+    var shapeSource: ShapeSource?
     public var error: String?
     public var skipReason: String?
     public var checks: [CheckResult]
@@ -43,10 +48,13 @@ public struct RequestResult: Sendable {
     public var failedChecks: [CheckResult] { checks.filter { !$0.passed } }
 
     /// What the history keeps of it: no headers, no bodies.
-    public var record: RequestRecord {
+    public var record: RequestRecord { record(withShape: true) }
+
+    /// The record, with its JSON shape worked out or left out (when the recorder knows it by the body's hash).
+    public func record(withShape: Bool) -> RequestRecord {
         RequestRecord(
             position: index, name: name, method: method, url: url, startOffset: startOffset, outcome: outcome, status: status, timings: timings,
-            attempts: attempts, responseSize: responseSize, bodyHash: bodyHash, shape: shape, error: error, skipReason: skipReason,
+            attempts: attempts, responseSize: responseSize, bodyHash: bodyHash, shape: withShape ? shape : nil, error: error, skipReason: skipReason,
             responseExcerpt: outcome == .passed ? nil : responseBody.map { Redactor.cut($0, limit: 600) },
             checks: checks.map {
                 CheckRecord(subject: $0.subject, expected: $0.expected, actual: $0.actual, passed: $0.passed, message: $0.message,
@@ -73,4 +81,24 @@ public struct RunResult: Sendable {
 public enum RunEvent: Sendable {
     case requestStarted(index: Int, name: String)
     case requestFinished(RequestResult)
+}
+
+/// Where a result's shape comes from: known, or a JSON body (parsed or not) to walk, with
+/// the redactor of the moment (keys can be secrets too).
+enum ShapeSource: Sendable {
+    case computed(JSONShape)
+    case document(JSONValue, Redactor)
+    case body([UInt8], Redactor)
+
+    var shape: JSONShape? {
+        switch self {
+        case .computed(let shape):
+            return shape
+        case .document(let document, let redactor):
+            return redactor.redact(JSONShape(of: document))
+        case .body(let bytes, let redactor):
+            guard let document = try? JSONValue.parse(bytes) else { return nil }
+            return redactor.redact(JSONShape(of: document))
+        }
+    }
 }

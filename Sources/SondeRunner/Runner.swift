@@ -124,7 +124,7 @@ public final class Runner {
         RequestResult(
             index: index, name: request.name, method: request.method, url: redactor.redact(request.url.source), location: request.location,
             startOffset: Date().timeIntervalSince(runStarted), outcome: .error, status: nil, timings: nil, attempts: 0, responseSize: 0, bodyHash: nil,
-            shape: nil, error: nil, skipReason: nil, checks: [], requestHeaders: [], requestBody: nil, responseHeaders: [], responseBody: nil)
+            shapeSource: nil, error: nil, skipReason: nil, checks: [], requestHeaders: [], requestBody: nil, responseHeaders: [], responseBody: nil)
     }
 
     func skipped(_ request: RequestSpec, index: Int, reason: String) -> RequestResult {
@@ -242,7 +242,7 @@ public final class Runner {
         result.timings = response.timings
         result.responseSize = response.body.count
         result.bodyHash = Digest.sha256(response.body)
-        result.shape = exchange.shape.map(redactor.redact)
+        result.shapeSource = exchange.shapeSource(redactor)
         do {
             var checks: [CheckResult] = []
             let hasStatusExpectation = request.expectations.contains { if case .status = $0.subject { return true } else { return false } }

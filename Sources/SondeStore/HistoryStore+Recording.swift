@@ -63,8 +63,12 @@ extension HistoryStore {
 public final class RunRecorder: @unchecked Sendable {
     public let store: HistoryStore
     public let runID: Int64
-    /// Shapes already stored by this recorder, by body hash: the same body has the same shape.
-    private var shapeHashes: [String: String] = [:]
+    /// Shapes already stored by this recorder, by body hash (nil: that body has none): the
+    /// same body has the same shape, so it is worked out once.
+    private var shapeHashes: [String: String?] = [:]
+
+    /// Whether the shape of a body with this hash is known already.
+    func knowsShape(ofBody hash: String?) -> Bool { hash.map { shapeHashes[$0] != nil } ?? false }
 
     init(store: HistoryStore, runID: Int64) {
         self.store = store
@@ -82,8 +86,11 @@ public final class RunRecorder: @unchecked Sendable {
         guard !requests.isEmpty else { return }
         var newShapes: [(hash: String, text: String)] = []
         let shapeHashes = requests.map { request -> String? in
-            guard let shape = request.shape else { return nil }
             if let body = request.bodyHash, let known = self.shapeHashes[body] { return known }
+            guard let shape = request.shape else {
+                if let body = request.bodyHash { self.shapeHashes[body] = .some(nil) }
+                return nil
+            }
             let text = shape.text
             let hash = Digest.sha256(text)
             newShapes.append((hash, text))
@@ -185,7 +192,20 @@ public final class RunRecorder: @unchecked Sendable {
 public final class RecordingQueue: @unchecked Sendable {
     public let recorder: RunRecorder
     private let condition = NSCondition()
-    private var pending: [RequestRecord] = []
+    /// Records, or results to turn into records here, off the runner's threads.
+    private var pending: [Pending] = []
+
+    private enum Pending {
+        case record(RequestRecord)
+        case result(RequestResult)
+
+        func record(_ recorder: RunRecorder) -> RequestRecord {
+            switch self {
+            case .record(let record): record
+            case .result(let result): result.record(withShape: !recorder.knowsShape(ofBody: result.bodyHash))
+            }
+        }
+    }
     private var writing = false
     private var closed = false
     private var failure: StoreError?
@@ -193,6 +213,9 @@ public final class RecordingQueue: @unchecked Sendable {
     private var flushing = 0
     private var lastCommit = Date.distantPast
     static let interval: TimeInterval = 0.002
+    static let batchLimit = 1024
+    /// The writer waits for a first request (rather than gathering until its next commit is due).
+    private var idle = false
 
     public init(_ recorder: RunRecorder) {
         self.recorder = recorder
@@ -203,10 +226,17 @@ public final class RecordingQueue: @unchecked Sendable {
     }
 
     /// Hands a finished request over; never blocks on the database.
-    public func submit(_ request: RequestRecord) {
+    public func submit(_ request: RequestRecord) { submit(.record(request)) }
+
+    /// A runner's result: its conversion (and its JSON shape) happen on the writer's thread.
+    public func submit(_ result: RequestResult) { submit(.result(result)) }
+
+    private func submit(_ request: Pending) {
         condition.lock()
         pending.append(request)
-        condition.signal()
+        // Wake the writer only when it waits for a first request, or when a batch is full:
+        // while it gathers, a wake-up per request would cost two context switches each.
+        if idle || pending.count >= Self.batchLimit { condition.signal() }
         condition.unlock()
     }
 
@@ -243,18 +273,20 @@ public final class RecordingQueue: @unchecked Sendable {
     private func drain() {
         condition.lock()
         while true {
+            idle = true
             while pending.isEmpty && !closed { condition.wait() }
+            idle = false
             if pending.isEmpty && closed { break }
             // Gather more while the last commit is recent, unless someone waits.
             let due = lastCommit.addingTimeInterval(Self.interval)
-            while !closed && flushing == 0 && pending.count < 1024 && Date() < due { _ = condition.wait(until: due) }
+            while !closed && flushing == 0 && pending.count < Self.batchLimit && Date() < due { _ = condition.wait(until: due) }
             let batch = pending
             pending = []
             writing = true
             condition.unlock()
             var error: StoreError?
             if self.error == nil {
-                do throws(StoreError) { try recorder.record(batch) } catch let failed { error = failed }
+                do throws(StoreError) { try recorder.record(batch.map { $0.record(recorder) }) } catch let failed { error = failed }
             }
             condition.lock()
             lastCommit = Date()

@@ -54,7 +54,7 @@ enum RunnerTestSupport {
     static func result(_ index: Int) -> RequestResult {
         RequestResult(
             index: index, name: "r\(index)", method: "GET", url: "http://x", location: .init(file: "t.yaml", line: 1, column: 1), startOffset: 0,
-            outcome: .passed, status: 200, timings: nil, attempts: 1, responseSize: 0, bodyHash: nil, shape: nil, error: nil, skipReason: nil,
+            outcome: .passed, status: 200, timings: nil, attempts: 1, responseSize: 0, bodyHash: nil, shapeSource: nil, error: nil, skipReason: nil,
             checks: [], requestHeaders: [], requestBody: nil, responseHeaders: [], responseBody: nil)
     }
 }
