@@ -280,3 +280,38 @@ extension HistoryStoreTests {
         #expect(read[1].status == nil && read[1].timings == nil && read[1].bodyHash == nil && read[1].skipReason == "why" && read[1].startOffset == nil)
     }
 }
+
+struct GitCommitTests {
+    /// A real repository in a temporary folder: HEAD on a branch, then packed refs, then detached.
+    @Test func theCommitIsReadFromTheRepositoryThatHoldsTheFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-git-\(UUID().uuidString)")
+        let nested = folder.appendingPathComponent("collections/deep")
+        try FileManager.default.createDirectory(at: nested, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = nested.appendingPathComponent("c.yaml")
+        try "name: c\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(GitCommit.head(containing: file.path) == nil, "no repository yet")
+        func git(_ arguments: String...) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git", "-C", folder.path, "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"] + arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        _ = try git("init", "-q", "-b", "main")
+        _ = try git("add", ".")
+        _ = try git("commit", "-q", "-m", "first")
+        let head = try git("rev-parse", "HEAD")
+        #expect(head.count == 40)
+        #expect(GitCommit.head(containing: file.path) == head)
+        _ = try git("pack-refs", "--all")
+        #expect(GitCommit.head(containing: file.path) == head, "from packed-refs")
+        _ = try git("checkout", "-q", "--detach")
+        #expect(GitCommit.head(containing: file.path) == head, "detached HEAD")
+    }
+}
