@@ -50,10 +50,11 @@ struct DemoCommand: ParsableCommand {
         Terminal.print("""
             Try next:
               sonde run \(collection) --var base_url=http://NODE_IP:NODE_PORT   against a real cluster
-              sonde run \(collection) --env staging                           with environments/staging.yaml
-              sonde validate collections                                        check collections, send nothing
-              sonde history   /   sonde diff   /   sonde trend                  what was recorded, what changed, how healthy
-              curl -s URL | sonde jsonpath '$.items[*].metadata.name'           try a JSONPath
+              sonde run \(collection) --env staging                             with environments/staging.yaml
+              sonde validate collections                                                      check collections, send nothing
+              sonde history; sonde diff; sonde trend                                          what was recorded, what changed, how healthy
+              sonde report --html health.html                                                 a page of charts of the history
+              curl -s URL | sonde jsonpath '$.items[*].metadata.name'                         try a JSONPath
             """)
         throw ExitCode(results.allSatisfy { $0.outcome == .passed } ? ExitStatus.passed : ExitStatus.failed)
     }
