@@ -51,18 +51,32 @@ final class CheckWorker: @unchecked Sendable {
     /// A request whose checks are still to run; waits while `maxPending` are.
     func check(_ work: UncheckedSendable<() -> RequestResult>) {
         condition.lock()
-        while pendingChecks >= Self.maxPending { condition.wait() }
+        while pendingChecks >= Self.maxPending { runnerWait() }
         pendingChecks += 1
         jobs.append(.check(work))
-        condition.broadcast()
+        wakeWorker()
         condition.unlock()
     }
+
+    // Wake-ups cost a system call and a context switch each, a few times per request:
+    // each side is woken only when it sleeps.
+    private var workerSleeps = false
+    private var runnerSleeps = false
+
+    private func runnerWait() {
+        runnerSleeps = true
+        condition.wait()
+        runnerSleeps = false
+    }
+
+    private func wakeWorker() { if workerSleeps { condition.broadcast() } }
+    private func wakeRunner() { if runnerSleeps { condition.broadcast() } }
 
     /// Waits until every job so far is done; the results so far, in order.
     func drain() -> [RequestResult] {
         condition.lock()
         defer { condition.unlock() }
-        while !jobs.isEmpty || busy { condition.wait() }
+        while !jobs.isEmpty || busy { runnerWait() }
         return results
     }
 
@@ -78,14 +92,18 @@ final class CheckWorker: @unchecked Sendable {
     private func enqueue(_ job: Job) {
         condition.lock()
         jobs.append(job)
-        condition.broadcast()
+        wakeWorker()
         condition.unlock()
     }
 
     private func work() {
         condition.lock()
         while true {
-            while jobs.isEmpty && !stopped { condition.wait() }
+            while jobs.isEmpty && !stopped {
+                workerSleeps = true
+                condition.wait()
+                workerSleeps = false
+            }
             if jobs.isEmpty && stopped { break }
             let batch = jobs
             jobs = []
@@ -106,7 +124,7 @@ final class CheckWorker: @unchecked Sendable {
                     listener?.value(.requestFinished(result))
                     condition.lock()
                     pendingChecks -= 1
-                    condition.broadcast()
+                    wakeRunner()
                     condition.unlock()
                 }
             }
@@ -115,7 +133,7 @@ final class CheckWorker: @unchecked Sendable {
             condition.lock()
             results += keepDetails ? finished : finished.map(\.slim)
             busy = false
-            condition.broadcast()
+            wakeRunner()
         }
         condition.unlock()
     }
