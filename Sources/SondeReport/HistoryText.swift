@@ -166,7 +166,7 @@ public struct HistoryText: Sendable {
         environment.map { "\(collection) (\($0))" } ?? collection
     }
 
-    nonisolated(unsafe) private static let formatter: DateFormatter = {
+    private static let formatter: DateFormatter = {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"

@@ -219,7 +219,14 @@ public final class RecordingQueue: @unchecked Sendable {
 
     public init(_ recorder: RunRecorder) {
         self.recorder = recorder
-        let thread = Thread { self.drain() }
+        let thread = Thread {
+            // Below the runner's threads: the writer has all the time of a run, they have none.
+            #if os(Linux)
+            // On Linux the nice value belongs to a thread: 0 is this one.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            #endif
+            self.drain()
+        }
         thread.name = "sonde-recorder"
         writer = thread
         thread.start()
