@@ -37,9 +37,13 @@ func runnerBench(tools: URL) throws {
         try benchCollection(baseURL: server.baseURL, count: 1_000).write(to: collection, atomically: true, encoding: .utf8)
         let database = folder.appendingPathComponent("bench-\(server.name).sqlite").path
         for (label, extra) in [("sonde run, 1,001 requests, recorded", ["--db", database]), ("sonde run, 1,001 requests, --no-save", ["--no-save"])] {
-            let run = try timeRun(tools.appendingPathComponent("sonde"), ["run", collection.path] + extra, rounds: 5)
-            // The run's own time, from its first request to its last, as its summary line says.
-            rows.append(("  " + label + ": requests only", run.inRunMilliseconds * 1000 / 1_001, ""))
+            let run = try timeRun(tools.appendingPathComponent("sonde"), ["run", collection.path] + extra, rounds: 9)
+            // The run's own time, from its first request to its last, as its summary line says;
+            // two threads and a server on two cores make it vary from run to run, so its range too.
+            rows.append((
+                "  " + label + ": requests only", run.inRunMilliseconds * 1000 / 1_001,
+                String(format: "range %.1f-%.1f us over 9 runs", run.inRunRange.lowerBound * 1000 / 1_001, run.inRunRange.upperBound * 1000 / 1_001)
+            ))
             rows.append(("  " + label + ": whole process", run.milliseconds * 1000 / 1_001,
                 String(format: "wall %.0f ms, peak RSS %.1f MB, exit %d", run.milliseconds, run.maxRSSKB / 1024, run.status)))
         }
@@ -159,7 +163,9 @@ func capture(_ path: String, _ arguments: [String]) throws -> String {
 /// Median wall time, median in-run time (the summary's "in N ms") and peak RSS of a command
 /// over `rounds` runs. The RSS comes from GNU time, which forks: a child started by
 /// posix_spawn (vfork) reports the parent's high-water mark, and this process is large.
-func timeRun(_ executable: URL, _ arguments: [String], rounds: Int) throws -> (milliseconds: Double, inRunMilliseconds: Double, maxRSSKB: Double, status: Int32) {
+func timeRun(_ executable: URL, _ arguments: [String], rounds: Int) throws -> (
+    milliseconds: Double, inRunMilliseconds: Double, inRunRange: ClosedRange<Double>, maxRSSKB: Double, status: Int32
+) {
     var samples: [Double] = []
     var inRun: [Double] = []
     var status: Int32 = 0
@@ -184,7 +190,8 @@ func timeRun(_ executable: URL, _ arguments: [String], rounds: Int) throws -> (m
         _ = try spawnAndWait("/usr/bin/time", ["-f", "%M", "-o", rssFile, executable.path] + arguments)
         rss = Double(((try? String(contentsOfFile: rssFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
     }
-    return (samples.sorted()[samples.count / 2], inRun.isEmpty ? .nan : inRun.sorted()[inRun.count / 2], rss, status)
+    let sorted = inRun.sorted()
+    return (samples.sorted()[samples.count / 2], sorted.isEmpty ? .nan : sorted[sorted.count / 2], (sorted.first ?? .nan)...(sorted.last ?? .nan), rss, status)
 }
 
 /// nginx from Debian on a free loopback port, serving the same login and componentstatuses.
