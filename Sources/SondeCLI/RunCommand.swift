@@ -191,6 +191,7 @@ struct CollectionRuns {
             thread.start()
         }
         group.wait()
+        output.flush()
         if let error = failures.values.compactMap({ $0 }).first {
             Terminal.error("\(error)")
             throw ExitCode(ExitStatus.internalError)
@@ -225,6 +226,14 @@ final class Interruption: @unchecked Sendable {
     private let lock = NSLock()
     private var recordings: [ObjectIdentifier: RecordingQueue] = [:]
     private var sources: [DispatchSourceSignal] = []
+    private var outputs: [OutputLock] = []
+
+    /// Lines gathered for the terminal are written before an interrupted run exits.
+    func flushBeforeExit(_ output: OutputLock) {
+        lock.lock()
+        defer { lock.unlock() }
+        outputs.append(output)
+    }
 
     func install() {
         lock.lock()
@@ -254,7 +263,9 @@ final class Interruption: @unchecked Sendable {
     private func interrupted(exitStatus: Int32) -> Never {
         lock.lock()
         let active = Array(recordings.values)
+        let pendingOutput = outputs
         lock.unlock()
+        for output in pendingOutput { output.flush() }
         for recording in active {
             recording.flush()
             Terminal.error("interrupted: run #\(recording.recorder.runID) is recorded as incomplete, with the requests it finished")
@@ -268,19 +279,37 @@ final class OutputLock: @unchecked Sendable {
     private let lock = NSLock()
     /// Standard error when a report goes to standard output.
     let toStandardError: Bool
+    /// Off a terminal (a CI log, a file, a pipe), lines are gathered and written in
+    /// blocks of 16 KB rather than one system call a request; a terminal sees each at once.
+    private let buffered: Bool
+    private var pending = ""
 
     init(toStandardError: Bool = false) {
         self.toStandardError = toStandardError
+        buffered = !(toStandardError ? Terminal.stderrIsTerminal : Terminal.stdoutIsTerminal)
+        Interruption.shared.flushBeforeExit(self)
     }
+
+    deinit { flush() }
 
     func write(_ text: String) {
         lock.lock()
         defer { lock.unlock() }
-        if toStandardError {
-            FileHandle.standardError.write(Data(text.utf8))
-        } else {
-            Terminal.print(text, terminator: "")
-        }
+        pending += text
+        if !buffered || pending.utf8.count >= 16_384 { emit() }
+    }
+
+    func flush() {
+        lock.lock()
+        defer { lock.unlock() }
+        emit()
+    }
+
+    private func emit() {
+        guard !pending.isEmpty else { return }
+        let handle = toStandardError ? FileHandle.standardError : FileHandle.standardOutput
+        handle.write(Data(pending.utf8))
+        pending = ""
     }
 }
 
