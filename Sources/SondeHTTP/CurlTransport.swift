@@ -19,9 +19,12 @@ public struct TransportOptions: Sendable {
 
 /// The HTTP transport on libcurl: one easy handle per collection run, so that the
 /// connection, TLS session, DNS answers and cookies carry from request to request.
+/// Transfers go through a multi handle, so that the runner can do other work (the
+/// previous request's checks) while a request is on the wire, on the same thread.
 /// Not thread-safe: one run, one thread, one transport.
 public final class CurlTransport: HTTPTransport {
     private let handle: UnsafeMutableRawPointer
+    private let multi: UnsafeMutableRawPointer
     private let options: TransportOptions
     /// Where curl writes its detailed message; ours for the handle's life.
     private let errorBuffer: UnsafeMutablePointer<CChar>
@@ -37,18 +40,29 @@ public final class CurlTransport: HTTPTransport {
     public init(options: TransportOptions = TransportOptions()) throws {
         _ = Self.globalInit
         guard let handle = curl_easy_init() else { throw TransportError.failed("libcurl could not create a handle") }
+        guard let multi = curl_multi_init() else {
+            curl_easy_cleanup(handle)
+            throw TransportError.failed("libcurl could not create a multi handle")
+        }
         self.handle = handle
+        self.multi = multi
         self.options = options
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
     deinit {
+        curl_multi_cleanup(multi)
         curl_easy_cleanup(handle)
         errorBuffer.deallocate()
     }
 
     public func send(_ request: HTTPRequest) throws -> HTTPResponse {
+        try send(request, whileWaiting: {})
+    }
+
+    /// Sends the request, runs `whileWaiting` once it is on its way, then waits for the answer.
+    public func send(_ request: HTTPRequest, whileWaiting: () -> Void) throws -> HTTPResponse {
         curl_easy_reset(handle)
         let accumulator = ResponseAccumulator()
         let context = Unmanaged.passUnretained(accumulator).toOpaque()
@@ -111,7 +125,7 @@ public final class CurlTransport: HTTPTransport {
         try check(sonde_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context))
 
         errorBuffer[0] = 0
-        let code = curl_easy_perform(handle)
+        let code = try perform(whileWaiting)
         guard code == CURLE_OK else {
             let detail = String(decoding: UnsafeRawBufferPointer(start: errorBuffer, count: strlen(errorBuffer)), as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
@@ -124,6 +138,33 @@ public final class CurlTransport: HTTPTransport {
             dns: info(CURLINFO_NAMELOOKUP_TIME_T), connect: info(CURLINFO_CONNECT_TIME_T), tls: info(CURLINFO_APPCONNECT_TIME_T),
             firstByte: info(CURLINFO_STARTTRANSFER_TIME_T), total: info(CURLINFO_TOTAL_TIME_T))
         return HTTPResponse(status: status, headers: accumulator.headers, body: accumulator.body, timings: timings)
+    }
+
+    /// curl_easy_perform, through the multi handle: the first call puts the request on the
+    /// wire (or starts connecting); `whileWaiting` runs; then poll until the transfer ends.
+    private func perform(_ whileWaiting: () -> Void) throws -> CURLcode {
+        guard curl_multi_add_handle(multi, handle) == CURLM_OK else { throw TransportError.failed("libcurl could not start the transfer") }
+        defer { curl_multi_remove_handle(multi, handle) }
+        var running: Int32 = 0
+        var status = curl_multi_perform(multi, &running)
+        // On a new connection the first call only starts connecting: go on until libcurl
+        // has sent the request (it notes the pre-transfer time just before), then do the work.
+        var sent: curl_off_t = 0
+        while status == CURLM_OK && running > 0 && sonde_curl_getinfo_off(handle, CURLINFO_PRETRANSFER_TIME_T, &sent) == CURLE_OK && sent == 0 {
+            status = curl_multi_poll(multi, nil, 0, 1000, nil)
+            if status == CURLM_OK { status = curl_multi_perform(multi, &running) }
+        }
+        whileWaiting()
+        while status == CURLM_OK && running > 0 {
+            status = curl_multi_poll(multi, nil, 0, 1000, nil)
+            if status == CURLM_OK { status = curl_multi_perform(multi, &running) }
+        }
+        guard status == CURLM_OK else { throw TransportError.failed(String(cString: curl_multi_strerror(status))) }
+        var left: Int32 = 0
+        while let message = curl_multi_info_read(multi, &left) {
+            if message.pointee.msg == CURLMSG_DONE { return message.pointee.data.result }
+        }
+        return CURLE_OK
     }
 
     /// A timing phase, in seconds from the start of the transfer.

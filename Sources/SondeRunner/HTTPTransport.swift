@@ -44,4 +44,15 @@ public struct HTTPResponse: Sendable {
 /// The runner's only way to the network, so that unit tests can answer in memory.
 public protocol HTTPTransport {
     func send(_ request: HTTPRequest) throws -> HTTPResponse
+
+    /// Sends, and runs `whileWaiting` while the request is on the wire: the runner checks
+    /// the previous response then. A transport that cannot overlap runs it first.
+    func send(_ request: HTTPRequest, whileWaiting: () -> Void) throws -> HTTPResponse
+}
+
+extension HTTPTransport {
+    public func send(_ request: HTTPRequest, whileWaiting: () -> Void) throws -> HTTPResponse {
+        whileWaiting()
+        return try send(request)
+    }
 }

@@ -7,11 +7,11 @@ import SondeCore
 /// and send (with retries); 3. check the implicit status; 4. take the captures (the
 /// expectations may read them); 5. evaluate the expectations.
 ///
-/// Steps 3 and 5, and the body's hash and shape, run on a second thread while the next
-/// request is on the wire, when nothing needs them first: the next request does not read
-/// a capture of one whose outcome is still being decided, the expectations read no
+/// Steps 3 and 5 run while the next request is on the wire (on this thread, through the
+/// transport's `whileWaiting`), when nothing needs them first: the next request does not
+/// read a capture of one whose outcome is still being decided, the expectations read no
 /// variable, there is no retry (which decides by them) and no --fail-fast. Results and
-/// events still come in order, from that thread.
+/// events still come in order.
 public final class Runner {
     public struct Options: Sendable {
         public var failFast: Bool
@@ -44,6 +44,8 @@ public final class Runner {
     let deferrable: [Bool]
     /// When `run` began: each result's start is an offset from it (the report's waterfall).
     var runStarted = Date()
+    /// The checks waiting to run while the next request is on the wire.
+    var pendingWork: (() -> Void)?
 
     public init(
         spec: CollectionSpec, scope: VariableScope, secrets: [String], transport: HTTPTransport,
@@ -72,8 +74,12 @@ public final class Runner {
         let started = Date()
         runStarted = started
         let results = withoutActuallyEscaping(onEvent) { onEvent in
-            let checker = CheckWorker(onEvent: UncheckedSendable(onEvent), keepDetails: options.keepDetails)
-            defer { checker.stop() }
+            let checker = CheckQueue(onEvent: onEvent, keepDetails: options.keepDetails)
+            pendingWork = { checker.runPending() }
+            defer {
+                pendingWork = nil
+                checker.stop()
+            }
             var settled = 0
             var unsettledCaptures = Set<String>()
             var stop = false
@@ -107,7 +113,7 @@ public final class Runner {
                     checker.finish(result)
                 case .sent(let sent):
                     if deferrable[index] {
-                        checker.check(UncheckedSendable { self.complete(sent) })
+                        checker.check { self.complete(sent) }
                     } else {
                         checker.finish(complete(sent))
                     }
@@ -183,7 +189,7 @@ public final class Runner {
             while true {
                 attempt += 1
                 do {
-                    let exchange = Exchange(response: try transport.send(http))
+                    let exchange = Exchange(response: try transport.send(http, whileWaiting: pendingWork ?? {}))
                     result.attempts = attempt
                     // 4. The captures, which the next request may need.
                     let captureError = capture(request, exchange)
@@ -231,7 +237,7 @@ public final class Runner {
     }
 
     /// 3 and 5: the implicit status and the expectations; then the body's hash and shape,
-    /// and the outcome. Reads nothing the runner changes later, so it may run on the checker's thread.
+    /// and the outcome. Reads nothing the runner changes later, so it may run while the next request is sent.
     func complete(_ sent: Sent) -> RequestResult {
         var result = sent.result
         let request = sent.request

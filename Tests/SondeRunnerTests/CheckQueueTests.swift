@@ -1,0 +1,85 @@
+import Foundation
+import SondeCore
+import SondeHTTP
+import SondeMock
+import SondeTestSupport
+import Testing
+
+@testable import SondeRunner
+
+/// The check queue keeps events in order and never lets responses pile up; the transport
+/// runs it while a request is on the wire.
+struct CheckQueueTests {
+    @Test func deferredChecksRunWhenMoreThanTwoWait() {
+        var ran: [Int] = []
+        var events: [String] = []
+        let queue = CheckQueue(onEvent: { event in
+            if case .requestFinished(let result) = event { events.append("end \(result.index)") }
+        })
+        for index in 0..<3 {
+            queue.check {
+                ran.append(index)
+                return RunnerTestSupport.result(index)
+            }
+            // Two may wait; the third makes them all run, in order.
+            #expect(ran == (index < 2 ? [] : [0, 1, 2]))
+        }
+        queue.check {
+            ran.append(3)
+            return RunnerTestSupport.result(3)
+        }
+        #expect(ran == [0, 1, 2])
+        #expect(queue.drain().map(\.index) == [0, 1, 2, 3])
+        #expect(events == ["end 0", "end 1", "end 2", "end 3"])
+    }
+
+    @Test func curlRunsTheWaitingWorkWhileTheRequestIsOnTheWire() async throws {
+        // The work waits until the mock has received the request: if the transport ran it
+        // before sending (as a transport that cannot overlap does), it would wait in vain.
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let baseURL = server.baseURL
+        let state = server.state
+        let arrivedWhileWaiting = try await offPool { () -> Bool in
+            let transport = try CurlTransport()
+            let before = state.totalRequests
+            var arrived = false
+            let response = try transport.send(HTTPRequest(method: "GET", url: baseURL + "/slow?ms=300"), whileWaiting: {
+                let deadline = Date().addingTimeInterval(5)
+                while state.totalRequests == before && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+                arrived = state.totalRequests > before
+            })
+            #expect(response.status == 200)
+            return arrived
+        }
+        #expect(arrivedWhileWaiting)
+    }
+}
+
+struct SlimResultTests {
+    /// Without keepDetails, listeners still get every check; the returned run keeps outcomes only.
+    @Test func resultsAreSlimmedOnlyAfterTheirEvent() {
+        var request = RequestSpec(name: "r", location: SourceLocation(file: "t.yaml", line: 1, column: 1), url: Template(literal: "http://h/"))
+        request.expectations = [Expectation(subject: .body, predicate: .equals(.string(Template(literal: "other"))), location: request.location)]
+        let spec = CollectionSpec(name: "c", file: "t.yaml", location: request.location, requests: Array(repeating: request, count: 3))
+        let runner = Runner(
+            spec: spec, scope: VariableScope([], environment: [:]), secrets: [], transport: FixedTransport(body: "body"),
+            options: .init(keepDetails: false))
+        var seen: [Int] = []
+        let result = runner.run { event in
+            if case .requestFinished(let finished) = event { seen.append(finished.checks.count) }
+        }
+        #expect(seen == [1, 1, 1])
+        #expect(result.requests.map(\.outcome) == [.failed, .failed, .failed])
+        #expect(result.requests.allSatisfy { $0.checks.isEmpty && $0.responseBody == nil && $0.status == 200 })
+    }
+}
+
+enum RunnerTestSupport {
+    static func result(_ index: Int) -> RequestResult {
+        RequestResult(
+            index: index, name: "r\(index)", method: "GET", url: "http://x", location: .init(file: "t.yaml", line: 1, column: 1), startOffset: 0,
+            outcome: .passed, status: 200, timings: nil, attempts: 1, responseSize: 0, bodyHash: nil, shapeSource: nil, error: nil, skipReason: nil,
+            checks: [], requestHeaders: [], requestBody: nil, responseHeaders: [], responseBody: nil)
+    }
+}
