@@ -55,7 +55,7 @@ struct Percentage: ExpressibleByArgument {
     }
 }
 
-/// `--latency-floor 10ms`.
+/// `--latency-floor 50ms`.
 struct Milliseconds: ExpressibleByArgument {
     var value: Double
 
@@ -70,8 +70,8 @@ struct DiffThresholdOptions: ParsableArguments {
     @Option(name: .customLong("latency-threshold"), help: "A latency change counts beyond this fraction of the old latency.")
     var latencyThreshold = Percentage(argument: "50%")!
 
-    @Option(name: .customLong("latency-floor"), help: "…and beyond this absolute change (e.g. 10ms).")
-    var latencyFloor = Milliseconds(argument: "10ms")!
+    @Option(name: .customLong("latency-floor"), help: "…and beyond this absolute change (e.g. 50ms).")
+    var latencyFloor = Milliseconds(argument: "50ms")!
 
     var thresholds: RunDiff.Thresholds {
         RunDiff.Thresholds(latencyRatio: latencyThreshold.fraction, latencyFloorMilliseconds: latencyFloor.value)

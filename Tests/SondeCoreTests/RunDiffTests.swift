@@ -38,10 +38,10 @@ struct RunDiffTests {
     }
 
     @Test(arguments: [
-        (20.0, 25.0, false),  // +25%: under the ratio
-        (2.0, 9.0, false),  // +350% but 7 ms: under the floor
-        (20.0, 45.0, true),  // +125% and 25 ms: counts
-        (45.0, 20.0, true),  // a speed-up counts too, as better
+        (200.0, 250.0, false),  // +25%: under the ratio
+        (2.0, 14.0, false),  // +600% but 12 ms: under the 50 ms floor
+        (100.0, 230.0, true),  // +130% and 130 ms: counts
+        (230.0, 100.0, true),  // a speed-up counts too, as better
     ])
     func latencyNeedsBothTheRatioAndTheFloor(old: Double, new: Double, counts: Bool) {
         let diff = RunDiff(old: Self.run(1, [Self.request("a", ms: old)]), new: Self.run(2, [Self.request("a", ms: new)]))
