@@ -8,10 +8,11 @@ import SondeCore
 /// expectations may read them); 5. evaluate the expectations.
 ///
 /// Steps 3 and 5 run while the next request is on the wire (on this thread, through the
-/// transport's `whileWaiting`), when nothing needs them first: the next request does not
-/// read a capture of one whose outcome is still being decided, the expectations read no
-/// variable, there is no retry (which decides by them) and no --fail-fast. Results and
-/// events still come in order.
+/// transport's `whileWaiting`), so they always run before the next request takes its
+/// captures and see the variables as their own request left them. The runner waits for
+/// them first when the next request reads a capture whose owner's outcome is still open
+/// (its skip depends on it) and under --fail-fast; a request with a retry policy is
+/// checked after every attempt, since the checks decide it. Results and events come in order.
 public final class Runner {
     public struct Options: Sendable {
         public var failFast: Bool
@@ -40,8 +41,6 @@ public final class Runner {
     var oauthTokens: [String: String] = [:]
     /// Per request, the variables its templates read (fixed for the collection, so found once).
     let readNames: [[String]]
-    /// Per request, whether its checks may run while the next request is sent.
-    let deferrable: [Bool]
     /// When `run` began: each result's start is an offset from it (the report's waterfall).
     var runStarted = Date()
     /// The checks waiting to run while the next request is on the wire.
@@ -60,9 +59,6 @@ public final class Runner {
             let templates = request.outgoingTemplates + request.expectations.flatMap(\.predicate.templates)
             var seen = Set<String>()
             return templates.flatMap(\.references).filter { !$0.isEnvironment && seen.insert($0.name).inserted }.map(\.name)
-        }
-        deferrable = spec.requests.map { request in
-            !options.failFast && request.retry == nil && request.expectations.flatMap(\.predicate.templates).allSatisfy(\.references.isEmpty)
         }
         redactor = Redactor()
         for name in secrets {
@@ -112,11 +108,7 @@ public final class Runner {
                 case .finished(let result):
                     checker.finish(result)
                 case .sent(let sent):
-                    if deferrable[index] {
-                        checker.check { self.complete(sent) }
-                    } else {
-                        checker.finish(complete(sent))
-                    }
+                    checker.check { self.complete(sent) }
                 }
                 for capture in request.captures { unsettledCaptures.insert(capture.name) }
             }
