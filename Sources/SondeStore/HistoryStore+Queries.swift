@@ -64,6 +64,12 @@ extension HistoryStore {
         return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), arguments)
     }
 
+    /// The collections and environments that runs matching a WHERE clause belong to.
+    static func groups(_ db: Database, _ clause: String, _ arguments: StatementArguments) throws -> [(collection: String, environment: String?)] {
+        try Row.fetchAll(db, sql: "SELECT DISTINCT collection, environment FROM run \(clause) ORDER BY collection, environment", arguments: arguments)
+            .map { ($0["collection"], $0["environment"]) }
+    }
+
     /// Runs newest first, without their requests.
     public func runs(_ filter: RunFilter) throws(StoreError) -> [RunRecord] {
         try read { db in
@@ -138,15 +144,13 @@ extension HistoryStore {
     public func latestRuns(_ filter: RunFilter) throws(StoreError) -> [[RunRecord]] {
         try read { db in
             guard let (clause, arguments) = try whereClause(db, filter) else { return [] }
-            let groups = try Row.fetchAll(
-                db, sql: "SELECT DISTINCT collection, environment FROM run \(clause) ORDER BY collection, environment", arguments: arguments)
-            return try groups.map { group in
+            return try Self.groups(db, clause, arguments).map { group in
                 let ids = try Int64.fetchAll(
                     db,
                     sql: """
                         SELECT id FROM run WHERE collection = ? AND environment IS ? AND finishedAt IS NOT NULL
                         ORDER BY startedAt DESC, id DESC LIMIT 2
-                        """, arguments: [group["collection"] as String, group["environment"] as String?])
+                        """, arguments: [group.collection, group.environment])
                 return try ids.reversed().compactMap { try Self.fullRun(db, id: $0) }
             }.filter { !$0.isEmpty }
         }
@@ -156,11 +160,7 @@ extension HistoryStore {
     public func trends(_ filter: RunFilter) throws(StoreError) -> [Trend] {
         try read { db in
             guard let (clause, arguments) = try whereClause(db, filter) else { return [] }
-            let groups = try Row.fetchAll(
-                db, sql: "SELECT DISTINCT collection, environment FROM run \(clause) ORDER BY collection, environment", arguments: arguments)
-            return try groups.map { group in
-                let collection: String = group["collection"]
-                let environment: String? = group["environment"]
+            return try Self.groups(db, clause, arguments).map { collection, environment in
                 var selection = "SELECT id, startedAt, outcome FROM run WHERE collection = ? AND environment IS ?"
                 var groupArguments: StatementArguments = [collection, environment]
                 if let since = filter.since {

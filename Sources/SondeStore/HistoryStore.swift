@@ -106,21 +106,11 @@ public final class HistoryStore: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` in one IMMEDIATE transaction: it takes the write lock up front, so that
-    /// the busy timeout applies instead of a deadlock error between two writers.
+    /// Runs `body` in one transaction. GRDB 7 begins a writer's transactions IMMEDIATE: the
+    /// write lock is taken up front, so the busy timeout applies, never a deadlock error.
     func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
-            return try queue.writeWithoutTransaction { db in
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
-                }
-                guard let result else { throw StoreError("\(path): a transaction returned nothing") }
-                return result
-            }
-        } catch let error as StoreError {
-            throw error
+            return try queue.write(body)
         } catch {
             throw StoreError(path, error)
         }
