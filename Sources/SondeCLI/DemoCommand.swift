@@ -16,10 +16,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "The collection to run against the mock.")
     var collection = "collections/kubesphere.yaml"
 
-    @OptionGroup var database: DatabaseOption
-
-    @Flag(name: .customLong("no-save"), help: "Do not record the run in the history database.")
-    var noSave = false
+    @OptionGroup var recording: RecordingOptions
 
     @OptionGroup var reports: ReportOptions
 
@@ -36,17 +33,9 @@ struct DemoCommand: ParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         var runs = CollectionRuns(collections: [loaded], transportOptions: TransportOptions(), failFast: false, jobs: 1, verbosity: 0)
-        if !noSave {
-            do { runs.store = try HistoryStore(path: database.resolved) } catch {
-                Terminal.error("\(error.description) (--no-save runs without recording)")
-                throw ExitCode(ExitStatus.internalError)
-            }
-            runs.compare = RunDiff.Thresholds()
-        }
-        runs.keepRecords = !reports.targets.isEmpty
-        runs.humanOutputToStandardError = reports.writesToStandardOutput
-        let (results, records) = try runs.run()
-        try reports.write(records)
+        runs.store = try recording.openStore()
+        if runs.store != nil { runs.compare = RunDiff.Thresholds() }
+        let results = try runs.run(writing: reports)
         Terminal.print("""
             Try next:
               sonde run \(collection) --var base_url=http://NODE_IP:NODE_PORT   against a real cluster

@@ -25,18 +25,42 @@ struct DatabaseOption: ParsableArguments {
     }
 }
 
-/// `--since 7d`: a window back from now.
+/// `--db` and `--no-save`: where `sonde run` and `sonde demo` record, if at all.
+struct RecordingOptions: ParsableArguments {
+    @OptionGroup var database: DatabaseOption
+
+    @Flag(name: .customLong("no-save"), help: "Do not record the run in the history database.")
+    var noSave = false
+
+    /// Opened before anything is sent: a run that cannot be recorded does not start.
+    func openStore() throws -> HistoryStore? {
+        guard !noSave else { return nil }
+        do {
+            return try HistoryStore(path: database.resolved)
+        } catch {
+            Terminal.error("\(error.description) (--no-save runs without recording)")
+            throw ExitCode(ExitStatus.internalError)
+        }
+    }
+}
+
+/// `--since 7d`: a window back from now, in days or weeks, or as collections write
+/// durations (`12h`, `30m`).
 struct Since: ExpressibleByArgument {
     var seconds: Double
 
+    init(days: Double) {
+        seconds = days * 86_400
+    }
+
     init?(argument: String) {
-        let units: [(suffix: String, seconds: Double)] = [("min", 60), ("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]
-        for unit in units where argument.hasSuffix(unit.suffix) {
-            guard let count = Double(argument.dropLast(unit.suffix.count)), count >= 0 else { return nil }
-            seconds = count * unit.seconds
+        for (suffix, days) in [("w", 7.0), ("d", 1.0)] where argument.hasSuffix(suffix) {
+            guard let count = TimeSpan(parsing: argument.dropLast() + "h") else { return nil }
+            seconds = count.seconds * 24 * days
             return
         }
-        return nil
+        guard let span = TimeSpan(parsing: argument) else { return nil }
+        seconds = span.seconds
     }
 
     static var defaultValueDescription: String { "e.g. 30d, 12h, 2w" }
@@ -47,6 +71,10 @@ struct Since: ExpressibleByArgument {
 /// `--latency-threshold 50%`.
 struct Percentage: ExpressibleByArgument {
     var fraction: Double
+
+    init(fraction: Double) {
+        self.fraction = fraction
+    }
 
     init?(argument: String) {
         let digits = argument.hasSuffix("%") ? String(argument.dropLast()) : argument
@@ -59,6 +87,10 @@ struct Percentage: ExpressibleByArgument {
 struct Milliseconds: ExpressibleByArgument {
     var value: Double
 
+    init(_ value: Double) {
+        self.value = value
+    }
+
     init?(argument: String) {
         guard let span = TimeSpan(parsing: argument) else { return nil }
         value = span.milliseconds
@@ -68,10 +100,10 @@ struct Milliseconds: ExpressibleByArgument {
 /// What a change must exceed to count, for `diff` and `run --compare`.
 struct DiffThresholdOptions: ParsableArguments {
     @Option(name: .customLong("latency-threshold"), help: "A latency change counts beyond this fraction of the old latency.")
-    var latencyThreshold = Percentage(argument: "50%")!
+    var latencyThreshold = Percentage(fraction: RunDiff.Thresholds().latencyRatio)
 
     @Option(name: .customLong("latency-floor"), help: "…and beyond this absolute change (e.g. 50ms).")
-    var latencyFloor = Milliseconds(argument: "50ms")!
+    var latencyFloor = Milliseconds(RunDiff.Thresholds().latencyFloorMilliseconds)
 
     var thresholds: RunDiff.Thresholds {
         RunDiff.Thresholds(latencyRatio: latencyThreshold.fraction, latencyFloorMilliseconds: latencyFloor.value)
@@ -98,7 +130,7 @@ struct HistoryWindow: ParsableArguments {
     }
 
     /// The start of the window: --since, else 30 days unless --last bounds it instead.
-    var start: Date? { since?.date ?? (last == nil ? Since(argument: "30d")?.date : nil) }
+    var start: Date? { since?.date ?? (last == nil ? Since(days: 30).date : nil) }
 
     var filter: RunFilter { RunFilter(collection: collection, environment: env, since: start, last: last) }
 }

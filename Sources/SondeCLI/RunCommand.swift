@@ -41,10 +41,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "HTTP(S) or SOCKS proxy, e.g. socks5://127.0.0.1:1080.")
     var proxy: String?
 
-    @OptionGroup var database: DatabaseOption
-
-    @Flag(name: .customLong("no-save"), help: "Do not record this run in the history database.")
-    var noSave = false
+    @OptionGroup var recording: RecordingOptions
 
     @Flag(help: "After each collection, show what changed since its previous recorded run (same environment).")
     var compare = false
@@ -55,7 +52,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs takes a number from 1 up") }
-        if compare && noSave { throw ValidationError("--compare needs the run recorded; drop --no-save") }
+        if compare && recording.noSave { throw ValidationError("--compare needs the run recorded; drop --no-save") }
     }
 
     func run() throws {
@@ -74,21 +71,10 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         let options = TransportOptions(caFile: caFile, clientCertificate: clientCertificate, clientKey: clientKey, proxy: proxy)
-        var store: HistoryStore?
-        if !noSave {
-            // Opened before anything is sent: a run that cannot be recorded does not start.
-            do { store = try HistoryStore(path: database.resolved) } catch {
-                Terminal.error("\(error.description) (--no-save runs without recording)")
-                throw ExitCode(ExitStatus.internalError)
-            }
-        }
         var runs = CollectionRuns(collections: loaded, transportOptions: options, failFast: failFast, jobs: jobs, verbosity: verbose)
-        runs.store = store
+        runs.store = try recording.openStore()
         runs.compare = compare ? thresholds.thresholds : nil
-        runs.keepRecords = !reports.targets.isEmpty
-        runs.humanOutputToStandardError = reports.writesToStandardOutput
-        let (results, records) = try runs.run()
-        try reports.write(records)
+        let results = try runs.run(writing: reports)
         throw ExitCode(results.allSatisfy { $0.outcome == .passed } ? ExitStatus.passed : ExitStatus.failed)
     }
 }
@@ -105,9 +91,9 @@ struct CollectionRuns {
     /// With --compare: the thresholds of the diff printed after each run.
     var compare: RunDiff.Thresholds?
     /// Keep each run's record for the report files (read back from the database when recorded).
-    var keepRecords = false
+    private var keepRecords = false
     /// The terminal's text goes to standard error (a report is on standard output).
-    var humanOutputToStandardError = false
+    private var humanOutputToStandardError = false
 
     init(collections: [LoadedCollection], transportOptions: TransportOptions, failFast: Bool, jobs: Int, verbosity: Int) {
         self.collections = collections
@@ -117,12 +103,24 @@ struct CollectionRuns {
         self.verbosity = verbosity
     }
 
+    /// Runs, then writes the reports from the runs as recorded.
+    func run(writing reports: ReportOptions) throws -> [RunResult] {
+        var runs = self
+        runs.keepRecords = !reports.targets.isEmpty
+        runs.humanOutputToStandardError = reports.writesToStandardOutput
+        let (results, records) = try runs.run()
+        try reports.write(records)
+        return results
+    }
+
     func run() throws -> (results: [RunResult], records: [RunRecord]) {
-        if store != nil { Interruption.shared.install() }
+        Interruption.shared.install()
         let colors = Terminal.colorsEnabled(forStandardError: humanOutputToStandardError)
         let report = TerminalReport(colors: colors, verbosity: verbosity)
         let historyText = HistoryText(colors: colors)
         let output = OutputLock(toStandardError: humanOutputToStandardError)
+        Interruption.shared.add(output)
+        defer { Interruption.shared.remove(output) }
         let records = Slots<RunRecord>(count: collections.count)
         let results = Slots<RunResult>(count: collections.count)
         let failures = Slots<Error>(count: collections.count)
@@ -225,15 +223,9 @@ final class Interruption: @unchecked Sendable {
     static let shared = Interruption()
     private let lock = NSLock()
     private var recordings: [ObjectIdentifier: RecordingQueue] = [:]
-    private var sources: [DispatchSourceSignal] = []
-    private var outputs: [OutputLock] = []
-
     /// Lines gathered for the terminal are written before an interrupted run exits.
-    func flushBeforeExit(_ output: OutputLock) {
-        lock.lock()
-        defer { lock.unlock() }
-        outputs.append(output)
-    }
+    private var outputs: [ObjectIdentifier: OutputLock] = [:]
+    private var sources: [DispatchSourceSignal] = []
 
     func install() {
         lock.lock()
@@ -248,22 +240,21 @@ final class Interruption: @unchecked Sendable {
         }
     }
 
-    func add(_ recording: RecordingQueue) {
-        lock.lock()
-        defer { lock.unlock() }
-        recordings[ObjectIdentifier(recording)] = recording
-    }
+    func add(_ recording: RecordingQueue) { locked { recordings[ObjectIdentifier(recording)] = recording } }
+    func remove(_ recording: RecordingQueue) { locked { recordings[ObjectIdentifier(recording)] = nil } }
+    func add(_ output: OutputLock) { locked { outputs[ObjectIdentifier(output)] = output } }
+    func remove(_ output: OutputLock) { locked { outputs[ObjectIdentifier(output)] = nil } }
 
-    func remove(_ recording: RecordingQueue) {
+    private func locked(_ body: () -> Void) {
         lock.lock()
         defer { lock.unlock() }
-        recordings[ObjectIdentifier(recording)] = nil
+        body()
     }
 
     private func interrupted(exitStatus: Int32) -> Never {
         lock.lock()
         let active = Array(recordings.values)
-        let pendingOutput = outputs
+        let pendingOutput = Array(outputs.values)
         lock.unlock()
         for output in pendingOutput { output.flush() }
         for recording in active {
@@ -287,10 +278,7 @@ final class OutputLock: @unchecked Sendable {
     init(toStandardError: Bool = false) {
         self.toStandardError = toStandardError
         buffered = !(toStandardError ? Terminal.stderrIsTerminal : Terminal.stdoutIsTerminal)
-        Interruption.shared.flushBeforeExit(self)
     }
-
-    deinit { flush() }
 
     func write(_ text: String) {
         lock.lock()
