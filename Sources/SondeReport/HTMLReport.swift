@@ -227,25 +227,19 @@ public enum HTMLReport {
             case .compared:
                 guard !request.changes.isEmpty else { continue }
                 out += "<li class=\"\(request.isWorse ? "worse" : request.isBetter ? "better" : "changed")\"><b>\(escape(request.name))</b><ul>"
-                for change in request.changes { out += "<li>\(escape(describe(change)))</li>" }
+                for change in request.changes {
+                    out += "<li>\(escape(change.headline))"
+                    if case .shape(let changes) = change {
+                        out += "<ul>" + changes.lines.map { "<li class=\"\($0.worse ? "worse" : "better")\"><code>\(escape($0.text))</code></li>" }.joined() + "</ul>"
+                    }
+                    out += "</li>"
+                }
                 out += "</ul></li>\n"
             }
             listed = true
         }
         if !listed && !diff.collectionChanged { out += "<li>no change</li>\n" }
         return out + "</ul>\n"
-    }
-
-    static func describe(_ change: RunDiff.Change) -> String {
-        switch change {
-        case .outcome(let old, let new): return "outcome \(old.rawValue) → \(new.rawValue)"
-        case .status(let old, let new): return "status \(old.map(String.init) ?? "none") → \(new.map(String.init) ?? "none")"
-        case .latency(let old, let new): return "latency \(milliseconds(old)) → \(milliseconds(new))"
-        case .shape(let changes):
-            let parts = changes.removed.map { "− \($0)" } + changes.retyped.map { "~ \($0.path): \($0.old) → \($0.new)" } + changes.added.map { "+ \($0)" }
-            return "JSON shape: " + parts.joined(separator: ", ")
-        case .body: return "body changed"
-        }
     }
 
     // MARK: the frame
@@ -342,5 +336,5 @@ public enum HTMLReport {
         return stride(from: 0, through: maximum, by: step).map { $0 }
     }
 
-    static func escape(_ text: String) -> String { JUnitReport.escape(text) }
+    static func escape(_ text: String) -> String { XML.escape(text) }
 }

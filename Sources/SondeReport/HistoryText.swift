@@ -77,25 +77,13 @@ public struct HistoryText: Sendable {
     }
 
     private func describe(_ change: RunDiff.Change) -> String {
-        func paint(_ text: String) -> String { change.isWorse ? style.red(text) : change.isBetter ? style.green(text) : text }
         let indent = "      "
-        switch change {
-        case .outcome(let old, let new):
-            return indent + paint("outcome \(old.rawValue) → \(new.rawValue)") + "\n"
-        case .status(let old, let new):
-            return indent + paint("status \(old.map(String.init) ?? "none") → \(new.map(String.init) ?? "none")") + "\n"
-        case .latency(let old, let new):
-            let percent = old > 0 ? String(format: " (%+.0f%%)", (new - old) / old * 100) : ""
-            return indent + paint("latency \(Self.milliseconds(old)) → \(Self.milliseconds(new))\(percent)") + "\n"
-        case .shape(let changes):
-            var out = indent + paint("JSON shape changed:") + "\n"
-            for path in changes.removed { out += indent + "  " + style.red("- \(path)") + "\n" }
-            for retyped in changes.retyped { out += indent + "  " + style.red("~ \(retyped.path): \(retyped.old) → \(retyped.new)") + "\n" }
-            for path in changes.added { out += indent + "  " + style.green("+ \(path)") + "\n" }
-            return out
-        case .body(let old, let new):
-            return indent + style.dim("body changed (sha256 \(old?.prefix(12) ?? "none") → \(new?.prefix(12) ?? "none"))") + "\n"
+        if case .body = change { return indent + style.dim(change.headline) + "\n" }
+        var out = indent + (change.isWorse ? style.red(change.headline) : change.isBetter ? style.green(change.headline) : change.headline) + "\n"
+        if case .shape(let changes) = change {
+            for line in changes.lines { out += indent + "  " + (line.worse ? style.red(line.text) : style.green(line.text)) + "\n" }
         }
+        return out
     }
 
     // MARK: trend
