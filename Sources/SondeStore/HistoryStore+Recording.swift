@@ -209,7 +209,6 @@ public final class RecordingQueue: @unchecked Sendable {
     private var writing = false
     private var closed = false
     private var failure: StoreError?
-    private var writer: Thread?
     private var flushing = 0
     private var lastCommit = Date.distantPast
     static let interval: TimeInterval = 0.002
@@ -228,7 +227,6 @@ public final class RecordingQueue: @unchecked Sendable {
             self.drain()
         }
         thread.name = "sonde-recorder"
-        writer = thread
         thread.start()
     }
 
@@ -270,13 +268,6 @@ public final class RecordingQueue: @unchecked Sendable {
         try recorder.finish(outcome: outcome, at: finished)
     }
 
-    /// The first storage error so far.
-    public var error: StoreError? {
-        condition.lock()
-        defer { condition.unlock() }
-        return failure
-    }
-
     private func drain() {
         condition.lock()
         while true {
@@ -290,9 +281,11 @@ public final class RecordingQueue: @unchecked Sendable {
             let batch = pending
             pending = []
             writing = true
+            // After a storage error the run goes on, unrecorded; finish reports the error.
+            let failedAlready = failure != nil
             condition.unlock()
             var error: StoreError?
-            if self.error == nil {
+            if !failedAlready {
                 do throws(StoreError) { try recorder.record(batch.map { $0.record(recorder) }) } catch let failed { error = failed }
             }
             condition.lock()
