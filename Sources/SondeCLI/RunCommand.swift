@@ -170,17 +170,19 @@ struct CollectionRuns {
                         failures.set(index, storeError)
                         return
                     }
+                    // The run as recorded, read back once for --compare and the reports.
+                    var recorded: RunRecord?
                     if let recorder = recording?.recorder {
                         buffer += historyText.recorded(runID: recorder.runID, path: recorder.store.path)
-                        if let thresholds = compare { buffer += try Self.comparison(recorder, thresholds, historyText) }
+                        if compare != nil || keepRecords { recorded = try recorder.store.run(id: recorder.runID) }
+                        if let thresholds = compare, let recorded {
+                            buffer += try Self.comparison(recorded, recorder.store, thresholds, historyText)
+                        }
                     }
                     output.write(buffer + "\n")
                     results.set(index, result)
-                    if keepRecords {
-                        // Reports are written from the run as recorded, or, with --no-save, as it would be.
-                        let recorded = try recording.flatMap { try $0.recorder.store.run(id: $0.recorder.runID) }
-                        records.set(index, recorded ?? start.record(of: result))
-                    }
+                    // Reports are written from the run as recorded, or, with --no-save, as it would be.
+                    if keepRecords { records.set(index, recorded ?? start.record(of: result)) }
                 } catch {
                     failures.set(index, error)
                 }
@@ -208,9 +210,8 @@ extension CollectionRuns {
     }
 
     /// `--compare`: the diff against the previous complete run of the collection in the same environment.
-    static func comparison(_ recorder: RunRecorder, _ thresholds: RunDiff.Thresholds, _ text: HistoryText) throws -> String {
-        guard let run = try recorder.store.run(id: recorder.runID) else { return "" }
-        guard let previous = try recorder.store.previousRun(before: run) else {
+    static func comparison(_ run: RunRecord, _ store: HistoryStore, _ thresholds: RunDiff.Thresholds, _ text: HistoryText) throws -> String {
+        guard let previous = try store.previousRun(before: run) else {
             return "  no earlier run of \(run.collection)\(run.environment.map { " (\($0))" } ?? "") to compare with\n"
         }
         return "\n" + text.diff(RunDiff(old: previous, new: run, thresholds: thresholds))
