@@ -20,24 +20,27 @@ public struct HistoryText: Sendable {
                 String(run.errored), String(run.skipped), run.duration.map { Self.milliseconds($0 * 1000) } ?? "-",
             ]
         }
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        func line(_ cells: [String], paint: (Int, String) -> String = { $1 }) -> String {
-            cells.enumerated().map { column, cell in
-                let padded = column >= 5 && column <= 8 ? String(repeating: " ", count: widths[column] - cell.count) + cell
-                    : cell + String(repeating: " ", count: widths[column] - cell.count)
-                return paint(column, padded)
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
-        }
-        return style.dim(line(header)) + rows.map { row in
-            line(row) { column, text in
-                guard column == 4 else { return text }
-                switch row[4] {
-                case "passed": return style.green(text)
-                case "incomplete": return style.yellow(text)
-                default: return style.red(text)
-                }
+        let table = Self.columns([header] + rows, rightAligned: 5...8)
+        return style.dim(table[0].joined(separator: "  ")) + "\n" + zip(rows, table.dropFirst()).map { row, cells in
+            var cells = cells
+            switch row[4] {
+            case "passed": cells[4] = style.green(cells[4])
+            case "incomplete": cells[4] = style.yellow(cells[4])
+            default: cells[4] = style.red(cells[4])
             }
+            return cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
         }.joined()
+    }
+
+    /// Cells padded to their column's width: left-aligned, or right-aligned for numbers.
+    static func columns(_ rows: [[String]], rightAligned: ClosedRange<Int>) -> [[String]] {
+        let widths = (rows.first ?? []).indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                return rightAligned.contains(column) ? pad + cell : cell + pad
+            }
+        }
     }
 
     /// The line under a run's summary that says where it was recorded.
@@ -110,19 +113,13 @@ public struct HistoryText: Sendable {
                 request.p95.map(Self.milliseconds) ?? "-", request.max.map(Self.milliseconds) ?? "-", Sparkline.render(request.latencies),
             ]
         }
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { column, cell in
-                let pad = String(repeating: " ", count: widths[column] - cell.count)
-                return column == 0 || column == 5 ? cell + pad : pad + cell
-            }.joined(separator: "  ")
-        }
-        out += "  " + style.dim(line(header)) + "\n"
-        for (row, request) in zip(rows, trend.requests) {
-            var text = line(row)
+        let table = Self.columns([header] + rows, rightAligned: 1...4)
+        out += "  " + style.dim(table[0].joined(separator: "  ")) + "\n"
+        for (request, cells) in zip(trend.requests, table.dropFirst()) {
+            var text = cells.joined(separator: "  ")
             if let rate = request.successRate, rate < 1 {
-                let prefix = row[0] + String(repeating: " ", count: widths[0] - row[0].count) + "  "
-                text = prefix + rateColor(rate)(String(text.dropFirst(prefix.count)))
+                // The figures in the rate's color, the name as it is.
+                text = cells[0] + "  " + rateColor(rate)(cells.dropFirst().joined(separator: "  "))
             }
             out += "  " + text + "\n"
         }
