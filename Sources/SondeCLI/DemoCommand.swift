@@ -20,10 +20,20 @@ struct DemoCommand: ParsableCommand {
 
     @OptionGroup var reports: ReportOptions
 
+    /// The demo's own words go where the run's lines go: to standard error when a report
+    /// (`--report tap`) has standard output to itself.
+    private func say(_ text: String) {
+        if reports.writesToStandardOutput {
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+        } else {
+            Terminal.print(text)
+        }
+    }
+
     func run() throws {
         let server = try MockServer.startBlocking()
         defer { server.stop() }
-        Terminal.print("mock KubeSphere API listening on \(server.baseURL)\n")
+        say("mock KubeSphere API listening on \(server.baseURL)\n")
         let loader = CollectionLoader(options: VariableOptions(assignments: ["base_url=\(server.baseURL)"]))
         let loaded: LoadedCollection
         do {
@@ -36,7 +46,7 @@ struct DemoCommand: ParsableCommand {
         runs.store = try recording.openStore()
         if runs.store != nil { runs.compare = RunDiff.Thresholds() }
         let results = try runs.run(writing: reports)
-        Terminal.print("""
+        say("""
             Try next:
               sonde run \(collection) --var base_url=http://NODE_IP:NODE_PORT   against a real cluster
               sonde run \(collection) --env staging                             with environments/staging.yaml

@@ -103,5 +103,11 @@ struct RunCommandTests {
         #expect(result.stdout.contains("mock KubeSphere API listening on http://127.0.0.1:"))
         #expect(result.stdout.contains("PASSED kubesphere-smoke: 2 passed"))
         #expect(result.stdout.contains("Try next:"))
+        // With a report on standard output, that output is the report alone.
+        let tap = try await Sonde.runAsync(["demo", "--report", "tap"])
+        #expect(tap.status == 0)
+        #expect(tap.stdout.hasPrefix("TAP version 14\n1..2\n"), "\(tap.stdout)")
+        #expect(!tap.stdout.contains("Try next") && !tap.stdout.contains("listening"))
+        #expect(tap.stderr.contains("Try next:") && tap.stderr.contains("PASSED kubesphere-smoke"))
     }
 }
