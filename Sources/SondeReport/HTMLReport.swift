@@ -186,13 +186,13 @@ public enum HTMLReport {
             svg += "<line class=\"grid\" x1=\"\(f(left))\" y1=\"\(f(y(high * level)))\" x2=\"\(f(width))\" y2=\"\(f(y(high * level)))\"/>"
             svg += "<text class=\"axis\" x=\"\(f(left - 4))\" y=\"\(f(y(high * level) + 4))\" text-anchor=\"end\">\(milliseconds(high * level))</text>\n"
         }
-        for (series, key) in [("p95", \(label: String, p50: Double, p95: Double).p95), ("p50", \(label: String, p50: Double, p95: Double).p50)] {
+        for (name, value) in [("p95", points.map { $0?.p95 }), ("p50", points.map { $0?.p50 })] {
             var path = ""
-            for (index, point) in points.enumerated() {
+            for (index, point) in value.enumerated() {
                 guard let point else { continue }
-                path += (path.isEmpty ? "M" : "L") + "\(f(x(index))),\(f(y(point[keyPath: key])))"
+                path += (path.isEmpty ? "M" : "L") + "\(f(x(index))),\(f(y(point)))"
             }
-            if !path.isEmpty { svg += "<path class=\"line \(series)\" d=\"\(path)\"/>\n" }
+            if !path.isEmpty { svg += "<path class=\"line \(name)\" d=\"\(path)\"/>\n" }
         }
         for (index, point) in points.enumerated() {
             guard let point else { continue }

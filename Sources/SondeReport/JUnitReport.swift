@@ -29,7 +29,7 @@ public enum JUnitReport {
     }
 
     static func testcase(_ request: RequestRecord, run: RunRecord) -> String {
-        var out = "    <testcase name=\"\(XML.escape(request.name))\" classname=\"\(XML.escape(run.collection))\" time=\"\(seconds(request.timings?.total ?? 0))\""
+        let out = "    <testcase name=\"\(XML.escape(request.name))\" classname=\"\(XML.escape(run.collection))\" time=\"\(seconds(request.timings?.total ?? 0))\""
         var body = ""
         switch request.outcome {
         case .passed:
