@@ -33,12 +33,42 @@ public struct VariableDefinition: Sendable, Hashable {
     public var value: TemplateValue
     public var source: VariableSource
     public var location: SourceLocation?
+    /// The type text from this source takes: that of the collection's default it overrides
+    /// (`vars: { limit: 10 }` makes `--var limit=25` the number 25).
+    public var convertsTo: JSONTypeName?
 
-    public init(name: String, value: TemplateValue, source: VariableSource, location: SourceLocation? = nil) {
+    public init(name: String, value: TemplateValue, source: VariableSource, location: SourceLocation? = nil, convertsTo: JSONTypeName? = nil) {
         self.name = name
         self.value = value
         self.source = source
         self.location = location
+        self.convertsTo = convertsTo
+    }
+
+    /// The JSON type a typed default gives its overrides: a number, boolean, list or object
+    /// written as such in `vars`; nil for a string, a template or null (no conversion).
+    public var declaredType: JSONTypeName? {
+        switch value {
+        case .number: return .number
+        case .bool: return .boolean
+        case .array: return .array
+        case .object: return .object
+        case .string, .null: return nil
+        }
+    }
+
+    /// `text` as a value of `type`: a JSON number, a boolean (`Booleans`), or JSON text of a
+    /// list or object; nil when the text is not one.
+    public static func convert(_ text: String, to type: JSONTypeName) -> JSONValue? {
+        switch type {
+        case .number: return ValueComparison.number(fromText: text).map(JSONValue.number)
+        case .boolean: return Booleans.parse(text: text).map(JSONValue.bool)
+        case .array, .object:
+            guard let value = try? JSONValue.parse(text), value.typeName == type.rawValue else { return nil }
+            return value
+        case .string: return .string(text)
+        case .null: return text == "null" ? .null : nil
+        }
     }
 }
 
@@ -72,6 +102,10 @@ public struct RequestSpec: Sendable {
     public var retry: RetryPolicy?
     public var skip: Template?
     public var followRedirects: Bool
+    /// How many redirects may be followed before the request is an error.
+    public var maxRedirects: Int
+    /// Send credentials (Authorization, Cookie headers) to another origin a redirect leads to.
+    public var locationTrusted: Bool
     public var insecure: Bool
     public var auth: Auth?
     public var captures: [Capture]
@@ -85,14 +119,19 @@ public struct RequestSpec: Sendable {
         self.query = []
         self.headers = []
         self.followRedirects = true
+        self.maxRedirects = RequestSpec.defaultMaxRedirects
+        self.locationTrusted = false
         self.insecure = false
         self.captures = []
         self.expectations = []
     }
 
+    /// The redirects followed when a request does not say (the Fetch standard's limit, 20).
+    public static let defaultMaxRedirects = 20
+
     /// Every template the request sends (not its expectations), for checks before anything is sent.
     public var outgoingTemplates: [Template] {
-        var out = [url] + query.map(\.value) + headers.map(\.value)
+        var out = [url] + query.flatMap(\.templates) + headers.flatMap(\.templates)
         if let body { out += body.templates }
         if let auth { out += auth.templates }
         if let skip { out.append(skip) }
@@ -100,14 +139,22 @@ public struct RequestSpec: Sendable {
     }
 }
 
+/// A header, query or form field: its name and its value are both templates. A field
+/// written with a list of values is one `NamedTemplate` per value, in order.
 public struct NamedTemplate: Sendable, Hashable {
-    public var name: String
+    public var name: Template
     public var value: Template
 
-    public init(name: String, value: Template) {
+    public init(name: Template, value: Template) {
         self.name = name
         self.value = value
     }
+
+    public init(name: String, value: Template) {
+        self.init(name: Template(literal: name), value: value)
+    }
+
+    public var templates: [Template] { [name, value] }
 }
 
 public enum RequestBody: Sendable, Hashable {
@@ -119,28 +166,31 @@ public enum RequestBody: Sendable, Hashable {
     public var templates: [Template] {
         switch self {
         case .json(let value): return value.templates
-        case .form(let fields): return fields.map(\.value)
+        case .form(let fields): return fields.flatMap(\.templates)
         case .raw(let t): return [t]
-        case .multipart(let parts): return parts.flatMap { [$0.value] + ($0.contentType.map { [$0] } ?? []) }
+        case .multipart(let parts): return parts.flatMap(\.templates)
         }
     }
 }
 
-/// A multipart/form-data field: text, or a file relative to the collection.
+/// A multipart/form-data field (RFC 7578): text, or a file relative to the collection.
 public struct MultipartPart: Sendable, Hashable {
-    public var name: String
+    public var name: Template
+    /// The text, or with `isFile` the file's path.
     public var value: Template
     public var isFile: Bool
     public var contentType: Template?
-    public var filename: String?
+    public var filename: Template?
 
-    public init(name: String, value: Template, isFile: Bool, contentType: Template? = nil, filename: String? = nil) {
+    public init(name: Template, value: Template, isFile: Bool, contentType: Template? = nil, filename: Template? = nil) {
         self.name = name
         self.value = value
         self.isFile = isFile
         self.contentType = contentType
         self.filename = filename
     }
+
+    public var templates: [Template] { [name, value] + [contentType, filename].compactMap { $0 } }
 }
 
 public struct RetryPolicy: Sendable, Hashable {
@@ -183,6 +233,8 @@ public struct Capture: Sendable {
         case regex(String, group: Int)
         case status
         case duration
+        /// The URL the request ended at, after redirects.
+        case url
     }
 
     public init(name: String, source: Source, secret: Bool, location: SourceLocation) {
@@ -206,6 +258,10 @@ public struct Expectation: Sendable {
         case body
         case duration
         case schema(JSONValue)
+        /// The URL the request ended at, after redirects (text).
+        case url
+        /// The redirects followed: a list of `{ "url", "status", "location" }` objects.
+        case redirects
     }
 
     public init(subject: Subject, predicate: ValuePredicate, location: SourceLocation) {

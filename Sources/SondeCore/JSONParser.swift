@@ -11,6 +11,13 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public let line: Int
     public let column: Int
 
+    public init(message: String, offset: Int, line: Int, column: Int) {
+        self.message = message
+        self.offset = offset
+        self.line = line
+        self.column = column
+    }
+
     public var description: String { "invalid JSON at line \(line), column \(column) (byte \(offset)): \(message)" }
 }
 

@@ -38,7 +38,7 @@ public struct JSONNumber: Sendable {
         switch storage {
         case .int(let i): return i
         case .double(let d):
-            guard d.rounded() == d, abs(d) < 9.2e18 else { return nil }
+            guard d.rounded() == d, d >= -9_223_372_036_854_775_808, d < 9_223_372_036_854_775_808 else { return nil }
             return Int64(d)
         case .bigInteger: return nil
         }
@@ -58,23 +58,100 @@ public struct JSONNumber: Sendable {
 }
 
 extension JSONNumber: Equatable, Comparable, Hashable {
-    public static func == (lhs: JSONNumber, rhs: JSONNumber) -> Bool {
-        switch (lhs.storage, rhs.storage) {
-        case (.int(let a), .int(let b)): return a == b
-        case (.bigInteger(let a, _), .bigInteger(let b, _)): return a == b
-        case (.bigInteger, .int), (.int, .bigInteger): return false
-        default: return lhs.double == rhs.double
+    /// Numbers are equal when their values are (`1` equals `1.0`, RFC 9535 §2.3.5.2.2),
+    /// exactly at any size: integers beyond 2^53 are never rounded to compare them.
+    public static func == (lhs: JSONNumber, rhs: JSONNumber) -> Bool { compare(lhs, rhs) == 0 }
+
+    /// The mathematical order, exact for integers of any size and for an integer against a float.
+    public static func < (lhs: JSONNumber, rhs: JSONNumber) -> Bool { compare(lhs, rhs) == -1 }
+
+    /// -1, 0 or 1 as `a` is below, equal to or above `b`; nil when either is not a number (NaN).
+    public static func compare(_ a: JSONNumber, _ b: JSONNumber) -> Int? {
+        switch (a.storage, b.storage) {
+        case (.int(let x), .int(let y)): return x < y ? -1 : (x > y ? 1 : 0)
+        case (.double(let x), .double(let y)):
+            if x.isNaN || y.isNaN { return nil }
+            return x < y ? -1 : (x > y ? 1 : 0)
+        default:
+            guard let x = a.exactParts, let y = b.exactParts else { return nil }
+            if let order = x.compare(y) { return order }
+            return x.fraction < y.fraction ? -1 : (x.fraction > y.fraction ? 1 : 0)
         }
     }
 
-    public static func < (lhs: JSONNumber, rhs: JSONNumber) -> Bool {
-        switch (lhs.storage, rhs.storage) {
-        case (.int(let a), .int(let b)): return a < b
-        default: return lhs.double < rhs.double
+    /// The value split into an exact integer part (decimal digits) and what is left (a
+    /// fraction of the same sign, exact, since subtracting a double's integer part is exact).
+    var exactParts: ExactParts? {
+        switch storage {
+        case .int(let i): return ExactParts(negative: i < 0, digits: String(i.magnitude), infinite: false, fraction: 0)
+        case .bigInteger(let text, _):
+            let negative = text.hasPrefix("-")
+            var digits = Substring(negative || text.hasPrefix("+") ? text.dropFirst() : Substring(text))
+            while digits.count > 1, digits.first == "0" { digits = digits.dropFirst() }
+            return ExactParts(negative: negative && digits != "0", digits: String(digits), infinite: false, fraction: 0)
+        case .double(let d):
+            if d.isNaN { return nil }
+            if d.isInfinite { return ExactParts(negative: d < 0, digits: "", infinite: true, fraction: 0) }
+            let whole = d.rounded(.towardZero)
+            return ExactParts(negative: d < 0 && whole != 0, digits: Self.integerDigits(of: whole.magnitude), infinite: false, fraction: d - whole)
         }
+    }
+
+    struct ExactParts {
+        var negative: Bool
+        /// The integer part's magnitude in decimal, no leading zeros.
+        var digits: String
+        var infinite: Bool
+        var fraction: Double
+
+        /// The order of the integer parts, or nil when they are equal (the fractions decide).
+        func compare(_ other: ExactParts) -> Int? {
+            let sign = negative ? -1 : 1
+            if negative != other.negative {
+                // -0.5 and 0.3 both have the integer part 0; the fractions decide.
+                if !infinite, !other.infinite, digits == "0", other.digits == "0" { return nil }
+                return negative ? -1 : 1
+            }
+            if infinite || other.infinite {
+                if infinite && other.infinite { return 0 }
+                return infinite ? sign : -sign
+            }
+            if digits.utf8.count != other.digits.utf8.count { return digits.utf8.count < other.digits.utf8.count ? -sign : sign }
+            if digits == other.digits { return nil }
+            return digits.utf8.lexicographicallyPrecedes(other.digits.utf8) ? -sign : sign
+        }
+    }
+
+    /// The exact decimal digits of a whole, non-negative double (every double of 2^53 and
+    /// more is whole, and is its significand times a power of two).
+    static func integerDigits(of whole: Double) -> String {
+        if whole < 9_223_372_036_854_775_808 { return String(UInt64(whole)) }
+        // Little-endian base-10^9 limbs: the significand, doubled `exponent` times.
+        var limbs: [UInt64] = []
+        var significand = UInt64(whole.significandBitPattern) | (1 << 52)
+        while significand > 0 {
+            limbs.append(significand % 1_000_000_000)
+            significand /= 1_000_000_000
+        }
+        for _ in 0..<(Int(whole.exponent) - 52) {
+            var carry: UInt64 = 0
+            for i in limbs.indices {
+                let doubled = limbs[i] * 2 + carry
+                limbs[i] = doubled % 1_000_000_000
+                carry = doubled / 1_000_000_000
+            }
+            if carry > 0 { limbs.append(carry) }
+        }
+        var out = String(limbs.last ?? 0)
+        for limb in limbs.dropLast().reversed() {
+            let text = String(limb)
+            out += String(repeating: "0", count: 9 - text.count) + text
+        }
+        return out
     }
 
     public func hash(into hasher: inout Hasher) {
+        // Equal numbers hash alike: an integer by its value, anything else by its nearest double.
         if let i = integer { hasher.combine(i) } else { hasher.combine(double) }
     }
 }

@@ -17,6 +17,31 @@ public struct RequestTimings: Sendable, Equatable {
     }
 }
 
+/// One redirect followed: the URL that answered, its status, and the URL its Location
+/// pointed to (resolved against the first, RFC 3986 §5).
+public struct RedirectHop: Sendable, Equatable {
+    public var url: String
+    public var status: Int
+    public var location: String
+
+    public init(url: String, status: Int, location: String) {
+        self.url = url
+        self.status = status
+        self.location = location
+    }
+
+    /// `{ "url", "status", "location" }`, as `expect: { redirects: … }` sees it and the
+    /// history and JSON reports keep it.
+    public var json: JSONValue { ["url": .string(url), "status": .int(status), "location": .string(location)] }
+
+    /// A hop read back from its `json`; nil when a member is missing or of another type.
+    public init?(json: JSONValue) {
+        guard let url = json["url"]?.stringValue, let status = json["status"]?.numberValue?.integer, let location = json["location"]?.stringValue
+        else { return nil }
+        self.init(url: url, status: Int(status), location: location)
+    }
+}
+
 /// A run as the history database keeps it; diff, trend and reports read only this.
 public struct RunRecord: Sendable {
     public var id: Int64
@@ -93,13 +118,19 @@ public struct RequestRecord: Sendable {
     public var skipReason: String?
     /// The start of the response body of a request that did not pass, redacted, at most 600 characters.
     public var responseExcerpt: String?
+    /// The URL the request ended at, when redirects were followed (nil when it is `url`).
+    public var finalURL: String?
+    /// The redirects followed, in order.
+    public var redirects: [RedirectHop]
     public var checks: [CheckRecord]
 
     public init(
         position: Int, name: String, method: String, url: String, startOffset: Double? = nil, outcome: Outcome, status: Int?, timings: RequestTimings?,
         attempts: Int, responseSize: Int, bodyHash: String?, shape: JSONShape?, error: String?, skipReason: String?, responseExcerpt: String? = nil,
-        checks: [CheckRecord]
+        finalURL: String? = nil, redirects: [RedirectHop] = [], checks: [CheckRecord]
     ) {
+        self.finalURL = finalURL
+        self.redirects = redirects
         self.position = position
         self.name = name
         self.method = method

@@ -6,7 +6,8 @@ import Foundation
 /// environment variable (`env.NAME`), a quoted string, a number, `true`,
 /// `false`, `null`, or a function call (`uuid()`, `now()`, `timestamp()`,
 /// `random_int(1, 6)`), followed by any chain of filters (`| default('x')`,
-/// `| base64`, `| base64_decode`, `| urlencode`, `| upper`, `| lower`, `| json`).
+/// `| base64`, `| base64_decode`, `| urlencode`, `| upper`, `| lower`, `| json`, and the
+/// conversions `| int`, `| float`, `| bool`, `| from_json`).
 /// A literal `{{` is written `\{{`.
 public struct Template: Sendable, Hashable, CustomStringConvertible {
     public let source: String
@@ -65,6 +66,12 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
         return out
     }
 
+    /// The variable's name when the template is that variable alone (`{{ token }}`), no path, no filter.
+    public var soleVariable: String? {
+        guard parts.count == 1, case .expression(.variable(let name, let path, _, _)) = parts[0], path.isEmpty else { return nil }
+        return name
+    }
+
     /// The rendered value: a template that is one expression alone keeps the value's JSON type.
     public func renderValue(in context: some TemplateContext) throws(TemplateError) -> JSONValue {
         if isSingleExpression, case .expression(let expression) = parts[0] {
@@ -109,6 +116,13 @@ public protocol TemplateContext {
     /// The variable's value, nil when nothing defines it; throws when its own template fails.
     func variable(_ name: String) throws(TemplateError) -> JSONValue?
     func environment(_ name: String) -> String?
+    /// Whether the variable holds text as HTTP carried it (a header, a cookie, a regex
+    /// capture), which checks compare as text (`ValueComparison`) rather than as a JSON string.
+    func isText(_ name: String) -> Bool
+}
+
+extension TemplateContext {
+    public func isText(_ name: String) -> Bool { false }
 }
 
 /// A context over a plain dictionary, for tests and simple uses.

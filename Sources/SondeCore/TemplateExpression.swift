@@ -94,7 +94,7 @@ enum TemplateFunction: String, Sendable, Hashable, CaseIterable {
 
 /// The filters a value can go through, left to right.
 enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
-    case `default`, base64, base64_decode, urlencode, upper, lower, json
+    case `default`, base64, base64_decode, urlencode, upper, lower, json, int, float, bool, from_json
 
     var arity: Int { self == .default ? 1 : 0 }
 
@@ -114,6 +114,42 @@ enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
         case .upper: return .string(input.interpolated.uppercased())
         case .lower: return .string(input.interpolated.lowercased())
         case .json: return .string(input.jsonText)
+        case .int:
+            // A whole number from its text, or a number cut toward zero; never a guess.
+            switch input {
+            case .number(let n):
+                if n.integer != nil || n.exactParts?.fraction == 0 { return input }
+                let whole = n.double.rounded(.towardZero)
+                guard whole.isFinite else { throw TemplateError("int: \(input.jsonText) is not a finite number", offset: offset) }
+                return .number(whole.magnitude < 9.2e18 ? JSONNumber(Int64(whole)) : JSONNumber(whole))
+            case .string(let text):
+                if case .number(let n)? = try? JSONValue.parse(text.trimmingASCIIWhitespace()), n.integer != nil || n.exactParts?.fraction == 0 {
+                    return .number(n)
+                }
+                throw TemplateError("int: \(JSONValue.quoted(text)) is not a whole number", offset: offset)
+            case .bool(let b): return .int(b ? 1 : 0)
+            default: throw TemplateError("int: cannot make a number of \(input.typeName) \(input.jsonText)", offset: offset)
+            }
+        case .float:
+            switch input {
+            case .number(let n): return .number(JSONNumber(n.double))
+            case .string(let text):
+                if let n = ValueComparison.number(fromText: text), n.double.isFinite { return .number(JSONNumber(n.double)) }
+                throw TemplateError("float: \(JSONValue.quoted(text)) is not a number", offset: offset)
+            default: throw TemplateError("float: cannot make a number of \(input.typeName) \(input.jsonText)", offset: offset)
+            }
+        case .bool:
+            guard let flag = Booleans.parse(input) else {
+                throw TemplateError("bool: \(input.jsonText) is not true or false (nor yes/no, on/off, 1/0)", offset: offset)
+            }
+            return .bool(flag)
+        case .from_json:
+            guard case .string(let text) = input else { return input }
+            do {
+                return try JSONValue.parse(text)
+            } catch {
+                throw TemplateError("from_json: the text is not JSON: \(error.message) (line \(error.line), column \(error.column))", offset: offset)
+            }
         }
     }
 

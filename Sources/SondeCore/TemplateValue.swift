@@ -8,12 +8,29 @@ public indirect enum TemplateValue: Sendable, Hashable {
     case object([TemplateMember])
 
     public struct TemplateMember: Sendable, Hashable {
-        public var key: String
+        /// The member's name, rendered like a value.
+        public var key: Template
         public var value: TemplateValue
 
-        public init(key: String, value: TemplateValue) {
+        public init(key: Template, value: TemplateValue) {
             self.key = key
             self.value = value
+        }
+
+        public init(key: String, value: TemplateValue) {
+            self.init(key: Template(literal: key), value: value)
+        }
+    }
+
+    /// A plain JSON value, its strings taken as literal text.
+    public init(_ value: JSONValue) {
+        switch value {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .number(let n): self = .number(n)
+        case .string(let s): self = .string(Template(literal: s))
+        case .array(let items): self = .array(items.map(TemplateValue.init))
+        case .object(let o): self = .object(o.members.map { TemplateMember(key: $0.key, value: TemplateValue($0.value)) })
         }
     }
 
@@ -23,8 +40,17 @@ public indirect enum TemplateValue: Sendable, Hashable {
         case .null, .bool, .number: return []
         case .string(let t): return [t]
         case .array(let items): return items.flatMap(\.templates)
-        case .object(let members): return members.flatMap(\.value.templates)
+        case .object(let members): return members.flatMap { [$0.key] + $0.value.templates }
         }
+    }
+
+    /// The value as checks compare it: a variable alone (`"{{ request_id }}"`) that holds
+    /// text stays text; anything else is JSON (`render`).
+    public func renderOperand(in context: some TemplateContext) throws(TemplateError) -> Operand {
+        if case .string(let template) = self, let name = template.soleVariable, context.isText(name) {
+            return .text(try template.render(in: context))
+        }
+        return .json(try render(in: context))
     }
 
     /// Renders every template; a string that is one template alone keeps the value's JSON type.
@@ -41,7 +67,7 @@ public indirect enum TemplateValue: Sendable, Hashable {
             return .array(out)
         case .object(let members):
             var out = JSONObject()
-            for member in members { out.append(member.key, try member.value.render(in: context)) }
+            for member in members { out.append(try member.key.render(in: context), try member.value.render(in: context)) }
             return .object(out)
         }
     }

@@ -1,17 +1,20 @@
 import Foundation
 
-/// What an expectation looks at: nothing, one value, or the nodes a non-singular JSONPath selected.
+/// What an expectation looks at: nothing, one JSON value, text as HTTP carries it (a
+/// header, the body, the final URL), or the nodes a non-singular JSONPath selected.
 public enum Actual: Sendable, Equatable {
     case missing
     case value(JSONValue)
+    case text(String)
     case nodes([JSONPathNode])
 
     /// The value compared by operators: the nodes' values as a list for a non-singular path.
-    var comparable: JSONValue? {
+    var comparable: Operand? {
         switch self {
         case .missing: return nil
-        case .value(let v): return v
-        case .nodes(let nodes): return .array(nodes.map(\.value))
+        case .value(let v): return .json(v)
+        case .text(let t): return .text(t)
+        case .nodes(let nodes): return .json(.array(nodes.map(\.value)))
         }
     }
 
@@ -23,6 +26,7 @@ public enum Actual: Sendable, Equatable {
         switch self {
         case .missing: return "nothing"
         case .value(let v): return v.jsonText(atMost: limit)
+        case .text(let t): return JSONValue.string(t).jsonText(atMost: limit)
         case .nodes(let nodes): return JSONValue.array(nodes.map(\.value)).jsonText(atMost: limit)
         }
     }
@@ -49,12 +53,15 @@ public struct PredicateOutcome: Sendable, Equatable {
 }
 
 extension ValuePredicate {
-    /// Checks `actual`; templates in expected values render in `context` (captures may be read).
-    public func evaluate(_ actual: Actual, in context: some TemplateContext) throws(TemplateError) -> PredicateOutcome {
+    /// Checks `actual`, comparing values as `ValueComparison` says; templates in expected
+    /// values render in `context` (captures may be read). `unit` names what numbers count
+    /// (`ms` for durations), in messages only.
+    public func evaluate(_ actual: Actual, unit: String? = nil, in context: some TemplateContext) throws(TemplateError) -> PredicateOutcome {
+        let show = { (operand: Operand) in Self.show(operand, unit: unit) }
         switch self {
         case .all(let parts):
             for part in parts {
-                let outcome = try part.evaluate(actual, in: context)
+                let outcome = try part.evaluate(actual, unit: unit, in: context)
                 if !outcome.passed { return outcome }
             }
             return .pass
@@ -62,7 +69,7 @@ extension ValuePredicate {
             let exists: Bool
             switch actual {
             case .missing: exists = false
-            case .value: exists = true
+            case .value, .text: exists = true
             case .nodes(let nodes): exists = !nodes.isEmpty
             }
             return exists == expected ? .pass : .fail(expected ? "expected a value, found nothing" : "expected nothing, found \(actual.display)")
@@ -74,9 +81,10 @@ extension ValuePredicate {
             case .nodes(let nodes): items = nodes.map { ($0.value, $0.location) }
             case .value(.array(let elements)): items = elements.map { ($0, nil) }
             case .value(let v): return .fail("expected a list, found \(v.typeName) \(v.jsonText)")
+            case .text(let t): return .fail("expected a list, found text \(JSONValue.quoted(t))")
             }
             for (index, (value, location)) in items.enumerated() {
-                let outcome = try inner.evaluate(.value(value), in: context)
+                let outcome = try inner.evaluate(.value(value), unit: unit, in: context)
                 if !outcome.passed {
                     let path = location?.description
                     return .fail("at \(path ?? "item \(index)"): \(outcome.message ?? "failed")", at: path)
@@ -85,13 +93,7 @@ extension ValuePredicate {
             return .pass
         case .length(let inner):
             guard let value = actual.comparable else { return .fail("expected something with a length, found nothing") }
-            let count: Int
-            switch value {
-            case .string(let s): count = s.count
-            case .array(let a): count = a.count
-            case .object(let o): count = o.count
-            default: return .fail("\(value.typeName) \(value.jsonText) has no length")
-            }
+            guard let count = Self.length(of: value) else { return .fail("\(value.typeName) \(show(value)) has no length") }
             let outcome = try inner.evaluate(.value(.int(count)), in: context)
             return outcome.passed ? .pass : .fail("length \(count): \(outcome.message ?? "failed")")
         default:
@@ -100,24 +102,24 @@ extension ValuePredicate {
 
         guard let value = actual.comparable else {
             if case .empty(let expected) = self { return expected ? .pass : .fail("expected something not empty, found nothing") }
-            return .fail("expected \(try describeExpected(in: context)), found nothing")
+            return .fail("expected \(try describeExpected(unit: unit, in: context)), found nothing")
         }
         switch self {
         case .equals(let expected):
-            let e = try expected.render(in: context)
-            return Self.looselyEqual(value, e) ? .pass : .fail("expected \(e.jsonText), got \(value.jsonText)")
+            let e = try expected.renderOperand(in: context)
+            return ValueComparison.equal(value, e) ? .pass : .fail(Self.mismatch(expected: e, actual: value, unit: unit))
         case .notEquals(let expected):
-            let e = try expected.render(in: context)
-            return Self.looselyEqual(value, e) ? .fail("expected anything but \(e.jsonText)") : .pass
+            let e = try expected.renderOperand(in: context)
+            return ValueComparison.equal(value, e) ? .fail("expected anything but \(show(e))") : .pass
         case .oneOf(let options):
-            var rendered: [JSONValue] = []
-            for option in options { rendered.append(try option.render(in: context)) }
-            return rendered.contains { Self.looselyEqual(value, $0) } ? .pass
-                : .fail("expected one of \(JSONValue.array(rendered).jsonText), got \(value.jsonText)")
+            var rendered: [Operand] = []
+            for option in options { rendered.append(try option.renderOperand(in: context)) }
+            return rendered.contains { ValueComparison.equal(value, $0) } ? .pass
+                : .fail("expected one of \(Self.list(rendered, unit: unit)), got \(Self.typed(value, unit: unit))")
         case .compare(let kind, let expected):
-            let e = try expected.render(in: context)
-            guard let order = Self.order(value, e) else {
-                return .fail("cannot compare \(value.typeName) \(value.jsonText) with \(e.jsonText)")
+            let e = try expected.renderOperand(in: context)
+            guard let order = ValueComparison.order(value, e) else {
+                return .fail("cannot compare \(Self.typed(value, unit: unit)) with \(Self.typed(e, unit: unit))")
             }
             let holds: Bool
             switch kind {
@@ -126,59 +128,62 @@ extension ValuePredicate {
             case .greater: holds = order > 0
             case .greaterOrEqual: holds = order >= 0
             }
-            return holds ? .pass : .fail("expected \(kind.rawValue) \(e.jsonText), got \(value.jsonText)")
+            return holds ? .pass : .fail("expected \(kind.rawValue) \(show(e)), got \(show(value))")
         case .contains(let expected), .notContains(let expected):
-            let e = try expected.render(in: context)
+            let e = try expected.renderOperand(in: context)
             let found: Bool
             switch value {
-            case .string(let s): found = s.contains(e.interpolated)
-            case .array(let items): found = items.contains { Self.looselyEqual($0, e) }
-            case .object(let o): found = o[e.interpolated] != nil
-            default: found = false
+            case .text(let s), .json(.string(let s)): found = Self.contains(s, e.string ?? e.json.jsonText)
+            case .json(.array(let items)): found = items.contains { ValueComparison.equal(.json($0), e) }
+            case .json(.object(let o)): found = e.string.map { o[$0] != nil } ?? false
+            case .json: found = false
             }
             if case .contains = self {
-                return found ? .pass : .fail("expected \(value.jsonText) to contain \(e.jsonText)")
+                return found ? .pass : .fail("expected \(show(value)) to contain \(show(e))")
             }
-            return found ? .fail("expected \(value.jsonText) not to contain \(e.jsonText)") : .pass
+            return found ? .fail("expected \(show(value)) not to contain \(show(e))") : .pass
         case .startsWith(let template), .endsWith(let template):
             let e = try template.render(in: context)
-            guard case .string(let s) = value else { return .fail("expected a string, got \(value.typeName) \(value.jsonText)") }
+            guard let s = value.string else { return .fail("expected a string, got \(Self.typed(value, unit: unit))") }
             if case .startsWith = self {
-                return s.hasPrefix(e) ? .pass : .fail("expected \(value.jsonText) to start with \(JSONValue.quoted(e))")
+                return s.unicodeScalars.starts(with: e.unicodeScalars) ? .pass : .fail("expected \(show(value)) to start with \(JSONValue.quoted(e))")
             }
-            return s.hasSuffix(e) ? .pass : .fail("expected \(value.jsonText) to end with \(JSONValue.quoted(e))")
+            return s.unicodeScalars.reversed().starts(with: e.unicodeScalars.reversed()) ? .pass
+                : .fail("expected \(show(value)) to end with \(JSONValue.quoted(e))")
         case .matches(let pattern):
-            let subject = value.interpolated
-            return RegexCache.shared.matches(pattern, subject) ? .pass : .fail("expected \(value.jsonText) to match /\(pattern)/")
+            let subject = value.string ?? value.json.jsonText
+            return RegexCache.shared.matches(pattern, subject) ? .pass : .fail("expected \(show(value)) to match /\(pattern)/")
         case .type(let name):
-            return value.typeName == name.rawValue ? .pass : .fail("expected a \(name.rawValue), got \(value.typeName) \(value.jsonText)")
+            let typeName = value.json.typeName
+            return typeName == name.rawValue ? .pass : .fail("expected a \(name.rawValue), got \(Self.typed(value, unit: unit))")
         case .empty(let expected):
             let isEmpty: Bool
             switch value {
-            case .string(let s): isEmpty = s.isEmpty
-            case .array(let a): isEmpty = a.isEmpty
-            case .object(let o): isEmpty = o.isEmpty
-            case .null: isEmpty = true
-            default: isEmpty = false
+            case .text(let s), .json(.string(let s)): isEmpty = s.isEmpty
+            case .json(.array(let a)): isEmpty = a.isEmpty
+            case .json(.object(let o)): isEmpty = o.isEmpty
+            case .json(.null): isEmpty = true
+            case .json: isEmpty = false
             }
-            return isEmpty == expected ? .pass : .fail(expected ? "expected empty, got \(value.jsonText)" : "expected something not empty, got \(value.jsonText)")
+            return isEmpty == expected ? .pass : .fail(expected ? "expected empty, got \(show(value))" : "expected something not empty, got \(show(value))")
         case .all, .exists, .each, .length:
             return .pass
         }
     }
 
-    /// A short text of what was expected, for reports.
-    public func describeExpected(in context: some TemplateContext) throws(TemplateError) -> String {
+    /// A short text of what was expected, for reports; numbers carry `unit` when given.
+    public func describeExpected(unit: String? = nil, in context: some TemplateContext) throws(TemplateError) -> String {
+        let show = { (operand: Operand) in Self.show(operand, unit: unit) }
         switch self {
         case .all(let parts):
             var texts: [String] = []
-            for part in parts { texts.append(try part.describeExpected(in: context)) }
+            for part in parts { texts.append(try part.describeExpected(unit: unit, in: context)) }
             return texts.joined(separator: " and ")
-        case .equals(let v): return try v.render(in: context).jsonText
-        case .notEquals(let v): return "not \(try v.render(in: context).jsonText)"
-        case .compare(let kind, let v): return "\(kind.rawValue) \(try v.render(in: context).jsonText)"
-        case .contains(let v): return "contains \(try v.render(in: context).jsonText)"
-        case .notContains(let v): return "does not contain \(try v.render(in: context).jsonText)"
+        case .equals(let v): return show(try v.renderOperand(in: context))
+        case .notEquals(let v): return "not \(show(try v.renderOperand(in: context)))"
+        case .compare(let kind, let v): return "\(kind.rawValue) \(show(try v.renderOperand(in: context)))"
+        case .contains(let v): return "contains \(show(try v.renderOperand(in: context)))"
+        case .notContains(let v): return "does not contain \(show(try v.renderOperand(in: context)))"
         case .startsWith(let t): return "starts with \(JSONValue.quoted(try t.render(in: context)))"
         case .endsWith(let t): return "ends with \(JSONValue.quoted(try t.render(in: context)))"
         case .matches(let p): return "matches /\(p)/"
@@ -186,38 +191,59 @@ extension ValuePredicate {
         case .type(let t): return "a \(t.rawValue)"
         case .length(let p): return "length \(try p.describeExpected(in: context))"
         case .oneOf(let options):
-            var rendered: [JSONValue] = []
-            for option in options { rendered.append(try option.render(in: context)) }
-            return "one of \(JSONValue.array(rendered).jsonText)"
-        case .each(let p): return "each \(try p.describeExpected(in: context))"
+            var rendered: [Operand] = []
+            for option in options { rendered.append(try option.renderOperand(in: context)) }
+            return "one of \(Self.list(rendered, unit: unit))"
+        case .each(let p): return "each \(try p.describeExpected(unit: unit, in: context))"
         case .empty(let b): return b ? "empty" : "not empty"
         }
     }
 
-    /// Equality that lets a header's text "5" equal the number 5.
-    static func looselyEqual(_ actual: JSONValue, _ expected: JSONValue) -> Bool {
-        if actual == expected { return true }
-        switch (actual, expected) {
-        case (.string(let s), .number), (.string(let s), .bool): return s == expected.jsonText
-        case (.number(let n), .string(let s)): return n.jsonText == s
-        default: return false
+    /// The length of a string or text in Unicode scalar values (as RFC 9535's `length()`
+    /// counts), of a list in items, of an object in members; nil for anything else.
+    static func length(of value: Operand) -> Int? {
+        switch value {
+        case .text(let s), .json(.string(let s)): return s.unicodeScalars.count
+        case .json(.array(let a)): return a.count
+        case .json(.object(let o)): return o.count
+        case .json: return nil
         }
     }
 
-    /// -1, 0 or 1; numbers numerically (a numeric string counts), strings by code points.
-    static func order(_ a: JSONValue, _ b: JSONValue) -> Int? {
-        func number(_ v: JSONValue) -> Double? {
-            switch v {
-            case .number(let n): return n.double
-            case .string(let s): return Double(s.trimmingCharacters(in: .whitespaces))
-            default: return nil
-            }
+    /// Substring search on Unicode scalars: `"a\r\nb"` contains `"\r"`, which a search by
+    /// grapheme clusters (Swift's `String.contains`) does not find.
+    static func contains(_ text: String, _ part: String) -> Bool {
+        if part.isEmpty { return true }
+        let haystack = Array(text.unicodeScalars), needle = Array(part.unicodeScalars)
+        guard needle.count <= haystack.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            if haystack[start..<start + needle.count].elementsEqual(needle) { return true }
         }
-        if case .string(let x) = a, case .string(let y) = b {
-            if let p = Double(x), let q = Double(y) { return p < q ? -1 : (p > q ? 1 : 0) }
-            return x == y ? 0 : (x.unicodeScalars.lexicographicallyPrecedes(y.unicodeScalars) ? -1 : 1)
+        return false
+    }
+
+    /// The value as messages show it: JSON text (text quoted as a string); numbers with `unit`.
+    static func show(_ value: Operand, unit: String?) -> String {
+        switch value {
+        case .json(.number(let n)): return unit.map { "\(n.jsonText) \($0)" } ?? n.jsonText
+        case .json(let v): return v.jsonText
+        case .text(let t): return JSONValue.quoted(t)
         }
-        guard let x = number(a), let y = number(b) else { return nil }
-        return x < y ? -1 : (x > y ? 1 : 0)
+    }
+
+    /// The value with its type named: `string "7"`, `number 7`, `text "7"`.
+    static func typed(_ value: Operand, unit: String?) -> String { "\(value.typeName) \(show(value, unit: unit))" }
+
+    static func list(_ values: [Operand], unit: String?) -> String {
+        "[" + values.map { show($0, unit: unit) }.joined(separator: ",") + "]"
+    }
+
+    /// Why two values are not equal; their types are named when they differ, so that a
+    /// number that became a string reads as such, not as `expected 7, got "7"` alone.
+    static func mismatch(expected: Operand, actual: Operand, unit: String?) -> String {
+        if case .json(let e) = expected, case .json(let a) = actual, e.typeName != a.typeName {
+            return "expected \(typed(expected, unit: unit)), got \(typed(actual, unit: unit))"
+        }
+        return "expected \(show(expected, unit: unit)), got \(show(actual, unit: unit))"
     }
 }

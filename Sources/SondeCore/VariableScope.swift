@@ -6,6 +6,8 @@ public final class VariableScope: TemplateContext {
     private var definitions: [String: VariableDefinition] = [:]
     private var rendered: [String: JSONValue] = [:]
     private var rendering: [String] = []
+    /// Captures that hold text as HTTP carried it (`TemplateContext.isText`).
+    private var textCaptures: Set<String> = []
     private let environmentVariables: [String: String]
 
     /// `definitions` in any order: for each name the highest-precedence source wins.
@@ -20,11 +22,15 @@ public final class VariableScope: TemplateContext {
     /// Where the effective value of `name` comes from.
     public func source(of name: String) -> VariableSource? { definitions[name]?.source }
 
-    /// A captured value: it outranks every other source.
-    public func capture(_ name: String, _ value: JSONValue) {
+    /// A captured value: it outranks every other source. `isText` for a header, a cookie,
+    /// a regex group or a URL, which checks compare as text.
+    public func capture(_ name: String, _ value: JSONValue, isText: Bool = false) {
         definitions[name] = VariableDefinition(name: name, value: .null, source: .capture)
         rendered[name] = value
+        if isText { textCaptures.insert(name) } else { textCaptures.remove(name) }
     }
+
+    public func isText(_ name: String) -> Bool { textCaptures.contains(name) }
 
     public func variable(_ name: String) throws(TemplateError) -> JSONValue? {
         if let value = rendered[name] { return value }
@@ -35,7 +41,13 @@ public final class VariableScope: TemplateContext {
         }
         rendering.append(name)
         defer { rendering.removeLast() }
-        let value = try definition.value.render(in: self)
+        var value = try definition.value.render(in: self)
+        if let type = definition.convertsTo, case .string(let text) = value {
+            guard let converted = VariableDefinition.convert(text, to: type) else {
+                throw TemplateError("'\(name)' is \(JSONValue.quoted(text)) from \(definition.source), which is not a \(type.rawValue) as its default in vars is", offset: 0)
+            }
+            value = converted
+        }
         rendered[name] = value
         return value
     }

@@ -62,21 +62,27 @@ public final class CurlTransport: HTTPTransport {
     }
 
     /// Sends the request, runs `whileWaiting` once it is on its way, then waits for the answer.
+    /// Redirects are not followed here: the response carries where one points (`redirectURL`).
     public func send(_ request: HTTPRequest, whileWaiting: () -> Void) throws -> HTTPResponse {
         curl_easy_reset(handle)
         let accumulator = ResponseAccumulator()
         let context = Unmanaged.passUnretained(accumulator).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
+        var mime: OpaquePointer?
+        defer {
+            curl_slist_free_all(headerList)
+            if let mime { curl_mime_free(mime) }
+        }
 
         try set(CURLOPT_NOSIGNAL, 1)
         try set(CURLOPT_URL, request.url)
+        // Only HTTP: a URL, or a Location a server sends, never reaches a file or another protocol.
+        try set(CURLOPT_PROTOCOLS_STR, "http,https")
         try set(CURLOPT_USERAGENT, "sonde/0.1")
         try set(CURLOPT_ACCEPT_ENCODING, "")  // every decoding this libcurl has: gzip, deflate, br
         try set(CURLOPT_COOKIEFILE, "")  // the cookie engine, in memory, for the whole run
-        try set(CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
-        try set(CURLOPT_MAXREDIRS, 20)
-        if let timeout = request.timeoutSeconds { try set(CURLOPT_TIMEOUT_MS, Int(timeout * 1000)) }
+        try set(CURLOPT_FOLLOWLOCATION, 0)  // the runner follows redirects (RFC 9110 §15.4)
+        if let timeout = request.timeoutSeconds { try set(CURLOPT_TIMEOUT_MS, max(1, Int(timeout * 1000))) }
         if request.insecure {
             try set(CURLOPT_SSL_VERIFYPEER, 0)
             try set(CURLOPT_SSL_VERIFYHOST, 0)
@@ -88,19 +94,32 @@ public final class CurlTransport: HTTPTransport {
         try check(sonde_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
 
         for header in request.headers {
-            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+            // libcurl drops a `Name:` line (that is how a default header is removed); `Name;`
+            // sends the field with an empty value.
+            headerList = curl_slist_append(headerList, header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)")
+        }
+        // libcurl labels a POST body application/x-www-form-urlencoded; a body goes out with
+        // the Content-Type the request gives it, or none.
+        if case .bytes = request.body, !request.hasHeader("Content-Type") {
+            headerList = curl_slist_append(headerList, "Content-Type:")
         }
         // curl adds "Expect: 100-continue" to large bodies; servers seldom want it.
-        headerList = curl_slist_append(headerList, "Expect:")
+        if !request.hasHeader("Expect") { headerList = curl_slist_append(headerList, "Expect:") }
         try check(sonde_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
 
-        if let body = request.body {
+        switch request.body {
+        case .none:
+            break
+        case .bytes(let body):
             try set(CURLOPT_POSTFIELDSIZE_LARGE, off: curl_off_t(body.count))
             if body.isEmpty {
                 try set(CURLOPT_COPYPOSTFIELDS, "")
             } else {
                 try check(body.withUnsafeBytes { sonde_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) })
             }
+        case .multipart(let fields):
+            mime = try makeMime(fields)
+            try check(sonde_curl_setopt_pointer(handle, CURLOPT_MIMEPOST, UnsafeMutableRawPointer(mime)))
         }
         switch request.method {
         case "GET" where request.body == nil: try set(CURLOPT_HTTPGET, 1)
@@ -123,6 +142,23 @@ public final class CurlTransport: HTTPTransport {
             return size * count
         }))
         try check(sonde_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context))
+        if request.recordsWire {
+            // What libcurl really sent, read back from its debug callback (CURLOPT_DEBUGFUNCTION):
+            // the header block it wrote, and the body bytes.
+            try set(CURLOPT_VERBOSE, 1)
+            try check(sonde_curl_setopt_debug_function(handle, { _, type, data, size, context in
+                guard let data, let context else { return 0 }
+                let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context).takeUnretainedValue()
+                let bytes = UnsafeRawBufferPointer(start: data, count: size)
+                if type == CURLINFO_HEADER_OUT {
+                    accumulator.sentHeaderBlock.append(contentsOf: bytes)
+                } else if type == CURLINFO_DATA_OUT, accumulator.sentBody.count < ResponseAccumulator.sentBodyLimit {
+                    accumulator.sentBody.append(contentsOf: bytes.prefix(ResponseAccumulator.sentBodyLimit - accumulator.sentBody.count))
+                }
+                return 0
+            }))
+            try check(sonde_curl_setopt_pointer(handle, CURLOPT_DEBUGDATA, context))
+        }
 
         errorBuffer[0] = 0
         let code = try perform(whileWaiting)
@@ -137,7 +173,44 @@ public final class CurlTransport: HTTPTransport {
         let timings = HTTPResponse.Timings(
             dns: info(CURLINFO_NAMELOOKUP_TIME_T), connect: info(CURLINFO_CONNECT_TIME_T), tls: info(CURLINFO_APPCONNECT_TIME_T),
             firstByte: info(CURLINFO_STARTTRANSFER_TIME_T), total: info(CURLINFO_TOTAL_TIME_T))
-        return HTTPResponse(status: status, headers: accumulator.headers, body: accumulator.body, timings: timings)
+        var redirect: UnsafeMutablePointer<CChar>?
+        let redirectURL = sonde_curl_getinfo_string(handle, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK ? redirect.map { String(cString: $0) } : nil
+        var response = HTTPResponse(status: status, headers: accumulator.headers, body: accumulator.body, timings: timings, redirectURL: redirectURL)
+        if request.recordsWire {
+            response.sentHeaders = ResponseAccumulator.fields(ofHeaderBlock: accumulator.sentHeaderBlock)
+            response.sentBody = accumulator.sentBody
+        }
+        return response
+    }
+
+    /// A multipart/form-data body on libcurl's mime API, which writes each part's header
+    /// and escapes names and file names as HTML and RFC 7578 §4.2 say (`"` as %22, CR and
+    /// LF as %0D %0A), so that no value can end the header line or start another.
+    private func makeMime(_ fields: [MultipartField]) throws -> OpaquePointer {
+        guard let mime = curl_mime_init(handle) else { throw TransportError.failed("libcurl could not create a multipart body") }
+        do {
+            for field in fields {
+                guard let part = curl_mime_addpart(mime) else { throw TransportError.failed("libcurl could not add a multipart part") }
+                try check(curl_mime_name(part, field.name))
+                switch field.content {
+                case .bytes(let bytes):
+                    // curl_mime_data copies the bytes; an empty part still needs a pointer.
+                    let data = bytes.isEmpty ? [0] : bytes
+                    try check(data.withUnsafeBufferPointer { buffer in
+                        buffer.withMemoryRebound(to: CChar.self) { curl_mime_data(part, $0.baseAddress, bytes.count) }
+                    })
+                case .file(let path):
+                    try check(curl_mime_filedata(part, path))
+                }
+                // After filedata, which sets the file's own name: nil removes it, a name replaces it.
+                try check(curl_mime_filename(part, field.filename))
+                if let contentType = field.contentType { try check(curl_mime_type(part, contentType)) }
+            }
+        } catch {
+            curl_mime_free(mime)
+            throw error
+        }
+        return mime
     }
 
     /// curl_easy_perform, through the multi handle: the first call puts the request on the
@@ -183,10 +256,25 @@ public final class CurlTransport: HTTPTransport {
     }
 }
 
-/// Collects the last response's headers (after redirects) and its body.
+/// Collects the response's headers and body, and, for -v, what was sent.
 private final class ResponseAccumulator {
     var body: [UInt8] = []
     var headers: [(name: String, value: String)] = []
+    var sentHeaderBlock: [UInt8] = []
+    var sentBody: [UInt8] = []
+    /// How much of a sent body is kept for -vv.
+    static let sentBodyLimit = 1 << 20
+
+    /// The field lines of the last header block libcurl wrote: after its request line, up to
+    /// the empty line (an earlier block, before a 100 Continue or an authentication round, is left out).
+    static func fields(ofHeaderBlock bytes: [UInt8]) -> [(name: String, value: String)] {
+        let blocks = String(decoding: bytes, as: UTF8.self).components(separatedBy: "\r\n\r\n").filter { !$0.isEmpty }
+        guard let block = blocks.last else { return [] }
+        return block.components(separatedBy: "\r\n").dropFirst().compactMap { line in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+    }
 
     /// One header line as libcurl hands it over, CRLF included; parsed on bytes, since it
     /// runs for every header of every response.

@@ -71,9 +71,39 @@ enum MockRoutes {
             return json(["status": .int(code)], status: HTTPResponse.Status(code: code))
         }
 
-        router.get("/redirect") { request, _ -> Response in
+        // `/redirect?to=URL&status=302&cookie=name%3Dvalue`, for every method: a redirect of
+        // that status, setting a cookie when asked.
+        let redirect: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+            var request = request
+            _ = try await body(&request)
             let target = query(request, "to") ?? "/echo"
-            return Response(status: .found, headers: [.location: target])
+            let status = Int(query(request, "status") ?? "") ?? 302
+            var headers: HTTPFields = [.location: target]
+            if let cookie = query(request, "cookie") { headers.append(HTTPField(name: .setCookie, value: cookie + "; Path=/")) }
+            return Response(status: HTTPResponse.Status(code: status), headers: headers)
+        }
+        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete, .head] {
+            router.on("/redirect", method: method, use: redirect)
+        }
+
+        // `/respond?status=&content_type=&header=Name:%20value&body=TEXT` or `body_base64=`:
+        // answers exactly that, for checks on bodies, charsets and headers of any kind.
+        router.get("/respond") { request, _ -> Response in
+            var headers = HTTPFields()
+            if let contentType = query(request, "content_type") { headers[.contentType] = contentType }
+            for (name, value) in request.uri.queryParameters where name == "header" {
+                let line = String(value).removingPercentEncoding ?? String(value)
+                guard let colon = line.firstIndex(of: ":"), let field = HTTPField.Name(String(line[..<colon])) else { continue }
+                headers.append(HTTPField(name: field, value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            }
+            let bytes: [UInt8]
+            if let encoded = query(request, "body_base64") {
+                bytes = Data(base64Encoded: encoded).map { Array($0) } ?? []
+            } else {
+                bytes = Array((query(request, "body") ?? "").utf8)
+            }
+            let status = Int(query(request, "status") ?? "") ?? 200
+            return Response(status: HTTPResponse.Status(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
 
         router.get("/cookies/set") { request, _ -> Response in
@@ -107,7 +137,11 @@ enum MockRoutes {
             var request = request
             let bytes = try await body(&request)
             var headers = JSONObject()
-            for field in request.headers { headers.append(field.name.rawName, .string(field.value)) }
+            var headerList: [JSONValue] = []
+            for field in request.headers {
+                headers.append(field.name.rawName, .string(field.value))
+                headerList.append([.string(field.name.rawName), .string(field.value)])
+            }
             var query = JSONObject()
             for (name, value) in request.uri.queryParameters {
                 query.append(String(name), .string(String(value).removingPercentEncoding ?? String(value)))
@@ -116,14 +150,26 @@ enum MockRoutes {
             var out: JSONObject = JSONObject()
             out.append("method", .string(request.method.rawValue))
             out.append("path", .string(request.uri.path))
+            // The request target as it arrived, before any decoding.
+            out.append("target", .string(request.uri.description))
             out.append("query", .object(query))
             out.append("headers", .object(headers))
+            // Every field in the order it came, names as sent: repeated fields and empty values show.
+            out.append("header_list", .array(headerList))
+            out.append("raw_query", .string(request.uri.query ?? ""))
             out.append("body", .string(text))
             if let parsed = try? JSONValue.parse(bytes) { out.append("json", parsed) }
             return json(.object(out))
         }
-        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
+        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete, .head, .options] {
             router.on("/echo", method: method, use: echo)
+            router.on("/echo/**", method: method, use: echo)
+        }
+
+        // `/hops/N`: a chain of N redirects, each to `/hops/N-1`, ending at `/echo`.
+        router.get("/hops/{n}") { _, context -> Response in
+            let n = Int(context.parameters.get("n") ?? "") ?? 0
+            return Response(status: .found, headers: [.location: n > 1 ? "/hops/\(n - 1)" : "/echo"])
         }
 
         router.get("/basic") { request, _ -> Response in

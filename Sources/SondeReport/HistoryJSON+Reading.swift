@@ -61,7 +61,8 @@ extension HistoryJSON {
                     status: request["status"]?.numberValue?.integer.map { Int($0) }, timings: timings, attempts: try int("attempts", in: request),
                     responseSize: try int("responseSize", in: request), bodyHash: optionalString("bodyHash", in: request), shape: shape,
                     error: optionalString("error", in: request), skipReason: optionalString("skipReason", in: request),
-                    responseExcerpt: optionalString("responseExcerpt", in: request), checks: checks))
+                    responseExcerpt: optionalString("responseExcerpt", in: request), finalURL: optionalString("finalUrl", in: request),
+                    redirects: (request["redirects"]?.arrayValue ?? []).compactMap(RedirectHop.init(json:)), checks: checks))
         }
         guard let started = try date(optionalString("started", in: run)) else { throw ReadError(description: "'started' is missing") }
         return RunRecord(

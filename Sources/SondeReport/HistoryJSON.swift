@@ -50,6 +50,7 @@ public enum HistoryJSON {
             "attempts": .int(request.attempts), "responseSize": .int(request.responseSize), "bodyHash": optional(request.bodyHash),
             "shape": optional(request.shape.map { shape in .array(shape.types.keys.sorted().map { .string("\($0): \(shape.types[$0] ?? "")") }) }),
             "error": optional(request.error), "skipReason": optional(request.skipReason), "responseExcerpt": optional(request.responseExcerpt),
+            "finalUrl": optional(request.finalURL), "redirects": .array(request.redirects.map(\.json)),
             "expectations": .array(
                 request.checks.map { check in
                     [

@@ -45,6 +45,7 @@ public struct TerminalReport: Sendable {
         if verbosity >= 1, result.outcome != .skipped {
             for header in result.requestHeaders { out += dim("      > \(header.name): \(header.value)") + "\n" }
             if verbosity >= 2, let body = result.requestBody, !body.isEmpty { out += dim(Self.indent(body, "      > ")) + "\n" }
+            for hop in result.redirects { out += dim("      ↪ \(hop.status) \(hop.url) -> \(hop.location)") + "\n" }
             for header in result.responseHeaders { out += dim("      < \(header.name): \(header.value)") + "\n" }
             if verbosity >= 2, let body = result.responseBody, !body.isEmpty { out += dim(Self.indent(body, "      < ")) + "\n" }
         }

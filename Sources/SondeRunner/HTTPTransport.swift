@@ -1,26 +1,70 @@
 import SondeCore
 
-/// One HTTP exchange as the runner asks for it, templates already rendered.
+/// One HTTP exchange as the runner asks for it, templates already rendered. The transport
+/// sends exactly this and follows no redirect: the runner follows them (RFC 9110 §15.4).
 public struct HTTPRequest: Sendable {
     public var method: String
     public var url: String
+    /// In order; a name may repeat (each is sent as its own field line). An empty value is
+    /// sent as `Name:` with nothing after it.
     public var headers: [(name: String, value: String)]
-    public var body: [UInt8]?
+    public var body: HTTPBody?
     public var timeoutSeconds: Double?
-    public var followRedirects: Bool
     public var insecure: Bool
+    /// Keep what went on the wire (the header block as the transport sent it, and the body)
+    /// in the response, for -v and -vv.
+    public var recordsWire: Bool
 
     public init(
-        method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
-        timeoutSeconds: Double? = nil, followRedirects: Bool = true, insecure: Bool = false
+        method: String, url: String, headers: [(name: String, value: String)] = [], body: HTTPBody? = nil,
+        timeoutSeconds: Double? = nil, insecure: Bool = false, recordsWire: Bool = false
     ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeoutSeconds = timeoutSeconds
-        self.followRedirects = followRedirects
         self.insecure = insecure
+        self.recordsWire = recordsWire
+    }
+
+    /// Whether a header of this name is set (names compare ignoring ASCII case, RFC 9110 §5.1).
+    public func hasHeader(_ name: String) -> Bool { headers.contains { $0.name.equalsIgnoringASCIICase(name) } }
+}
+
+/// A request's content.
+public enum HTTPBody: Sendable {
+    /// Sent as they are, with no Content-Type unless the request's headers give one.
+    case bytes([UInt8])
+    /// multipart/form-data (RFC 7578), built by the transport with its boundary.
+    case multipart([MultipartField])
+
+    /// The bytes, when the body is not multipart.
+    public var bytes: [UInt8]? {
+        if case .bytes(let bytes) = self { return bytes }
+        return nil
+    }
+}
+
+/// One part of a multipart/form-data body.
+public struct MultipartField: Sendable {
+    public var name: String
+    /// The part's `filename` parameter; nil for a plain field.
+    public var filename: String?
+    public var contentType: String?
+    public var content: Content
+
+    public enum Content: Sendable {
+        case bytes([UInt8])
+        /// A file read by the transport as it sends (an absolute path).
+        case file(String)
+    }
+
+    public init(name: String, filename: String? = nil, contentType: String? = nil, content: Content) {
+        self.name = name
+        self.filename = filename
+        self.contentType = contentType
+        self.content = content
     }
 }
 
@@ -30,14 +74,27 @@ public struct HTTPResponse: Sendable {
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
     public var timings: Timings
+    /// Where a redirect points, resolved against the request's URL (RFC 3986 §5); nil when
+    /// the response is not a redirect or has no Location.
+    public var redirectURL: String?
+    /// With `recordsWire`: the header fields as the transport sent them (Host, User-Agent,
+    /// Content-Length and the rest included), and the body bytes it sent.
+    public var sentHeaders: [(name: String, value: String)]?
+    public var sentBody: [UInt8]?
 
     public typealias Timings = RequestTimings
 
-    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8], timings: Timings) {
+    public init(
+        status: Int, headers: [(name: String, value: String)], body: [UInt8], timings: Timings, redirectURL: String? = nil,
+        sentHeaders: [(name: String, value: String)]? = nil, sentBody: [UInt8]? = nil
+    ) {
         self.status = status
         self.headers = headers
         self.body = body
         self.timings = timings
+        self.redirectURL = redirectURL
+        self.sentHeaders = sentHeaders
+        self.sentBody = sentBody
     }
 }
 

@@ -36,6 +36,9 @@ public struct RequestResult: Sendable {
     var shapeSource: ShapeSource?
     public var error: String?
     public var skipReason: String?
+    /// The URL the request ended at after redirects (nil when none were followed), and the hops.
+    public var finalURL: String?
+    public var redirects: [RedirectHop] = []
     public var checks: [CheckResult]
     public var requestHeaders: [(name: String, value: String)]
     public var requestBody: String?
@@ -55,7 +58,7 @@ public struct RequestResult: Sendable {
         RequestRecord(
             position: index, name: name, method: method, url: url, startOffset: startOffset, outcome: outcome, status: status, timings: timings,
             attempts: attempts, responseSize: responseSize, bodyHash: bodyHash, shape: withShape ? shape : nil, error: error, skipReason: skipReason,
-            responseExcerpt: outcome == .passed ? nil : responseBody.map { Redactor.cut($0, limit: 600) },
+            responseExcerpt: outcome == .passed ? nil : responseBody.map { Redactor.cut($0, limit: 600) }, finalURL: finalURL, redirects: redirects,
             checks: checks.map {
                 CheckRecord(subject: $0.subject, expected: $0.expected, actual: $0.actual, passed: $0.passed, message: $0.message,
                     line: $0.location.line, column: $0.location.column)

@@ -3,24 +3,35 @@ import SondeCore
 
 extension Runner {
     /// The request as it goes on the wire: templates rendered, base URL, query, auth and body applied.
+    ///
+    /// Throws `RunnerError` for what cannot be sent as written (a header name that is not a
+    /// token, a line break in a field, an unreadable file), and `TemplateError`.
     func render(_ request: RequestSpec) throws -> HTTPRequest {
-        var url = try request.url.render(in: scope)
-        if !url.contains("://"), let base = spec.baseURL {
-            let prefix = try base.render(in: scope)
-            url = prefix.hasSuffix("/") && url.hasPrefix("/") ? prefix + url.dropFirst() : prefix + url
-        }
+        // 1. The URL: joined with base_url, encoded where it must be (RequestURL), then the query.
+        let base = try spec.baseURL.map { try $0.render(in: scope) }
+        var url = RequestURL.encode(RequestURL.join(base: base, try request.url.render(in: scope)))
         if !request.query.isEmpty {
-            url += (url.contains("?") ? "&" : "?") + PercentEncoding.pairs(try rendered(request.query))
+            let pairs = PercentEncoding.pairs(try rendered(request.query))
+            if let hash = url.firstIndex(of: "#") {
+                url = url[..<hash] + (url[..<hash].contains("?") ? "&" : "?") + pairs + url[hash...]
+            } else {
+                url += (url.contains("?") ? "&" : "?") + pairs
+            }
         }
+
+        // 2. Headers, then what auth and the body add.
         var headers = try rendered(request.headers)
+        for header in headers { try Self.checkField(header.name, header.value) }
         func setHeader(_ name: String, _ value: String, override: Bool) {
             if let i = headers.firstIndex(where: { $0.name.equalsIgnoringASCIICase(name) }) {
-                if override { headers[i].value = value }
+                if override {
+                    headers.removeAll { $0.name.equalsIgnoringASCIICase(name) }
+                    headers.insert((name, value), at: min(i, headers.count))
+                }
             } else {
                 headers.append((name, value))
             }
         }
-
         if let auth = request.auth {
             switch auth {
             case .bearer(let token):
@@ -35,62 +46,83 @@ extension Runner {
                     clientSecret: try clientSecret.render(in: scope), scope: try scopeTemplate?.render(in: scope))
                 setHeader("Authorization", "Bearer " + token, override: true)
             }
+            if let value = headers.first(where: { $0.name.equalsIgnoringASCIICase("Authorization") })?.value {
+                try Self.checkField("Authorization", value)
+            }
         }
 
-        var body: [UInt8]?
+        // 3. The body, labelled by its kind unless the request says otherwise; a raw body has no Content-Type of its own.
+        var body: HTTPBody?
         switch request.body {
         case .none: break
         case .json(let value):
-            body = Array(try value.render(in: scope).jsonText.utf8)
+            body = .bytes(Array(try value.render(in: scope).jsonText.utf8))
             setHeader("Content-Type", "application/json", override: false)
         case .form(let fields):
-            body = Array(PercentEncoding.pairs(try rendered(fields)).utf8)
+            body = .bytes(Array(PercentEncoding.pairs(try rendered(fields)).utf8))
             setHeader("Content-Type", "application/x-www-form-urlencoded", override: false)
         case .raw(let template):
-            body = Array(try template.render(in: scope).utf8)
+            body = .bytes(Array(try template.render(in: scope).utf8))
         case .multipart(let parts):
-            let boundary = "sonde-" + UUID().uuidString
-            body = try multipart(parts, boundary: boundary)
-            setHeader("Content-Type", "multipart/form-data; boundary=\(boundary)", override: true)
+            body = .multipart(try multipart(parts))
         }
         return HTTPRequest(
             method: request.method, url: url, headers: headers, body: body, timeoutSeconds: request.timeout?.seconds,
-            followRedirects: request.followRedirects, insecure: request.insecure)
+            insecure: request.insecure, recordsWire: options.keepExchanges)
     }
 
-    /// Names with their templates rendered, in order (headers, query, form fields).
+    /// Names and values with their templates rendered, in order (headers, query, form fields).
     func rendered(_ items: [NamedTemplate]) throws -> [(name: String, value: String)] {
         var out: [(name: String, value: String)] = []
         out.reserveCapacity(items.count)
-        for item in items { out.append((item.name, try item.value.render(in: scope))) }
+        for item in items { out.append((try item.name.render(in: scope), try item.value.render(in: scope))) }
         return out
     }
 
-    func multipart(_ parts: [MultipartPart], boundary: String) throws -> [UInt8] {
-        var out: [UInt8] = []
-        let folder = URL(fileURLWithPath: spec.file).deletingLastPathComponent()
-        for part in parts {
-            out += Array("--\(boundary)\r\n".utf8)
-            let value = try part.value.render(in: scope)
-            let contentType = try part.contentType?.render(in: scope)
-            if part.isFile {
-                let url = value.hasPrefix("/") ? URL(fileURLWithPath: value) : folder.appendingPathComponent(value)
-                guard let data = FileManager.default.contents(atPath: url.path) else {
-                    throw RunnerError("multipart file '\(value)' cannot be read (\(url.path))")
-                }
-                let filename = part.filename ?? url.lastPathComponent
-                out += Array("Content-Disposition: form-data; name=\"\(part.name)\"; filename=\"\(filename)\"\r\n".utf8)
-                out += Array("Content-Type: \(contentType ?? "application/octet-stream")\r\n\r\n".utf8)
-                out += Array(data)
-            } else {
-                out += Array("Content-Disposition: form-data; name=\"\(part.name)\"\r\n".utf8)
-                if let contentType { out += Array("Content-Type: \(contentType)\r\n".utf8) }
-                out += Array("\r\n\(value)".utf8)
-            }
-            out += Array("\r\n".utf8)
+    /// A header field as RFC 9110 §5 allows it: the name a token, the value without CR, LF or
+    /// NUL (§5.5), so that no value can end the line and start another header or request.
+    static func checkField(_ name: String, _ value: String) throws {
+        guard !name.isEmpty, name.utf8.allSatisfy(isTokenCharacter) else {
+            throw RunnerError("header name \(JSONValue.quoted(name)) is not a valid field name (RFC 9110 §5.1: letters, digits and !#$%&'*+-.^_`|~)")
         }
-        out += Array("--\(boundary)--\r\n".utf8)
-        return out
+        if let bad = value.unicodeScalars.first(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+            let what = bad == "\0" ? "a NUL character" : "a line break"
+            throw RunnerError("the value of header '\(name)' contains \(what), which would end the header line (RFC 9110 §5.5); it was not sent")
+        }
+    }
+
+    static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+        default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+
+    /// The parts of a multipart body; a file is read by the transport, relative to the collection.
+    func multipart(_ parts: [MultipartPart]) throws -> [MultipartField] {
+        let folder = URL(fileURLWithPath: spec.file).deletingLastPathComponent()
+        var fields: [MultipartField] = []
+        for part in parts {
+            let name = try part.name.render(in: scope)
+            let value = try part.value.render(in: scope)
+            var contentType = try part.contentType?.render(in: scope)
+            if let contentType, contentType.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+                throw RunnerError("the content_type of multipart field '\(name)' contains a line break; it was not sent")
+            }
+            if part.isFile {
+                let path = value.hasPrefix("/") ? value : folder.appendingPathComponent(value).path
+                guard FileManager.default.isReadableFile(atPath: path) else {
+                    throw RunnerError("multipart file '\(value)' cannot be read (\(path))")
+                }
+                let filename = try part.filename?.render(in: scope) ?? URL(fileURLWithPath: path).lastPathComponent
+                contentType = contentType ?? MediaType.forFileExtension(URL(fileURLWithPath: filename).pathExtension)
+                fields.append(MultipartField(name: name, filename: filename, contentType: contentType, content: .file(path)))
+            } else {
+                let filename = try part.filename?.render(in: scope)
+                fields.append(MultipartField(name: name, filename: filename, contentType: contentType, content: .bytes(Array(value.utf8))))
+            }
+        }
+        return fields
     }
 
     /// OAuth 2 client credentials (RFC 6749 section 4.4): fetched once per run and token URL, then reused.
@@ -103,7 +135,7 @@ extension Runner {
         let form = PercentEncoding.pairs(fields)
         let response = try transport.send(HTTPRequest(
             method: "POST", url: url, headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
-            body: Array(form.utf8), timeoutSeconds: 30))
+            body: .bytes(Array(form.utf8)), timeoutSeconds: 30))
         guard response.status == 200, let json = try? JSONValue.parse(response.body), let token = json["access_token"]?.stringValue else {
             throw RunnerError("oauth2 token request to \(url) failed: HTTP \(response.status)")
         }
@@ -118,3 +150,33 @@ struct RunnerError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// Content types by file extension, for multipart file parts that do not say theirs.
+enum MediaType {
+    static func forFileExtension(_ ext: String) -> String {
+        switch ext.lowercased() {
+        case "json": return "application/json"
+        case "txt", "text", "log": return "text/plain"
+        case "csv": return "text/csv"
+        case "html", "htm": return "text/html"
+        case "xml": return "application/xml"
+        case "yaml", "yml": return "application/yaml"
+        case "js", "mjs": return "text/javascript"
+        case "css": return "text/css"
+        case "md": return "text/markdown"
+        case "png": return "image/png"
+        case "jpg", "jpeg": return "image/jpeg"
+        case "gif": return "image/gif"
+        case "webp": return "image/webp"
+        case "svg": return "image/svg+xml"
+        case "ico": return "image/vnd.microsoft.icon"
+        case "pdf": return "application/pdf"
+        case "zip": return "application/zip"
+        case "gz", "tgz": return "application/gzip"
+        case "tar": return "application/x-tar"
+        case "wasm": return "application/wasm"
+        case "mp3": return "audio/mpeg"
+        case "mp4": return "video/mp4"
+        default: return "application/octet-stream"
+        }
+    }
+}

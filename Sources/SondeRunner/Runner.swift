@@ -160,17 +160,14 @@ public final class Runner {
         }
         var result = blank(request, index: index)
         do {
-            if let skip = request.skip {
-                let value = try skip.render(in: scope).trimmingCharacters(in: .whitespaces).lowercased()
-                if value == "true" || value == "1" || value == "yes" {
-                    return .finished(skipped(request, index: index, reason: "skip: \(skip.source) is true"))
-                }
+            if let skip = request.skip, try Self.isTrue(skip, in: scope) {
+                return .finished(skipped(request, index: index, reason: "skip: \(skip.source) is true"))
             }
             let http = try render(request)
             result.url = redactor.redact(http.url)
             if options.keepExchanges {
                 result.requestHeaders = http.headers.map { ($0.name, redactor.redact($0.value)) }
-                result.requestBody = http.body.map { redactor.redact(String(decoding: $0, as: UTF8.self)) }
+                result.requestBody = http.body?.bytes.map { redactor.redact(String(decoding: $0, as: UTF8.self)) }
             }
             if let delay = request.delay { Thread.sleep(forTimeInterval: delay.seconds) }
             result.startOffset = Date().timeIntervalSince(runStarted)
@@ -181,8 +178,19 @@ public final class Runner {
             while true {
                 attempt += 1
                 do {
-                    let exchange = Exchange(response: try transport.send(http, whileWaiting: pendingWork ?? {}))
+                    let transfer = try self.transfer(http, for: request, whileWaiting: pendingWork ?? {})
+                    let exchange = Exchange(response: transfer.response, url: transfer.finalURL, redirects: transfer.redirects)
                     result.attempts = attempt
+                    if !transfer.redirects.isEmpty {
+                        result.finalURL = redactor.redact(transfer.finalURL)
+                        result.redirects = transfer.redirects.map {
+                            RedirectHop(url: redactor.redact($0.url), status: $0.status, location: redactor.redact($0.location))
+                        }
+                    }
+                    if options.keepExchanges {
+                        result.requestHeaders = transfer.sentHeaders.map { ($0.name, redactor.redact($0.value)) }
+                        result.requestBody = transfer.sentBody.map { redactor.redact(String(decoding: $0, as: UTF8.self)) }
+                    }
                     // 4. The captures, which the next request may need.
                     let captureError = capture(request, exchange)
                     let sent = Sent(request: request, result: result, exchange: exchange, captureError: captureError, redactor: redactor)
@@ -213,14 +221,26 @@ public final class Runner {
         }
     }
 
+    /// Whether `skip:` holds: it must render to a boolean (`true` or `false`, or the spellings
+    /// `yes`/`no`, `on`/`off`, `1`/`0`, in any case); anything else is an error of the request.
+    static func isTrue(_ skip: Template, in scope: some TemplateContext) throws -> Bool {
+        let value = try skip.renderValue(in: scope)
+        if let flag = Booleans.parse(value) { return flag }
+        throw RunnerError("skip: \(skip.source) rendered \(value.jsonText), which is not true or false (nor yes/no, on/off, 1/0)")
+    }
+
     /// 4. Takes the captures into the scope; the first that fails, described.
     func capture(_ request: RequestSpec, _ exchange: Exchange) -> String? {
         var captureError: String?
         for capture in request.captures {
             switch exchange.capture(capture) {
             case .success(let value):
-                scope.capture(capture.name, value)
-                if capture.secret { redactor.add(value.interpolated) }
+                if case .text(let text) = value {
+                    scope.capture(capture.name, .string(text), isText: true)
+                } else {
+                    scope.capture(capture.name, value.json)
+                }
+                if capture.secret { redactor.add(value.json.interpolated) }
             case .failure(let message):
                 captureError = captureError ?? "capture '\(capture.name)': \(message)"
             }
@@ -282,10 +302,15 @@ public final class Runner {
             actual = .value(.int(exchange.response.status))
         case .header(let name):
             subject = "header \(name)"
-            actual = exchange.header(name).map { .value(.string($0)) } ?? .missing
+            actual = exchange.header(name).map(Actual.text) ?? .missing
         case .body:
             subject = "body"
-            actual = .value(.string(exchange.text))
+            switch exchange.decodedText {
+            case .success(let text): actual = .text(text)
+            case .failure(let error):
+                return CheckResult(subject: subject, expected: redactor.redact(try expectation.predicate.describeExpected(in: scope)),
+                    actual: "a body that cannot be decoded", passed: false, message: error.message, location: expectation.location)
+            }
         case .duration:
             subject = "duration"
             actual = .value(.double(exchange.durationMilliseconds))
@@ -300,6 +325,12 @@ public final class Runner {
             } else {
                 actual = .nodes(path.nodes(in: document))
             }
+        case .url:
+            subject = "url"
+            actual = .text(exchange.url)
+        case .redirects:
+            subject = "redirects"
+            actual = .value(.array(exchange.redirects.map(\.json)))
         case .schema(let schema):
             subject = "schema"
             guard case .success(let document) = exchange.json else {
@@ -311,9 +342,10 @@ public final class Runner {
                 passed: violations.isEmpty, message: redactor.excerpt(violations.prefix(5).map(\.description).joined(separator: "; "), limit: 500),
                 location: expectation.location)
         }
-        let outcome = try expectation.predicate.evaluate(actual, in: scope)
+        let unit: String? = if case .duration = expectation.subject { "ms" } else { nil }
+        let outcome = try expectation.predicate.evaluate(actual, unit: unit, in: scope)
         return CheckResult(
-            subject: subject, expected: redactor.redact(try expectation.predicate.describeExpected(in: scope)),
+            subject: subject, expected: redactor.redact(try expectation.predicate.describeExpected(unit: unit, in: scope)),
             actual: redactor.excerpt(actual.display(atMost: 300 * 4 + redactor.longest), limit: 300), passed: outcome.passed,
             message: outcome.message.map { redactor.excerpt($0, limit: 500) }, location: expectation.location)
     }

@@ -82,7 +82,10 @@ public struct CollectionLoader: Sendable {
             diagnostics += error.diagnostics
         }
 
-        // 3. Names: every template must read something defined or captured earlier.
+        // 3. Text that overrides a typed default takes its type (or is an error, before anything is sent).
+        variables = Self.typed(variables, diagnostics: &diagnostics)
+
+        // 4. Names: every template must read something defined or captured earlier.
         if let spec {
             reader.checkNames(spec, variables: variables, secrets: secrets)
         }
@@ -91,6 +94,35 @@ public struct CollectionLoader: Sendable {
         return LoadedCollection(
             spec: spec, variables: variables, secrets: secrets, environmentName: options.environmentName ?? options.environmentFile,
             text: text, processEnvironment: options.processEnvironment)
+    }
+
+    /// Each definition from an environment file, `.env` or `--var` whose value is text and
+    /// overrides a typed default in `vars` takes the default's type; text that is not of that
+    /// type is reported (a template's text is converted when it is rendered).
+    static func typed(_ variables: [VariableDefinition], diagnostics: inout [Diagnostic]) -> [VariableDefinition] {
+        var defaults: [String: VariableDefinition] = [:]
+        for definition in variables where definition.source == .collection { defaults[definition.name] = definition }
+        return variables.map { definition in
+            guard definition.source > .collection, let base = defaults[definition.name], let type = base.declaredType,
+                case .string(let template) = definition.value
+            else { return definition }
+            var typed = definition
+            guard let text = template.literalValue else {
+                typed.convertsTo = type
+                return typed
+            }
+            guard let value = VariableDefinition.convert(text, to: type) else {
+                let location = definition.location ?? SourceLocation(file: definition.source == .commandLine ? "--var" : "\(definition.source)", line: 1, column: 1)
+                let spelled = definition.source == .commandLine ? "--var \(definition.name)=\(text)" : "'\(definition.name)' is \(JSONValue.quoted(text))"
+                let at = base.location.map { " (\($0))" } ?? ""
+                diagnostics.append(Diagnostic(
+                    "\(spelled): '\(definition.name)' is a \(type.rawValue) in vars\(at), and \(JSONValue.quoted(text)) is not a \(type.rawValue)",
+                    at: location, length: max(1, definition.name.count)))
+                return definition
+            }
+            typed.value = TemplateValue(value)
+            return typed
+        }
     }
 
     /// The collection files under `paths`: files as given, folders searched for *.yaml and *.yml
@@ -134,14 +166,14 @@ extension SpecReader {
         var requestsNode: Node?
         for (key, _, value) in pairs {
             switch key {
-            case .name: spec.name = string(value, "name") ?? spec.name
+            case .name: spec.name = literal(value, "the collection's name") ?? spec.name
             case .description: spec.description = string(value, "description")
             case .base_url: spec.baseURL = template(value, "base_url")
             case .vars: spec.variables = variables(value, source: .collection, "vars")
             case .secrets:
                 if let items = sequence(value, "secrets") {
                     for item in items {
-                        guard let name = string(item, "a secret's name") else { continue }
+                        guard let name = literal(item, "a secret's name") else { continue }
                         spec.secrets.append(name)
                         secretNodes.append((name, item))
                     }

@@ -4,20 +4,20 @@ enum CollectionKey: String, CaseIterable {
 }
 
 enum DefaultsKey: String, CaseIterable {
-    case headers, query, timeout, delay, retry, follow_redirects, insecure, auth
+    case headers, query, timeout, delay, retry, follow_redirects, max_redirects, location_trusted, insecure, auth
 }
 
 enum RequestKey: String, CaseIterable {
     case name, method, url, query, headers, json, form, body, multipart, timeout, delay, retry, skip
-    case follow_redirects, insecure, auth, capture, expect
+    case follow_redirects, max_redirects, location_trusted, insecure, auth, capture, expect
 }
 
 enum ExpectKey: String, CaseIterable {
-    case status, headers, jsonpath, body, duration, schema
+    case status, headers, jsonpath, body, duration, schema, url, redirects
 }
 
 enum CaptureKey: String, CaseIterable {
-    case jsonpath, header, cookie, regex, group, status, duration, secret
+    case jsonpath, header, cookie, regex, group, status, duration, url, secret
 }
 
 enum RetryKey: String, CaseIterable {

@@ -39,14 +39,14 @@ extension SpecReader {
                     }
                 case .header:
                     sourceCount += 1
-                    if let name = string(value, "header in \(context)") { captureSource = .header(name) }
+                    if let name = literal(value, "the header name in \(context)") { captureSource = .header(name) }
                 case .cookie:
                     sourceCount += 1
-                    if let name = string(value, "cookie in \(context)") { captureSource = .cookie(name) }
+                    if let name = literal(value, "the cookie name in \(context)") { captureSource = .cookie(name) }
                 case .regex:
                     sourceCount += 1
                     regexNode = value
-                    if let pattern = string(value, "regex in \(context)") { captureSource = .regex(pattern, group: 1) }
+                    if let pattern = literal(value, "the regex in \(context)") { captureSource = .regex(pattern, group: 1) }
                 case .group:
                     groupNode = value
                     group = integer(value, "group in \(context)", range: 0...99)
@@ -56,12 +56,15 @@ extension SpecReader {
                 case .duration:
                     sourceCount += 1
                     if bool(value, "duration in \(context)") == true { captureSource = .duration }
+                case .url:
+                    sourceCount += 1
+                    if bool(value, "url in \(context)") == true { captureSource = .url }
                 case .secret:
                     secret = bool(value, "secret in \(context)") ?? false
                 }
             }
             if sourceCount != 1 {
-                report("\(context) takes exactly one of jsonpath, header, cookie, regex, status, duration", at: pair.value)
+                report("\(context) takes exactly one of jsonpath, header, cookie, regex, status, duration, url", at: pair.value)
                 continue
             }
             if case .regex(let pattern, _) = captureSource, let regexNode {
@@ -87,6 +90,10 @@ extension SpecReader {
     /// Parses a JSONPath written in the file, reporting a syntax error at its exact column.
     func jsonPath(_ text: String, at node: Node, _ context: String) -> JSONPath? {
         if let known = parsedPaths[text] { return known }
+        if text.contains("{{") {
+            rejectTemplate(text, at: node, "a JSONPath (in \(context))")
+            return nil
+        }
         do {
             let path = try JSONPath(text)
             parsedPaths[text] = path
@@ -121,6 +128,7 @@ extension SpecReader {
             case .headers:
                 guard let headers = mapping(value, "expect.headers of \(label)") else { continue }
                 for header in headers {
+                    rejectTemplate(header.key, at: header.keyNode, "a header name to check")
                     if let p = predicate(header.value, kind: .json, "expect.headers.\(header.key) of \(label)") {
                         out.append(Expectation(subject: .header(header.key), predicate: p, location: source.location(of: header.keyNode)))
                     }
@@ -135,13 +143,10 @@ extension SpecReader {
                         out.append(Expectation(subject: .jsonpath(path), predicate: p, location: source.location(of: entry.keyNode)))
                     }
                 }
-            case .body:
-                if let p = predicate(value, kind: .json, "expect.body of \(label)") {
-                    out.append(Expectation(subject: .body, predicate: p, location: location))
-                }
-            case .duration:
-                if let p = predicate(value, kind: .duration, "expect.duration of \(label)") {
-                    out.append(Expectation(subject: .duration, predicate: p, location: location))
+            case .body, .duration, .url, .redirects:
+                let subject: Expectation.Subject = key == .body ? .body : key == .duration ? .duration : key == .url ? .url : .redirects
+                if let p = predicate(value, kind: key == .duration ? .duration : .json, "expect.\(key.rawValue) of \(label)") {
+                    out.append(Expectation(subject: subject, predicate: p, location: location))
                 }
             case .schema:
                 if let schema = schema(value, label) {
@@ -161,7 +166,7 @@ extension SpecReader {
             }
             return value
         }
-        guard let path = string(node, "expect.schema of \(label)") else { return nil }
+        guard let path = literal(node, "the schema file of \(label)") else { return nil }
         let resolved = resolveRelative(path)
         guard let data = FileManager.default.contents(atPath: resolved) else {
             report("schema file '\(path)' for \(label) does not exist (looked for \(resolved))", at: node)

@@ -52,7 +52,7 @@ extension SpecReader {
         case .starts_with: return template(node, context).map(ValuePredicate.startsWith)
         case .ends_with: return template(node, context).map(ValuePredicate.endsWith)
         case .matches:
-            guard let pattern = string(node, context) else { return nil }
+            guard let pattern = literal(node, "the regex of \(context)") else { return nil }
             do {
                 _ = try NSRegularExpression(pattern: pattern)
             } catch {

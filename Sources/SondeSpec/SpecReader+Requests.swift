@@ -10,6 +10,8 @@ struct RequestDefaults {
     var delay: TimeSpan?
     var retry: RetryPolicy?
     var followRedirects: Bool?
+    var maxRedirects: Int?
+    var locationTrusted: Bool?
     var insecure: Bool?
     var auth: Auth?
 }
@@ -26,6 +28,8 @@ extension SpecReader {
             case .delay: defaults.delay = timeSpan(value, "defaults.delay")
             case .retry: defaults.retry = retry(value, "defaults.retry")
             case .follow_redirects: defaults.followRedirects = bool(value, "defaults.follow_redirects")
+            case .max_redirects: defaults.maxRedirects = integer(value, "defaults.max_redirects", range: 0...1000)
+            case .location_trusted: defaults.locationTrusted = bool(value, "defaults.location_trusted")
             case .insecure: defaults.insecure = bool(value, "defaults.insecure")
             case .auth: defaults.auth = auth(value, "defaults.auth")
             }
@@ -33,25 +37,37 @@ extension SpecReader {
         return defaults
     }
 
-    /// A mapping of names to template strings (headers, query, form); numbers and booleans are written as text.
+    /// A mapping of names to template strings (headers, query, form): names are templates
+    /// too; numbers and booleans are written as text; a list sends the field once per value.
     func namedTemplates(_ node: Node, _ what: String) -> [NamedTemplate] {
         guard let pairs = mapping(node, what) else { return [] }
         var out: [NamedTemplate] = []
         for pair in pairs {
-            guard case .scalar(let scalar) = pair.value else {
-                report("'\(pair.key)' in \(what) must be a string, found \(pair.value.kindDescription)", at: pair.value)
+            guard let name = template(pair.key, at: pair.keyNode) else { continue }
+            let values: [Node]
+            switch pair.value {
+            case .scalar: values = [pair.value]
+            case .sequence(let items): values = Array(items)
+            default:
+                report("'\(pair.key)' in \(what) must be a string or a list of strings, found \(pair.value.kindDescription)", at: pair.value)
                 continue
             }
-            if let t = template(scalar.string, at: pair.value) { out.append(NamedTemplate(name: pair.key, value: t)) }
+            for value in values {
+                guard case .scalar(let scalar) = value else {
+                    report("each value of '\(pair.key)' in \(what) must be a string, found \(value.kindDescription)", at: value)
+                    continue
+                }
+                if let t = template(scalar.string, at: value) { out.append(NamedTemplate(name: name, value: t)) }
+            }
         }
         return out
     }
 
     /// Request values first; defaults fill in names the request does not set (header names compare case-insensitively).
     static func merge(_ defaults: [NamedTemplate], _ own: [NamedTemplate], caseInsensitive: Bool) -> [NamedTemplate] {
-        let key: (String) -> String = caseInsensitive ? { $0.lowercased() } : { $0 }
-        let ownNames = Set(own.map { key($0.name) })
-        return defaults.filter { !ownNames.contains(key($0.name)) } + own
+        let key: (NamedTemplate) -> String = caseInsensitive ? { $0.name.source.lowercased() } : { $0.name.source }
+        let ownNames = Set(own.map(key))
+        return defaults.filter { !ownNames.contains(key($0)) } + own
     }
 
     func request(_ node: Node, index: Int, defaults: RequestDefaults) -> RequestSpec? {
@@ -62,7 +78,8 @@ extension SpecReader {
         }
         var name: String?
         if case .mapping(let m) = node, let nameNode = m["name"] {
-            name = string(nameNode, "name of \(fallbackName)")
+            name = string(nameNode, "the name of \(fallbackName)")
+            if let name { rejectTemplate(name, at: nameNode, "the name of \(fallbackName)") }
             if name?.trimmingCharacters(in: .whitespaces).isEmpty == true {
                 report("\(fallbackName) has an empty name", at: nameNode)
                 name = nil
@@ -109,6 +126,8 @@ extension SpecReader {
                     spec.skip = template(value, "skip of \(label)")
                 }
             case .follow_redirects: spec.followRedirects = bool(value, "follow_redirects of \(label)") ?? true
+            case .max_redirects: spec.maxRedirects = integer(value, "max_redirects of \(label)", range: 0...1000) ?? RequestSpec.defaultMaxRedirects
+            case .location_trusted: spec.locationTrusted = bool(value, "location_trusted of \(label)") ?? false
             case .insecure: spec.insecure = bool(value, "insecure of \(label)") ?? false
             case .auth: spec.auth = auth(value, "auth of \(label)")
             case .capture: spec.captures = captures(value, label)
@@ -126,6 +145,8 @@ extension SpecReader {
         if !pairs.contains(where: { $0.key == .delay }) { spec.delay = defaults.delay }
         if !pairs.contains(where: { $0.key == .retry }) { spec.retry = defaults.retry }
         if !pairs.contains(where: { $0.key == .follow_redirects }) { spec.followRedirects = defaults.followRedirects ?? true }
+        if !pairs.contains(where: { $0.key == .max_redirects }) { spec.maxRedirects = defaults.maxRedirects ?? RequestSpec.defaultMaxRedirects }
+        if !pairs.contains(where: { $0.key == .location_trusted }) { spec.locationTrusted = defaults.locationTrusted ?? false }
         if !pairs.contains(where: { $0.key == .insecure }) { spec.insecure = defaults.insecure ?? false }
         if !pairs.contains(where: { $0.key == .auth }) { spec.auth = defaults.auth }
         if let expectNode {
@@ -217,12 +238,13 @@ extension SpecReader {
         var parts: [MultipartPart] = []
         for pair in pairs {
             let context = "multipart field '\(pair.key)' of \(label)"
+            guard let name = template(pair.key, at: pair.keyNode) else { continue }
             if case .scalar(let scalar) = pair.value {
-                if let t = template(scalar.string, at: pair.value) { parts.append(MultipartPart(name: pair.key, value: t, isFile: false)) }
+                if let t = template(scalar.string, at: pair.value) { parts.append(MultipartPart(name: name, value: t, isFile: false)) }
                 continue
             }
             guard let fields = keyed(pair.value, MultipartKey.self, context) else { continue }
-            var part = MultipartPart(name: pair.key, value: Template(literal: ""), isFile: false)
+            var part = MultipartPart(name: name, value: Template(literal: ""), isFile: false)
             var sources = 0
             for (field, _, value) in fields {
                 switch field {
@@ -230,16 +252,19 @@ extension SpecReader {
                     part.value = template(value, "value in \(context)") ?? part.value
                     sources += 1
                 case .file:
-                    guard let path = string(value, "file in \(context)") else { continue }
-                    part.value = Template(literal: path)
+                    guard let path = template(value, "file in \(context)") else { continue }
+                    part.value = path
                     part.isFile = true
                     sources += 1
-                    let resolved = resolveRelative(path)
-                    if !FileManager.default.fileExists(atPath: resolved) {
-                        report("file '\(path)' for \(context) does not exist (looked for \(resolved))", at: value)
+                    // A path known now is checked now; a template is resolved when the request is sent.
+                    if let literalPath = path.literalValue {
+                        let resolved = resolveRelative(literalPath)
+                        if !FileManager.default.isReadableFile(atPath: resolved) {
+                            report("file '\(literalPath)' for \(context) cannot be read (looked for \(resolved))", at: value)
+                        }
                     }
                 case .content_type: part.contentType = template(value, "content_type in \(context)")
-                case .filename: part.filename = string(value, "filename in \(context)")
+                case .filename: part.filename = template(value, "filename in \(context)")
                 }
             }
             if sources != 1 { report("\(context) takes exactly one of value or file", at: pair.value) }

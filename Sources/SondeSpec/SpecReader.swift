@@ -156,6 +156,24 @@ final class SpecReader {
         }
     }
 
+    /// Reports `{{` where text is not a template (a request's name, a JSONPath, a regex, a
+    /// header name to check): it would be taken literally, which is never what was meant.
+    /// Returns false when it reported.
+    @discardableResult
+    func rejectTemplate(_ text: String, at node: Node, _ what: String) -> Bool {
+        guard let braces = text.range(of: "{{") else { return true }
+        let offset = text.unicodeScalars.distance(from: text.unicodeScalars.startIndex, to: braces.lowerBound)
+        report("\(what) is not a template: '{{' here would be taken as two literal braces",
+            at: source.location(inside: node, offset: offset, value: text), length: 2)
+        return false
+    }
+
+    /// A string that is not a template; nil, reported, when it holds `{{` (`rejectTemplate`).
+    func literal(_ node: Node, _ what: String) -> String? {
+        guard let text = string(node, what), rejectTemplate(text, at: node, what) else { return nil }
+        return text
+    }
+
     /// Any YAML value as a JSON-shaped value whose strings may hold templates.
     func templateValue(_ node: Node) -> TemplateValue? {
         switch node {
@@ -182,8 +200,9 @@ final class SpecReader {
                     ok = false
                     continue
                 }
-                if let converted = templateValue(value) {
-                    members.append(.init(key: keyScalar.string, value: converted))
+                let name = template(keyScalar.string, at: key)
+                if let name, let converted = templateValue(value) {
+                    members.append(.init(key: name, value: converted))
                 } else {
                     ok = false
                 }

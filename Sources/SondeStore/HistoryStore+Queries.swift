@@ -117,9 +117,16 @@ extension HistoryStore {
                 startOffset: (row["startMs"] as Double?).map { $0 / 1000 }, outcome: Outcome(rawValue: row["outcome"]) ?? .error, status: row["status"],
                 timings: timings, attempts: row["attempts"], responseSize: row["responseSize"], bodyHash: row["bodyHash"],
                 shape: (row["paths"] as String?).map(JSONShape.init(text:)), error: row["error"], skipReason: row["skipReason"],
-                responseExcerpt: row["responseExcerpt"], checks: checks[row["id"]] ?? [])
+                responseExcerpt: row["responseExcerpt"], finalURL: row["finalUrl"], redirects: Self.redirects(fromJSON: row["redirects"]),
+                checks: checks[row["id"]] ?? [])
         }
         return run
+    }
+
+    /// The redirects column: a JSON array of `{ url, status, location }`.
+    static func redirects(fromJSON text: String?) -> [RedirectHop] {
+        guard let text, case .array(let hops)? = try? JSONValue.parse(text) else { return [] }
+        return hops.compactMap(RedirectHop.init(json:))
     }
 
     /// The last complete run of the same collection and environment before `run`.

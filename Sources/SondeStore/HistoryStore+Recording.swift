@@ -126,8 +126,8 @@ public final class RunRecorder: @unchecked Sendable {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO request (runId, position, name, method, url, outcome, status, dnsMs, connectMs, tlsMs, firstByteMs, totalMs,
-                        attempts, responseSize, bodyHash, shapeHash, error, skipReason, startMs, responseExcerpt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        attempts, responseSize, bodyHash, shapeHash, error, skipReason, startMs, responseExcerpt, finalUrl, redirects)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """))
         insertRequest.reset()
         insertRequest.bind(1, runID)
@@ -150,6 +150,8 @@ public final class RunRecorder: @unchecked Sendable {
         insertRequest.bind(18, request.skipReason)
         insertRequest.bind(19, request.startOffset.map { $0 * 1000 })
         insertRequest.bind(20, request.responseExcerpt)
+        insertRequest.bind(21, request.finalURL)
+        insertRequest.bind(22, request.redirects.isEmpty ? nil : JSONValue.array(request.redirects.map(\.json)).jsonText)
         try insertRequest.step(db)
         let requestID = db.lastInsertedRowID
         let insertCheck = RawStatement(

@@ -84,6 +84,14 @@ enum Schema {
                 ALTER TABLE request ADD COLUMN responseExcerpt TEXT;
                 """)
         }
+        // v4: where a request ended after redirects, and the redirects it followed (a JSON
+        // array of { url, status, location }), both null when none were followed.
+        migrator.registerMigration("v4 final url, redirects") { db in
+            try db.execute(sql: """
+                ALTER TABLE request ADD COLUMN finalUrl TEXT;
+                ALTER TABLE request ADD COLUMN redirects TEXT;
+                """)
+        }
         return migrator
     }()
 

@@ -113,7 +113,7 @@ func login(_ baseURL: String) throws -> String {
     let transport = try CurlTransport()
     let response = try transport.send(
         HTTPRequest(method: "POST", url: baseURL + "/kapis/iam.kubesphere.io/v1alpha2/login", headers: [("Content-Type", "application/json")],
-            body: Array(#"{"username":"admin","password":"P@88w0rd"}"#.utf8)))
+            body: .bytes(Array(#"{"username":"admin","password":"P@88w0rd"}"#.utf8))))
     let text = String(decoding: response.body, as: UTF8.self)
     guard let range = text.range(of: #""access_token":"([^"]+)""#, options: .regularExpression) else {
         throw BenchError("login at \(baseURL) answered \(response.status): \(text)")

@@ -15,11 +15,11 @@ struct CollectionLoaderTests {
         let login = spec.requests[0]
         #expect(login.method == "POST")
         #expect(login.timeout == TimeSpan(milliseconds: 10_000))
-        #expect(login.headers.map(\.name) == ["Accept"])
+        #expect(login.headers.map(\.name.source) == ["Accept"])
         #expect(login.captures.first?.name == "token")
         #expect(login.captures.first?.secret == true)
         let statuses = spec.requests[1]
-        #expect(statuses.headers.map(\.name) == ["Accept", "Authorization"])
+        #expect(statuses.headers.map(\.name.source) == ["Accept", "Authorization"])
         #expect(statuses.expectations.count == 7)
         #expect(statuses.location.line == 30)
 
@@ -58,7 +58,7 @@ struct CollectionLoaderTests {
         let spec = try CollectionLoader().load(text: text, file: "d.yaml").spec
         let a = spec.requests[0], b = spec.requests[1]
         #expect(a.headers.map { "\($0.name): \($0.value)" } == ["X-Team: core", "accept: text/plain"])
-        #expect(a.query.map(\.name) == ["page"])
+        #expect(a.query.map(\.name.source) == ["page"])
         #expect(a.timeout == TimeSpan(milliseconds: 250))
         #expect(!a.followRedirects)
         #expect(a.retry == RetryPolicy(count: 2, delay: TimeSpan(milliseconds: 100), untilStatus: [200, 204]))
@@ -101,7 +101,7 @@ struct CollectionLoaderTests {
         let r = try CollectionLoader().load(text: text, file: "all.yaml").spec.requests[0]
         #expect(r.method == "PATCH")
         #expect(r.query.count == 2)
-        if case .form(let fields) = r.body { #expect(fields.map(\.name) == ["a", "b"]) } else { Issue.record("form body") }
+        if case .form(let fields) = r.body { #expect(fields.map(\.name.source) == ["a", "b"]) } else { Issue.record("form body") }
         #expect(r.delay == TimeSpan(milliseconds: 1000))
         #expect(r.insecure)
         #expect(r.captures.map(\.name) == ["id", "loc", "sid", "ver", "code", "took"])
@@ -167,6 +167,46 @@ struct VariableSourceTests {
         } catch {
             #expect(error.diagnostics.map(\.message).first?.hasSuffix("did you mean 'staging'?") == true)
         }
+    }
+
+    @Test func textFromEverySourceTakesTheTypeOfTheDefaultItOverrides() throws {
+        let folder = try Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("environments"), withIntermediateDirectories: true)
+        try """
+            vars: { limit: 10, ratio: 0.5, on: false, ids: [1], page: 1, label: x, templated: 3 }
+            requests:
+              - name: r
+                url: "http://x/"
+            """.write(to: folder.appendingPathComponent("c.yaml"), atomically: true, encoding: .utf8)
+        try "vars: { limit: \"25\", ratio: \"1e-3\", templated: \"{{ env.N }}\" }\n"
+            .write(to: folder.appendingPathComponent("environments/ci.yaml"), atomically: true, encoding: .utf8)
+        try "on=TRUE\nids=[2, 3]\n".write(to: folder.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        let options = VariableOptions(environmentName: "ci", assignments: ["page=2", "label=7"], processEnvironment: ["N": "4"])
+        let scope = try CollectionLoader(options: options).load(file: folder.appendingPathComponent("c.yaml").path).makeScope()
+        #expect(try scope.variable("limit") == 25)
+        #expect(try scope.variable("ratio") == 0.001)
+        #expect(try scope.variable("on") == true)
+        #expect(try scope.variable("ids") == [2, 3])
+        #expect(try scope.variable("page") == 2)
+        #expect(try scope.variable("label") == "7")
+        #expect(try scope.variable("templated") == 4)
+
+        // Text that is not of the default's type is an error at its source, before anything is sent.
+        try "on=maybe\n".write(to: folder.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        let wrong = VariableOptions(environmentName: "ci", assignments: ["page=two"], processEnvironment: ["N": "4"])
+        do {
+            _ = try CollectionLoader(options: wrong).load(file: folder.appendingPathComponent("c.yaml").path)
+            Issue.record("text of the wrong type must be refused")
+        } catch {
+            let messages = error.diagnostics.map { "\($0.location.file.hasSuffix(".env") ? ".env" : $0.location.file):\($0.location.line): \($0.message)" }
+            #expect(messages.contains(".env:1: 'on' is \"maybe\": 'on' is a boolean in vars (\(folder.path)/c.yaml:1:32), and \"maybe\" is not a boolean"), "\(messages)")
+            #expect(messages.contains("--var:1: --var page=two: 'page' is a number in vars (\(folder.path)/c.yaml:1:53), and \"two\" is not a number"), "\(messages)")
+        }
+        // A template's text is converted when it is rendered.
+        let late = try CollectionLoader(options: VariableOptions(environmentName: "ci", processEnvironment: ["N": "four"]))
+        try "on=no\n".write(to: folder.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        #expect(throws: TemplateError.self) { try late.load(file: folder.appendingPathComponent("c.yaml").path).makeScope().variable("templated") }
     }
 
     @Test func commandLineVariablesSatisfyTheNameCheck() throws {

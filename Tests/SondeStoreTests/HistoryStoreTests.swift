@@ -52,7 +52,7 @@ struct HistoryStoreTests {
         let store = try HistoryStore(path: path)
         // Then
         let applied = try store.read { try Schema.migrator.appliedIdentifiers($0) }
-        #expect(applied == ["v1 runs, requests, expectations", "v2 shapes, history indexes", "v3 request start, response excerpt"])
+        #expect(applied == ["v1 runs, requests, expectations", "v2 shapes, history indexes", "v3 request start, response excerpt", "v4 final url, redirects"])
         #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
         #expect(try store.runs(RunFilter()).isEmpty)
     }
@@ -96,7 +96,7 @@ struct HistoryStoreTests {
         } throws: { error in
             "\(error)".contains("was written by a newer sonde")
         }
-        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 4)
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 5)
     }
 
     @Test func aFileThatIsNotADatabaseGivesAClearError() throws {

@@ -32,6 +32,12 @@ static inline CURLcode sonde_curl_setopt_write_function(CURL *handle, CURLoption
     return curl_easy_setopt(handle, option, callback);
 }
 
+typedef int (*sonde_curl_debug_callback)(CURL *handle, curl_infotype type, char *data, size_t size, void *context);
+
+static inline CURLcode sonde_curl_setopt_debug_function(CURL *handle, sonde_curl_debug_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, callback);
+}
+
 static inline CURLcode sonde_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }
