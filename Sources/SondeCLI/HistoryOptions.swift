@@ -69,8 +69,16 @@ struct Since: ExpressibleByArgument {
 }
 
 /// `--latency-threshold 50%`.
-struct Percentage: ExpressibleByArgument {
+struct Percentage: ExpressibleByArgument, CustomStringConvertible {
     var fraction: Double
+
+    /// `50%`, as `--help` shows the default.
+    var description: String {
+        let percent = fraction * 100
+        return percent.rounded() == percent && abs(percent) < 1e15 ? "\(Int(percent))%" : "\(percent)%"
+    }
+
+    var defaultValueDescription: String { description }
 
     init(fraction: Double) {
         self.fraction = fraction
@@ -84,8 +92,12 @@ struct Percentage: ExpressibleByArgument {
 }
 
 /// `--latency-floor 50ms`.
-struct Milliseconds: ExpressibleByArgument {
+struct Milliseconds: ExpressibleByArgument, CustomStringConvertible {
     var value: Double
+
+    var description: String { TimeSpan(milliseconds: value).description }
+
+    var defaultValueDescription: String { description }
 
     init(_ value: Double) {
         self.value = value

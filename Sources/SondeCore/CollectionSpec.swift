@@ -94,8 +94,12 @@ public struct RequestSpec: Sendable {
     public var location: SourceLocation
     public var method: String
     public var url: Template
+    /// The request's own query fields and headers; `defaults` ones are apart, since a
+    /// default gives way to a field of the same name only once both names are rendered.
     public var query: [NamedTemplate]
     public var headers: [NamedTemplate]
+    public var defaultQuery: [NamedTemplate]
+    public var defaultHeaders: [NamedTemplate]
     public var body: RequestBody?
     public var timeout: TimeSpan?
     public var delay: TimeSpan?
@@ -118,6 +122,8 @@ public struct RequestSpec: Sendable {
         self.url = url
         self.query = []
         self.headers = []
+        self.defaultQuery = []
+        self.defaultHeaders = []
         self.followRedirects = true
         self.maxRedirects = RequestSpec.defaultMaxRedirects
         self.locationTrusted = false
@@ -131,7 +137,7 @@ public struct RequestSpec: Sendable {
 
     /// Every template the request sends (not its expectations), for checks before anything is sent.
     public var outgoingTemplates: [Template] {
-        var out = [url] + query.flatMap(\.templates) + headers.flatMap(\.templates)
+        var out = [url] + (defaultQuery + query + defaultHeaders + headers).flatMap(\.templates)
         if let body { out += body.templates }
         if let auth { out += auth.templates }
         if let skip { out.append(skip) }

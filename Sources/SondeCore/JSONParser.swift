@@ -333,14 +333,8 @@ struct JSONParser {
                 for i in (negative ? start + 1 : start)..<index { value = value * 10 + Int64(bytes[i] - Byte.zero) }
                 return JSONNumber(negative ? -value : value)
             }
-            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-            if let value = Int64(text) { return JSONNumber(value) }
-            return JSONNumber(bigInteger: text)
         }
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer in
-            for i in 0..<length { buffer[i] = CChar(bitPattern: bytes[start + i]) }
-            buffer[length] = 0
-            return JSONNumber(buffer.baseAddress.map { strtod($0, nil) } ?? .nan)
-        }
+        // Anything else is kept as written, exactly.
+        return JSONNumber(jsonText: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
     }
 }

@@ -385,14 +385,11 @@ struct JSONPathParser {
         } else {
             while let c = current, Self.isDigit(c) { index += 1 }
         }
-        var isInteger = true
         if consume(".") {
-            isInteger = false
             guard let c = current, Self.isDigit(c) else { throw error("expected a digit after '.'") }
             while let c = current, Self.isDigit(c) { index += 1 }
         }
         if current == "e" || current == "E" {
-            isInteger = false
             index += 1
             if current == "+" || current == "-" { index += 1 }
             guard let c = current, Self.isDigit(c) else { throw error("expected a digit in the exponent") }
@@ -400,10 +397,7 @@ struct JSONPathParser {
         }
         var text = String.UnicodeScalarView()
         text.append(contentsOf: scalars[start..<index])
-        let literal = String(text)
-        if isInteger, let value = Int64(literal), literal != "-0" { return JSONNumber(value) }
-        guard let value = Double(literal) else { throw error("invalid number", at: start) }
-        return JSONNumber(value)
+        return JSONNumber(jsonText: String(text))
     }
 
     mutating func parseFunctionCall() throws(JSONPathError) -> FunctionCall {

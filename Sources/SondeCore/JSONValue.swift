@@ -8,13 +8,15 @@ public enum JSONValue: Sendable {
     case object(JSONObject)
 }
 
-/// A JSON number that keeps integers exact, even beyond 2^53.
+/// A JSON number, exact: integers of any size and decimals as they were written are kept
+/// digit for digit (RFC 8259 §6 allows any; a double would round 2^53 + 1 and 1e400).
 public struct JSONNumber: Sendable {
     enum Storage: Sendable {
         case int(Int64)
+        /// JSON number text that is not an Int64 (a fraction, an exponent, a big integer), as written.
+        case decimal(String)
+        /// A value computed here (a duration, a conversion).
         case double(Double)
-        /// An integer literal too large for Int64, kept digit for digit.
-        case bigInteger(String, Double)
     }
 
     let storage: Storage
@@ -22,47 +24,185 @@ public struct JSONNumber: Sendable {
     public init(_ value: Int64) { storage = .int(value) }
     public init(_ value: Int) { storage = .int(Int64(value)) }
     public init(_ value: Double) { storage = .double(value) }
-    init(bigInteger digits: String) { storage = .bigInteger(digits, Double(digits) ?? .nan) }
 
-    /// The value as a double; exact for every integer up to 2^53.
+    /// A number from text that follows the JSON number grammar (RFC 8259 §6; the caller has
+    /// checked it), kept exactly: an Int64 when it is one, else the text itself.
+    public init(jsonText text: String) {
+        if let value = Int64(text), text != "-0" { storage = .int(value) } else { storage = .decimal(text) }
+    }
+
+    /// The value as a double (the nearest; ±infinity beyond the doubles' range).
     public var double: Double {
         switch storage {
         case .int(let i): return Double(i)
         case .double(let d): return d
-        case .bigInteger(_, let d): return d
+        case .decimal(let text): return Double(text) ?? .nan
         }
     }
 
-    /// The value as an integer, when it is one (1.0 counts, 1.5 does not).
+    /// The value as an integer, when it is a whole number that fits (1.0 and 1e2 count, 1.5 does not).
     public var integer: Int64? {
         switch storage {
         case .int(let i): return i
         case .double(let d):
             guard d.rounded() == d, d >= -9_223_372_036_854_775_808, d < 9_223_372_036_854_775_808 else { return nil }
             return Int64(d)
-        case .bigInteger: return nil
+        case .decimal:
+            guard let exact = exact, !exact.infinite, exact.exponent >= 0, exact.digits.count + exact.exponent <= 19 else { return nil }
+            if exact.digits.isEmpty { return 0 }
+            let text = (exact.negative ? "-" : "") + String(decoding: exact.digits, as: UTF8.self) + String(repeating: "0", count: exact.exponent)
+            return Int64(text)
         }
     }
 
-    /// The shortest JSON text for the number.
+    /// Whether the value is a whole number, of any size.
+    public var isWhole: Bool {
+        guard let exact, !exact.infinite else { return false }
+        return exact.exponent >= 0
+    }
+
+    /// The number's JSON text: as it was written when it came from text; computed values
+    /// in their shortest form (whole numbers below 10^15 without a fraction).
     public var jsonText: String {
         switch storage {
         case .int(let i): return String(i)
-        case .bigInteger(let digits, _): return digits
+        case .decimal(let text): return text
         case .double(let d):
             if d.isNaN || d.isInfinite { return "null" }
             if d.rounded() == d, abs(d) < 1e15 { return String(Int64(d)) }
             return "\(d)"
         }
     }
+
+    /// The whole number as plain digits (`1e3` is `1000`); nil when it is not whole.
+    public var integerText: String? {
+        if let integer { return String(integer) }
+        guard let exact, !exact.infinite, exact.exponent >= 0 else { return nil }
+        return (exact.negative ? "-" : "") + String(decoding: exact.digits, as: UTF8.self) + String(repeating: "0", count: exact.exponent)
+    }
+
+    /// The whole part, cut toward zero, as plain digits (`7.9` is `7`, `-1e-3` is `0`); nil
+    /// for infinity and NaN.
+    public var truncated: JSONNumber? {
+        if case .int = storage { return self }
+        guard var exact, !exact.infinite else { return nil }
+        if exact.digits.isEmpty { return JSONNumber(0) }
+        if exact.exponent < 0 {
+            let keep = exact.digits.count + exact.exponent
+            if keep <= 0 { return JSONNumber(0) }
+            exact.digits = Array(exact.digits[..<keep])
+            exact.exponent = 0
+        }
+        let text = (exact.negative ? "-" : "") + String(decoding: exact.digits, as: UTF8.self) + String(repeating: "0", count: exact.exponent)
+        return JSONNumber(jsonText: text)
+    }
+
+    /// The exact value as sign × digits × 10^exponent, digits without leading or trailing
+    /// zeros (empty for zero); nil for NaN.
+    var exact: ExactDecimal? {
+        switch storage {
+        case .int(let i): return ExactDecimal(text: String(i))
+        case .decimal(let text): return ExactDecimal(text: text)
+        case .double(let d):
+            if d.isNaN { return nil }
+            if d.isInfinite { return ExactDecimal(negative: d < 0, digits: [], exponent: 0, infinite: true) }
+            // The shortest text that reads back as this double: the value a person wrote.
+            return ExactDecimal(text: "\(d)")
+        }
+    }
+}
+
+/// A decimal number held exactly: (-1)^negative × digits × 10^exponent.
+struct ExactDecimal: Equatable {
+    var negative: Bool
+    /// ASCII digits, no leading or trailing zeros; empty for zero.
+    var digits: [UInt8]
+    var exponent: Int
+    var infinite = false
+
+    init(negative: Bool, digits: [UInt8], exponent: Int, infinite: Bool) {
+        self.negative = negative
+        self.digits = digits
+        self.exponent = exponent
+        self.infinite = infinite
+    }
+
+    /// From `-?digits(.digits)?([eE][+-]?digits)?`; nil for anything else.
+    init?(text: String) {
+        var bytes = Array(text.utf8)[...]
+        negative = bytes.first == UInt8(ascii: "-")
+        if negative || bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+        var mantissa: [UInt8] = []
+        var fractionDigits = 0
+        var seenDot = false
+        var sawDigit = false
+        while let byte = bytes.first, byte != UInt8(ascii: "e"), byte != UInt8(ascii: "E") {
+            bytes = bytes.dropFirst()
+            if byte == UInt8(ascii: ".") {
+                if seenDot { return nil }
+                seenDot = true
+            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                sawDigit = true
+                mantissa.append(byte)
+                if seenDot { fractionDigits += 1 }
+            } else {
+                return nil
+            }
+        }
+        guard sawDigit else { return nil }
+        var exponent = 0
+        if !bytes.isEmpty {
+            bytes = bytes.dropFirst()
+            var exponentNegative = false
+            if let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
+                exponentNegative = sign == UInt8(ascii: "-")
+                bytes = bytes.dropFirst()
+            }
+            guard !bytes.isEmpty else { return nil }
+            for byte in bytes {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                // Saturates far beyond any double: such exponents still order correctly.
+                exponent = min(exponent * 10 + Int(byte - UInt8(ascii: "0")), 1 << 50)
+            }
+            if exponentNegative { exponent = -exponent }
+        }
+        exponent -= fractionDigits
+        var start = 0
+        while start < mantissa.count, mantissa[start] == UInt8(ascii: "0") { start += 1 }
+        var end = mantissa.count
+        while end > start, mantissa[end - 1] == UInt8(ascii: "0") {
+            end -= 1
+            exponent += 1
+        }
+        digits = Array(mantissa[start..<end])
+        self.exponent = digits.isEmpty ? 0 : exponent
+        if digits.isEmpty { negative = false }
+    }
+
+    /// -1, 0 or 1.
+    func compare(_ other: ExactDecimal) -> Int {
+        if negative != other.negative { return negative ? -1 : 1 }
+        let sign = negative ? -1 : 1
+        if infinite || other.infinite { return infinite == other.infinite ? 0 : (infinite ? sign : -sign) }
+        if digits.isEmpty || other.digits.isEmpty {
+            if digits.isEmpty && other.digits.isEmpty { return 0 }
+            return digits.isEmpty ? -1 : 1  // zero against a non-zero of this sign (zero is never negative)
+        }
+        // The place of the first digit decides, then the digits themselves.
+        let magnitude = digits.count + exponent, otherMagnitude = other.digits.count + other.exponent
+        if magnitude != otherMagnitude { return magnitude < otherMagnitude ? -sign : sign }
+        for (a, b) in zip(digits, other.digits) where a != b { return a < b ? -sign : sign }
+        if digits.count == other.digits.count { return 0 }
+        return digits.count < other.digits.count ? -sign : sign
+    }
 }
 
 extension JSONNumber: Equatable, Comparable, Hashable {
     /// Numbers are equal when their values are (`1` equals `1.0`, RFC 9535 §2.3.5.2.2),
-    /// exactly at any size: integers beyond 2^53 are never rounded to compare them.
+    /// exactly at any size: integers beyond 2^53 and decimals are never rounded to compare them.
     public static func == (lhs: JSONNumber, rhs: JSONNumber) -> Bool { compare(lhs, rhs) == 0 }
 
-    /// The mathematical order, exact for integers of any size and for an integer against a float.
+    /// The mathematical order, exact for every pair of numbers.
     public static func < (lhs: JSONNumber, rhs: JSONNumber) -> Bool { compare(lhs, rhs) == -1 }
 
     /// -1, 0 or 1 as `a` is below, equal to or above `b`; nil when either is not a number (NaN).
@@ -73,85 +213,13 @@ extension JSONNumber: Equatable, Comparable, Hashable {
             if x.isNaN || y.isNaN { return nil }
             return x < y ? -1 : (x > y ? 1 : 0)
         default:
-            guard let x = a.exactParts, let y = b.exactParts else { return nil }
-            if let order = x.compare(y) { return order }
-            return x.fraction < y.fraction ? -1 : (x.fraction > y.fraction ? 1 : 0)
+            guard let x = a.exact, let y = b.exact else { return nil }
+            return x.compare(y)
         }
-    }
-
-    /// The value split into an exact integer part (decimal digits) and what is left (a
-    /// fraction of the same sign, exact, since subtracting a double's integer part is exact).
-    var exactParts: ExactParts? {
-        switch storage {
-        case .int(let i): return ExactParts(negative: i < 0, digits: String(i.magnitude), infinite: false, fraction: 0)
-        case .bigInteger(let text, _):
-            let negative = text.hasPrefix("-")
-            var digits = Substring(negative || text.hasPrefix("+") ? text.dropFirst() : Substring(text))
-            while digits.count > 1, digits.first == "0" { digits = digits.dropFirst() }
-            return ExactParts(negative: negative && digits != "0", digits: String(digits), infinite: false, fraction: 0)
-        case .double(let d):
-            if d.isNaN { return nil }
-            if d.isInfinite { return ExactParts(negative: d < 0, digits: "", infinite: true, fraction: 0) }
-            let whole = d.rounded(.towardZero)
-            return ExactParts(negative: d < 0 && whole != 0, digits: Self.integerDigits(of: whole.magnitude), infinite: false, fraction: d - whole)
-        }
-    }
-
-    struct ExactParts {
-        var negative: Bool
-        /// The integer part's magnitude in decimal, no leading zeros.
-        var digits: String
-        var infinite: Bool
-        var fraction: Double
-
-        /// The order of the integer parts, or nil when they are equal (the fractions decide).
-        func compare(_ other: ExactParts) -> Int? {
-            let sign = negative ? -1 : 1
-            if negative != other.negative {
-                // -0.5 and 0.3 both have the integer part 0; the fractions decide.
-                if !infinite, !other.infinite, digits == "0", other.digits == "0" { return nil }
-                return negative ? -1 : 1
-            }
-            if infinite || other.infinite {
-                if infinite && other.infinite { return 0 }
-                return infinite ? sign : -sign
-            }
-            if digits.utf8.count != other.digits.utf8.count { return digits.utf8.count < other.digits.utf8.count ? -sign : sign }
-            if digits == other.digits { return nil }
-            return digits.utf8.lexicographicallyPrecedes(other.digits.utf8) ? -sign : sign
-        }
-    }
-
-    /// The exact decimal digits of a whole, non-negative double (every double of 2^53 and
-    /// more is whole, and is its significand times a power of two).
-    static func integerDigits(of whole: Double) -> String {
-        if whole < 9_223_372_036_854_775_808 { return String(UInt64(whole)) }
-        // Little-endian base-10^9 limbs: the significand, doubled `exponent` times.
-        var limbs: [UInt64] = []
-        var significand = UInt64(whole.significandBitPattern) | (1 << 52)
-        while significand > 0 {
-            limbs.append(significand % 1_000_000_000)
-            significand /= 1_000_000_000
-        }
-        for _ in 0..<(Int(whole.exponent) - 52) {
-            var carry: UInt64 = 0
-            for i in limbs.indices {
-                let doubled = limbs[i] * 2 + carry
-                limbs[i] = doubled % 1_000_000_000
-                carry = doubled / 1_000_000_000
-            }
-            if carry > 0 { limbs.append(carry) }
-        }
-        var out = String(limbs.last ?? 0)
-        for limb in limbs.dropLast().reversed() {
-            let text = String(limb)
-            out += String(repeating: "0", count: 9 - text.count) + text
-        }
-        return out
     }
 
     public func hash(into hasher: inout Hasher) {
-        // Equal numbers hash alike: an integer by its value, anything else by its nearest double.
+        // Equal numbers hash alike: a whole number that fits by its value, anything else by its nearest double.
         if let i = integer { hasher.combine(i) } else { hasher.combine(double) }
     }
 }
@@ -173,13 +241,14 @@ public struct JSONObject: Sendable {
         get {
             var i = members.count - 1
             while i >= 0 {
-                if members[i].key == key { return members[i].value }
+                // Names compare scalar for scalar (RFC 8259 §8.3), not by canonical equivalence.
+                if members[i].key.isExactly(key) { return members[i].value }
                 i -= 1
             }
             return nil
         }
         set {
-            if let i = members.lastIndex(where: { $0.key == key }) {
+            if let i = members.lastIndex(where: { $0.key.isExactly(key) }) {
                 if let newValue { members[i].value = newValue } else { members.remove(at: i) }
             } else if let newValue {
                 members.append((key, newValue))

@@ -3,16 +3,16 @@ import Foundation
 /// Compiled regular expressions, shared: the same patterns run on every response of a run.
 public final class RegexCache: @unchecked Sendable {
     public static let shared = RegexCache()
-    private var cache: [String: NSRegularExpression?] = [:]
+    private var cache: [ExactString: NSRegularExpression?] = [:]
     private let lock = NSLock()
 
     /// The compiled pattern (ICU syntax), or nil when it does not compile.
     public func regex(_ pattern: String) -> NSRegularExpression? {
         lock.lock()
         defer { lock.unlock() }
-        if let cached = cache[pattern] { return cached }
+        if let cached = cache[ExactString(pattern)] { return cached }
         let compiled = try? NSRegularExpression(pattern: pattern)
-        cache[pattern] = compiled
+        cache[ExactString(pattern)] = compiled
         return compiled
     }
 

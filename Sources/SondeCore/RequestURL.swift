@@ -4,8 +4,9 @@
 /// - An absolute `url` (`scheme://…`) ignores `base_url`.
 /// - Any other `url` is a path under `base_url`, joined with exactly one slash: `https://h/v2`
 ///   + `pods`, `https://h/v2/` + `/pods` and `https://h/v2/` + `//pods` all give
-///   `https://h/v2/pods`. A `url` that starts with `?`
-///   or `#` is appended as it is. A query in `base_url` is kept, after the url's own.
+///   `https://h/v2/pods`; a url of only `?query` or `#fragment` adds to `base_url`'s path.
+/// - Queries join with `&`, the url's first, then `base_url`'s (an API key, say); the
+///   fragment is the url's.
 /// - Characters a URL cannot carry as they are (a space, a quote, `<`, `>`, non-ASCII) are
 ///   percent-encoded as UTF-8 the way the WHATWG URL standard's percent-encode sets say for
 ///   each part (path, query, fragment); `%` and everything else is left as written.
@@ -13,32 +14,36 @@ public enum RequestURL {
     /// `reference` resolved against `base` as above; `base` nil leaves `reference` as it is.
     public static func join(base: String?, _ reference: String) -> String {
         guard let base, !base.isEmpty, scheme(of: reference) == nil else { return reference }
-        if reference.isEmpty { return base }
-        if reference.hasPrefix("?") || reference.hasPrefix("#") { return base + reference }
-        // The base's path, and its query (a fragment means nothing to a server).
-        var basePath = Substring(base)
-        var baseQuery: Substring?
-        if let mark = basePath.firstIndex(where: { $0 == "?" || $0 == "#" }) {
-            if basePath[mark] == "?" {
-                let rest = basePath[basePath.index(after: mark)...]
-                baseQuery = rest.prefix { $0 != "#" }
-            }
-            basePath = basePath[..<mark]
+        let b = parts(base), r = parts(reference)
+        var path = b.path
+        if !r.path.isEmpty {
+            while path.hasSuffix("/") { path = path.dropLast() }
+            var tail = r.path
+            while tail.hasPrefix("/") { tail = tail.dropFirst() }
+            path = path + "/" + tail
         }
-        while basePath.hasSuffix("/") { basePath = basePath.dropLast() }
-        var path = Substring(reference)
-        while path.hasPrefix("/") { path = path.dropFirst() }
-        var joined = basePath + "/" + path
-        if let baseQuery, !baseQuery.isEmpty {
-            if let hash = joined.firstIndex(of: "#") {
-                let fragment = joined[hash...]
-                let head = joined[..<hash]
-                joined = head + (head.contains("?") ? "&" : "?") + baseQuery + fragment
-            } else {
-                joined += (joined.contains("?") ? "&" : "?") + baseQuery
-            }
+        // The url's own query first, then the base's (an API key, say); the base's fragment is dropped.
+        let queries = [r.query, b.query].compactMap { $0 }.filter { !$0.isEmpty }
+        var out = String(path)
+        if !queries.isEmpty { out += "?" + queries.joined(separator: "&") }
+        if let fragment = r.fragment { out += "#" + fragment }
+        return out
+    }
+
+    /// A URL's text before `?`, between `?` and `#`, and after `#`.
+    static func parts(_ url: String) -> (path: Substring, query: Substring?, fragment: Substring?) {
+        var rest = Substring(url)
+        var fragment: Substring?
+        if let hash = rest.firstIndex(of: "#") {
+            fragment = rest[rest.index(after: hash)...]
+            rest = rest[..<hash]
         }
-        return String(joined)
+        var query: Substring?
+        if let mark = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: mark)...]
+            rest = rest[..<mark]
+        }
+        return (rest, query, fragment)
     }
 
     /// The scheme of an absolute URL (`https` in `https://h/`), lowercased; nil for anything else.
@@ -66,6 +71,65 @@ public enum RequestURL {
         let defaultPort = scheme == "https" ? "443" : scheme == "http" ? "80" : ""
         let effectivePort = port.flatMap { $0.isEmpty ? nil : String($0) } ?? defaultPort
         return "\(scheme)://\(host.lowercased()):\(effectivePort)"
+    }
+
+    /// The URL with its path's `.` and `..` segments resolved (RFC 3986 §5.2.4), as libcurl
+    /// and browsers send it: `/v2/api/../../echo` is `/echo`, so that what is shown, recorded
+    /// and captured is the URL requested.
+    public static func removingDotSegments(_ url: String) -> String {
+        guard url.contains("/.") else { return url }
+        var authorityEnd = url.startIndex
+        if let separator = url.range(of: "://") {
+            authorityEnd = url[separator.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
+        }
+        let rest = url[authorityEnd...]
+        let pathEnd = rest.firstIndex { $0 == "?" || $0 == "#" } ?? rest.endIndex
+        let path = rest[..<pathEnd]
+        guard path.hasPrefix("/") else { return url }
+        var output: [Substring] = []
+        let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        for (index, segment) in segments.enumerated() {
+            let last = index == segments.count - 1
+            switch segment {
+            case ".":
+                if last { output.append("") }
+            case "..":
+                if !output.isEmpty { output.removeLast() }
+                if last { output.append("") }
+            default:
+                output.append(segment)
+            }
+        }
+        return String(url[..<authorityEnd]) + "/" + output.joined(separator: "/") + rest[pathEnd...]
+    }
+
+    /// Why an absolute URL cannot be sent, or nil: Sonde sends only `http` and `https`
+    /// (a URL a server sent must not reach a file or another protocol), to a host without
+    /// blanks or controls, on a port from 1 to 65535.
+    public static func problem(withAbsolute url: String) -> String? {
+        guard let scheme = scheme(of: url), let separator = url.range(of: "://") else {
+            return "\(JSONValue.quoted(url)) is not an absolute URL (scheme://host/path)"
+        }
+        guard scheme == "http" || scheme == "https" else {
+            return "\(JSONValue.quoted(url)) uses \(scheme):, and only http and https are sent"
+        }
+        var authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        var host = authority
+        if let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]") {
+            host = authority[..<colon]
+            let port = authority[authority.index(after: colon)...]
+            if !port.isEmpty {
+                guard port.allSatisfy(\.isASCII), let number = Int(port), (1...65535).contains(number) else {
+                    return "\(JSONValue.quoted(url)) has the port \(JSONValue.quoted(String(port))), which is not a number from 1 to 65535"
+                }
+            }
+        }
+        if host.isEmpty { return "\(JSONValue.quoted(url)) has no host" }
+        if host.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) {
+            return "\(JSONValue.quoted(url)) has a blank or a control character in its host"
+        }
+        return nil
     }
 
     /// The URL with what cannot be sent as written percent-encoded, part by part.

@@ -118,14 +118,10 @@ enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
             // A whole number from its text, or a number cut toward zero; never a guess.
             switch input {
             case .number(let n):
-                if n.integer != nil || n.exactParts?.fraction == 0 { return input }
-                let whole = n.double.rounded(.towardZero)
-                guard whole.isFinite else { throw TemplateError("int: \(input.jsonText) is not a finite number", offset: offset) }
-                return .number(whole.magnitude < 9.2e18 ? JSONNumber(Int64(whole)) : JSONNumber(whole))
+                guard let whole = n.truncated else { throw TemplateError("int: \(input.jsonText) is not a finite number", offset: offset) }
+                return .number(whole)
             case .string(let text):
-                if case .number(let n)? = try? JSONValue.parse(text.trimmingASCIIWhitespace()), n.integer != nil || n.exactParts?.fraction == 0 {
-                    return .number(n)
-                }
+                if let n = ValueComparison.number(fromText: text), let digits = n.integerText { return .number(JSONNumber(jsonText: digits)) }
                 throw TemplateError("int: \(JSONValue.quoted(text)) is not a whole number", offset: offset)
             case .bool(let b): return .int(b ? 1 : 0)
             default: throw TemplateError("int: cannot make a number of \(input.typeName) \(input.jsonText)", offset: offset)

@@ -181,13 +181,14 @@ struct TemplateParser {
             text.append("-")
             index += 1
         }
-        while let c = current, (c.value >= 0x30 && c.value <= 0x39) || c == "." || c == "e" || c == "E" {
+        while let c = current, (c.value >= 0x30 && c.value <= 0x39) || c == "." || c == "e" || c == "E"
+            || ((c == "+" || c == "-") && (text.last == "e" || text.last == "E"))
+        {
             text.append(c)
             index += 1
         }
         let literal = String(text)
-        if let integer = Int64(literal) { return JSONNumber(integer) }
-        if let double = Double(literal) { return JSONNumber(double) }
+        if let number = ValueComparison.number(fromText: literal) { return number }
         throw TemplateError("invalid number '\(literal)'", offset: start, length: max(1, literal.count))
     }
 }

@@ -155,7 +155,7 @@ extension ValuePredicate {
             return RegexCache.shared.matches(pattern, subject) ? .pass : .fail("expected \(show(value)) to match /\(pattern)/")
         case .type(let name):
             let typeName = value.json.typeName
-            return typeName == name.rawValue ? .pass : .fail("expected a \(name.rawValue), got \(Self.typed(value, unit: unit))")
+            return typeName == name.rawValue ? .pass : .fail("expected \(name.article), got \(Self.typed(value, unit: unit))")
         case .empty(let expected):
             let isEmpty: Bool
             switch value {
@@ -188,7 +188,7 @@ extension ValuePredicate {
         case .endsWith(let t): return "ends with \(JSONValue.quoted(try t.render(in: context)))"
         case .matches(let p): return "matches /\(p)/"
         case .exists(let b): return b ? "exists" : "does not exist"
-        case .type(let t): return "a \(t.rawValue)"
+        case .type(let t): return t.article
         case .length(let p): return "length \(try p.describeExpected(in: context))"
         case .oneOf(let options):
             var rendered: [Operand] = []
@@ -232,7 +232,19 @@ extension ValuePredicate {
     }
 
     /// The value with its type named: `string "7"`, `number 7`, `text "7"`.
-    static func typed(_ value: Operand, unit: String?) -> String { "\(value.typeName) \(show(value, unit: unit))" }
+    static func typed(_ value: Operand, unit: String?) -> String {
+        if case .json(.null) = value { return "null" }
+        return "\(value.typeName) \(show(value, unit: unit))"
+    }
+
+    /// `U+0065 U+0301`, for the first differences of short texts.
+    static func codePoints(_ text: String) -> String {
+        let scalars = text.unicodeScalars.prefix(12).map { scalar -> String in
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        }
+        return scalars.joined(separator: " ") + (text.unicodeScalars.count > 12 ? " …" : "")
+    }
 
     static func list(_ values: [Operand], unit: String?) -> String {
         "[" + values.map { show($0, unit: unit) }.joined(separator: ",") + "]"
@@ -244,6 +256,12 @@ extension ValuePredicate {
         if case .json(let e) = expected, case .json(let a) = actual, e.typeName != a.typeName {
             return "expected \(typed(expected, unit: unit)), got \(typed(actual, unit: unit))"
         }
-        return "expected \(show(expected, unit: unit)), got \(show(actual, unit: unit))"
+        var message = "expected \(show(expected, unit: unit)), got \(show(actual, unit: unit))"
+        // Text that looks the same but is another sequence of code points (é as one, or as e
+        // and a combining accent): say so, or the message reads "expected é, got é".
+        if let e = expected.string, let a = actual.string, e == a {
+            message += " (the same letters in other Unicode code points: \(codePoints(e)) against \(codePoints(a)))"
+        }
+        return message
     }
 }

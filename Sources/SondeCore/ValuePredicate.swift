@@ -42,4 +42,13 @@ public indirect enum ValuePredicate: Sendable, Hashable {
 /// The JSON types `type:` can name.
 public enum JSONTypeName: String, Sendable, Hashable, CaseIterable {
     case string, number, boolean, null, array, object
+
+    /// `a number`, `an array`, as messages say it.
+    public var article: String {
+        switch self {
+        case .array, .object: return "an \(rawValue)"
+        case .null: return "null"
+        default: return "a \(rawValue)"
+        }
+    }
 }

@@ -44,7 +44,7 @@ public final class VariableScope: TemplateContext {
         var value = try definition.value.render(in: self)
         if let type = definition.convertsTo, case .string(let text) = value {
             guard let converted = VariableDefinition.convert(text, to: type) else {
-                throw TemplateError("'\(name)' is \(JSONValue.quoted(text)) from \(definition.source), which is not a \(type.rawValue) as its default in vars is", offset: 0)
+                throw TemplateError("'\(name)' is \(JSONValue.quoted(text)) from \(definition.source), which is not \(type.article) as its default in vars is", offset: 0)
             }
             value = converted
         }

@@ -93,10 +93,17 @@ public final class CurlTransport: HTTPTransport {
         if let proxy = options.proxy { try set(CURLOPT_PROXY, proxy) }
         try check(sonde_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
 
-        for header in request.headers {
-            // libcurl drops a `Name:` line (that is how a default header is removed); `Name;`
-            // sends the field with an empty value.
-            headerList = curl_slist_append(headerList, header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)")
+        // Cookie fields the request sets join the jar's cookies in one Cookie header (RFC 6265
+        // §5.4 allows one): libcurl merges CURLOPT_COOKIE with its engine's, a Cookie line of
+        // the request's own would go out as a second header.
+        let cookies = request.headers.filter { $0.name.equalsIgnoringASCIICase("Cookie") }.map(\.value).filter { !$0.isEmpty }
+        if !cookies.isEmpty { try set(CURLOPT_COOKIE, cookies.joined(separator: "; ")) }
+        for header in request.headers where !header.name.equalsIgnoringASCIICase("Cookie") {
+            // libcurl takes `Name:` with nothing but blanks after it as "remove this header";
+            // `Name;` sends the field with an empty value (RFC 9110 §5.5: blanks around a
+            // value are not part of it).
+            let blank = header.value.utf8.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            headerList = curl_slist_append(headerList, blank ? "\(header.name);" : "\(header.name): \(header.value)")
         }
         // libcurl labels a POST body application/x-www-form-urlencoded; a body goes out with
         // the Content-Type the request gives it, or none.
@@ -285,6 +292,13 @@ private final class ResponseAccumulator {
         if line.starts(with: "HTTP/".utf8) {
             headers = []  // a new response (a redirect was followed, or 100 Continue)
             body = []
+            return
+        }
+        // A line that starts with a blank continues the previous field (obs-fold): RFC 9112
+        // §5.2 says to read it as one space and the rest.
+        if let first = line.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t"), !headers.isEmpty {
+            let rest = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            if !rest.isEmpty { headers[headers.count - 1].value += " " + rest }
             return
         }
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }

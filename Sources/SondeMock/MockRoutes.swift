@@ -71,13 +71,14 @@ enum MockRoutes {
             return json(["status": .int(code)], status: HTTPResponse.Status(code: code))
         }
 
-        // `/redirect?to=URL&status=302&cookie=name%3Dvalue`, for every method: a redirect of
-        // that status, setting a cookie when asked.
+        // `/redirect?to=URL&status=302&cookie=name%3Dvalue&ms=`, for every method: a redirect
+        // of that status, setting a cookie when asked, after `ms` milliseconds.
         let redirect: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             var request = request
             _ = try await body(&request)
             let target = query(request, "to") ?? "/echo"
             let status = Int(query(request, "status") ?? "") ?? 302
+            if let ms = Int(query(request, "ms") ?? "") { try await Task.sleep(for: .milliseconds(ms)) }
             var headers: HTTPFields = [.location: target]
             if let cookie = query(request, "cookie") { headers.append(HTTPField(name: .setCookie, value: cookie + "; Path=/")) }
             return Response(status: HTTPResponse.Status(code: status), headers: headers)
@@ -150,8 +151,9 @@ enum MockRoutes {
             var out: JSONObject = JSONObject()
             out.append("method", .string(request.method.rawValue))
             out.append("path", .string(request.uri.path))
-            // The request target as it arrived, before any decoding.
+            // The request target as it arrived, before any decoding, and its Host (HTTP/1.1) or :authority.
             out.append("target", .string(request.uri.description))
+            out.append("authority", request.head.authority.map(JSONValue.string) ?? .null)
             out.append("query", .object(query))
             out.append("headers", .object(headers))
             // Every field in the order it came, names as sent: repeated fields and empty values show.

@@ -7,7 +7,7 @@ import NIOCore
 /// A KubeSphere-like API on loopback, for `sonde demo` and the end-to-end tests.
 ///
 /// Routes: the KubeSphere login and componentstatuses, and what tests need:
-/// `/slow?ms=`, `/status/{code}`, `/redirect?to=&status=&cookie=` (any method),
+/// `/slow?ms=`, `/status/{code}`, `/redirect?to=&status=&cookie=&ms=` (any method),
 /// `/respond?status=&content_type=&header=&body=` (or `body_base64=`), `/cookies/set?name=value`,
 /// `/cookies`, `/flaky?key=&failures=`, `/echo` and `/echo/**` (any method: what arrived, as
 /// JSON), `/hops/N` (N redirects, then `/echo`), `/basic`,

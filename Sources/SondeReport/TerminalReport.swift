@@ -43,10 +43,15 @@ public struct TerminalReport: Sendable {
             out += "      " + dim("response body: " + Self.excerpt(body)) + "\n"
         }
         if verbosity >= 1, result.outcome != .skipped {
-            for header in result.requestHeaders { out += dim("      > \(header.name): \(header.value)") + "\n" }
+            for header in result.requestHeaders { out += dim("      > " + Self.field(header)) + "\n" }
             if verbosity >= 2, let body = result.requestBody, !body.isEmpty { out += dim(Self.indent(body, "      > ")) + "\n" }
-            for hop in result.redirects { out += dim("      ↪ \(hop.status) \(hop.url) -> \(hop.location)") + "\n" }
-            for header in result.responseHeaders { out += dim("      < \(header.name): \(header.value)") + "\n" }
+            for (index, hop) in result.redirects.enumerated() {
+                out += dim("      ↪ \(hop.status) \(hop.url) -> \(hop.location)") + "\n"
+                if index < result.redirectHeaders.count {
+                    for header in result.redirectHeaders[index] { out += dim("      > " + Self.field(header)) + "\n" }
+                }
+            }
+            for header in result.responseHeaders { out += dim("      < " + Self.field(header)) + "\n" }
             if verbosity >= 2, let body = result.responseBody, !body.isEmpty { out += dim(Self.indent(body, "      < ")) + "\n" }
         }
         return out
@@ -83,8 +88,26 @@ public struct TerminalReport: Sendable {
         return flat.count > 200 ? String(flat.prefix(200)) + "…" : flat
     }
 
+    /// `Name: value`, or `Name:` for an empty value, as it went on the wire.
+    static func field(_ header: (name: String, value: String)) -> String {
+        header.value.isEmpty ? "\(header.name):" : "\(header.name): \(header.value)"
+    }
+
+    /// Every line of `text` after `prefix`; lines end at LF, CR LF or CR (Swift's `split` on
+    /// "\n" would take CR LF as one other character and leave those lines unprefixed).
     static func indent(_ text: String, _ prefix: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(separator: "\n")
+        var lines: [Substring] = []
+        var scalars = Substring(text).unicodeScalars[...]
+        var line = scalars.startIndex
+        while let end = scalars.firstIndex(where: { $0 == "\n" || $0 == "\r" }) {
+            lines.append(Substring(scalars[line..<end]))
+            var next = scalars.index(after: end)
+            if scalars[end] == "\r", next < scalars.endIndex, scalars[next] == "\n" { next = scalars.index(after: next) }
+            scalars = scalars[next...]
+            line = next
+        }
+        lines.append(Substring(scalars))
+        return lines.map { prefix + $0 }.joined(separator: "\n")
     }
 
     private var style: Paint { Paint(colors: colors) }

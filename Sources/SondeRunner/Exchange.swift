@@ -7,8 +7,17 @@ final class Exchange {
     /// The URL that answered, after redirects, and the redirects followed.
     let url: String
     let redirects: [RedirectHop]
-    /// The `charset` of the response's Content-Type.
-    lazy var charset: String? = TextDecoding.charset(ofContentType: header("Content-Type"))
+    /// The header fields of the redirect responses before this one, in order.
+    let redirectHeaders: [[(name: String, value: String)]]
+    /// The `charset` of the response's Content-Type; none for JSON, which is UTF-8 whatever
+    /// the label says (RFC 8259 §8.1 and §11: "adding one really has no effect").
+    lazy var charset: String? = {
+        let contentTypes = response.headers.filter { $0.name.equalsIgnoringASCIICase("Content-Type") }.map(\.value)
+        guard let mediaType = contentTypes.last?.prefix(while: { $0 != ";" }).trimmingCharacters(in: .whitespaces).lowercased(),
+            mediaType != "application/json", !mediaType.hasSuffix("+json")
+        else { return nil }
+        return TextDecoding.charset(ofContentTypes: contentTypes)
+    }()
     /// The body as text, decoded with its charset (`TextDecoding`), as checks read it; fails
     /// for a charset this system cannot decode.
     lazy var decodedText: Result<String, TextDecoding.UnknownCharset> = Result { () throws(TextDecoding.UnknownCharset) -> String in
@@ -46,10 +55,11 @@ final class Exchange {
     /// The parsed body, if something asked for it already.
     private(set) var parsedJSON: Result<JSONValue, JSONParseError>?
 
-    init(response: HTTPResponse, url: String = "", redirects: [RedirectHop] = []) {
+    init(response: HTTPResponse, url: String = "", redirects: [RedirectHop] = [], redirectHeaders: [[(name: String, value: String)]] = []) {
         self.response = response
         self.url = url
         self.redirects = redirects
+        self.redirectHeaders = redirectHeaders
     }
 
     /// The total time in milliseconds, to a tenth, as captures and expectations see it.
@@ -69,19 +79,44 @@ final class Exchange {
         return values.isEmpty ? nil : values.joined(separator: ", ")
     }
 
-    /// The value of the cookie `name` that the response sets (RFC 6265 §5.2: the text up to
-    /// the first `;`, split at the first `=`, both sides trimmed); `""` for `name=`. The last
-    /// one wins when a response sets a name twice, as a cookie jar would keep it.
-    func cookie(_ name: String) -> String? {
-        var found: String?
-        for header in response.headers where header.name.equalsIgnoringASCIICase("Set-Cookie") {
-            let pair = header.value.prefix { $0 != ";" }
-            guard let equals = pair.firstIndex(of: "=") else { continue }
-            if pair[..<equals].trimmingCharacters(in: .whitespaces) == name {
-                found = pair[pair.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+    /// What the response says of the cookie `name`: the value its Set-Cookie gives (RFC 6265
+    /// §5.2: the text up to the first `;`, split at the first `=`, both sides trimmed; `""`
+    /// for `name=`), or that it deletes it (Max-Age of zero or less, or an Expires in the
+    /// past). The last Set-Cookie of the name wins, as in a cookie jar; the final response
+    /// first, then each redirect response before it, from the last (a login that answers
+    /// 302 with the session cookie).
+    func cookie(_ name: String) -> CookieFinding {
+        for headers in [response.headers] + redirectHeaders.reversed() {
+            var found: CookieFinding = .absent
+            for header in headers where header.name.equalsIgnoringASCIICase("Set-Cookie") {
+                let fields = header.value.split(separator: ";", omittingEmptySubsequences: false)
+                let pair = fields.first ?? ""
+                guard let equals = pair.firstIndex(of: "="), pair[..<equals].trimmingCharacters(in: .whitespaces) == name else { continue }
+                let value = pair[pair.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                found = Self.deletes(fields.dropFirst()).map(CookieFinding.deleted) ?? .value(value)
             }
+            if case .absent = found { continue }
+            return found
         }
-        return found
+        return .absent
+    }
+
+    enum CookieFinding {
+        case value(String)
+        /// The attribute that deletes it (`Max-Age=0`).
+        case deleted(String)
+        case absent
+    }
+
+    /// The attribute that makes a Set-Cookie a deletion (RFC 6265 §5.2.1, §5.2.2), if one does.
+    static func deletes(_ attributes: ArraySlice<Substring>) -> String? {
+        for attribute in attributes {
+            let parts = attribute.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2 else { continue }
+            if parts[0].equalsIgnoringASCIICase("Max-Age"), let seconds = Int(parts[1]), seconds <= 0 { return "Max-Age=\(parts[1])" }
+            if parts[0].equalsIgnoringASCIICase("Expires"), let date = HTTPDate.parse(parts[1]), date < Date() { return "Expires=\(parts[1])" }
+        }
+        return nil
     }
 
     enum CaptureOutcome {
@@ -96,7 +131,13 @@ final class Exchange {
         case .header(let name):
             return header(name).map { .success(.text($0)) } ?? .failure("no header '\(name)' in the response")
         case .cookie(let name):
-            return cookie(name).map { .success(.text($0)) } ?? .failure("the response sets no cookie '\(name)'")
+            switch cookie(name) {
+            case .value(let value): return .success(.text(value))
+            case .deleted(let attribute): return .failure("the response deletes the cookie '\(name)' (\(attribute))")
+            case .absent:
+                let where_ = redirects.isEmpty ? "the response sets" : "neither the response nor its \(redirects.count) redirect\(redirects.count == 1 ? "" : "s") set"
+                return .failure("\(where_) no cookie '\(name)'")
+            }
         case .url: return .success(.text(url))
         case .regex(let pattern, let group):
             guard let regex = RegexCache.shared.regex(pattern) else { return .failure("bad regex") }
@@ -117,5 +158,28 @@ final class Exchange {
             }
             return .success(.json(.array(values)))
         }
+    }
+}
+
+/// HTTP dates as cookies carry them (RFC 6265 §5.1.1 accepts more; these are what servers send).
+enum HTTPDate {
+    nonisolated(unsafe) private static let formatters: [DateFormatter] = [
+        "EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE, dd-MMM-yyyy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy",
+    ].map { format in
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = format
+        return formatter
+    }
+
+    /// DateFormatter is not safe to share between threads (collections run side by side).
+    private static let lock = NSLock()
+
+    static func parse(_ text: String) -> Date? {
+        lock.lock()
+        defer { lock.unlock() }
+        for formatter in formatters { if let date = formatter.date(from: text) { return date } }
+        return nil
     }
 }

@@ -39,6 +39,8 @@ public struct RequestResult: Sendable {
     /// The URL the request ended at after redirects (nil when none were followed), and the hops.
     public var finalURL: String?
     public var redirects: [RedirectHop] = []
+    /// With -v: the header fields each redirect's request went out with.
+    public var redirectHeaders: [[(name: String, value: String)]] = []
     public var checks: [CheckResult]
     public var requestHeaders: [(name: String, value: String)]
     public var requestBody: String?

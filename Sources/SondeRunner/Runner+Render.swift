@@ -9,19 +9,24 @@ extension Runner {
     func render(_ request: RequestSpec) throws -> HTTPRequest {
         // 1. The URL: joined with base_url, encoded where it must be (RequestURL), then the query.
         let base = try spec.baseURL.map { try $0.render(in: scope) }
-        var url = RequestURL.encode(RequestURL.join(base: base, try request.url.render(in: scope)))
-        if !request.query.isEmpty {
-            let pairs = PercentEncoding.pairs(try rendered(request.query))
-            if let hash = url.firstIndex(of: "#") {
-                url = url[..<hash] + (url[..<hash].contains("?") ? "&" : "?") + pairs + url[hash...]
-            } else {
-                url += (url.contains("?") ? "&" : "?") + pairs
-            }
+        var url = RequestURL.removingDotSegments(RequestURL.encode(RequestURL.join(base: base, try request.url.render(in: scope))))
+        if let problem = RequestURL.problem(withAbsolute: url) {
+            throw RunnerError(spec.baseURL == nil && RequestURL.scheme(of: url) == nil ? "\(problem), and the collection has no base_url" : problem)
+        }
+        let query = try merged(request.defaultQuery, request.query, ignoringCase: false)
+        if !query.isEmpty {
+            let pairs = PercentEncoding.pairs(query)
+            let hash = url.firstIndex(of: "#") ?? url.endIndex
+            let head = url[..<hash]
+            let separator = !head.contains("?") ? "?" : (head.hasSuffix("?") || head.hasSuffix("&") ? "" : "&")
+            url = head + separator + pairs + url[hash...]
         }
 
-        // 2. Headers, then what auth and the body add.
-        var headers = try rendered(request.headers)
+        // 2. Headers (a default gives way to a header of the same name), then what auth and the body add.
+        let ownHeaders = try rendered(request.headers)
+        var headers = try merged(request.defaultHeaders, request.headers, ignoringCase: true, own: ownHeaders)
         for header in headers { try Self.checkField(header.name, header.value) }
+        let ownContentType = ownHeaders.contains { $0.name.equalsIgnoringASCIICase("Content-Type") }
         func setHeader(_ name: String, _ value: String, override: Bool) {
             if let i = headers.firstIndex(where: { $0.name.equalsIgnoringASCIICase(name) }) {
                 if override {
@@ -60,15 +65,38 @@ extension Runner {
             setHeader("Content-Type", "application/json", override: false)
         case .form(let fields):
             body = .bytes(Array(PercentEncoding.pairs(try rendered(fields)).utf8))
-            setHeader("Content-Type", "application/x-www-form-urlencoded", override: false)
+            // A default Content-Type (written for JSON, most often) does not relabel a form.
+            setHeader("Content-Type", "application/x-www-form-urlencoded", override: !ownContentType)
         case .raw(let template):
             body = .bytes(Array(try template.render(in: scope).utf8))
         case .multipart(let parts):
             body = .multipart(try multipart(parts))
+            // libcurl writes multipart/form-data with its boundary; a request may ask for
+            // another multipart type (libcurl adds the boundary), never for a default's type.
+            if let own = ownHeaders.last(where: { $0.name.equalsIgnoringASCIICase("Content-Type") }) {
+                guard own.value.lowercased().hasPrefix("multipart/") else {
+                    throw RunnerError("a multipart body needs a multipart/* Content-Type, not \(JSONValue.quoted(own.value))")
+                }
+            } else {
+                headers.removeAll { $0.name.equalsIgnoringASCIICase("Content-Type") }
+            }
         }
         return HTTPRequest(
             method: request.method, url: url, headers: headers, body: body, timeoutSeconds: request.timeout?.seconds,
             insecure: request.insecure, recordsWire: options.keepExchanges)
+    }
+
+    /// Default fields, then the request's own: a default is left out when the request has a
+    /// field of the same rendered name (ignoring ASCII case for headers).
+    func merged(
+        _ defaults: [NamedTemplate], _ own: [NamedTemplate], ignoringCase: Bool, own renderedOwn: [(name: String, value: String)]? = nil
+    ) throws -> [(name: String, value: String)] {
+        let ownFields = try renderedOwn ?? rendered(own)
+        guard !defaults.isEmpty else { return ownFields }
+        let kept = try rendered(defaults).filter { field in
+            !ownFields.contains { ignoringCase ? $0.name.equalsIgnoringASCIICase(field.name) : $0.name.isExactly(field.name) }
+        }
+        return kept + ownFields
     }
 
     /// Names and values with their templates rendered, in order (headers, query, form fields).

@@ -179,7 +179,8 @@ public final class Runner {
                 attempt += 1
                 do {
                     let transfer = try self.transfer(http, for: request, whileWaiting: pendingWork ?? {})
-                    let exchange = Exchange(response: transfer.response, url: transfer.finalURL, redirects: transfer.redirects)
+                    let exchange = Exchange(
+                        response: transfer.response, url: transfer.finalURL, redirects: transfer.redirects, redirectHeaders: transfer.hopResponseHeaders)
                     result.attempts = attempt
                     if !transfer.redirects.isEmpty {
                         result.finalURL = redactor.redact(transfer.finalURL)
@@ -188,6 +189,7 @@ public final class Runner {
                         }
                     }
                     if options.keepExchanges {
+                        result.redirectHeaders = transfer.hopHeaders.map { $0.map { ($0.name, redactor.redact($0.value)) } }
                         result.requestHeaders = transfer.sentHeaders.map { ($0.name, redactor.redact($0.value)) }
                         result.requestBody = transfer.sentBody.map { redactor.redact(String(decoding: $0, as: UTF8.self)) }
                     }
@@ -346,7 +348,7 @@ public final class Runner {
         let outcome = try expectation.predicate.evaluate(actual, unit: unit, in: scope)
         return CheckResult(
             subject: subject, expected: redactor.redact(try expectation.predicate.describeExpected(unit: unit, in: scope)),
-            actual: redactor.excerpt(actual.display(atMost: 300 * 4 + redactor.longest), limit: 300), passed: outcome.passed,
+            actual: redactor.excerpt(actual.display(atMost: 300 * 4 + redactor.longest), limit: 300) + (unit.map { " " + $0 } ?? ""), passed: outcome.passed,
             message: outcome.message.map { redactor.excerpt($0, limit: 500) }, location: expectation.location)
     }
 }

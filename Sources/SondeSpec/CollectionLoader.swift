@@ -91,9 +91,24 @@ public struct CollectionLoader: Sendable {
         }
         diagnostics += reader.diagnostics
         guard diagnostics.isEmpty, let spec else { throw DiagnosticsError(diagnostics) }
-        return LoadedCollection(
+        let loaded = LoadedCollection(
             spec: spec, variables: variables, secrets: secrets, environmentName: options.environmentName ?? options.environmentFile,
             text: text, processEnvironment: options.processEnvironment)
+
+        // 5. Every variable renders (they read no capture): an unset environment variable or
+        // text of the wrong type is found here, at its definition, before anything is sent.
+        let scope = loaded.makeScope()
+        for name in Set(variables.map(\.name)).sorted() {
+            do {
+                _ = try scope.variable(name)
+            } catch {
+                let definition = variables.last { $0.name == name && $0.source == scope.source(of: name) }
+                let location = definition?.location ?? SourceLocation(file: definition.map { "\($0.source)" } ?? file, line: 1, column: 1)
+                diagnostics.append(Diagnostic("variable '\(name)': \(error.message)", at: location, length: max(1, name.count)))
+            }
+        }
+        guard diagnostics.isEmpty else { throw DiagnosticsError(diagnostics) }
+        return loaded
     }
 
     /// Each definition from an environment file, `.env` or `--var` whose value is text and
@@ -103,21 +118,28 @@ public struct CollectionLoader: Sendable {
         var defaults: [String: VariableDefinition] = [:]
         for definition in variables where definition.source == .collection { defaults[definition.name] = definition }
         return variables.map { definition in
-            guard definition.source > .collection, let base = defaults[definition.name], let type = base.declaredType,
-                case .string(let template) = definition.value
-            else { return definition }
+            guard definition.source > .collection, let base = defaults[definition.name], let type = base.declaredType else { return definition }
+            let location = definition.location ?? SourceLocation(file: definition.source == .commandLine ? "--var" : "\(definition.source)", line: 1, column: 1)
+            let declared = base.location.map { " (\($0))" } ?? ""
+            /// `given` as messages show it; `raw`, the text as typed after `--var name=`.
+            func refuse(_ given: String, raw: String) {
+                let spelled = definition.source == .commandLine ? "--var \(definition.name)=\(raw)" : "'\(definition.name)' is \(given)"
+                diagnostics.append(Diagnostic(
+                    "\(spelled): '\(definition.name)' is \(type.article) in vars\(declared), and \(given) is not \(type.article)",
+                    at: location, length: max(1, definition.name.count)))
+            }
+            guard case .string(let template) = definition.value else {
+                // A typed value (from an environment file) of another type is refused, null aside.
+                if let given = definition.declaredType, given != type { refuse(given.article, raw: given.article) }
+                return definition
+            }
             var typed = definition
             guard let text = template.literalValue else {
                 typed.convertsTo = type
                 return typed
             }
             guard let value = VariableDefinition.convert(text, to: type) else {
-                let location = definition.location ?? SourceLocation(file: definition.source == .commandLine ? "--var" : "\(definition.source)", line: 1, column: 1)
-                let spelled = definition.source == .commandLine ? "--var \(definition.name)=\(text)" : "'\(definition.name)' is \(JSONValue.quoted(text))"
-                let at = base.location.map { " (\($0))" } ?? ""
-                diagnostics.append(Diagnostic(
-                    "\(spelled): '\(definition.name)' is a \(type.rawValue) in vars\(at), and \(JSONValue.quoted(text)) is not a \(type.rawValue)",
-                    at: location, length: max(1, definition.name.count)))
+                refuse(JSONValue.quoted(text), raw: text)
                 return definition
             }
             typed.value = TemplateValue(value)
@@ -168,7 +190,11 @@ extension SpecReader {
             switch key {
             case .name: spec.name = literal(value, "the collection's name") ?? spec.name
             case .description: spec.description = string(value, "description")
-            case .base_url: spec.baseURL = template(value, "base_url")
+            case .base_url:
+                spec.baseURL = template(value, "base_url")
+                if let literal = spec.baseURL?.literalValue, let problem = RequestURL.problem(withAbsolute: RequestURL.encode(literal)) {
+                    report("base_url: \(problem)", at: value)
+                }
             case .vars: spec.variables = variables(value, source: .collection, "vars")
             case .secrets:
                 if let items = sequence(value, "secrets") {
@@ -191,7 +217,7 @@ extension SpecReader {
         if items.isEmpty { report("'requests' is empty; a collection needs at least one request", at: requestsNode) }
         var seen: [String: SourceLocation] = [:]
         for (index, item) in items.enumerated() {
-            guard let request = request(item, index: index, defaults: defaults) else { continue }
+            guard let request = request(item, index: index, defaults: defaults, baseURL: spec.baseURL) else { continue }
             if let first = seen[request.name] {
                 let nameNode: Node = { if case .mapping(let m) = item, let n = m["name"] { return n } else { return item } }()
                 report("duplicate request name '\(request.name)' (first used at line \(first.line)); names must be unique", at: nameNode)

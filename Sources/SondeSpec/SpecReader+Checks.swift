@@ -79,7 +79,7 @@ extension SpecReader {
                     report("bad regex '\(pattern)' in \(context): \(Self.regexProblem(pattern))", at: regexNode)
                     continue
                 }
-            } else if groupNode != nil, let groupNode {
+            } else if let groupNode, regexNode == nil {
                 report("group applies to a regex capture only", at: groupNode)
             }
             if let captureSource { out.append(Capture(name: pair.key, source: captureSource, secret: secret, location: location)) }
@@ -89,14 +89,14 @@ extension SpecReader {
 
     /// Parses a JSONPath written in the file, reporting a syntax error at its exact column.
     func jsonPath(_ text: String, at node: Node, _ context: String) -> JSONPath? {
-        if let known = parsedPaths[text] { return known }
+        if let known = parsedPaths[ExactString(text)] { return known }
         if text.contains("{{") {
             rejectTemplate(text, at: node, "a JSONPath (in \(context))")
             return nil
         }
         do {
             let path = try JSONPath(text)
-            parsedPaths[text] = path
+            parsedPaths[ExactString(text)] = path
             return path
         } catch {
             report("malformed JSONPath '\(text)' in \(context): \(error.message)",
@@ -118,6 +118,8 @@ extension SpecReader {
                     if let codes = statusList(value, context) {
                         out.append(Expectation(subject: .status, predicate: .oneOf(codes.map { .number(JSONNumber($0)) }), location: location))
                     }
+                case .scalar(let scalar) where scalar.string.contains("{{"):
+                    if let t = template(value, context) { out.append(Expectation(subject: .status, predicate: .equals(.string(t)), location: location)) }
                 case .scalar:
                     if let code = integer(value, context, range: 100...599) {
                         out.append(Expectation(subject: .status, predicate: .equals(.number(JSONNumber(code))), location: location))
@@ -157,9 +159,20 @@ extension SpecReader {
         return out
     }
 
+    /// Reports `{{` in every string of a tree that is not templated (an inline schema).
+    func rejectTemplates(in node: Node, _ what: String) {
+        switch node {
+        case .scalar(let scalar): rejectTemplate(scalar.string, at: node, what)
+        case .sequence(let items): for item in items { rejectTemplates(in: item, what) }
+        case .mapping(let pairs): for (key, value) in pairs { rejectTemplates(in: key, what); rejectTemplates(in: value, what) }
+        case .alias: break
+        }
+    }
+
     /// An inline JSON Schema, or a path to a JSON or YAML file relative to the collection.
     func schema(_ node: Node, _ label: String) -> JSONValue? {
         if case .mapping = node {
+            rejectTemplates(in: node, "a string in the inline schema of \(label)")
             guard let value = jsonValue(node) else {
                 report("expect.schema of \(label) must be plain JSON (no aliases)", at: node)
                 return nil

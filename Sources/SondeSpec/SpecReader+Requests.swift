@@ -57,20 +57,17 @@ extension SpecReader {
                     report("each value of '\(pair.key)' in \(what) must be a string, found \(value.kindDescription)", at: value)
                     continue
                 }
+                if case .null = YAMLScalarValue(scalar) {
+                    report("'\(pair.key)' in \(what) has no value (null); write \"\" for an empty one", at: value.mark == nil ? pair.keyNode : value)
+                    continue
+                }
                 if let t = template(scalar.string, at: value) { out.append(NamedTemplate(name: name, value: t)) }
             }
         }
         return out
     }
 
-    /// Request values first; defaults fill in names the request does not set (header names compare case-insensitively).
-    static func merge(_ defaults: [NamedTemplate], _ own: [NamedTemplate], caseInsensitive: Bool) -> [NamedTemplate] {
-        let key: (NamedTemplate) -> String = caseInsensitive ? { $0.name.source.lowercased() } : { $0.name.source }
-        let ownNames = Set(own.map(key))
-        return defaults.filter { !ownNames.contains(key($0)) } + own
-    }
-
-    func request(_ node: Node, index: Int, defaults: RequestDefaults) -> RequestSpec? {
+    func request(_ node: Node, index: Int, defaults: RequestDefaults, baseURL: Template? = nil) -> RequestSpec? {
         let fallbackName = "request #\(index + 1)"
         guard case .mapping = node else {
             report("\(fallbackName) must be a mapping with at least name and url, found \(node.kindDescription)", at: node)
@@ -105,7 +102,10 @@ extension SpecReader {
                 if let method = string(value, "method of \(label)") { spec.method = self.method(method, at: value, label) }
             case .url:
                 hasURL = true
-                if let t = template(value, "url of \(label)") { spec.url = t }
+                if let t = template(value, "url of \(label)") {
+                    spec.url = t
+                    checkURL(t, at: value, label, baseURL: baseURL)
+                }
             case .query: ownQuery = namedTemplates(value, "query of \(label)")
             case .headers: ownHeaders = namedTemplates(value, "headers of \(label)")
             case .json, .form, .body, .multipart:
@@ -124,6 +124,9 @@ extension SpecReader {
                     spec.skip = Template(literal: b ? "true" : "false")
                 } else {
                     spec.skip = template(value, "skip of \(label)")
+                    if let literal = spec.skip?.literalValue, Booleans.parse(text: literal) == nil {
+                        report("skip of \(label) must be true or false (or yes/no, on/off, 1/0), found \(describe(value))", at: value)
+                    }
                 }
             case .follow_redirects: spec.followRedirects = bool(value, "follow_redirects of \(label)") ?? true
             case .max_redirects: spec.maxRedirects = integer(value, "max_redirects of \(label)", range: 0...1000) ?? RequestSpec.defaultMaxRedirects
@@ -139,8 +142,10 @@ extension SpecReader {
             let names = bodyKeys.map { "'\($0.0.rawValue)'" }.joined(separator: " and ")
             report("\(label) has \(names): a request has at most one body", at: bodyKeys[1].1)
         }
-        spec.headers = Self.merge(defaults.headers, ownHeaders, caseInsensitive: true)
-        spec.query = Self.merge(defaults.query, ownQuery, caseInsensitive: false)
+        spec.headers = ownHeaders
+        spec.query = ownQuery
+        spec.defaultHeaders = defaults.headers
+        spec.defaultQuery = defaults.query
         if !pairs.contains(where: { $0.key == .timeout }) { spec.timeout = defaults.timeout }
         if !pairs.contains(where: { $0.key == .delay }) { spec.delay = defaults.delay }
         if !pairs.contains(where: { $0.key == .retry }) { spec.retry = defaults.retry }
@@ -154,6 +159,24 @@ extension SpecReader {
             spec.expectations = expectations(expectNode, label)
         }
         return spec
+    }
+
+    /// What is known of a URL before it is rendered: a relative one needs a base_url, and an
+    /// absolute one written out must be one Sonde can send (`RequestURL.problem`).
+    func checkURL(_ url: Template, at node: Node, _ label: String, baseURL: Template?) {
+        guard !url.source.hasPrefix("{{") else { return }
+        let prefix = url.source.components(separatedBy: "{{").first ?? ""
+        if RequestURL.scheme(of: prefix.contains("://") ? prefix : url.source) != nil {
+            guard let literal = url.literalValue else {
+                if let scheme = RequestURL.scheme(of: prefix), scheme != "http" && scheme != "https" {
+                    report("url of \(label) uses \(scheme):, and only http and https are sent", at: node)
+                }
+                return
+            }
+            if let problem = RequestURL.problem(withAbsolute: RequestURL.encode(literal)) { report("url of \(label): \(problem)", at: node) }
+        } else if baseURL == nil {
+            report("url of \(label) is not absolute (\(JSONValue.quoted(url.source)) has no scheme://) and the collection has no base_url", at: node)
+        }
     }
 
     func method(_ text: String, at node: Node, _ label: String) -> String {

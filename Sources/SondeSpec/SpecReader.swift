@@ -21,8 +21,8 @@ final class SpecReader {
     /// Templates and JSONPaths already parsed, by text: large collections repeat the same
     /// few thousands of times. Only successes are kept; a failure is parsed again, so that
     /// each occurrence is reported at its own position.
-    var parsedTemplates: [String: Template] = [:]
-    var parsedPaths: [String: JSONPath] = [:]
+    var parsedTemplates: [ExactString: Template] = [:]
+    var parsedPaths: [ExactString: JSONPath] = [:]
 
     init(source: YAMLSource) {
         self.source = source
@@ -142,11 +142,11 @@ final class SpecReader {
     func template(_ text: String, at node: Node) -> Template? {
         do {
             let template: Template
-            if let known = parsedTemplates[text] {
+            if let known = parsedTemplates[ExactString(text)] {
                 template = known
             } else {
                 template = try Template(parsing: text)
-                parsedTemplates[text] = template
+                parsedTemplates[ExactString(text)] = template
             }
             if !template.references.isEmpty { recordedTemplates.append((template, node, currentScope)) }
             return template
@@ -178,6 +178,10 @@ final class SpecReader {
     func templateValue(_ node: Node) -> TemplateValue? {
         switch node {
         case .scalar(let scalar):
+            if case .double(let d) = YAMLScalarValue(scalar), !d.isFinite {
+                report("'\(scalar.string)' is a YAML number JSON cannot hold; quote it for the text", at: node)
+                return nil
+            }
             switch YAMLScalarValue(scalar).json {
             case .string(let s): return template(s, at: node).map(TemplateValue.string)
             case .bool(let b): return .bool(b)

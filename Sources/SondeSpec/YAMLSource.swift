@@ -123,7 +123,8 @@ enum YAMLScalarValue {
     case null
     case bool(Bool)
     case int(Int64)
-    case bigInteger(String)
+    /// Any other number, as written (`1.5`, `1e3`, `.5`, a big integer): kept exactly.
+    case decimal(String)
     case double(Double)
     case string(String)
 
@@ -139,16 +140,49 @@ enum YAMLScalarValue {
         case "false", "False", "FALSE": self = .bool(false)
         case ".inf", ".Inf", ".INF", "+.inf": self = .double(.infinity)
         case "-.inf", "-.Inf", "-.INF": self = .double(-.infinity)
+        case ".nan", ".NaN", ".NAN": self = .double(.nan)
         default:
-            if Self.isInteger(text) {
+            if let value = Self.radixInteger(text) {
+                self = .int(value)
+            } else if Self.isInteger(text) {
                 let digits = text.hasPrefix("+") ? String(text.dropFirst()) : text
-                self = Int64(digits).map(YAMLScalarValue.int) ?? .bigInteger(digits)
-            } else if Self.isFloat(text), let value = Double(text) {
-                self = .double(value)
+                self = Int64(digits).map(YAMLScalarValue.int) ?? .decimal(digits)
+            } else if Self.isFloat(text) {
+                self = .decimal(text)
             } else {
                 self = .string(text)
             }
         }
+    }
+
+    /// A YAML 1.2 number's text in JSON's grammar: no `+`, no leading zeros, digits on both
+    /// sides of a `.` (`+.5` is `0.5`, `007` is `7`, `1.` is `1.0`).
+    static func jsonNumberText(_ text: String) -> String {
+        var rest = Substring(text)
+        var sign = ""
+        if rest.hasPrefix("+") { rest = rest.dropFirst() } else if rest.hasPrefix("-") { sign = "-"; rest = rest.dropFirst() }
+        var mantissa = rest.prefix { $0 != "e" && $0 != "E" }
+        let exponent = rest.dropFirst(mantissa.count)
+        var whole = mantissa.prefix { $0 != "." }
+        var fraction = mantissa.dropFirst(whole.count)
+        while whole.count > 1, whole.first == "0" { whole = whole.dropFirst() }
+        if whole.isEmpty { whole = "0" }
+        if fraction == "." { fraction = ".0" }
+        mantissa = whole + fraction
+        var exponentText = ""
+        if !exponent.isEmpty {
+            var digits = exponent.dropFirst()
+            var exponentSign = ""
+            if let s = digits.first, s == "+" || s == "-" { exponentSign = s == "-" ? "-" : ""; digits = digits.dropFirst() }
+            exponentText = "e" + exponentSign + digits
+        }
+        return sign + mantissa + exponentText
+    }
+
+    /// `0o[0-7]+` and `0x[0-9a-fA-F]+`, the YAML 1.2 core schema's octal and hexadecimal integers.
+    static func radixInteger(_ text: String) -> Int64? {
+        guard text.count > 2, text.hasPrefix("0o") || text.hasPrefix("0x") else { return nil }
+        return Int64(text.dropFirst(2), radix: text.hasPrefix("0o") ? 8 : 16)
     }
 
     /// `[-+]?[0-9]+`
@@ -191,7 +225,7 @@ enum YAMLScalarValue {
         case .null: return .null
         case .bool(let b): return .bool(b)
         case .int(let i): return .number(JSONNumber(i))
-        case .bigInteger(let digits): return (try? JSONValue.parse(digits)) ?? .string(digits)
+        case .decimal(let text): return .number(JSONNumber(jsonText: Self.jsonNumberText(text)))
         case .double(let d): return .number(JSONNumber(d))
         case .string(let s): return .string(s)
         }
@@ -201,7 +235,7 @@ enum YAMLScalarValue {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
-        case .int, .bigInteger, .double: return "a number"
+        case .int, .decimal, .double: return "a number"
         case .string: return "a string"
         }
     }

@@ -138,7 +138,12 @@ struct ComparisonTests {
         ("9007199254740993", "9007199254740992.0", 1), ("9007199254740993", "9007199254740994.0", -1),
         ("1", "1.0", 0), ("1", "1.5", -1), ("-1", "-1.5", 1), ("0", "-0.5", 1), ("0", "0.0", 0), ("-0", "0", 0),
         ("100000000000000000000", "1e20", 0), ("100000000000000000001", "1e20", 1), ("99999999999999999999", "1e20", -1),
-        ("1e400", big, 1), ("-1e400", "-" + big, -1), ("1e400", "1e400", 0),
+        ("1e400", big, 1), ("-1e400", "-" + big, -1), ("1e400", "1e400", 0), ("1e400", "10e399", 0), ("1e400", "1.0000000001e400", -1),
+        // Decimals as written, not as the nearest double.
+        ("9007199254740993.0", "9007199254740993", 0), ("9007199254740993.0", "9007199254740992", 1),
+        ("100000000000000000000.5", "100000000000000000000", 1), ("0.1", "0.10", 0), ("0.1", "1e-1", 0), ("-0.0", "0", 0),
+        ("0." + String(repeating: "0", count: 5000) + "1", "0", 1), ("1.5e-400", "0", 1), ("-1.5e-400", "0", -1),
+        ("123.456", "123.4560001", -1), ("1E2", "100", 0), ("1e99999999999999999999", "1e400", 1),
     ])
     func numbersCompareExactly(_ a: String, _ b: String, _ expected: Int) throws {
         let x = try Self.number(a), y = try Self.number(b)
@@ -147,6 +152,22 @@ struct ComparisonTests {
         #expect((x == y) == (expected == 0))
         #expect((x < y) == (expected < 0))
         if x == y { #expect(x.hashValue == y.hashValue) }
+    }
+
+    @Test func numbersKeepTheTextTheyWereWrittenIn() throws {
+        #expect(try JSONValue.parse(#"[1e400,9007199254740993.0,1E2,-0.0,7]"#).jsonText == "[1e400,9007199254740993.0,1E2,-0.0,7]")
+        #expect(try Self.number("1e3").integer == 1000)
+        #expect(try Self.number("1e3").integerText == "1000")
+        #expect(try Self.number("1.5").integer == nil)
+        #expect(try Self.number("-7.9").truncated?.jsonText == "-7")
+        #expect(try Self.number("1.5e2").truncated?.jsonText == "150")
+    }
+
+    @Test func jsonPathFiltersCompareBigNumbersExactly() throws {
+        let document = try JSONValue.parse("[123456789012345678901234567890,123456789012345678901234567891,9007199254740993.0]")
+        #expect(try JSONPath("$[?@ == 123456789012345678901234567890]").values(in: document).map(\.jsonText) == ["123456789012345678901234567890"])
+        #expect(try JSONPath("$[?@ > 123456789012345678901234567890]").values(in: document).map(\.jsonText) == ["123456789012345678901234567891"])
+        #expect(try JSONPath("$[?@ == 9007199254740993]").values(in: document).map(\.jsonText) == ["9007199254740993.0"])
     }
 
     @Test func orderingOperatorsCompareBigIntegersExactly() throws {
