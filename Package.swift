@@ -67,7 +67,10 @@ let package = Package(
         .target(name: "SondeTestSupport", path: "Tests/SondeTestSupport"),
         .testTarget(name: "SondeRunnerTests", dependencies: ["SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore", "SondeTestSupport"]),
         .testTarget(name: "SondeStoreTests", dependencies: ["SondeStore", "SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore", "SondeReport", "SondeTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "SondeReportTests", dependencies: ["SondeReport", "SondeCore", "SondeTestSupport"], exclude: ["Fixtures"]),
+        // Yams reads TAP's YAML blocks back, as a TAP consumer would.
+        .testTarget(
+            name: "SondeReportTests", dependencies: ["SondeReport", "SondeCore", "SondeTestSupport", .product(name: "Yams", package: "Yams")],
+            exclude: ["Fixtures"]),
         .testTarget(name: "SondeCLITests", dependencies: ["SondeCLI", "sonde", "SondeMock", "SondeTestSupport"]),
     ]
 )

@@ -62,11 +62,18 @@ struct RunCommand: ParsableCommand {
         let loader = CollectionLoader(options: variables.options)
         var loaded: [LoadedCollection] = []
         var diagnostics: [Diagnostic] = []
+        let renderer = DiagnosticRenderer(colors: Terminal.colorsEnabled(forStandardError: true))
         for file in files {
-            do { loaded.append(try loader.load(file: file)) } catch { diagnostics += error.diagnostics }
+            do {
+                let collection = try loader.load(file: file)
+                Terminal.printDiagnostics(collection.warnings, renderer: renderer)
+                loaded.append(collection)
+            } catch {
+                diagnostics += error.diagnostics
+            }
         }
         if !diagnostics.isEmpty {
-            Terminal.printDiagnostics(diagnostics, renderer: DiagnosticRenderer(colors: Terminal.colorsEnabled(forStandardError: true)))
+            Terminal.printDiagnostics(diagnostics, renderer: renderer)
             Terminal.error("\(diagnostics.count) error\(diagnostics.count == 1 ? "" : "s"); nothing was sent")
             throw ExitCode(ExitStatus.usage)
         }

@@ -24,6 +24,7 @@ struct ValidateCommand: ParsableCommand {
         for file in files {
             do {
                 let loaded = try loader.load(file: file)
+                Terminal.printDiagnostics(loaded.warnings, renderer: renderer)
                 Terminal.print("ok  \(file): \(Summary.describe(loaded.spec))")
             } catch {
                 invalid += 1
@@ -90,7 +91,7 @@ extension Terminal {
         var out = ""
         for diagnostic in diagnostics {
             let file = diagnostic.location.file
-            if files[file] == nil {
+            if files[file] == nil, diagnostic.quotesSource {
                 let text = FileManager.default.contents(atPath: file).flatMap { String(data: $0, encoding: .utf8) } ?? ""
                 files[file] = text.split(separator: "\n", omittingEmptySubsequences: false)
             }

@@ -7,10 +7,11 @@ extension JSONValue {
     }
 
     /// Compact JSON text, cut off once it is longer than `limit` UTF-8 bytes (it may then
-    /// end in the middle of a value).
-    public func jsonText(atMost limit: Int) -> String {
+    /// end in the middle of a value). `redactor` masks each string and name before it is
+    /// quoted, as far as the text goes.
+    public func jsonText(atMost limit: Int, redactor: Redactor? = nil) -> String {
         var out = ""
-        write(to: &out, indent: nil, level: 0, limit: limit)
+        write(to: &out, indent: nil, level: 0, limit: limit, redactor: redactor)
         return out
     }
 
@@ -21,20 +22,21 @@ extension JSONValue {
         return out
     }
 
-    func write(to out: inout String, indent: Int?, level: Int, limit: Int = .max) {
+    func write(to out: inout String, indent: Int?, level: Int, limit: Int = .max, redactor: Redactor? = nil) {
         if out.utf8.count > limit { return }
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += n.jsonText
-        case .string(let s): JSONValue.writeQuoted(s, to: &out)
+        case .number(let n):
+            if let redactor, case .string(let masked) = redactor.redact(self) { JSONValue.writeQuoted(masked, to: &out) } else { out += n.jsonText }
+        case .string(let s): JSONValue.writeQuoted(redactor?.redact(s) ?? s, to: &out)
         case .array(let elements):
             if elements.isEmpty { out += "[]"; return }
             out += "["
             for (i, element) in elements.enumerated() {
                 if i > 0 { out += "," }
                 JSONValue.newline(&out, indent: indent, level: level + 1)
-                element.write(to: &out, indent: indent, level: level + 1, limit: limit)
+                element.write(to: &out, indent: indent, level: level + 1, limit: limit, redactor: redactor)
                 if out.utf8.count > limit { return }
             }
             JSONValue.newline(&out, indent: indent, level: level)
@@ -45,9 +47,9 @@ extension JSONValue {
             for (i, member) in object.members.enumerated() {
                 if i > 0 { out += "," }
                 JSONValue.newline(&out, indent: indent, level: level + 1)
-                JSONValue.writeQuoted(member.key, to: &out)
+                JSONValue.writeQuoted(redactor?.redact(member.key) ?? member.key, to: &out)
                 out += indent == nil ? ":" : ": "
-                member.value.write(to: &out, indent: indent, level: level + 1, limit: limit)
+                member.value.write(to: &out, indent: indent, level: level + 1, limit: limit, redactor: redactor)
                 if out.utf8.count > limit { return }
             }
             JSONValue.newline(&out, indent: indent, level: level)
@@ -74,8 +76,12 @@ extension JSONValue {
             case "\u{08}": out += "\\b"
             case "\u{0C}": out += "\\f"
             default:
-                if scalar.value < 0x20 {
-                    out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+                // Controls (C0, DEL, C1), U+2028/U+2029 and the non-characters U+FFFE/U+FFFF are
+                // escaped: the text stays JSON, and is safe in a terminal and in YAML (TAP).
+                let value = scalar.value
+                if value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029 || value == 0xFEFF || value == 0xFFFE || value == 0xFFFF {
+                    let hex = String(value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

@@ -53,14 +53,18 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
         return out
     }
 
-    /// The rendered text.
+    /// The rendered text. A hole whose value is secret (read from a secret, or computed
+    /// from one) is told to `context.noteSecret`, so that it is masked wherever it appears.
     public func render(in context: some TemplateContext) throws(TemplateError) -> String {
         if parts.count == 1, case .literal(let text) = parts[0] { return text }
         var out = ""
         for part in parts {
             switch part {
             case .literal(let text): out += text
-            case .expression(let expression): out += try expression.evaluate(in: context).interpolated
+            case .expression(let expression):
+                let evaluated = try expression.evaluateTracked(in: context)
+                if evaluated.secret { context.noteSecret(evaluated.value) }
+                out += evaluated.value.interpolated
             }
         }
         return out
@@ -75,7 +79,9 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
     /// The rendered value: a template that is one expression alone keeps the value's JSON type.
     public func renderValue(in context: some TemplateContext) throws(TemplateError) -> JSONValue {
         if isSingleExpression, case .expression(let expression) = parts[0] {
-            return try expression.evaluate(in: context)
+            let evaluated = try expression.evaluateTracked(in: context)
+            if evaluated.secret { context.noteSecret(evaluated.value) }
+            return evaluated.value
         }
         return .string(try render(in: context))
     }
@@ -119,10 +125,17 @@ public protocol TemplateContext {
     /// Whether the variable holds text as HTTP carried it (a header, a cookie, a regex
     /// capture), which checks compare as text (`ValueComparison`) rather than as a JSON string.
     func isText(_ name: String) -> Bool
+    /// Whether the variable is secret: declared (`secrets:`, `secret: true`), or computed
+    /// from a secret.
+    func isSecret(_ name: String) -> Bool
+    /// A value computed from a secret was rendered: it is a secret too, wherever it appears.
+    func noteSecret(_ value: JSONValue)
 }
 
 extension TemplateContext {
     public func isText(_ name: String) -> Bool { false }
+    public func isSecret(_ name: String) -> Bool { false }
+    public func noteSecret(_ value: JSONValue) {}
 }
 
 /// A context over a plain dictionary, for tests and simple uses.

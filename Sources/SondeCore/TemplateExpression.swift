@@ -24,8 +24,14 @@ indirect enum TemplateExpression: Sendable, Hashable {
     }
 
     func evaluate(in context: some TemplateContext) throws(TemplateError) -> JSONValue {
+        try evaluateTracked(in: context).value
+    }
+
+    /// The value, and whether it is secret: read from a secret variable, or computed from
+    /// one (a filter or a function over a secret), which is secret too.
+    func evaluateTracked(in context: some TemplateContext) throws(TemplateError) -> (value: JSONValue, secret: Bool) {
         switch self {
-        case .literal(let value): return value
+        case .literal(let value): return (value, false)
         case .variable(let name, let path, let offset, let length):
             guard var value = try context.variable(name) else {
                 throw TemplateError("'\(name)' is not defined", offset: offset, length: name.unicodeScalars.count, undefinedName: name)
@@ -39,31 +45,41 @@ indirect enum TemplateExpression: Sendable, Hashable {
                     throw TemplateError("'\(name)' has no member '\(key)'", offset: offset, length: length)
                 }
             }
-            return value
+            return (value, context.isSecret(name))
         case .environment(let name, let offset, let length):
             guard let value = context.environment(name) else {
                 throw TemplateError("environment variable '\(name)' is not set (add `| default(…)` to make it optional)", offset: offset, length: length)
             }
-            return .string(value)
+            return (.string(value), false)
         case .call(let function, let arguments, let offset):
             var values: [JSONValue] = []
-            for argument in arguments { values.append(try argument.evaluate(in: context)) }
-            return try function.call(values, offset: offset)
+            var secret = false
+            for argument in arguments {
+                let evaluated = try argument.evaluateTracked(in: context)
+                values.append(evaluated.value)
+                secret = secret || evaluated.secret
+            }
+            return (try function.call(values, offset: offset), secret)
         case .filter(let base, let filter, let arguments, let offset):
-            let input: JSONValue
             if filter == .default {
+                let input: (value: JSONValue, secret: Bool)
                 do {
-                    input = try base.evaluate(in: context)
+                    input = try base.evaluateTracked(in: context)
                 } catch {
-                    return try arguments[0].evaluate(in: context)
+                    return try arguments[0].evaluateTracked(in: context)
                 }
-                if input == .null { return try arguments[0].evaluate(in: context) }
+                if input.value == .null { return try arguments[0].evaluateTracked(in: context) }
                 return input
             }
-            input = try base.evaluate(in: context)
+            let input = try base.evaluateTracked(in: context)
             var values: [JSONValue] = []
-            for argument in arguments { values.append(try argument.evaluate(in: context)) }
-            return try filter.apply(to: input, values, offset: offset)
+            var secret = input.secret
+            for argument in arguments {
+                let evaluated = try argument.evaluateTracked(in: context)
+                values.append(evaluated.value)
+                secret = secret || evaluated.secret
+            }
+            return (try filter.apply(to: input.value, values, offset: offset), secret)
         }
     }
 }

@@ -21,13 +21,14 @@ public enum Actual: Sendable, Equatable {
     public var display: String { display(atMost: .max) }
 
     /// The display, written only until it is longer than `limit` UTF-8 bytes: a 5 MB list
-    /// is not spelled out to show its first 300 characters.
-    public func display(atMost limit: Int) -> String {
+    /// is not spelled out to show its first 300 characters. Secrets are masked before the
+    /// values are quoted.
+    public func display(atMost limit: Int, redactor: Redactor = Redactor()) -> String {
         switch self {
         case .missing: return "nothing"
-        case .value(let v): return v.jsonText(atMost: limit)
-        case .text(let t): return JSONValue.string(t).jsonText(atMost: limit)
-        case .nodes(let nodes): return JSONValue.array(nodes.map(\.value)).jsonText(atMost: limit)
+        case .value(let v): return v.jsonText(atMost: limit, redactor: redactor)
+        case .text(let t): return JSONValue.string(t).jsonText(atMost: limit, redactor: redactor)
+        case .nodes(let nodes): return JSONValue.array(nodes.map(\.value)).jsonText(atMost: limit, redactor: redactor)
         }
     }
 }
@@ -56,12 +57,17 @@ extension ValuePredicate {
     /// Checks `actual`, comparing values as `ValueComparison` says; templates in expected
     /// values render in `context` (captures may be read). `unit` names what numbers count
     /// (`ms` for durations), in messages only.
-    public func evaluate(_ actual: Actual, unit: String? = nil, in context: some TemplateContext) throws(TemplateError) -> PredicateOutcome {
-        let show = { (operand: Operand) in Self.show(operand, unit: unit) }
+    /// `redactor` masks secrets in messages before values are quoted, so that a secret with
+    /// `"` or `\` in it is never escaped out of its reach.
+    public func evaluate(
+        _ actual: Actual, unit: String? = nil, redactor: Redactor = Redactor(), in context: some TemplateContext
+    ) throws(TemplateError) -> PredicateOutcome {
+        let p = Presentation(unit: unit, redactor: redactor)
+        let show = { (operand: Operand) in Self.show(operand, p) }
         switch self {
         case .all(let parts):
             for part in parts {
-                let outcome = try part.evaluate(actual, unit: unit, in: context)
+                let outcome = try part.evaluate(actual, unit: unit, redactor: redactor, in: context)
                 if !outcome.passed { return outcome }
             }
             return .pass
@@ -72,7 +78,7 @@ extension ValuePredicate {
             case .value, .text: exists = true
             case .nodes(let nodes): exists = !nodes.isEmpty
             }
-            return exists == expected ? .pass : .fail(expected ? "expected a value, found nothing" : "expected nothing, found \(actual.display)")
+            return exists == expected ? .pass : .fail(expected ? "expected a value, found nothing" : "expected nothing, found \(actual.display(atMost: .max, redactor: redactor))")
         case .each(let inner):
             // Paths are spelled only for the node that fails: a large list has thousands.
             let items: [(JSONValue, NormalizedPath?)]
@@ -80,11 +86,11 @@ extension ValuePredicate {
             case .missing: return .fail("expected a list, found nothing")
             case .nodes(let nodes): items = nodes.map { ($0.value, $0.location) }
             case .value(.array(let elements)): items = elements.map { ($0, nil) }
-            case .value(let v): return .fail("expected a list, found \(v.typeName) \(v.jsonText)")
-            case .text(let t): return .fail("expected a list, found text \(JSONValue.quoted(t))")
+            case .value(let v): return .fail("expected a list, found \(Self.typed(.json(v), p))")
+            case .text(let t): return .fail("expected a list, found \(Self.typed(.text(t), p))")
             }
             for (index, (value, location)) in items.enumerated() {
-                let outcome = try inner.evaluate(.value(value), unit: unit, in: context)
+                let outcome = try inner.evaluate(.value(value), unit: unit, redactor: redactor, in: context)
                 if !outcome.passed {
                     let path = location?.description
                     return .fail("at \(path ?? "item \(index)"): \(outcome.message ?? "failed")", at: path)
@@ -102,12 +108,12 @@ extension ValuePredicate {
 
         guard let value = actual.comparable else {
             if case .empty(let expected) = self { return expected ? .pass : .fail("expected something not empty, found nothing") }
-            return .fail("expected \(try describeExpected(unit: unit, in: context)), found nothing")
+            return .fail("expected \(try describeExpected(unit: unit, redactor: redactor, in: context)), found nothing")
         }
         switch self {
         case .equals(let expected):
             let e = try expected.renderOperand(in: context)
-            return ValueComparison.equal(value, e) ? .pass : .fail(Self.mismatch(expected: e, actual: value, unit: unit))
+            return ValueComparison.equal(value, e) ? .pass : .fail(Self.mismatch(expected: e, actual: value, p))
         case .notEquals(let expected):
             let e = try expected.renderOperand(in: context)
             return ValueComparison.equal(value, e) ? .fail("expected anything but \(show(e))") : .pass
@@ -115,11 +121,11 @@ extension ValuePredicate {
             var rendered: [Operand] = []
             for option in options { rendered.append(try option.renderOperand(in: context)) }
             return rendered.contains { ValueComparison.equal(value, $0) } ? .pass
-                : .fail("expected one of \(Self.list(rendered, unit: unit)), got \(Self.typed(value, unit: unit))")
+                : .fail("expected one of \(Self.list(rendered, p)), got \(Self.typed(value, p))")
         case .compare(let kind, let expected):
             let e = try expected.renderOperand(in: context)
             guard let order = ValueComparison.order(value, e) else {
-                return .fail("cannot compare \(Self.typed(value, unit: unit)) with \(Self.typed(e, unit: unit))")
+                return .fail("cannot compare \(Self.typed(value, p)) with \(Self.typed(e, p))")
             }
             let holds: Bool
             switch kind {
@@ -144,18 +150,18 @@ extension ValuePredicate {
             return found ? .fail("expected \(show(value)) not to contain \(show(e))") : .pass
         case .startsWith(let template), .endsWith(let template):
             let e = try template.render(in: context)
-            guard let s = value.string else { return .fail("expected a string, got \(Self.typed(value, unit: unit))") }
+            guard let s = value.string else { return .fail("expected a string, got \(Self.typed(value, p))") }
             if case .startsWith = self {
-                return s.unicodeScalars.starts(with: e.unicodeScalars) ? .pass : .fail("expected \(show(value)) to start with \(JSONValue.quoted(e))")
+                return s.unicodeScalars.starts(with: e.unicodeScalars) ? .pass : .fail("expected \(show(value)) to start with \(JSONValue.quoted(redactor.redact(e)))")
             }
             return s.unicodeScalars.reversed().starts(with: e.unicodeScalars.reversed()) ? .pass
-                : .fail("expected \(show(value)) to end with \(JSONValue.quoted(e))")
+                : .fail("expected \(show(value)) to end with \(JSONValue.quoted(redactor.redact(e)))")
         case .matches(let pattern):
             let subject = value.string ?? value.json.jsonText
             return RegexCache.shared.matches(pattern, subject) ? .pass : .fail("expected \(show(value)) to match /\(pattern)/")
         case .type(let name):
             let typeName = value.json.typeName
-            return typeName == name.rawValue ? .pass : .fail("expected \(name.article), got \(Self.typed(value, unit: unit))")
+            return typeName == name.rawValue ? .pass : .fail("expected \(name.article), got \(Self.typed(value, p))")
         case .empty(let expected):
             let isEmpty: Bool
             switch value {
@@ -172,29 +178,30 @@ extension ValuePredicate {
     }
 
     /// A short text of what was expected, for reports; numbers carry `unit` when given.
-    public func describeExpected(unit: String? = nil, in context: some TemplateContext) throws(TemplateError) -> String {
-        let show = { (operand: Operand) in Self.show(operand, unit: unit) }
+    public func describeExpected(unit: String? = nil, redactor: Redactor = Redactor(), in context: some TemplateContext) throws(TemplateError) -> String {
+        let p = Presentation(unit: unit, redactor: redactor)
+        let show = { (operand: Operand) in Self.show(operand, p) }
         switch self {
         case .all(let parts):
             var texts: [String] = []
-            for part in parts { texts.append(try part.describeExpected(unit: unit, in: context)) }
+            for part in parts { texts.append(try part.describeExpected(unit: unit, redactor: redactor, in: context)) }
             return texts.joined(separator: " and ")
         case .equals(let v): return show(try v.renderOperand(in: context))
         case .notEquals(let v): return "not \(show(try v.renderOperand(in: context)))"
         case .compare(let kind, let v): return "\(kind.rawValue) \(show(try v.renderOperand(in: context)))"
         case .contains(let v): return "contains \(show(try v.renderOperand(in: context)))"
         case .notContains(let v): return "does not contain \(show(try v.renderOperand(in: context)))"
-        case .startsWith(let t): return "starts with \(JSONValue.quoted(try t.render(in: context)))"
-        case .endsWith(let t): return "ends with \(JSONValue.quoted(try t.render(in: context)))"
+        case .startsWith(let t): return "starts with \(JSONValue.quoted(redactor.redact(try t.render(in: context))))"
+        case .endsWith(let t): return "ends with \(JSONValue.quoted(redactor.redact(try t.render(in: context))))"
         case .matches(let p): return "matches /\(p)/"
         case .exists(let b): return b ? "exists" : "does not exist"
         case .type(let t): return t.article
-        case .length(let p): return "length \(try p.describeExpected(in: context))"
+        case .length(let inner): return "length \(try inner.describeExpected(redactor: redactor, in: context))"
         case .oneOf(let options):
             var rendered: [Operand] = []
             for option in options { rendered.append(try option.renderOperand(in: context)) }
-            return "one of \(Self.list(rendered, unit: unit))"
-        case .each(let p): return "each \(try p.describeExpected(unit: unit, in: context))"
+            return "one of \(Self.list(rendered, p))"
+        case .each(let inner): return "each \(try inner.describeExpected(unit: unit, redactor: redactor, in: context))"
         case .empty(let b): return b ? "empty" : "not empty"
         }
     }
@@ -222,19 +229,28 @@ extension ValuePredicate {
         return false
     }
 
-    /// The value as messages show it: JSON text (text quoted as a string); numbers with `unit`.
-    static func show(_ value: Operand, unit: String?) -> String {
+    /// How messages show values: numbers with their unit, secrets masked before quoting.
+    struct Presentation {
+        var unit: String?
+        var redactor: Redactor
+    }
+
+    /// The value as messages show it: JSON text (text quoted as a string), its secrets
+    /// masked first; numbers with the unit.
+    static func show(_ value: Operand, _ p: Presentation) -> String {
         switch value {
-        case .json(.number(let n)): return unit.map { "\(n.jsonText) \($0)" } ?? n.jsonText
-        case .json(let v): return v.jsonText
-        case .text(let t): return JSONValue.quoted(t)
+        case .json(.number):
+            let text = value.json.jsonText(atMost: .max, redactor: p.redactor)
+            return p.unit.map { "\(text) \($0)" } ?? text
+        case .json(let v): return v.jsonText(atMost: .max, redactor: p.redactor)
+        case .text(let t): return JSONValue.quoted(p.redactor.redact(t))
         }
     }
 
     /// The value with its type named: `string "7"`, `number 7`, `text "7"`.
-    static func typed(_ value: Operand, unit: String?) -> String {
+    static func typed(_ value: Operand, _ p: Presentation) -> String {
         if case .json(.null) = value { return "null" }
-        return "\(value.typeName) \(show(value, unit: unit))"
+        return "\(value.typeName) \(show(value, p))"
     }
 
     /// `U+0065 U+0301`, for the first differences of short texts.
@@ -246,20 +262,20 @@ extension ValuePredicate {
         return scalars.joined(separator: " ") + (text.unicodeScalars.count > 12 ? " …" : "")
     }
 
-    static func list(_ values: [Operand], unit: String?) -> String {
-        "[" + values.map { show($0, unit: unit) }.joined(separator: ",") + "]"
+    static func list(_ values: [Operand], _ p: Presentation) -> String {
+        "[" + values.map { show($0, p) }.joined(separator: ",") + "]"
     }
 
     /// Why two values are not equal; their types are named when they differ, so that a
     /// number that became a string reads as such, not as `expected 7, got "7"` alone.
-    static func mismatch(expected: Operand, actual: Operand, unit: String?) -> String {
+    static func mismatch(expected: Operand, actual: Operand, _ p: Presentation) -> String {
         if case .json(let e) = expected, case .json(let a) = actual, e.typeName != a.typeName {
-            return "expected \(typed(expected, unit: unit)), got \(typed(actual, unit: unit))"
+            return "expected \(typed(expected, p)), got \(typed(actual, p))"
         }
-        var message = "expected \(show(expected, unit: unit)), got \(show(actual, unit: unit))"
+        var message = "expected \(show(expected, p)), got \(show(actual, p))"
         // Text that looks the same but is another sequence of code points (é as one, or as e
         // and a combining accent): say so, or the message reads "expected é, got é".
-        if let e = expected.string, let a = actual.string, e == a {
+        if let e = expected.string, let a = actual.string, e == a, p.redactor.redact(e) == e {
             message += " (the same letters in other Unicode code points: \(codePoints(e)) against \(codePoints(a)))"
         }
         return message

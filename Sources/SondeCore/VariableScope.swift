@@ -2,6 +2,10 @@
 ///
 /// A variable's value may itself be a template (`password: "{{ env.PW | default('x') }}"`);
 /// it is rendered once, when first read, and a variable that reads itself is an error.
+///
+/// Secrets are tracked as taint: a variable is secret when declared (`secrets:`, a capture
+/// with `secret: true`) or when its value was computed from a secret; every secret value
+/// (each leaf of a list or an object) goes to `onSecret` as it becomes known.
 public final class VariableScope: TemplateContext {
     private var definitions: [String: VariableDefinition] = [:]
     private var rendered: [String: JSONValue] = [:]
@@ -9,14 +13,36 @@ public final class VariableScope: TemplateContext {
     /// Captures that hold text as HTTP carried it (`TemplateContext.isText`).
     private var textCaptures: Set<String> = []
     private let environmentVariables: [String: String]
+    /// Names declared secret, and names whose value was computed from a secret.
+    private var secretNames: Set<String> = []
+    /// Every secret value noted so far, in order; `onSecret` is told of each new one.
+    public private(set) var secretValues: [JSONValue] = []
+    /// Told of each secret value as it becomes known (the runner masks it from then on).
+    public var onSecret: ((JSONValue) -> Void)?
 
     /// `definitions` in any order: for each name the highest-precedence source wins.
-    public init(_ definitions: [VariableDefinition], environment: [String: String]) {
+    /// `secrets` names variables and captures whose values are secret.
+    public init(_ definitions: [VariableDefinition], environment: [String: String], secrets: [String] = []) {
         for definition in definitions {
             if let existing = self.definitions[definition.name], existing.source > definition.source { continue }
             self.definitions[definition.name] = definition
         }
         environmentVariables = environment
+        secretNames = Set(secrets)
+    }
+
+    /// Declares `name` secret: its value (and what is computed from it) is masked.
+    public func declareSecret(_ name: String) {
+        secretNames.insert(name)
+        if let value = rendered[name] { noteSecret(value) }
+    }
+
+    public func isSecret(_ name: String) -> Bool { secretNames.contains(name) }
+
+    public func noteSecret(_ value: JSONValue) {
+        if secretValues.contains(value) { return }
+        secretValues.append(value)
+        onSecret?(value)
     }
 
     /// Where the effective value of `name` comes from.
@@ -24,10 +50,13 @@ public final class VariableScope: TemplateContext {
 
     /// A captured value: it outranks every other source. `isText` for a header, a cookie,
     /// a regex group or a URL, which checks compare as text.
-    public func capture(_ name: String, _ value: JSONValue, isText: Bool = false) {
+    /// `secret` for a capture with `secret: true`; a name declared in `secrets:` is secret too.
+    public func capture(_ name: String, _ value: JSONValue, isText: Bool = false, secret: Bool = false) {
         definitions[name] = VariableDefinition(name: name, value: .null, source: .capture)
         rendered[name] = value
         if isText { textCaptures.insert(name) } else { textCaptures.remove(name) }
+        if secret { secretNames.insert(name) }
+        if secretNames.contains(name) { noteSecret(value) }
     }
 
     public func isText(_ name: String) -> Bool { textCaptures.contains(name) }
@@ -41,6 +70,7 @@ public final class VariableScope: TemplateContext {
         }
         rendering.append(name)
         defer { rendering.removeLast() }
+        let secretsBefore = secretValues.count
         var value = try definition.value.render(in: self)
         if let type = definition.convertsTo, case .string(let text) = value {
             guard let converted = VariableDefinition.convert(text, to: type) else {
@@ -49,7 +79,15 @@ public final class VariableScope: TemplateContext {
             value = converted
         }
         rendered[name] = value
+        // Computed from a secret (a secret value was noted while rendering it): secret too.
+        if secretValues.count > secretsBefore || readsSecret(definition.value) { secretNames.insert(name) }
+        if secretNames.contains(name) { noteSecret(value) }
         return value
+    }
+
+    /// Whether a value's templates read a secret variable (already rendered, so noted before).
+    private func readsSecret(_ value: TemplateValue) -> Bool {
+        value.templates.contains { template in template.references.contains { !$0.isEnvironment && secretNames.contains($0.name) } }
     }
 
     public func environment(_ name: String) -> String? { environmentVariables[name] }

@@ -78,6 +78,7 @@ public final class CurlTransport: HTTPTransport {
         try set(CURLOPT_URL, request.url)
         // Only HTTP: a URL, or a Location a server sends, never reaches a file or another protocol.
         try set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         try set(CURLOPT_USERAGENT, "sonde/0.1")
         try set(CURLOPT_ACCEPT_ENCODING, "")  // every decoding this libcurl has: gzip, deflate, br
         try set(CURLOPT_COOKIEFILE, "")  // the cookie engine, in memory, for the whole run

@@ -174,6 +174,16 @@ enum MockRoutes {
             return Response(status: .found, headers: [.location: n > 1 ? "/hops/\(n - 1)" : "/echo"])
         }
 
+        // `POST /reflect?style=…`: the body it got, written back as servers escape what they
+        // echo (see `Reflection`), in a text/plain body: tests of masking.
+        router.post("/reflect") { request, _ -> Response in
+            var request = request
+            let text = String(decoding: try await body(&request), as: UTF8.self)
+            let style = query(request, "style") ?? "raw"
+            let reflected = Reflection.write(text, style: style)
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "you sent: " + reflected)))
+        }
+
         router.get("/basic") { request, _ -> Response in
             let configuration = state.current
             let expected = "Basic " + Data("\(configuration.username):\(configuration.password)".utf8).base64EncodedString()

@@ -16,8 +16,9 @@ public struct DiagnosticRenderer: Sendable {
     /// `sourceLine` is the text of the diagnostic's line when it can be read.
     public func render(_ diagnostic: Diagnostic, sourceLine: String?) -> String {
         let location = diagnostic.location
-        var out = bold("\(location):") + " " + red("error:") + " " + bold(diagnostic.message) + "\n"
-        guard let sourceLine, !sourceLine.isEmpty else { return out }
+        let label = diagnostic.severity == .warning ? yellow("warning:") : red("error:")
+        var out = bold("\(location):") + " " + label + " " + bold(diagnostic.message) + "\n"
+        guard diagnostic.quotesSource, let sourceLine, !sourceLine.isEmpty else { return out }
         let gutter = String(location.line)
         let pad = String(repeating: " ", count: gutter.count)
         let scalars = Array(sourceLine.unicodeScalars)
@@ -36,4 +37,5 @@ public struct DiagnosticRenderer: Sendable {
     private func bold(_ text: String) -> String { paint(text, "1") }
     private func red(_ text: String) -> String { paint(text, "1;31") }
     private func blue(_ text: String) -> String { paint(text, "1;34") }
+    private func yellow(_ text: String) -> String { paint(text, "1;33") }
 }

@@ -16,7 +16,7 @@ public struct HistoryText: Sendable {
         let header = ["RUN", "STARTED", "COLLECTION", "ENV", "OUTCOME", "PASSED", "FAILED", "ERRORS", "SKIPPED", "DURATION"]
         let rows = runs.map { run in
             [
-                "#\(run.id)", Self.time(run.started), run.collection, run.environment ?? "-", run.status, String(run.passed), String(run.failed),
+                "#\(run.id)", Self.time(run.started), TerminalText.escape(run.collection), run.environment.map(TerminalText.escape) ?? "-", run.status, String(run.passed), String(run.failed),
                 String(run.errored), String(run.skipped), run.duration.map { Self.milliseconds($0 * 1000) } ?? "-",
             ]
         }
@@ -61,13 +61,13 @@ public struct HistoryText: Sendable {
         for request in diff.requests {
             switch request.kind {
             case .added:
-                out += "  " + style.green("+") + " \(request.name)" + style.dim("  new request") + "\n"
+                out += "  " + style.green("+") + " \(TerminalText.escape(request.name))" + style.dim("  new request") + "\n"
             case .removed:
-                out += "  " + style.yellow("-") + " \(request.name)" + style.dim("  removed from the collection") + "\n"
+                out += "  " + style.yellow("-") + " \(TerminalText.escape(request.name))" + style.dim("  removed from the collection") + "\n"
             case .compared:
                 guard !request.changes.isEmpty else { continue }
                 let mark = request.isWorse ? style.red("✗") : request.isBetter ? style.green("✓") : style.dim("~")
-                out += "  \(mark) \(request.name)\n"
+                out += "  \(mark) \(TerminalText.escape(request.name))\n"
                 for change in request.changes { out += describe(change) }
             }
         }
@@ -84,7 +84,11 @@ public struct HistoryText: Sendable {
         if case .body = change { return indent + style.dim(change.headline) + "\n" }
         var out = indent + (change.isWorse ? style.red(change.headline) : change.isBetter ? style.green(change.headline) : change.headline) + "\n"
         if case .shape(let changes) = change {
-            for line in changes.lines { out += indent + "  " + (line.worse ? style.red(line.text) : style.green(line.text)) + "\n" }
+            // Shape paths spell JSON names a server chose.
+            for line in changes.lines {
+                let text = TerminalText.escape(line.text)
+                out += indent + "  " + (line.worse ? style.red(text) : style.green(text)) + "\n"
+            }
         }
         return out
     }
@@ -109,7 +113,7 @@ public struct HistoryText: Sendable {
         let header = ["REQUEST", "SUCCESS", "P50", "P95", "MAX", "LATENCY"]
         let rows = trend.requests.map { request in
             [
-                request.name, request.successRate.map(Self.percent) ?? "-", request.p50.map(Self.milliseconds) ?? "-",
+                TerminalText.escape(request.name), request.successRate.map(Self.percent) ?? "-", request.p50.map(Self.milliseconds) ?? "-",
                 request.p95.map(Self.milliseconds) ?? "-", request.max.map(Self.milliseconds) ?? "-", Sparkline.render(request.latencies),
             ]
         }
@@ -148,7 +152,7 @@ public struct HistoryText: Sendable {
     static func title(_ run: RunRecord) -> String { title(collection: run.collection, environment: run.environment) }
 
     static func title(collection: String, environment: String?) -> String {
-        environment.map { "\(collection) (\($0))" } ?? collection
+        TerminalText.escape(environment.map { "\(collection) (\($0))" } ?? collection)
     }
 
     private static let formatter: DateFormatter = {

@@ -14,9 +14,10 @@ public struct TerminalReport: Sendable {
     }
 
     public func header(_ run: (name: String, file: String, requests: Int)) -> String {
-        bold("\(run.name)") + dim("  \(run.file), \(run.requests) request\(run.requests == 1 ? "" : "s")") + "\n"
+        bold(safe(run.name)) + dim("  \(safe(run.file)), \(run.requests) request\(run.requests == 1 ? "" : "s")") + "\n"
     }
 
+    /// Every string of a result may hold what a server sent: it is escaped (`TerminalText`).
     public func line(_ result: RequestResult) -> String {
         var out = ""
         let mark: String
@@ -26,18 +27,18 @@ public struct TerminalReport: Sendable {
         case .error: mark = red("!")
         case .skipped: mark = yellow("-")
         }
-        out += "  \(mark) \(result.name)  " + dim("\(result.method) \(result.url)")
+        out += "  \(mark) \(safe(result.name))  " + dim("\(safe(result.method)) \(safe(result.url))")
         if let status = result.status { out += "  " + statusColor(status)(String(status)) }
         if let time = result.durationMilliseconds { out += "  " + dim(Self.milliseconds(time)) }
         if result.attempts > 1 { out += dim("  (\(result.attempts) attempts)") }
         out += "\n"
-        if let reason = result.skipReason { out += "      " + yellow("skipped: ") + reason + "\n" }
-        if let error = result.error { out += "      " + red(result.outcome == .error ? "error: " : "failed: ") + error + "\n" }
+        if let reason = result.skipReason { out += "      " + yellow("skipped: ") + safe(reason) + "\n" }
+        if let error = result.error { out += "      " + red(result.outcome == .error ? "error: " : "failed: ") + safe(error) + "\n" }
         for check in result.failedChecks {
-            out += "      " + dim("\(check.location)") + "  " + bold(check.subject) + "\n"
-            out += "        expected: \(check.expected)\n"
-            out += "        actual:   \(check.actual)\n"
-            if let message = check.message, !message.isEmpty { out += "        " + red(message) + "\n" }
+            out += "      " + dim(safe("\(check.location)")) + "  " + bold(safe(check.subject)) + "\n"
+            out += "        expected: \(safe(check.expected))\n"
+            out += "        actual:   \(safe(check.actual))\n"
+            if let message = check.message, !message.isEmpty { out += "        " + red(safe(message)) + "\n" }
         }
         if verbosity == 0, result.outcome == .failed, let body = result.responseBody, !body.isEmpty {
             out += "      " + dim("response body: " + Self.excerpt(body)) + "\n"
@@ -46,7 +47,7 @@ public struct TerminalReport: Sendable {
             for header in result.requestHeaders { out += dim("      > " + Self.field(header)) + "\n" }
             if verbosity >= 2, let body = result.requestBody, !body.isEmpty { out += dim(Self.indent(body, "      > ")) + "\n" }
             for (index, hop) in result.redirects.enumerated() {
-                out += dim("      ↪ \(hop.status) \(hop.url) -> \(hop.location)") + "\n"
+                out += dim("      ↪ \(hop.status) \(safe(hop.url)) -> \(safe(hop.location))") + "\n"
                 if index < result.redirectHeaders.count {
                     for header in result.redirectHeaders[index] { out += dim("      > " + Self.field(header)) + "\n" }
                 }
@@ -57,6 +58,8 @@ public struct TerminalReport: Sendable {
         return out
     }
 
+    func safe(_ text: String) -> String { TerminalText.escape(text) }
+
     public func summary(_ run: RunResult) -> String {
         let elapsed = run.finished.timeIntervalSince(run.started) * 1000
         let parts = [
@@ -64,7 +67,7 @@ public struct TerminalReport: Sendable {
             (run.count(.error) > 0 ? red : { $0 })("\(run.count(.error)) error\(run.count(.error) == 1 ? "" : "s")"), "\(run.count(.skipped)) skipped",
         ]
         let verdict = run.outcome == .passed ? green("PASSED") : red("FAILED")
-        return "\(verdict) \(run.collection): \(parts.joined(separator: ", ")) in \(Self.milliseconds(elapsed))\n"
+        return "\(verdict) \(safe(run.collection)): \(parts.joined(separator: ", ")) in \(Self.milliseconds(elapsed))\n"
     }
 
     /// `12.3 ms`, or `1.23 s` from a second up; written by hand, since String(format:) goes
@@ -83,31 +86,21 @@ public struct TerminalReport: Sendable {
         return (value < 0 && scaled != 0 ? "-" : "") + String(whole) + "." + fraction
     }
 
+    /// The start of a body on one line, escaped.
     static func excerpt(_ body: String) -> String {
-        let flat = body.replacingOccurrences(of: "\n", with: " ")
+        let flat = TerminalText.lines(body).joined(separator: " ")
         return flat.count > 200 ? String(flat.prefix(200)) + "…" : flat
     }
 
     /// `Name: value`, or `Name:` for an empty value, as it went on the wire.
     static func field(_ header: (name: String, value: String)) -> String {
-        header.value.isEmpty ? "\(header.name):" : "\(header.name): \(header.value)"
+        let name = TerminalText.escape(header.name)
+        return header.value.isEmpty ? "\(name):" : "\(name): \(TerminalText.escape(header.value))"
     }
 
-    /// Every line of `text` after `prefix`; lines end at LF, CR LF or CR (Swift's `split` on
-    /// "\n" would take CR LF as one other character and leave those lines unprefixed).
+    /// Every line of `text` after `prefix`, escaped; lines end at LF, CR LF or CR.
     static func indent(_ text: String, _ prefix: String) -> String {
-        var lines: [Substring] = []
-        var scalars = Substring(text).unicodeScalars[...]
-        var line = scalars.startIndex
-        while let end = scalars.firstIndex(where: { $0 == "\n" || $0 == "\r" }) {
-            lines.append(Substring(scalars[line..<end]))
-            var next = scalars.index(after: end)
-            if scalars[end] == "\r", next < scalars.endIndex, scalars[next] == "\n" { next = scalars.index(after: next) }
-            scalars = scalars[next...]
-            line = next
-        }
-        lines.append(Substring(scalars))
-        return lines.map { prefix + $0 }.joined(separator: "\n")
+        TerminalText.lines(text).map { prefix + $0 }.joined(separator: "\n")
     }
 
     private var style: Paint { Paint(colors: colors) }

@@ -28,6 +28,13 @@ final class Exchange {
         if case .success(let text) = decodedText { return text }
         return String(decoding: response.body, as: UTF8.self)
     }
+
+    /// The body as -vv and failure excerpts show it: its text, or for a binary body a summary
+    /// (`<binary body, 4,213 bytes, image/png>`), never the bytes.
+    var displayText: String {
+        let contentType = header("Content-Type")
+        return BodySummary.isBinary(response.body, contentType: contentType) ? BodySummary.binary(response.body.count, contentType: contentType) : text
+    }
     var json: Result<JSONValue, JSONParseError> {
         if let parsedJSON { return parsedJSON }
         let parsed: Result<JSONValue, JSONParseError>
@@ -181,5 +188,48 @@ enum HTTPDate {
         defer { lock.unlock() }
         for formatter in formatters { if let date = formatter.date(from: text) { return date } }
         return nil
+    }
+}
+
+/// How bodies that are not text are shown.
+enum BodySummary {
+    /// Media types whose bodies are text, whatever bytes they hold.
+    static func isTextual(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let type = contentType.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
+        return type.hasPrefix("text/") || type.hasSuffix("+json") || type.hasSuffix("+xml") || type.hasSuffix("/json") || type.hasSuffix("/xml")
+            || ["application/javascript", "application/x-www-form-urlencoded", "application/yaml", "application/x-yaml", "application/graphql"].contains(type)
+    }
+
+    /// A body with a NUL byte, or one that is not UTF-8 and not of a textual media type.
+    static func isBinary(_ bytes: [UInt8], contentType: String?) -> Bool {
+        if bytes.contains(0) { return true }
+        if isTextual(contentType) { return false }
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return false
+            case .error: return true
+            }
+        }
+    }
+
+    /// `<binary body, 4,213 bytes, image/png>`.
+    static func binary(_ count: Int, contentType: String?) -> String {
+        let type = contentType.map { ", " + $0.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces) } ?? ""
+        return "<binary body, \(grouped(count)) bytes\(type)>"
+    }
+
+    /// 4213 as `4,213`.
+    static func grouped(_ number: Int) -> String {
+        let digits = Array(String(number))
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out += "," }
+            out.append(digit)
+        }
+        return out
     }
 }

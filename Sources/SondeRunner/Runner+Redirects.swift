@@ -36,8 +36,8 @@ extension Runner {
     ///   a GET without a body; 307 and 308 keep the method and the body.
     /// - Only `http` and `https` locations are followed; at most `request.maxRedirects`, then
     ///   the request is an error that shows the chain.
-    /// - Authorization, Proxy-Authorization and Cookie headers the request set go to another
-    ///   origin only with `location_trusted`. The cookies servers set along the chain are in
+    /// - Authorization, Proxy-Authorization and Cookie headers the request set, and every
+    ///   header whose value holds a secret, go to another origin only with `location_trusted`. The cookies servers set along the chain are in
     ///   the transport's cookie jar, which sends them where their Domain allows.
     ///
     /// `timeout` covers the whole chain: each hop has what is left of it.
@@ -70,8 +70,12 @@ extension Runner {
                 current.headers.removeAll { header in Self.bodyHeaders.contains { header.name.equalsIgnoringASCIICase($0) } }
             }
             if RequestURL.origin(of: location) != origin {
+                // Credentials, and any header whose value holds a secret, stay with their origin.
                 let dropped = request.locationTrusted ? Self.originHeaders : Self.originHeaders + Self.credentialHeaders
-                current.headers.removeAll { header in dropped.contains { header.name.equalsIgnoringASCIICase($0) } }
+                current.headers.removeAll { header in
+                    dropped.contains { header.name.equalsIgnoringASCIICase($0) }
+                        || (!request.locationTrusted && redactor.redact(header.value) != header.value)
+                }
             }
             current.url = location
             elapsed += response.timings.total

@@ -9,11 +9,15 @@ extension Runner {
     func render(_ request: RequestSpec) throws -> HTTPRequest {
         // 1. The URL: joined with base_url, encoded where it must be (RequestURL), then the query.
         let base = try spec.baseURL.map { try $0.render(in: scope) }
-        var url = RequestURL.removingDotSegments(RequestURL.encode(RequestURL.join(base: base, try request.url.render(in: scope))))
+        let written = try request.url.render(in: scope)
+        try Self.checkLine(base ?? "", "base_url", spec.baseURL?.source)
+        try Self.checkLine(written, "the url", request.url.source)
+        var url = RequestURL.removingDotSegments(RequestURL.encode(RequestURL.join(base: base, written)))
         if let problem = RequestURL.problem(withAbsolute: url) {
             throw RunnerError(spec.baseURL == nil && RequestURL.scheme(of: url) == nil ? "\(problem), and the collection has no base_url" : problem)
         }
         let query = try merged(request.defaultQuery, request.query, ignoringCase: false)
+        for field in query { try Self.checkLine(field.name, "a query field's name", nil) }
         if !query.isEmpty {
             let pairs = PercentEncoding.pairs(query)
             let hash = url.firstIndex(of: "#") ?? url.endIndex
@@ -25,7 +29,15 @@ extension Runner {
         // 2. Headers (a default gives way to a header of the same name), then what auth and the body add.
         let ownHeaders = try rendered(request.headers)
         var headers = try merged(request.defaultHeaders, request.headers, ignoringCase: true, own: ownHeaders)
-        for header in headers { try Self.checkField(header.name, header.value) }
+        for header in headers {
+            do {
+                try Self.checkField(header.name, header.value)
+            } catch {
+                // Name the template the header came from, when the error is in its value.
+                let template = (request.defaultHeaders + request.headers).last { (try? $0.name.render(in: scope))?.equalsIgnoringASCIICase(header.name) == true }
+                throw RunnerError("\(error)" + (template.map { " (written \(JSONValue.quoted($0.name.source)): \(JSONValue.quoted($0.value.source)))" } ?? ""))
+            }
+        }
         let ownContentType = ownHeaders.contains { $0.name.equalsIgnoringASCIICase("Content-Type") }
         func setHeader(_ name: String, _ value: String, override: Bool) {
             if let i = headers.firstIndex(where: { $0.name.equalsIgnoringASCIICase(name) }) {
@@ -39,11 +51,15 @@ extension Runner {
         }
         if let auth = request.auth {
             switch auth {
-            case .bearer(let token):
-                setHeader("Authorization", "Bearer " + (try token.render(in: scope)), override: true)
+            case .bearer(let template):
+                // Credentials are secrets, however they were written.
+                let token = try template.render(in: scope)
+                scope.noteSecret(.string(token))
+                setHeader("Authorization", "Bearer " + token, override: true)
             case .basic(let username, let password):
-                let credentials = Data("\(try username.render(in: scope)):\(try password.render(in: scope))".utf8).base64EncodedString()
-                redactor.add(credentials)
+                let user = try username.render(in: scope), secret = try password.render(in: scope)
+                let credentials = Data("\(user):\(secret)".utf8).base64EncodedString()
+                for value in [secret, "\(user):\(secret)", credentials] { scope.noteSecret(.string(value)) }
                 setHeader("Authorization", "Basic " + credentials, override: true)
             case .oauth2ClientCredentials(let tokenURL, let clientID, let clientSecret, let scopeTemplate):
                 let token = try oauthToken(
@@ -64,7 +80,9 @@ extension Runner {
             body = .bytes(Array(try value.render(in: scope).jsonText.utf8))
             setHeader("Content-Type", "application/json", override: false)
         case .form(let fields):
-            body = .bytes(Array(PercentEncoding.pairs(try rendered(fields)).utf8))
+            let form = try rendered(fields)
+            for field in form { try Self.checkLine(field.name, "a form field's name", nil) }
+            body = .bytes(Array(PercentEncoding.pairs(form).utf8))
             // A default Content-Type (written for JSON, most often) does not relabel a form.
             setHeader("Content-Type", "application/x-www-form-urlencoded", override: !ownContentType)
         case .raw(let template):
@@ -119,6 +137,15 @@ extension Runner {
         }
     }
 
+    /// Text that goes on a request line or into a name, where CR, LF or NUL would end it
+    /// and start another header or request (or cut it short): nothing is sent.
+    static func checkLine(_ text: String, _ what: String, _ template: String?) throws {
+        guard let bad = text.unicodeScalars.first(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else { return }
+        let kind = bad == "\0" ? "a NUL character" : "a line break"
+        let written = template.map { " (written \(JSONValue.quoted($0)))" } ?? ""
+        throw RunnerError("\(what)\(written) renders to text with \(kind); it was not sent")
+    }
+
     static func isTokenCharacter(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
@@ -157,7 +184,7 @@ extension Runner {
     func oauthToken(url: String, clientID: String, clientSecret: String, scope requestedScope: String?) throws -> String {
         let key = "\(url) \(clientID) \(requestedScope ?? "")"
         if let token = oauthTokens[key] { return token }
-        redactor.add(clientSecret)
+        scope.noteSecret(.string(clientSecret))
         var fields = [(name: "grant_type", value: "client_credentials"), ("client_id", clientID), ("client_secret", clientSecret)]
         if let requestedScope { fields.append(("scope", requestedScope)) }
         let form = PercentEncoding.pairs(fields)
@@ -167,7 +194,7 @@ extension Runner {
         guard response.status == 200, let json = try? JSONValue.parse(response.body), let token = json["access_token"]?.stringValue else {
             throw RunnerError("oauth2 token request to \(url) failed: HTTP \(response.status)")
         }
-        redactor.add(token)
+        scope.noteSecret(.string(token))
         oauthTokens[key] = token
         return token
     }

@@ -61,8 +61,13 @@ public final class Runner {
             return templates.flatMap(\.references).filter { !$0.isEnvironment && seen.insert($0.name).inserted }.map(\.name)
         }
         redactor = Redactor()
+        // Every secret value the scope comes to know (declared, captured, or computed from a
+        // secret) is masked from then on.
+        scope.onSecret = { [unowned self] value in self.redactor.add(leavesOf: value) }
+        for value in scope.secretValues { redactor.add(leavesOf: value) }
         for name in secrets {
-            if let value = try? scope.variable(name) { redactor.add(value.interpolated) }
+            scope.declareSecret(name)
+            _ = try? scope.variable(name)
         }
     }
 
@@ -145,8 +150,6 @@ public final class Runner {
         var result: RequestResult
         var exchange: Exchange
         var captureError: String?
-        /// The redactor as it was after this request's captures: later captures do not apply.
-        var redactor: Redactor
     }
 
     /// 1–2, and 4: skip, or render, send (retrying as asked) and take the captures. A request
@@ -167,7 +170,7 @@ public final class Runner {
             result.url = redactor.redact(http.url)
             if options.keepExchanges {
                 result.requestHeaders = http.headers.map { ($0.name, redactor.redact($0.value)) }
-                result.requestBody = http.body?.bytes.map { redactor.redact(String(decoding: $0, as: UTF8.self)) }
+                result.requestBody = http.body?.bytes.map { BodySummary.isBinary($0, contentType: nil) ? BodySummary.binary($0.count, contentType: nil) : redactor.redact(String(decoding: $0, as: UTF8.self)) }
             }
             if let delay = request.delay { Thread.sleep(forTimeInterval: delay.seconds) }
             result.startOffset = Date().timeIntervalSince(runStarted)
@@ -191,11 +194,15 @@ public final class Runner {
                     if options.keepExchanges {
                         result.redirectHeaders = transfer.hopHeaders.map { $0.map { ($0.name, redactor.redact($0.value)) } }
                         result.requestHeaders = transfer.sentHeaders.map { ($0.name, redactor.redact($0.value)) }
-                        result.requestBody = transfer.sentBody.map { redactor.redact(String(decoding: $0, as: UTF8.self)) }
+                        result.requestBody = transfer.sentBody.map { body in
+                            let contentType = transfer.sentHeaders.last { $0.name.equalsIgnoringASCIICase("Content-Type") }?.value
+                            return BodySummary.isBinary(body, contentType: contentType)
+                                ? BodySummary.binary(body.count, contentType: contentType) : redactor.redact(String(decoding: body, as: UTF8.self))
+                        }
                     }
                     // 4. The captures, which the next request may need.
                     let captureError = capture(request, exchange)
-                    let sent = Sent(request: request, result: result, exchange: exchange, captureError: captureError, redactor: redactor)
+                    let sent = Sent(request: request, result: result, exchange: exchange, captureError: captureError)
                     guard let retry = request.retry else { return .sent(sent) }
                     let checked = complete(sent)
                     let done = retry.untilStatus.map { $0.contains(exchange.response.status) } ?? (checked.outcome == .passed)
@@ -237,12 +244,12 @@ public final class Runner {
         for capture in request.captures {
             switch exchange.capture(capture) {
             case .success(let value):
+                // The scope tells the redactor when the value is secret (`secret: true`, or a name in `secrets:`).
                 if case .text(let text) = value {
-                    scope.capture(capture.name, .string(text), isText: true)
+                    scope.capture(capture.name, .string(text), isText: true, secret: capture.secret)
                 } else {
-                    scope.capture(capture.name, value.json)
+                    scope.capture(capture.name, value.json, secret: capture.secret)
                 }
-                if capture.secret { redactor.add(value.json.interpolated) }
             case .failure(let message):
                 captureError = captureError ?? "capture '\(capture.name)': \(message)"
             }
@@ -256,7 +263,6 @@ public final class Runner {
         var result = sent.result
         let request = sent.request
         let exchange = sent.exchange
-        let redactor = sent.redactor
         let response = exchange.response
         result.status = response.status
         result.timings = response.timings
@@ -266,12 +272,16 @@ public final class Runner {
         do {
             var checks: [CheckResult] = []
             let hasStatusExpectation = request.expectations.contains { if case .status = $0.subject { return true } else { return false } }
-            if !hasStatusExpectation && response.status >= 400 {
+            if response.status < 100 {
+                // No HTTP status at all (an HTTP/0.9 answer, say) never passes.
+                checks.append(CheckResult(subject: "status", expected: "an HTTP status", actual: String(response.status), passed: false,
+                    message: "the response has no HTTP status", location: request.location))
+            } else if !hasStatusExpectation && response.status >= 400 {
                 checks.append(CheckResult(subject: "status", expected: "< 400 (no status expectation)", actual: String(response.status), passed: false,
                     message: "HTTP \(response.status)", location: request.location))
             }
             for expectation in request.expectations {
-                checks.append(try evaluate(expectation, exchange, redactor))
+                checks.append(try evaluate(expectation, exchange))
             }
             result.checks = checks
         } catch {
@@ -282,9 +292,9 @@ public final class Runner {
         let passed = result.checks.allSatisfy(\.passed) && sent.captureError == nil
         if options.keepExchanges {
             result.responseHeaders = response.headers.map { ($0.name, redactor.redact($0.value)) }
-            result.responseBody = redactor.redact(exchange.text)
+            result.responseBody = redactor.redact(exchange.displayText)
         } else if !passed {
-            result.responseBody = redactor.excerpt(exchange.text, limit: 600)
+            result.responseBody = redactor.excerpt(exchange.displayText, limit: 600)
         }
         if let captureError = sent.captureError {
             result.outcome = .failed
@@ -295,7 +305,9 @@ public final class Runner {
         return result
     }
 
-    func evaluate(_ expectation: Expectation, _ exchange: Exchange, _ redactor: Redactor) throws(TemplateError) -> CheckResult {
+    /// 5. One expectation; everything it shows is masked with the redactor of the moment
+    /// (secrets its own expected values compute are known once they are rendered).
+    func evaluate(_ expectation: Expectation, _ exchange: Exchange) throws(TemplateError) -> CheckResult {
         let subject: String
         let actual: Actual
         switch expectation.subject {
@@ -345,10 +357,13 @@ public final class Runner {
                 location: expectation.location)
         }
         let unit: String? = if case .duration = expectation.subject { "ms" } else { nil }
-        let outcome = try expectation.predicate.evaluate(actual, unit: unit, in: scope)
+        // Expected values are rendered first: a secret they compute is masked in the verdict too.
+        let expected = try expectation.predicate.describeExpected(unit: unit, redactor: redactor, in: scope)
+        let outcome = try expectation.predicate.evaluate(actual, unit: unit, redactor: redactor, in: scope)
+        // Rendering may have found secrets computed from secrets: mask with what is known now.
         return CheckResult(
-            subject: subject, expected: redactor.redact(try expectation.predicate.describeExpected(unit: unit, in: scope)),
-            actual: redactor.excerpt(actual.display(atMost: 300 * 4 + redactor.longest), limit: 300) + (unit.map { " " + $0 } ?? ""), passed: outcome.passed,
-            message: outcome.message.map { redactor.excerpt($0, limit: 500) }, location: expectation.location)
+            subject: subject, expected: redactor.redact(expected),
+            actual: redactor.excerpt(actual.display(atMost: 300 * 4 + redactor.longest, redactor: redactor), limit: 300) + (unit.map { " " + $0 } ?? ""),
+            passed: outcome.passed, message: outcome.message.map { redactor.excerpt($0, limit: 500) }, location: expectation.location)
     }
 }

@@ -34,10 +34,12 @@ public struct LoadedCollection: Sendable {
     public var environmentName: String?
     public var text: String
     public var processEnvironment: [String: String]
+    /// What was said and passed over: a line of `.env` that cannot be read, a weak secret.
+    public var warnings: [Diagnostic] = []
 
     /// A fresh scope for one run.
     public func makeScope() -> VariableScope {
-        VariableScope(variables, environment: processEnvironment)
+        VariableScope(variables, environment: processEnvironment, secrets: secrets)
     }
 }
 
@@ -74,8 +76,9 @@ public struct CollectionLoader: Sendable {
         var variables = spec?.variables ?? []
         var secrets = spec?.secrets ?? []
         let sources = VariableSources(collectionFile: file, options: options)
+        var warnings: [Diagnostic] = []
         do {
-            let extra = try sources.load()
+            let extra = try sources.load(warnings: &warnings)
             variables += extra.variables
             secrets += extra.secrets
         } catch {
@@ -83,7 +86,7 @@ public struct CollectionLoader: Sendable {
         }
 
         // 3. Text that overrides a typed default takes its type (or is an error, before anything is sent).
-        variables = Self.typed(variables, diagnostics: &diagnostics)
+        variables = Self.typed(variables, secrets: Set(secrets), diagnostics: &diagnostics)
 
         // 4. Names: every template must read something defined or captured earlier.
         if let spec {
@@ -91,30 +94,41 @@ public struct CollectionLoader: Sendable {
         }
         diagnostics += reader.diagnostics
         guard diagnostics.isEmpty, let spec else { throw DiagnosticsError(diagnostics) }
-        let loaded = LoadedCollection(
+        var loaded = LoadedCollection(
             spec: spec, variables: variables, secrets: secrets, environmentName: options.environmentName ?? options.environmentFile,
             text: text, processEnvironment: options.processEnvironment)
 
         // 5. Every variable renders (they read no capture): an unset environment variable or
         // text of the wrong type is found here, at its definition, before anything is sent.
+        // A secret's value never shows in a message, nor the line that holds it.
         let scope = loaded.makeScope()
+        var redactor = Redactor()
+        scope.onSecret = { redactor.add(leavesOf: $0) }
         for name in Set(variables.map(\.name)).sorted() {
+            let definition = variables.last { $0.name == name && $0.source == scope.source(of: name) }
+            let location = definition?.location ?? SourceLocation(file: definition.map { "\($0.source)" } ?? file, line: 1, column: 1)
             do {
-                _ = try scope.variable(name)
+                let value = try scope.variable(name)
+                if scope.isSecret(name), case .string(let text)? = value, Redactor.isWeak(text) {
+                    warnings.append(Diagnostic(
+                        "secret '\(name)' is short or a plain word (under 6 characters, or only letters or digits): it is masked only where it stands as a whole word",
+                        at: location, length: max(1, name.count), severity: .warning, quotesSource: false))
+                }
             } catch {
-                let definition = variables.last { $0.name == name && $0.source == scope.source(of: name) }
-                let location = definition?.location ?? SourceLocation(file: definition.map { "\($0.source)" } ?? file, line: 1, column: 1)
-                diagnostics.append(Diagnostic("variable '\(name)': \(error.message)", at: location, length: max(1, name.count)))
+                let quotable = !scope.isSecret(name) && definition?.source != .dotEnv
+                let message = quotable ? redactor.redact(error.message) : "variable '\(name)' (from \(definition.map { "\($0.source)" } ?? "its source")) cannot be used: its value is not of the type it must have"
+                diagnostics.append(Diagnostic(quotable ? "variable '\(name)': \(message)" : message, at: location, length: max(1, name.count), quotesSource: quotable))
             }
         }
         guard diagnostics.isEmpty else { throw DiagnosticsError(diagnostics) }
+        loaded.warnings = warnings
         return loaded
     }
 
     /// Each definition from an environment file, `.env` or `--var` whose value is text and
     /// overrides a typed default in `vars` takes the default's type; text that is not of that
     /// type is reported (a template's text is converted when it is rendered).
-    static func typed(_ variables: [VariableDefinition], diagnostics: inout [Diagnostic]) -> [VariableDefinition] {
+    static func typed(_ variables: [VariableDefinition], secrets: Set<String>, diagnostics: inout [Diagnostic]) -> [VariableDefinition] {
         var defaults: [String: VariableDefinition] = [:]
         for definition in variables where definition.source == .collection { defaults[definition.name] = definition }
         return variables.map { definition in
@@ -123,10 +137,17 @@ public struct CollectionLoader: Sendable {
             let declared = base.location.map { " (\($0))" } ?? ""
             /// `given` as messages show it; `raw`, the text as typed after `--var name=`.
             func refuse(_ given: String, raw: String) {
-                let spelled = definition.source == .commandLine ? "--var \(definition.name)=\(raw)" : "'\(definition.name)' is \(given)"
-                diagnostics.append(Diagnostic(
-                    "\(spelled): '\(definition.name)' is \(type.article) in vars\(declared), and \(given) is not \(type.article)",
-                    at: location, length: max(1, definition.name.count)))
+                // A secret's text is never shown, nor any value of .env, where secrets are kept.
+                let hidden = secrets.contains(definition.name) || definition.source == .dotEnv
+                let message: String
+                if hidden {
+                    let from = definition.source == .commandLine ? "--var \(definition.name)=\(Redactor.mask)" : "'\(definition.name)' (from \(definition.source))"
+                    message = "\(from): '\(definition.name)' is \(type.article) in vars\(declared), and the value given is not (it is not shown: it may be a secret)"
+                } else {
+                    let spelled = definition.source == .commandLine ? "--var \(definition.name)=\(raw)" : "'\(definition.name)' is \(given)"
+                    message = "\(spelled): '\(definition.name)' is \(type.article) in vars\(declared), and \(given) is not \(type.article)"
+                }
+                diagnostics.append(Diagnostic(message, at: location, length: max(1, definition.name.count), quotesSource: !hidden))
             }
             guard case .string(let template) = definition.value else {
                 // A typed value (from an environment file) of another type is refused, null aside.

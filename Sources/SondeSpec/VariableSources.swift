@@ -9,7 +9,9 @@ struct VariableSources {
 
     var folder: URL { URL(fileURLWithPath: collectionFile).deletingLastPathComponent() }
 
-    func load() throws(DiagnosticsError) -> (variables: [VariableDefinition], secrets: [String]) {
+    /// The variables and secret names of the sources; `warnings` gets what was passed over
+    /// (a line of `.env` that cannot be read).
+    func load(warnings: inout [Diagnostic]) throws(DiagnosticsError) -> (variables: [VariableDefinition], secrets: [String]) {
         var variables: [VariableDefinition] = []
         var secrets: [String] = []
         var diagnostics: [Diagnostic] = []
@@ -26,7 +28,9 @@ struct VariableSources {
         let dotEnv = folder.appendingPathComponent(".env").path
         if FileManager.default.fileExists(atPath: dotEnv) {
             do {
-                variables += try Self.dotEnvFile(dotEnv)
+                let file = try Self.dotEnvFile(dotEnv)
+                variables += file.variables
+                warnings += file.warnings
             } catch {
                 diagnostics += error.diagnostics
             }
@@ -96,34 +100,103 @@ struct VariableSources {
             .map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }.sorted()
     }
 
-    /// `.env`: `NAME=value` lines; `#` comments, `export `, and single or double quotes as shells write them.
-    static func dotEnvFile(_ path: String) throws(DiagnosticsError) -> [VariableDefinition] {
+    /// `.env`, where secrets are kept: `NAME=value` lines, read as dotenv tools read them.
+    ///
+    /// `#` starts a comment (after a blank, in an unquoted value); `export ` may lead;
+    /// single quotes keep their text as it is (`\'` and `\\` aside), double quotes read
+    /// `\n`, `\r`, `\t`, `\"`, `\\` and the like; a quoted value may span lines (a PEM key).
+    /// A line that cannot be read is a warning that names its line and, when it has one,
+    /// its name, never its value; the rest of the file is read.
+    static func dotEnvFile(_ path: String) throws(DiagnosticsError) -> (variables: [VariableDefinition], warnings: [Diagnostic]) {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw DiagnosticsError([Diagnostic("cannot read .env", at: SourceLocation(file: path, line: 1, column: 1))])
+            throw DiagnosticsError([Diagnostic("cannot read .env (missing, unreadable or not UTF-8)", at: SourceLocation(file: path, line: 1, column: 1), quotesSource: false)])
         }
         var out: [VariableDefinition] = []
-        var diagnostics: [Diagnostic] = []
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = rawLine.trimmingCharacters(in: .whitespaces)
-            if line.hasSuffix("\r") { line.removeLast() }
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
-            let location = SourceLocation(file: path, line: number + 1, column: 1)
-            guard let equals = line.firstIndex(of: "=") else {
-                diagnostics.append(Diagnostic("expected NAME=value", at: location, length: line.count))
+        var warnings: [Diagnostic] = []
+        let scalars = Array(text.unicodeScalars)
+        var i = 0
+        var line = 1
+        func warn(_ message: String, at lineNumber: Int) {
+            warnings.append(Diagnostic(message, at: SourceLocation(file: path, line: lineNumber, column: 1), severity: .warning, quotesSource: false))
+        }
+        /// Skips to the start of the next line.
+        func skipLine() {
+            while i < scalars.count, scalars[i] != "\n" { i += 1 }
+            if i < scalars.count { i += 1; line += 1 }
+        }
+        func skipBlanks() { while i < scalars.count, scalars[i] == " " || scalars[i] == "\t" || scalars[i] == "\r" { i += 1 } }
+        while i < scalars.count {
+            let startLine = line
+            skipBlanks()
+            if i >= scalars.count { break }
+            if scalars[i] == "\n" || scalars[i] == "#" { skipLine(); continue }
+            // The name, after an optional `export `.
+            var name = String.UnicodeScalarView()
+            while i < scalars.count, scalars[i] != "=", scalars[i] != "\n" { name.append(scalars[i]); i += 1 }
+            var key = String(name).trimmingCharacters(in: .whitespaces)
+            if key.hasPrefix("export ") { key = String(key.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+            let validName = !key.isEmpty && key.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_.-".unicodeScalars.contains($0)) }
+            guard i < scalars.count, scalars[i] == "=", validName else {
+                // The text of the line may be a value: it is never shown.
+                warn("line \(startLine) of .env is not NAME=value; it was passed over", at: startLine)
+                skipLine()
                 continue
             }
-            let name = line[..<equals].trimmingCharacters(in: .whitespaces)
-            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
-                value = String(value.dropFirst().dropLast())
-                if first == "\"" { value = value.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\\"", with: "\"") }
-            } else if let hash = value.range(of: " #") {
-                value = String(value[..<hash.lowerBound]).trimmingCharacters(in: .whitespaces)
+            i += 1
+            skipBlanks()
+            var value = String.UnicodeScalarView()
+            if i < scalars.count, scalars[i] == "'" || scalars[i] == "\"" {
+                let quote = scalars[i]
+                // Where reading goes on if the quote never closes: the next line.
+                var restart = i
+                while restart < scalars.count, scalars[restart] != "\n" { restart += 1 }
+                restart = min(restart + 1, scalars.count)
+                i += 1
+                var closed = false
+                while i < scalars.count {
+                    let c = scalars[i]
+                    if c == quote { closed = true; i += 1; break }
+                    if c == "\n" { line += 1 }
+                    if c == "\\", i + 1 < scalars.count {
+                        let next = scalars[i + 1]
+                        if quote == "'" {
+                            if next == "'" || next == "\\" { value.append(next); i += 2; continue }
+                        } else {
+                            let escapes: [Unicode.Scalar: Unicode.Scalar] = [
+                                "n": "\n", "r": "\r", "t": "\t", "\"": "\"", "'": "'", "\\": "\\", "a": "\u{07}", "b": "\u{08}", "f": "\u{0C}", "v": "\u{0B}",
+                            ]
+                            if let escaped = escapes[next] { value.append(escaped); i += 2; continue }
+                        }
+                    }
+                    value.append(c)
+                    i += 1
+                }
+                guard closed else {
+                    warn("the value of '\(key)' (line \(startLine) of .env) has no closing \(quote == "'" ? "single" : "double") quote; it was passed over", at: startLine)
+                    i = restart
+                    line = startLine + 1
+                    continue
+                }
+                skipBlanks()
+                if i < scalars.count, scalars[i] != "\n", scalars[i] != "#" {
+                    warn("'\(key)' (line \(startLine) of .env) has text after its closing quote; it was passed over", at: startLine)
+                    skipLine()
+                    continue
+                }
+                skipLine()
+            } else {
+                while i < scalars.count, scalars[i] != "\n" {
+                    // ` #` starts a comment in an unquoted value.
+                    if scalars[i] == "#", let last = value.last, last == " " || last == "\t" { break }
+                    value.append(scalars[i])
+                    i += 1
+                }
+                skipLine()
+                value = String(value).trimmingCharacters(in: .whitespaces).unicodeScalars
             }
-            out.append(VariableDefinition(name: name, value: .string(Template(literal: value)), source: .dotEnv, location: location))
+            let location = SourceLocation(file: path, line: startLine, column: 1)
+            out.append(VariableDefinition(name: key, value: .string(Template(literal: String(value))), source: .dotEnv, location: location))
         }
-        guard diagnostics.isEmpty else { throw DiagnosticsError(diagnostics) }
-        return out
+        return (out, warnings)
     }
 }

@@ -20,14 +20,26 @@ public struct RunFilter: Sendable {
 }
 
 extension HistoryStore {
+    /// Text columns are read as their bytes (`CAST … AS BLOB`): GRDB reads TEXT as a C string,
+    /// which would cut it at a NUL, and a body or a value with a NUL in it is recorded whole.
     static let runColumns = """
-        id, collection, file, contentHash, environment, startedAt, finishedAt, toolVersion, gitCommit, outcome, plannedRequests,
-        passed, failed, errored, skipped
+        id, CAST(collection AS BLOB) AS collection, CAST(file AS BLOB) AS file, contentHash, CAST(environment AS BLOB) AS environment,
+        startedAt, finishedAt, toolVersion, gitCommit, outcome, plannedRequests, passed, failed, errored, skipped
         """
+
+    /// A text column read as bytes (see `runColumns`), whole.
+    static func text(_ row: Row, _ column: String) -> String? {
+        switch (row[column] as DatabaseValue).storage {
+        case .blob(let data): return String(decoding: data, as: UTF8.self)
+        case .string(let text): return text
+        default: return nil
+        }
+    }
 
     static func run(_ row: Row) -> RunRecord {
         RunRecord(
-            id: row["id"], collection: row["collection"], file: row["file"], contentHash: row["contentHash"], environment: row["environment"],
+            id: row["id"], collection: text(row, "collection") ?? "", file: text(row, "file") ?? "", contentHash: row["contentHash"],
+            environment: text(row, "environment"),
             started: Date(timeIntervalSince1970: row["startedAt"]), finished: (row["finishedAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
             toolVersion: row["toolVersion"], gitCommit: row["gitCommit"], outcome: (row["outcome"] as String?).flatMap(Outcome.init(rawValue:)),
             plannedRequests: row["plannedRequests"], passed: row["passed"], failed: row["failed"], errored: row["errored"], skipped: row["skipped"])
@@ -92,18 +104,24 @@ extension HistoryStore {
         for row in try Row.fetchAll(
             db,
             sql: """
-                SELECT e.requestId, e.subject, e.expected, e.actual, e.passed, e.message, e.line, e."column"
+                SELECT e.requestId, CAST(e.subject AS BLOB) AS subject, CAST(e.expected AS BLOB) AS expected, CAST(e.actual AS BLOB) AS actual,
+                    e.passed, CAST(e.message AS BLOB) AS message, e.line, e."column"
                 FROM expectation e JOIN request r ON r.id = e.requestId WHERE r.runId = ? ORDER BY e.requestId, e.position
                 """, arguments: [id])
         {
             checks[row["requestId"], default: []].append(
-                CheckRecord(subject: row["subject"], expected: row["expected"], actual: row["actual"], passed: row["passed"], message: row["message"],
-                    line: row["line"], column: row["column"]))
+                CheckRecord(
+                    subject: Self.text(row, "subject") ?? "", expected: Self.text(row, "expected") ?? "", actual: Self.text(row, "actual") ?? "",
+                    passed: row["passed"], message: Self.text(row, "message"), line: row["line"], column: row["column"]))
         }
         run.requests = try Row.fetchAll(
             db,
             sql: """
-                SELECT r.*, s.paths FROM request r LEFT JOIN shape s ON s.hash = r.shapeHash WHERE r.runId = ? ORDER BY r.position
+                SELECT r.id, r.position, CAST(r.name AS BLOB) AS name, r.method, CAST(r.url AS BLOB) AS url, r.outcome, r.status, r.dnsMs,
+                    r.connectMs, r.tlsMs, r.firstByteMs, r.totalMs, r.attempts, r.responseSize, r.bodyHash, CAST(r.error AS BLOB) AS error,
+                    CAST(r.skipReason AS BLOB) AS skipReason, r.startMs, CAST(r.responseExcerpt AS BLOB) AS responseExcerpt,
+                    CAST(r.finalUrl AS BLOB) AS finalUrl, CAST(r.redirects AS BLOB) AS redirects, CAST(s.paths AS BLOB) AS paths
+                FROM request r LEFT JOIN shape s ON s.hash = r.shapeHash WHERE r.runId = ? ORDER BY r.position
                 """, arguments: [id]
         ).map { row in
             let total: Double? = row["totalMs"]
@@ -113,11 +131,12 @@ extension HistoryStore {
                     firstByte: (row["firstByteMs"] as Double? ?? 0) / 1000, total: total / 1000)
             }
             return RequestRecord(
-                position: row["position"], name: row["name"], method: row["method"], url: row["url"],
+                position: row["position"], name: Self.text(row, "name") ?? "", method: row["method"], url: Self.text(row, "url") ?? "",
                 startOffset: (row["startMs"] as Double?).map { $0 / 1000 }, outcome: Outcome(rawValue: row["outcome"]) ?? .error, status: row["status"],
                 timings: timings, attempts: row["attempts"], responseSize: row["responseSize"], bodyHash: row["bodyHash"],
-                shape: (row["paths"] as String?).map(JSONShape.init(text:)), error: row["error"], skipReason: row["skipReason"],
-                responseExcerpt: row["responseExcerpt"], finalURL: row["finalUrl"], redirects: Self.redirects(fromJSON: row["redirects"]),
+                shape: Self.text(row, "paths").map(JSONShape.init(text:)), error: Self.text(row, "error"), skipReason: Self.text(row, "skipReason"),
+                responseExcerpt: Self.text(row, "responseExcerpt"), finalURL: Self.text(row, "finalUrl"),
+                redirects: Self.redirects(fromJSON: Self.text(row, "redirects")),
                 checks: checks[row["id"]] ?? [])
         }
         return run

@@ -46,13 +46,24 @@ extension HistoryStore {
     /// way keeps what it finished and stays marked incomplete.
     public func beginRun(_ start: RunStart) throws(StoreError) -> RunRecorder {
         let id = try write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO run (collection, file, contentHash, environment, startedAt, toolVersion, gitCommit, plannedRequests)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [start.collection, start.file, start.contentHash, start.environment, start.started.timeIntervalSince1970,
-                    start.toolVersion, start.gitCommit, start.plannedRequests])
+            // Bound by length (RawStatement), as every text Sonde records: GRDB binds a String
+            // as a C string, which a NUL would cut short.
+            let insert = RawStatement(
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO run (collection, file, contentHash, environment, startedAt, toolVersion, gitCommit, plannedRequests)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """))
+            insert.reset()
+            insert.bind(1, start.collection)
+            insert.bind(2, start.file)
+            insert.bind(3, start.contentHash)
+            insert.bind(4, start.environment)
+            insert.bind(5, start.started.timeIntervalSince1970)
+            insert.bind(6, start.toolVersion)
+            insert.bind(7, start.gitCommit)
+            insert.bind(8, Int64(start.plannedRequests))
+            try insert.step(db)
             return db.lastInsertedRowID
         }
         return RunRecorder(store: self, runID: id)
@@ -99,8 +110,12 @@ public final class RunRecorder: @unchecked Sendable {
         }
         let runID = runID
         try store.write { db in
+            let insertShape = RawStatement(try db.cachedStatement(sql: "INSERT OR IGNORE INTO shape (hash, paths) VALUES (?, ?)"))
             for shape in newShapes {
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO shape (hash, paths) VALUES (?, ?)").execute(arguments: [shape.hash, shape.text])
+                insertShape.reset()
+                insertShape.bind(1, shape.hash)
+                insertShape.bind(2, shape.text)
+                try insertShape.step(db)
             }
             var counts = (passed: 0, failed: 0, errored: 0, skipped: 0)
             for (request, shapeHash) in zip(requests, shapeHashes) {
@@ -301,6 +316,7 @@ public final class RecordingQueue: @unchecked Sendable {
 }
 
 /// A GRDB statement driven through SQLite's C functions, for the rows written per request.
+/// It holds the handle only: the statement must be one GRDB keeps (`cachedStatement`).
 struct RawStatement {
     let handle: OpaquePointer
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -3,6 +3,7 @@ import SondeCore
 import SondeReport
 import SondeTestSupport
 import Testing
+import Yams
 
 /// JUnit, JSON and TAP from records built in memory, checked by their consumers: xmllint
 /// against a JUnit XSD, our own JSON reader, and a TAP 14 parser (below) and `prove`.
@@ -111,6 +112,26 @@ struct ReportTests {
         collect(HistoryJSON.report(Self.runs))
         #expect(keys.count > 30)
         for key in keys.sorted() { #expect(docs.contains("`\(key)`"), "docs/json-formats.md does not describe '\(key)'") }
+    }
+
+    /// Every character a server can send, in every field of a TAP diagnostic: each YAML block
+    /// parses (libyaml refuses DEL, C1 controls and U+FFFE/U+FFFF unescaped) and reads back the same.
+    @Test func tapDiagnosticsAreYAMLWhateverTheServerSent() throws {
+        let hostile = "del\u{7F} c1\u{85}\u{9B} nonchar\u{FFFE}\u{FFFF} ls\u{2028} bom\u{FEFF} nul\u{0} esc\u{1B}[2J quote\" back\\ 🔑"
+        var run = Self.runs[0]
+        run.requests[1].url = "http://x/" + hostile
+        run.requests[1].checks[1] = CheckRecord(subject: hostile, expected: hostile, actual: hostile, passed: false, message: hostile, line: 1, column: 1)
+        run.requests[2].error = hostile
+        let parsed = try TAP14(TAPReport.render([run]))
+        for point in parsed.points {
+            guard let yaml = point.yaml else { continue }
+            let value = try #require(try Yams.load(yaml: yaml) as? [String: Any], "\(yaml)")
+            if let failures = value["failures"] as? [[String: Any]], failures.count > 1 {
+                #expect(failures[1]["actual"] as? String == hostile)
+                #expect(failures[1]["message"] as? String == hostile)
+            }
+            if let message = value["message"] as? String { #expect(message == hostile) }
+        }
     }
 
     @Test func tapParsesAsVersion14() throws {

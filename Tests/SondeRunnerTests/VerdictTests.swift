@@ -12,25 +12,10 @@ import Testing
 /// variables that keep their types.
 @Suite(.serialized)
 struct VerdictTests {
-    /// Runs `yaml` (written into a temporary folder with `files` beside it) against `server`.
     func run(
         _ yaml: String, server: MockServer, assignments: [String] = [], files: [String: [UInt8]] = [:], keepExchanges: Bool = true
     ) async throws -> RunResult {
-        let baseURL = server.baseURL
-        return try await offPool {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-verdict-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: folder) }
-            for (name, bytes) in files { try Data(bytes).write(to: folder.appendingPathComponent(name)) }
-            let file = folder.appendingPathComponent("collection.yaml")
-            try yaml.write(to: file, atomically: true, encoding: .utf8)
-            let loaded = try CollectionLoader(options: VariableOptions(assignments: ["base_url=\(baseURL)"] + assignments, processEnvironment: [:]))
-                .load(file: file.path)
-            let runner = Runner(
-                spec: loaded.spec, scope: loaded.makeScope(), secrets: loaded.secrets, transport: try CurlTransport(),
-                options: .init(keepExchanges: keepExchanges))
-            return runner.run()
-        }
+        try await runCollection(yaml, baseURL: server.baseURL, assignments: assignments, files: files, keepExchanges: keepExchanges)
     }
 
     /// `/respond` answering `body` (bytes) with `contentType` and extra header lines.
@@ -45,29 +30,12 @@ struct VerdictTests {
         respond(Array(text.utf8), contentType: contentType, headers: headers)
     }
 
-    /// A YAML double-quoted scalar with every character outside printable ASCII escaped.
-    static func yamlQuoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"", "\\": out += "\\" + String(scalar)
-            case " "..."~": out.unicodeScalars.append(scalar)
-            default:
-                let hex = String(scalar.value, radix: 16, uppercase: true)
-                out += scalar.value > 0xFFFF ? "\\U" + String(repeating: "0", count: 8 - hex.count) + hex : "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            }
-        }
-        return out + "\""
-    }
-
     /// Each check's verdict by subject, for one request.
     static func verdicts(_ request: RequestResult) -> [String: Bool] {
         Dictionary(request.checks.map { ($0.subject, $0.passed) }, uniquingKeysWith: { first, _ in first })
     }
 
-    static func describe(_ request: RequestResult) -> String {
-        "\(request.name): \(request.outcome) \(request.error ?? "") \(request.checks.filter { !$0.passed }.map { "\($0.subject): \($0.message ?? "")" })"
-    }
+    static func describe(_ request: RequestResult) -> String { SondeRunnerTests.describe(request) }
 
     // MARK: comparisons
 
@@ -744,11 +712,11 @@ struct VerdictTests {
               - name: decoded
                 url: "\(Self.respond(bytes, contentType: contentType))"
                 capture: { all: { regex: '^(.*)$' } }
-                expect: { body: { equals: \(Self.yamlQuoted(text)), length: \(text.unicodeScalars.count) } }
+                expect: { body: { equals: \(yamlQuoted(text)), length: \(text.unicodeScalars.count) } }
               - name: the capture is the decoded text
                 url: /echo
                 query: { all: "{{ all }}" }
-                expect: { jsonpath: { $.query.all: \(Self.yamlQuoted(text)) } }
+                expect: { jsonpath: { $.query.all: \(yamlQuoted(text)) } }
             """, server: server)
         for request in result.requests { #expect(request.outcome == .passed, "\(contentType): \(Self.describe(request))") }
     }

@@ -279,6 +279,27 @@ extension HistoryStoreTests {
         #expect(read[0].checks == records[0].checks)
         #expect(read[1].status == nil && read[1].timings == nil && read[1].bodyHash == nil && read[1].skipReason == "why" && read[1].startOffset == nil)
     }
+
+    @Test func textWithANULIsRecordedAndReadWhole() throws {
+        // A value a server sent may hold a NUL: what follows it is kept, not cut off.
+        let store = try HistoryStore(path: try Self.temporaryDatabase())
+        let recorder = try store.beginRun(
+            RunStart(collection: "c\u{0}d", file: "c.yaml", contentHash: "h", environment: "e\u{0}f", started: Date(), toolVersion: "t", gitCommit: nil,
+                plannedRequests: 1))
+        let record = RequestRecord(
+            position: 0, name: "n\u{0}m", method: "GET", url: "http://h/\u{0}x", outcome: .failed, status: 200, timings: nil, attempts: 1, responseSize: 3,
+            bodyHash: "ab", shape: JSONShape(types: ["$['a\u{0}b']": "number"]), error: "e\u{0}rror", skipReason: nil, responseExcerpt: "{\"a\u{0}b\":1}",
+            finalURL: "http://h/\u{0}y", redirects: [RedirectHop(url: "http://h/\u{0}1", status: 302, location: "http://h/\u{0}2")],
+            checks: [CheckRecord(subject: "s\u{0}t", expected: "\"a\u{0}b\"", actual: "x\u{0}y", passed: false, message: "m\u{0}n", line: 1, column: 1)])
+        try recorder.record([record])
+        let run = try #require(try store.run(id: recorder.runID))
+        #expect(run.collection == "c\u{0}d" && run.environment == "e\u{0}f")
+        let read = try #require(run.requests.first)
+        #expect(read.name == record.name && read.url == record.url && read.error == record.error && read.responseExcerpt == record.responseExcerpt)
+        #expect(read.finalURL == record.finalURL && read.redirects == record.redirects)
+        #expect(read.checks == record.checks)
+        #expect(read.shape == record.shape)
+    }
 }
 
 struct GitCommitTests {

@@ -1,0 +1,61 @@
+/// Text that came from a server, or was computed from it (a body, a header, a captured value,
+/// a JSON key in a shape), made safe to write to a terminal: control characters are escaped,
+/// so that no response can move the cursor, clear the screen, or write a line that looks
+/// like Sonde's own.
+///
+/// C0 controls and DEL are written `\x1b`; C1 controls `\u009b`. A tab is kept. Line breaks
+/// are escaped too by `escape`; `lines` splits a body at them first.
+public enum TerminalText {
+    /// One line: every control character escaped.
+    public static func escape(_ text: String) -> String {
+        guard needsEscaping(text) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x09: out.unicodeScalars.append(scalar)
+            case 0x00..<0x20, 0x7F: out += "\\x" + hex(scalar.value, digits: 2)
+            case 0x80..<0xA0: out += "\\u" + hex(scalar.value, digits: 4)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// The lines of a body (split at LF, CR LF or a lone CR), each escaped.
+    public static func lines(_ text: String) -> [String] {
+        var lines: [String] = []
+        var current = String.UnicodeScalarView()
+        var scalars = text.unicodeScalars.makeIterator()
+        var pendingCR = false
+        while let scalar = scalars.next() {
+            if pendingCR {
+                pendingCR = false
+                if scalar == "\n" { continue }
+            }
+            if scalar == "\n" || scalar == "\r" {
+                lines.append(escape(String(current)))
+                current = String.UnicodeScalarView()
+                pendingCR = scalar == "\r"
+                continue
+            }
+            current.append(scalar)
+        }
+        lines.append(escape(String(current)))
+        return lines
+    }
+
+    static func needsEscaping(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            // C0 and DEL; C1 is 0xC2 0x80–0x9F in UTF-8.
+            if (byte < 0x20 && byte != 0x09) || byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte < 0xA0) { return true }
+            previous = byte
+        }
+        return false
+    }
+
+    static func hex(_ value: UInt32, digits: Int) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, digits - text.count)) + text
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import SondeCore
+import SondeMock
+import SondeTestSupport
+import Testing
+
+/// What a hostile server can do to a user's terminal and files, through the binary.
+@Suite(.serialized)
+struct SafetyCommandTests {
+    static func folder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-safety-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// The control characters a terminal acts on: ESC, CSI, BEL, CR, backspace.
+    static func expectNoControls(_ text: String, _ what: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+        for scalar in text.unicodeScalars where (scalar.value < 0x20 && scalar != "\n" && scalar != "\t") || (0x7F...0x9F).contains(scalar.value) {
+            Issue.record("\(what) holds U+\(String(scalar.value, radix: 16)) unescaped", sourceLocation: sourceLocation)
+            return
+        }
+    }
+
+    @Test func nothingFromAServerRewritesTheTerminal() async throws {
+        let hostile = "\u{1B}[2J\u{1B}]0;owned\u{07}\u{9B}31m\r  ✓ fake line\u{8}"
+        let counter = Counter()
+        let raw = try RawServer { request in
+            let path = String(decoding: request.prefix(40), as: UTF8.self)
+            if path.contains("/png") {
+                return Array("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 8\r\nConnection: close\r\n\r\n".utf8) + [0x89, 0x50, 0x4E, 0x47, 0, 0, 0, 0x0D]
+            }
+            // The second run's body has a new member, named with escapes: the diff shows it.
+            let body = counter.next() < 3 ? #"{"a":"\#(hostile)"}"# : #"{"a":1,"\u001b[2Jkey":2}"#
+            return Array("HTTP/1.1 500 Oops\r\nContent-Type: application/json\r\nX-Evil: \(hostile)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8)
+        }
+        defer { raw.stop() }
+        let out = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let collection = out.appendingPathComponent("c.yaml")
+        try """
+            name: "evil\\e[31m"
+            requests:
+              - name: "json \\e[2J"
+                url: \(raw.baseURL)/json
+                expect: { jsonpath: { $.a: nope } }
+              - name: picture
+                url: \(raw.baseURL)/png
+                expect: { status: 201 }
+            """.write(to: collection, atomically: true, encoding: .utf8)
+        let database = out.appendingPathComponent("h.sqlite").path
+        var outputs: [(String, String)] = []
+        for verbosity in [[], ["-v"], ["-vv"]] {
+            let run = try await Sonde.runAsync(["run", collection.path, "--db", database] + verbosity)
+            #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+            outputs.append(("run \(verbosity)", run.stdout + run.stderr))
+            if verbosity == ["-vv"] { #expect(run.stdout.contains("<binary body, 8 bytes, image/png>"), "\(run.stdout)") }
+        }
+        for command in [["history"], ["diff"], ["trend"]] {
+            let result = try await Sonde.runAsync(command + ["--db", database])
+            outputs.append((command[0], result.stdout + result.stderr))
+        }
+        let diff = outputs.last { $0.0 == "diff" }?.1 ?? ""
+        #expect(diff.contains("\\x1b[2Jkey"), "\(diff)")
+        for (what, text) in outputs { Self.expectNoControls(text, what) }
+    }
+
+    @Test func noFormOfASecretIsInAnyOutputReportOrDatabaseFile() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let out = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let password = #"Sw0rd&Fish/42 "q"\é"#
+        let styles = Reflection.styles.map { style in
+            """
+              - name: reflected \(style)
+                method: POST
+                url: /reflect?style=\(style)
+                body: "{{ password }} and {{ creds | base64 }}"
+                expect: { body: { equals: nope } }
+            """
+        }.joined(separator: "\n")
+        let collection = out.appendingPathComponent("c.yaml")
+        try """
+            base_url: "{{ base_url }}"
+            vars:
+              password: \(yamlQuoted(password))
+              creds: "ops:{{ password }}"
+            secrets: [password]
+            requests:
+              - name: echo
+                method: POST
+                url: /echo?p={{ password | urlencode }}
+                headers: { Authorization: "Basic {{ creds | base64 }}", X-Password: "{{ password }}" }
+                json: { password: "{{ password }}", derived: "{{ password | upper }}" }
+                expect: { jsonpath: { $: { equals: nope } } }
+            \(styles)
+            """.write(to: collection, atomically: true, encoding: .utf8)
+        let database = out.appendingPathComponent("h.sqlite")
+        let reports = ["json", "junit", "tap", "html"].map { out.appendingPathComponent("report.\($0)") }
+        let run = try await Sonde.runAsync(
+            ["run", collection.path, "--var", "base_url=\(server.baseURL)", "--db", database.path, "-vv"]
+                + zip(["json", "junit", "tap", "html"], reports).flatMap { ["--report", "\($0):\($1.path)"] })
+        #expect(run.status == 1, "\(run.stderr)")
+        var files: [(String, Data)] = [("stdout", Data(run.stdout.utf8)), ("stderr", Data(run.stderr.utf8))]
+        for url in reports + [database] + ["-wal", "-shm"].map({ URL(fileURLWithPath: database.path + $0) }) {
+            if let data = FileManager.default.contents(atPath: url.path) { files.append((url.lastPathComponent, data)) }
+        }
+        #expect(files.count >= 7)
+        let creds = "ops:" + password
+        var secrets = [password, creds, Data(creds.utf8).base64EncodedString(), password.uppercased()]
+        secrets += secrets.flatMap { secret in Reflection.styles.map { Reflection.write(secret, style: $0) } }
+        secrets.append(PercentEncoding.encode(password))
+        for (name, data) in files {
+            for secret in Set(secrets) where data.range(of: Data(secret.utf8)) != nil {
+                Issue.record("\(JSONValue.quoted(secret)) is in \(name)")
+            }
+        }
+    }
+}
+
+/// Counts the connections a raw server has answered.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}

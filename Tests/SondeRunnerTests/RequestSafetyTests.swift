@@ -1,0 +1,106 @@
+import Foundation
+import SondeCore
+import SondeMock
+import SondeRunner
+import SondeTestSupport
+import Testing
+
+/// A value that came from a server never steers a request where the collection did not
+/// mean: no injected header or request, no other protocol, no file.
+@Suite(.serialized)
+struct RequestSafetyTests {
+    static func okResponse(_ body: String = "{}") -> [UInt8] {
+        Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8)
+    }
+
+    /// A capture holding CR LF (or NUL), used in a header value or name, the URL, a query or
+    /// form name: the request is an error that names what it was written as, and nothing reaches the wire.
+    @Test(arguments: [
+        ("headers: { X-Next: \"{{ evil }}\" }", "the value of header 'X-Next' contains a line break"),
+        ("headers: { \"{{ evil }}\": x }", "is not a valid field name"),
+        ("query: { \"{{ evil }}\": x }", "a query field's name renders to text with a line break"),
+        ("method: POST\n    form: { \"{{ evil }}\": x }", "a form field's name renders to text with a line break"),
+        ("headers: { X-Nul: \"{{ nul }}\" }", "the value of header 'X-Nul' contains a NUL character"),
+    ])
+    func aLineBreakOrNULFromAServerIsNeverSent(_ field: String, _ message: String) async throws {
+        let raw = try RawServer(answering: Self.okResponse(#"{"evil":"a\r\nX-Injected: 1\r\n\r\nGET /smuggled HTTP/1.1","nul":"a\u0000b"}"#))
+        defer { raw.stop() }
+        let result = try await runCollection("""
+            requests:
+              - name: source
+                url: \(raw.baseURL)/source
+                capture: { evil: $.evil, nul: $.nul }
+              - name: victim
+                url: \(raw.baseURL)/victim
+                \(field)
+            """, baseURL: raw.baseURL)
+        let victim = result.requests[1]
+        #expect(victim.outcome == .error)
+        #expect(victim.error?.contains(message) == true, "\(victim.error ?? "")")
+        #expect(raw.requests.count == 1, "only the first request reached the server")
+    }
+
+    @Test(arguments: ["/x\r\nHost: evil", "/x\u{0}y", "/x\ny"])
+    func aURLWithALineBreakOrNULIsNeverSent(_ path: String) async throws {
+        let raw = try RawServer(answering: Self.okResponse(JSONValue.object(JSONObject([(key: "next", value: .string(path))])).jsonText))
+        defer { raw.stop() }
+        let result = try await runCollection("""
+            base_url: \(raw.baseURL)
+            requests:
+              - name: source
+                url: /source
+                capture: { next: $.next }
+              - name: follow
+                url: "{{ next }}"
+            """, baseURL: raw.baseURL)
+        #expect(result.requests[1].outcome == .error)
+        #expect(result.requests[1].error?.contains(#"the url (written "{{ next }}") renders to text with a"#) == true, "\(result.requests[1].error ?? "")")
+        #expect(raw.requests.count == 1)
+    }
+
+    @Test(arguments: ["file:///etc/passwd", "gopher://127.0.0.1:70/x", "ftp://127.0.0.1/x", "dict://127.0.0.1/x"])
+    func aCapturedURLOfAnotherProtocolIsAnError(_ target: String) async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let result = try await runCollection("""
+            base_url: "{{ base_url }}"
+            requests:
+              - name: source
+                url: "\(VerdictTests.respond(JSONValue.object(JSONObject([(key: "next", value: .string(target))])).jsonText))"
+                capture: { next: $.next }
+              - name: follow
+                url: "{{ next }}"
+            """, baseURL: server.baseURL)
+        #expect(result.requests[1].outcome == .error)
+        #expect(result.requests[1].error?.contains("only http and https are sent") == true, "\(result.requests[1].error ?? "")")
+    }
+
+    @Test func aResponseWithNoHTTPStatusNeverPasses() async throws {
+        let raw = try RawServer(answering: Array("HTTP/1.1 000 Nothing\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".utf8))
+        defer { raw.stop() }
+        let result = try await runCollection("""
+            requests:
+              - name: no status
+                url: \(raw.baseURL)/
+              - name: no status, with expectations that hold
+                url: \(raw.baseURL)/
+                expect: { body: ok }
+            """, baseURL: raw.baseURL)
+        for request in result.requests {
+            #expect(request.outcome != .passed, "\(describe(request))")
+        }
+    }
+
+    @Test func aRelativeURLWhoseQueryHoldsASchemeStillTakesBaseURL() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let result = try await runCollection("""
+            base_url: "{{ base_url }}/echo"
+            requests:
+              - name: relative
+                url: "go?next=http://elsewhere.invalid/x"
+                expect: { jsonpath: { $.path: /echo/go, $.query.next: "http://elsewhere.invalid/x" } }
+            """, baseURL: server.baseURL)
+        #expect(result.requests[0].outcome == .passed, "\(describe(result.requests[0]))")
+    }
+}
