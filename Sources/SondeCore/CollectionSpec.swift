@@ -45,15 +45,16 @@ public struct VariableDefinition: Sendable, Hashable {
         self.convertsTo = convertsTo
     }
 
-    /// The JSON type a typed default gives its overrides: a number, boolean, list or object
-    /// written as such in `vars`; nil for a string, a template or null (no conversion).
+    /// The JSON type a typed default gives its overrides: a number, boolean, string, list or
+    /// object written as such in `vars`; nil for a template or null (no conversion).
     public var declaredType: JSONTypeName? {
         switch value {
         case .number: return .number
         case .bool: return .boolean
         case .array: return .array
         case .object: return .object
-        case .string, .null: return nil
+        case .string(let template): return template.literalValue == nil ? nil : .string
+        case .null: return nil
         }
     }
 

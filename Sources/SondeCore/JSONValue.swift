@@ -48,7 +48,7 @@ public struct JSONNumber: Sendable {
             guard d.rounded() == d, d >= -9_223_372_036_854_775_808, d < 9_223_372_036_854_775_808 else { return nil }
             return Int64(d)
         case .decimal:
-            guard let exact = exact, !exact.infinite, exact.exponent >= 0, exact.digits.count + exact.exponent <= 19 else { return nil }
+            guard let exact = exact, !exact.infinite, exact.hugeExponent == nil, exact.exponent >= 0, exact.digits.count + exact.exponent <= 19 else { return nil }
             if exact.digits.isEmpty { return 0 }
             let text = (exact.negative ? "-" : "") + String(decoding: exact.digits, as: UTF8.self) + String(repeating: "0", count: exact.exponent)
             return Int64(text)
@@ -58,6 +58,7 @@ public struct JSONNumber: Sendable {
     /// Whether the value is a whole number, of any size.
     public var isWhole: Bool {
         guard let exact, !exact.infinite else { return false }
+        if let huge = exact.hugeExponent { return !huge.negative }
         return exact.exponent >= 0
     }
 
@@ -77,7 +78,8 @@ public struct JSONNumber: Sendable {
     /// The whole number as plain digits (`1e3` is `1000`); nil when it is not whole.
     public var integerText: String? {
         if let integer { return String(integer) }
-        guard let exact, !exact.infinite, exact.exponent >= 0 else { return nil }
+        // A whole number too long to write out (`1e99999999999999999999`) has no plain digits here.
+        guard let exact, !exact.infinite, exact.hugeExponent == nil, exact.exponent >= 0, exact.exponent < 1_000_000 else { return nil }
         return (exact.negative ? "-" : "") + String(decoding: exact.digits, as: UTF8.self) + String(repeating: "0", count: exact.exponent)
     }
 
@@ -87,6 +89,8 @@ public struct JSONNumber: Sendable {
         if case .int = storage { return self }
         guard var exact, !exact.infinite else { return nil }
         if exact.digits.isEmpty { return JSONNumber(0) }
+        if let huge = exact.hugeExponent { return huge.negative ? JSONNumber(0) : nil }
+        if exact.exponent > 1_000_000 { return nil }
         if exact.exponent < 0 {
             let keep = exact.digits.count + exact.exponent
             if keep <= 0 { return JSONNumber(0) }
@@ -119,6 +123,8 @@ struct ExactDecimal: Equatable {
     var digits: [UInt8]
     var exponent: Int
     var infinite = false
+    /// The exponent, when it is too large for `exponent` (`1e99999999999999999999`).
+    var hugeExponent: DecimalInteger?
 
     init(negative: Bool, digits: [UInt8], exponent: Int, infinite: Bool) {
         self.negative = negative
@@ -158,13 +164,15 @@ struct ExactDecimal: Equatable {
                 exponentNegative = sign == UInt8(ascii: "-")
                 bytes = bytes.dropFirst()
             }
-            guard !bytes.isEmpty else { return nil }
-            for byte in bytes {
-                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-                // Saturates far beyond any double: such exponents still order correctly.
-                exponent = min(exponent * 10 + Int(byte - UInt8(ascii: "0")), 1 << 50)
+            guard !bytes.isEmpty, bytes.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+            let significant = bytes.drop { $0 == UInt8(ascii: "0") }
+            if significant.count > 17 {
+                // Beyond any Int arithmetic below: kept exact as decimal digits.
+                hugeExponent = DecimalInteger(negative: exponentNegative, digits: significant)
+            } else {
+                for byte in significant { exponent = exponent * 10 + Int(byte - UInt8(ascii: "0")) }
+                if exponentNegative { exponent = -exponent }
             }
-            if exponentNegative { exponent = -exponent }
         }
         exponent -= fractionDigits
         var start = 0
@@ -175,9 +183,21 @@ struct ExactDecimal: Equatable {
             exponent += 1
         }
         digits = Array(mantissa[start..<end])
+        if let huge = hugeExponent {
+            // The adjustments made to `exponent` (fraction digits, trailing zeros) go to the huge one.
+            hugeExponent = huge.adding(exponent)
+            exponent = 0
+        }
         self.exponent = digits.isEmpty ? 0 : exponent
-        if digits.isEmpty { negative = false }
+        if digits.isEmpty {
+            negative = false
+            hugeExponent = nil
+        }
     }
+
+    /// Whether the exponent is so large (positive) that the value is beyond any Int, or so
+    /// small (negative) that it is below any fraction written out.
+    var hugePositive: Bool { hugeExponent.map { !$0.negative } ?? false }
 
     /// -1, 0 or 1.
     func compare(_ other: ExactDecimal) -> Int {
@@ -189,11 +209,86 @@ struct ExactDecimal: Equatable {
             return digits.isEmpty ? -1 : 1  // zero against a non-zero of this sign (zero is never negative)
         }
         // The place of the first digit decides, then the digits themselves.
-        let magnitude = digits.count + exponent, otherMagnitude = other.digits.count + other.exponent
-        if magnitude != otherMagnitude { return magnitude < otherMagnitude ? -sign : sign }
+        if hugeExponent != nil || other.hugeExponent != nil {
+            let magnitude = (hugeExponent ?? DecimalInteger(exponent)).adding(digits.count)
+            let otherMagnitude = (other.hugeExponent ?? DecimalInteger(other.exponent)).adding(other.digits.count)
+            let order = DecimalInteger.compare(magnitude, otherMagnitude)
+            if order != 0 { return order * sign }
+        } else {
+            let magnitude = digits.count + exponent, otherMagnitude = other.digits.count + other.exponent
+            if magnitude != otherMagnitude { return magnitude < otherMagnitude ? -sign : sign }
+        }
         for (a, b) in zip(digits, other.digits) where a != b { return a < b ? -sign : sign }
         if digits.count == other.digits.count { return 0 }
         return digits.count < other.digits.count ? -sign : sign
+    }
+}
+
+/// A whole number of any size in decimal digits, for exponents beyond Int.
+struct DecimalInteger: Equatable {
+    var negative: Bool
+    /// Most significant first, no leading zeros; empty for zero.
+    var magnitude: [UInt8]
+
+    init(negative: Bool, digits: some Collection<UInt8>) {
+        magnitude = Array(digits.drop { $0 == UInt8(ascii: "0") })
+        self.negative = negative && !magnitude.isEmpty
+    }
+
+    init(_ value: Int) {
+        self.init(negative: value < 0, digits: Array(String(value.magnitude).utf8))
+    }
+
+    func adding(_ value: Int) -> DecimalInteger {
+        let other = DecimalInteger(value)
+        if negative == other.negative { return DecimalInteger(negative: negative, digits: Self.add(magnitude, other.magnitude)) }
+        // Opposite signs: the larger magnitude keeps its sign.
+        if Self.compareMagnitudes(magnitude, other.magnitude) >= 0 {
+            return DecimalInteger(negative: negative, digits: Self.subtract(magnitude, other.magnitude))
+        }
+        return DecimalInteger(negative: other.negative, digits: Self.subtract(other.magnitude, magnitude))
+    }
+
+    static func compare(_ a: DecimalInteger, _ b: DecimalInteger) -> Int {
+        if a.negative != b.negative { return a.negative ? -1 : 1 }
+        let order = compareMagnitudes(a.magnitude, b.magnitude)
+        return a.negative ? -order : order
+    }
+
+    static func compareMagnitudes(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        if a.count != b.count { return a.count < b.count ? -1 : 1 }
+        for (x, y) in zip(a, b) where x != y { return x < y ? -1 : 1 }
+        return 0
+    }
+
+    static func add(_ a: [UInt8], _ b: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var carry: UInt8 = 0
+        var i = a.count - 1, j = b.count - 1
+        while i >= 0 || j >= 0 || carry > 0 {
+            let sum = (i >= 0 ? a[i] - 48 : 0) + (j >= 0 ? b[j] - 48 : 0) + carry
+            out.append(sum % 10 + 48)
+            carry = sum / 10
+            i -= 1
+            j -= 1
+        }
+        return out.reversed()
+    }
+
+    /// `a - b` for `a >= b`.
+    static func subtract(_ a: [UInt8], _ b: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var borrow = 0
+        var i = a.count - 1, j = b.count - 1
+        while i >= 0 {
+            var difference = Int(a[i] - 48) - (j >= 0 ? Int(b[j] - 48) : 0) - borrow
+            borrow = difference < 0 ? 1 : 0
+            if difference < 0 { difference += 10 }
+            out.append(UInt8(difference) + 48)
+            i -= 1
+            j -= 1
+        }
+        return out.reversed()
     }
 }
 

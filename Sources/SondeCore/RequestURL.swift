@@ -1,3 +1,5 @@
+import Foundation
+
 /// How a request's URL is built from `base_url` and `url`, and made safe to send.
 ///
 /// The rules (`docs/collections.md`, "URLs"):
@@ -77,7 +79,7 @@ public enum RequestURL {
     /// and browsers send it: `/v2/api/../../echo` is `/echo`, so that what is shown, recorded
     /// and captured is the URL requested.
     public static func removingDotSegments(_ url: String) -> String {
-        guard url.contains("/.") else { return url }
+        guard url.contains("/.") || url.lowercased().contains("/%2e") else { return url }
         var authorityEnd = url.startIndex
         if let separator = url.range(of: "://") {
             authorityEnd = url[separator.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
@@ -90,10 +92,11 @@ public enum RequestURL {
         let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
         for (index, segment) in segments.enumerated() {
             let last = index == segments.count - 1
-            switch segment {
-            case ".":
+            // `%2e` is a dot here too, as the WHATWG URL standard reads it.
+            switch segment.lowercased() {
+            case ".", "%2e":
                 if last { output.append("") }
-            case "..":
+            case "..", ".%2e", "%2e.", "%2e%2e":
                 if !output.isEmpty { output.removeLast() }
                 if last { output.append("") }
             default:
@@ -101,6 +104,66 @@ public enum RequestURL {
             }
         }
         return String(url[..<authorityEnd]) + "/" + output.joined(separator: "/") + rest[pathEnd...]
+    }
+
+    /// A Location (or any reference) resolved against the URL that sent it, as browsers
+    /// resolve it (RFC 3986 §5.2, with the WHATWG URL standard's reading of http and https):
+    /// tabs and line breaks dropped, backslashes before the query read as slashes, `http:/x`
+    /// and `http:x` relative when the base is http too, `//host/x` on the base's scheme,
+    /// `#f` on the base's URL; then dot segments resolved and what must be encoded encoded.
+    public static func resolve(_ location: String, against base: String) -> String {
+        var reference = String(String.UnicodeScalarView(location.unicodeScalars.filter { $0 != "\t" && $0 != "\n" && $0 != "\r" }))
+        reference = reference.trimmingCharacters(in: CharacterSet(charactersIn: " ").union(.controlCharacters))
+        let queryStart = reference.firstIndex { $0 == "?" || $0 == "#" } ?? reference.endIndex
+        reference = String(reference[..<queryStart].replacingOccurrences(of: "\\", with: "/") + reference[queryStart...])
+        let baseScheme = scheme(of: base) ?? "http"
+        // `http:x`, `http:/x`: the base's own scheme without `//` is a relative reference.
+        if let colon = reference.firstIndex(of: ":"), reference[..<colon].lowercased() == baseScheme,
+            !reference[reference.index(after: colon)...].hasPrefix("//")
+        {
+            reference = String(reference[reference.index(after: colon)...])
+        }
+        let resolved: String
+        if scheme(of: reference) != nil {
+            resolved = reference
+        } else if reference.hasPrefix("//") {
+            resolved = baseScheme + ":" + reference
+        } else {
+            let b = parts(base)
+            let authorityEnd: String.Index = {
+                guard let separator = base.range(of: "://") else { return base.startIndex }
+                return base[separator.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? base.endIndex
+            }()
+            let origin = String(base[..<authorityEnd])
+            let basePath = b.path[authorityEnd...]
+            let r = parts(reference)
+            var path: String
+            var query = r.query
+            if r.path.isEmpty {
+                path = String(basePath)
+                if query == nil { query = b.query }
+            } else if r.path.hasPrefix("/") {
+                path = String(r.path)
+            } else {
+                let directory = basePath.lastIndex(of: "/").map { String(basePath[...$0]) } ?? "/"
+                path = directory + r.path
+            }
+            if path.isEmpty { path = "/" }
+            resolved = origin + path + (query.map { "?" + $0 } ?? "") + (r.fragment.map { "#" + $0 } ?? "")
+        }
+        return removingDotSegments(encode(resolved))
+    }
+
+    /// The user name and password of a URL's userinfo (`https://user:pass@host/`),
+    /// percent-decoded as libcurl decodes them for Basic authentication; nil without a password.
+    public static func credentials(of url: String) -> (user: String, password: String)? {
+        guard let separator = url.range(of: "://") else { return nil }
+        let authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@") else { return nil }
+        let userinfo = authority[..<at]
+        guard let colon = userinfo.firstIndex(of: ":") else { return nil }
+        let user = String(userinfo[..<colon]), password = String(userinfo[userinfo.index(after: colon)...])
+        return (user.removingPercentEncoding ?? user, password.removingPercentEncoding ?? password)
     }
 
     /// Why an absolute URL cannot be sent, or nil: Sonde sends only `http` and `https`

@@ -67,7 +67,15 @@ public indirect enum TemplateValue: Sendable, Hashable {
             return .array(out)
         case .object(let members):
             var out = JSONObject()
-            for member in members { out.append(try member.key.render(in: context), try member.value.render(in: context)) }
+            var names = Set<ExactString>()
+            for member in members {
+                let key = try member.key.render(in: context)
+                // Two names written apart that render alike would make two members of one name.
+                if !names.insert(ExactString(key)).inserted {
+                    throw TemplateError("two members of this object render to the name \(JSONValue.quoted(key)) (one is \(JSONValue.quoted(member.key.source)))", offset: 0)
+                }
+                out.append(key, try member.value.render(in: context))
+            }
             return .object(out)
         }
     }

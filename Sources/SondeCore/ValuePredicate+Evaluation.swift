@@ -89,6 +89,10 @@ extension ValuePredicate {
             case .value(let v): return .fail("expected a list, found \(Self.typed(.json(v), p))")
             case .text(let t): return .fail("expected a list, found \(Self.typed(.text(t), p))")
             }
+            // Every item of none would hold of anything: an API that dropped the list must not pass.
+            if items.isEmpty {
+                return .fail("expected each item to be \(try inner.describeExpected(unit: unit, redactor: redactor, in: context)), found no item")
+            }
             for (index, (value, location)) in items.enumerated() {
                 let outcome = try inner.evaluate(.value(value), unit: unit, redactor: redactor, in: context)
                 if !outcome.passed {
@@ -107,7 +111,10 @@ extension ValuePredicate {
         }
 
         guard let value = actual.comparable else {
-            if case .empty(let expected) = self { return expected ? .pass : .fail("expected something not empty, found nothing") }
+            if case .empty(let expected) = self {
+                // Missing is not empty: `exists: false` says a value must be missing.
+                return .fail(expected ? "expected something empty, found nothing (a missing value is checked with exists: false)" : "expected something not empty, found nothing")
+            }
             return .fail("expected \(try describeExpected(unit: unit, redactor: redactor, in: context)), found nothing")
         }
         switch self {
@@ -250,6 +257,8 @@ extension ValuePredicate {
     /// The value with its type named: `string "7"`, `number 7`, `text "7"`.
     static func typed(_ value: Operand, _ p: Presentation) -> String {
         if case .json(.null) = value { return "null" }
+        // A duration is a number in a unit: the unit says what it is.
+        if p.unit != nil, case .json(.number) = value { return show(value, p) }
         return "\(value.typeName) \(show(value, p))"
     }
 

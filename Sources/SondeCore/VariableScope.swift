@@ -72,11 +72,23 @@ public final class VariableScope: TemplateContext {
         defer { rendering.removeLast() }
         let secretsBefore = secretValues.count
         var value = try definition.value.render(in: self)
-        if let type = definition.convertsTo, case .string(let text) = value {
-            guard let converted = VariableDefinition.convert(text, to: type) else {
-                throw TemplateError("'\(name)' is \(JSONValue.quoted(text)) from \(definition.source), which is not \(type.article) as its default in vars is", offset: 0)
+        if let type = definition.convertsTo {
+            switch (value, type) {
+            case (.string(let text), _):
+                guard let converted = VariableDefinition.convert(text, to: type) else {
+                    throw TemplateError("'\(name)' is \(JSONValue.quoted(text)) from \(definition.source), which is not \(type.article) as its default in vars is", offset: 0)
+                }
+                value = converted
+            case (.number, .string), (.bool, .string):
+                // Over a text default, a number or a boolean is its text, as from --var.
+                value = .string(value.jsonText)
+            case (.null, _):
+                break
+            default:
+                guard value.typeName == type.rawValue else {
+                    throw TemplateError("'\(name)' from \(definition.source) is \(value.typeName == "array" || value.typeName == "object" ? "an" : "a") \(value.typeName), not \(type.article) as its default in vars is", offset: 0)
+                }
             }
-            value = converted
         }
         rendered[name] = value
         // Computed from a secret (a secret value was noted while rendering it): secret too.

@@ -22,9 +22,16 @@ public struct TransportOptions: Sendable {
 /// Transfers go through a multi handle, so that the runner can do other work (the
 /// previous request's checks) while a request is on the wire, on the same thread.
 /// Not thread-safe: one run, one thread, one transport.
+///
+/// The cookie jar, DNS answers and TLS sessions live in a share handle (curl_share), the
+/// connections in the multi handle: the easy handle can be replaced without losing them.
+/// It is, after a request that set its own Host header: libcurl 7.88 keeps matching
+/// cookies against that host on later requests of the handle (a cookie would go to
+/// another host).
 public final class CurlTransport: HTTPTransport {
-    private let handle: UnsafeMutableRawPointer
+    private var handle: UnsafeMutableRawPointer
     private let multi: UnsafeMutableRawPointer
+    private let share: UnsafeMutableRawPointer
     private let options: TransportOptions
     /// Where curl writes its detailed message; ours for the handle's life.
     private let errorBuffer: UnsafeMutablePointer<CChar>
@@ -44,8 +51,17 @@ public final class CurlTransport: HTTPTransport {
             curl_easy_cleanup(handle)
             throw TransportError.failed("libcurl could not create a multi handle")
         }
+        guard let share = curl_share_init() else {
+            curl_multi_cleanup(multi)
+            curl_easy_cleanup(handle)
+            throw TransportError.failed("libcurl could not create a share handle")
+        }
+        for data in [CURL_LOCK_DATA_COOKIE, CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION] {
+            _ = sonde_curl_share_setopt_long(share, CURLSHOPT_SHARE, Int(data.rawValue))
+        }
         self.handle = handle
         self.multi = multi
+        self.share = share
         self.options = options
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -54,6 +70,7 @@ public final class CurlTransport: HTTPTransport {
     deinit {
         curl_multi_cleanup(multi)
         curl_easy_cleanup(handle)
+        curl_share_cleanup(share)
         errorBuffer.deallocate()
     }
 
@@ -75,6 +92,7 @@ public final class CurlTransport: HTTPTransport {
         }
 
         try set(CURLOPT_NOSIGNAL, 1)
+        try check(sonde_curl_setopt_pointer(handle, CURLOPT_SHARE, share))
         try set(CURLOPT_URL, request.url)
         // Only HTTP: a URL, or a Location a server sends, never reaches a file or another protocol.
         try set(CURLOPT_PROTOCOLS_STR, "http,https")
@@ -170,6 +188,8 @@ public final class CurlTransport: HTTPTransport {
 
         errorBuffer[0] = 0
         let code = try perform(whileWaiting)
+        // Once everything is read off the handle.
+        defer { if request.hasHeader("Host") { renewHandle() } }
         guard code == CURLE_OK else {
             let detail = String(decoding: UnsafeRawBufferPointer(start: errorBuffer, count: strlen(errorBuffer)), as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
@@ -189,6 +209,14 @@ public final class CurlTransport: HTTPTransport {
             response.sentBody = accumulator.sentBody
         }
         return response
+    }
+
+    /// A new easy handle on the same share and multi handles: cookies, DNS answers, TLS
+    /// sessions and connections stay; what the old handle remembered of the request goes.
+    private func renewHandle() {
+        guard let fresh = curl_easy_init() else { return }
+        curl_easy_cleanup(handle)
+        handle = fresh
     }
 
     /// A multipart/form-data body on libcurl's mime API, which writes each part's header
@@ -310,16 +338,5 @@ private final class ResponseAccumulator {
         let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[..<colon]), as: UTF8.self)
         let value = String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<stop]), as: UTF8.self)
         headers.append((name, value))
-    }
-}
-
-/// A request that did not complete: refused, DNS, timeout, TLS, reset. Carries curl's own words.
-public enum TransportError: Error, CustomStringConvertible, Sendable {
-    case failed(String, code: Int = 0)
-
-    public var description: String {
-        switch self {
-        case .failed(let message, _): return message
-        }
     }
 }

@@ -47,7 +47,7 @@ public struct TerminalReport: Sendable {
             for header in result.requestHeaders { out += dim("      > " + Self.field(header)) + "\n" }
             if verbosity >= 2, let body = result.requestBody, !body.isEmpty { out += dim(Self.indent(body, "      > ")) + "\n" }
             for (index, hop) in result.redirects.enumerated() {
-                out += dim("      ↪ \(hop.status) \(safe(hop.url)) -> \(safe(hop.location))") + "\n"
+                out += dim("      ↪ \(hop.status) \(safe(hop.url)) -> \(safe(hop.method)) \(safe(hop.location))") + "\n"
                 if index < result.redirectHeaders.count {
                     for header in result.redirectHeaders[index] { out += dim("      > " + Self.field(header)) + "\n" }
                 }

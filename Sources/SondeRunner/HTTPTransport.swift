@@ -113,3 +113,22 @@ extension HTTPTransport {
         return try send(request)
     }
 }
+
+/// A request that did not complete: refused, DNS, timeout, TLS, reset. Carries the
+/// transport's own words (curl's) and code (a CURLcode for libcurl).
+public enum TransportError: Error, CustomStringConvertible, Sendable {
+    case failed(String, code: Int = 0)
+
+    public var description: String {
+        switch self {
+        case .failed(let message, _): return message
+        }
+    }
+
+    /// libcurl's CURLcode (28 is a timeout), or 0.
+    public var code: Int {
+        switch self {
+        case .failed(_, let code): return code
+        }
+    }
+}

@@ -21,6 +21,9 @@ extension Runner {
     /// The statuses whose Location is followed (RFC 9110 §15.4: 301, 302, 303, 307, 308).
     static let redirectStatuses: Set<Int> = [301, 302, 303, 307, 308]
 
+    /// The longest Location followed, in bytes (browsers stop near 2 MB; servers far sooner).
+    static let longestURL = 65_536
+
     /// Header fields that describe a body: dropped with the body when a redirect turns the request into a GET.
     static let bodyHeaders = ["Content-Type", "Content-Length", "Content-Encoding", "Content-Language", "Content-Location"]
 
@@ -50,20 +53,31 @@ extension Runner {
             sentBody: response.sentBody ?? http.body?.bytes)
         var elapsed = 0.0
         let origin = RequestURL.origin(of: http.url)
-        while request.followRedirects, Self.redirectStatuses.contains(response.status), let target = response.redirectURL {
-            // As browsers read a Location: backslashes as slashes, blanks and non-ASCII encoded.
-            let location = RequestURL.removingDotSegments(RequestURL.encode(Self.slashes(target)))
-            let hop = RedirectHop(url: current.url, status: response.status, location: location)
+        while request.followRedirects, Self.redirectStatuses.contains(response.status),
+            let target = response.headers.last(where: { $0.name.equalsIgnoringASCIICase("Location") })?.value ?? response.redirectURL
+        {
+            // Resolved as browsers resolve a Location (RequestURL.resolve), not as libcurl does.
+            let location = RequestURL.resolve(target, against: current.url)
+            // A password a server put in a Location is a secret too.
+            if let (user, password) = RequestURL.credentials(of: location), !password.isEmpty {
+                for value in [password, "\(user):\(password)", Data("\(user):\(password)".utf8).base64EncodedString()] { scope.noteSecret(.string(value)) }
+            }
+            let turnsIntoGet = (response.status == 303 && current.method != "HEAD") || ([301, 302].contains(response.status) && current.method == "POST")
+            let hop = RedirectHop(url: current.url, status: response.status, location: location, method: turnsIntoGet ? "GET" : current.method)
             guard transfer.redirects.count < request.maxRedirects else {
                 let limit = request.maxRedirects == 1 ? "more than 1 redirect" : "more than \(request.maxRedirects) redirects"
-                throw RunnerError("\(limit) (max_redirects): \(Self.chain(transfer.redirects + [hop]))")
+                throw RedirectError("\(limit) (max_redirects): \(Self.chain(transfer.redirects + [hop]))", hops: transfer.redirects + [hop])
+            }
+            if location.utf8.count > Self.longestURL {
+                throw RedirectError(
+                    "a redirect was not followed: its Location is \(location.utf8.count) bytes long, more than \(Self.longestURL) (\(Self.chain(transfer.redirects)))",
+                    hops: transfer.redirects)
             }
             if let problem = RequestURL.problem(withAbsolute: location) {
-                throw RunnerError("a redirect was not followed: \(problem) (\(Self.chain(transfer.redirects + [hop])))")
+                throw RedirectError("a redirect was not followed: \(problem) (\(Self.chain(transfer.redirects + [hop])))", hops: transfer.redirects + [hop])
             }
             transfer.redirects.append(hop)
             transfer.hopResponseHeaders.append(response.headers)
-            let turnsIntoGet = (response.status == 303 && current.method != "HEAD") || ([301, 302].contains(response.status) && current.method == "POST")
             if turnsIntoGet {
                 current.method = "GET"
                 current.body = nil
@@ -82,11 +96,18 @@ extension Runner {
             if let deadline {
                 let left = deadline.timeIntervalSinceNow
                 guard left > 0.001 else {
-                    throw RunnerError("timed out after \(TimeSpan(milliseconds: (http.timeoutSeconds ?? 0) * 1000)) while following redirects: \(Self.chain(transfer.redirects))")
+                    throw RedirectError(Self.timedOut(http, transfer.redirects), hops: transfer.redirects)
                 }
                 current.timeoutSeconds = left
             }
-            response = try transport.send(current)
+            do {
+                response = try transport.send(current)
+            } catch let error as TransportError where error.code == 28 && deadline != nil {
+                // CURLE_OPERATION_TIMEDOUT: the time was the chain's, say so.
+                throw RedirectError(Self.timedOut(http, transfer.redirects), hops: transfer.redirects)
+            } catch {
+                throw RedirectError("\(error) (following redirects: \(Self.chain(transfer.redirects)))", hops: transfer.redirects)
+            }
             transfer.finalURL = location
             if current.recordsWire { transfer.hopHeaders.append(response.sentHeaders ?? current.headers) }
         }
@@ -103,17 +124,24 @@ extension Runner {
         return transfer
     }
 
-    /// A Location with backslashes before its query read as slashes, as the WHATWG URL
-    /// standard reads them in http and https URLs (`http:\\h\p` is `http://h/p`).
-    static func slashes(_ location: String) -> String {
-        guard location.contains("\\") else { return location }
-        let end = location.firstIndex { $0 == "?" || $0 == "#" } ?? location.endIndex
-        return location[..<end].replacingOccurrences(of: "\\", with: "/") + location[end...]
+    static func timedOut(_ http: HTTPRequest, _ hops: [RedirectHop]) -> String {
+        "timed out after \(TimeSpan(milliseconds: (http.timeoutSeconds ?? 0) * 1000)) (timeout, for the whole chain) while following redirects: \(chain(hops))"
     }
 
     /// `GET a -> 302 -> b -> 301 -> c`, for messages.
     static func chain(_ hops: [RedirectHop]) -> String {
         guard let first = hops.first else { return "" }
         return first.url + hops.map { " -> \($0.status) -> \($0.location)" }.joined()
+    }
+}
+
+/// A request that ended while following redirects: the hops so far are recorded with it.
+struct RedirectError: Error, CustomStringConvertible {
+    let description: String
+    let hops: [RedirectHop]
+
+    init(_ description: String, hops: [RedirectHop]) {
+        self.description = description
+        self.hops = hops
     }
 }

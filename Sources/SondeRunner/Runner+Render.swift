@@ -13,6 +13,11 @@ extension Runner {
         try Self.checkLine(base ?? "", "base_url", spec.baseURL?.source)
         try Self.checkLine(written, "the url", request.url.source)
         var url = RequestURL.removingDotSegments(RequestURL.encode(RequestURL.join(base: base, written)))
+        // A password in the URL is a credential: libcurl sends it as Basic authentication.
+        if let (user, password) = RequestURL.credentials(of: url), !password.isEmpty {
+            let pair = "\(user):\(password)"
+            for value in [password, pair, Data(pair.utf8).base64EncodedString()] { scope.noteSecret(.string(value)) }
+        }
         if let problem = RequestURL.problem(withAbsolute: url) {
             throw RunnerError(spec.baseURL == nil && RequestURL.scheme(of: url) == nil ? "\(problem), and the collection has no base_url" : problem)
         }
@@ -75,7 +80,9 @@ extension Runner {
         // 3. The body, labelled by its kind unless the request says otherwise; a raw body has no Content-Type of its own.
         var body: HTTPBody?
         switch request.body {
-        case .none: break
+        case .none:
+            // A default Content-Type labels bodies; a request without one goes out without it.
+            if !ownContentType { headers.removeAll { $0.name.equalsIgnoringASCIICase("Content-Type") } }
         case .json(let value):
             body = .bytes(Array(try value.render(in: scope).jsonText.utf8))
             setHeader("Content-Type", "application/json", override: false)
@@ -131,6 +138,9 @@ extension Runner {
         guard !name.isEmpty, name.utf8.allSatisfy(isTokenCharacter) else {
             throw RunnerError("header name \(JSONValue.quoted(name)) is not a valid field name (RFC 9110 §5.1: letters, digits and !#$%&'*+-.^_`|~)")
         }
+        if framingHeaders.contains(where: { name.equalsIgnoringASCIICase($0) }) {
+            throw RunnerError("the header '\(name)' is not sent: libcurl frames the body (RFC 9112 §6), and a length of its own could cut a request in two")
+        }
         if let bad = value.unicodeScalars.first(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
             let what = bad == "\0" ? "a NUL character" : "a line break"
             throw RunnerError("the value of header '\(name)' contains \(what), which would end the header line (RFC 9110 §5.5); it was not sent")
@@ -145,6 +155,9 @@ extension Runner {
         let written = template.map { " (written \(JSONValue.quoted($0)))" } ?? ""
         throw RunnerError("\(what)\(written) renders to text with \(kind); it was not sent")
     }
+
+    /// Header fields that say where a body ends: only the transport writes them.
+    static let framingHeaders = ["Content-Length", "Transfer-Encoding"]
 
     static func isTokenCharacter(_ byte: UInt8) -> Bool {
         switch byte {
@@ -166,8 +179,11 @@ extension Runner {
             }
             if part.isFile {
                 let path = value.hasPrefix("/") ? value : folder.appendingPathComponent(value).path
-                guard FileManager.default.isReadableFile(atPath: path) else {
-                    throw RunnerError("multipart file '\(value)' cannot be read (\(path))")
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.isReadableFile(atPath: path), FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+                    !isDirectory.boolValue
+                else {
+                    throw RunnerError("multipart file '\(value)' cannot be read as a file (\(path))")
                 }
                 let filename = try part.filename?.render(in: scope) ?? URL(fileURLWithPath: path).lastPathComponent
                 contentType = contentType ?? MediaType.forFileExtension(URL(fileURLWithPath: filename).pathExtension)

@@ -186,9 +186,11 @@ public final class Runner {
                         response: transfer.response, url: transfer.finalURL, redirects: transfer.redirects, redirectHeaders: transfer.hopResponseHeaders)
                     result.attempts = attempt
                     if !transfer.redirects.isEmpty {
+                        // A Location may have brought a secret (a password): mask with what is known now.
+                        result.url = redactor.redact(http.url)
                         result.finalURL = redactor.redact(transfer.finalURL)
                         result.redirects = transfer.redirects.map {
-                            RedirectHop(url: redactor.redact($0.url), status: $0.status, location: redactor.redact($0.location))
+                            $0.mapURLs(redactor.redact)
                         }
                     }
                     if options.keepExchanges {
@@ -214,6 +216,9 @@ public final class Runner {
                         result.attempts = attempt
                         result.outcome = .error
                         result.error = redactor.redact("\(error)")
+                        if let redirect = error as? RedirectError {
+                            result.redirects = redirect.hops.map { $0.mapURLs(redactor.redact) }
+                        }
                         return .finished(result)
                     }
                 }

@@ -150,8 +150,15 @@ public struct CollectionLoader: Sendable {
                 diagnostics.append(Diagnostic(message, at: location, length: max(1, definition.name.count), quotesSource: !hidden))
             }
             guard case .string(let template) = definition.value else {
-                // A typed value (from an environment file) of another type is refused, null aside.
-                if let given = definition.declaredType, given != type { refuse(given.article, raw: given.article) }
+                // A typed value (from an environment file) of another type is refused, null
+                // aside; over a text default, a number or a boolean is its text, as from --var.
+                guard let given = definition.declaredType, given != type else { return definition }
+                if type == .string, given == .number || given == .boolean, let json = try? definition.value.render(in: DictionaryTemplateContext()) {
+                    var typed = definition
+                    typed.value = .string(Template(literal: json.jsonText))
+                    return typed
+                }
+                refuse(given.article, raw: given.article)
                 return definition
             }
             var typed = definition

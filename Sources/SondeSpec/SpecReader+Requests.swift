@@ -146,6 +146,7 @@ extension SpecReader {
         spec.query = ownQuery
         spec.defaultHeaders = defaults.headers
         spec.defaultQuery = defaults.query
+        checkHeaders(node, label, own: ownHeaders, body: spec.body, method: spec.method)
         if !pairs.contains(where: { $0.key == .timeout }) { spec.timeout = defaults.timeout }
         if !pairs.contains(where: { $0.key == .delay }) { spec.delay = defaults.delay }
         if !pairs.contains(where: { $0.key == .retry }) { spec.retry = defaults.retry }
@@ -159,6 +160,34 @@ extension SpecReader {
             spec.expectations = expectations(expectNode, label)
         }
         return spec
+    }
+
+    /// What is known of headers and the body before anything is rendered: no framing header
+    /// (libcurl frames the body), no body on HEAD (it would not be sent), a multipart body
+    /// only with a multipart type, no line break in a content type written out.
+    func checkHeaders(_ node: Node, _ label: String, own: [NamedTemplate], body: RequestBody?, method: String) {
+        guard case .mapping(let pairs) = node else { return }
+        let headersNode = pairs["headers"]
+        for header in own {
+            guard let name = header.name.literalValue else { continue }
+            if ["Content-Length", "Transfer-Encoding"].contains(where: { name.equalsIgnoringASCIICase($0) }) {
+                report("headers of \(label): '\(name)' is written by libcurl, which frames the body; remove it", at: headersNode ?? node)
+            }
+            if name.equalsIgnoringASCIICase("Content-Type"), case .multipart = body, let value = header.value.literalValue,
+                !value.lowercased().hasPrefix("multipart/")
+            {
+                report("headers of \(label): a multipart body needs a multipart/* Content-Type, not '\(value)'", at: headersNode ?? node)
+            }
+        }
+        if method == "HEAD", body != nil {
+            report("\(label) is a HEAD request with a body, which is never sent (RFC 9110 §9.3.2)", at: pairs["body"] ?? pairs["json"] ?? pairs["form"] ?? pairs["multipart"] ?? node)
+        }
+        if case .multipart(let parts) = body {
+            for part in parts {
+                guard let type = part.contentType?.literalValue, type.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else { continue }
+                report("multipart field '\(part.name.source)' of \(label): its content_type has a line break or a NUL, which would end its header line", at: pairs["multipart"] ?? node)
+            }
+        }
     }
 
     /// What is known of a URL before it is rendered: a relative one needs a base_url, and an
@@ -282,8 +311,11 @@ extension SpecReader {
                     // A path known now is checked now; a template is resolved when the request is sent.
                     if let literalPath = path.literalValue {
                         let resolved = resolveRelative(literalPath)
+                        var isDirectory: ObjCBool = false
                         if !FileManager.default.isReadableFile(atPath: resolved) {
                             report("file '\(literalPath)' for \(context) cannot be read (looked for \(resolved))", at: value)
+                        } else if FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), isDirectory.boolValue {
+                            report("file '\(literalPath)' for \(context) is a folder, not a file (\(resolved))", at: value)
                         }
                     }
                 case .content_type: part.contentType = template(value, "content_type in \(context)")

@@ -182,6 +182,10 @@ final class SpecReader {
                 report("'\(scalar.string)' is a YAML number JSON cannot hold; quote it for the text", at: node)
                 return nil
             }
+            if case .badTag(let tag, let text) = YAMLScalarValue(scalar) {
+                report("\(JSONValue.quoted(text)) cannot be read as \(tag) (YAML tags: !!str, !!int, !!float, !!bool, !!null)", at: node)
+                return nil
+            }
             switch YAMLScalarValue(scalar).json {
             case .string(let s): return template(s, at: node).map(TemplateValue.string)
             case .bool(let b): return .bool(b)

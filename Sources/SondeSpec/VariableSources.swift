@@ -42,7 +42,17 @@ struct VariableSources {
             }
             let name = String(assignment[..<equals])
             let value = String(assignment[assignment.index(after: equals)...])
-            variables.append(VariableDefinition(name: name, value: .string(Template(literal: value)), source: .commandLine))
+            let location = SourceLocation(file: "--var", line: 1, column: 1)
+            guard Self.isVariableName(name) else {
+                diagnostics.append(Diagnostic("--var \(name)=…: '\(name)' cannot be used in {{ }}: use letters, digits, '_' and '-', starting with a letter", at: location))
+                continue
+            }
+            // A value is a template, as everywhere else: `\{{` writes braces.
+            do {
+                variables.append(VariableDefinition(name: name, value: .string(try Template(parsing: value)), source: .commandLine))
+            } catch {
+                diagnostics.append(Diagnostic("--var \(name)=…: \(error.message) (write \\{{ for literal braces)", at: location, quotesSource: false))
+            }
         }
         guard diagnostics.isEmpty else { throw DiagnosticsError(diagnostics) }
         return (variables, secrets)
@@ -98,6 +108,12 @@ struct VariableSources {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: environments)) ?? []
         return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
             .map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }.sorted()
+    }
+
+    /// A name usable in `{{ }}`: letters, digits, `_` and `-`, starting with a letter or `_`.
+    static func isVariableName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic || first == "_" else { return false }
+        return name != "env" && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }
     }
 
     /// `.env`, where secrets are kept: `NAME=value` lines, read as dotenv tools read them.
@@ -195,7 +211,11 @@ struct VariableSources {
                 value = String(value).trimmingCharacters(in: .whitespaces).unicodeScalars
             }
             let location = SourceLocation(file: path, line: startLine, column: 1)
-            out.append(VariableDefinition(name: key, value: .string(Template(literal: String(value))), source: .dotEnv, location: location))
+            do {
+                out.append(VariableDefinition(name: key, value: .string(try Template(parsing: String(value))), source: .dotEnv, location: location))
+            } catch {
+                warn("the value of '\(key)' (line \(startLine) of .env) is not a template: \(error.message) (write \\{{ for literal braces); it was passed over", at: startLine)
+            }
         }
         return (out, warnings)
     }

@@ -127,9 +127,33 @@ enum YAMLScalarValue {
     case decimal(String)
     case double(Double)
     case string(String)
+    /// A tag that does not fit its text (`!!int abc`), or one Sonde does not read (`!!binary`).
+    case badTag(String, String)
 
     init(_ scalar: Node.Scalar) {
         let text = scalar.string
+        // An explicit tag decides the type, whatever the style (`!!str 5` is a string,
+        // `!!int "7"` a number); `!` alone is a string.
+        switch scalar.tag.rawValue {
+        case "":
+            break
+        case "!", "tag:yaml.org,2002:str":
+            self = .string(text)
+            return
+        case "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null":
+            let tag = String(scalar.tag.rawValue.dropFirst("tag:yaml.org,2002:".count))
+            let plain = YAMLScalarValue(Node.Scalar(text, .implicit, .plain))
+            switch (tag, plain) {
+            case ("int", .int), ("int", .decimal) where Self.isInteger(text) || Self.radixInteger(text) != nil: self = plain
+            case ("float", .int), ("float", .decimal), ("float", .double): self = plain
+            case ("bool", .bool), ("null", .null): self = plain
+            default: self = .badTag(tag, text)
+            }
+            return
+        default:
+            self = .badTag(scalar.tag.rawValue, text)
+            return
+        }
         guard scalar.style == .plain || scalar.style == .any else {
             self = .string(text)
             return
@@ -227,7 +251,7 @@ enum YAMLScalarValue {
         case .int(let i): return .number(JSONNumber(i))
         case .decimal(let text): return .number(JSONNumber(jsonText: Self.jsonNumberText(text)))
         case .double(let d): return .number(JSONNumber(d))
-        case .string(let s): return .string(s)
+        case .string(let s), .badTag(_, let s): return .string(s)
         }
     }
 
@@ -237,6 +261,7 @@ enum YAMLScalarValue {
         case .bool: return "a boolean"
         case .int, .decimal, .double: return "a number"
         case .string: return "a string"
+        case .badTag(let tag, _): return "a value tagged \(tag)"
         }
     }
 }

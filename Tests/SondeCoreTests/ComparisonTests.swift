@@ -144,6 +144,11 @@ struct ComparisonTests {
         ("100000000000000000000.5", "100000000000000000000", 1), ("0.1", "0.10", 0), ("0.1", "1e-1", 0), ("-0.0", "0", 0),
         ("0." + String(repeating: "0", count: 5000) + "1", "0", 1), ("1.5e-400", "0", 1), ("-1.5e-400", "0", -1),
         ("123.456", "123.4560001", -1), ("1E2", "100", 0), ("1e99999999999999999999", "1e400", 1),
+        // Exponents beyond Int compare exactly too.
+        ("1e9223372036854775807", "1e9223372036854775806", 1), ("1e99999999999999999999", "1e99999999999999999998", 1),
+        ("1e99999999999999999999", "10e99999999999999999998", 0), ("1.5e99999999999999999999", "15e99999999999999999998", 0),
+        ("-1e99999999999999999999", "1", -1), ("1e-99999999999999999999", "0", 1), ("1e-99999999999999999999", "1e-99999999999999999998", -1),
+        ("123e99999999999999999997", "1.24e99999999999999999999", -1),
     ])
     func numbersCompareExactly(_ a: String, _ b: String, _ expected: Int) throws {
         let x = try Self.number(a), y = try Self.number(b)
@@ -189,6 +194,31 @@ struct ComparisonTests {
             #expect(try ValuePredicate.length(.equals(.number(JSONNumber(expected)))).evaluate(actual, in: context).passed, "\(actual)")
         }
         #expect(try ValuePredicate.contains(.string(Template(literal: "\r"))).evaluate(.text("a\r\nb"), in: context).passed)
+    }
+
+    @Test func missingIsNotEmptyAndEachNeedsAnItem() throws {
+        let context = DictionaryTemplateContext()
+        #expect(try !ValuePredicate.empty(true).evaluate(.missing, in: context).passed)
+        #expect(try ValuePredicate.empty(true).evaluate(.nodes([]), in: context).passed)
+        #expect(try ValuePredicate.exists(false).evaluate(.missing, in: context).passed)
+        let each = ValuePredicate.each(.equals(.string(Template(literal: "ok"))))
+        let none = try each.evaluate(.nodes([]), in: context)
+        #expect(!none.passed)
+        #expect(none.message == #"expected each item to be "ok", found no item"#)
+        #expect(try !each.evaluate(.value([]), in: context).passed)
+        #expect(try each.evaluate(.value(["ok", "ok"]), in: context).passed)
+    }
+
+    @Test func locationsResolveAsBrowsersResolveThem() {
+        let base = "http://h:8/a/b/c?q=1#f"
+        for (location, expected) in [
+            ("d", "http://h:8/a/b/d"), ("../d", "http://h:8/a/d"), ("/d", "http://h:8/d"), ("?x", "http://h:8/a/b/c?x"),
+            ("#g", "http://h:8/a/b/c?q=1#g"), ("//other/x", "http://other/x"), ("https://o/p", "https://o/p"), ("\\x\\y", "http://h:8/x/y"), ("\\\\x\\y", "http://x/y"),
+            ("http:/sl", "http://h:8/sl"), ("http:rel", "http://h:8/a/b/rel"), ("/a/%2e%2E/b", "http://h:8/b"), ("/t\tab", "http://h:8/tab"),
+            ("/a b/é?q=a b", "http://h:8/a%20b/%C3%A9?q=a%20b"), ("", "http://h:8/a/b/c?q=1"),
+        ] {
+            #expect(RequestURL.resolve(location, against: base) == expected, "\(location)")
+        }
     }
 
     @Test func aDurationCheckSaysItsUnit() throws {

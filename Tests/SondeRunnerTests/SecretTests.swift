@@ -257,6 +257,24 @@ struct SecretTests {
         #expect(warnings.contains("'UNCLOSED'"))
     }
 
+    @Test func aPasswordInAURLIsASecret() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let port = server.port
+        let result = try await runCollection("""
+            vars: { pw: S3cr3tPW-url }
+            secrets: [pw]
+            requests:
+              - name: userinfo
+                url: "http://admin:{{ pw }}@127.0.0.1:\(port)/echo"
+                expect: { jsonpath: { $.headers: nope } }
+              - name: a password a server put in a Location
+                url: "http://127.0.0.1:\(port)/redirect?to=\(PercentEncoding.encode("http://bob:hunter2-loc@127.0.0.1:\(port)/echo"))"
+                expect: { jsonpath: { $.headers: nope } }
+            """, baseURL: server.baseURL)
+        Self.expectMasked(["S3cr3tPW-url", "admin:S3cr3tPW-url", "hunter2-loc", "bob:hunter2-loc"], in: result)
+    }
+
     @Test func aHeaderHoldingASecretDoesNotFollowARedirectToAnotherOrigin() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }

@@ -451,6 +451,7 @@ struct VerdictTests {
         #expect(result.requests[0].record.finalURL == "\(server.baseURL)/echo")
         #expect(result.requests[2].outcome == .error)
         #expect(result.requests[2].error == "more than 2 redirects (max_redirects): \(server.baseURL)/hops/3 -> 302 -> \(server.baseURL)/hops/2 -> 302 -> \(server.baseURL)/hops/1 -> 302 -> \(server.baseURL)/echo")
+        #expect(result.requests[2].redirects.count == 3, "the chain is recorded with the error")
         #expect(result.requests[3].outcome == .passed, "\(Self.describe(result.requests[3]))")
     }
 
@@ -501,6 +502,67 @@ struct VerdictTests {
         for request in result.requests { #expect(request.outcome == .passed, "\(Self.describe(request))") }
     }
 
+    @Test func aHostHeaderDoesNotMoveCookiesToAnotherHost() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let result = try await run("""
+            base_url: "{{ base_url }}"
+            requests:
+              - name: a virtual host
+                url: /echo
+                headers: { Host: api.internal }
+              - name: login on 127.0.0.1
+                url: /cookies/set?jar=JARSECRET
+              - name: another host
+                url: http://localhost:\(server.port)/echo
+                expect: { jsonpath: { $.headers.Cookie: { exists: false } } }
+              - name: the same host
+                url: /echo
+                expect: { jsonpath: { $.headers.Cookie: jar=JARSECRET } }
+            """, server: server)
+        for request in result.requests { #expect(request.outcome == .passed, "\(Self.describe(request))") }
+    }
+
+    @Test func framingHeadersAndBodilessDefaultsAreNotSent() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let result = try await run("""
+            base_url: "{{ base_url }}"
+            vars: { name: content-length }
+            defaults: { headers: { Content-Type: application/json } }
+            requests:
+              - name: a templated framing header
+                method: POST
+                url: /echo
+                headers: { "{{ name }}": "3" }
+                body: abcdef
+              - name: no body, no default type
+                url: /echo
+                expect: { jsonpath: { "$.headers['Content-Type']": { exists: false } } }
+            """, server: server)
+        #expect(result.requests[0].outcome == .error)
+        #expect(result.requests[0].error?.contains("libcurl frames the body") == true, "\(result.requests[0].error ?? "")")
+        #expect(result.requests[1].outcome == .passed, "\(Self.describe(result.requests[1]))")
+        #expect(server.state.totalRequests == 1)
+    }
+
+    @Test func namesThatRenderAlikeAreAnError() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let result = try await run("""
+            base_url: "{{ base_url }}"
+            vars: { a: k, b: k }
+            requests:
+              - name: duplicate keys
+                method: POST
+                url: /echo
+                json: { "{{ a }}": 1, "{{ b }}": 2 }
+            """, server: server)
+        #expect(result.requests[0].outcome == .error)
+        #expect(result.requests[0].error == #"template: two members of this object render to the name "k" (one is "{{ b }}")"#)
+        #expect(server.state.totalRequests == 0)
+    }
+
     @Test func timeoutCoversTheWholeChain() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }
@@ -513,7 +575,8 @@ struct VerdictTests {
                 timeout: 350ms
             """, server: server)
         #expect(result.requests[0].outcome == .error)
-        #expect(result.requests[0].error?.contains("timed out") == true, "\(result.requests[0].error ?? "")")
+        #expect(result.requests[0].error?.contains("timed out after 350ms (timeout, for the whole chain) while following redirects") == true, "\(result.requests[0].error ?? "")")
+        #expect(!result.requests[0].redirects.isEmpty)
     }
 
     @Test func locationsAreReadAsBrowsersReadThem() async throws {
@@ -531,6 +594,15 @@ struct VerdictTests {
               - name: dot segments
                 url: "/redirect?to=\(PercentEncoding.encode("/echo/a/../b"))"
                 expect: { jsonpath: { $.path: /echo/b }, url: { ends_with: /echo/b } }
+              - name: backslashes in a relative location, and encoded dots
+                url: "/redirect?to=\(PercentEncoding.encode("\\echo\\a/..\\c/%2e%2E/d?x\\y"))"
+                expect: { jsonpath: { $.path: /echo/d, $.raw_query: 'x\\y' } }
+              - name: a blank in a relative query, a tab anywhere
+                url: "/redirect?to=\(PercentEncoding.encode("/ec\tho/é?q=a b"))"
+                expect: { jsonpath: { $.target: "/echo/%C3%A9?q=a%20b" } }
+              - name: the base scheme without slashes is relative
+                url: "/redirect?to=\(PercentEncoding.encode("http:/echo/z"))"
+                expect: { jsonpath: { $.path: /echo/z } }
             """, server: server)
         for request in result.requests { #expect(request.outcome == .passed, "\(Self.describe(request))") }
     }

@@ -227,6 +227,36 @@ struct VariableSourceTests {
         }
     }
 
+    @Test func valuesFromTheShellAreTemplatesOfTheirDefaultsType() throws {
+        let folder = try Paths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("environments"), withIntermediateDirectories: true)
+        try "vars: { name: bob, limit: 10, folder: d }\nrequests:\n  - name: r\n    url: http://h/\n    multipart: { f: { file: \"{{ folder }}\" } }\n"
+            .write(to: folder.appendingPathComponent("c.yaml"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("d"), withIntermediateDirectories: true)
+        try "vars: { name: 5 }\n".write(to: folder.appendingPathComponent("environments/e.yaml"), atomically: true, encoding: .utf8)
+        try "greeting=hi {{ name }}\nbraces=\\{{ kept }}\n".write(to: folder.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        let options = VariableOptions(environmentName: "e", assignments: ["twice={{ limit }}{{ limit }}"], processEnvironment: [:])
+        let scope = try CollectionLoader(options: options).load(file: folder.appendingPathComponent("c.yaml").path).makeScope()
+        // Over a text default a number is its text, as from --var; shell values are templates.
+        #expect(try scope.variable("name") == "5")
+        #expect(try scope.variable("greeting") == "hi 5")
+        #expect(try scope.variable("braces") == "{{ kept }}")
+        #expect(try scope.variable("twice") == "1010")
+        for bad in ["a.b=5", "x={{ nope }}"] {
+            #expect(throws: DiagnosticsError.self, "\(bad)") {
+                try CollectionLoader(options: VariableOptions(assignments: [bad], processEnvironment: [:])).load(file: folder.appendingPathComponent("c.yaml").path)
+            }
+        }
+    }
+
+    @Test func explicitYAMLTagsDecideTheType() throws {
+        let text = "vars: { v: !!str 42 }\nrequests:\n  - name: r\n    url: http://h/\n    json: { a: !!str 5, b: !!str true, c: !!str null, e: !!int \"7\", f: \"{{ v }}\", g: !!float 1 }\n"
+        let loaded = try CollectionLoader(options: VariableOptions(processEnvironment: [:])).load(text: text, file: "t.yaml")
+        guard case .json(let body)? = loaded.spec.requests[0].body else { throw SpecTestFailure("a json body") }
+        #expect(try body.render(in: loaded.makeScope()).jsonText == #"{"a":"5","b":"true","c":"null","e":7,"f":"42","g":1}"#)
+    }
+
     @Test func commandLineVariablesSatisfyTheNameCheck() throws {
         let text = "requests:\n  - name: r\n    url: \"{{ base_url }}/x\"\n"
         #expect(throws: DiagnosticsError.self) { try CollectionLoader(options: VariableOptions(processEnvironment: [:])).load(text: text, file: "c.yaml") }
