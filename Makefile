@@ -5,8 +5,9 @@ DEBIAN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev
 # The tests also check reports with real consumers: xmllint validates JUnit against an
 # XSD, Chromium renders the HTML pages.
 TEST_PACKAGES := libxml2-utils chromium
-# The benchmark compares with wrk (and with nginx, when it is installed); GNU time reads peak memory.
-BENCH_PACKAGES := wrk time
+# The benchmark compares with wrk on nginx and on the mock; GNU time reads peak memory;
+# valgrind (callgrind) counts instructions.
+BENCH_PACKAGES := wrk time nginx-light valgrind
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps test-deps bench-deps install demo test build release validate bench

@@ -17,15 +17,33 @@ import Foundation
 public struct Redactor: Sendable {
     public static let mask = "••••••"
 
-    struct Secret: Sendable {
+    /// A class, so that reaching one from the scan costs one reference count, not four.
+    final class Secret: Sendable {
         let scalars: [Unicode.Scalar]
         let wholeWordOnly: Bool
+        /// The secret's UTF-8, compared as it is first (most text holds it raw or not at all).
+        let utf8: [UInt8]
+        /// Whether one of its characters has a form that starts like another of its forms
+        /// (`%`, `&`, `\`, `+`, a space): only then can a raw match be beaten by a longer one.
+        let hasSpecial: Bool
+        /// The bytes a match can start with.
+        let firstBytes: [Bool]
+
+        init(scalars: [Unicode.Scalar], wholeWordOnly: Bool, utf8: [UInt8], hasSpecial: Bool, firstBytes: [Bool]) {
+            self.scalars = scalars
+            self.wholeWordOnly = wholeWordOnly
+            self.utf8 = utf8
+            self.hasSpecial = hasSpecial
+            self.firstBytes = firstBytes
+        }
     }
 
     /// Longest first, so that a secret containing another is masked whole.
     private var secrets: [Secret] = []
-    /// The bytes a secret's match can start with, by value: most text holds none of them
-    /// at most places, and is passed over a byte at a time.
+    /// For each byte, the secrets (indices into `secrets`, longest first) a match can start
+    /// with it: most text holds few such bytes, and is passed over a byte at a time.
+    private var byLead = [[Int]](repeating: [], count: 256)
+    /// Whether any secret can start with the byte: the scan's only test for most bytes.
     private var leads = [Bool](repeating: false, count: 256)
 
     public init(_ secrets: [String] = []) {
@@ -55,13 +73,25 @@ public struct Redactor: Sendable {
     }
 
     private mutating func insert(_ scalars: [Unicode.Scalar], wholeWordOnly: Bool) {
-        secrets.append(Secret(scalars: scalars, wholeWordOnly: wholeWordOnly))
+        var utf8: [UInt8] = []
+        for scalar in scalars { UTF8.encode(scalar) { utf8.append($0) } }
+        var firstBytes = [Bool](repeating: false, count: 256)
+        firstBytes[Int(utf8[0])] = true
+        for byte in "%\\&".utf8 { firstBytes[Int(byte)] = true }
+        if scalars[0] == " " { firstBytes[Int(UInt8(ascii: "+"))] = true }
+        let hasSpecial = utf8.contains { Self.isSpecial($0) || $0 == UInt8(ascii: " ") }
+        secrets.append(Secret(scalars: scalars, wholeWordOnly: wholeWordOnly, utf8: utf8, hasSpecial: hasSpecial, firstBytes: firstBytes))
         secrets.sort { $0.scalars.count > $1.scalars.count }
-        var first: [UInt8] = []
-        UTF8.encode(scalars[0]) { first.append($0) }
-        leads[Int(first[0])] = true
-        for byte in "%\\&".utf8 { leads[Int(byte)] = true }
-        if scalars[0] == " " { leads[Int(UInt8(ascii: "+"))] = true }
+        byLead = [[Int]](repeating: [], count: 256)
+        for (index, secret) in secrets.enumerated() {
+            for byte in 0..<256 where secret.firstBytes[byte] { byLead[byte].append(index) }
+        }
+        leads = byLead.map { !$0.isEmpty }
+    }
+
+    /// The bytes that start an encoded form of a character.
+    static func isSpecial(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "%") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "&") || byte == UInt8(ascii: "+")
     }
 
     /// Adds every leaf of a structured value (the strings, and the numbers' text): each is a secret.
@@ -85,8 +115,9 @@ public struct Redactor: Sendable {
     /// The text with every secret, in any of its forms, replaced by `mask`.
     public func redact(_ text: String) -> String {
         guard !secrets.isEmpty else { return text }
-        var text = text
-        return text.withUTF8 { bytes -> String in
+        var copy = text
+        let masked = copy.withUTF8 { bytes -> [UInt8]? in
+            leads.withUnsafeBufferPointer { leads in
             var out: [UInt8] = []
             var copied = 0
             var i = 0
@@ -101,20 +132,65 @@ public struct Redactor: Sendable {
                 copied = end
                 i = end
             }
-            if copied == 0 && out.isEmpty { return String(decoding: bytes, as: UTF8.self) }
+            if copied == 0 { return nil }
             out.append(contentsOf: bytes[copied...])
-            return String(decoding: out, as: UTF8.self)
+            return out
+            }
         }
+        return masked.map { String(decoding: $0, as: UTF8.self) } ?? text
     }
 
     /// The end of the longest secret that matches at `start`, whole where it must be.
     private func matchAny(at start: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        for secret in secrets {
-            guard let end = Self.match(secret.scalars, at: start, in: bytes) else { continue }
+        for index in byLead[Int(bytes[start])] {
+            let secret = secrets[index]
+            let found: Int?
+            switch Self.rawMatch(secret, at: start, in: bytes) {
+            case .matched(let end): found = end
+            case .none: found = nil
+            case .undecided:
+                // The full search, only when the first character can match in some form.
+                found = Self.firstCanMatch(secret, at: start, in: bytes) ? Self.match(secret.scalars, at: start, in: bytes) : nil
+            }
+            guard let end = found else { continue }
             if secret.wholeWordOnly, Self.isWordCharacter(before: start, in: bytes) || Self.isWordCharacter(at: end, in: bytes) { continue }
             return end
         }
         return nil
+    }
+
+    enum RawMatch {
+        case matched(Int)
+        case none
+        /// An encoded form may match: the full search decides.
+        case undecided
+    }
+
+    /// The fast path: the secret's bytes as they are. When they differ at a byte that cannot
+    /// start an encoded form, and the secret has no character whose forms overlap, nothing
+    /// else can match either.
+    static func rawMatch(_ secret: Secret, at start: Int, in t: UnsafeBufferPointer<UInt8>) -> RawMatch {
+        if secret.hasSpecial { return .undecided }
+        let u = secret.utf8
+        var j = 0
+        while j < u.count, start + j < t.count, t[start + j] == u[j] { j += 1 }
+        if j == u.count { return .matched(start + j) }
+        if start + j < t.count, isSpecial(t[start + j]) { return .undecided }
+        return .none
+    }
+
+    /// Whether the secret's first character can start at `p` in one of its forms, with no
+    /// allocation: most places a special byte stands do not begin a secret.
+    static func firstCanMatch(_ secret: Secret, at p: Int, in t: UnsafeBufferPointer<UInt8>) -> Bool {
+        let byte = t[p]
+        if byte == secret.utf8[0] { return true }
+        switch byte {
+        case UInt8(ascii: "%"): return hexValue(t, p + 1, digits: 2) == UInt32(secret.utf8[0])
+        case UInt8(ascii: "\\"): return jsonEscape(of: secret.scalars[0], at: p, in: t) != nil
+        case UInt8(ascii: "&"): return characterReference(of: secret.scalars[0], at: p, in: t) != nil
+        case UInt8(ascii: "+"): return secret.scalars[0] == " "
+        default: return false
+        }
     }
 
     /// The end of the longest match of `scalars` at `start`, each character in any of its forms;
