@@ -18,7 +18,8 @@ let package = Package(
     ],
     targets: [
         // The model, JSON, JSONPath, templates, predicates. No I/O, no third-party code.
-        .target(name: "SondeCore"),
+        // Regular expressions run on ICU's C API (the toolchain's, as Foundation does), for its limits.
+        .target(name: "SondeCore", linkerSettings: [.linkedLibrary("_FoundationICU")]),
         // YAML collections -> validated SondeCore model, with positions.
         .target(name: "SondeSpec", dependencies: ["SondeCore", .product(name: "Yams", package: "Yams")]),
         // SHA-256 from libcrypto (already loaded by libcurl): body and collection hashes.

@@ -53,12 +53,17 @@ struct JSONPathCommand: ParsableCommand {
             Terminal.error("\(source == "-" ? "standard input" : source):\(error.line):\(error.column): \(error.message)")
             throw ExitCode(ExitStatus.usage)
         }
-        if paths {
-            var out = ""
-            for node in path.nodes(in: document) { out += node.path + "\t" + node.value.jsonText + "\n" }
-            Terminal.print(out, terminator: "")
-        } else {
-            Terminal.print(JSONValue.array(path.values(in: document)).prettyText())
+        do {
+            if paths {
+                var out = ""
+                for node in try path.nodes(in: document) { out += node.path + "\t" + node.value.jsonText + "\n" }
+                Terminal.print(out, terminator: "")
+            } else {
+                Terminal.print(JSONValue.array(try path.values(in: document)).prettyText())
+            }
+        } catch {
+            Terminal.error("\(expression): \(error.message)")
+            throw ExitCode(ExitStatus.failed)
         }
     }
 }

@@ -1,24 +1,33 @@
 import Foundation
 
-/// An I-Regexp (RFC 9485), as JSONPath's match() and search() use it, run by ICU.
+/// An I-Regexp (RFC 9485), as JSONPath's match() and search() use it, run by ICU with its
+/// limits (`BoundedRegex`).
 ///
 /// The pattern is checked against I-Regexp's grammar and translated: `.` matches
 /// any character but CR and LF; `^` and `$` anchor, as the RFC 9535 compliance suite expects.
-struct IRegexp: @unchecked Sendable {
-    // NSRegularExpression is immutable and documented thread-safe; it is just not marked Sendable.
-    private let regex: NSRegularExpression
+struct IRegexp: Sendable {
+    private let regex: BoundedRegex
+    /// The pattern as the query wrote it.
+    let pattern: String
 
     /// Nil when `pattern` is not a valid I-Regexp.
     init?(_ pattern: String, anchored: Bool) {
         guard let translated = IRegexp.translate(pattern),
-            let regex = try? NSRegularExpression(pattern: anchored ? "\\A(?:\(translated))\\z" : translated)
+            case .success(let regex) = RegexCache.shared.regex(anchored ? "\\A(?:\(translated))\\z" : translated)
         else { return nil }
         self.regex = regex
+        self.pattern = pattern
     }
 
-    func matches(_ subject: String) -> Bool {
-        let range = NSRange(location: 0, length: subject.utf16.count)
-        return regex.firstMatch(in: subject, options: [], range: range) != nil
+    /// A pattern that comes from the document (a node's value) is compiled once for all the
+    /// nodes that use it, through the bounded cache.
+    static func cached(_ pattern: String, anchored: Bool) -> IRegexp? {
+        IRegexp(pattern, anchored: anchored)
+    }
+
+    /// Throws when the match stopped at a limit of the regex engine.
+    func matches(_ subject: String) throws(RegexError) -> Bool {
+        try regex.matches(subject)
     }
 
     /// I-Regexp -> ICU syntax, or nil when the pattern is outside I-Regexp.

@@ -2,7 +2,9 @@
 struct JSONPathParser {
     let scalars: [Unicode.Scalar]
     var index = 0
-    var filterDepth = 0
+    /// How deep filters, parentheses, negations and function calls nest here; beyond
+    /// `JSONPath.maxNesting`, an error (30,000 nested `!(` must not overflow the stack).
+    var nesting = 0
 
     /// Largest and smallest integers an index or slice may use (I-JSON's exact range).
     static let maxSafeInteger = 9_007_199_254_740_991
@@ -141,8 +143,8 @@ struct JSONPathParser {
         case "?":
             index += 1
             skipBlanks()
-            filterDepth += 1
-            defer { filterDepth -= 1 }
+            try enter()
+            defer { nesting -= 1 }
             let expression = try parseLogicalOr()
             try checkLogical(expression)
             return .filter(expression)
@@ -302,7 +304,17 @@ struct JSONPathParser {
         return operands.count == 1 ? operands[0] : .and(operands)
     }
 
+    /// One level deeper into the expression; throws past `JSONPath.maxNesting`.
+    mutating func enter() throws(JSONPathError) {
+        nesting += 1
+        if nesting > JSONPath.maxNesting {
+            throw error("the expression nests deeper than \(JSONPath.maxNesting) (filters, parentheses, '!' and function calls)")
+        }
+    }
+
     mutating func parseBasic() throws(JSONPathError) -> FilterExpression {
+        try enter()
+        defer { nesting -= 1 }
         if consume("!") {
             skipBlanks()
             if current == "(" { return .not(try parseParenthesized()) }
@@ -401,6 +413,8 @@ struct JSONPathParser {
     }
 
     mutating func parseFunctionCall() throws(JSONPathError) -> FunctionCall {
+        try enter()
+        defer { nesting -= 1 }
         let start = index
         var name = String.UnicodeScalarView()
         while let c = current, (c.value >= 0x61 && c.value <= 0x7A) || c == "_" || Self.isDigit(c) {

@@ -16,19 +16,27 @@ public struct JSONPath: Sendable, CustomStringConvertible {
 
     public var description: String { text }
 
-    /// The selected values, in order.
-    public func values(in document: JSONValue) -> [JSONValue] {
+    /// How deep filters, parentheses, negations and function calls may nest.
+    public static let maxNesting = 64
+
+    /// The selected values, in order. Throws when the evaluation had to stop: it visited
+    /// more than a million nodes, or a match()/search() pattern hit a limit of the regex engine.
+    public func values(in document: JSONValue) throws(JSONPathEvaluationError) -> [JSONValue] {
         var out: [JSONValue] = []
-        query.evaluate(root: document, current: document, tracking: false) { value, _ in out.append(value) }
+        let run = PathEvaluation()
+        query.evaluate(root: document, current: document, tracking: false, run: run) { value, _ in out.append(value) }
+        if let error = run.error { throw error }
         return out
     }
 
-    /// The selected nodes with their normalized paths.
-    public func nodes(in document: JSONValue) -> [JSONPathNode] {
+    /// The selected nodes with their normalized paths; throws as `values(in:)` does.
+    public func nodes(in document: JSONValue) throws(JSONPathEvaluationError) -> [JSONPathNode] {
         var out: [JSONPathNode] = []
-        query.evaluate(root: document, current: document, tracking: true) { value, path in
-            out.append(JSONPathNode(value: value, location: path))
+        let run = PathEvaluation()
+        query.evaluate(root: document, current: document, tracking: true, run: run) { value, link in
+            out.append(JSONPathNode(value: value, location: PathLink.path(link)))
         }
+        if let error = run.error { throw error }
         return out
     }
 }
@@ -94,6 +102,12 @@ public struct NormalizedPath: Sendable, Hashable, CustomStringConvertible {
         }
         return out
     }
+}
+
+/// Why an evaluation stopped before its end.
+public struct JSONPathEvaluationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }
 
 /// Why a JSONPath query is invalid, and at which character (1-based).

@@ -22,10 +22,30 @@ public struct JSONSchema: Sendable {
         public var description: String { "\(path): \(message)" }
     }
 
+    /// The most schema nodes one validation checks: `$ref`s that fan out (`{allOf: [{$ref:
+    /// "#"}, {$ref: "#"}]}`) would otherwise take hours; past it, validation stops with a violation.
+    public static let maxSteps = 200_000
+    /// The deepest a validation goes into schemas and values (and so into the stack).
+    public static let maxDepth = 64
+
     public func validate(_ instance: JSONValue) -> [Violation] {
         var violations: [Violation] = []
-        check(instance, against: root, at: NormalizedPath(), depth: 0, into: &violations)
+        let budget = Budget()
+        check(instance, against: root, at: NormalizedPath(), depth: 0, budget: budget, into: &violations)
+        if budget.steps > Self.maxSteps {
+            violations.append(Violation(path: NormalizedPath(), message: "validation stopped after \(Self.maxSteps) steps: the schema's $refs fan out too far"))
+        }
+        if budget.tooDeep {
+            violations.append(Violation(path: NormalizedPath(), message: "validation stopped at depth \(Self.maxDepth): the schema or the value nests deeper"))
+        }
         return violations
+    }
+
+    /// What one validation has spent.
+    final class Budget {
+        var steps = 0
+        var tooDeep = false
+        var exhausted: Bool { steps > JSONSchema.maxSteps }
     }
 
     private func resolve(_ reference: String) -> JSONValue? {
@@ -54,17 +74,23 @@ public struct JSONSchema: Sendable {
         }
     }
 
-    private func check(_ value: JSONValue, against schema: JSONValue, at path: NormalizedPath, depth: Int, into out: inout [Violation]) {
+    private func check(_ value: JSONValue, against schema: JSONValue, at path: NormalizedPath, depth: Int, budget: Budget, into out: inout [Violation]) {
         func fail(_ message: String) { out.append(Violation(path: path, message: message)) }
+        budget.steps += 1
+        if budget.exhausted { return }
         if case .bool(let allowed) = schema {
             if !allowed { fail("no value is allowed here") }
             return
         }
-        guard case .object(let keywords) = schema, depth < 64 else { return }
+        guard depth < Self.maxDepth else {
+            budget.tooDeep = true
+            return
+        }
+        guard case .object(let keywords) = schema else { return }
 
         if let reference = keywords["$ref"]?.stringValue {
             if let target = resolve(reference) {
-                check(value, against: target, at: path, depth: depth + 1, into: &out)
+                check(value, against: target, at: path, depth: depth + 1, budget: budget, into: &out)
             } else {
                 fail("unresolvable $ref '\(reference)'")
             }
@@ -83,21 +109,21 @@ public struct JSONSchema: Sendable {
         if let constant = keywords["const"], constant != value { fail("expected \(constant.jsonText), found \(value.jsonText)") }
 
         switch value {
-        case .object(let object): checkObject(object, keywords, at: path, depth: depth, into: &out)
-        case .array(let items): checkArray(items, keywords, at: path, depth: depth, into: &out)
+        case .object(let object): checkObject(object, keywords, at: path, depth: depth, budget: budget, into: &out)
+        case .array(let items): checkArray(items, keywords, at: path, depth: depth, budget: budget, into: &out)
         case .string(let s): checkString(s, keywords, fail: fail)
         case .number(let n): checkNumber(n, keywords, fail: fail)
         default: break
         }
 
         if let all = keywords["allOf"]?.arrayValue {
-            for sub in all { check(value, against: sub, at: path, depth: depth + 1, into: &out) }
+            for sub in all { check(value, against: sub, at: path, depth: depth + 1, budget: budget, into: &out) }
         }
         if let any = keywords["anyOf"]?.arrayValue {
             var failures: [[Violation]] = []
             for sub in any {
                 var inner: [Violation] = []
-                check(value, against: sub, at: path, depth: depth + 1, into: &inner)
+                check(value, against: sub, at: path, depth: depth + 1, budget: budget, into: &inner)
                 if inner.isEmpty { failures = []; break }
                 failures.append(inner)
             }
@@ -108,7 +134,7 @@ public struct JSONSchema: Sendable {
             var failures: [[Violation]] = []
             for sub in one {
                 var inner: [Violation] = []
-                check(value, against: sub, at: path, depth: depth + 1, into: &inner)
+                check(value, against: sub, at: path, depth: depth + 1, budget: budget, into: &inner)
                 if inner.isEmpty { passing += 1 } else { failures.append(inner) }
             }
             if passing == 0 { out += Self.explain(failures, at: path) }
@@ -116,16 +142,16 @@ public struct JSONSchema: Sendable {
         }
         if let not = keywords["not"] {
             var inner: [Violation] = []
-            check(value, against: not, at: path, depth: depth + 1, into: &inner)
+            check(value, against: not, at: path, depth: depth + 1, budget: budget, into: &inner)
             if inner.isEmpty { fail(keywords["errorMessage"]?.stringValue ?? "matches a form that is not allowed") }
         }
         if let condition = keywords["if"] {
             var inner: [Violation] = []
-            check(value, against: condition, at: path, depth: depth + 1, into: &inner)
+            check(value, against: condition, at: path, depth: depth + 1, budget: budget, into: &inner)
             if inner.isEmpty, let then = keywords["then"] {
-                check(value, against: then, at: path, depth: depth + 1, into: &out)
+                check(value, against: then, at: path, depth: depth + 1, budget: budget, into: &out)
             } else if !inner.isEmpty, let otherwise = keywords["else"] {
-                check(value, against: otherwise, at: path, depth: depth + 1, into: &out)
+                check(value, against: otherwise, at: path, depth: depth + 1, budget: budget, into: &out)
             }
         }
     }
@@ -140,7 +166,7 @@ public struct JSONSchema: Sendable {
         return [Violation(path: path, message: reasons.joined(separator: "; or "))]
     }
 
-    private func checkObject(_ object: JSONObject, _ keywords: JSONObject, at path: NormalizedPath, depth: Int, into out: inout [Violation]) {
+    private func checkObject(_ object: JSONObject, _ keywords: JSONObject, at path: NormalizedPath, depth: Int, budget: Budget, into out: inout [Violation]) {
         for name in keywords["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] where object[name] == nil {
             out.append(Violation(path: path, message: "missing required property '\(name)'"))
         }
@@ -164,15 +190,21 @@ public struct JSONSchema: Sendable {
             var covered = false
             if let sub = properties?[member.key] {
                 covered = true
-                check(member.value, against: sub, at: childPath, depth: depth + 1, into: &out)
+                check(member.value, against: sub, at: childPath, depth: depth + 1, budget: budget, into: &out)
             }
-            for (pattern, sub) in patterns?.members ?? [] where RegexCache.shared.matches(pattern, member.key) {
+            for (pattern, sub) in patterns?.members ?? [] {
+                do {
+                    guard try RegexCache.shared.matches(pattern, member.key) else { continue }
+                } catch {
+                    out.append(Violation(path: childPath, message: "patternProperties /\(pattern)/ could not be applied: \(error.message)"))
+                    continue
+                }
                 covered = true
-                check(member.value, against: sub, at: childPath, depth: depth + 1, into: &out)
+                check(member.value, against: sub, at: childPath, depth: depth + 1, budget: budget, into: &out)
             }
             if let names = keywords["propertyNames"] {
                 var inner: [Violation] = []
-                check(.string(member.key), against: names, at: childPath, depth: depth + 1, into: &inner)
+                check(.string(member.key), against: names, at: childPath, depth: depth + 1, budget: budget, into: &inner)
                 if !inner.isEmpty { out.append(Violation(path: childPath, message: "invalid name '\(member.key)': \(inner[0].message)")) }
             }
             if !covered, let additional = keywords["additionalProperties"] {
@@ -181,23 +213,23 @@ public struct JSONSchema: Sendable {
                     let hint = nearestName(to: member.key, among: known).map { "; did you mean '\($0)'?" } ?? ""
                     out.append(Violation(path: childPath, message: "unknown property '\(member.key)'\(hint)"))
                 } else {
-                    check(member.value, against: additional, at: childPath, depth: depth + 1, into: &out)
+                    check(member.value, against: additional, at: childPath, depth: depth + 1, budget: budget, into: &out)
                 }
             }
         }
     }
 
-    private func checkArray(_ items: [JSONValue], _ keywords: JSONObject, at path: NormalizedPath, depth: Int, into out: inout [Violation]) {
+    private func checkArray(_ items: [JSONValue], _ keywords: JSONObject, at path: NormalizedPath, depth: Int, budget: Budget, into out: inout [Violation]) {
         var prefixCount = 0
         if let prefix = keywords["prefixItems"]?.arrayValue ?? keywords["items"]?.arrayValue {
             prefixCount = prefix.count
             for (i, sub) in prefix.enumerated() where i < items.count {
-                check(items[i], against: sub, at: path.appending(.index(i)), depth: depth + 1, into: &out)
+                check(items[i], against: sub, at: path.appending(.index(i)), depth: depth + 1, budget: budget, into: &out)
             }
         }
         if let sub = keywords["items"], sub.arrayValue == nil {
             for i in prefixCount..<max(prefixCount, items.count) {
-                check(items[i], against: sub, at: path.appending(.index(i)), depth: depth + 1, into: &out)
+                check(items[i], against: sub, at: path.appending(.index(i)), depth: depth + 1, budget: budget, into: &out)
             }
         }
         if let min = keywords["minItems"]?.numberValue?.integer, items.count < min {
@@ -212,7 +244,7 @@ public struct JSONSchema: Sendable {
         if let contains = keywords["contains"] {
             let found = items.contains { item in
                 var inner: [Violation] = []
-                check(item, against: contains, at: path, depth: depth + 1, into: &inner)
+                check(item, against: contains, at: path, depth: depth + 1, budget: budget, into: &inner)
                 return inner.isEmpty
             }
             if !found { out.append(Violation(path: path, message: "no item matches 'contains'")) }
@@ -223,18 +255,25 @@ public struct JSONSchema: Sendable {
         let length = s.unicodeScalars.count
         if let min = keywords["minLength"]?.numberValue?.integer, length < min { fail("must be at least \(min) characters long") }
         if let max = keywords["maxLength"]?.numberValue?.integer, length > max { fail("must be at most \(max) characters long") }
-        if let pattern = keywords["pattern"]?.stringValue, !RegexCache.shared.matches(pattern, s) {
-            fail(keywords["patternMessage"]?.stringValue.map { "'\(s)' \($0)" } ?? "'\(s)' does not match /\(pattern)/")
+        if let pattern = keywords["pattern"]?.stringValue {
+            do {
+                if try !RegexCache.shared.matches(pattern, s) {
+                    fail(keywords["patternMessage"]?.stringValue.map { "'\(s)' \($0)" } ?? "'\(s)' does not match /\(pattern)/")
+                }
+            } catch {
+                fail("pattern /\(pattern)/ could not be applied: \(error.message)")
+            }
         }
     }
 
     private func checkNumber(_ n: JSONNumber, _ keywords: JSONObject, fail: (String) -> Void) {
-        let x = n.double
-        if let min = keywords["minimum"]?.numberValue?.double, x < min { fail("must be ≥ \(JSONNumber(min).jsonText), found \(n.jsonText)") }
-        if let max = keywords["maximum"]?.numberValue?.double, x > max { fail("must be ≤ \(JSONNumber(max).jsonText), found \(n.jsonText)") }
-        if let min = keywords["exclusiveMinimum"]?.numberValue?.double, x <= min { fail("must be > \(JSONNumber(min).jsonText), found \(n.jsonText)") }
-        if let max = keywords["exclusiveMaximum"]?.numberValue?.double, x >= max { fail("must be < \(JSONNumber(max).jsonText), found \(n.jsonText)") }
+        // Bounds compare exactly, as every number in Sonde does.
+        if let min = keywords["minimum"]?.numberValue, n < min { fail("must be ≥ \(min.jsonText), found \(n.jsonText)") }
+        if let max = keywords["maximum"]?.numberValue, max < n { fail("must be ≤ \(max.jsonText), found \(n.jsonText)") }
+        if let min = keywords["exclusiveMinimum"]?.numberValue, !(min < n) { fail("must be > \(min.jsonText), found \(n.jsonText)") }
+        if let max = keywords["exclusiveMaximum"]?.numberValue, !(n < max) { fail("must be < \(max.jsonText), found \(n.jsonText)") }
         if let step = keywords["multipleOf"]?.numberValue?.double, step > 0 {
+            let x = n.double
             let quotient = x / step
             if abs(quotient - quotient.rounded()) > 1e-9 { fail("must be a multiple of \(JSONNumber(step).jsonText)") }
         }

@@ -13,6 +13,11 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
     public let source: String
     let parts: [Part]
 
+    /// How deep function calls and their arguments may nest in one expression, and how many
+    /// filters one chain may have: evaluation recurses through both.
+    public static let maxNesting = 32
+    public static let maxFilters = 32
+
     enum Part: Sendable, Hashable {
         case literal(String)
         case expression(TemplateExpression)

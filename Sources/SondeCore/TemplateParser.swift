@@ -2,6 +2,8 @@
 struct TemplateParser {
     let scalars: [Unicode.Scalar]
     var index = 0
+    /// How deep expressions nest (function calls, arguments); bounded by `Template.maxNesting`.
+    var depth = 0
 
     init(_ source: String) {
         scalars = Array(source.unicodeScalars)
@@ -66,13 +68,23 @@ struct TemplateParser {
 
     /// `primary ( '|' filter [ '(' args ')' ] )*`
     mutating func parseFiltered() throws(TemplateError) -> TemplateExpression {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Template.maxNesting {
+            throw TemplateError("the expression nests deeper than \(Template.maxNesting) (function calls and their arguments)", offset: index)
+        }
         var expression = try parsePrimary()
+        var filters = 0
         while true {
             skipSpaces()
             guard current == "|" else { return expression }
             index += 1
             skipSpaces()
             let start = index
+            filters += 1
+            if filters > Template.maxFilters {
+                throw TemplateError("more than \(Template.maxFilters) filters in one chain", offset: start)
+            }
             let name = identifier()
             guard let filter = TemplateFilter(rawValue: name) else {
                 let known = TemplateFilter.allCases.map(\.rawValue)

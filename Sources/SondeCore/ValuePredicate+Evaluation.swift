@@ -165,7 +165,11 @@ extension ValuePredicate {
                 : .fail("expected \(show(value)) to end with \(JSONValue.quoted(redactor.redact(e)))")
         case .matches(let pattern):
             let subject = value.string ?? value.json.jsonText
-            return RegexCache.shared.matches(pattern, subject) ? .pass : .fail("expected \(show(value)) to match /\(pattern)/")
+            // A match that stops at a limit is an error of this check, never "does not match".
+            switch Result(catching: { () throws(RegexError) -> Bool in try RegexCache.shared.matches(pattern, subject) }) {
+            case .success(let matched): return matched ? .pass : .fail("expected \(show(value)) to match /\(pattern)/")
+            case .failure(let error): return .fail("the regex /\(pattern)/ could not be applied: \(error.message)")
+            }
         case .type(let name):
             let typeName = value.json.typeName
             return typeName == name.rawValue ? .pass : .fail("expected \(name.article), got \(Self.typed(value, p))")

@@ -17,6 +17,8 @@ public final class VariableScope: TemplateContext {
     private var secretNames: Set<String> = []
     /// Every secret value noted so far, in order; `onSecret` is told of each new one.
     public private(set) var secretValues: [JSONValue] = []
+    /// How long a chain of variables that read each other may be.
+    public static let maxChain = 64
     /// Told of each secret value as it becomes known (the runner masks it from then on).
     public var onSecret: ((JSONValue) -> Void)?
 
@@ -67,6 +69,11 @@ public final class VariableScope: TemplateContext {
         if rendering.contains(name) {
             let cycle = (rendering.drop { $0 != name } + [name]).joined(separator: " -> ")
             throw TemplateError("variable '\(name)' refers to itself (\(cycle))", offset: 0)
+        }
+        // Rendering recurses through the chain: bounded, so that 10,000 variables that each
+        // read the next give an error, not a stack overflow.
+        if rendering.count >= Self.maxChain {
+            throw TemplateError("variables read each other more than \(Self.maxChain) deep (\(rendering.prefix(3).joined(separator: " -> ")) -> … -> \(name))", offset: 0)
         }
         rendering.append(name)
         defer { rendering.removeLast() }

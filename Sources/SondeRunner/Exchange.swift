@@ -147,19 +147,28 @@ final class Exchange {
             }
         case .url: return .success(.text(url))
         case .regex(let pattern, let group):
-            guard let regex = RegexCache.shared.regex(pattern) else { return .failure("bad regex") }
             let body: String
             switch decodedText {
             case .success(let text): body = text
             case .failure(let error): return .failure(error.message)
             }
-            guard let match = regex.firstMatch(in: body, range: NSRange(location: 0, length: body.utf16.count)),
-                let range = Range(match.range(at: group), in: body)
-            else { return .failure("/\(pattern)/ does not match the body") }
+            let groups: [Range<String.Index>?]?
+            do {
+                groups = try RegexCache.shared.regex(pattern).get().firstMatch(in: body)
+            } catch {
+                return .failure("/\(pattern)/ could not be applied: \(error.message)")
+            }
+            guard let groups else { return .failure("/\(pattern)/ does not match the body") }
+            guard group < groups.count, let range = groups[group] else { return .failure("/\(pattern)/ matches, but its group \(group) took no part") }
             return .success(.text(String(body[range])))
         case .jsonpath(let path):
             guard case .success(let document) = json else { return .failure(jsonError) }
-            let values = path.values(in: document)
+            let values: [JSONValue]
+            do {
+                values = try path.values(in: document)
+            } catch {
+                return .failure("\(path.text): \(error.message)")
+            }
             if path.isSingular {
                 return values.first.map { .success(.json($0)) } ?? .failure("\(path.text) selected nothing")
             }

@@ -339,10 +339,16 @@ public final class Runner {
                 return CheckResult(subject: subject, expected: redactor.redact(try expectation.predicate.describeExpected(in: scope)), actual: "a body that is not JSON",
                     passed: false, message: exchange.jsonError, location: expectation.location)
             }
-            if path.isSingular {
-                actual = path.values(in: document).first.map(Actual.value) ?? .missing
-            } else {
-                actual = .nodes(path.nodes(in: document))
+            do {
+                if path.isSingular {
+                    actual = try path.values(in: document).first.map(Actual.value) ?? .missing
+                } else {
+                    actual = .nodes(try path.nodes(in: document))
+                }
+            } catch {
+                // The query stopped at a limit: an error of this check, never a verdict on its value.
+                return CheckResult(subject: subject, expected: redactor.redact(try expectation.predicate.describeExpected(in: scope)),
+                    actual: "a query that could not finish", passed: false, message: redactor.redact(error.message), location: expectation.location)
             }
         case .url:
             subject = "url"

@@ -1,6 +1,5 @@
 import Foundation
 import SondeCore
-import Yams
 
 /// Where a run's variables come from beyond the collection itself.
 public struct VariableOptions: Sendable {

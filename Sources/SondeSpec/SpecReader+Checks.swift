@@ -1,6 +1,5 @@
 import Foundation
 import SondeCore
-import Yams
 
 extension SpecReader {
     func captures(_ node: Node, _ label: String) -> [Capture] {
@@ -68,17 +67,12 @@ extension SpecReader {
                 continue
             }
             if case .regex(let pattern, _) = captureSource, let regexNode {
-                do {
-                    let regex = try NSRegularExpression(pattern: pattern)
-                    let chosen = group ?? (regex.numberOfCaptureGroups > 0 ? 1 : 0)
-                    if chosen > regex.numberOfCaptureGroups {
-                        report("\(context) asks for group \(chosen) but the regex has \(regex.numberOfCaptureGroups)", at: groupNode ?? regexNode)
-                    }
-                    captureSource = .regex(pattern, group: chosen)
-                } catch {
-                    report("bad regex '\(pattern)' in \(context): \(Self.regexProblem(pattern))", at: regexNode)
-                    continue
+                guard let regex = compileRegex(pattern, at: regexNode, context) else { continue }
+                let chosen = group ?? (regex.groupCount > 0 ? 1 : 0)
+                if chosen > regex.groupCount {
+                    report("\(context) asks for group \(chosen) but the regex has \(regex.groupCount)", at: groupNode ?? regexNode)
                 }
+                captureSource = .regex(pattern, group: chosen)
             } else if let groupNode, regexNode == nil {
                 report("group applies to a regex capture only", at: groupNode)
             }
@@ -186,7 +180,7 @@ extension SpecReader {
             return nil
         }
         if let json = try? JSONValue.parse([UInt8](data)) { return json }
-        if let text = String(data: data, encoding: .utf8), let root = try? Yams.compose(yaml: text, .basic), let value = jsonValue(root) {
+        if let text = String(data: data, encoding: .utf8), let root = try? YAMLComposer.compose(text), let value = jsonValue(root) {
             return value
         }
         report("schema file '\(path)' for \(label) is neither JSON nor YAML", at: node)

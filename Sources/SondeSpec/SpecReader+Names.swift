@@ -1,5 +1,4 @@
 import SondeCore
-import Yams
 
 extension SpecReader {
     /// Every template must read a variable that some source defines or an earlier request captures.
@@ -58,25 +57,30 @@ extension SpecReader {
             Set(definition.value.templates.flatMap(\.references).filter { !$0.isEnvironment }.map(\.name)).filter { effective[$0] != nil }
         }
         var state: [String: Int] = [:]  // 1 visiting, 2 done
-        var stack: [String] = []
         var reported = Set<String>()
-        func visit(_ name: String) {
-            state[name] = 1
-            stack.append(name)
-            for next in edges[name, default: []].sorted() {
+        // Depth first, with a stack of its own (a chain of 10,000 variables must not overflow
+        // the thread's): each frame is a name and the neighbours still to visit.
+        for root in effective.keys.sorted() where state[root] == nil {
+            var frames: [(name: String, next: [String])] = [(root, edges[root, default: []].sorted().reversed())]
+            state[root] = 1
+            while !frames.isEmpty {
+                guard let next = frames[frames.count - 1].next.popLast() else {
+                    state[frames.removeLast().name] = 2
+                    continue
+                }
                 if state[next] == 1 {
-                    let cycle = Array(stack.drop { $0 != next }) + [next]
+                    let path = frames.map(\.name)
+                    let cycle = Array(path.drop { $0 != next }) + [next]
                     if !reported.contains(next), let definition = effective[next], let location = definition.location {
                         reported.insert(next)
-                        report("variable '\(next)' refers to itself: \(cycle.joined(separator: " -> "))", at: location, length: next.count)
+                        let shown = cycle.count > 8 ? cycle.prefix(4) + ["…"] + cycle.suffix(3) : cycle[...]
+                        report("variable '\(next)' refers to itself: \(shown.joined(separator: " -> "))", at: location, length: next.count)
                     }
                 } else if state[next] == nil {
-                    visit(next)
+                    state[next] = 1
+                    frames.append((next, edges[next, default: []].sorted().reversed()))
                 }
             }
-            stack.removeLast()
-            state[name] = 2
         }
-        for name in effective.keys.sorted() where state[name] == nil { visit(name) }
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import SondeCore
-import Yams
 
 extension SpecReader {
     /// What a predicate's operands are: any JSON value, or durations (`2s`) turned into milliseconds.
@@ -52,13 +51,7 @@ extension SpecReader {
         case .starts_with: return template(node, context).map(ValuePredicate.startsWith)
         case .ends_with: return template(node, context).map(ValuePredicate.endsWith)
         case .matches:
-            guard let pattern = literal(node, "the regex of \(context)") else { return nil }
-            do {
-                _ = try NSRegularExpression(pattern: pattern)
-            } catch {
-                report("bad regex '\(pattern)' for \(context): \(Self.regexProblem(pattern))", at: node)
-                return nil
-            }
+            guard let pattern = literal(node, "the regex of \(context)"), compileRegex(pattern, at: node, context) != nil else { return nil }
             return .matches(pattern)
         case .exists: return bool(node, context).map(ValuePredicate.exists)
         case .empty: return bool(node, context).map(ValuePredicate.empty)
@@ -108,24 +101,36 @@ extension SpecReader {
         }
     }
 
-    /// ICU does not say what is wrong, so name the usual mistakes.
-    static func regexProblem(_ pattern: String) -> String {
-        var parentheses = 0, inClass = false, escaped = false
-        for c in pattern {
+    /// The pattern compiled as checks will run it (ICU, `BoundedRegex`); a syntax error is
+    /// reported at its spot in the pattern, with ICU's reason.
+    func compileRegex(_ pattern: String, at node: Node, _ context: String) -> BoundedRegex? {
+        switch RegexCache.shared.regex(pattern) {
+        case .success(let regex): return regex
+        case .failure(let error):
+            // ICU says where it gave up; for a bracket never closed, the bracket is the spot.
+            let index = String.Index(utf16Offset: min(max(error.offset, 0), pattern.utf16.count), in: pattern)
+            let offset = Self.unclosedBracket(pattern) ?? pattern.unicodeScalars.distance(from: pattern.unicodeScalars.startIndex, to: index)
+            report("bad regex '\(pattern)' in \(context): \(error.message)", at: source.location(inside: node, offset: offset, value: pattern))
+            return nil
+        }
+    }
+
+    /// The offset (in scalars) of the last '(' or '[' that is never closed, if there is one.
+    static func unclosedBracket(_ pattern: String) -> Int? {
+        var open: [Int] = [], classStart: Int?
+        var escaped = false
+        for (i, c) in pattern.unicodeScalars.enumerated() {
             if escaped { escaped = false; continue }
             switch c {
             case "\\": escaped = true
-            case "[" where !inClass: inClass = true
-            case "]" where inClass: inClass = false
-            case "(" where !inClass: parentheses += 1
-            case ")" where !inClass: parentheses -= 1
+            case "[" where classStart == nil: classStart = i
+            case "]" where classStart != nil: classStart = nil
+            case "(" where classStart == nil: open.append(i)
+            case ")" where classStart == nil: _ = open.popLast()
             default: break
             }
         }
-        if inClass { return "a '[' is not closed" }
-        if parentheses > 0 { return "a '(' is not closed" }
-        if parentheses < 0 { return "a ')' has no '('" }
-        if escaped { return "it ends with a lone '\\'" }
-        return "not a valid regular expression (ICU syntax)"
+        return classStart ?? open.last
     }
+
 }

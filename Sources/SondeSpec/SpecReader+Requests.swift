@@ -1,6 +1,5 @@
 import Foundation
 import SondeCore
-import Yams
 
 /// What `defaults` gives every request, before the request's own keys.
 struct RequestDefaults {

@@ -1,6 +1,5 @@
 import Foundation
 import SondeCore
-import Yams
 
 /// Walks a YAML tree into model values, collecting every problem instead of stopping at the first.
 final class SpecReader {

@@ -1,6 +1,5 @@
 import Foundation
 import SondeCore
-import Yams
 
 /// The variable sources beside the collection: an environment file, `.env`, and `--var`.
 struct VariableSources {

@@ -1,6 +1,5 @@
 import Foundation
 import SondeCore
-import Yams
 
 /// A YAML file's text and tree, with the means to turn a node (or a spot inside a scalar) into a file:line:column.
 struct YAMLSource {
@@ -32,38 +31,19 @@ struct YAMLSource {
         index = ScalarIndex(text)
     }
 
-    /// The document's root node, or a diagnostic for the YAML syntax error.
+    /// The document's root node, or a diagnostic for the YAML syntax error (or for a
+    /// document that nests too deep, or whose aliases expand too far).
     func compose() throws(DiagnosticsError) -> Node? {
         do {
-            // The basic resolver tags every scalar as a string: SondeSpec types scalars itself
-            // (YAMLScalarValue, YAML 1.2), and Yams' default resolver runs up to seven regexes
-            // on every scalar, which was a fifth of the time to load a large collection.
-            return try Yams.compose(yaml: text, .basic)
-        } catch let error as YamlError {
-            throw DiagnosticsError([diagnostic(for: error)])
+            // SondeSpec types scalars itself (YAMLScalarValue, YAML 1.2 core schema).
+            return try YAMLComposer.compose(text)
         } catch {
-            throw DiagnosticsError([Diagnostic("cannot read YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))])
+            let location = error.mark.line < 0 ? offsetLocation(error.mark.column) : SourceLocation(file: file, line: error.mark.line, column: error.mark.column)
+            throw DiagnosticsError([Diagnostic(error.message, at: location, length: error.length)])
         }
     }
 
-    func diagnostic(for error: YamlError) -> Diagnostic {
-        switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
-            let contextText = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
-            return Diagnostic("invalid YAML: \(problem)\(contextText)", at: location(mark))
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
-            return Diagnostic("duplicate key \(names) in a mapping", at: location(context.mark), length: duplicates.first?.count ?? 1)
-        case .reader(let problem, let offset, _, _):
-            let loc = offset.map { offsetLocation($0) } ?? SourceLocation(file: file, line: 1, column: 1)
-            return Diagnostic("invalid YAML: \(problem)", at: loc)
-        default:
-            return Diagnostic("invalid YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
-        }
-    }
-
-    func location(_ mark: Mark) -> SourceLocation {
+    func location(_ mark: Node.Mark) -> SourceLocation {
         SourceLocation(file: file, line: mark.line, column: mark.column)
     }
 
@@ -77,7 +57,7 @@ struct YAMLSource {
         return SourceLocation(file: file, line: line + 1, column: offset - lineStarts[line] + 1)
     }
 
-    private func absoluteIndex(_ mark: Mark) -> Int {
+    private func absoluteIndex(_ mark: Node.Mark) -> Int {
         let line = min(max(mark.line - 1, 0), lineStarts.count - 1)
         return lineStarts[line] + mark.column - 1
     }
