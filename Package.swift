@@ -29,7 +29,7 @@ let package = Package(
         // Typed wrappers over libcurl's variadic C API.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         // The HTTPTransport on libcurl.
-        .target(name: "SondeHTTP", dependencies: ["SondeRunner", "CCurl"]),
+        .target(name: "SondeHTTP", dependencies: ["SondeCore", "SondeRunner", "CCurl"]),
         // Run history in SQLite.
         .target(
             name: "SondeStore",

@@ -109,6 +109,8 @@ public struct RequestSpec: Sendable {
     public var followRedirects: Bool
     /// How many redirects may be followed before the request is an error.
     public var maxRedirects: Int
+    /// The largest response body read (after decompression); past it the transfer stops.
+    public var maxBodySize: ByteSize
     /// Send credentials (Authorization, Cookie headers) to another origin a redirect leads to.
     public var locationTrusted: Bool
     public var insecure: Bool
@@ -127,6 +129,7 @@ public struct RequestSpec: Sendable {
         self.defaultHeaders = []
         self.followRedirects = true
         self.maxRedirects = RequestSpec.defaultMaxRedirects
+        self.maxBodySize = RequestSpec.defaultMaxBodySize
         self.locationTrusted = false
         self.insecure = false
         self.captures = []
@@ -135,6 +138,12 @@ public struct RequestSpec: Sendable {
 
     /// The redirects followed when a request does not say (the Fetch standard's limit, 20).
     public static let defaultMaxRedirects = 20
+    /// The time a request may take, redirects included, when it does not say (`timeout:`).
+    public static let defaultTimeout = TimeSpan(milliseconds: 30_000)
+    /// The largest body read when a request does not say (`max_body_size:`), decompressed.
+    public static let defaultMaxBodySize = ByteSize(bytes: 32 << 20)
+    /// The longest `timeout:`, `delay:` or retry delay a collection may ask for.
+    public static let longestWait = TimeSpan(milliseconds: 24 * 3_600_000)
 
     /// Every template the request sends (not its expectations), for checks before anything is sent.
     public var outgoingTemplates: [Template] {

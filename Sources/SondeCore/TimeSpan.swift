@@ -24,6 +24,8 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     public var description: String {
+        if milliseconds >= 3_600_000, milliseconds.truncatingRemainder(dividingBy: 3_600_000) == 0 { return "\(Int(milliseconds / 3_600_000))h" }
+        if milliseconds >= 60_000, milliseconds.truncatingRemainder(dividingBy: 60_000) == 0 { return "\(Int(milliseconds / 60_000))m" }
         if milliseconds >= 1000, milliseconds.truncatingRemainder(dividingBy: 1000) == 0 { return "\(Int(milliseconds / 1000))s" }
         if milliseconds.rounded() == milliseconds { return "\(Int(milliseconds))ms" }
         return String(format: "%.1fms", milliseconds)

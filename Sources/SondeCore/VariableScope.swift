@@ -9,6 +9,7 @@
 public final class VariableScope: TemplateContext {
     private var definitions: [String: VariableDefinition] = [:]
     private var rendered: [String: JSONValue] = [:]
+    private var failed: [String: TemplateError] = [:]
     private var rendering: [String] = []
     /// Captures that hold text as HTTP carried it (`TemplateContext.isText`).
     private var textCaptures: Set<String> = []
@@ -65,6 +66,7 @@ public final class VariableScope: TemplateContext {
 
     public func variable(_ name: String) throws(TemplateError) -> JSONValue? {
         if let value = rendered[name] { return value }
+        if let error = failed[name] { throw error }
         guard let definition = definitions[name] else { return nil }
         if rendering.contains(name) {
             let cycle = (rendering.drop { $0 != name } + [name]).joined(separator: " -> ")
@@ -78,7 +80,14 @@ public final class VariableScope: TemplateContext {
         rendering.append(name)
         defer { rendering.removeLast() }
         let secretsBefore = secretValues.count
-        var value = try definition.value.render(in: self)
+        var value: JSONValue
+        do {
+            value = try definition.value.render(in: self)
+        } catch {
+            // Remembered: a long chain that fails is not walked again from each of its names.
+            failed[name] = error
+            throw error
+        }
         if let type = definition.convertsTo {
             switch (value, type) {
             case (.string(let text), _):

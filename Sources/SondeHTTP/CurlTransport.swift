@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import SondeCore
 import SondeRunner
 
 /// Options that apply to every request of a run (TLS files, proxy).
@@ -101,7 +102,7 @@ public final class CurlTransport: HTTPTransport {
         try set(CURLOPT_ACCEPT_ENCODING, "")  // every decoding this libcurl has: gzip, deflate, br
         try set(CURLOPT_COOKIEFILE, "")  // the cookie engine, in memory, for the whole run
         try set(CURLOPT_FOLLOWLOCATION, 0)  // the runner follows redirects (RFC 9110 §15.4)
-        if let timeout = request.timeoutSeconds { try set(CURLOPT_TIMEOUT_MS, max(1, Int(timeout * 1000))) }
+        if let timeout = request.timeoutSeconds { try set(CURLOPT_TIMEOUT_MS, max(1, Int(min(timeout, 86_400) * 1000))) }
         if request.insecure {
             try set(CURLOPT_SSL_VERIFYPEER, 0)
             try set(CURLOPT_SSL_VERIFYHOST, 0)
@@ -154,10 +155,19 @@ public final class CurlTransport: HTTPTransport {
         default: try set(CURLOPT_CUSTOMREQUEST, request.method)
         }
 
+        accumulator.maxBodySize = request.maxBodySize ?? .max
         try check(sonde_curl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION, { data, size, count, context in
             guard let data, let context else { return 0 }
             let accumulator = Unmanaged<ResponseAccumulator>.fromOpaque(context).takeUnretainedValue()
+            // The body is capped as it arrives, decompressed: returning less than was handed
+            // over stops the transfer (CURLE_WRITE_ERROR), before memory runs out.
+            guard accumulator.body.count + size * count <= accumulator.maxBodySize else {
+                accumulator.received += size * count
+                accumulator.overflowed = true
+                return 0
+            }
             accumulator.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
+            accumulator.received += size * count
             return size * count
         }))
         try check(sonde_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context))
@@ -190,6 +200,11 @@ public final class CurlTransport: HTTPTransport {
         let code = try perform(whileWaiting)
         // Once everything is read off the handle.
         defer { if request.hasHeader("Host") { renewHandle() } }
+        if accumulator.overflowed {
+            throw TransportError.failed(
+                "the response body is larger than max_body_size (\(ByteSize(bytes: accumulator.maxBodySize))): the transfer was stopped after \(accumulator.received) bytes",
+                code: Int(CURLE_WRITE_ERROR.rawValue))
+        }
         guard code == CURLE_OK else {
             let detail = String(decoding: UnsafeRawBufferPointer(start: errorBuffer, count: strlen(errorBuffer)), as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
@@ -298,6 +313,10 @@ private final class ResponseAccumulator {
     var headers: [(name: String, value: String)] = []
     var sentHeaderBlock: [UInt8] = []
     var sentBody: [UInt8] = []
+    /// The body's cap, and whether the response went past it (and how far it got).
+    var maxBodySize = Int.max
+    var overflowed = false
+    var received = 0
     /// How much of a sent body is kept for -vv.
     static let sentBodyLimit = 1 << 20
 

@@ -10,6 +10,9 @@ public struct HTTPRequest: Sendable {
     public var headers: [(name: String, value: String)]
     public var body: HTTPBody?
     public var timeoutSeconds: Double?
+    /// The most body bytes to read (after decompression); past it the transfer stops with
+    /// an error. Nil: no limit.
+    public var maxBodySize: Int?
     public var insecure: Bool
     /// Keep what went on the wire (the header block as the transport sent it, and the body)
     /// in the response, for -v and -vv.
@@ -17,8 +20,9 @@ public struct HTTPRequest: Sendable {
 
     public init(
         method: String, url: String, headers: [(name: String, value: String)] = [], body: HTTPBody? = nil,
-        timeoutSeconds: Double? = nil, insecure: Bool = false, recordsWire: Bool = false
+        timeoutSeconds: Double? = nil, maxBodySize: Int? = nil, insecure: Bool = false, recordsWire: Bool = false
     ) {
+        self.maxBodySize = maxBodySize
         self.method = method
         self.url = url
         self.headers = headers

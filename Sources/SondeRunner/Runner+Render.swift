@@ -107,8 +107,8 @@ extension Runner {
             }
         }
         return HTTPRequest(
-            method: request.method, url: url, headers: headers, body: body, timeoutSeconds: request.timeout?.seconds,
-            insecure: request.insecure, recordsWire: options.keepExchanges)
+            method: request.method, url: url, headers: headers, body: body, timeoutSeconds: (request.timeout ?? RequestSpec.defaultTimeout).seconds,
+            maxBodySize: request.maxBodySize.bytes, insecure: request.insecure, recordsWire: options.keepExchanges)
     }
 
     /// Default fields, then the request's own: a default is left out when the request has a
@@ -206,7 +206,7 @@ extension Runner {
         let form = PercentEncoding.pairs(fields)
         let response = try transport.send(HTTPRequest(
             method: "POST", url: url, headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
-            body: .bytes(Array(form.utf8)), timeoutSeconds: 30))
+            body: .bytes(Array(form.utf8)), timeoutSeconds: 30, maxBodySize: 1 << 20))
         guard response.status == 200, let json = try? JSONValue.parse(response.body), let token = json["access_token"]?.stringValue else {
             throw RunnerError("oauth2 token request to \(url) failed: HTTP \(response.status)")
         }

@@ -103,7 +103,10 @@ public struct CollectionLoader: Sendable {
         let scope = loaded.makeScope()
         var redactor = Redactor()
         scope.onSecret = { redactor.add(leavesOf: $0) }
+        var renderErrors = 0
         for name in Set(variables.map(\.name)).sorted() {
+            // One error a chain is enough: a chain of thousands would repeat it.
+            if renderErrors >= 20 { break }
             let definition = variables.last { $0.name == name && $0.source == scope.source(of: name) }
             let location = definition?.location ?? SourceLocation(file: definition.map { "\($0.source)" } ?? file, line: 1, column: 1)
             do {
@@ -114,6 +117,7 @@ public struct CollectionLoader: Sendable {
                         at: location, length: max(1, name.count), severity: .warning, quotesSource: false))
                 }
             } catch {
+                renderErrors += 1
                 let quotable = !scope.isSecret(name) && definition?.source != .dotEnv
                 let message = quotable ? redactor.redact(error.message) : "variable '\(name)' (from \(definition.map { "\($0.source)" } ?? "its source")) cannot be used: its value is not of the type it must have"
                 diagnostics.append(Diagnostic(quotable ? "variable '\(name)': \(message)" : message, at: location, length: max(1, name.count), quotesSource: quotable))

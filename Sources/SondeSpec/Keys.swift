@@ -4,12 +4,12 @@ enum CollectionKey: String, CaseIterable {
 }
 
 enum DefaultsKey: String, CaseIterable {
-    case headers, query, timeout, delay, retry, follow_redirects, max_redirects, location_trusted, insecure, auth
+    case headers, query, timeout, delay, retry, follow_redirects, max_redirects, location_trusted, max_body_size, insecure, auth
 }
 
 enum RequestKey: String, CaseIterable {
     case name, method, url, query, headers, json, form, body, multipart, timeout, delay, retry, skip
-    case follow_redirects, max_redirects, location_trusted, insecure, auth, capture, expect
+    case follow_redirects, max_redirects, location_trusted, max_body_size, insecure, auth, capture, expect
 }
 
 enum ExpectKey: String, CaseIterable {

@@ -11,6 +11,7 @@ struct RequestDefaults {
     var followRedirects: Bool?
     var maxRedirects: Int?
     var locationTrusted: Bool?
+    var maxBodySize: ByteSize?
     var insecure: Bool?
     var auth: Auth?
 }
@@ -29,6 +30,7 @@ extension SpecReader {
             case .follow_redirects: defaults.followRedirects = bool(value, "defaults.follow_redirects")
             case .max_redirects: defaults.maxRedirects = integer(value, "defaults.max_redirects", range: 0...1000)
             case .location_trusted: defaults.locationTrusted = bool(value, "defaults.location_trusted")
+            case .max_body_size: defaults.maxBodySize = byteSize(value, "defaults.max_body_size")
             case .insecure: defaults.insecure = bool(value, "defaults.insecure")
             case .auth: defaults.auth = auth(value, "defaults.auth")
             }
@@ -110,7 +112,9 @@ extension SpecReader {
             case .json, .form, .body, .multipart:
                 bodyKeys.append((key, keyNode))
                 switch key {
-                case .json: spec.body = templateValue(value).map(RequestBody.json)
+                case .json:
+                    spec.body = templateValue(value).map(RequestBody.json)
+                    rejectNumbersBeyondDoubles(in: value, "the json body of \(label)")
                 case .form: spec.body = .form(namedTemplates(value, "form of \(label)"))
                 case .body: spec.body = template(value, "body of \(label)").map(RequestBody.raw)
                 default: spec.body = multipart(value, label).map(RequestBody.multipart)
@@ -130,6 +134,7 @@ extension SpecReader {
             case .follow_redirects: spec.followRedirects = bool(value, "follow_redirects of \(label)") ?? true
             case .max_redirects: spec.maxRedirects = integer(value, "max_redirects of \(label)", range: 0...1000) ?? RequestSpec.defaultMaxRedirects
             case .location_trusted: spec.locationTrusted = bool(value, "location_trusted of \(label)") ?? false
+            case .max_body_size: spec.maxBodySize = byteSize(value, "max_body_size of \(label)") ?? RequestSpec.defaultMaxBodySize
             case .insecure: spec.insecure = bool(value, "insecure of \(label)") ?? false
             case .auth: spec.auth = auth(value, "auth of \(label)")
             case .capture: spec.captures = captures(value, label)
@@ -152,6 +157,7 @@ extension SpecReader {
         if !pairs.contains(where: { $0.key == .follow_redirects }) { spec.followRedirects = defaults.followRedirects ?? true }
         if !pairs.contains(where: { $0.key == .max_redirects }) { spec.maxRedirects = defaults.maxRedirects ?? RequestSpec.defaultMaxRedirects }
         if !pairs.contains(where: { $0.key == .location_trusted }) { spec.locationTrusted = defaults.locationTrusted ?? false }
+        if !pairs.contains(where: { $0.key == .max_body_size }) { spec.maxBodySize = defaults.maxBodySize ?? RequestSpec.defaultMaxBodySize }
         if !pairs.contains(where: { $0.key == .insecure }) { spec.insecure = defaults.insecure ?? false }
         if !pairs.contains(where: { $0.key == .auth }) { spec.auth = defaults.auth }
         if let expectNode {
@@ -159,6 +165,23 @@ extension SpecReader {
             spec.expectations = expectations(expectNode, label)
         }
         return spec
+    }
+
+    /// A number in a JSON body that no double can hold (`1e999`) would reach most servers as
+    /// infinity or an error (RFC 8259 §6: interoperable numbers are doubles): refused here.
+    func rejectNumbersBeyondDoubles(in node: Node, _ what: String) {
+        var stack = [node]
+        while let current = stack.popLast() {
+            switch current {
+            case .scalar(let scalar):
+                if case .number(let n) = YAMLScalarValue(scalar).json, n.double.isInfinite {
+                    report("\(scalar.string) in \(what) is beyond what a JSON number carries between systems (a double: about ±1.8e308)", at: current)
+                }
+            case .mapping(let mapping): for pair in mapping { stack.append(pair.value) }
+            case .sequence(let sequence): stack.append(contentsOf: sequence)
+            case .alias: break
+            }
+        }
     }
 
     /// What is known of headers and the body before anything is rendered: no framing header

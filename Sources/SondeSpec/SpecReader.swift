@@ -116,10 +116,27 @@ final class SpecReader {
         return Int(value)
     }
 
+    /// A duration, at most `RequestSpec.longestWait` (a day): a longer one is a mistake, and
+    /// too large for the clock libcurl counts in.
     func timeSpan(_ node: Node, _ what: String) -> TimeSpan? {
-        if case .scalar(let scalar) = node, let span = TimeSpan(parsing: scalar.string) { return span }
-        report("bad duration \(describe(node)) for \(what): write a number and a unit, e.g. 250ms, 2s, 1m", at: node)
-        return nil
+        guard case .scalar(let scalar) = node, let span = TimeSpan(parsing: scalar.string) else {
+            report("bad duration \(describe(node)) for \(what): write a number and a unit, e.g. 250ms, 2s, 1m", at: node)
+            return nil
+        }
+        guard span <= RequestSpec.longestWait else {
+            report("\(what) is \(describe(node)), longer than \(RequestSpec.longestWait) (the longest a collection may wait)", at: node)
+            return nil
+        }
+        return span
+    }
+
+    /// A size in bytes: `512`, `10MB`, `64KiB`.
+    func byteSize(_ node: Node, _ what: String) -> ByteSize? {
+        guard case .scalar(let scalar) = node, let size = ByteSize(parsing: scalar.string), size.bytes > 0 else {
+            report("bad size \(describe(node)) for \(what): write a whole number of bytes and a unit, e.g. 512KiB, 10MB, 1GiB", at: node)
+            return nil
+        }
+        return size
     }
 
     func describe(_ node: Node) -> String {

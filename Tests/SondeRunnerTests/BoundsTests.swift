@@ -1,0 +1,132 @@
+import Foundation
+import SondeCore
+import SondeMock
+import SondeRunner
+import SondeSpec
+import SondeTestSupport
+import Testing
+
+/// Bounded work on every input a server or a collection can give: a clear error, never a
+/// crash, a hang, or memory without end.
+@Suite(.serialized)
+struct BoundsTests {
+    /// `count` zero bytes through gzip (the system's), as a server would send a bomb.
+    static func gzippedZeros(_ count: Int) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "head -c \(count) /dev/zero | gzip -9"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Array(data)
+    }
+
+    @Test func aBodyThatInflatesPastItsCapStopsTheTransfer() async throws {
+        // 256 MB of zeros in about 250 KB of gzip.
+        let bomb = try Self.gzippedZeros(256 << 20)
+        #expect(bomb.count < 1 << 20)
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\nContent-Length: \(bomb.count)\r\nConnection: close\r\n\r\n"
+        let raw = try RawServer(answering: Array(head.utf8) + bomb)
+        defer { raw.stop() }
+        let result = try await runCollection("""
+            requests:
+              - name: the default cap
+                url: \(raw.baseURL)/bomb
+                expect: { body: { length: 0 } }
+              - name: a cap of its own
+                url: \(raw.baseURL)/bomb
+                max_body_size: 1MiB
+            """, baseURL: raw.baseURL)
+        #expect(result.requests[0].outcome == .error)
+        #expect(result.requests[0].error?.hasPrefix("the response body is larger than max_body_size (32 MiB): the transfer was stopped after") == true,
+            "\(result.requests[0].error ?? "")")
+        #expect(result.requests[1].error?.hasPrefix("the response body is larger than max_body_size (1 MiB)") == true, "\(result.requests[1].error ?? "")")
+    }
+
+    @Test func aRequestWithoutATimeoutHasTheDefault() throws {
+        var request = RequestSpec(name: "r", location: SourceLocation(file: "t.yaml", line: 1, column: 1), url: Template(literal: "http://127.0.0.1:1/"))
+        #expect(request.timeout == nil)
+        request.maxBodySize = ByteSize(bytes: 4096)
+        let spec = CollectionSpec(name: "c", file: "t.yaml", location: request.location, requests: [request])
+        let transport = RecordingTransport()
+        _ = Runner(spec: spec, scope: VariableScope([], environment: [:]), secrets: [], transport: transport).run()
+        #expect(transport.sent.first?.timeoutSeconds == 30)
+        #expect(transport.sent.first?.maxBodySize == 4096)
+    }
+
+    @Test func aRegexThatBacktracksWithoutEndIsAnErrorOfItsCheck() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let started = Date()
+        let result = try await runCollection("""
+            base_url: "{{ base_url }}"
+            requests:
+              - name: catastrophic
+                url: "\(VerdictTests.respond(String(repeating: "a", count: 50) + "b", contentType: "text/plain"))"
+                capture: { x: { regex: '(.*a){20}$' } }
+                expect:
+                  body: { matches: '(.*a){20}$' }
+                  status: 200
+            """, baseURL: server.baseURL)
+        #expect(Date().timeIntervalSince(started) < 10)
+        let check = try #require(result.requests[0].checks.first { $0.subject == "body" })
+        #expect(!check.passed)
+        #expect(check.message?.contains("could not be applied: the match stopped at the time limit") == true, "\(check.message ?? "")")
+        #expect(result.requests[0].error?.contains("could not be applied") == true, "\(result.requests[0].error ?? "")")
+    }
+
+    @Test func aJSONPathThatVisitsTooMuchStops() throws {
+        // 2,000 nested single-member objects: $..*..* would select millions of nodes.
+        var text = ""
+        for _ in 0..<2_000 { text += #"{"a":"# }
+        text += "1" + String(repeating: "}", count: 2_000)
+        let document = try JSONValue.parse(text, maxDepth: 4_000)
+        #expect(throws: JSONPathEvaluationError.self) { try JSONPath("$..*..*").values(in: document) }
+        let nested = String(repeating: "!(", count: 30_000) + "@.a" + String(repeating: ")", count: 30_000)
+        #expect(throws: JSONPathError.self) { try JSONPath("$[?\(nested)]") }
+    }
+
+    @Test func deepOrLongTemplatesAndChainsAreErrors() throws {
+        #expect(throws: TemplateError.self) { try Template(parsing: "{{ " + String(repeating: "random_int(", count: 20_000) + ")}}") }
+        #expect(throws: TemplateError.self) { try Template(parsing: "{{ x" + String(repeating: " | upper", count: 5_000) + " }}") }
+        // 10,000 variables each reading the next: an error at load, not a stack overflow.
+        var vars = "vars:\n"
+        for i in 0..<10_000 { vars += "  v\(i): \"{{ v\(i + 1) }}\"\n" }
+        vars += "  v10000: end\nrequests:\n  - name: r\n    url: \"http://h/{{ v0 }}\"\n"
+        #expect(throws: DiagnosticsError.self) { try CollectionLoader(options: VariableOptions(processEnvironment: [:])).load(text: vars, file: "chain.yaml") }
+    }
+
+    @Test func aSchemaWhoseReferencesFanOutStops() throws {
+        let schema = try JSONValue.parse(##"{"allOf":[{"$ref":"#"},{"$ref":"#"}]}"##)
+        let started = Date()
+        let violations = JSONSchema(schema).validate(["a": 1])
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(violations.contains { $0.message.hasPrefix("validation stopped after 200000 steps") })
+    }
+
+    @Test func billionLaughsIsRefusedWithItsPosition() throws {
+        var yaml = "vars:\n  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        for i in 1...9 { yaml += "  a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        yaml += "requests:\n  - name: r\n    url: http://h/\n"
+        do {
+            _ = try CollectionLoader(options: VariableOptions(processEnvironment: [:])).load(text: yaml, file: "lol.yaml")
+            Issue.record("a billion laughs must be refused")
+        } catch {
+            #expect(error.diagnostics.map(\.description).first?.hasPrefix("lol.yaml:6:47:") == true, "\(error.diagnostics)")
+            #expect(error.diagnostics.first?.message.contains("aliases expand to more than 100000 nodes") == true)
+        }
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: DiagnosticsError.self) { try CollectionLoader(options: VariableOptions(processEnvironment: [:])).load(text: deep, file: "deep.yaml") }
+    }
+}
+
+/// An in-memory transport that keeps what it was asked to send and answers 200.
+final class RecordingTransport: HTTPTransport {
+    var sent: [HTTPRequest] = []
+    func send(_ request: HTTPRequest) throws -> HTTPResponse {
+        sent.append(request)
+        return HTTPResponse(status: 200, headers: [], body: [], timings: .init(total: 0.001))
+    }
+}
