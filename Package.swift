@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "SondeSpecTests", dependencies: ["SondeSpec", "SondeCore"], exclude: ["Fixtures"]),
         // Helpers the test targets share.
         .target(name: "SondeTestSupport", path: "Tests/SondeTestSupport"),
-        .testTarget(name: "SondeRunnerTests", dependencies: ["SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore", "SondeTestSupport"]),
+        .testTarget(name: "SondeRunnerTests", dependencies: ["SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore", "SondeReport", "SondeTestSupport"]),
         .testTarget(name: "SondeStoreTests", dependencies: ["SondeStore", "SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore", "SondeReport", "SondeTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // Yams reads TAP's YAML blocks back, as a TAP consumer would.
         .testTarget(

@@ -58,9 +58,10 @@ func storeCall<T>(_ body: () throws -> T) throws -> T {
 func explainNoRuns(_ store: HistoryStore, collection: String?, environment: String?) throws {
     if let collection, try storeCall({ try store.runs(RunFilter(collection: collection, last: 1)) }).isEmpty {
         let names = try storeCall { try store.collectionNames() }
-        let known = names.isEmpty ? "none yet" : names.joined(separator: ", ")
-        let hint = nearestName(to: collection, among: names).map { "; did you mean '\($0)'?" } ?? ""
-        Terminal.error("no runs of '\(collection)' in \(store.path)\(hint) (recorded collections: \(known))")
+        // Names were written by collections, which anyone may have committed: escaped.
+        let known = names.isEmpty ? "none yet" : names.map { TerminalText.escape($0) }.joined(separator: ", ")
+        let hint = nearestName(to: collection, among: names).map { "; did you mean '\(TerminalText.escape($0))'?" } ?? ""
+        Terminal.error("no runs of '\(TerminalText.escape(collection))' in \(store.path)\(hint) (recorded collections: \(known))")
         throw ExitCode(ExitStatus.usage)
     }
     var what = collection.map { "no runs of '\($0)'" } ?? "no runs"

@@ -7,7 +7,8 @@ import Foundation
 /// - as itself, or its UTF-8 bytes percent-encoded in either hex case (`%2F`, `%2f`), any
 ///   mix of raw and encoded bytes, `+` for a space;
 /// - JSON escapes: `\uXXXX` for any character in either hex case (surrogate pairs beyond
-///   U+FFFF, as Python and Go write them), `\"`, `\\`, `\/` (PHP), `\n`, `\r`, `\t`, `\b`, `\f`;
+///   U+FFFF, as Python and Go write them), `\"`, `\\`, `\/` (PHP), `\n`, `\r`, `\t`, `\b`, `\f`,
+///   and `\'` (RFC 9535 normalized paths);
 /// - HTML character references: `&#NNN;`, `&#xHH;`, and `&amp;`, `&lt;`, `&gt;`, `&quot;`,
 ///   `&apos;`, `&nbsp;`.
 ///
@@ -45,6 +46,8 @@ public struct Redactor: Sendable {
     private var byLead = [[Int]](repeating: [], count: 256)
     /// Whether any secret can start with the byte: the scan's only test for most bytes.
     private var leads = [Bool](repeating: false, count: 256)
+    /// Whether a secret is masked only where it stands whole (an escape can hide its boundary).
+    private var hasWeakSecret = false
 
     public init(_ secrets: [String] = []) {
         for secret in secrets { add(secret) }
@@ -81,6 +84,7 @@ public struct Redactor: Sendable {
         if scalars[0] == " " { firstBytes[Int(UInt8(ascii: "+"))] = true }
         let hasSpecial = utf8.contains { Self.isSpecial($0) || $0 == UInt8(ascii: " ") }
         secrets.append(Secret(scalars: scalars, wholeWordOnly: wholeWordOnly, utf8: utf8, hasSpecial: hasSpecial, firstBytes: firstBytes))
+        hasWeakSecret = hasWeakSecret || wholeWordOnly
         secrets.sort { $0.scalars.count > $1.scalars.count }
         byLead = [[Int]](repeating: [], count: 256)
         for (index, secret) in secrets.enumerated() {
@@ -113,31 +117,172 @@ public struct Redactor: Sendable {
     public var longest: Int { (secrets.first?.scalars.count ?? 0) * 12 }
 
     /// The text with every secret, in any of its forms, replaced by `mask`.
+    ///
+    /// Three searches, whose finds are masked together:
+    /// - the text as it is, each character of a secret in any of its forms;
+    /// - the text with one level of escapes undone, then two, when an escape stands for a
+    ///   character that starts another (`\\\"`, `%2525`, `&amp;quot;`: a JSON document
+    ///   echoed inside a JSON string, a query encoded twice), and for short secrets, whose
+    ///   word boundaries an escape hides (`%20admin`);
+    /// - runs of base64 (16 characters or more) whose decoded bytes hold a secret, masked
+    ///   whole (a request body echoed base64-encoded, as AWS Lambda passes it).
     public func redact(_ text: String) -> String {
         guard !secrets.isEmpty else { return text }
         var copy = text
         let masked = copy.withUTF8 { bytes -> [UInt8]? in
-            leads.withUnsafeBufferPointer { leads in
-            var out: [UInt8] = []
-            var copied = 0
+            var ranges = matches(in: bytes)
+            ranges += decodedMatches(in: bytes)
+            ranges += base64Matches(in: bytes)
+            guard !ranges.isEmpty else { return nil }
+            return Self.masking(ranges, in: bytes)
+        }
+        return masked.map { String(decoding: $0, as: UTF8.self) } ?? text
+    }
+
+    /// Whether the bytes hold a secret in any of the forms `redact` masks.
+    func contains(in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        !matches(in: bytes).isEmpty || !decodedMatches(in: bytes).isEmpty
+    }
+
+    /// The bytes with each range (merged where they overlap) replaced by one mask.
+    static func masking(_ ranges: [Range<Int>], in bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var copied = 0
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if range.lowerBound < copied {
+                copied = max(copied, range.upperBound)
+                continue
+            }
+            out.append(contentsOf: bytes[copied..<range.lowerBound])
+            out.append(contentsOf: mask.utf8)
+            copied = range.upperBound
+        }
+        out.append(contentsOf: bytes[copied...])
+        return out
+    }
+
+    /// Where secrets stand in the bytes as they are, each character in any of its forms.
+    func matches(in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        leads.withUnsafeBufferPointer { leads in
+            var found: [Range<Int>] = []
             var i = 0
             while i < bytes.count {
                 guard leads[Int(bytes[i])], let end = matchAny(at: i, in: bytes) else {
                     i += 1
                     continue
                 }
-                if out.isEmpty { out.reserveCapacity(bytes.count) }
-                out.append(contentsOf: bytes[copied..<i])
-                out.append(contentsOf: Self.mask.utf8)
-                copied = end
+                found.append(i..<end)
                 i = end
             }
-            if copied == 0 { return nil }
-            out.append(contentsOf: bytes[copied...])
-            return out
+            return found
+        }
+    }
+
+    /// Where secrets stand once one or two levels of escapes are undone, each level of one
+    /// kind (a secret may hold text that looks like an escape of another), as ranges of the
+    /// original bytes.
+    func decodedMatches(in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var found: [Range<Int>] = []
+        for kind in EscapeKind.allCases {
+            guard let view = DecodedView(decoding: bytes, kind: kind, origins: nil) else { continue }
+            // Without an escape left to undo, this view shows nothing the direct search
+            // missed, except the word boundaries an escape hid.
+            guard view.revealsEscapes || hasWeakSecret else { continue }
+            view.bytes.withUnsafeBufferPointer { decoded in
+                for range in matches(in: decoded) { found.append(view.origin(of: range)) }
+                guard view.revealsEscapes else { return }
+                for second in EscapeKind.allCases {
+                    guard let deeper = DecodedView(decoding: decoded, kind: second, origins: view.origins) else { continue }
+                    deeper.bytes.withUnsafeBufferPointer { twice in
+                        for range in matches(in: twice) { found.append(deeper.origin(of: range)) }
+                    }
+                }
             }
         }
-        return masked.map { String(decoding: $0, as: UTF8.self) } ?? text
+        return found
+    }
+
+    /// Runs of base64 whose decoded bytes hold a secret, masked whole.
+    func base64Matches(in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var found: [Range<Int>] = []
+        var i = 0
+        while i < bytes.count {
+            guard Self.isBase64(bytes[i]) else {
+                i += 1
+                continue
+            }
+            var end = i
+            while end < bytes.count, Self.isBase64(bytes[end]) { end += 1 }
+            var padded = end
+            while padded < bytes.count, padded - end < 2, bytes[padded] == UInt8(ascii: "=") { padded += 1 }
+            if end - i >= 16, let decoded = Self.base64Decoded(bytes[i..<end]), Self.isText(decoded),
+                decoded.withUnsafeBufferPointer({ contains(in: $0) })
+            {
+                found.append(i..<padded)
+            }
+            i = padded
+        }
+        return found
+    }
+
+    /// Whether decoded bytes are text (UTF-8 without control characters but tab and line
+    /// breaks): a hash or a random token read as base64 almost never is, and is left alone.
+    static func isText(_ bytes: [UInt8]) -> Bool {
+        var decoder = UTF8()
+        var iterator = bytes.makeIterator()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                if scalar.value < 0x20, scalar != "\t", scalar != "\n", scalar != "\r" { return false }
+                if scalar.value == 0x7F { return false }
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+
+    static func isBase64(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+            true
+        default: false
+        }
+    }
+
+    /// The bytes of a run of base64 (standard or URL-safe, unpadded), its last partial group dropped.
+    static func base64Decoded(_ run: Slice<UnsafeBufferPointer<UInt8>>) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(run.count * 3 / 4)
+        var group: UInt32 = 0
+        var count = 0
+        for byte in run {
+            let value: UInt32
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = UInt32(byte - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = UInt32(byte - UInt8(ascii: "a")) + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(byte - UInt8(ascii: "0")) + 52
+            case UInt8(ascii: "+"), UInt8(ascii: "-"): value = 62
+            default: value = 63
+            }
+            group = group << 6 | value
+            count += 1
+            if count == 4 {
+                out.append(UInt8(group >> 16 & 0xFF))
+                out.append(UInt8(group >> 8 & 0xFF))
+                out.append(UInt8(group & 0xFF))
+                group = 0
+                count = 0
+            }
+        }
+        if count == 3 {
+            out.append(UInt8(group >> 10 & 0xFF))
+            out.append(UInt8(group >> 2 & 0xFF))
+        } else if count == 2 {
+            out.append(UInt8(group >> 4 & 0xFF))
+        }
+        return out.isEmpty ? nil : out
     }
 
     /// The end of the longest secret that matches at `start`, whole where it must be.
@@ -247,6 +392,7 @@ public struct Redactor: Sendable {
         guard p + 1 < t.count else { return nil }
         let short: UInt8? = switch scalar {
         case "\"": UInt8(ascii: "\"")
+        case "'": UInt8(ascii: "'")
         case "\\": UInt8(ascii: "\\")
         case "/": UInt8(ascii: "/")
         case "\n": UInt8(ascii: "n")
@@ -363,5 +509,134 @@ public struct Redactor: Sendable {
         var types: [String: String] = [:]
         for (path, type) in shape.types { types[redact(path)] = type }
         return JSONShape(types: types)
+    }
+}
+
+/// The escapes a level of encoding writes.
+enum EscapeKind: CaseIterable {
+    /// `\"`, `\uXXXX` and the other JSON escapes.
+    case json
+    /// `%XX`.
+    case percent
+    /// `&amp;`, `&#NN;`, `&#xHH;`.
+    case html
+
+    var lead: UInt8 {
+        switch self {
+        case .json: UInt8(ascii: "\\")
+        case .percent: UInt8(ascii: "%")
+        case .html: UInt8(ascii: "&")
+        }
+    }
+}
+
+/// Text with one level of escapes of one kind undone, and for each of its bytes the range of
+/// the original text it was written as: a secret found here is masked there.
+struct DecodedView {
+    var bytes: [UInt8] = []
+    /// For each byte of `bytes`, the original bytes it came from.
+    var origins: [Range<Int>] = []
+    /// Whether the decoded text holds `\`, `%`, `&` or `+`: an escape may remain, written with
+    /// the help of a decoded character.
+    var revealsEscapes = false
+
+    /// Nil when the text holds no escape to undo. `origins` maps `text` itself to the original
+    /// (nil when `text` is the original).
+    init?(decoding text: UnsafeBufferPointer<UInt8>, kind: EscapeKind, origins parent: [Range<Int>]?) {
+        let lead = kind.lead
+        guard text.contains(lead) else { return nil }
+        bytes.reserveCapacity(text.count)
+        origins.reserveCapacity(text.count)
+        var decodedAny = false
+        var p = 0
+        while p < text.count {
+            if text[p] == lead, let (scalar, end) = Self.escape(at: p, in: text) {
+                let origin = parent.map { $0[p].lowerBound..<$0[end - 1].upperBound } ?? p..<end
+                if text[p] == UInt8(ascii: "%") {
+                    // A byte, not a character: the bytes of UTF-8 are rebuilt one by one.
+                    bytes.append(UInt8(scalar.value))
+                    origins.append(origin)
+                } else {
+                    UTF8.encode(scalar) { byte in
+                        bytes.append(byte)
+                        origins.append(origin)
+                    }
+                }
+                decodedAny = true
+                p = end
+            } else {
+                bytes.append(text[p])
+                origins.append(parent?[p] ?? p..<(p + 1))
+                p += 1
+            }
+        }
+        guard decodedAny else { return nil }
+        // A decoded character may start an escape, or end one that a literal `\`, `%` or `&` began.
+        revealsEscapes = bytes.contains { Redactor.isSpecial($0) }
+    }
+
+    /// The original bytes a range of `bytes` was written as.
+    func origin(of range: Range<Int>) -> Range<Int> {
+        origins[range.lowerBound].lowerBound..<origins[range.upperBound - 1].upperBound
+    }
+
+    /// The character an escape at `p` stands for, and where the escape ends.
+    static func escape(at p: Int, in t: UnsafeBufferPointer<UInt8>) -> (Unicode.Scalar, Int)? {
+        guard p + 1 < t.count else { return nil }
+        switch t[p] {
+        case UInt8(ascii: "%"):
+            guard let value = Redactor.hexValue(t, p + 1, digits: 2) else { return nil }
+            // The byte's value (the caller appends it as a byte).
+            return (Unicode.Scalar(UInt8(value)), p + 3)
+        case UInt8(ascii: "\\"):
+            let short: Unicode.Scalar? = switch t[p + 1] {
+            case UInt8(ascii: "\""): "\""
+            case UInt8(ascii: "\\"): "\\"
+            case UInt8(ascii: "/"): "/"
+            case UInt8(ascii: "'"): "'"
+            case UInt8(ascii: "b"): "\u{08}"
+            case UInt8(ascii: "f"): "\u{0C}"
+            case UInt8(ascii: "n"): "\n"
+            case UInt8(ascii: "r"): "\r"
+            case UInt8(ascii: "t"): "\t"
+            default: nil
+            }
+            if let short { return (short, p + 2) }
+            guard t[p + 1] == UInt8(ascii: "u"), let unit = Redactor.hexValue(t, p + 2, digits: 4) else { return nil }
+            if let scalar = Unicode.Scalar(unit) { return (scalar, p + 6) }
+            guard (0xD800..<0xDC00).contains(unit), p + 11 < t.count, t[p + 6] == UInt8(ascii: "\\"), t[p + 7] == UInt8(ascii: "u"),
+                let low = Redactor.hexValue(t, p + 8, digits: 4), (0xDC00..<0xE000).contains(low),
+                let scalar = Unicode.Scalar(0x10000 + (unit - 0xD800) << 10 + (low - 0xDC00))
+            else { return nil }
+            return (scalar, p + 12)
+        case UInt8(ascii: "&"):
+            return characterReference(at: p, in: t)
+        default:
+            return nil
+        }
+    }
+
+    static let namedReferences: [(name: [UInt8], scalar: Unicode.Scalar)] = [
+        ("amp;", "&"), ("lt;", "<"), ("gt;", ">"), ("quot;", "\""), ("apos;", "'"), ("nbsp;", "\u{A0}"),
+    ].map { (Array($0.0.utf8), $0.1) }
+
+    static func characterReference(at p: Int, in t: UnsafeBufferPointer<UInt8>) -> (Unicode.Scalar, Int)? {
+        if t[p + 1] == UInt8(ascii: "#") {
+            guard p + 2 < t.count else { return nil }
+            let hex = t[p + 2] == UInt8(ascii: "x") || t[p + 2] == UInt8(ascii: "X")
+            var q = p + (hex ? 3 : 2)
+            let start = q
+            var value: UInt32 = 0
+            while q < t.count, q - start < 8, let digit = Redactor.digitValue(t[q], hex: hex) {
+                value = value * (hex ? 16 : 10) + digit
+                q += 1
+            }
+            guard q > start, q < t.count, t[q] == UInt8(ascii: ";"), let scalar = Unicode.Scalar(value) else { return nil }
+            return (scalar, q + 1)
+        }
+        for (name, scalar) in namedReferences where p + name.count < t.count {
+            if name.indices.allSatisfy({ t[p + 1 + $0] == name[$0] }) { return (scalar, p + 1 + name.count) }
+        }
+        return nil
     }
 }

@@ -75,6 +75,49 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
         return out
     }
 
+    /// Whether the template reads a secret variable (declared, captured with `secret: true`,
+    /// or computed from one), once its variables have been evaluated in `context`.
+    public func readsSecret(in context: some TemplateContext) -> Bool {
+        references.contains { !$0.isEnvironment && context.isSecret($0.name) }
+    }
+
+    /// The rendered URL, where a value a response chose (one that reads a capture) cannot
+    /// change the URL's structure: after the URL's start, every character but RFC 3986's
+    /// unreserved ones is percent-encoded, as RFC 6570 §3.2.2 (simple expansion) does, so it
+    /// stays one path segment or one query component; a segment that would be `.` or `..`
+    /// is an error.
+    /// A value at the very start is the URL itself (a `next` link), whose scheme the
+    /// transport restricts to http and https. A value whose last filter is `urlencode` is
+    /// already encoded.
+    public func renderURL(in context: some TemplateContext) throws(TemplateError) -> String {
+        guard parts.contains(where: { if case .expression = $0 { true } else { false } }) else { return try render(in: context) }
+        var out = ""
+        for (index, part) in parts.enumerated() {
+            switch part {
+            case .literal(let text): out += text
+            case .expression(let expression):
+                let evaluated = try expression.evaluateTracked(in: context)
+                if evaluated.secret { context.noteSecret(evaluated.value) }
+                let text = evaluated.value.interpolated
+                var references: [TemplateReference] = []
+                expression.collectReferences(into: &references, guarded: false)
+                let chosenByServer = references.contains { !$0.isEnvironment && context.isCaptured($0.name) }
+                guard index > 0, chosenByServer, !expression.endsInURLEncode else {
+                    out += text
+                    continue
+                }
+                let inPath = !out.contains("?") && !out.contains("#")
+                if inPath, text == "." || text == "..", out.hasSuffix("/") {
+                    throw TemplateError(
+                        "the value \(JSONValue.quoted(text)) came from a response and would move up the URL's path; a captured value is one path segment",
+                        offset: expression.offset, length: 1)
+                }
+                out += PercentEncoding.encode(text)
+            }
+        }
+        return out
+    }
+
     /// The variable's name when the template is that variable alone (`{{ token }}`), no path, no filter.
     public var soleVariable: String? {
         guard parts.count == 1, case .expression(.variable(let name, let path, _, _)) = parts[0], path.isEmpty else { return nil }
@@ -135,9 +178,12 @@ public protocol TemplateContext {
     func isSecret(_ name: String) -> Bool
     /// A value computed from a secret was rendered: it is a secret too, wherever it appears.
     func noteSecret(_ value: JSONValue)
+    /// Whether the variable's value came from a response (a capture): a server chose it.
+    func isCaptured(_ name: String) -> Bool
 }
 
 extension TemplateContext {
+    public func isCaptured(_ name: String) -> Bool { false }
     public func isText(_ name: String) -> Bool { false }
     public func isSecret(_ name: String) -> Bool { false }
     public func noteSecret(_ value: JSONValue) {}

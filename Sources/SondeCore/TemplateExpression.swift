@@ -23,6 +23,21 @@ indirect enum TemplateExpression: Sendable, Hashable {
         }
     }
 
+    /// Where the expression starts in its template's source (unicode scalars).
+    var offset: Int {
+        switch self {
+        case .variable(_, _, let offset, _), .environment(_, let offset, _), .call(_, _, let offset): offset
+        case .filter(let base, _, _, _): base.offset
+        case .literal: 0
+        }
+    }
+
+    /// Whether the last filter applied is `urlencode`.
+    var endsInURLEncode: Bool {
+        if case .filter(_, .urlencode, _, _) = self { return true }
+        return false
+    }
+
     func evaluate(in context: some TemplateContext) throws(TemplateError) -> JSONValue {
         try evaluateTracked(in: context).value
     }
@@ -59,7 +74,11 @@ indirect enum TemplateExpression: Sendable, Hashable {
                 values.append(evaluated.value)
                 secret = secret || evaluated.secret
             }
-            return (try function.call(values, offset: offset), secret)
+            do {
+                return (try function.call(values, offset: offset), secret)
+            } catch where secret {
+                throw TemplateError("\(function.rawValue)(): the call failed on a secret value (not shown)", offset: offset)
+            }
         case .filter(let base, let filter, let arguments, let offset):
             if filter == .default {
                 let input: (value: JSONValue, secret: Bool)
@@ -79,7 +98,12 @@ indirect enum TemplateExpression: Sendable, Hashable {
                 values.append(evaluated.value)
                 secret = secret || evaluated.secret
             }
-            return (try filter.apply(to: input.value, values, offset: offset), secret)
+            do {
+                return (try filter.apply(to: input.value, values, offset: offset), secret)
+            } catch where secret {
+                // The message would quote the value: say what failed, not what it was given.
+                throw TemplateError("\(filter.rawValue): the filter failed on a secret value (not shown)", offset: offset)
+            }
         }
     }
 }

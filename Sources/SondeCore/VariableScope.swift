@@ -51,6 +51,8 @@ public final class VariableScope: TemplateContext {
     /// Where the effective value of `name` comes from.
     public func source(of name: String) -> VariableSource? { definitions[name]?.source }
 
+    public func isCaptured(_ name: String) -> Bool { definitions[name]?.source == .capture }
+
     /// A captured value: it outranks every other source. `isText` for a header, a cookie,
     /// a regex group or a URL, which checks compare as text.
     /// `secret` for a capture with `secret: true`; a name declared in `secrets:` is secret too.

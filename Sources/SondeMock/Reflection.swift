@@ -5,7 +5,7 @@ import SondeCore
 public enum Reflection {
     public static let styles = [
         "raw", "json", "json_ascii", "json_all", "json_go", "php", "html", "html_numeric", "html_hex", "percent_upper", "percent_lower",
-        "form", "uri", "base64", "pretty",
+        "form", "uri", "base64", "pretty", "json_twice", "percent_twice", "html_json", "base64_json",
     ]
 
     public static func write(_ text: String, style: String) -> String {
@@ -43,6 +43,14 @@ public enum Reflection {
         case "base64": return Data(text.utf8).base64EncodedString()
         // A JSON body written back indented, as many APIs pretty-print what they store.
         case "pretty": return (try? JSONValue.parse(text).prettyText()) ?? text
+        // A JSON document holding the value, echoed inside a JSON string (httpbin's "data").
+        case "json_twice": return write(write(text, style: "json"), style: "json")
+        // A query encoded once more when passed on (a redirect's return URL, say).
+        case "percent_twice": return write(write(text, style: "percent_upper"), style: "percent_upper")
+        // A JSON value shown in an HTML page.
+        case "html_json": return write(write(text, style: "json"), style: "html")
+        // A JSON document holding the value, passed on base64-encoded (as AWS Lambda passes bodies).
+        case "base64_json": return write("{\"password\":\"" + write(text, style: "json") + "\"}", style: "base64")
         default: return text
         }
     }

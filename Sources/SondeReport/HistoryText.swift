@@ -16,7 +16,7 @@ public struct HistoryText: Sendable {
         let header = ["RUN", "STARTED", "COLLECTION", "ENV", "OUTCOME", "PASSED", "FAILED", "ERRORS", "SKIPPED", "DURATION"]
         let rows = runs.map { run in
             [
-                "#\(run.id)", Self.time(run.started), TerminalText.escape(run.collection), run.environment.map(TerminalText.escape) ?? "-", run.status, String(run.passed), String(run.failed),
+                "#\(run.id)", Self.time(run.started), TerminalText.escape(run.collection), run.environment.map { TerminalText.escape($0) } ?? "-", run.status, String(run.passed), String(run.failed),
                 String(run.errored), String(run.skipped), run.duration.map { Self.milliseconds($0 * 1000) } ?? "-",
             ]
         }

@@ -3,18 +3,21 @@
 /// so that no response can move the cursor, clear the screen, or write a line that looks
 /// like Sonde's own.
 ///
-/// C0 controls and DEL are written `\x1b`; C1 controls `\u009b`. A tab is kept. Line breaks
-/// are escaped too by `escape`; `lines` splits a body at them first.
+/// C0 controls and DEL are written `\x1b`; C1 controls `\u009b`; the bidirectional
+/// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), which can make text
+/// read in another order than it is ("Trojan Source", CVE-2021-42574), `\u202e`. Line breaks
+/// and tabs are escaped too by `escape`; `lines` splits a body at line breaks first and keeps
+/// its tabs.
 public enum TerminalText {
-    /// One line: every control character escaped.
-    public static func escape(_ text: String) -> String {
-        guard needsEscaping(text) else { return text }
+    /// One line: every control character escaped (a tab too, unless `keepingTabs`).
+    public static func escape(_ text: String, keepingTabs: Bool = false) -> String {
+        guard needsEscaping(text, keepingTabs: keepingTabs) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar.value {
-            case 0x09: out.unicodeScalars.append(scalar)
+            case 0x09 where keepingTabs: out.unicodeScalars.append(scalar)
             case 0x00..<0x20, 0x7F: out += "\\x" + hex(scalar.value, digits: 2)
-            case 0x80..<0xA0: out += "\\u" + hex(scalar.value, digits: 4)
+            case 0x80..<0xA0, 0x202A...0x202E, 0x2066...0x2069: out += "\\u" + hex(scalar.value, digits: 4)
             default: out.unicodeScalars.append(scalar)
             }
         }
@@ -33,22 +36,25 @@ public enum TerminalText {
                 if scalar == "\n" { continue }
             }
             if scalar == "\n" || scalar == "\r" {
-                lines.append(escape(String(current)))
+                lines.append(escape(String(current), keepingTabs: true))
                 current = String.UnicodeScalarView()
                 pendingCR = scalar == "\r"
                 continue
             }
             current.append(scalar)
         }
-        lines.append(escape(String(current)))
+        lines.append(escape(String(current), keepingTabs: true))
         return lines
     }
 
-    static func needsEscaping(_ text: String) -> Bool {
-        var previous: UInt8 = 0
+    static func needsEscaping(_ text: String, keepingTabs: Bool) -> Bool {
+        var previous: UInt8 = 0, beforePrevious: UInt8 = 0
         for byte in text.utf8 {
-            // C0 and DEL; C1 is 0xC2 0x80–0x9F in UTF-8.
-            if (byte < 0x20 && byte != 0x09) || byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte < 0xA0) { return true }
+            // C0 and DEL; C1 is 0xC2 0x80–0x9F in UTF-8; U+202A–U+202E is E2 80 AA–AE and
+            // U+2066–U+2069 is E2 81 A6–A9.
+            if (byte < 0x20 && !(byte == 0x09 && keepingTabs)) || byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte < 0xA0) { return true }
+            if beforePrevious == 0xE2, (previous == 0x80 && (0xAA...0xAE).contains(byte)) || (previous == 0x81 && (0xA6...0xA9).contains(byte)) { return true }
+            beforePrevious = previous
             previous = byte
         }
         return false

@@ -210,10 +210,11 @@ enum BodySummary {
             || ["application/javascript", "application/x-www-form-urlencoded", "application/yaml", "application/x-yaml", "application/graphql"].contains(type)
     }
 
-    /// A body with a NUL byte, or one that is not UTF-8 and not of a textual media type.
+    /// A body that is not of a textual media type and holds a NUL byte or is not UTF-8.
+    /// A textual one is text in its charset (UTF-16 holds NUL bytes), shown decoded and escaped.
     static func isBinary(_ bytes: [UInt8], contentType: String?) -> Bool {
-        if bytes.contains(0) { return true }
         if isTextual(contentType) { return false }
+        if bytes.contains(0) { return true }
         var iterator = bytes.makeIterator()
         var decoder = UTF8()
         while true {

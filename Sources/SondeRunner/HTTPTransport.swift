@@ -17,6 +17,12 @@ public struct HTTPRequest: Sendable {
     /// Keep what went on the wire (the header block as the transport sent it, and the body)
     /// in the response, for -v and -vv.
     public var recordsWire: Bool
+    /// The names (lowercased) of the header fields whose value was computed from a secret:
+    /// they stay with their origin when a redirect leads elsewhere.
+    public var secretHeaders: Set<String> = []
+    /// Whether the body was computed from a secret: a 307 or 308 to another origin, which
+    /// would send it there again, is not followed.
+    public var bodyHoldsSecret = false
 
     public init(
         method: String, url: String, headers: [(name: String, value: String)] = [], body: HTTPBody? = nil,

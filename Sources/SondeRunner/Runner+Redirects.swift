@@ -7,6 +7,11 @@ struct Transfer {
     /// The URL that gave `response`.
     var finalURL: String
     var redirects: [RedirectHop]
+    /// The same hops as shown: each Location with its secrets masked before it was resolved,
+    /// as resolving may rewrite a secret past recognition (dot segments, `\` for `/`).
+    var shownRedirects: [RedirectHop] = []
+    /// `finalURL` as shown.
+    var shownFinalURL: String
     /// The header fields the first request went out with: as the transport read them back
     /// (with -v), else as rendered.
     var sentHeaders: [(name: String, value: String)]
@@ -49,7 +54,7 @@ extension Runner {
         let deadline = http.timeoutSeconds.map { Date().addingTimeInterval($0) }
         var response = try transport.send(current, whileWaiting: whileWaiting)
         var transfer = Transfer(
-            response: response, finalURL: http.url, redirects: [], sentHeaders: response.sentHeaders ?? http.headers,
+            response: response, finalURL: http.url, redirects: [], shownFinalURL: http.url, sentHeaders: response.sentHeaders ?? http.headers,
             sentBody: response.sentBody ?? http.body?.bytes)
         var elapsed = 0.0
         let origin = RequestURL.origin(of: http.url)
@@ -58,25 +63,38 @@ extension Runner {
         {
             // Resolved as browsers resolve a Location (RequestURL.resolve), not as libcurl does.
             let location = RequestURL.resolve(target, against: current.url)
-            // A password a server put in a Location is a secret too.
-            if let (user, password) = RequestURL.credentials(of: location), !password.isEmpty {
+            // A password a server put in a Location is a secret too, unless it is a short or
+            // plain word: a server must not choose what is masked everywhere (`200`, `ok`).
+            if let (user, password) = RequestURL.credentials(of: location), !password.isEmpty, !Redactor.isWeak(password) {
                 for value in [password, "\(user):\(password)", Data("\(user):\(password)".utf8).base64EncodedString()] { scope.noteSecret(.string(value)) }
             }
+            let masked = redactor.redact(target)
+            let shownLocation = masked == target ? location : RequestURL.resolve(masked, against: transfer.shownFinalURL)
             let turnsIntoGet = (response.status == 303 && current.method != "HEAD") || ([301, 302].contains(response.status) && current.method == "POST")
             let hop = RedirectHop(url: current.url, status: response.status, location: location, method: turnsIntoGet ? "GET" : current.method)
+            let shownHop = RedirectHop(url: transfer.shownFinalURL, status: hop.status, location: shownLocation, method: hop.method)
+            let shown = transfer.shownRedirects
             guard transfer.redirects.count < request.maxRedirects else {
                 let limit = request.maxRedirects == 1 ? "more than 1 redirect" : "more than \(request.maxRedirects) redirects"
-                throw RedirectError("\(limit) (max_redirects): \(Self.chain(transfer.redirects + [hop]))", hops: transfer.redirects + [hop])
+                throw RedirectError("\(limit) (max_redirects): \(Self.chain(shown + [shownHop]))", hops: shown + [shownHop])
             }
             if location.utf8.count > Self.longestURL {
                 throw RedirectError(
-                    "a redirect was not followed: its Location is \(location.utf8.count) bytes long, more than \(Self.longestURL) (\(Self.chain(transfer.redirects)))",
-                    hops: transfer.redirects)
+                    "a redirect was not followed: its Location is \(location.utf8.count) bytes long, more than \(Self.longestURL) (\(Self.chain(shown)))",
+                    hops: shown)
+            }
+            if masked != target, Self.maskCount(redactor.redact(location)) < Self.maskCount(masked) {
+                // Resolving rewrote a secret (`\` read as `/`, a dot segment removed): the
+                // rewritten text would no longer be recognised, wherever the server echoes it.
+                throw RedirectError(
+                    "a redirect was not followed: resolving its Location would rewrite a secret it holds (\(Self.chain(shown + [shownHop])))",
+                    hops: shown + [shownHop])
             }
             if let problem = RequestURL.problem(withAbsolute: location) {
-                throw RedirectError("a redirect was not followed: \(problem) (\(Self.chain(transfer.redirects + [hop])))", hops: transfer.redirects + [hop])
+                throw RedirectError("a redirect was not followed: \(redactor.redact(problem)) (\(Self.chain(shown + [shownHop])))", hops: shown + [shownHop])
             }
             transfer.redirects.append(hop)
+            transfer.shownRedirects.append(shownHop)
             transfer.hopResponseHeaders.append(response.headers)
             if turnsIntoGet {
                 current.method = "GET"
@@ -84,11 +102,18 @@ extension Runner {
                 current.headers.removeAll { header in Self.bodyHeaders.contains { header.name.equalsIgnoringASCIICase($0) } }
             }
             if RequestURL.origin(of: location) != origin {
-                // Credentials, and any header whose value holds a secret, stay with their origin.
+                // Credentials, and any header computed from a secret or holding one, stay with their origin.
                 let dropped = request.locationTrusted ? Self.originHeaders : Self.originHeaders + Self.credentialHeaders
                 current.headers.removeAll { header in
                     dropped.contains { header.name.equalsIgnoringASCIICase($0) }
-                        || (!request.locationTrusted && redactor.redact(header.value) != header.value)
+                        || (!request.locationTrusted
+                            && (http.secretHeaders.contains(header.name.lowercased()) || redactor.redact(header.name + ": " + header.value) != header.name + ": " + header.value))
+                }
+                // A body sent again (307, 308) goes to another origin only when trusted.
+                if !request.locationTrusted, current.body != nil, http.bodyHoldsSecret || bodyHoldsSecret(current.body) {
+                    throw RedirectError(
+                        "a redirect to another origin was not followed: it would send the request body, which holds a secret, to \(RequestURL.origin(of: shownLocation) ?? shownLocation) (set location_trusted: true to allow it) (\(Self.chain(transfer.shownRedirects)))",
+                        hops: transfer.shownRedirects)
                 }
             }
             current.url = location
@@ -96,7 +121,7 @@ extension Runner {
             if let deadline {
                 let left = deadline.timeIntervalSinceNow
                 guard left > 0.001 else {
-                    throw RedirectError(Self.timedOut(http, transfer.redirects), hops: transfer.redirects)
+                    throw RedirectError(Self.timedOut(http, transfer.shownRedirects), hops: transfer.shownRedirects)
                 }
                 current.timeoutSeconds = left
             }
@@ -104,11 +129,12 @@ extension Runner {
                 response = try transport.send(current)
             } catch let error as TransportError where error.code == 28 && deadline != nil {
                 // CURLE_OPERATION_TIMEDOUT: the time was the chain's, say so.
-                throw RedirectError(Self.timedOut(http, transfer.redirects), hops: transfer.redirects)
+                throw RedirectError(Self.timedOut(http, transfer.shownRedirects), hops: transfer.shownRedirects)
             } catch {
-                throw RedirectError("\(error) (following redirects: \(Self.chain(transfer.redirects)))", hops: transfer.redirects)
+                throw RedirectError("\(error) (following redirects: \(Self.chain(transfer.shownRedirects)))", hops: transfer.shownRedirects)
             }
             transfer.finalURL = location
+            transfer.shownFinalURL = shownLocation
             if current.recordsWire { transfer.hopHeaders.append(response.sentHeaders ?? current.headers) }
         }
         if elapsed > 0 {
@@ -122,6 +148,18 @@ extension Runner {
         }
         transfer.response = response
         return transfer
+    }
+
+    /// Whether a body's bytes hold a secret as the redactor knows them (a secret captured
+    /// after the body's templates were rendered, or a file's content).
+    func bodyHoldsSecret(_ body: HTTPBody?) -> Bool {
+        guard case .bytes(let bytes)? = body else { return false }
+        let text = String(decoding: bytes, as: UTF8.self)
+        return redactor.redact(text) != text
+    }
+
+    static func maskCount(_ text: String) -> Int {
+        text.components(separatedBy: Redactor.mask).count - 1
     }
 
     static func timedOut(_ http: HTTPRequest, _ hops: [RedirectHop]) -> String {
@@ -138,6 +176,7 @@ extension Runner {
 /// A request that ended while following redirects: the hops so far are recorded with it.
 struct RedirectError: Error, CustomStringConvertible {
     let description: String
+    /// The hops as shown (`Transfer.shownRedirects`).
     let hops: [RedirectHop]
 
     init(_ description: String, hops: [RedirectHop]) {

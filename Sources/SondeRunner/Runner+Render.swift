@@ -9,7 +9,7 @@ extension Runner {
     func render(_ request: RequestSpec) throws -> HTTPRequest {
         // 1. The URL: joined with base_url, encoded where it must be (RequestURL), then the query.
         let base = try spec.baseURL.map { try $0.render(in: scope) }
-        let written = try request.url.render(in: scope)
+        let written = try request.url.renderURL(in: scope)
         try Self.checkLine(base ?? "", "base_url", spec.baseURL?.source)
         try Self.checkLine(written, "the url", request.url.source)
         var url = RequestURL.removingDotSegments(RequestURL.encode(RequestURL.join(base: base, written)))
@@ -22,7 +22,7 @@ extension Runner {
             throw RunnerError(spec.baseURL == nil && RequestURL.scheme(of: url) == nil ? "\(problem), and the collection has no base_url" : problem)
         }
         let query = try merged(request.defaultQuery, request.query, ignoringCase: false)
-        for field in query { try Self.checkLine(field.name, "a query field's name", nil) }
+        for field in query { try Self.checkLine(field.name, "a query field's name", writtenName(field.name, in: request.defaultQuery + request.query)) }
         if !query.isEmpty {
             let pairs = PercentEncoding.pairs(query)
             let hash = url.firstIndex(of: "#") ?? url.endIndex
@@ -67,13 +67,22 @@ extension Runner {
                 for value in [secret, "\(user):\(secret)", credentials] { scope.noteSecret(.string(value)) }
                 setHeader("Authorization", "Basic " + credentials, override: true)
             case .oauth2ClientCredentials(let tokenURL, let clientID, let clientSecret, let scopeTemplate):
+                // A relative token_url is joined with base_url, as a request's url is.
+                let writtenTokenURL = try tokenURL.renderURL(in: scope)
+                try Self.checkLine(writtenTokenURL, "token_url", tokenURL.source)
+                let absoluteTokenURL = RequestURL.removingDotSegments(RequestURL.encode(RequestURL.join(base: base, writtenTokenURL)))
+                if let problem = RequestURL.problem(withAbsolute: absoluteTokenURL) { throw RunnerError("token_url: \(problem)") }
                 let token = try oauthToken(
-                    url: try tokenURL.render(in: scope), clientID: try clientID.render(in: scope),
+                    url: absoluteTokenURL, clientID: try clientID.render(in: scope),
                     clientSecret: try clientSecret.render(in: scope), scope: try scopeTemplate?.render(in: scope))
                 setHeader("Authorization", "Bearer " + token, override: true)
             }
             if let value = headers.first(where: { $0.name.equalsIgnoringASCIICase("Authorization") })?.value {
-                try Self.checkField("Authorization", value)
+                do {
+                    try Self.checkField("Authorization", value)
+                } catch {
+                    throw RunnerError("\(error) (the Authorization header of the request's auth, written \(JSONValue.quoted(auth.templates.map(\.source).joined(separator: ", "))))")
+                }
             }
         }
 
@@ -88,7 +97,7 @@ extension Runner {
             setHeader("Content-Type", "application/json", override: false)
         case .form(let fields):
             let form = try rendered(fields)
-            for field in form { try Self.checkLine(field.name, "a form field's name", nil) }
+            for field in form { try Self.checkLine(field.name, "a form field's name", writtenName(field.name, in: fields)) }
             body = .bytes(Array(PercentEncoding.pairs(form).utf8))
             // A default Content-Type (written for JSON, most often) does not relabel a form.
             setHeader("Content-Type", "application/x-www-form-urlencoded", override: !ownContentType)
@@ -106,9 +115,16 @@ extension Runner {
                 headers.removeAll { $0.name.equalsIgnoringASCIICase("Content-Type") }
             }
         }
-        return HTTPRequest(
+        var http = HTTPRequest(
             method: request.method, url: url, headers: headers, body: body, timeoutSeconds: (request.timeout ?? RequestSpec.defaultTimeout).seconds,
             maxBodySize: request.maxBodySize.bytes, insecure: request.insecure, recordsWire: options.keepExchanges)
+        // 4. Taint: which fields and whether the body were computed from a secret.
+        for field in request.defaultHeaders + request.headers where field.name.readsSecret(in: scope) || field.value.readsSecret(in: scope) {
+            if let name = try? field.name.render(in: scope) { http.secretHeaders.insert(name.lowercased()) }
+        }
+        if request.auth != nil { http.secretHeaders.insert("authorization") }
+        http.bodyHoldsSecret = request.body?.templates.contains { $0.readsSecret(in: scope) } ?? false
+        return http
     }
 
     /// Default fields, then the request's own: a default is left out when the request has a
@@ -147,8 +163,20 @@ extension Runner {
         }
     }
 
+    /// How the field that rendered to `name` was written (the last of that name), for messages.
+    func writtenName(_ name: String, in fields: [NamedTemplate]) -> String? {
+        fields.last { (try? $0.name.render(in: scope)) == name }?.name.source
+    }
+
     /// Text that goes on a request line or into a name, where CR, LF or NUL would end it
     /// and start another header or request (or cut it short): nothing is sent.
+    /// Text that libcurl reads as a C string, which a NUL would cut short.
+    static func checkNUL(_ text: String, _ what: String, _ template: String?) throws {
+        guard text.utf8.contains(0) else { return }
+        let written = template.map { " (written \(JSONValue.quoted($0)))" } ?? ""
+        throw RunnerError("\(what)\(written) renders to text with a NUL character; it was not sent")
+    }
+
     static func checkLine(_ text: String, _ what: String, _ template: String?) throws {
         guard let bad = text.unicodeScalars.first(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else { return }
         let kind = bad == "\0" ? "a NUL character" : "a line break"
@@ -174,9 +202,11 @@ extension Runner {
             let name = try part.name.render(in: scope)
             let value = try part.value.render(in: scope)
             var contentType = try part.contentType?.render(in: scope)
-            if let contentType, contentType.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
-                throw RunnerError("the content_type of multipart field '\(name)' contains a line break; it was not sent")
-            }
+            // Names and filenames go into the part's header block quoted, with `"`, CR and LF
+            // percent-encoded by libcurl as browsers do (WHATWG's multipart/form-data encoding);
+            // a NUL would cut them short. The content_type is written as it is.
+            try Self.checkNUL(name, "a multipart field's name", part.name.source)
+            if let contentType { try Self.checkLine(contentType, "the content_type of multipart field \(JSONValue.quoted(name))", part.contentType?.source) }
             if part.isFile {
                 let path = value.hasPrefix("/") ? value : folder.appendingPathComponent(value).path
                 var isDirectory: ObjCBool = false
@@ -186,10 +216,12 @@ extension Runner {
                     throw RunnerError("multipart file '\(value)' cannot be read as a file (\(path))")
                 }
                 let filename = try part.filename?.render(in: scope) ?? URL(fileURLWithPath: path).lastPathComponent
+                try Self.checkNUL(filename, "the filename of multipart field \(JSONValue.quoted(name))", part.filename?.source)
                 contentType = contentType ?? MediaType.forFileExtension(URL(fileURLWithPath: filename).pathExtension)
                 fields.append(MultipartField(name: name, filename: filename, contentType: contentType, content: .file(path)))
             } else {
                 let filename = try part.filename?.render(in: scope)
+                if let filename { try Self.checkNUL(filename, "the filename of multipart field \(JSONValue.quoted(name))", part.filename?.source) }
                 fields.append(MultipartField(name: name, filename: filename, contentType: contentType, content: .bytes(Array(value.utf8))))
             }
         }

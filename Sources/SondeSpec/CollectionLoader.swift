@@ -62,7 +62,20 @@ public struct CollectionLoader: Sendable {
 
     public func load(text: String, file: String) throws(DiagnosticsError) -> LoadedCollection {
         let source = YAMLSource(file: file, text: text)
-        guard let root = try source.compose() else {
+        let composed: Node?
+        do {
+            composed = try source.compose()
+        } catch {
+            // Before the file is read, its secrets are unknown: a line that may hold one
+            // (the file declares secrets, or the line sets a credential) is not shown.
+            let declaresSecrets = text.range(of: #"(?m)^secrets[ \t]*:"#, options: .regularExpression) != nil
+            throw DiagnosticsError(error.diagnostics.map { diagnostic in
+                var diagnostic = diagnostic
+                if declaresSecrets || Self.setsCredential(line: diagnostic.location.line, of: text) { diagnostic.quotesSource = false }
+                return diagnostic
+            })
+        }
+        guard let root = composed else {
             throw DiagnosticsError([Diagnostic("the file is empty; a collection needs at least 'requests'", at: SourceLocation(file: file, line: 1, column: 1))])
         }
         let reader = SpecReader(source: source)
@@ -92,7 +105,16 @@ public struct CollectionLoader: Sendable {
             reader.checkNames(spec, variables: variables, secrets: secrets)
         }
         diagnostics += reader.diagnostics
-        guard diagnostics.isEmpty, let spec else { throw DiagnosticsError(diagnostics) }
+        let hidden = Self.secretLines(of: root, secrets: Set(secrets), lineCount: text.utf8.count { $0 == 0x0A } + 1)
+        func unquotingSecrets(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+            diagnostics.map { diagnostic in
+                var diagnostic = diagnostic
+                // Environment files and .env are where secrets live: their lines are never shown.
+                if diagnostic.location.file != file || hidden.contains(diagnostic.location.line) { diagnostic.quotesSource = false }
+                return diagnostic
+            }
+        }
+        guard diagnostics.isEmpty, let spec else { throw DiagnosticsError(unquotingSecrets(diagnostics)) }
         var loaded = LoadedCollection(
             spec: spec, variables: variables, secrets: secrets, environmentName: options.environmentName ?? options.environmentFile,
             text: text, processEnvironment: options.processEnvironment)
@@ -111,21 +133,103 @@ public struct CollectionLoader: Sendable {
             let location = definition?.location ?? SourceLocation(file: definition.map { "\($0.source)" } ?? file, line: 1, column: 1)
             do {
                 let value = try scope.variable(name)
-                if scope.isSecret(name), case .string(let text)? = value, Redactor.isWeak(text) {
-                    warnings.append(Diagnostic(
-                        "secret '\(name)' is short or a plain word (under 6 characters, or only letters or digits): it is masked only where it stands as a whole word",
-                        at: location, length: max(1, name.count), severity: .warning, quotesSource: false))
+                if scope.isSecret(name), let value, let problem = Self.weakness(of: value) {
+                    warnings.append(Diagnostic("secret '\(name)' \(problem)", at: location, length: max(1, name.count), severity: .warning, quotesSource: false))
                 }
             } catch {
                 renderErrors += 1
                 let quotable = !scope.isSecret(name) && definition?.source != .dotEnv
-                let message = quotable ? redactor.redact(error.message) : "variable '\(name)' (from \(definition.map { "\($0.source)" } ?? "its source")) cannot be used: its value is not of the type it must have"
+                let origin = definition.map { "\($0.source)" } ?? "its source"
+                let hiddenReason = (error as? TemplateError)?.undefinedName.map { "it reads '\($0)', which is not defined" }
+                    ?? "its value is not of the type it must have"
+                let message = quotable ? redactor.redact(error.message) : "variable '\(name)' (from \(origin)) cannot be used: \(hiddenReason)"
                 diagnostics.append(Diagnostic(quotable ? "variable '\(name)': \(message)" : message, at: location, length: max(1, name.count), quotesSource: quotable))
             }
         }
-        guard diagnostics.isEmpty else { throw DiagnosticsError(diagnostics) }
-        loaded.warnings = warnings
+        guard diagnostics.isEmpty else { throw DiagnosticsError(unquotingSecrets(diagnostics)) }
+        loaded.warnings = unquotingSecrets(warnings)
         return loaded
+    }
+
+    /// What makes a secret's value hard to mask, if anything: a short or plain-word leaf is
+    /// masked only where it stands whole, and `true`, `false` and `null` are not masked.
+    static func weakness(of value: JSONValue) -> String? {
+        var leaves: [JSONValue] = [value]
+        var weak = false, unmasked = false
+        while let leaf = leaves.popLast() {
+            switch leaf {
+            case .string(let text): weak = weak || Redactor.isWeak(text)
+            case .number(let number): weak = weak || Redactor.isWeak(number.jsonText)
+            case .bool, .null: unmasked = true
+            case .array(let items): leaves += items
+            case .object(let object): leaves += object.members.map(\.value)
+            }
+        }
+        let subject: String
+        switch value {
+        case .array, .object: subject = "holds a value that is"
+        default: subject = "is"
+        }
+        if unmasked { return "\(subject) true, false or null, which is not masked (it would hide every such word in all output)" }
+        if weak { return "\(subject) short or a plain word (under 6 characters, or only letters or digits): it is masked only where it stands as a whole word" }
+        return nil
+    }
+
+    /// The keys whose values are credentials wherever they stand (auth helpers).
+    static let credentialKeys: Set<String> = ["password", "token", "client_secret"]
+
+    /// Whether a line of the text sets a credential (`password: …`), judged from its text alone.
+    static func setsCredential(line: Int, of text: String) -> Bool {
+        guard line >= 1, let content = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(line - 1).first else { return false }
+        let key = content.drop { $0 == " " || $0 == "-" || $0 == "\t" || $0 == "{" }.prefix { $0 != ":" }
+        return credentialKeys.contains(key.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'")))
+            || credentialKeys.contains { content.contains(" \($0):") || content.contains("{\($0):") }
+    }
+
+    /// The lines of the collection that hold a secret's value: a variable named in `secrets`
+    /// (from its key to the line before the next key), and each credential of an auth helper.
+    /// A message about one of them does not show the line.
+    static func secretLines(of root: Node, secrets: Set<String>, lineCount: Int) -> Set<Int> {
+        var lines = Set<Int>()
+        guard case .mapping(let top) = root else { return lines }
+        /// The lines from a pair's key to the line before the next key of its mapping (or `end`).
+        func span(_ mapping: Node.Mapping, _ index: Int, end: Int) -> ClosedRange<Int>? {
+            guard let start = mapping[index].key.mark?.line else { return nil }
+            let next = index + 1 < mapping.count ? (mapping[index + 1].key.mark?.line ?? end + 1) - 1 : end
+            return start...max(start, next)
+        }
+        for (index, pair) in top.pairs.enumerated() {
+            guard case .scalar(let key) = pair.key, key.string == "vars", case .mapping(let vars) = pair.value else { continue }
+            let end = span(top, index, end: lineCount)?.upperBound ?? lineCount
+            for (varIndex, variable) in vars.pairs.enumerated() {
+                guard case .scalar(let name) = variable.key, secrets.contains(name.string), let range = span(vars, varIndex, end: end) else { continue }
+                lines.formUnion(range)
+            }
+        }
+        // Credentials of auth helpers, anywhere in the tree (walked with a stack of its own).
+        var pending: [Node] = [root]
+        var ends: [Int] = [lineCount]
+        while let node = pending.popLast(), let end = ends.popLast() {
+            switch node {
+            case .mapping(let mapping):
+                for (index, pair) in mapping.pairs.enumerated() {
+                    let pairEnd = span(mapping, index, end: end)?.upperBound ?? end
+                    if case .scalar(let key) = pair.key, credentialKeys.contains(key.string), let range = span(mapping, index, end: end) {
+                        lines.formUnion(range)
+                    }
+                    pending.append(pair.value)
+                    ends.append(pairEnd)
+                }
+            case .sequence(let sequence):
+                for item in sequence.nodes {
+                    pending.append(item)
+                    ends.append(end)
+                }
+            case .scalar, .alias:
+                break
+            }
+        }
+        return lines
     }
 
     /// Each definition from an environment file, `.env` or `--var` whose value is text and

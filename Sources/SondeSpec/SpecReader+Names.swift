@@ -45,6 +45,32 @@ extension SpecReader {
             report("secret '\(name)' is neither a variable nor a capture\(hint)", at: node)
         }
         checkCycles(variables)
+        checkFilePaths(variables, captured: capturedAnywhere)
+    }
+
+    /// A file's path reads no capture, directly or through variables: a server must never
+    /// choose which local file is read and sent.
+    private func checkFilePaths(_ variables: [VariableDefinition], captured: Set<String>) {
+        var definitions: [String: [VariableDefinition]] = [:]
+        for definition in variables { definitions[definition.name, default: []].append(definition) }
+        for (template, node) in filePathNodes {
+            // The names the path reads, and the names those read, without repeats.
+            var seen = Set<String>()
+            var pending = template.references.filter { !$0.isEnvironment }.map(\.name)
+            var capturedName: String?
+            while let name = pending.popLast(), capturedName == nil {
+                guard seen.insert(name).inserted else { continue }
+                if captured.contains(name) { capturedName = name }
+                for definition in definitions[name] ?? [] {
+                    pending += definition.value.templates.flatMap(\.references).filter { !$0.isEnvironment }.map(\.name)
+                }
+            }
+            if let capturedName {
+                report(
+                    "a file's path cannot read '\(capturedName)', which a response sets (a capture): a server must not choose which file is sent; name the file in the collection or a variable",
+                    at: node)
+            }
+        }
     }
 
     /// A variable whose value reads itself, directly or through others, can never be rendered.

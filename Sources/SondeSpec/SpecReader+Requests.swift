@@ -330,6 +330,7 @@ extension SpecReader {
                     part.value = path
                     part.isFile = true
                     sources += 1
+                    if !path.references.isEmpty { filePathNodes.append((path, value)) }
                     // A path known now is checked now; a template is resolved when the request is sent.
                     if let literalPath = path.literalValue {
                         let resolved = resolveRelative(literalPath)

@@ -17,6 +17,8 @@ final class SpecReader {
     /// Every template read that reads a variable, with its node, for the check of names.
     private(set) var recordedTemplates: [(template: Template, node: Node, scope: TemplateScope)] = []
     var secretNodes: [(name: String, node: Node)] = []
+    /// The templates that name a file to read (a multipart part's `file`), which no response may choose.
+    var filePathNodes: [(template: Template, node: Node)] = []
     /// Templates and JSONPaths already parsed, by text: large collections repeat the same
     /// few thousands of times. Only successes are kept; a failure is parsed again, so that
     /// each occurrence is reported at its own position.

@@ -128,7 +128,8 @@ struct VariableSources {
         }
         var out: [VariableDefinition] = []
         var warnings: [Diagnostic] = []
-        let scalars = Array(text.unicodeScalars)
+        // CRLF is read as LF, as dotenv tools read it (a file saved on Windows).
+        let scalars = Array(text.replacingOccurrences(of: "\r\n", with: "\n").unicodeScalars)
         var i = 0
         var line = 1
         func warn(_ message: String, at lineNumber: Int) {

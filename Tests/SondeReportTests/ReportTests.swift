@@ -151,6 +151,14 @@ struct ReportTests {
         let prove = try runTool("prove", ["--exec", "cat", file.path])
         #expect(prove.output.contains("Failed 2/5 subtests"), "\(prove.output)")
     }
+
+    /// Text from a server cannot reorder what the terminal shows (Trojan Source) nor align
+    /// itself with tabs on one line; a body keeps its tabs.
+    @Test func terminalTextEscapesBidiControlsAndTabs() {
+        #expect(TerminalText.escape("a\u{202E}b\u{2066}c\u{2069}d\te") == #"a\u202eb\u2066c\u2069d\x09e"#)
+        #expect(TerminalText.escape("plain \u{200F} text é") == "plain \u{200F} text é")
+        #expect(TerminalText.lines("a\tb\n\u{202D}c") == ["a\tb", #"\u202dc"#])
+    }
 }
 
 /// A strict reader of the TAP 14 this project writes: version line, plan, numbered test

@@ -257,6 +257,53 @@ struct SecretTests {
         #expect(warnings.contains("'UNCLOSED'"))
     }
 
+    /// A .env saved with CRLF line ends reads as with LF ones; a value that reads an undefined
+    /// name says which name, still without the value.
+    @Test func dotEnvWithCRLFAndUndefinedNames() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-dotenv-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let collection = folder.appendingPathComponent("c.yaml")
+        try "requests:\n  - { name: r, url: http://127.0.0.1/ }\n".write(to: collection, atomically: true, encoding: .utf8)
+        let env = folder.appendingPathComponent(".env")
+        try "TOKEN=abc-123456\r\nPEM=\"line1\r\nline2\"\r\nQUOTED='x'\r\n".write(to: env, atomically: true, encoding: .utf8)
+        let loaded = try CollectionLoader(options: VariableOptions(processEnvironment: [:])).load(file: collection.path)
+        let scope = loaded.makeScope()
+        #expect(try scope.variable("TOKEN") == "abc-123456")
+        #expect(try scope.variable("PEM") == "line1\nline2")
+        #expect(try scope.variable("QUOTED") == "x")
+        #expect(loaded.warnings.isEmpty, "\(loaded.warnings)")
+        try "TOKEN=hunter5-{{ nope }}\n".write(to: env, atomically: true, encoding: .utf8)
+        do {
+            _ = try CollectionLoader(options: VariableOptions(processEnvironment: [:])).load(file: collection.path)
+            Issue.record("an undefined name must be refused")
+        } catch {
+            let text = error.diagnostics.map(\.description).joined(separator: "\n")
+            #expect(text.contains("it reads 'nope', which is not defined"), "\(text)")
+            #expect(!text.contains("hunter5"), "\(text)")
+        }
+    }
+
+    /// A secret whose value is hard to mask says so at load time, whatever its type.
+    @Test func everyHardToMaskSecretIsWarnedOf() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-weak-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let collection = folder.appendingPathComponent("c.yaml")
+        try """
+            vars: { pin: 1234, flag: true, db: { user: admin, password: long-enough-1 }, good: long-enough-2 }
+            secrets: [pin, flag, db, good]
+            requests: [{ name: r, url: http://127.0.0.1/ }]
+            """.write(to: collection, atomically: true, encoding: .utf8)
+        let loaded = try CollectionLoader(options: VariableOptions(processEnvironment: [:])).load(file: collection.path)
+        let messages = loaded.warnings.map(\.message).sorted()
+        #expect(messages == [
+            "secret 'db' holds a value that is short or a plain word (under 6 characters, or only letters or digits): it is masked only where it stands as a whole word",
+            "secret 'flag' is true, false or null, which is not masked (it would hide every such word in all output)",
+            "secret 'pin' is short or a plain word (under 6 characters, or only letters or digits): it is masked only where it stands as a whole word",
+        ])
+    }
+
     @Test func aPasswordInAURLIsASecret() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }
@@ -299,6 +346,37 @@ struct SecretTests {
                 expect: { jsonpath: { "$.headers['X-Api-Key']": { exists: true } } }
             """, baseURL: server.baseURL)
         for request in result.requests { #expect(request.outcome == .passed, "\(describe(request))") }
+    }
+
+    /// Escapes hide neither a secret written twice over nor the word boundaries of a short one.
+    @Test func escapesWrittenTwiceAndEscapedBoundariesHideNothing() {
+        let strong = Redactor([#"pa"ss\word-1"#])
+        let cases: [(String, String)] = [
+            // httpbin's "data": the JSON body echoed inside a JSON string.
+            (#"{"data": "{\"password\": \"pa\\\"ss\\\\word-1\"}"}"#, #"{"data": "{\"password\": \"••••••\"}"}"#),
+            // A query encoded twice.
+            ("next=%2Flogin%3Fp%3Dpa%2522ss%255Cword-1", "next=%2Flogin%3Fp%3D••••••"),
+            // JSON shown in HTML.
+            (#"<pre>pa\&quot;ss\\word-1</pre>"#, "<pre>••••••</pre>"),
+            // A JSON document passed on base64-encoded (AWS Lambda's body).
+            ("body=" + Data(#"{"password":"pa\"ss\\word-1"}"#.utf8).base64EncodedString() + ";", "body=••••••;"),
+            // An RFC 9535 normalized path naming a member by the secret.
+            (#"$['pa"ss\\word-1']"#, "$['••••••']"),
+        ]
+        for (text, expected) in cases { #expect(strong.redact(text) == expected, "\(text)") }
+        let quoted = Redactor(["it's-a-key"])
+        #expect(quoted.redact(#"$['it\'s-a-key']"#) == "$['••••••']")
+        let weak = Redactor(["admin"])
+        for (text, expected) in [
+            ("q=hello%20admin", "q=hello%20••••••"), (#"{"log":"user\nadmin"}"#, #"{"log":"user\n••••••"}"#),
+            (#"\u0020admin"#, #"\u0020••••••"#), ("&#32;admin&#10;", "&#32;••••••&#10;"), ("administrator", "administrator"),
+            ("%41admin", "%41admin"), (#"\u0041admin"#, #"\u0041admin"#),
+        ] {
+            #expect(weak.redact(text) == expected, "\(text)")
+        }
+        // Hashes and tokens that merely look like base64 are left alone.
+        let token = "3q2+7wAAAAAAAAAAAAAAAA9zqzqzAAAAadmin"
+        #expect(weak.redact(token) == token)
     }
 
     /// For random secrets written back in every style, inside other text: no form survives

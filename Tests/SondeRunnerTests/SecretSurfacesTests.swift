@@ -1,0 +1,183 @@
+import Foundation
+import SondeCore
+import SondeMock
+import SondeReport
+import SondeRunner
+import SondeSpec
+import SondeTestSupport
+import Testing
+
+/// The less obvious places a secret could surface: a Location rewritten when resolved, the
+/// message of a filter that failed on it, a header's name, a hash of a body that holds it,
+/// a redirect that would carry it elsewhere, the line of a file quoted in a message.
+@Suite(.serialized)
+struct SecretSurfacesTests {
+    /// A Location that holds a secret is masked before it is resolved: resolving turns `\`
+    /// into `/`, which would split the secret past recognition and show most of it. Nor is
+    /// it followed: the server would receive, and may echo, the rewritten secret.
+    @Test func aLocationIsMaskedBeforeItIsResolved() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let result = try await runCollection(#"""
+            base_url: "{{ base_url }}"
+            vars: { key: 'k3y\value-31337' }
+            secrets: [key]
+            requests:
+              - name: echo the key in a Location
+                url: "/redirect?to={{ '/echo/a/' }}{{ key | urlencode }}"
+            """#, baseURL: server.baseURL)
+        let request = result.requests[0]
+        #expect(request.outcome == .error)
+        #expect(request.error?.contains("resolving its Location would rewrite a secret it holds") == true, "\(request.error ?? "")")
+        #expect(request.redirects.count == 1)
+        for text in SecretTests.texts(result) {
+            #expect(!text.contains("value-31337"), "\(text)")
+            #expect(!text.contains("k3y"), "\(text)")
+        }
+    }
+
+    /// A filter that fails on a secret says what failed, never the value it was given.
+    @Test func aFilterThatFailsOnASecretDoesNotQuoteIt() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        for filter in ["int", "float", "bool", "from_json", "base64_decode"] {
+            let result = try await runCollection("""
+                base_url: "{{ base_url }}"
+                vars: { password: "hunter2-not-a-number" }
+                secrets: [password]
+                requests:
+                  - name: convert
+                    url: /echo
+                    headers: { X-Value: "{{ password | upper | \(filter) }}" }
+                """, baseURL: server.baseURL)
+            let request = result.requests[0]
+            #expect(request.outcome == .error)
+            #expect(request.error?.contains("\(filter): the filter failed on a secret value (not shown)") == true, "\(request.error ?? "")")
+            #expect(request.error?.lowercased().contains("hunter2") == false, "\(request.error ?? "")")
+        }
+    }
+
+    /// A header whose name holds a secret is masked by name as well as by value, in -v.
+    @Test func aHeaderNameIsMaskedToo() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let result = try await runCollection("""
+            base_url: "{{ base_url }}"
+            vars: { key: "tenant-31337-secret" }
+            secrets: [key]
+            requests:
+              - name: named by a secret
+                url: /echo
+                headers: { "X-{{ key }}": "1" }
+            """, baseURL: server.baseURL)
+        let request = result.requests[0]
+        #expect(request.outcome == .passed, "\(describe(request))")
+        #expect(request.requestHeaders.contains { $0.name == "X-\(Redactor.mask)" })
+        for text in SecretTests.texts(result) { #expect(!text.contains("31337"), "\(text)") }
+    }
+
+    /// A body that holds a secret is recorded with the hash of its masked text: a hash of
+    /// the secret itself could be checked against guesses.
+    @Test func theHashOfABodyThatHoldsASecretIsOfItsMaskedText() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let body = #"{"token":"tok-31337-abcdef"}"#
+        let result = try await runCollection("""
+            base_url: "{{ base_url }}"
+            requests:
+              - name: login
+                url: "\(VerdictTests.respond(body))"
+                capture: { token: { jsonpath: $.token, secret: true } }
+              - name: plain
+                url: "\(VerdictTests.respond(#"{"ok":true}"#))"
+            """, baseURL: server.baseURL)
+        #expect(result.requests[0].bodyHash != Digest.sha256(body))
+        #expect(result.requests[0].bodyHash == Digest.sha256(#"{"token":"••••••"}"#))
+        #expect(result.requests[1].bodyHash == Digest.sha256(#"{"ok":true}"#))
+    }
+
+    /// A header computed from a secret stays with its origin even where masking could not
+    /// recognise it (a short secret inside a word), and a 307 that would send a body holding
+    /// a secret to another origin is not followed.
+    @Test func whatIsComputedFromASecretStaysWithItsOrigin() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let other = PercentEncoding.encode("http://localhost:\(server.port)/echo")
+        let result = try await runCollection("""
+            base_url: "{{ base_url }}"
+            vars: { pin: "7", key: "k-31337-api" }
+            secrets: [pin, key]
+            requests:
+              - name: header from a short secret
+                url: /redirect?to=\(other)
+                headers: { X-Pin: "pin{{ pin }}", X-Plain: plain }
+                expect: { jsonpath: { "$.headers['X-Pin']": { exists: false }, "$.headers['X-Plain']": plain } }
+              - name: body with a secret, 307
+                method: POST
+                url: /redirect?status=307&to=\(other)
+                json: { key: "{{ key }}" }
+              - name: body with a secret, 307, trusted
+                method: POST
+                url: /redirect?status=307&to=\(other)
+                location_trusted: true
+                json: { key: "{{ key }}" }
+              - name: body with a secret, 302 turns into GET
+                method: POST
+                url: /redirect?status=302&to=\(other)
+                json: { key: "{{ key }}" }
+            """, baseURL: server.baseURL)
+        #expect(result.requests[0].outcome == .passed, "\(describe(result.requests[0]))")
+        #expect(result.requests[1].outcome == .error)
+        #expect(result.requests[1].error?.contains("would send the request body, which holds a secret") == true, "\(result.requests[1].error ?? "")")
+        #expect(result.requests[2].outcome == .passed, "\(describe(result.requests[2]))")
+        #expect(result.requests[3].outcome == .passed, "\(describe(result.requests[3]))")
+    }
+
+    /// A short password a server puts in a Location does not become a secret: a server must
+    /// not choose which words are masked in all output.
+    @Test func aShortPasswordInALocationIsNotMaskedEverywhere() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let to = PercentEncoding.encode("http://u:200@127.0.0.1:\(server.port)/echo")
+        let result = try await runCollection("""
+            base_url: "{{ base_url }}"
+            requests:
+              - name: hostile location
+                url: /redirect?to=\(to)
+                expect: { status: 200 }
+            """, baseURL: server.baseURL)
+        let request = result.requests[0]
+        #expect(request.outcome == .passed, "\(describe(request))")
+        #expect(request.checks.first?.actual == "200")
+    }
+
+    /// A message about a line that holds a secret's value names the line without showing it;
+    /// so does a YAML error in a file that declares secrets.
+    @Test(arguments: [
+        // An undefined name in the secret's own value.
+        ("vars: { password: \"hunter2-{{ nope }}\", limit: 10 }\nsecrets: [password]\nrequests:\n  - { name: a, url: \"http://h/{{ limit }}\" }\n", "hunter2"),
+        // A duplicate key among the secrets: a YAML error before anything is known.
+        ("vars:\n  password: hunter2-long\n  password: hunter2-other\nsecrets: [password]\nrequests: [{ name: a, url: http://h }]\n", "hunter2"),
+        // An undefined name inside a secret's own value, on the lines after its key.
+        ("vars:\n  token: |\n    first line\n    hunter2-line {{ nope }}\nsecrets: [token]\nrequests: [{ name: a, url: http://h }]\n", "hunter2"),
+        // A credential of an auth helper, written in the file.
+        ("requests:\n  - name: a\n    url: http://h\n    auth: { basic: { username: u, password: \"hunter2-{{ nope }}\" } }\n", "hunter2"),
+    ])
+    func aLineHoldingASecretIsNotQuoted(_ yaml: String, _ secret: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-quote-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("c.yaml").path
+        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try CollectionLoader(options: VariableOptions()).load(file: file)
+            Issue.record("the collection loaded")
+        } catch {
+            #expect(!error.diagnostics.isEmpty)
+            let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let printed = error.diagnostics.map { DiagnosticRenderer(colors: false).render($0, sourceLine: lines[$0.location.line - 1]) }.joined()
+            #expect(!printed.contains(secret), "\(printed)")
+            #expect(error.diagnostics.allSatisfy { $0.location.file == file && $0.location.line >= 1 })
+        }
+    }
+}
