@@ -11,7 +11,9 @@ struct DiffCommand: ParsableCommand {
         abstract: "Compare two recorded runs: outcome flips, status changes, latency, JSON shape and body changes.",
         discussion: """
             With no run: the last two complete runs of each collection (and environment). With one run: that run \
-            against the previous run of its collection and environment. With two: the first against the second.
+            against the previous run of its collection and environment. With two: the first against the second, \
+            which must be of one collection (the same name from the same file) unless --across-collections.
+            A collection is its file and its name: --collection takes either; a name two files share must be given as a file.
             Exit status: 0 nothing got worse; 1 something got worse (an outcome, a status from success to failure, \
             a slowdown beyond the threshold, JSON paths removed or retyped); 2 bad usage.
             """
@@ -28,6 +30,9 @@ struct DiffCommand: ParsableCommand {
 
     @Flag(help: "Print JSON (format sonde.diff/1).")
     var json = false
+
+    @Flag(name: .customLong("across-collections"), help: "Compare two runs even when they are of different collections (another name or file).")
+    var acrossCollections = false
 
     @OptionGroup var thresholds: DiffThresholdOptions
 
@@ -70,6 +75,12 @@ struct DiffCommand: ParsableCommand {
                 return run
             }
             if found.count == 2 {
+                if !found[0].isSameCollection(as: found[1]) && !acrossCollections {
+                    let describe = { (run: RunRecord) in "#\(run.id) is of '\(TerminalText.escape(run.collection))' (\(TerminalText.escape(run.collectionPath)))" }
+                    Terminal.error(
+                        "run \(describe(found[0])) and run \(describe(found[1])): they are of different collections; add --across-collections to compare them anyway")
+                    throw ExitCode(ExitStatus.usage)
+                }
                 pairs.append((found[0], found[1]))
             } else if let previous = try storeCall({ try store.previousRun(before: found[0]) }) {
                 pairs.append((previous, found[0]))

@@ -44,24 +44,26 @@ struct HistoryCommand: ParsableCommand {
     }
 }
 
-/// Store errors end the command with exit status 3 and the message, never a stack trace.
+/// Store errors end the command with the message, never a stack trace: exit status 2 for a
+/// question asked wrong (a name two files share), 3 for storage.
 func storeCall<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let error as StoreError {
         Terminal.error(error.description)
-        throw ExitCode(ExitStatus.internalError)
+        throw ExitCode(error.isUsage ? ExitStatus.usage : ExitStatus.internalError)
     }
 }
 
 /// Says why a listing is empty: an unknown collection (exit 2, with the known ones), or no runs yet.
 func explainNoRuns(_ store: HistoryStore, collection: String?, environment: String?) throws {
     if let collection, try storeCall({ try store.runs(RunFilter(collection: collection, last: 1)) }).isEmpty {
-        let names = try storeCall { try store.collectionNames() }
+        let known = try storeCall { try store.collections() }
+        let names = Array(Set(known.map(\.name))).sorted()
         // Names were written by collections, which anyone may have committed: escaped.
-        let known = names.isEmpty ? "none yet" : names.map { TerminalText.escape($0) }.joined(separator: ", ")
+        let list = known.isEmpty ? "none yet" : known.map { TerminalText.escape("\($0.name) (\($0.path))") }.joined(separator: ", ")
         let hint = nearestName(to: collection, among: names).map { "; did you mean '\(TerminalText.escape($0))'?" } ?? ""
-        Terminal.error("no runs of '\(TerminalText.escape(collection))' in \(store.path)\(hint) (recorded collections: \(known))")
+        Terminal.error("no runs of '\(TerminalText.escape(collection))' in \(store.path)\(hint) (recorded collections: \(list))")
         throw ExitCode(ExitStatus.usage)
     }
     var what = collection.map { "no runs of '\($0)'" } ?? "no runs"

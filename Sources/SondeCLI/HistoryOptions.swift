@@ -14,14 +14,11 @@ struct DatabaseOption: ParsableArguments {
         return HistoryStore.defaultPath
     }
 
-    /// The existing database, for commands that only read: they never create one.
+    /// The existing database, read-only, for commands that only read: they never create or
+    /// change one. A missing file is a usage error (exit 2); one that cannot be read, is
+    /// damaged, or is not a history database is a storage error (exit 3).
     func openExisting() throws -> HistoryStore {
-        do {
-            return try HistoryStore(path: resolved, create: false)
-        } catch {
-            Terminal.error(error.description)
-            throw ExitCode(ExitStatus.usage)
-        }
+        try storeCall { try HistoryStore(path: resolved, access: .readOnly) }
     }
 }
 

@@ -77,12 +77,27 @@ struct RunCommand: ParsableCommand {
             Terminal.error("\(diagnostics.count) error\(diagnostics.count == 1 ? "" : "s"); nothing was sent")
             throw ExitCode(ExitStatus.usage)
         }
+        Self.noteSharedNames(loaded)
         let options = TransportOptions(caFile: caFile, clientCertificate: clientCertificate, clientKey: clientKey, proxy: proxy)
         var runs = CollectionRuns(collections: loaded, transportOptions: options, failFast: failFast, jobs: jobs, verbosity: verbose)
         runs.store = try recording.openStore()
         runs.compare = compare ? thresholds.thresholds : nil
         let results = try runs.run(writing: reports)
         throw ExitCode(results.allSatisfy { $0.outcome == .passed } ? ExitStatus.passed : ExitStatus.failed)
+    }
+}
+
+extension RunCommand {
+    /// Collections of one name from different files (two services' `smoke.yaml`) are two
+    /// collections, each with its own history: said once, so that no one expects one history.
+    static func noteSharedNames(_ loaded: [LoadedCollection]) {
+        var files: [String: [String]] = [:]
+        for collection in loaded { files[collection.spec.name, default: []].append(collection.spec.file) }
+        for (name, paths) in files.sorted(by: { $0.key < $1.key }) where Set(paths).count > 1 {
+            Terminal.note(
+                "\(paths.count) collections are named '\(TerminalText.escape(name))' (\(paths.map { TerminalText.escape($0) }.joined(separator: ", "))); "
+                    + "each keeps its own history, by file: give the file to `sonde history`, `diff`, `trend` or `report` to pick one")
+        }
     }
 }
 
@@ -115,6 +130,8 @@ struct CollectionRuns {
         var runs = self
         runs.keepRecords = !reports.targets.isEmpty
         runs.humanOutputToStandardError = reports.writesToStandardOutput
+        // The database file is complete when sonde ends, whichever way it ends.
+        defer { store?.close() }
         let (results, records) = try runs.run()
         try reports.write(records)
         return results
@@ -128,6 +145,8 @@ struct CollectionRuns {
         let output = OutputLock(toStandardError: humanOutputToStandardError)
         Interruption.shared.add(output)
         defer { Interruption.shared.remove(output) }
+        if let store { Interruption.shared.add(store) }
+        defer { if let store { Interruption.shared.remove(store) } }
         let records = Slots<RunRecord>(count: collections.count)
         let results = Slots<RunResult>(count: collections.count)
         let failures = Slots<Error>(count: collections.count)
@@ -233,6 +252,8 @@ final class Interruption: @unchecked Sendable {
     private var recordings: [ObjectIdentifier: RecordingQueue] = [:]
     /// Lines gathered for the terminal are written before an interrupted run exits.
     private var outputs: [ObjectIdentifier: OutputLock] = [:]
+    /// Databases to make complete (checkpointed) and close before exiting.
+    private var stores: [ObjectIdentifier: HistoryStore] = [:]
     private var sources: [DispatchSourceSignal] = []
 
     func install() {
@@ -252,6 +273,8 @@ final class Interruption: @unchecked Sendable {
     func remove(_ recording: RecordingQueue) { locked { recordings[ObjectIdentifier(recording)] = nil } }
     func add(_ output: OutputLock) { locked { outputs[ObjectIdentifier(output)] = output } }
     func remove(_ output: OutputLock) { locked { outputs[ObjectIdentifier(output)] = nil } }
+    func add(_ store: HistoryStore) { locked { stores[ObjectIdentifier(store)] = store } }
+    func remove(_ store: HistoryStore) { locked { stores[ObjectIdentifier(store)] = nil } }
 
     private func locked(_ body: () -> Void) {
         lock.lock()
@@ -263,12 +286,14 @@ final class Interruption: @unchecked Sendable {
         lock.lock()
         let active = Array(recordings.values)
         let pendingOutput = Array(outputs.values)
+        let openStores = Array(stores.values)
         lock.unlock()
         for output in pendingOutput { output.flush() }
         for recording in active {
             recording.flush()
             Terminal.error("interrupted: run #\(recording.recorder.runID) is recorded as incomplete, with the requests it finished")
         }
+        for store in openStores { store.close() }
         exit(exitStatus)
     }
 }

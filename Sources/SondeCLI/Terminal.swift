@@ -18,6 +18,11 @@ enum Terminal {
         FileHandle.standardError.write(Data(("error: " + text + "\n").utf8))
     }
 
+    /// Something worth knowing that is not a problem, on standard error.
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data(("note: " + text + "\n").utf8))
+    }
+
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 

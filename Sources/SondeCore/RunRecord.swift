@@ -54,7 +54,12 @@ public struct RedirectHop: Sendable, Equatable {
 public struct RunRecord: Sendable {
     public var id: Int64
     public var collection: String
+    /// The collection file, as given on the command line.
     public var file: String
+    /// The file's path relative to the top of its git repository (or to the working folder
+    /// outside one): with `collection`, the collection's identity, which history, diff and
+    /// trend group runs by.
+    public var collectionPath: String
     /// SHA-256 of the collection file, so that a diff can say the collection itself changed.
     public var contentHash: String
     public var environment: String?
@@ -74,10 +79,11 @@ public struct RunRecord: Sendable {
     public var requests: [RequestRecord]
 
     public init(
-        id: Int64, collection: String, file: String, contentHash: String, environment: String?, started: Date, finished: Date?,
-        toolVersion: String, gitCommit: String?, outcome: Outcome?, plannedRequests: Int, passed: Int = 0, failed: Int = 0,
+        id: Int64, collection: String, file: String, collectionPath: String? = nil, contentHash: String, environment: String?, started: Date,
+        finished: Date?, toolVersion: String, gitCommit: String?, outcome: Outcome?, plannedRequests: Int, passed: Int = 0, failed: Int = 0,
         errored: Int = 0, skipped: Int = 0, requests: [RequestRecord] = []
     ) {
+        self.collectionPath = collectionPath ?? file
         self.id = id
         self.collection = collection
         self.file = file
@@ -97,6 +103,11 @@ public struct RunRecord: Sendable {
     }
 
     public var isComplete: Bool { finished != nil }
+
+    /// Whether two runs are of one collection: the same name from the same file.
+    public func isSameCollection(as other: RunRecord) -> Bool {
+        collection == other.collection && collectionPath == other.collectionPath
+    }
 
     /// Seconds from start to finish, or to the last request recorded.
     public var duration: Double? { finished.map { $0.timeIntervalSince(started) } }

@@ -57,6 +57,8 @@ public struct Trend: Sendable {
     }
 
     public var collection: String
+    /// The collection file's path (`RunRecord.collectionPath`): with `collection`, which collection.
+    public var collectionPath: String
     public var environment: String?
     /// Oldest first.
     public var runs: [RunPoint]
@@ -70,8 +72,12 @@ public struct Trend: Sendable {
     /// - Parameters:
     ///   - runs: the runs, oldest first.
     ///   - samples: per request name, in the order the collection lists them, one sample per run it appeared in.
-    public init(collection: String, environment: String?, runs: [RunPoint], samples: [(name: String, samples: [Sample])], calendar: Calendar = .current) {
+    public init(
+        collection: String, collectionPath: String = "", environment: String?, runs: [RunPoint], samples: [(name: String, samples: [Sample])],
+        calendar: Calendar = .current
+    ) {
         self.collection = collection
+        self.collectionPath = collectionPath
         self.environment = environment
         self.runs = runs
         let order = Dictionary(runs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })

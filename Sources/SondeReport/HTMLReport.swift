@@ -106,6 +106,7 @@ public enum HTMLReport {
         if trends.allSatisfy({ $0.runs.isEmpty }) { body += "<p>No runs recorded in this window.</p>\n" }
         for trend in trends where !trend.runs.isEmpty {
             body += "<section class=\"collection\">\n<h2>\(escape(HistoryText.title(collection: trend.collection, environment: trend.environment)))</h2>\n"
+            if !trend.collectionPath.isEmpty { body += "<p class=\"file\">\(escape(trend.collectionPath))</p>\n" }
             let rate = trend.passRate.map { String(format: "%.1f%%", $0 * 100) } ?? "–"
             body += "<p><b>\(rate)</b> of \(trend.finishedRuns) finished runs passed"
             if let first = trend.runs.first, let last = trend.runs.last {
@@ -123,7 +124,9 @@ public enum HTMLReport {
                 body += "</div>\n"
             }
             body += "</div>\n"
-            if let diff = diffs.first(where: { $0.new.collection == trend.collection && $0.new.environment == trend.environment }) {
+            if let diff = diffs.first(where: {
+                $0.new.collection == trend.collection && $0.new.collectionPath == trend.collectionPath && $0.new.environment == trend.environment
+            }) {
                 body += "<h3>Latest change</h3>\n" + diffList(diff)
             }
             body += "</section>\n"

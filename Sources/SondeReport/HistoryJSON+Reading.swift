@@ -67,6 +67,7 @@ extension HistoryJSON {
         guard let started = try date(optionalString("started", in: run)) else { throw ReadError(description: "'started' is missing") }
         return RunRecord(
             id: Int64(try int("id", in: run)), collection: try string("collection", in: run), file: try string("file", in: run),
+            collectionPath: run["collectionPath"]?.stringValue,
             contentHash: try string("contentHash", in: run), environment: optionalString("environment", in: run), started: started,
             finished: try date(optionalString("finished", in: run)), toolVersion: try string("toolVersion", in: run),
             gitCommit: optionalString("gitCommit", in: run), outcome: Outcome(rawValue: status), plannedRequests: try int("plannedRequests", in: run),

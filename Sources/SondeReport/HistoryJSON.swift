@@ -12,7 +12,7 @@ public enum HistoryJSON {
     /// A run's fields without its requests.
     static func summary(_ run: RunRecord) -> JSONValue {
         [
-            "id": .int(Int(run.id)), "collection": .string(run.collection), "file": .string(run.file), "contentHash": .string(run.contentHash),
+            "id": .int(Int(run.id)), "collection": .string(run.collection), "file": .string(run.file), "collectionPath": .string(run.collectionPath), "contentHash": .string(run.contentHash),
             "environment": optional(run.environment), "started": .string(timestamp(run.started)),
             "finished": optional(run.finished.map(timestamp)), "durationMs": optional(run.duration.map { .double(rounded($0 * 1000)) }),
             "toolVersion": .string(run.toolVersion), "gitCommit": optional(run.gitCommit), "outcome": .string(run.status),
@@ -67,7 +67,7 @@ public enum HistoryJSON {
 
     static func diff(_ diff: RunDiff) -> JSONValue {
         [
-            "collection": .string(diff.new.collection), "environment": optional(diff.new.environment), "old": summary(diff.old),
+            "collection": .string(diff.new.collection), "collectionPath": .string(diff.new.collectionPath), "environment": optional(diff.new.environment), "old": summary(diff.old),
             "new": summary(diff.new), "collectionChanged": .bool(diff.collectionChanged), "worse": .bool(diff.isWorse),
             "requests": .array(
                 diff.requests.map { request in
@@ -110,7 +110,7 @@ public enum HistoryJSON {
             "trends": .array(
                 trends.map { trend in
                     [
-                        "collection": .string(trend.collection), "environment": optional(trend.environment), "runs": .int(trend.runs.count),
+                        "collection": .string(trend.collection), "collectionPath": .string(trend.collectionPath), "environment": optional(trend.environment), "runs": .int(trend.runs.count),
                         "passedRuns": .int(trend.passedRuns), "finishedRuns": .int(trend.finishedRuns),
                         "passRate": optional(trend.passRate.map { .double(rounded($0 * 1000) / 1000) }),
                         "days": .array(

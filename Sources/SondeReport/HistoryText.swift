@@ -11,12 +11,17 @@ public struct HistoryText: Sendable {
 
     // MARK: history
 
-    /// One line per run, newest first: id, time, collection, environment, outcome, counts, duration.
+    /// One line per run, newest first: id, time, collection, environment, outcome, counts,
+    /// duration. A collection whose name another file's collection shares in the listing is
+    /// shown with its file.
     public func runs(_ runs: [RunRecord]) -> String {
         let header = ["RUN", "STARTED", "COLLECTION", "ENV", "OUTCOME", "PASSED", "FAILED", "ERRORS", "SKIPPED", "DURATION"]
+        var paths: [String: Set<String>] = [:]
+        for run in runs { paths[run.collection, default: []].insert(run.collectionPath) }
         let rows = runs.map { run in
             [
-                "#\(run.id)", Self.time(run.started), TerminalText.escape(run.collection), run.environment.map { TerminalText.escape($0) } ?? "-", run.status, String(run.passed), String(run.failed),
+                "#\(run.id)", Self.time(run.started),
+                TerminalText.escape(paths[run.collection, default: []].count > 1 ? "\(run.collection) (\(run.collectionPath))" : run.collection), run.environment.map { TerminalText.escape($0) } ?? "-", run.status, String(run.passed), String(run.failed),
                 String(run.errored), String(run.skipped), run.duration.map { Self.milliseconds($0 * 1000) } ?? "-",
             ]
         }
@@ -51,7 +56,7 @@ public struct HistoryText: Sendable {
     // MARK: diff
 
     public func diff(_ diff: RunDiff) -> String {
-        var out = style.bold(Self.title(diff.new)) + style.dim("  run #\(diff.old.id) (\(Self.time(diff.old.started))) → run #\(diff.new.id) (\(Self.time(diff.new.started)))") + "\n"
+        var out = style.bold(Self.title(diff.new)) + style.dim("  \(TerminalText.escape(diff.new.collectionPath))  run #\(diff.old.id) (\(Self.time(diff.old.started))) → run #\(diff.new.id) (\(Self.time(diff.new.started)))") + "\n"
         if diff.collectionChanged {
             out += "  " + style.yellow("the collection file changed") + style.dim(" (sha256 \(diff.old.contentHash.prefix(12)) → \(diff.new.contentHash.prefix(12)))") + "\n"
         }
@@ -97,6 +102,7 @@ public struct HistoryText: Sendable {
 
     public func trend(_ trend: Trend) -> String {
         var out = style.bold(Self.title(collection: trend.collection, environment: trend.environment))
+        if !trend.collectionPath.isEmpty { out += style.dim("  " + TerminalText.escape(trend.collectionPath)) }
         guard let first = trend.runs.first, let last = trend.runs.last else { return out + style.dim("  no runs in this window") + "\n" }
         out += style.dim("  \(trend.runs.count) run\(trend.runs.count == 1 ? "" : "s"), \(Self.time(first.started)) to \(Self.time(last.started))") + "\n"
         if let rate = trend.passRate {

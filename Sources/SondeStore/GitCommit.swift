@@ -4,14 +4,20 @@ import Foundation
 /// starting `git` would cost a process per run.
 public enum GitCommit {
     public static func head(containing file: String) -> String? {
+        guard let root = repositoryRoot(containing: file) else { return nil }
+        let dotGit = root.appendingPathComponent(".git")
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dotGit.path, isDirectory: &isFolder) else { return nil }
+        let gitDir = isFolder.boolValue ? dotGit : linkedGitDir(dotGit, from: root)
+        return gitDir.flatMap(commit)
+    }
+
+    /// The working tree's top folder of the git repository that holds `file` (the nearest
+    /// folder above it with a `.git` folder or file), nil outside one.
+    public static func repositoryRoot(containing file: String) -> URL? {
         var folder = URL(fileURLWithPath: file).standardizedFileURL.deletingLastPathComponent()
         while true {
-            let dotGit = folder.appendingPathComponent(".git")
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: dotGit.path, isDirectory: &isFolder) {
-                let gitDir = isFolder.boolValue ? dotGit : linkedGitDir(dotGit, from: folder)
-                return gitDir.flatMap(commit)
-            }
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent(".git").path) { return folder }
             let parent = folder.deletingLastPathComponent()
             if parent.path == folder.path { return nil }
             folder = parent
@@ -53,5 +59,27 @@ public enum GitCommit {
 
     private static func isHash(_ text: String) -> Bool {
         (text.count == 40 || text.count == 64) && text.allSatisfy(\.isHexDigit)
+    }
+}
+
+/// Where a collection lives, as its history knows it: the path of its file relative to the
+/// top of the git repository that holds it, or outside a repository relative to the working
+/// folder (absolute when the file is outside that too). With the collection's name, it is the
+/// collection's identity: two `smoke.yaml` files in different folders keep two histories,
+/// whatever folder `sonde` ran from.
+public enum CollectionPath {
+    /// `file` as given on the command line (relative to `workingDirectory`), symbolic links resolved.
+    public static func of(file: String, workingDirectory: String = FileManager.default.currentDirectoryPath) -> String {
+        let base = URL(fileURLWithPath: workingDirectory).standardizedFileURL.resolvingSymlinksInPath()
+        let absolute = URL(fileURLWithPath: file, relativeTo: base).standardizedFileURL.resolvingSymlinksInPath()
+        if let root = GitCommit.repositoryRoot(containing: absolute.path)?.resolvingSymlinksInPath(), let relative = relative(absolute, to: root) {
+            return relative
+        }
+        return relative(absolute, to: base) ?? absolute.path
+    }
+
+    static func relative(_ url: URL, to folder: URL) -> String? {
+        let prefix = folder.path.hasSuffix("/") ? folder.path : folder.path + "/"
+        return url.path.hasPrefix(prefix) ? String(url.path.dropFirst(prefix.count)) : nil
     }
 }

@@ -5,7 +5,8 @@ import SondeCore
 
 /// Which runs a listing, diff or trend looks at.
 public struct RunFilter: Sendable {
-    /// A collection's name, or the path of its file as it was run.
+    /// A collection's file (a path, from the working folder), or its name. A name that two
+    /// files share is a usage error that lists them.
     public var collection: String?
     public var environment: String?
     public var since: Date?
@@ -23,8 +24,9 @@ extension HistoryStore {
     /// Text columns are read as their bytes (`CAST … AS BLOB`): GRDB reads TEXT as a C string,
     /// which would cut it at a NUL, and a body or a value with a NUL in it is recorded whole.
     static let runColumns = """
-        id, CAST(collection AS BLOB) AS collection, CAST(file AS BLOB) AS file, contentHash, CAST(environment AS BLOB) AS environment,
-        startedAt, finishedAt, toolVersion, gitCommit, outcome, plannedRequests, passed, failed, errored, skipped
+        id, CAST(collection AS BLOB) AS collection, CAST(file AS BLOB) AS file, CAST(collectionPath AS BLOB) AS collectionPath, contentHash,
+        CAST(environment AS BLOB) AS environment, startedAt, finishedAt, toolVersion, gitCommit, outcome, plannedRequests, passed, failed, errored,
+        skipped
         """
 
     /// A text column read as bytes (see `runColumns`), whole.
@@ -38,22 +40,39 @@ extension HistoryStore {
 
     static func run(_ row: Row) -> RunRecord {
         RunRecord(
-            id: row["id"], collection: text(row, "collection") ?? "", file: text(row, "file") ?? "", contentHash: row["contentHash"],
+            id: row["id"], collection: text(row, "collection") ?? "", file: text(row, "file") ?? "", collectionPath: text(row, "collectionPath"),
+            contentHash: row["contentHash"],
             environment: text(row, "environment"),
             started: Date(timeIntervalSince1970: row["startedAt"]), finished: (row["finishedAt"] as Double?).map(Date.init(timeIntervalSince1970:)),
             toolVersion: row["toolVersion"], gitCommit: row["gitCommit"], outcome: (row["outcome"] as String?).flatMap(Outcome.init(rawValue:)),
             plannedRequests: row["plannedRequests"], passed: row["passed"], failed: row["failed"], errored: row["errored"], skipped: row["skipped"])
     }
 
-    /// The collection name a filter's `collection` stands for: a name as recorded, or the file
-    /// it was run from. Nil when no run matches either.
-    func collectionName(_ db: Database, _ nameOrFile: String) throws -> String? {
-        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM run WHERE collection = ?)", arguments: [nameOrFile]) == true {
-            return nameOrFile
+    /// The collections (name and path) a filter's `collection` stands for: the file it names,
+    /// when it names an existing file or looks like a path (holds `/`, ends in `.yaml` or
+    /// `.yml`), else the collections of that name. Empty when no run matches; a name that
+    /// two files share is a usage error that lists them.
+    func collections(_ db: Database, matching text: String) throws -> [CollectionIdentity] {
+        let looksLikePath = text.contains("/") || text.hasSuffix(".yaml") || text.hasSuffix(".yml")
+        if looksLikePath || FileManager.default.fileExists(atPath: text) {
+            let path = CollectionPath.of(file: text)
+            let found = try Self.identities(db, "WHERE collectionPath = ?", [path])
+            if !found.isEmpty || looksLikePath { return found }
         }
-        let standardized = (nameOrFile as NSString).standardizingPath
-        return try String.fetchOne(
-            db, sql: "SELECT collection FROM run WHERE file IN (?, ?) ORDER BY id DESC LIMIT 1", arguments: [nameOrFile, standardized])
+        let found = try Self.identities(db, "WHERE collection = ?", [text])
+        if found.count > 1 {
+            let files = found.map { "  \($0.path)" }.joined(separator: "\n")
+            throw StoreError(
+                "'\(text)' names \(found.count) collections, recorded from different files; give the file instead:\n\(files)", isUsage: true)
+        }
+        return found
+    }
+
+    static func identities(_ db: Database, _ clause: String, _ arguments: StatementArguments) throws -> [CollectionIdentity] {
+        try Row.fetchAll(
+            db, sql: "SELECT DISTINCT CAST(collection AS BLOB) AS collection, CAST(collectionPath AS BLOB) AS collectionPath FROM run \(clause) ORDER BY 2, 1",
+            arguments: arguments
+        ).map { CollectionIdentity(name: text($0, "collection") ?? "", path: text($0, "collectionPath") ?? "") }
     }
 
     /// The WHERE clause and arguments of a filter; nil when its collection matches no run.
@@ -61,9 +80,10 @@ extension HistoryStore {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let collection = filter.collection {
-            guard let name = try collectionName(db, collection) else { return nil }
-            conditions.append("collection = ?")
-            _ = arguments.append(contentsOf: [name])
+            let matched = try collections(db, matching: collection)
+            guard !matched.isEmpty else { return nil }
+            conditions.append("(" + matched.map { _ in "(collection = ? AND collectionPath = ?)" }.joined(separator: " OR ") + ")")
+            for identity in matched { _ = arguments.append(contentsOf: [identity.name, identity.path]) }
         }
         if let environment = filter.environment {
             conditions.append("environment = ?")
@@ -77,9 +97,14 @@ extension HistoryStore {
     }
 
     /// The collections and environments that runs matching a WHERE clause belong to.
-    static func groups(_ db: Database, _ clause: String, _ arguments: StatementArguments) throws -> [(collection: String, environment: String?)] {
-        try Row.fetchAll(db, sql: "SELECT DISTINCT collection, environment FROM run \(clause) ORDER BY collection, environment", arguments: arguments)
-            .map { ($0["collection"], $0["environment"]) }
+    static func groups(_ db: Database, _ clause: String, _ arguments: StatementArguments) throws -> [(identity: CollectionIdentity, environment: String?)] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT DISTINCT CAST(collection AS BLOB) AS collection, CAST(collectionPath AS BLOB) AS collectionPath, CAST(environment AS BLOB) AS environment
+                FROM run \(clause) ORDER BY 1, 2, 3
+                """, arguments: arguments
+        ).map { (CollectionIdentity(name: text($0, "collection") ?? "", path: text($0, "collectionPath") ?? ""), text($0, "environment")) }
     }
 
     /// Runs newest first, without their requests.
@@ -155,11 +180,11 @@ extension HistoryStore {
                 let id = try Int64.fetchOne(
                     db,
                     sql: """
-                        SELECT id FROM run WHERE collection = ? AND environment IS ? AND finishedAt IS NOT NULL AND id != ?
+                        SELECT id FROM run WHERE collection = ? AND collectionPath = ? AND environment IS ? AND finishedAt IS NOT NULL AND id != ?
                             AND (startedAt < ? OR (startedAt = ? AND id < ?))
                         ORDER BY startedAt DESC, id DESC LIMIT 1
                         """,
-                    arguments: [run.collection, run.environment, run.id, run.started.timeIntervalSince1970, run.started.timeIntervalSince1970, run.id])
+                    arguments: [run.collection, run.collectionPath, run.environment, run.id, run.started.timeIntervalSince1970, run.started.timeIntervalSince1970, run.id])
             else { return nil }
             return try Self.fullRun(db, id: id)
         }
@@ -174,9 +199,9 @@ extension HistoryStore {
                 let ids = try Int64.fetchAll(
                     db,
                     sql: """
-                        SELECT id FROM run WHERE collection = ? AND environment IS ? AND finishedAt IS NOT NULL
+                        SELECT id FROM run WHERE collection = ? AND collectionPath = ? AND environment IS ? AND finishedAt IS NOT NULL
                         ORDER BY startedAt DESC, id DESC LIMIT 2
-                        """, arguments: [group.collection, group.environment])
+                        """, arguments: [group.identity.name, group.identity.path, group.environment])
                 return try ids.reversed().compactMap { try Self.fullRun(db, id: $0) }
             }.filter { !$0.isEmpty }
         }
@@ -186,9 +211,9 @@ extension HistoryStore {
     public func trends(_ filter: RunFilter) throws(StoreError) -> [Trend] {
         try read { db in
             guard let (clause, arguments) = try whereClause(db, filter) else { return [] }
-            return try Self.groups(db, clause, arguments).map { collection, environment in
-                var selection = "SELECT id, startedAt, outcome FROM run WHERE collection = ? AND environment IS ?"
-                var groupArguments: StatementArguments = [collection, environment]
+            return try Self.groups(db, clause, arguments).map { identity, environment in
+                var selection = "SELECT id, startedAt, outcome FROM run WHERE collection = ? AND collectionPath = ? AND environment IS ?"
+                var groupArguments: StatementArguments = [identity.name, identity.path, environment]
                 if let since = filter.since {
                     selection += " AND startedAt >= ?"
                     _ = groupArguments.append(contentsOf: [since.timeIntervalSince1970])
@@ -198,18 +223,30 @@ extension HistoryStore {
                 let runs = try Row.fetchAll(db, sql: selection, arguments: groupArguments).reversed().map { row in
                     Trend.RunPoint(id: row["id"], started: Date(timeIntervalSince1970: row["startedAt"]), outcome: (row["outcome"] as String?).flatMap(Outcome.init(rawValue:)))
                 }
-                guard !runs.isEmpty else { return Trend(collection: collection, environment: environment, runs: [], samples: []) }
+                guard !runs.isEmpty else { return Trend(collection: identity.name, collectionPath: identity.path, environment: environment, runs: [], samples: []) }
                 let (order, samples) = try Self.samples(db, runsSelectedBy: selection, groupArguments)
-                return Trend(collection: collection, environment: environment, runs: runs, samples: Array(zip(order, samples)))
+                return Trend(
+                    collection: identity.name, collectionPath: identity.path, environment: environment, runs: runs, samples: Array(zip(order, samples)))
             }
         }
     }
 }
 
+/// A collection as the history knows it: its name and its file's path (`CollectionPath`).
+public struct CollectionIdentity: Sendable, Hashable {
+    public var name: String
+    public var path: String
+
+    public init(name: String, path: String) {
+        self.name = name
+        self.path = path
+    }
+}
+
 extension HistoryStore {
-    /// Every collection name recorded, for messages that list what there is.
-    public func collectionNames() throws(StoreError) -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT collection FROM run ORDER BY collection") }
+    /// Every collection recorded, for messages that list what there is.
+    public func collections() throws(StoreError) -> [CollectionIdentity] {
+        try read { db in try Self.identities(db, "", []) }
     }
 }
 

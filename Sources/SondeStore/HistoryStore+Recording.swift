@@ -8,6 +8,8 @@ import SondeRunner
 public struct RunStart: Sendable {
     public var collection: String
     public var file: String
+    /// `CollectionPath.of(file:)`: with `collection`, the collection's identity.
+    public var collectionPath: String
     public var contentHash: String
     public var environment: String?
     public var started: Date
@@ -16,11 +18,12 @@ public struct RunStart: Sendable {
     public var plannedRequests: Int
 
     public init(
-        collection: String, file: String, contentHash: String, environment: String?, started: Date, toolVersion: String, gitCommit: String?,
-        plannedRequests: Int
+        collection: String, file: String, collectionPath: String? = nil, contentHash: String, environment: String?, started: Date, toolVersion: String,
+        gitCommit: String?, plannedRequests: Int
     ) {
         self.collection = collection
         self.file = file
+        self.collectionPath = collectionPath ?? CollectionPath.of(file: file)
         self.contentHash = contentHash
         self.environment = environment
         self.started = started
@@ -34,7 +37,7 @@ extension RunStart {
     /// The record a run would have in the history, for reports of a run that is not saved.
     public func record(of result: RunResult, id: Int64 = 0) -> RunRecord {
         RunRecord(
-            id: id, collection: collection, file: file, contentHash: contentHash, environment: environment, started: result.started,
+            id: id, collection: collection, file: file, collectionPath: collectionPath, contentHash: contentHash, environment: environment, started: result.started,
             finished: result.finished, toolVersion: toolVersion, gitCommit: gitCommit, outcome: result.outcome, plannedRequests: plannedRequests,
             passed: result.count(.passed), failed: result.count(.failed), errored: result.count(.error), skipped: result.count(.skipped),
             requests: result.requests.map(\.record))
@@ -51,8 +54,8 @@ extension HistoryStore {
             let insert = RawStatement(
                 try db.cachedStatement(
                     sql: """
-                        INSERT INTO run (collection, file, contentHash, environment, startedAt, toolVersion, gitCommit, plannedRequests)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO run (collection, file, contentHash, environment, startedAt, toolVersion, gitCommit, plannedRequests, collectionPath)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """))
             insert.reset()
             insert.bind(1, start.collection)
@@ -63,6 +66,7 @@ extension HistoryStore {
             insert.bind(6, start.toolVersion)
             insert.bind(7, start.gitCommit)
             insert.bind(8, Int64(start.plannedRequests))
+            insert.bind(9, start.collectionPath)
             try insert.step(db)
             return db.lastInsertedRowID
         }

@@ -5,20 +5,26 @@ import SondeCore
 /// Why the history database could not be used, in words a person can act on.
 public struct StoreError: Error, CustomStringConvertible {
     public var description: String
+    /// What the user can do about it: a usage error (exit 2) is fixed by asking differently
+    /// (a collection name that matches two files); anything else is a storage error (exit 3).
+    public var isUsage = false
 
-    init(_ description: String) {
+    init(_ description: String, isUsage: Bool = false) {
         self.description = description
+        self.isUsage = isUsage
     }
 
-    init(_ path: String, _ error: Error) {
-        if let error = error as? DatabaseError {
+    init(_ path: String, _ error: Error, writing: Bool = true) {
+        if let error = error as? StoreError {
+            self = error
+        } else if let error = error as? DatabaseError {
             switch error.resultCode {
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
                 description = "\(path) is not a sonde history database (or it is damaged): \(error.message ?? "")"
             case .SQLITE_BUSY, .SQLITE_LOCKED:
                 description = "\(path) stayed locked by another process for \(Int(HistoryStore.busyTimeout)) s"
             case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
-                description = "cannot write \(path): \(error.message ?? "permission denied")"
+                description = "cannot \(writing ? "write" : "read") \(path): \(error.message ?? "permission denied")"
             case .SQLITE_FULL:
                 description = "the disk holding \(path) is full"
             default:
@@ -40,12 +46,28 @@ public final class HistoryStore: @unchecked Sendable {
 
     public let path: String
     let queue: DatabaseQueue
+    public let access: Access
 
-    /// Opens (and with `create`, creates) the database and brings its schema up to date.
-    public init(path: String, create: Bool = true) throws(StoreError) {
+    /// How a command uses the history: `sonde run` writes it; the commands that only read
+    /// (`history`, `diff`, `trend`, `report`) open it read-only, so that they work on a
+    /// read-only file or mount and can never change it.
+    public enum Access: Sendable {
+        case readWrite
+        case readOnly
+    }
+
+    /// Opens the database; to write, creates it (and its folder) when missing and brings its
+    /// schema up to date. To read, the file must exist; a file written by an older sonde is
+    /// brought up to date first when it can be written, and refused when it cannot.
+    ///
+    /// Throws `StoreError`: a missing file (to read), a file that is not a history database
+    /// or is damaged, one written by a newer sonde, a folder or file that cannot be written.
+    public init(path: String, access: Access = .readWrite) throws(StoreError) {
         self.path = path
-        if !FileManager.default.fileExists(atPath: path) {
-            guard create else { throw StoreError("no history at \(path): nothing has been recorded there yet (sonde run records every run)") }
+        self.access = access
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists {
+            guard access == .readWrite else { throw StoreError("no history at \(path): nothing has been recorded there yet (sonde run records every run)", isUsage: true) }
             let folder = (path as NSString).deletingLastPathComponent
             if !folder.isEmpty {
                 do {
@@ -55,17 +77,85 @@ public final class HistoryStore: @unchecked Sendable {
                 }
             }
         }
-        var configuration = Configuration()
-        configuration.journalMode = .wal
-        configuration.busyMode = .timeout(Self.busyTimeout)
-        configuration.foreignKeysEnabled = true
-        configuration.prepareDatabase { db in
-            // In WAL mode a killed process loses nothing that was committed; only a power
-            // cut can lose the last commits, and it never corrupts the file.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        switch access {
+        case .readWrite:
+            queue = try Self.open(path, Self.configuration(readOnly: false))
+            try migrate()
+        case .readOnly:
+            if FileManager.default.isReadableFile(atPath: path) == false {
+                throw StoreError("cannot read \(path): permission denied")
+            }
+            if !(try Self.isCurrent(path)) {
+                guard FileManager.default.isWritableFile(atPath: path) else {
+                    throw StoreError("\(path) was written by an older sonde and cannot be upgraded here, where it is read-only; run sonde once where it can be written (its runs are untouched)")
+                }
+                // Brought up to date once, then read like any other.
+                let writer = try HistoryStore(path: path, access: .readWrite)
+                writer.close()
+            }
+            queue = try Self.openForReading(path)
         }
-        queue = try Self.open(path, configuration)
-        try migrate()
+    }
+
+    static func configuration(readOnly: Bool) -> Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        if readOnly {
+            configuration.readonly = true
+        } else {
+            configuration.journalMode = .wal
+            configuration.foreignKeysEnabled = true
+            configuration.prepareDatabase { db in
+                // In WAL mode a killed process loses nothing that was committed; only a power
+                // cut can lose the last commits, and it never corrupts the file.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+        }
+        return configuration
+    }
+
+    /// Whether the file's schema is this sonde's; throws for a file that is not a database,
+    /// is damaged, or was written by a newer sonde.
+    private static func isCurrent(_ path: String) throws(StoreError) -> Bool {
+        let probe = try openForReading(path)
+        defer { try? probe.close() }
+        do {
+            return try probe.read { db in
+                if try Schema.migrator(filesRelativeTo: "").hasBeenSuperseded(db) {
+                    throw StoreError("\(path) was written by a newer sonde; upgrade sonde to read it (its runs are untouched)")
+                }
+                return try Schema.migrator(filesRelativeTo: "").hasCompletedMigrations(db)
+            }
+        } catch {
+            throw StoreError(path, error, writing: false)
+        }
+    }
+
+    /// A read-only connection that has read the schema. A WAL database in a folder that cannot
+    /// be written (a read-only mount, a CI cache restored read-only) cannot make its `-shm`
+    /// file: it is then opened immutable (SQLite's `immutable=1`), which is safe there, as no
+    /// process can write it either.
+    private static func openForReading(_ path: String) throws(StoreError) -> DatabaseQueue {
+        func probe(_ location: String) throws -> DatabaseQueue {
+            let queue = try DatabaseQueue(path: location, configuration: configuration(readOnly: true))
+            _ = try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
+            return queue
+        }
+        do {
+            return try probe(path)
+        } catch let error as DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_READONLY].contains(error.resultCode.primaryResultCode) {
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            var allowed = CharacterSet.urlPathAllowed
+            allowed.remove(charactersIn: "?#%")
+            let uri = "file:" + (absolute.addingPercentEncoding(withAllowedCharacters: allowed) ?? absolute) + "?immutable=1"
+            do {
+                return try probe(uri)
+            } catch {
+                throw StoreError(path, error, writing: false)
+            }
+        } catch {
+            throw StoreError(path, error, writing: false)
+        }
     }
 
     /// Opens the file. Switching a new file to WAL takes an exclusive lock that SQLite does not
@@ -83,27 +173,50 @@ public final class HistoryStore: @unchecked Sendable {
         }
     }
 
+    /// The folder that relative collection files of old runs were given from: the one that
+    /// holds `.sonde/` for the default path, else the working folder.
+    var filesFolder: String {
+        let folder = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent()
+        return folder.lastPathComponent == ".sonde" ? folder.deletingLastPathComponent().path : FileManager.default.currentDirectoryPath
+    }
+
     /// Applies the migrations this file lacks. Two processes that find a new file at once
     /// both try; each migration is its own transaction, so the loser finds it done and retries.
     private func migrate() throws(StoreError) {
+        let migrator = Schema.migrator(filesRelativeTo: filesFolder)
         var attempts = 0
         while true {
             attempts += 1
             do {
-                if try queue.read({ try Schema.migrator.hasBeenSuperseded($0) }) {
+                if try queue.read({ try migrator.hasBeenSuperseded($0) }) {
                     throw StoreError("\(path) was written by a newer sonde; upgrade sonde to read it (its runs are untouched)")
                 }
-                try Schema.migrator.migrate(queue)
+                try migrator.migrate(queue)
                 return
             } catch let error as StoreError {
                 throw error
             } catch {
-                let done = (try? queue.read { try Schema.migrator.hasCompletedMigrations($0) }) ?? false
+                let done = (try? queue.read { try migrator.hasCompletedMigrations($0) }) ?? false
                 if done { return }
                 if attempts >= 10 { throw StoreError(path, error) }
                 Thread.sleep(forTimeInterval: .random(in: 0.005...0.025))
             }
         }
+    }
+
+    /// Makes the file complete and closes it: the write-ahead log is copied into the database
+    /// file and emptied (`PRAGMA wal_checkpoint(TRUNCATE)`), so that a copy of the `.sqlite`
+    /// file alone (a CI cache) holds every run. Called on every way `sonde` ends, Ctrl-C and
+    /// SIGTERM included. Another process still writing keeps its part in the log until it
+    /// ends in turn; this one does not wait for it more than a moment.
+    public func close() {
+        if access == .readWrite {
+            _ = try? queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA busy_timeout = 2000")
+                return try db.checkpoint(.truncate)
+            }
+        }
+        try? queue.close()
     }
 
     /// Runs `body` in one transaction. GRDB 7 begins a writer's transactions IMMEDIATE: the
@@ -120,7 +233,7 @@ public final class HistoryStore: @unchecked Sendable {
         do {
             return try queue.read(body)
         } catch {
-            throw StoreError(path, error)
+            throw StoreError(path, error, writing: access == .readWrite)
         }
     }
 }

@@ -1,9 +1,12 @@
+import Foundation
 import GRDB
 
 /// The history database's migrations. A migration is never edited once it has shipped:
 /// a change of schema is a new migration at the end of the list.
 enum Schema {
-    static let migrator: DatabaseMigrator = {
+    /// `filesFolder`: where the collection files of runs recorded before v5 were given from
+    /// (relative paths in `run.file` are read from there), to work out their `collectionPath`.
+    static func migrator(filesRelativeTo filesFolder: String) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
 
         // v1, the first schema: runs, their requests, and each request's expectations.
@@ -92,8 +95,21 @@ enum Schema {
                 ALTER TABLE request ADD COLUMN redirects TEXT;
                 """)
         }
+        // v5: a collection is its file and its name. `collectionPath` is the file's path
+        // relative to its git repository's top (CollectionPath); the runs recorded before are
+        // given theirs from the file they named, as it is found now.
+        migrator.registerMigration("v5 collection identity") { db in
+            try db.execute(sql: """
+                ALTER TABLE run ADD COLUMN collectionPath TEXT NOT NULL DEFAULT '';
+                CREATE INDEX run_by_identity ON run(collection, collectionPath, environment, startedAt);
+                """)
+            let update = try db.makeStatement(sql: "UPDATE run SET collectionPath = ? WHERE file = ?")
+            for file in try String.fetchAll(db, sql: "SELECT DISTINCT file FROM run") {
+                try update.execute(arguments: [CollectionPath.of(file: file, workingDirectory: filesFolder.isEmpty ? "/" : filesFolder), file])
+            }
+        }
         return migrator
-    }()
+    }
 
     /// The first migration's name, for tests that build a database as the first release left it.
     static let first = "v1 runs, requests, expectations"

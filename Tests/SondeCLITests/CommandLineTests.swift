@@ -23,15 +23,16 @@ struct Sonde {
     static let scratchDatabase = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-tests-\(UUID().uuidString)/history.sqlite").path
 
     /// From async tests: the child process is waited for off the cooperative pool.
-    static func runAsync(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) async throws -> Result {
-        try await offPool { try run(arguments, stdin: stdin, environment: environment) }
+    static func runAsync(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], directory: URL? = nil) async throws -> Result {
+        try await offPool { try run(arguments, stdin: stdin, environment: environment, directory: directory) }
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
+    /// Runs the binary from `directory` (default: the package's root).
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], directory: URL? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.currentDirectoryURL = packageRoot
+        process.currentDirectoryURL = directory ?? packageRoot
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         // Runs are recorded in a scratch database, never in the checkout's .sonde/.

@@ -31,7 +31,7 @@ struct HistoryCommandTests {
         // can slow one request by more than the default 10 ms floor: latency is not the point here.)
         let second = try await Sonde.runAsync(run + ["--compare", "--latency-floor", "10s"])
         #expect(second.stdout.contains("recorded as run #2"))
-        #expect(second.stdout.contains("kubesphere-smoke  run #1 ("))
+        #expect(second.stdout.contains("kubesphere-smoke  collections/kubesphere.yaml  run #1 ("))
         #expect(second.stdout.contains("NOT WORSE 0 worse, 0 better, 1 unchanged"))
         #expect(try await Sonde.runAsync(["diff", "--db", db, "--latency-floor", "10s"]).status == 0)
 

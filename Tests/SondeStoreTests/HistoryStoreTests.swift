@@ -51,8 +51,11 @@ struct HistoryStoreTests {
         // When
         let store = try HistoryStore(path: path)
         // Then
-        let applied = try store.read { try Schema.migrator.appliedIdentifiers($0) }
-        #expect(applied == ["v1 runs, requests, expectations", "v2 shapes, history indexes", "v3 request start, response excerpt", "v4 final url, redirects"])
+        let applied = try store.read { try Schema.migrator(filesRelativeTo: "").appliedIdentifiers($0) }
+        #expect(applied == [
+            "v1 runs, requests, expectations", "v2 shapes, history indexes", "v3 request start, response excerpt", "v4 final url, redirects",
+            "v5 collection identity",
+        ])
         #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
         #expect(try store.runs(RunFilter()).isEmpty)
     }
@@ -62,7 +65,7 @@ struct HistoryStoreTests {
         let path = try Self.temporaryDatabase()
         do {
             let queue = try DatabaseQueue(path: path)
-            try Schema.migrator.migrate(queue, upTo: Schema.first)
+            try Schema.migrator(filesRelativeTo: "").migrate(queue, upTo: Schema.first)
             try queue.write { db in
                 try db.execute(sql: """
                     INSERT INTO run (id, collection, file, contentHash, environment, startedAt, finishedAt, toolVersion, outcome, plannedRequests, passed)
@@ -77,9 +80,11 @@ struct HistoryStoreTests {
         // When the current sonde opens it
         let store = try HistoryStore(path: path)
         // Then the schema is current and the old run reads back whole
-        #expect(try store.read { try Schema.migrator.hasCompletedMigrations($0) })
+        #expect(try store.read { try Schema.migrator(filesRelativeTo: "").hasCompletedMigrations($0) })
         let run = try #require(try store.run(id: 1))
         #expect(run.collection == "old" && run.environment == "staging" && run.outcome == .passed)
+        // Its file, given relative to the folder that holds the database's, is found from there.
+        #expect(run.collectionPath == CollectionPath.of(file: "old.yaml", workingDirectory: FileManager.default.currentDirectoryPath))
         #expect(run.requests.count == 1)
         #expect(run.requests[0].milliseconds == 12.5)
         #expect(run.requests[0].shape == nil)
@@ -96,7 +101,7 @@ struct HistoryStoreTests {
         } throws: { error in
             "\(error)".contains("was written by a newer sonde")
         }
-        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 5)
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 6)
     }
 
     @Test func aFileThatIsNotADatabaseGivesAClearError() throws {
@@ -111,7 +116,7 @@ struct HistoryStoreTests {
 
     @Test func readingCommandsDoNotCreateAFile() throws {
         let path = try Self.temporaryDatabase()
-        #expect(throws: StoreError.self) { _ = try HistoryStore(path: path, create: false) }
+        #expect(throws: StoreError.self) { _ = try HistoryStore(path: path, access: .readOnly) }
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
