@@ -147,6 +147,8 @@ struct CollectionRuns {
         defer { Interruption.shared.remove(output) }
         if let store { Interruption.shared.add(store) }
         defer { if let store { Interruption.shared.remove(store) } }
+        // A secret of one collection is masked in all: a server may echo to one what another sent.
+        let sharedSecrets = SharedSecrets(collections.flatMap { $0.declaredSecretValues() })
         let records = Slots<RunRecord>(count: collections.count)
         let results = Slots<RunResult>(count: collections.count)
         let failures = Slots<Error>(count: collections.count)
@@ -168,6 +170,8 @@ struct CollectionRuns {
                             failFast: failFast, keepExchanges: verbosity > 0,
                             // Reports of an unsaved run are made from the results; otherwise from the database.
                             keepDetails: keepRecords && store == nil))
+                    runner.mask(sharedSecrets.values)
+                    defer { sharedSecrets.add(runner.secretValues) }
                     // One collection at a time prints line by line; several print whole, so their lines do not interleave.
                     var buffer = report.header((collection.spec.name, collection.spec.file, collection.spec.requests.count))
                     if jobs == 1 { output.write(buffer); buffer = "" }
@@ -188,7 +192,15 @@ struct CollectionRuns {
                         }
                     }
                     var storeError: StoreError?
-                    do throws(StoreError) { try recording?.finish(outcome: result.outcome, at: result.finished) } catch { storeError = error }
+                    do throws(StoreError) {
+                        try recording?.finish(outcome: result.outcome, at: result.finished)
+                        // Secrets captured during the run are masked in what was recorded before them.
+                        if let recorder = recording?.recorder, runner.requestsBeforeLatestSecret > 0 {
+                            try recorder.store.redactRecorded(runID: recorder.runID, positionsBelow: runner.requestsBeforeLatestSecret, with: runner.currentRedactor)
+                        }
+                    } catch {
+                        storeError = error
+                    }
                     buffer += report.summary(result)
                     if let storeError {
                         // The run is shown whole; that it could not be recorded makes the exit status 3.
@@ -331,6 +343,27 @@ final class OutputLock: @unchecked Sendable {
         let handle = toStandardError ? FileHandle.standardError : FileHandle.standardOutput
         handle.write(Data(pending.utf8))
         pending = ""
+    }
+}
+
+/// The secret values of every collection of a run, as they become known (a collection
+/// that starts after another has finished masks what that one captured too).
+final class SharedSecrets: @unchecked Sendable {
+    private let lock = NSLock()
+    private var known: [JSONValue]
+
+    init(_ values: [JSONValue]) { known = values }
+
+    func add(_ values: [JSONValue]) {
+        lock.lock()
+        defer { lock.unlock() }
+        for value in values where !known.contains(value) { known.append(value) }
+    }
+
+    var values: [JSONValue] {
+        lock.lock()
+        defer { lock.unlock() }
+        return known
     }
 }
 

@@ -76,10 +76,13 @@ extension JSONValue {
             case "\u{08}": out += "\\b"
             case "\u{0C}": out += "\\f"
             default:
-                // Controls (C0, DEL, C1), U+2028/U+2029 and the non-characters U+FFFE/U+FFFF are
+                // Controls (C0, DEL, C1), U+2028/U+2029, the non-characters U+FFFE/U+FFFF and
+                // the bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069) are
                 // escaped: the text stays JSON, and is safe in a terminal and in YAML (TAP).
                 let value = scalar.value
-                if value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029 || value == 0xFEFF || value == 0xFFFE || value == 0xFFFF {
+                if value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029 || value == 0xFEFF || value == 0xFFFE
+                    || value == 0xFFFF || (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
+                {
                     let hex = String(value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {

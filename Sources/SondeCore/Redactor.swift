@@ -66,6 +66,14 @@ public struct Redactor: Sendable {
         guard !scalars.isEmpty, !secrets.contains(where: { $0.scalars == scalars }) else { return }
         let weak = Self.isWeak(secret)
         insert(scalars, wholeWordOnly: weak)
+        // A quoted value (a cookie as Django quotes it) is a secret without its quotes too.
+        if scalars.count >= 3, scalars.first == "\"", scalars.last == "\"" { add(String(String.UnicodeScalarView(scalars.dropFirst().dropLast()))) }
+        // Non-ASCII text whose UTF-8 a server read as Latin-1 (as WSGI, Node and httpbin read
+        // header bytes) and wrote back: `Schlüssel` as `SchlÃ¼ssel`.
+        if !secret.utf8.allSatisfy({ $0 < 0x80 }) {
+            let mojibake = secret.utf8.map { Unicode.Scalar($0) }
+            if !secrets.contains(where: { $0.scalars == mojibake }) { insert(mojibake, wholeWordOnly: weak) }
+        }
         guard !weak else { return }
         let base64 = Data(secret.utf8).base64EncodedString()
         let unpadded = String(base64.prefix { $0 != "=" })
@@ -82,7 +90,10 @@ public struct Redactor: Sendable {
         firstBytes[Int(utf8[0])] = true
         for byte in "%\\&".utf8 { firstBytes[Int(byte)] = true }
         if scalars[0] == " " { firstBytes[Int(UInt8(ascii: "+"))] = true }
-        let hasSpecial = utf8.contains { Self.isSpecial($0) || $0 == UInt8(ascii: " ") }
+        // A `+` a server read as a space (form decoding), a line break written CR LF.
+        if scalars[0] == "+" { firstBytes[Int(UInt8(ascii: " "))] = true }
+        if scalars[0] == "\n" { firstBytes[0x0D] = true }
+        let hasSpecial = utf8.contains { Self.isSpecial($0) || $0 == UInt8(ascii: " ") || $0 == 0x0A }
         secrets.append(Secret(scalars: scalars, wholeWordOnly: wholeWordOnly, utf8: utf8, hasSpecial: hasSpecial, firstBytes: firstBytes))
         hasWeakSecret = hasWeakSecret || wholeWordOnly
         secrets.sort { $0.scalars.count > $1.scalars.count }
@@ -163,12 +174,13 @@ public struct Redactor: Sendable {
     }
 
     /// Where secrets stand in the bytes as they are, each character in any of its forms.
-    func matches(in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+    /// With `strongOnly`, short or plain-word secrets are passed over (in bytes that are not text).
+    func matches(in bytes: UnsafeBufferPointer<UInt8>, strongOnly: Bool = false) -> [Range<Int>] {
         leads.withUnsafeBufferPointer { leads in
             var found: [Range<Int>] = []
             var i = 0
             while i < bytes.count {
-                guard leads[Int(bytes[i])], let end = matchAny(at: i, in: bytes) else {
+                guard leads[Int(bytes[i])], let end = matchAny(at: i, in: bytes, strongOnly: strongOnly) else {
                     i += 1
                     continue
                 }
@@ -184,6 +196,13 @@ public struct Redactor: Sendable {
     /// original bytes.
     func decodedMatches(in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         var found: [Range<Int>] = []
+        // UTF-16 or UTF-32 text read as UTF-8 (a body without its charset): ASCII characters
+        // with NUL bytes between them.
+        if let view = DecodedView(droppingNULsOf: bytes) {
+            view.bytes.withUnsafeBufferPointer { text in
+                for range in matches(in: text) { found.append(view.origin(of: range)) }
+            }
+        }
         for kind in EscapeKind.allCases {
             guard let view = DecodedView(decoding: bytes, kind: kind, origins: nil) else { continue }
             // Without an escape left to undo, this view shows nothing the direct search
@@ -203,12 +222,18 @@ public struct Redactor: Sendable {
         return found
     }
 
-    /// Runs of base64 whose decoded bytes hold a secret, masked whole.
+    /// Runs of base64 whose decoded bytes hold a secret, masked whole. A run may be wrapped
+    /// in lines (MIME's 76 columns, PEM's 64: raw line breaks or `\n` escapes between whole
+    /// groups of 4), and may start after a `/`, `+`, `-` or `_` that belongs to the text
+    /// before it (`/v1/files/eyJ…`). Decoded bytes that are not text (a multipart body with an
+    /// image in it) are searched for secrets that are not short.
     func base64Matches(in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         var found: [Range<Int>] = []
+        var runs: [[Range<Int>]] = []
         var i = 0
         while i < bytes.count {
-            guard Self.isBase64(bytes[i]) else {
+            // The letter of an escape (`\n`, `\r`, `\t`) is not base64.
+            guard Self.isBase64(bytes[i]), !(i > 0 && bytes[i - 1] == UInt8(ascii: "\\")) else {
                 i += 1
                 continue
             }
@@ -216,14 +241,57 @@ public struct Redactor: Sendable {
             while end < bytes.count, Self.isBase64(bytes[end]) { end += 1 }
             var padded = end
             while padded < bytes.count, padded - end < 2, bytes[padded] == UInt8(ascii: "=") { padded += 1 }
-            if end - i >= 16, let decoded = Self.base64Decoded(bytes[i..<end]), Self.isText(decoded),
-                decoded.withUnsafeBufferPointer({ contains(in: $0) })
+            // A line of a wrapped run: whole groups, ended by a line break, and the line before also whole.
+            if let previous = runs.last?.last, let gap = Self.lineBreak(from: previous.upperBound, in: bytes), gap == i,
+                (previous.upperBound - previous.lowerBound) % 4 == 0, previous.upperBound - previous.lowerBound >= 16
             {
-                found.append(i..<padded)
+                runs[runs.count - 1].append(i..<padded)
+            } else {
+                runs.append([i..<padded])
             }
             i = padded
         }
+        for pieces in runs {
+            let whole = pieces[0].lowerBound..<pieces[pieces.count - 1].upperBound
+            var characters: [UInt8] = []
+            for piece in pieces { characters += bytes[piece].filter { $0 != UInt8(ascii: "=") } }
+            guard characters.count >= 16 else { continue }
+            // Where the base64 may start: the run's start, and after a separator within its first line.
+            var starts = [0]
+            let firstLine = pieces[0].upperBound - pieces[0].lowerBound
+            for (offset, byte) in characters.prefix(firstLine).enumerated() where starts.count < 16 {
+                if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") {
+                    if characters.count - (offset + 1) >= 16 { starts.append(offset + 1) }
+                }
+            }
+            for start in starts {
+                guard let decoded = Self.base64Decoded(characters[start...]) else { continue }
+                let text = Self.isText(decoded)
+                if decoded.withUnsafeBufferPointer({ text ? contains(in: $0) : !matches(in: $0, strongOnly: true).isEmpty }) {
+                    // Masked from where the base64 starts: the text before it stays.
+                    var skipped = start
+                    var from = pieces[0].lowerBound
+                    while skipped > 0, from < whole.upperBound {
+                        if bytes[from] != UInt8(ascii: "=") { skipped -= 1 }
+                        from += 1
+                    }
+                    found.append(from..<whole.upperBound)
+                    break
+                }
+            }
+        }
         return found
+    }
+
+    /// Where the text goes on after a line break at `index` (LF, CR LF, or the escapes `\n`, `\r\n`).
+    static func lineBreak(from index: Int, in t: UnsafeBufferPointer<UInt8>) -> Int? {
+        var p = index
+        if p < t.count, t[p] == 0x0D { p += 1 }
+        if p < t.count, t[p] == 0x0A { return p + 1 }
+        p = index
+        if p + 1 < t.count, t[p] == UInt8(ascii: "\\"), t[p + 1] == UInt8(ascii: "r") { p += 2 }
+        if p + 1 < t.count, t[p] == UInt8(ascii: "\\"), t[p + 1] == UInt8(ascii: "n") { return p + 2 }
+        return nil
     }
 
     /// Whether decoded bytes are text (UTF-8 without control characters but tab and line
@@ -252,7 +320,7 @@ public struct Redactor: Sendable {
     }
 
     /// The bytes of a run of base64 (standard or URL-safe, unpadded), its last partial group dropped.
-    static func base64Decoded(_ run: Slice<UnsafeBufferPointer<UInt8>>) -> [UInt8]? {
+    static func base64Decoded(_ run: ArraySlice<UInt8>) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(run.count * 3 / 4)
         var group: UInt32 = 0
@@ -286,9 +354,10 @@ public struct Redactor: Sendable {
     }
 
     /// The end of the longest secret that matches at `start`, whole where it must be.
-    private func matchAny(at start: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    private func matchAny(at start: Int, in bytes: UnsafeBufferPointer<UInt8>, strongOnly: Bool = false) -> Int? {
         for index in byLead[Int(bytes[start])] {
             let secret = secrets[index]
+            if strongOnly, secret.wholeWordOnly { continue }
             let found: Int?
             switch Self.rawMatch(secret, at: start, in: bytes) {
             case .matched(let end): found = end
@@ -334,6 +403,8 @@ public struct Redactor: Sendable {
         case UInt8(ascii: "\\"): return jsonEscape(of: secret.scalars[0], at: p, in: t) != nil
         case UInt8(ascii: "&"): return characterReference(of: secret.scalars[0], at: p, in: t) != nil
         case UInt8(ascii: "+"): return secret.scalars[0] == " "
+        case UInt8(ascii: " "): return secret.scalars[0] == "+"
+        case 0x0D: return secret.scalars[0] == "\n"
         default: return false
         }
     }
@@ -378,8 +449,16 @@ public struct Redactor: Sendable {
         switch t[p] {
         case UInt8(ascii: "+"):
             if scalar == " " { out.append(p + 1) }
+        case UInt8(ascii: " "):
+            if scalar == "+" { out.append(p + 1) }
+        case 0x0D:
+            if scalar == "\n", p + 1 < t.count, t[p + 1] == 0x0A { out.append(p + 2) }
         case UInt8(ascii: "\\"):
             if let end = jsonEscape(of: scalar, at: p, in: t) { out.append(end) }
+            // A line break written `\r\n`.
+            if scalar == "\n", p + 3 < t.count, t[p + 1] == UInt8(ascii: "r"), t[p + 2] == UInt8(ascii: "\\"), t[p + 3] == UInt8(ascii: "n") {
+                out.append(p + 4)
+            }
         case UInt8(ascii: "&"):
             if let end = characterReference(of: scalar, at: p, in: t) { out.append(end) }
         default:
@@ -427,18 +506,10 @@ public struct Redactor: Sendable {
             guard q > start, q < t.count, t[q] == UInt8(ascii: ";"), value == scalar.value else { return nil }
             return q + 1
         }
-        let name: String? = switch scalar {
-        case "&": "amp;"
-        case "<": "lt;"
-        case ">": "gt;"
-        case "\"": "quot;"
-        case "'": "apos;"
-        case "\u{A0}": "nbsp;"
-        default: nil
+        for name in HTMLEntities.namesByScalar[scalar.value] ?? [] where p + name.count < t.count {
+            if name.indices.allSatisfy({ t[p + 1 + $0] == name[$0] }) { return p + 1 + name.count }
         }
-        guard let name, p + name.utf8.count < t.count else { return nil }
-        for (k, byte) in name.utf8.enumerated() where t[p + 1 + k] != byte { return nil }
-        return p + 1 + name.utf8.count
+        return nil
     }
 
     static func hexValue(_ t: UnsafeBufferPointer<UInt8>, _ start: Int, digits: Int) -> UInt32? {
@@ -575,6 +646,17 @@ struct DecodedView {
         revealsEscapes = bytes.contains { Redactor.isSpecial($0) }
     }
 
+    /// The text without its NUL bytes; nil when it has none.
+    init?(droppingNULsOf text: UnsafeBufferPointer<UInt8>) {
+        guard text.contains(0) else { return nil }
+        bytes.reserveCapacity(text.count)
+        origins.reserveCapacity(text.count)
+        for (index, byte) in text.enumerated() where byte != 0 {
+            bytes.append(byte)
+            origins.append(index..<(index + 1))
+        }
+    }
+
     /// The original bytes a range of `bytes` was written as.
     func origin(of range: Range<Int>) -> Range<Int> {
         origins[range.lowerBound].lowerBound..<origins[range.upperBound - 1].upperBound
@@ -616,10 +698,6 @@ struct DecodedView {
         }
     }
 
-    static let namedReferences: [(name: [UInt8], scalar: Unicode.Scalar)] = [
-        ("amp;", "&"), ("lt;", "<"), ("gt;", ">"), ("quot;", "\""), ("apos;", "'"), ("nbsp;", "\u{A0}"),
-    ].map { (Array($0.0.utf8), $0.1) }
-
     static func characterReference(at p: Int, in t: UnsafeBufferPointer<UInt8>) -> (Unicode.Scalar, Int)? {
         if t[p + 1] == UInt8(ascii: "#") {
             guard p + 2 < t.count else { return nil }
@@ -634,8 +712,8 @@ struct DecodedView {
             guard q > start, q < t.count, t[q] == UInt8(ascii: ";"), let scalar = Unicode.Scalar(value) else { return nil }
             return (scalar, q + 1)
         }
-        for (name, scalar) in namedReferences where p + name.count < t.count {
-            if name.indices.allSatisfy({ t[p + 1 + $0] == name[$0] }) { return (scalar, p + 1 + name.count) }
+        for (name, scalar) in HTMLEntities.byFirstByte[t[p + 1]] ?? [] where p + name.count < t.count {
+            if name.indices.allSatisfy({ t[p + 1 + $0] == name[$0] }), let value = Unicode.Scalar(scalar) { return (value, p + 1 + name.count) }
         }
         return nil
     }

@@ -58,6 +58,17 @@ public enum RequestURL {
         return scheme.lowercased()
     }
 
+    /// The scheme a reference starts with (RFC 3986 §3.1: a letter, then letters, digits,
+    /// `+`, `-`, `.`, then `:`), lowercased, with or without `//` after it; nil otherwise.
+    public static func referenceScheme(of reference: String) -> String? {
+        guard let colon = reference.firstIndex(of: ":") else { return nil }
+        let scheme = reference[..<colon]
+        guard let first = scheme.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic,
+            scheme.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0)) })
+        else { return nil }
+        return scheme.lowercased()
+    }
+
     /// The origin (RFC 6454): scheme, host and port, lowercased, with the scheme's default port
     /// made explicit; nil for a URL that is not absolute.
     public static func origin(of url: String) -> String? {
@@ -124,7 +135,9 @@ public enum RequestURL {
             reference = String(reference[reference.index(after: colon)...])
         }
         let resolved: String
-        if scheme(of: reference) != nil {
+        if scheme(of: reference) != nil || referenceScheme(of: reference) != nil {
+            // Absolute: `https://…`, and any other scheme (`file:/etc/passwd`, `data:`,
+            // `javascript:`), which the check of schemes then refuses.
             resolved = reference
         } else if reference.hasPrefix("//") {
             resolved = baseScheme + ":" + reference
@@ -166,15 +179,30 @@ public enum RequestURL {
         return (user.removingPercentEncoding ?? user, password.removingPercentEncoding ?? password)
     }
 
+    /// The URL with the password of its userinfo (`https://user:pass@host/`) replaced by the
+    /// redactor's mask, for messages and the request line of a URL that could not be rendered.
+    public static func maskingPassword(_ url: String) -> String {
+        guard let separator = url.range(of: "://") else { return url }
+        let authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":"), authority.index(after: colon) < at else { return url }
+        return String(url[..<authority.index(after: colon)]) + Redactor.mask + String(url[at...])
+    }
+
     /// Why an absolute URL cannot be sent, or nil: Sonde sends only `http` and `https`
     /// (a URL a server sent must not reach a file or another protocol), to a host without
     /// blanks or controls, on a port from 1 to 65535.
     public static func problem(withAbsolute url: String) -> String? {
+        // (`localhost:8080/x` is a host and a port without a scheme, not the scheme `localhost`.)
+        if let scheme = referenceScheme(of: url), scheme != "http" && scheme != "https",
+            let colon = url.firstIndex(of: ":"), !(url[url.index(after: colon)...].first?.isNumber ?? false)
+        {
+            return "\(JSONValue.quoted(maskingPassword(url))) uses \(scheme):, and only http and https are sent"
+        }
         guard let scheme = scheme(of: url), let separator = url.range(of: "://") else {
-            return "\(JSONValue.quoted(url)) is not an absolute URL (scheme://host/path)"
+            return "\(JSONValue.quoted(maskingPassword(url))) is not an absolute URL (scheme://host/path)"
         }
         guard scheme == "http" || scheme == "https" else {
-            return "\(JSONValue.quoted(url)) uses \(scheme):, and only http and https are sent"
+            return "\(JSONValue.quoted(maskingPassword(url))) uses \(scheme):, and only http and https are sent"
         }
         var authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
@@ -184,13 +212,13 @@ public enum RequestURL {
             let port = authority[authority.index(after: colon)...]
             if !port.isEmpty {
                 guard port.allSatisfy(\.isASCII), let number = Int(port), (1...65535).contains(number) else {
-                    return "\(JSONValue.quoted(url)) has the port \(JSONValue.quoted(String(port))), which is not a number from 1 to 65535"
+                    return "\(JSONValue.quoted(maskingPassword(url))) has the port \(JSONValue.quoted(String(port))), which is not a number from 1 to 65535"
                 }
             }
         }
-        if host.isEmpty { return "\(JSONValue.quoted(url)) has no host" }
+        if host.isEmpty { return "\(JSONValue.quoted(maskingPassword(url))) has no host" }
         if host.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) {
-            return "\(JSONValue.quoted(url)) has a blank or a control character in its host"
+            return "\(JSONValue.quoted(maskingPassword(url))) has a blank or a control character in its host"
         }
         return nil
     }

@@ -102,17 +102,19 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
                 var references: [TemplateReference] = []
                 expression.collectReferences(into: &references, guarded: false)
                 let chosenByServer = references.contains { !$0.isEnvironment && context.isCaptured($0.name) }
-                guard index > 0, chosenByServer, !expression.endsInURLEncode else {
+                guard index > 0, chosenByServer else {
                     out += text
                     continue
                 }
+                // `urlencode` leaves `.` as it is: a dot segment is refused either way.
                 let inPath = !out.contains("?") && !out.contains("#")
-                if inPath, text == "." || text == "..", out.hasSuffix("/") {
+                let segmentEnds = index + 1 == parts.count || { if case .literal(let next) = parts[index + 1] { return next.first.map { "/?#".contains($0) } ?? true } else { return false } }()
+                if inPath, text == "." || text == "..", out.hasSuffix("/"), segmentEnds {
                     throw TemplateError(
                         "the value \(JSONValue.quoted(text)) came from a response and would move up the URL's path; a captured value is one path segment",
                         offset: expression.offset, length: 1)
                 }
-                out += PercentEncoding.encode(text)
+                out += expression.endsInURLEncode ? text : PercentEncoding.encode(text)
             }
         }
         return out

@@ -13,7 +13,7 @@ public enum TAPReport {
             for request in run.requests {
                 number += 1
                 // One line; a '#' would start a directive, so it is escaped (as is the escape).
-                let description = oneLine("\(run.collection): \(request.name)").replacingOccurrences(of: "\\", with: "\\\\")
+                let description = TerminalText.escape(oneLine("\(run.collection): \(request.name)")).replacingOccurrences(of: "\\", with: "\\\\")
                     .replacingOccurrences(of: "#", with: "\\#")
                 switch request.outcome {
                 case .passed:

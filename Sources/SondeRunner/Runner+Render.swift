@@ -161,6 +161,11 @@ extension Runner {
             let what = bad == "\0" ? "a NUL character" : "a line break"
             throw RunnerError("the value of header '\(name)' contains \(what), which would end the header line (RFC 9110 §5.5); it was not sent")
         }
+        // Other controls are not field content either (RFC 9110 §5.5: visible characters, spaces and tabs).
+        if let bad = value.unicodeScalars.first(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
+            throw RunnerError(
+                "the value of header '\(name)' contains the control character U+\(String(format: "%04X", bad.value)), which a field value cannot hold (RFC 9110 §5.5); it was not sent")
+        }
     }
 
     /// How the field that rendered to `name` was written (the last of that name), for messages.

@@ -41,6 +41,10 @@ public final class Runner {
     var oauthTokens: [String: String] = [:]
     /// Per request, the variables its templates read (fixed for the collection, so found once).
     let readNames: [[String]]
+    /// The request being run, and the one during which the latest secret became known: the
+    /// requests before it were recorded without knowing that secret.
+    var currentRequest: Int?
+    public private(set) var requestOfLatestSecret: Int?
     /// When `run` began: each result's start is an offset from it (the report's waterfall).
     var runStarted = Date()
     /// The checks waiting to run while the next request is on the wire.
@@ -63,13 +67,32 @@ public final class Runner {
         redactor = Redactor()
         // Every secret value the scope comes to know (declared, captured, or computed from a
         // secret) is masked from then on.
-        scope.onSecret = { [unowned self] value in self.redactor.add(leavesOf: value) }
+        scope.onSecret = { [unowned self] value in
+            self.redactor.add(leavesOf: value)
+            self.requestOfLatestSecret = self.currentRequest
+        }
         for value in scope.secretValues { redactor.add(leavesOf: value) }
         for name in secrets {
             scope.declareSecret(name)
             _ = try? scope.variable(name)
         }
     }
+
+    /// Masks values that are secret elsewhere (in another collection of the same `sonde run`):
+    /// a server may echo to one collection what another sent it.
+    public func mask(_ values: [JSONValue]) {
+        for value in values { redactor.add(leavesOf: value) }
+    }
+
+    /// Every secret value this run has come to know (declared, captured, computed), for the
+    /// collections that run after it.
+    public var secretValues: [JSONValue] { scope.secretValues }
+
+    /// What masks every secret this run knows now, for what was recorded before some became known.
+    public var currentRedactor: Redactor { redactor }
+
+    /// How many requests, from the first, were recorded before the latest secret became known.
+    public var requestsBeforeLatestSecret: Int { requestOfLatestSecret ?? 0 }
 
     public func run(onEvent: (RunEvent) -> Void = { _ in }) -> RunResult {
         let started = Date()
@@ -103,6 +126,7 @@ public final class Runner {
                 unsettledCaptures = []
             }
             for (index, request) in spec.requests.enumerated() {
+                currentRequest = index
                 if options.failFast || readNames[index].contains(where: unsettledCaptures.contains) { settle() }
                 checker.post(.requestStarted(index: index, name: request.name))
                 if stop {
@@ -125,7 +149,7 @@ public final class Runner {
     /// A result with nothing sent yet; `execute` fills it in.
     func blank(_ request: RequestSpec, index: Int) -> RequestResult {
         RequestResult(
-            index: index, name: request.name, method: request.method, url: redactor.redact(request.url.source), location: request.location,
+            index: index, name: request.name, method: request.method, url: RequestURL.maskingPassword(redactor.redact(request.url.source)), location: request.location,
             startOffset: Date().timeIntervalSince(runStarted), outcome: .error, status: nil, timings: nil, attempts: 0, responseSize: 0, bodyHash: nil,
             shapeSource: nil, error: nil, skipReason: nil, checks: [], requestHeaders: [], requestBody: nil, responseHeaders: [], responseBody: nil)
     }

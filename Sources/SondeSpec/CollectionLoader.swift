@@ -40,6 +40,14 @@ public struct LoadedCollection: Sendable {
     public func makeScope() -> VariableScope {
         VariableScope(variables, environment: processEnvironment, secrets: secrets)
     }
+
+    /// The values of the secrets known before anything is sent (variables declared secret,
+    /// and what they compute), so that every collection of a run can mask them.
+    public func declaredSecretValues() -> [JSONValue] {
+        let scope = makeScope()
+        for name in secrets { _ = try? scope.variable(name) }
+        return scope.secretValues
+    }
 }
 
 /// Reads collection files into validated models; every problem is reported with file:line:column.
@@ -68,7 +76,9 @@ public struct CollectionLoader: Sendable {
         } catch {
             // Before the file is read, its secrets are unknown: a line that may hold one
             // (the file declares secrets, or the line sets a credential) is not shown.
-            let declaresSecrets = text.range(of: #"(?m)^secrets[ \t]*:"#, options: .regularExpression) != nil
+            let declaresSecrets = text.split(separator: "\n").contains { line in
+                line.hasPrefix("secrets") && line.dropFirst("secrets".count).drop { $0 == " " || $0 == "\t" }.first == ":"
+            }
             throw DiagnosticsError(error.diagnostics.map { diagnostic in
                 var diagnostic = diagnostic
                 if declaresSecrets || Self.setsCredential(line: diagnostic.location.line, of: text) { diagnostic.quotesSource = false }
@@ -89,10 +99,12 @@ public struct CollectionLoader: Sendable {
         var secrets = spec?.secrets ?? []
         let sources = VariableSources(collectionFile: file, options: options)
         var warnings: [Diagnostic] = []
+        var sourceSecrets: [(name: String, location: SourceLocation)] = []
         do {
             let extra = try sources.load(warnings: &warnings)
             variables += extra.variables
-            secrets += extra.secrets
+            sourceSecrets = extra.secrets
+            secrets += extra.secrets.map(\.name)
         } catch {
             diagnostics += error.diagnostics
         }
@@ -103,6 +115,12 @@ public struct CollectionLoader: Sendable {
         // 4. Names: every template must read something defined or captured earlier.
         if let spec {
             reader.checkNames(spec, variables: variables, secrets: secrets)
+            // An environment file's secrets name variables or captures, as the collection's do.
+            let known = Set(variables.map(\.name)).union(spec.requests.flatMap { $0.captures.map(\.name) })
+            for (name, location) in sourceSecrets where !known.contains(name) {
+                let hint = nearestName(to: name, among: known).map { "; did you mean '\($0)'?" } ?? ""
+                diagnostics.append(Diagnostic("secret '\(name)' is neither a variable nor a capture\(hint)", at: location, length: max(1, name.count)))
+            }
         }
         diagnostics += reader.diagnostics
         let hidden = Self.secretLines(of: root, secrets: Set(secrets), lineCount: text.utf8.count { $0 == 0x0A } + 1)
@@ -176,12 +194,17 @@ public struct CollectionLoader: Sendable {
     }
 
     /// The keys whose values are credentials wherever they stand (auth helpers).
-    static let credentialKeys: Set<String> = ["password", "token", "client_secret"]
+    static let credentialKeys: Set<String> = ["password", "token", "client_secret", "bearer"]
 
     /// Whether a line of the text sets a credential (`password: …`), judged from its text alone.
     static func setsCredential(line: Int, of text: String) -> Bool {
         guard line >= 1, let content = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(line - 1).first else { return false }
         let key = content.drop { $0 == " " || $0 == "-" || $0 == "\t" || $0 == "{" }.prefix { $0 != ":" }
+        if let scheme = content.range(of: "://") {
+            let start = content[..<scheme.lowerBound].lastIndex(of: " ").map { content.index(after: $0) } ?? content.startIndex
+            let url = content[start...]
+            if let (_, password) = RequestURL.credentials(of: String(url)), !password.isEmpty { return true }
+        }
         return credentialKeys.contains(key.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'")))
             || credentialKeys.contains { content.contains(" \($0):") || content.contains("{\($0):") }
     }
@@ -225,7 +248,14 @@ public struct CollectionLoader: Sendable {
                     pending.append(item)
                     ends.append(end)
                 }
-            case .scalar, .alias:
+            case .scalar(let scalar):
+                // A URL with a password in it (`https://user:pass@host/`).
+                if scalar.string.contains("://"), let (_, password) = RequestURL.credentials(of: scalar.string), !password.isEmpty,
+                    let line = scalar.mark?.line
+                {
+                    lines.formUnion(line...max(line, end))
+                }
+            case .alias:
                 break
             }
         }

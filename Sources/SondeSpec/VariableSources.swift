@@ -10,9 +10,9 @@ struct VariableSources {
 
     /// The variables and secret names of the sources; `warnings` gets what was passed over
     /// (a line of `.env` that cannot be read).
-    func load(warnings: inout [Diagnostic]) throws(DiagnosticsError) -> (variables: [VariableDefinition], secrets: [String]) {
+    func load(warnings: inout [Diagnostic]) throws(DiagnosticsError) -> (variables: [VariableDefinition], secrets: [(name: String, location: SourceLocation)]) {
         var variables: [VariableDefinition] = []
-        var secrets: [String] = []
+        var secrets: [(name: String, location: SourceLocation)] = []
         var diagnostics: [Diagnostic] = []
 
         if let path = environmentFilePath() {
@@ -68,8 +68,9 @@ struct VariableSources {
         return environments.appendingPathComponent("\(name).yaml").path
     }
 
-    /// `environments/NAME.yaml`: a mapping of variables, or `{ vars: {…}, secrets: […] }`.
-    func environmentFile(_ path: String) throws(DiagnosticsError) -> (variables: [VariableDefinition], secrets: [String]) {
+    /// `environments/NAME.yaml`: a mapping of variables, or `{ vars: {…}, secrets: […] }`;
+    /// in the first form, a `secrets` list names secrets too (it is not a variable).
+    func environmentFile(_ path: String) throws(DiagnosticsError) -> (variables: [VariableDefinition], secrets: [(name: String, location: SourceLocation)]) {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             var message = "environment file not found"
             if options.environmentFile == nil, let name = options.environmentName {
@@ -87,14 +88,22 @@ struct VariableSources {
         guard let root = try source.compose() else { return ([], []) }
         let reader = SpecReader(source: source)
         var variables: [VariableDefinition] = []
-        var secrets: [String] = []
+        var secrets: [(name: String, location: SourceLocation)] = []
+        func readSecrets(_ value: Node) {
+            for item in reader.sequence(value, "secrets") ?? [] {
+                if let name = reader.string(item, "a secret's name") { secrets.append((name, source.location(of: item))) }
+            }
+        }
         if case .mapping(let mapping) = root, mapping["vars"] != nil {
             for (key, _, value) in reader.keyed(root, EnvironmentFileKey.self, "the environment file") ?? [] {
                 switch key {
                 case .vars: variables = reader.variables(value, source: .environmentFile, "vars")
-                case .secrets: secrets = (reader.sequence(value, "secrets") ?? []).compactMap { reader.string($0, "a secret's name") }
+                case .secrets: readSecrets(value)
                 }
             }
+        } else if case .mapping(let mapping) = root, let list = mapping["secrets"], case .sequence = list {
+            readSecrets(list)
+            variables = reader.variables(.mapping(mapping.removing(key: "secrets")), source: .environmentFile, "the environment file")
         } else {
             variables = reader.variables(root, source: .environmentFile, "the environment file")
         }

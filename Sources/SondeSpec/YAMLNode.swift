@@ -52,6 +52,16 @@ enum Node {
         var endIndex: Int { pairs.endIndex }
         subscript(position: Int) -> (key: Node, value: Node) { pairs[position] }
 
+        /// The mapping without the pairs whose key is the scalar `key`.
+        func removing(key: String) -> Mapping {
+            var copy = self
+            copy.pairs = pairs.filter { pair in
+                if case .scalar(let scalar) = pair.key { return !scalar.string.isExactly(key) }
+                return true
+            }
+            return copy
+        }
+
         /// The value of the last pair whose key is the scalar `key`.
         subscript(key: String) -> Node? {
             pairs.last { pair in

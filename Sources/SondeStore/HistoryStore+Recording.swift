@@ -368,3 +368,52 @@ struct RawStatement {
         }
     }
 }
+
+extension HistoryStore {
+    /// Masks, in a run already recorded, the secrets `redactor` knows now: a value captured as
+    /// a secret by a later request may already stand in an earlier one's excerpt, error or
+    /// checks. Only the texts that change are written.
+    /// `positionsBelow`: the requests to look at, from the first (those recorded before the
+    /// latest secret became known).
+    public func redactRecorded(runID: Int64, positionsBelow limit: Int, with redactor: Redactor) throws(StoreError) {
+        guard !redactor.isEmpty else { return }
+        try write { db in
+            let requestColumns = ["name", "url", "error", "skipReason", "responseExcerpt", "finalUrl", "redirects"]
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, \(requestColumns.map { "CAST(\($0) AS BLOB) AS \($0)" }.joined(separator: ", ")) FROM request WHERE runId = ? AND position < ?",
+                arguments: [runID, limit])
+            for row in rows {
+                for column in requestColumns {
+                    guard let text = Self.text(row, column) else { continue }
+                    let masked = redactor.redact(text)
+                    guard masked != text else { continue }
+                    let update = RawStatement(try db.cachedStatement(sql: "UPDATE request SET \(column) = ? WHERE id = ?"))
+                    update.reset()
+                    update.bind(1, masked)
+                    update.bind(2, row["id"] as Int64)
+                    try update.step(db)
+                }
+            }
+            let checkColumns = ["subject", "expected", "actual", "message"]
+            let checks = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.requestId, e.position, \(checkColumns.map { "CAST(e.\($0) AS BLOB) AS \($0)" }.joined(separator: ", "))
+                    FROM expectation e JOIN request r ON r.id = e.requestId WHERE r.runId = ? AND r.position < ?
+                    """, arguments: [runID, limit])
+            for row in checks {
+                for column in checkColumns {
+                    guard let text = Self.text(row, column) else { continue }
+                    let masked = redactor.redact(text)
+                    guard masked != text else { continue }
+                    let update = RawStatement(try db.cachedStatement(sql: "UPDATE expectation SET \(column) = ? WHERE requestId = ? AND position = ?"))
+                    update.reset()
+                    update.bind(1, masked)
+                    update.bind(2, row["requestId"] as Int64)
+                    update.bind(3, row["position"] as Int64)
+                    try update.step(db)
+                }
+            }
+        }
+    }
+}

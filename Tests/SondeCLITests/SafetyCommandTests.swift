@@ -118,6 +118,67 @@ struct SafetyCommandTests {
     }
 }
 
+extension SafetyCommandTests {
+    /// One collection's secret, stored by a server and handed to another collection of the
+    /// same run, is masked there too; a value captured as a secret by a later request is
+    /// masked in what was recorded of the earlier ones.
+    @Test func aSecretIsMaskedAcrossCollectionsAndBackwards() async throws {
+        let stored = Stored()
+        let raw = try RawServer { request in
+            let text = String(decoding: request, as: UTF8.self)
+            if text.hasPrefix("POST /store") {
+                if let start = text.range(of: "\r\n\r\n") { stored.value = String(text[start.upperBound...]) }
+                return Array("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".utf8)
+            }
+            let body = text.hasPrefix("GET /last") ? #"{"last":"\#(stored.value)"}"# : #"{"t":"tok-31337-later"}"#
+            return Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8)
+        }
+        defer { raw.stop() }
+        let out = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        try """
+            name: a
+            vars: { pw: Cross-Coll-S3cret-1 }
+            secrets: [pw]
+            requests:
+              - { name: store, method: POST, url: "\(raw.baseURL)/store", body: "{{ pw }}" }
+            """.write(to: out.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
+        try """
+            name: b
+            requests:
+              - { name: read back, url: "\(raw.baseURL)/last", expect: { jsonpath: { $.last: nope } } }
+              - { name: before the capture, url: "\(raw.baseURL)/token", expect: { jsonpath: { $.t: nope } } }
+              - name: captures
+                url: "\(raw.baseURL)/token"
+                capture: { t: { jsonpath: $.t, secret: true } }
+            """.write(to: out.appendingPathComponent("b.yaml"), atomically: true, encoding: .utf8)
+        let database = out.appendingPathComponent("h.sqlite")
+        let report = out.appendingPathComponent("report.json")
+        let run = try await Sonde.runAsync([
+            "run", out.appendingPathComponent("a.yaml").path, out.appendingPathComponent("b.yaml").path, "--db", database.path,
+            "--report", "json:\(report.path)",
+        ])
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(!run.stdout.contains("Cross-Coll-S3cret-1"), "\(run.stdout)")
+        for url in [report, database] + ["-wal"].map({ URL(fileURLWithPath: database.path + $0) }) {
+            guard let data = FileManager.default.contents(atPath: url.path) else { continue }
+            for secret in ["Cross-Coll-S3cret-1", "tok-31337-later"] where data.range(of: Data(secret.utf8)) != nil {
+                Issue.record("\(secret) is in \(url.lastPathComponent)")
+            }
+        }
+    }
+}
+
+/// A value a raw server keeps between connections.
+final class Stored: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text = ""
+    var value: String {
+        get { lock.lock(); defer { lock.unlock() }; return text }
+        set { lock.lock(); defer { lock.unlock() }; text = newValue }
+    }
+}
+
 /// Counts the connections a raw server has answered.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()

@@ -158,6 +158,8 @@ struct ReportTests {
         #expect(TerminalText.escape("a\u{202E}b\u{2066}c\u{2069}d\te") == #"a\u202eb\u2066c\u2069d\x09e"#)
         #expect(TerminalText.escape("plain \u{200F} text é") == "plain \u{200F} text é")
         #expect(TerminalText.lines("a\tb\n\u{202D}c") == ["a\tb", #"\u202dc"#])
+        // JSON written to a terminal (a report on standard output) escapes them too.
+        #expect(JSONValue.quoted("a\u{202E}b\u{2069}") == #""a\u202eb\u2069""#)
     }
 }
 

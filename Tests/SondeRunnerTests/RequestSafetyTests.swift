@@ -22,15 +22,16 @@ struct RequestSafetyTests {
         ("query: { \"{{ evil }}\": x }", #"a query field's name (written "{{ evil }}") renders to text with a line break"#),
         ("method: POST\n    form: { \"{{ evil }}\": x }", #"a form field's name (written "{{ evil }}") renders to text with a line break"#),
         ("headers: { X-Nul: \"{{ nul }}\" }", "the value of header 'X-Nul' contains a NUL character"),
+        ("headers: { X-Vt: \"{{ vt }}\" }", "the value of header 'X-Vt' contains the control character U+000B"),
     ])
     func aLineBreakOrNULFromAServerIsNeverSent(_ field: String, _ message: String) async throws {
-        let raw = try RawServer(answering: Self.okResponse(#"{"evil":"a\r\nX-Injected: 1\r\n\r\nGET /smuggled HTTP/1.1","nul":"a\u0000b"}"#))
+        let raw = try RawServer(answering: Self.okResponse(#"{"evil":"a\r\nX-Injected: 1\r\n\r\nGET /smuggled HTTP/1.1","nul":"a\u0000b","vt":"a\u000bb"}"#))
         defer { raw.stop() }
         let result = try await runCollection("""
             requests:
               - name: source
                 url: \(raw.baseURL)/source
-                capture: { evil: $.evil, nul: $.nul }
+                capture: { evil: $.evil, nul: $.nul, vt: $.vt }
               - name: victim
                 url: \(raw.baseURL)/victim
                 \(field)

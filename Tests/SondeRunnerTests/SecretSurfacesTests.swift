@@ -162,6 +162,10 @@ struct SecretSurfacesTests {
         ("vars:\n  token: |\n    first line\n    hunter2-line {{ nope }}\nsecrets: [token]\nrequests: [{ name: a, url: http://h }]\n", "hunter2"),
         // A credential of an auth helper, written in the file.
         ("requests:\n  - name: a\n    url: http://h\n    auth: { basic: { username: u, password: \"hunter2-{{ nope }}\" } }\n", "hunter2"),
+        ("requests:\n  - name: a\n    url: http://h\n    auth: { bearer: \"hunter2-{{ nosuch }}\" }\n", "hunter2"),
+        // A password in a URL written out, in the message and the line.
+        ("requests:\n  - name: a\n    url: \"http://u:hunter2-url@127.0.0.1:99999/x\"\n", "hunter2"),
+        ("requests:\n  - name: a\n    url: \"ftp://u:hunter2-url@127.0.0.1/x\"\n", "hunter2"),
     ])
     func aLineHoldingASecretIsNotQuoted(_ yaml: String, _ secret: String) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-quote-\(UUID().uuidString)")
@@ -178,6 +182,59 @@ struct SecretSurfacesTests {
             let printed = error.diagnostics.map { DiagnosticRenderer(colors: false).render($0, sourceLine: lines[$0.location.line - 1]) }.joined()
             #expect(!printed.contains(secret), "\(printed)")
             #expect(error.diagnostics.allSatisfy { $0.location.file == file && $0.location.line >= 1 })
+        }
+    }
+
+    /// A URL whose template could not be rendered is shown as written, its password masked.
+    @Test func anUnrenderedURLDoesNotShowItsPassword() async throws {
+        let result = try await runCollection("""
+            vars: { port: "99999" }
+            requests:
+              - name: bad port
+                url: "http://u:hunter2-url@127.0.0.1:{{ port }}/x"
+            """, baseURL: "http://127.0.0.1:1")
+        let request = result.requests[0]
+        #expect(request.outcome == .error)
+        for text in SecretTests.texts(result) { #expect(!text.contains("hunter2"), "\(text)") }
+        #expect(request.url.contains("u:\(Redactor.mask)@"), "\(request.url)")
+    }
+
+    /// An environment file declares secrets in either of its forms, and names only what exists.
+    @Test func anEnvironmentFileDeclaresSecretsInEitherForm() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-envfile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("environments"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let collection = folder.appendingPathComponent("c.yaml")
+        try "requests: [{ name: r, url: http://127.0.0.1/, headers: { X-T: \"{{ token }}\" } }]\n".write(to: collection, atomically: true, encoding: .utf8)
+        try "token: EnvFile-S3cret-Tok3\nsecrets: [token]\n".write(to: folder.appendingPathComponent("environments/flat.yaml"), atomically: true, encoding: .utf8)
+        let loaded = try CollectionLoader(options: VariableOptions(environmentName: "flat", processEnvironment: [:])).load(file: collection.path)
+        #expect(loaded.secrets.contains("token"))
+        #expect(!loaded.variables.contains { $0.name == "secrets" })
+        try "vars: { token: EnvFile-S3cret-Tok3 }\nsecrets: [token, nonexist]\n".write(to: folder.appendingPathComponent("environments/nested.yaml"), atomically: true, encoding: .utf8)
+        #expect {
+            _ = try CollectionLoader(options: VariableOptions(environmentName: "nested", processEnvironment: [:])).load(file: collection.path)
+        } throws: { error in
+            let diagnostics = (error as? DiagnosticsError)?.diagnostics ?? []
+            return diagnostics.count == 1 && diagnostics[0].message == "secret 'nonexist' is neither a variable nor a capture"
+                && diagnostics[0].location.file.hasSuffix("environments/nested.yaml") && diagnostics[0].location.line == 2
+        }
+    }
+
+    /// A redirect to another scheme written without `//` (`file:/etc/passwd`) is refused as
+    /// another scheme, not followed as a path on the same server.
+    @Test func aLocationWithAnotherSchemeIsRefused() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        for target in ["file:/etc/passwd", "data:text/plain,x", "javascript:alert(1)"] {
+            let result = try await runCollection("""
+                base_url: "{{ base_url }}"
+                requests:
+                  - name: elsewhere
+                    url: /redirect?to=\(PercentEncoding.encode(target))
+                """, baseURL: server.baseURL)
+            let request = result.requests[0]
+            #expect(request.outcome == .error, "\(target): \(describe(request))")
+            #expect(request.error?.contains("only http and https are sent") == true, "\(request.error ?? "")")
         }
     }
 }

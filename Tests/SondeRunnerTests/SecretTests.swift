@@ -379,6 +379,48 @@ struct SecretTests {
         #expect(weak.redact(token) == token)
     }
 
+    /// The forms servers were seen to write secrets in, beyond the escapes: mojibake, PHP's
+    /// named entities, base64 in paths, wrapped or over binary bytes, quoted cookies, `+` read
+    /// as a space, UTF-16 without its charset, line breaks written CR LF.
+    @Test func secretsInTheFormsServersWereSeenToWrite() {
+        func check(_ secret: String, _ text: String, _ expected: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+            #expect(Redactor([secret]).redact(text) == expected, "\(JSONValue.quoted(text))", sourceLocation: sourceLocation)
+        }
+        // UTF-8 read as Latin-1 by the server (WSGI, Node), echoed raw or as JSON.
+        check("Geheim-Schlüssel-42", "key=Geheim-SchlÃ¼ssel-42;", "key=••••••;")
+        check("Geheim-Schlüssel-42", #""Geheim-Schl\u00c3\u00bcssel-42""#, "\"••••••\"")
+        // PHP's htmlentities().
+        check("Pässwort-2024!x", "<b>P&auml;sswort-2024!x</b>", "<b>••••••</b>")
+        // base64url of a JSON body, in a path whose slashes are base64 characters too.
+        let document = Data(#"{"password":"Tr0ub4dor-and-3"}"#.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        check("Tr0ub4dor-and-3", "\"next\": \"/v1/files/\(document)\"", "\"next\": \"/v1/files/••••••\"")
+        // MIME base64, 76 columns, raw and inside a JSON string.
+        let long = Data((#"{"headers": {"X-Padding": "0123456789012345678901234567890123456789", "X-Val": "Tr0ub4dor-and-3"}}"#).utf8).base64EncodedString()
+        var wrapped: [String] = []
+        var rest = Substring(long)
+        while !rest.isEmpty {
+            wrapped.append(String(rest.prefix(76)))
+            rest = rest.dropFirst(76)
+        }
+        check("Tr0ub4dor-and-3", "[" + wrapped.joined(separator: "\n") + "]", "[••••••]")
+        check("Tr0ub4dor-and-3", "[" + wrapped.joined(separator: #"\n"#) + "]", "[••••••]")
+        // base64 of bytes that are not text (a multipart body with an image in it).
+        let binary = Data([0x89, 0x50, 0x4E, 0x47, 0x00, 0xFF] + Array("password=Tr0ub4dor-and-3".utf8) + [0x00, 0x01, 0xFE]).base64EncodedString()
+        check("Tr0ub4dor-and-3", "{\"body\":\"\(binary)\"}", "{\"body\":\"••••••\"}")
+        // A cookie captured with the quotes its server put around it, shown without them.
+        check("\"c2Vzc2lvbi1zZWNyZXQ==\"", "<p>Your session c2Vzc2lvbi1zZWNyZXQ== has expired</p>", "<p>Your session •••••• has expired</p>")
+        // A `+` that the server's form decoding read as a space.
+        check("Ab3+Xy/Zk9+Qw==", #"{"key": "Ab3 Xy/Zk9 Qw=="}"#, #"{"key": "••••••"}"#)
+        // UTF-16LE without a charset, read as UTF-8.
+        let utf16 = String(decoding: Array("{\"k\":\"Hash-Me-S3cret-42\"}".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, as: UTF8.self)
+        #expect(!Redactor(["Hash-Me-S3cret-42"]).redact(utf16).contains("H\u{0}a\u{0}s\u{0}h\u{0}-\u{0}M"))
+        // A key with line breaks, echoed with CR LF, raw and as JSON.
+        let pem = "-----BEGIN KEY-----\nMIIEabc\n-----END KEY-----"
+        check(pem, "k=" + pem.replacingOccurrences(of: "\n", with: "\r\n") + ";", "k=••••••;")
+        check(pem, #"{"k": "-----BEGIN KEY-----\r\nMIIEabc\r\n-----END KEY-----"}"#, #"{"k": "••••••"}"#)
+    }
+
     /// For random secrets written back in every style, inside other text: no form survives
     /// the redactor, and the text around each is left as it was.
     @Test func noFormOfARandomSecretSurvives() {

@@ -146,20 +146,20 @@ struct HistoryStoreTests {
     }
 
     @Test func twoRunsWithAChangedResponseGiveTheExpectedDiff() async throws {
-        // Given a healthy run, then a run where the scheduler is down and the API answers 60 ms later
+        // Given a healthy run, then a run where the scheduler is down and the API answers 400 ms later
         let server = try await MockServer.start()
         defer { server.stop() }
         let store = try HistoryStore(path: try Self.temporaryDatabase())
         let first = try await Self.recordRun(store, baseURL: server.baseURL)
         server.state.setUnhealthy(["scheduler"])
-        server.state.setComponentsDelay(milliseconds: 60)
+        server.state.setComponentsDelay(milliseconds: 400)
         let second = try await Self.recordRun(store, baseURL: server.baseURL)
 
         // When the last two runs are compared
         let pairs = try store.latestRuns(RunFilter(collection: "kubesphere-smoke"))
         #expect(pairs.map { $0.map(\.id) } == [[first, second]])
-        // A 40 ms floor: the 60 ms slowdown counts, a busy machine's jitter on the login does not.
-        let diff = RunDiff(old: pairs[0][0], new: pairs[0][1], thresholds: RunDiff.Thresholds(latencyRatio: 0.5, latencyFloorMilliseconds: 40))
+        // A 200 ms floor: the 400 ms slowdown counts, a busy machine's jitter on the login does not.
+        let diff = RunDiff(old: pairs[0][0], new: pairs[0][1], thresholds: RunDiff.Thresholds(latencyRatio: 0.5, latencyFloorMilliseconds: 200))
         let text = HistoryText(colors: false).diff(diff)
 
         // Then
