@@ -379,21 +379,10 @@ extension HistoryStore {
         guard !redactor.isEmpty else { return }
         try write { db in
             let requestColumns = ["name", "url", "error", "skipReason", "responseExcerpt", "finalUrl", "redirects"]
-            let rows = try Row.fetchAll(
+            let requests = try Row.fetchAll(
                 db, sql: "SELECT id, \(requestColumns.map { "CAST(\($0) AS BLOB) AS \($0)" }.joined(separator: ", ")) FROM request WHERE runId = ? AND position < ?",
                 arguments: [runID, limit])
-            for row in rows {
-                for column in requestColumns {
-                    guard let text = Self.text(row, column) else { continue }
-                    let masked = redactor.redact(text)
-                    guard masked != text else { continue }
-                    let update = RawStatement(try db.cachedStatement(sql: "UPDATE request SET \(column) = ? WHERE id = ?"))
-                    update.reset()
-                    update.bind(1, masked)
-                    update.bind(2, row["id"] as Int64)
-                    try update.step(db)
-                }
-            }
+            try Self.remask(db, requests, requestColumns, table: "request", keys: ["id"], redactor)
             let checkColumns = ["subject", "expected", "actual", "message"]
             let checks = try Row.fetchAll(
                 db,
@@ -401,18 +390,23 @@ extension HistoryStore {
                     SELECT e.requestId, e.position, \(checkColumns.map { "CAST(e.\($0) AS BLOB) AS \($0)" }.joined(separator: ", "))
                     FROM expectation e JOIN request r ON r.id = e.requestId WHERE r.runId = ? AND r.position < ?
                     """, arguments: [runID, limit])
-            for row in checks {
-                for column in checkColumns {
-                    guard let text = Self.text(row, column) else { continue }
-                    let masked = redactor.redact(text)
-                    guard masked != text else { continue }
-                    let update = RawStatement(try db.cachedStatement(sql: "UPDATE expectation SET \(column) = ? WHERE requestId = ? AND position = ?"))
-                    update.reset()
-                    update.bind(1, masked)
-                    update.bind(2, row["requestId"] as Int64)
-                    update.bind(3, row["position"] as Int64)
-                    try update.step(db)
-                }
+            try Self.remask(db, checks, checkColumns, table: "expectation", keys: ["requestId", "position"], redactor)
+        }
+    }
+
+    /// Writes back, masked, each text column of `rows` that masking changes; rows are found by `keys`.
+    private static func remask(_ db: Database, _ rows: [Row], _ columns: [String], table: String, keys: [String], _ redactor: Redactor) throws {
+        for row in rows {
+            for column in columns {
+                guard let text = Self.text(row, column) else { continue }
+                let masked = redactor.redact(text)
+                guard masked != text else { continue }
+                let condition = keys.map { "\($0) = ?" }.joined(separator: " AND ")
+                let update = RawStatement(try db.cachedStatement(sql: "UPDATE \(table) SET \(column) = ? WHERE \(condition)"))
+                update.reset()
+                update.bind(1, masked)
+                for (index, key) in keys.enumerated() { update.bind(Int32(index + 2), row[key] as Int64) }
+                try update.step(db)
             }
         }
     }
