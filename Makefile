@@ -10,7 +10,7 @@ TEST_PACKAGES := libxml2-utils chromium
 BENCH_PACKAGES := wrk time nginx-light valgrind
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps bench-deps install demo test build release validate bench
+.PHONY: deps test-deps bench-deps install demo test build release validate bench fuzz fuzz-build
 
 deps:
 	@$(MAKE) --no-print-directory install PACKAGES="$(DEBIAN_PACKAGES)"
@@ -34,8 +34,12 @@ install:
 demo: deps
 	swift run sonde demo
 
+# The tests, then every fuzz target for a short smoke run, so that no harness rots.
 test: test-deps
 	swift test
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+FUZZ_SMOKE_SECONDS ?= 30
 
 build: deps
 	swift build
@@ -52,3 +56,15 @@ bench: bench-deps
 	swift build -c release --product sonde-bench
 	swift build -c release --product curl-loop
 	.build/release/sonde-bench $(SECTIONS)
+
+# The libFuzzer targets (Sources/sonde-fuzz), AddressSanitizer on, in a build of their own:
+# each for FUZZ_SECONDS (default 3 minutes), FUZZ_JOBS at a time. See Fuzz/run.
+FUZZ_SECONDS ?= 180
+FUZZ_BUILD := swift build -c release --product sonde-fuzz --scratch-path .build-fuzz \
+	-Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -g -Xcc -fsanitize=fuzzer-no-link
+
+fuzz-build: deps
+	$(FUZZ_BUILD)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run

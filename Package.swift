@@ -62,8 +62,12 @@ let package = Package(
         ),
         // `make bench`: the raw libcurl loop in C that the runner is measured against.
         .executableTarget(name: "curl-loop", linkerSettings: [.linkedLibrary("curl")]),
+        // The fuzz targets (libFuzzer, `make fuzz`), as a library the regression tests replay.
+        .target(name: "SondeFuzzTargets", dependencies: ["SondeCore", "SondeSpec"]),
+        .executableTarget(name: "sonde-fuzz", dependencies: ["SondeFuzzTargets"]),
         .testTarget(name: "SondeCoreTests", dependencies: ["SondeCore"]),
         .testTarget(name: "SondeSpecTests", dependencies: ["SondeSpec", "SondeCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "SondeFuzzTests", dependencies: ["SondeFuzzTargets"], exclude: ["Regressions"]),
         // Helpers the test targets share.
         .target(name: "SondeTestSupport", path: "Tests/SondeTestSupport"),
         .testTarget(name: "SondeRunnerTests", dependencies: ["SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore", "SondeReport", "SondeTestSupport"]),

@@ -109,7 +109,7 @@ indirect enum TemplateExpression: Sendable, Hashable {
 }
 
 /// The functions a template can call.
-enum TemplateFunction: String, Sendable, Hashable, CaseIterable {
+package enum TemplateFunction: String, Sendable, Hashable, CaseIterable {
     case uuid, now, timestamp, random_int
 
     var arity: Int { self == .random_int ? 2 : 0 }
@@ -133,7 +133,7 @@ enum TemplateFunction: String, Sendable, Hashable, CaseIterable {
 }
 
 /// The filters a value can go through, left to right.
-enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
+package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
     case `default`, base64, base64_decode, urlencode, upper, lower, json, int, float, bool, from_json
 
     var arity: Int { self == .default ? 1 : 0 }

@@ -2,7 +2,7 @@ import Foundation
 import SondeCore
 
 /// The variable sources beside the collection: an environment file, `.env`, and `--var`.
-struct VariableSources {
+package struct VariableSources {
     let collectionFile: String
     let options: VariableOptions
 
@@ -135,6 +135,11 @@ struct VariableSources {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw DiagnosticsError([Diagnostic("cannot read .env (missing, unreadable or not UTF-8)", at: SourceLocation(file: path, line: 1, column: 1), quotesSource: false)])
         }
+        return dotEnv(text: text, path: path)
+    }
+
+    /// The text of a `.env` file read as `dotEnvFile` reads it (`path` names it in warnings).
+    package static func dotEnv(text: String, path: String) -> (variables: [VariableDefinition], warnings: [Diagnostic]) {
         var out: [VariableDefinition] = []
         var warnings: [Diagnostic] = []
         // CRLF is read as LF, as dotenv tools read it (a file saved on Windows).
