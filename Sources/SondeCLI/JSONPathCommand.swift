@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SondeCore
+import SondeReport
 
 /// `sonde jsonpath`: try a JSONPath on a document, the way `jq` is used to debug one.
 struct JSONPathCommand: ParsableCommand {
@@ -55,8 +56,15 @@ struct JSONPathCommand: ParsableCommand {
         }
         do {
             if paths {
+                // Written in pieces: the paths of a million nodes spelled out at once could take gigabytes.
                 var out = ""
-                for node in try path.nodes(in: document) { out += node.path + "\t" + node.value.jsonText + "\n" }
+                for node in try path.nodes(in: document) {
+                    out += TerminalText.escape(node.path) + "\t" + node.value.jsonText + "\n"
+                    if out.utf8.count >= 1 << 16 {
+                        Terminal.print(out, terminator: "")
+                        out = ""
+                    }
+                }
                 Terminal.print(out, terminator: "")
             } else {
                 Terminal.print(JSONValue.array(try path.values(in: document)).prettyText())

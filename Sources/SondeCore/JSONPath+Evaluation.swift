@@ -28,7 +28,7 @@ final class PathEvaluation {
 
 /// A normalized path built as the evaluation goes down, one link a step, shared by the
 /// nodes below it: spelled out only for the nodes a query returns.
-final class PathLink {
+final class PathLink: Sendable {
     let parent: PathLink?
     let element: NormalizedPath.Element
 

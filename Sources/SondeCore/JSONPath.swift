@@ -34,7 +34,7 @@ public struct JSONPath: Sendable, CustomStringConvertible {
         var out: [JSONPathNode] = []
         let run = PathEvaluation()
         query.evaluate(root: document, current: document, tracking: true, run: run) { value, link in
-            out.append(JSONPathNode(value: value, location: PathLink.path(link)))
+            out.append(JSONPathNode(value: value, link: link))
         }
         if let error = run.error { throw error }
         return out
@@ -42,13 +42,29 @@ public struct JSONPath: Sendable, CustomStringConvertible {
 }
 
 /// A node a query selected: its value and where it stands in the document.
+///
+/// The location is kept as links shared with the nodes above it and spelled out only when
+/// asked for: `$..*..*` on a deep document returns nodes whose paths, spelled out all at
+/// once, would take gigabytes.
 public struct JSONPathNode: Sendable, Equatable {
     public let value: JSONValue
-    public let location: NormalizedPath
+    let link: PathLink?
 
     public init(value: JSONValue, location: NormalizedPath) {
         self.value = value
-        self.location = location
+        self.link = location.elements.reduce(nil) { PathLink($0, $1) }
+    }
+
+    init(value: JSONValue, link: PathLink?) {
+        self.value = value
+        self.link = link
+    }
+
+    /// Where the node stands, as RFC 9535 section 2.7 writes it (spelled out on each call).
+    public var location: NormalizedPath { PathLink.path(link) }
+
+    public static func == (a: JSONPathNode, b: JSONPathNode) -> Bool {
+        a.value == b.value && a.location == b.location
     }
 
     /// The normalized path, e.g. `$['items'][0]['metadata']`.

@@ -81,10 +81,10 @@ extension ValuePredicate {
             return exists == expected ? .pass : .fail(expected ? "expected a value, found nothing" : "expected nothing, found \(actual.display(atMost: .max, redactor: redactor))")
         case .each(let inner):
             // Paths are spelled only for the node that fails: a large list has thousands.
-            let items: [(JSONValue, NormalizedPath?)]
+            let items: [(JSONValue, JSONPathNode?)]
             switch actual {
             case .missing: return .fail("expected a list, found nothing")
-            case .nodes(let nodes): items = nodes.map { ($0.value, $0.location) }
+            case .nodes(let nodes): items = nodes.map { ($0.value, $0) }
             case .value(.array(let elements)): items = elements.map { ($0, nil) }
             case .value(let v): return .fail("expected a list, found \(Self.typed(.json(v), p))")
             case .text(let t): return .fail("expected a list, found \(Self.typed(.text(t), p))")
@@ -93,10 +93,10 @@ extension ValuePredicate {
             if items.isEmpty {
                 return .fail("expected each item to be \(try inner.describeExpected(unit: unit, redactor: redactor, in: context)), found no item")
             }
-            for (index, (value, location)) in items.enumerated() {
+            for (index, (value, node)) in items.enumerated() {
                 let outcome = try inner.evaluate(.value(value), unit: unit, redactor: redactor, in: context)
                 if !outcome.passed {
-                    let path = location?.description
+                    let path = node?.path
                     return .fail("at \(path ?? "item \(index)"): \(outcome.message ?? "failed")", at: path)
                 }
             }

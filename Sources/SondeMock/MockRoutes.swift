@@ -107,6 +107,13 @@ enum MockRoutes {
             return Response(status: HTTPResponse.Status(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
 
+        // The configured gzip body, sent as it is with `Content-Encoding: gzip`.
+        router.get("/compressed") { _, _ -> Response in
+            let body = state.current.gzipBody
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain", .contentEncoding: "gzip"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+
         router.get("/cookies/set") { request, _ -> Response in
             var headers = HTTPFields()
             for (name, value) in request.uri.queryParameters {

@@ -20,6 +20,8 @@ public final class MockServer: Sendable {
         public var unhealthy: Set<String>
         /// How long componentstatuses waits before it answers (an API that got slow).
         public var componentsDelayMilliseconds: Int = 0
+        /// What `/compressed` answers, as `Content-Encoding: gzip` (a gzip bomb, say).
+        public var gzipBody: [UInt8] = []
 
         public init(
             username: String = "admin", password: String = "P@88w0rd",

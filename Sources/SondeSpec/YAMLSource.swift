@@ -124,7 +124,8 @@ enum YAMLScalarValue {
             let tag = String(scalar.tag.rawValue.dropFirst("tag:yaml.org,2002:".count))
             let plain = YAMLScalarValue(Node.Scalar(text, .implicit, .plain))
             switch (tag, plain) {
-            case ("int", .int), ("int", .decimal) where Self.isInteger(text) || Self.radixInteger(text) != nil: self = plain
+            case ("int", .int): self = plain
+            case ("int", .decimal) where Self.isInteger(text) || Self.radixInteger(text) != nil: self = plain
             case ("float", .int), ("float", .decimal), ("float", .double): self = plain
             case ("bool", .bool), ("null", .null): self = plain
             default: self = .badTag(tag, text)

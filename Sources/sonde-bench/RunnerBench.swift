@@ -75,6 +75,38 @@ func runnerBench(tools: URL) throws {
     try benchCollection(baseURL: big.baseURL, count: 3).write(to: bigCollection, atomically: true, encoding: .utf8)
     let bigRun = try timeRun(tools.appendingPathComponent("sonde"), ["run", bigCollection.path, "--db", folder.appendingPathComponent("big.sqlite").path], rounds: 3)
     print(String(format: "sonde run over a 5.1 MB body (login + 3 GETs, recorded): wall %.0f ms, peak RSS %.1f MB, exit %d", bigRun.milliseconds, bigRun.maxRSSKB / 1024, bigRun.status))
+
+    // 7. Memory over a gzip bomb: 1 GB of zeros in about 1 MB of gzip. The body cap
+    // (32 MiB by default) stops the transfer; without it this took 1.1 GB.
+    let bomb = try capture("/bin/sh", ["-c", "head -c 1073741824 /dev/zero | gzip -9 | base64 -w0"])
+    var bombConfiguration = MockServer.Configuration()
+    bombConfiguration.gzipBody = Data(base64Encoded: bomb).map { Array($0) } ?? []
+    let bombServer = try MockServer.startBlocking(bombConfiguration)
+    defer { bombServer.stop() }
+    let bombCollection = folder.appendingPathComponent("bomb.yaml")
+    try """
+        name: bomb
+        requests:
+          - name: one gigabyte of zeros
+            url: \(bombServer.baseURL)/compressed
+            expect: { body: { length: 0 } }
+        """.write(to: bombCollection, atomically: true, encoding: .utf8)
+    let bombRun = try timeRun(tools.appendingPathComponent("sonde"), ["run", bombCollection.path, "--no-save"], rounds: 3)
+    print(String(
+        format: "sonde run over a gzip bomb (%.1f MB inflating to 1 GB; stopped at max_body_size 32 MiB): wall %.0f ms, peak RSS %.1f MB, exit %d",
+        Double(bombConfiguration.gzipBody.count) / 1_048_576, bombRun.milliseconds, bombRun.maxRSSKB / 1024, bombRun.status))
+
+    // 8. Memory of a query over a deep document: 3 KB, 200 objects around 900 numbers.
+    // $..*..* selects 199,900 nodes with paths up to 201 steps; $..*..*..* is stopped by the
+    // node budget. Spelling every path out at once took gigabytes.
+    let deep = folder.appendingPathComponent("deep.json")
+    try (String(repeating: #"{"a":"#, count: 200) + "[" + Array(repeating: "1", count: 900).joined(separator: ",") + "]"
+        + String(repeating: "}", count: 200)).write(to: deep, atomically: true, encoding: .utf8)
+    for query in ["$..*..*", "$..*..*..*"] {
+        let queryRun = try timeRun(tools.appendingPathComponent("sonde"), ["jsonpath", query, deep.path, "--paths"], rounds: 3)
+        print("sonde jsonpath '\(query)' --paths over 3 KB, 200 levels deep: " + String(format: "wall %.0f ms, peak RSS %.1f MB, exit %d",
+            queryRun.milliseconds, queryRun.maxRSSKB / 1024, queryRun.status))
+    }
 }
 
 /// Login + capture, then `count` authenticated GETs, each with a status, a header and two JSONPath expectations.

@@ -117,6 +117,17 @@ struct BoundsTests {
         text += "1" + String(repeating: "}", count: 2_000)
         let document = try JSONValue.parse(text, maxDepth: 4_000)
         #expect(throws: JSONPathEvaluationError.self) { try JSONPath("$..*..*").values(in: document) }
+        // 3 KB, 200 objects deep around 900 numbers: $..*..* selects 199,900 nodes whose paths
+        // are up to 201 steps long. They are spelled out only when asked for; all at once they
+        // took gigabytes, and $..*..*..* ran out of memory before its node budget stopped it.
+        let deep = try JSONValue.parse(
+            String(repeating: #"{"a":"#, count: 200) + "[" + Array(repeating: "1", count: 900).joined(separator: ",") + "]"
+                + String(repeating: "}", count: 200))
+        let nodes = try JSONPath("$..*..*").nodes(in: deep)
+        #expect(nodes.count == 199_900)
+        #expect(nodes.first?.path == "$['a']['a']")
+        #expect(nodes.last?.path == "$" + String(repeating: "['a']", count: 200) + "[899]")
+        #expect(throws: JSONPathEvaluationError.self) { try JSONPath("$..*..*..*").nodes(in: deep) }
         let nested = String(repeating: "!(", count: 30_000) + "@.a" + String(repeating: ")", count: 30_000)
         #expect(throws: JSONPathError.self) { try JSONPath("$[?\(nested)]") }
     }
@@ -133,9 +144,7 @@ struct BoundsTests {
 
     @Test func aSchemaWhoseReferencesFanOutStops() throws {
         let schema = try JSONValue.parse(##"{"allOf":[{"$ref":"#"},{"$ref":"#"}]}"##)
-        let started = Date()
         let violations = JSONSchema(schema).validate(["a": 1])
-        #expect(Date().timeIntervalSince(started) < 10)
         #expect(violations.contains { $0.message.hasPrefix("validation stopped after 200000 steps") })
     }
 
