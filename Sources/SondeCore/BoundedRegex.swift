@@ -14,6 +14,8 @@ import _FoundationICU
 public final class BoundedRegex: @unchecked Sendable {
     /// ICU match-engine steps a match may take (about a second on this project's machines).
     public static let timeLimit: Int32 = 5_000
+    /// ICU match-engine steps after which "no match" is not trusted (see `firstMatch(in:)`).
+    public static let untrustedMisses: Int32 = 1_000
     /// Bytes of ICU's backtracking stack a match may use.
     public static let stackLimit: Int32 = 8 << 20
 
@@ -57,6 +59,17 @@ public final class BoundedRegex: @unchecked Sendable {
         defer { swift_uregex_close(clone) }
         swift_uregex_setTimeLimit(clone, Self.timeLimit, &status)
         swift_uregex_setStackLimit(clone, Self.stackLimit, &status)
+        // ICU (76) can give up on a pattern with capture groups that backtracks a lot and
+        // answer "no match" with no error (`^(?:(a|a)+$|a+!$)` on 40 a's and a '!', which
+        // matches), after about 3,000 to 4,000 steps. Its clock, read through the match
+        // callback, tells how much work a "no match" cost: past `untrustedMisses` steps the
+        // answer is not trusted and the match is reported as stopped.
+        let clock = MatchClock()
+        swift_uregex_setMatchCallback(clone, { context, steps in
+            if let context { Unmanaged<MatchClock>.fromOpaque(context).takeUnretainedValue().steps = steps }
+            return 1
+        }, Unmanaged.passUnretained(clock).toOpaque(), &status)
+        defer { withExtendedLifetime(clock) {} }
         // A terminator after the text, so that an empty text still has an address.
         let units = Array(text.utf16) + [0]
         return try units.withUnsafeBufferPointer { buffer throws(RegexError) -> [Range<String.Index>?]? in
@@ -66,7 +79,12 @@ public final class BoundedRegex: @unchecked Sendable {
                 throw RegexError(kind: status == U_REGEX_TIME_OUT ? .timeLimit : status == U_REGEX_STACK_OVERFLOW ? .stackLimit : .engine,
                     message: RegexError.describe(status))
             }
-            guard found else { return nil }
+            guard found else {
+                if clock.steps >= Self.untrustedMisses {
+                    throw RegexError(kind: .timeLimit, message: RegexError.describe(U_REGEX_TIME_OUT))
+                }
+                return nil
+            }
             var groups: [Range<String.Index>?] = []
             for group in 0...groupCount {
                 let start = Int(swift_uregex_start(clone, Int32(group), &status)), end = Int(swift_uregex_end(clone, Int32(group), &status))
@@ -80,6 +98,11 @@ public final class BoundedRegex: @unchecked Sendable {
             return groups
         }
     }
+}
+
+/// The steps of ICU's match clock one match has taken (set by its match callback).
+private final class MatchClock: @unchecked Sendable {
+    var steps: Int32 = 0
 }
 
 /// Why a pattern does not compile, or why a match stopped.

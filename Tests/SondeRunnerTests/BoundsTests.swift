@@ -75,6 +75,24 @@ struct BoundsTests {
         #expect(result.requests[0].error?.contains("could not be applied") == true, "\(result.requests[0].error ?? "")")
     }
 
+    /// Anchored patterns are matched at one place only, and ICU reports reaching the time
+    /// limit there differently: still an error, never "does not match" (the first of these
+    /// does match, by its second branch).
+    @Test func anAnchoredRegexThatBacktracksWithoutEndIsAnErrorToo() throws {
+        let text = String(repeating: "a", count: 40) + "!"
+        let patterns = [
+            "^(?:(a|a)+$|a+!$)", "^(a|a)+$", "\\A(a|a)+$", "(?m)^(a|a)+$", "^(a+)+$", "^(\\w+\\s?)*$", "(a|a)+$",
+            "^((a)|(a)|(a)|(a)|(a)|(a)|(a)|(a))+$", "^(?:a|a)+$",
+        ]
+        for pattern in patterns {
+            let regex = try BoundedRegex(pattern)
+            #expect(throws: RegexError.self, "\(pattern)") { try regex.firstMatch(in: text) }
+        }
+        // What ICU answers quickly is still trusted, both ways.
+        #expect(try BoundedRegex("^(?:(a|a)+$|a+!$)").matches(String(repeating: "a", count: 12) + "!"))
+        #expect(try !BoundedRegex("^(a|a)+$").matches(String(repeating: "a", count: 12) + "!"))
+    }
+
     /// A match that would need more backtracking stack than the limit (a long body through a
     /// repeated group) is an error of its check, never a mismatch.
     @Test func aRegexThatOverflowsItsStackIsAnErrorOfItsCheck() async throws {
