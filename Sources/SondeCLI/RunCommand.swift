@@ -148,8 +148,19 @@ struct CollectionRuns {
         if let store { Interruption.shared.add(store) }
         defer { if let store { Interruption.shared.remove(store) } }
         // A secret of one collection is masked in all: a server may echo to one what another sent.
-        let sharedSecrets = SharedSecrets(collections.flatMap { $0.declaredSecretValues() })
+        // A proxy's credentials too: libcurl sends them in Proxy-Authorization, which -v shows
+        // and a proxy may echo.
+        var proxySecrets: [JSONValue] = []
+        if let proxy = transportOptions.proxy, let (user, password) = RequestURL.credentials(of: proxy), !password.isEmpty {
+            proxySecrets = [.string(password), .string("\(user):\(password)")]
+            if let decoded = password.removingPercentEncoding, decoded != password {
+                proxySecrets += [.string(decoded), .string("\((user.removingPercentEncoding ?? user)):\(decoded)")]
+            }
+        }
+        let sharedSecrets = SharedSecrets(collections.flatMap { $0.declaredSecretValues() } + proxySecrets)
         let records = Slots<RunRecord>(count: collections.count)
+        let runIDs = Slots<Int64>(count: collections.count)
+        let finishedRuns = Slots<FinishedRun>(count: collections.count)
         let results = Slots<RunResult>(count: collections.count)
         let failures = Slots<Error>(count: collections.count)
         let semaphore = DispatchSemaphore(value: jobs)
@@ -170,8 +181,16 @@ struct CollectionRuns {
                             failFast: failFast, keepExchanges: verbosity > 0,
                             // Reports of an unsaved run are made from the results; otherwise from the database.
                             keepDetails: keepRecords && store == nil))
-                    runner.mask(sharedSecrets.values)
-                    defer { sharedSecrets.add(runner.secretValues) }
+                    // Secrets this run knows: its own, and those of the other collections, pulled
+                    // before each request. What was recorded before one became known is masked
+                    // again at once (through the recording queue, in order).
+                    var (shared, sharedCount) = sharedSecrets.values(after: 0)
+                    runner.mask(shared)
+                    var remaskedBelow = 0
+                    defer {
+                        sharedSecrets.add(runner.secretValues)
+                        finishedRuns.set(index, FinishedRun(runner: runner, sharedCount: sharedCount))
+                    }
                     // One collection at a time prints line by line; several print whole, so their lines do not interleave.
                     var buffer = report.header((collection.spec.name, collection.spec.file, collection.spec.requests.count))
                     if jobs == 1 { output.write(buffer); buffer = "" }
@@ -181,23 +200,42 @@ struct CollectionRuns {
                     let recording = try store.map { RecordingQueue(try $0.beginRun(start)) }
                     if let recording { Interruption.shared.add(recording) }
                     defer { if let recording { Interruption.shared.remove(recording) } }
+                    /// Masks what was recorded below `limit` with every secret known now.
+                    func remask(below limit: Int) {
+                        guard limit > remaskedBelow || limit == Int.max else { return }
+                        remaskedBelow = max(remaskedBelow, limit)
+                        recording?.submitRedaction(positionsBelow: limit, with: runner.currentRedactor, bodyHashes: runner.rehashedBodies(below: limit))
+                    }
                     let result = runner.run { event in
                         switch event {
                         case .requestStarted(let index, let name):
+                            (shared, sharedCount) = sharedSecrets.values(after: sharedCount)
+                            if !shared.isEmpty {
+                                runner.mask(shared)
+                                remaskedBelow = 0
+                                remask(below: index)
+                            }
                             if progress { output.write("  … \(name) (\(index + 1)/\(collection.spec.requests.count))") }
                         case .requestFinished(let request):
                             recording?.submit(request)
+                            if runner.requestsBeforeLatestSecret > remaskedBelow {
+                                sharedSecrets.add(runner.secretValues)
+                                remask(below: runner.requestsBeforeLatestSecret)
+                            }
                             let line = (progress ? "\r\u{1B}[K" : "") + report.line(request)
                             if jobs == 1 { output.write(line) } else { buffer += line }
                         }
                     }
+                    // Secrets another collection learned while this one ran.
+                    (shared, sharedCount) = sharedSecrets.values(after: sharedCount)
+                    if !shared.isEmpty {
+                        runner.mask(shared)
+                        remask(below: Int.max)
+                    }
                     var storeError: StoreError?
                     do throws(StoreError) {
                         try recording?.finish(outcome: result.outcome, at: result.finished)
-                        // Secrets captured during the run are masked in what was recorded before them.
-                        if let recorder = recording?.recorder, runner.requestsBeforeLatestSecret > 0 {
-                            try recorder.store.redactRecorded(runID: recorder.runID, positionsBelow: runner.requestsBeforeLatestSecret, with: runner.currentRedactor)
-                        }
+                        if let recorder = recording?.recorder { runIDs.set(index, recorder.runID) }
                     } catch {
                         storeError = error
                     }
@@ -212,15 +250,16 @@ struct CollectionRuns {
                     var recorded: RunRecord?
                     if let recorder = recording?.recorder {
                         buffer += historyText.recorded(runID: recorder.runID, path: recorder.store.path)
-                        if compare != nil || keepRecords { recorded = try recorder.store.run(id: recorder.runID) }
+                        if compare != nil { recorded = try recorder.store.run(id: recorder.runID) }
                         if let thresholds = compare, let recorded {
                             buffer += try Self.comparison(recorded, recorder.store, thresholds, historyText)
                         }
                     }
                     output.write(buffer + "\n")
                     results.set(index, result)
-                    // Reports are written from the run as recorded, or, with --no-save, as it would be.
-                    if keepRecords { records.set(index, recorded ?? start.record(of: result)) }
+                    // Reports are written from the run as recorded (read back once every collection
+                    // has ended), or, with --no-save, as it would be.
+                    if keepRecords && recording == nil { records.set(index, start.record(of: result)) }
                 } catch {
                     failures.set(index, error)
                 }
@@ -233,6 +272,32 @@ struct CollectionRuns {
         if let error = failures.values.compactMap({ $0 }).first {
             Terminal.error("\(error)")
             throw ExitCode(ExitStatus.internalError)
+        }
+        // A collection that ended before another learned a secret is masked again, whole.
+        let allSecrets = sharedSecrets.values
+        for (index, finished) in finishedRuns.values.enumerated() {
+            guard let finished, finished.sharedCount < allSecrets.count else { continue }
+            finished.runner.mask(allSecrets)
+            if let runID = runIDs.values[index], let store {
+                do throws(StoreError) {
+                    try store.redactRecorded(
+                        runID: runID, positionsBelow: Int.max, with: finished.runner.currentRedactor, bodyHashes: finished.runner.rehashedBodies(below: Int.max))
+                } catch {
+                    Terminal.error("\(error)")
+                    throw ExitCode(ExitStatus.internalError)
+                }
+            } else if let record = records.values[index] {
+                records.set(index, record.redacted(with: finished.runner.currentRedactor, bodyHashes: finished.runner.rehashedBodies(below: Int.max)))
+            }
+        }
+        if keepRecords, let store {
+            for (index, runID) in runIDs.values.enumerated() {
+                guard let runID else { continue }
+                do throws(StoreError) { if let record = try store.run(id: runID) { records.set(index, record) } } catch {
+                    Terminal.error("\(error)")
+                    throw ExitCode(ExitStatus.internalError)
+                }
+            }
         }
         return (results.values.compactMap { $0 }, records.values.compactMap { $0 })
     }
@@ -365,6 +430,19 @@ final class SharedSecrets: @unchecked Sendable {
         defer { lock.unlock() }
         return known
     }
+
+    /// The values added after the first `count`, and how many there are now.
+    func values(after count: Int) -> (new: [JSONValue], count: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (Array(known.dropFirst(count)), known.count)
+    }
+}
+
+/// A collection's runner once it has ended, and how many shared secrets it had masked.
+struct FinishedRun: @unchecked Sendable {
+    let runner: Runner
+    let sharedCount: Int
 }
 
 /// One slot a collection, written by its thread, read once all are done.

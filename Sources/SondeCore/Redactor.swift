@@ -48,6 +48,10 @@ public struct Redactor: Sendable {
     private var leads = [Bool](repeating: false, count: 256)
     /// Whether a secret is masked only where it stands whole (an escape can hide its boundary).
     private var hasWeakSecret = false
+    /// Each strong secret's letters and digits, lower-cased and without accents, longest
+    /// first (see `skeletonMatches(in:)`).
+    private(set) var skeletons: [Skeleton] = []
+    private(set) var skeletonLeads = [Bool](repeating: false, count: 256)
 
     public init(_ secrets: [String] = []) {
         for secret in secrets { add(secret) }
@@ -75,6 +79,13 @@ public struct Redactor: Sendable {
             if !secrets.contains(where: { $0.scalars == mojibake }) { insert(mojibake, wholeWordOnly: weak) }
         }
         guard !weak else { return }
+        let folded = Self.skeleton(of: scalars)
+        if folded.count >= Self.minimumSkeleton, !skeletons.contains(where: { $0.bytes == folded }) {
+            skeletons.append(Skeleton(bytes: folded, maximumGap: Self.maximumGap + 2 * Self.widestGap(in: scalars)))
+            skeletons.sort { $0.bytes.count > $1.bytes.count }
+            skeletonLeads = [Bool](repeating: false, count: 256)
+            for skeleton in skeletons { skeletonLeads[Int(skeleton.bytes[0])] = true }
+        }
         let base64 = Data(secret.utf8).base64EncodedString()
         let unpadded = String(base64.prefix { $0 != "=" })
         let urlSafe = unpadded.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -109,13 +120,25 @@ public struct Redactor: Sendable {
         byte == UInt8(ascii: "%") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "&") || byte == UInt8(ascii: "+")
     }
 
-    /// Adds every leaf of a structured value (the strings, and the numbers' text): each is a secret.
+    /// Adds a secret value: a string or a number's text; for a list or an object, each leaf
+    /// that is not short or a plain word (`Bearer`, `3600`, `1` stand in too many places to be
+    /// masked wherever they stand, and masking them would give them away: see
+    /// `VariableScope.weakLeaves(of:)`, whose paths the run names in a warning).
     public mutating func add(leavesOf value: JSONValue) {
         switch value {
         case .string(let s): add(s)
         case .number(let n): add(n.jsonText)
-        case .array(let items): for item in items { add(leavesOf: item) }
-        case .object(let object): for member in object.members { add(leavesOf: member.value) }
+        case .array, .object:
+            var leaves: [JSONValue] = [value]
+            while let leaf = leaves.popLast() {
+                switch leaf {
+                case .string(let s) where !Self.isWeak(s): add(s)
+                case .number(let n) where !Self.isWeak(n.jsonText): add(n.jsonText)
+                case .array(let items): leaves += items
+                case .object(let object): leaves += object.members.map(\.value)
+                default: break
+                }
+            }
         case .bool, .null: break
         }
     }
@@ -144,6 +167,7 @@ public struct Redactor: Sendable {
             var ranges = matches(in: bytes)
             ranges += decodedMatches(in: bytes)
             ranges += base64Matches(in: bytes)
+            ranges += skeletonMatches(in: bytes)
             guard !ranges.isEmpty else { return nil }
             return Self.masking(ranges, in: bytes)
         }
@@ -185,7 +209,9 @@ public struct Redactor: Sendable {
                     continue
                 }
                 found.append(i..<end)
-                i = end
+                // A longer secret may start inside this one ("zz9-Alpha-Br" and "Alpha-Bravo-…"):
+                // the masks of both are merged.
+                i += 1
             }
             return found
         }
@@ -207,7 +233,7 @@ public struct Redactor: Sendable {
             guard let view = DecodedView(decoding: bytes, kind: kind, origins: nil) else { continue }
             // Without an escape left to undo, this view shows nothing the direct search
             // missed, except the word boundaries an escape hid.
-            guard view.revealsEscapes || hasWeakSecret else { continue }
+            guard view.revealsEscapes || view.hasFormsTheScanMisses || hasWeakSecret else { continue }
             view.bytes.withUnsafeBufferPointer { decoded in
                 for range in matches(in: decoded) { found.append(view.origin(of: range)) }
                 guard view.revealsEscapes else { return }
@@ -589,14 +615,20 @@ enum EscapeKind: CaseIterable {
     case json
     /// `%XX`.
     case percent
-    /// `&amp;`, `&#NN;`, `&#xHH;`.
+    /// `&amp;`, `&#NN;`, `&#xHH;`, with or without the `;` of a numeric reference.
     case html
+    /// Quoted-printable (RFC 2045 §6.7): `=XX`, and `=` at the end of a line.
+    case quotedPrintable
+    /// CSS (CSS Syntax §4.3.7): `\` and one to six hex digits with one optional space after
+    /// them, or `\` before any other character.
+    case css
 
     var lead: UInt8 {
         switch self {
-        case .json: UInt8(ascii: "\\")
+        case .json, .css: UInt8(ascii: "\\")
         case .percent: UInt8(ascii: "%")
         case .html: UInt8(ascii: "&")
+        case .quotedPrintable: UInt8(ascii: "=")
         }
     }
 }
@@ -610,6 +642,9 @@ struct DecodedView {
     /// Whether the decoded text holds `\`, `%`, `&` or `+`: an escape may remain, written with
     /// the help of a decoded character.
     var revealsEscapes = false
+    /// Whether it undid an escape that the scan of the text as it is cannot read (quoted-
+    /// printable, CSS, `%uXXXX`, Latin-1 percent-encoding, a reference without its `;`).
+    var hasFormsTheScanMisses = false
 
     /// Nil when the text holds no escape to undo. `origins` maps `text` itself to the original
     /// (nil when `text` is the original).
@@ -620,10 +655,18 @@ struct DecodedView {
         origins.reserveCapacity(text.count)
         var decodedAny = false
         var p = 0
+        hasFormsTheScanMisses = kind == .quotedPrintable || kind == .css
         while p < text.count {
-            if text[p] == lead, let (scalar, end) = Self.escape(at: p, in: text) {
+            if text[p] == lead, let (scalar, end) = Self.escape(at: p, in: text, kind: kind) {
                 let origin = parent.map { $0[p].lowerBound..<$0[end - 1].upperBound } ?? p..<end
-                if text[p] == UInt8(ascii: "%") {
+                if kind == .quotedPrintable, text[p + 1] == 0x0A || text[p + 1] == 0x0D {
+                    // A soft line break stands for nothing: the secret goes on after it.
+                    decodedAny = true
+                    p = end
+                    continue
+                }
+                if (kind == .percent && end - p >= 6) || (kind == .html && text[end - 1] != UInt8(ascii: ";")) { hasFormsTheScanMisses = true }
+                if (kind == .percent && end - p == 3) || kind == .quotedPrintable {
                     // A byte, not a character: the bytes of UTF-8 are rebuilt one by one.
                     bytes.append(UInt8(scalar.value))
                     origins.append(origin)
@@ -642,8 +685,53 @@ struct DecodedView {
             }
         }
         guard decodedAny else { return nil }
+        // Bytes that are not UTF-8 were Latin-1 (JavaScript's escape(), old PHP): `%FC` is ü.
+        if kind == .percent || kind == .quotedPrintable, repairingLatin1() { hasFormsTheScanMisses = true }
         // A decoded character may start an escape, or end one that a literal `\`, `%` or `&` began.
         revealsEscapes = bytes.contains { Redactor.isSpecial($0) }
+    }
+
+    /// Rewrites each byte that is not part of valid UTF-8 as the Latin-1 character of that
+    /// value; true when there was one.
+    private mutating func repairingLatin1() -> Bool {
+        var p = 0
+        var repaired: [UInt8]? = nil
+        var repairedOrigins: [Range<Int>] = []
+        while p < bytes.count {
+            let length = Self.validUTF8Length(at: p, in: bytes)
+            if length > 0 {
+                if repaired != nil {
+                    repaired!.append(contentsOf: bytes[p..<(p + length)])
+                    repairedOrigins.append(contentsOf: origins[p..<(p + length)])
+                }
+                p += length
+                continue
+            }
+            if repaired == nil {
+                repaired = Array(bytes[..<p])
+                repairedOrigins = Array(origins[..<p])
+            }
+            let byte = bytes[p]
+            repaired!.append(0xC0 | byte >> 6)
+            repaired!.append(0x80 | byte & 0x3F)
+            repairedOrigins.append(origins[p])
+            repairedOrigins.append(origins[p])
+            p += 1
+        }
+        guard let repaired else { return false }
+        bytes = repaired
+        origins = repairedOrigins
+        return true
+    }
+
+    /// The length of the UTF-8 sequence at `p`, or 0 when the bytes there are not one.
+    static func validUTF8Length(at p: Int, in b: [UInt8]) -> Int {
+        let lead = b[p]
+        if lead < 0x80 { return 1 }
+        let length = lead >= 0xF0 && lead < 0xF5 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 && lead < 0xE0 ? 2 : 0
+        guard length > 0, p + length <= b.count else { return 0 }
+        for k in 1..<length where b[p + k] & 0xC0 != 0x80 { return 0 }
+        return length
     }
 
     /// The text without its NUL bytes; nil when it has none.
@@ -662,14 +750,50 @@ struct DecodedView {
         origins[range.lowerBound].lowerBound..<origins[range.upperBound - 1].upperBound
     }
 
-    /// The character an escape at `p` stands for, and where the escape ends.
-    static func escape(at p: Int, in t: UnsafeBufferPointer<UInt8>) -> (Unicode.Scalar, Int)? {
+    /// The character an escape of `kind` at `p` stands for, and where the escape ends. For
+    /// `%XX` and `=XX`, a byte's value (the caller appends it as a byte); for a soft line
+    /// break of quoted-printable, a line feed (the caller drops it).
+    static func escape(at p: Int, in t: UnsafeBufferPointer<UInt8>, kind: EscapeKind) -> (Unicode.Scalar, Int)? {
         guard p + 1 < t.count else { return nil }
+        switch kind {
+        case .percent:
+            if let value = Redactor.hexValue(t, p + 1, digits: 2) { return (Unicode.Scalar(UInt8(value)), p + 3) }
+            // %uXXXX, as JavaScript's escape() and IIS write a character.
+            guard t[p + 1] == UInt8(ascii: "u") || t[p + 1] == UInt8(ascii: "U"), let unit = Redactor.hexValue(t, p + 2, digits: 4) else { return nil }
+            if let scalar = Unicode.Scalar(unit) { return (scalar, p + 6) }
+            guard (0xD800..<0xDC00).contains(unit), p + 12 <= t.count,
+                t[p + 6] == UInt8(ascii: "%"), t[p + 7] == UInt8(ascii: "u") || t[p + 7] == UInt8(ascii: "U"),
+                let low = Redactor.hexValue(t, p + 8, digits: 4), (0xDC00..<0xE000).contains(low),
+                let scalar = Unicode.Scalar(0x10000 + (unit - 0xD800) << 10 + (low - 0xDC00))
+            else { return nil }
+            return (scalar, p + 12)
+        case .quotedPrintable:
+            if let value = Redactor.hexValue(t, p + 1, digits: 2) { return (Unicode.Scalar(UInt8(value)), p + 3) }
+            if t[p + 1] == 0x0A { return ("\n", p + 2) }
+            if t[p + 1] == 0x0D, p + 2 < t.count, t[p + 2] == 0x0A { return ("\n", p + 3) }
+            return nil
+        case .css:
+            var q = p + 1
+            var value: UInt32 = 0
+            while q < t.count, q - p <= 6, let digit = Redactor.digitValue(t[q], hex: true) {
+                value = value << 4 | digit
+                q += 1
+            }
+            if q == p + 1 {
+                // `\` before a character that is not a hex digit nor a line break: that character.
+                guard t[q] >= 0x20, t[q] < 0x80 else { return nil }
+                return (Unicode.Scalar(t[q]), q + 1)
+            }
+            guard let scalar = Unicode.Scalar(value), value != 0 else { return nil }
+            if q < t.count, t[q] == 0x20 || t[q] == 0x09 || t[q] == 0x0A || t[q] == 0x0C { q += 1 }
+            else if q + 1 < t.count, t[q] == 0x0D, t[q + 1] == 0x0A { q += 2 }
+            return (scalar, q)
+        case .html:
+            return characterReference(at: p, in: t)
+        case .json:
+            break
+        }
         switch t[p] {
-        case UInt8(ascii: "%"):
-            guard let value = Redactor.hexValue(t, p + 1, digits: 2) else { return nil }
-            // The byte's value (the caller appends it as a byte).
-            return (Unicode.Scalar(UInt8(value)), p + 3)
         case UInt8(ascii: "\\"):
             let short: Unicode.Scalar? = switch t[p + 1] {
             case UInt8(ascii: "\""): "\""
@@ -709,8 +833,9 @@ struct DecodedView {
                 value = value * (hex ? 16 : 10) + digit
                 q += 1
             }
-            guard q > start, q < t.count, t[q] == UInt8(ascii: ";"), let scalar = Unicode.Scalar(value) else { return nil }
-            return (scalar, q + 1)
+            guard q > start, let scalar = Unicode.Scalar(value) else { return nil }
+            // HTML reads a numeric reference without its `;` too (`&#34ss`).
+            return q < t.count && t[q] == UInt8(ascii: ";") ? (scalar, q + 1) : (scalar, q)
         }
         for (name, scalar) in HTMLEntities.byFirstByte[t[p + 1]] ?? [] where p + name.count < t.count {
             if name.indices.allSatisfy({ t[p + 1 + $0] == name[$0] }), let value = Unicode.Scalar(scalar) { return (value, p + 1 + name.count) }

@@ -192,3 +192,41 @@ public struct CheckRecord: Sendable, Equatable {
         self.column = column
     }
 }
+
+extension RunRecord {
+    /// The run with every text a server or a capture could have put a secret in masked by
+    /// `redactor` (the columns `HistoryStore.redactRecorded` masks), and body hashes replaced
+    /// by position from `bodyHashes`: for a run not recorded, whose report is made after a
+    /// later collection learned a secret.
+    public func redacted(with redactor: Redactor, bodyHashes: [Int: String?] = [:]) -> RunRecord {
+        guard !redactor.isEmpty else { return self }
+        var copy = self
+        copy.requests = requests.map { request in
+            var r = request
+            r.name = redactor.redact(r.name)
+            r.url = redactor.redact(r.url)
+            r.error = r.error.map(redactor.redact)
+            r.skipReason = r.skipReason.map(redactor.redact)
+            r.responseExcerpt = r.responseExcerpt.map(redactor.redact)
+            r.finalURL = r.finalURL.map(redactor.redact)
+            r.shape = r.shape.map(redactor.redact)
+            r.redirects = r.redirects.map { hop in
+                var h = hop
+                h.url = redactor.redact(h.url)
+                h.location = redactor.redact(h.location)
+                return h
+            }
+            r.checks = r.checks.map { check in
+                var c = check
+                c.subject = redactor.redact(c.subject)
+                c.expected = redactor.redact(c.expected)
+                c.actual = redactor.redact(c.actual)
+                c.message = c.message.map(redactor.redact)
+                return c
+            }
+            if let hash = bodyHashes[r.position] { r.bodyHash = hash }
+            return r
+        }
+        return copy
+    }
+}

@@ -18,6 +18,14 @@ public final class VariableScope: TemplateContext {
     private var secretNames: Set<String> = []
     /// Every secret value noted so far, in order; `onSecret` is told of each new one.
     public private(set) var secretValues: [JSONValue] = []
+    /// How many secret captures there have been (a server's value that earlier responses
+    /// may hold too, unlike a value computed from a secret already known).
+    public private(set) var capturedSecrets = 0
+    /// The JSON text of short or plain-word leaves of structured secrets (see `weakLeaves(of:)`).
+    private var weakLeaves: Set<String> = []
+    /// For each secret capture that is a list or an object with short or plain-word leaves:
+    /// a warning that names their paths (they are not masked), for the run to show.
+    public private(set) var unmaskedLeafWarnings: [String] = []
     /// How long a chain of variables that read each other may be.
     public static let maxChain = 64
     /// Told of each secret value as it becomes known (the runner masks it from then on).
@@ -43,6 +51,18 @@ public final class VariableScope: TemplateContext {
     public func isSecret(_ name: String) -> Bool { secretNames.contains(name) }
 
     public func noteSecret(_ value: JSONValue) {
+        switch value {
+        case .array, .object:
+            for leaf in Self.weakLeaves(of: value) { weakLeaves.insert(leaf.value.jsonText) }
+        case .string(let text):
+            // A short leaf of a structured secret, read alone (`{{ auth.token_type }}`): not
+            // masked, as it is not inside the structure.
+            if weakLeaves.contains(value.jsonText), Redactor.isWeak(text) { return }
+        case .number(let number):
+            if weakLeaves.contains(value.jsonText), Redactor.isWeak(number.jsonText) { return }
+        case .bool, .null:
+            break
+        }
         if secretValues.contains(value) { return }
         secretValues.append(value)
         onSecret?(value)
@@ -61,7 +81,42 @@ public final class VariableScope: TemplateContext {
         rendered[name] = value
         if isText { textCaptures.insert(name) } else { textCaptures.remove(name) }
         if secret { secretNames.insert(name) }
-        if secretNames.contains(name) { noteSecret(value) }
+        if secretNames.contains(name) {
+            capturedSecrets += 1
+            noteSecret(value)
+            let weak = Self.weakLeaves(of: value)
+            if !weak.isEmpty {
+                let paths = weak.prefix(8).map(\.path).joined(separator: ", ") + (weak.count > 8 ? ", …" : "")
+                unmaskedLeafWarnings.append(
+                    "capture '\(name)' is secret, but \(weak.count == 1 ? "one of its values is" : "\(weak.count) of its values are") short or a plain word "
+                        + "(under 6 characters, only letters or digits, true, false or null), and is not masked: \(paths); "
+                        + "capture the secret part alone to mask it wherever it stands")
+            }
+        }
+    }
+
+    /// The leaves of a list or an object that are not masked: true, false, null, and strings
+    /// and numbers that are short or plain words (`Redactor.isWeak`), with their paths.
+    public static func weakLeaves(of value: JSONValue) -> [(path: String, value: JSONValue)] {
+        switch value {
+        case .array, .object: weakLeaves(of: value, at: NormalizedPath())
+        default: []
+        }
+    }
+
+    private static func weakLeaves(of value: JSONValue, at path: NormalizedPath) -> [(path: String, value: JSONValue)] {
+        var out: [(path: String, value: JSONValue)] = []
+        var stack: [(JSONValue, NormalizedPath)] = [(value, path)]
+        while let (leaf, at) = stack.popLast() {
+            switch leaf {
+            case .array(let items): for (i, item) in items.enumerated().reversed() { stack.append((item, at.appending(.index(i)))) }
+            case .object(let object): for member in object.members.reversed() { stack.append((member.value, at.appending(.name(member.key)))) }
+            case .string(let text): if Redactor.isWeak(text) { out.append((at.description, leaf)) }
+            case .number(let number): if Redactor.isWeak(number.jsonText) { out.append((at.description, leaf)) }
+            case .bool, .null: out.append((at.description, leaf))
+            }
+        }
+        return out
     }
 
     public func isText(_ name: String) -> Bool { textCaptures.contains(name) }

@@ -67,7 +67,8 @@ public struct TerminalReport: Sendable {
             (run.count(.error) > 0 ? red : { $0 })("\(run.count(.error)) error\(run.count(.error) == 1 ? "" : "s")"), "\(run.count(.skipped)) skipped",
         ]
         let verdict = run.outcome == .passed ? green("PASSED") : red("FAILED")
-        return "\(verdict) \(safe(run.collection)): \(parts.joined(separator: ", ")) in \(Self.milliseconds(elapsed))\n"
+        let warnings = run.warnings.map { "warning: \(safe($0))\n" }.joined()
+        return warnings + "\(verdict) \(safe(run.collection)): \(parts.joined(separator: ", ")) in \(Self.milliseconds(elapsed))\n"
     }
 
     /// `12.3 ms`, or `1.23 s` from a second up; written by hand, since String(format:) goes

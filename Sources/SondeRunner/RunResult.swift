@@ -76,6 +76,8 @@ public struct RunResult: Sendable {
     public var started: Date
     public var finished: Date
     public var requests: [RequestResult]
+    /// What the run learned and the user should know (a secret capture with values too short to mask).
+    public var warnings: [String] = []
 
     public var outcome: Outcome { requests.map(\.outcome).filter { $0 != .skipped }.max() ?? .passed }
 

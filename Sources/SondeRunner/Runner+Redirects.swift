@@ -69,7 +69,9 @@ extension Runner {
                 for value in [password, "\(user):\(password)", Data("\(user):\(password)".utf8).base64EncodedString()] { scope.noteSecret(.string(value)) }
             }
             let masked = redactor.redact(target)
-            let shownLocation = masked == target ? location : RequestURL.resolve(masked, against: transfer.shownFinalURL)
+            // Resolving a masked Location percent-encodes its mask: shown as the mask it is.
+            let shownLocation = masked == target
+                ? location : RequestURL.resolve(masked, against: transfer.shownFinalURL).replacingOccurrences(of: "%E2%80%A2", with: "•")
             let turnsIntoGet = (response.status == 303 && current.method != "HEAD") || ([301, 302].contains(response.status) && current.method == "POST")
             let hop = RedirectHop(url: current.url, status: response.status, location: location, method: turnsIntoGet ? "GET" : current.method)
             let shownHop = RedirectHop(url: transfer.shownFinalURL, status: hop.status, location: shownLocation, method: hop.method)
@@ -80,7 +82,8 @@ extension Runner {
             }
             if location.utf8.count > Self.longestURL {
                 throw RedirectError(
-                    "a redirect was not followed: its Location is \(location.utf8.count) bytes long, more than \(Self.longestURL) (\(Self.chain(shown)))",
+                    "a redirect was not followed: its Location is \(location.utf8.count) bytes long, more than \(Self.longestURL) "
+                        + "(in the answer \(hop.status) to \(shown.isEmpty ? transfer.shownFinalURL : Self.chain(shown)))",
                     hops: shown)
             }
             if masked != target, Self.maskCount(redactor.redact(location)) < Self.maskCount(masked) {

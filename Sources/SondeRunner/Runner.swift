@@ -45,6 +45,7 @@ public final class Runner {
     /// requests before it were recorded without knowing that secret.
     var currentRequest: Int?
     public private(set) var requestOfLatestSecret: Int?
+    private var capturedSecretsSeen = 0
     /// When `run` began: each result's start is an offset from it (the report's waterfall).
     var runStarted = Date()
     /// The checks waiting to run while the next request is on the wire.
@@ -69,7 +70,12 @@ public final class Runner {
         // secret) is masked from then on.
         scope.onSecret = { [unowned self] value in
             self.redactor.add(leavesOf: value)
-            self.requestOfLatestSecret = self.currentRequest
+            // Only a captured secret may stand in what earlier responses said; a value computed
+            // from a secret already known is masked from now on.
+            if self.scope.capturedSecrets > self.capturedSecretsSeen {
+                self.capturedSecretsSeen = self.scope.capturedSecrets
+                self.requestOfLatestSecret = self.currentRequest
+            }
         }
         for value in scope.secretValues { redactor.add(leavesOf: value) }
         for name in secrets {
@@ -93,6 +99,39 @@ public final class Runner {
 
     /// How many requests, from the first, were recorded before the latest secret became known.
     public var requestsBeforeLatestSecret: Int { requestOfLatestSecret ?? 0 }
+
+    /// The latest response bodies, kept up to `retainedBodyBudget` bytes: a secret learned
+    /// later (a capture, or another collection's) may stand in one, whose recorded hash must
+    /// then be of its masked text.
+    private var retainedBodies: [(position: Int, body: [UInt8])] = []
+    private var retainedBytes = 0
+    /// Positions below this one whose bodies are no longer kept.
+    private var forgottenBelow = 0
+    static let retainedBodyBudget = 8 << 20
+
+    private func retain(_ body: [UInt8], at position: Int) {
+        retainedBodies.append((position, body))
+        retainedBytes += body.count
+        while retainedBytes > Self.retainedBodyBudget, !retainedBodies.isEmpty {
+            let dropped = retainedBodies.removeFirst()
+            retainedBytes -= dropped.body.count
+            forgottenBelow = max(forgottenBelow, dropped.position + 1)
+        }
+    }
+
+    /// For the requests below `limit`: the body hashes that the secrets known now change (the
+    /// hash of the masked text), and nil for those whose bodies are no longer kept.
+    public func rehashedBodies(below limit: Int) -> [Int: String?] {
+        var out: [Int: String?] = [:]
+        for position in 0..<min(limit, forgottenBelow) { out[position] = .some(nil) }
+        guard !redactor.isEmpty else { return out }
+        for (position, body) in retainedBodies where position < limit {
+            let text = String(decoding: body, as: UTF8.self)
+            let masked = redactor.redact(text)
+            if masked != text { out[position] = Digest.sha256(masked) }
+        }
+        return out
+    }
 
     public func run(onEvent: (RunEvent) -> Void = { _ in }) -> RunResult {
         let started = Date()
@@ -143,7 +182,9 @@ public final class Runner {
             }
             return checker.drain()
         }
-        return RunResult(collection: spec.name, file: spec.file, environment: environmentName, started: started, finished: Date(), requests: results)
+        var result = RunResult(collection: spec.name, file: spec.file, environment: environmentName, started: started, finished: Date(), requests: results)
+        result.warnings = scope.unmaskedLeafWarnings
+        return result
     }
 
     /// A result with nothing sent yet; `execute` fills it in.
@@ -297,6 +338,7 @@ public final class Runner {
         result.timings = response.timings
         result.responseSize = response.body.count
         result.bodyHash = Digest.sha256(response.body)
+        retain(response.body, at: result.index)
         if !redactor.isEmpty {
             // A hash computed from a secret could be checked against guesses of it: a body
             // that holds one is hashed with it masked (it then differs from sha256sum's).
@@ -346,6 +388,7 @@ public final class Runner {
     func evaluate(_ expectation: Expectation, _ exchange: Exchange) throws(TemplateError) -> CheckResult {
         let subject: String
         let actual: Actual
+        var binarySummary: String?
         switch expectation.subject {
         case .status:
             subject = "status"
@@ -355,6 +398,10 @@ public final class Runner {
             actual = exchange.header(name).map(Actual.text) ?? .missing
         case .body:
             subject = "body"
+            let contentType = exchange.header("Content-Type")
+            if BodySummary.isBinary(exchange.response.body, contentType: contentType) {
+                binarySummary = BodySummary.binary(exchange.response.body.count, contentType: contentType)
+            }
             switch exchange.decodedText {
             case .success(let text): actual = .text(text)
             case .failure(let error):
@@ -402,6 +449,13 @@ public final class Runner {
         // Expected values are rendered first: a secret they compute is masked in the verdict too.
         let expected = try expectation.predicate.describeExpected(unit: unit, redactor: redactor, in: scope)
         let outcome = try expectation.predicate.evaluate(actual, unit: unit, redactor: redactor, in: scope)
+        // A binary body is summarised, never dumped into the verdict.
+        if let binarySummary {
+            return CheckResult(
+                subject: subject, expected: redactor.redact(expected), actual: binarySummary, passed: outcome.passed,
+                message: outcome.passed ? nil : "the body, \(binarySummary), does not hold: expected \(redactor.excerpt(expected, limit: 300))",
+                location: expectation.location)
+        }
         // Rendering may have found secrets computed from secrets: mask with what is known now.
         return CheckResult(
             subject: subject, expected: redactor.redact(expected),

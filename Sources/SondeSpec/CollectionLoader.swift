@@ -158,8 +158,9 @@ public struct CollectionLoader: Sendable {
                 renderErrors += 1
                 let quotable = !scope.isSecret(name) && definition?.source != .dotEnv
                 let origin = definition.map { "\($0.source)" } ?? "its source"
-                let hiddenReason = (error as? TemplateError)?.undefinedName.map { "it reads '\($0)', which is not defined" }
-                    ?? "its value is not of the type it must have"
+                // Not even the name of a variable it reads: that name is part of the value's text.
+                let hiddenReason = error.undefinedName != nil
+                    ? "its value reads a variable that is not defined" : "its value is not of the type it must have"
                 let message = quotable ? redactor.redact(error.message) : "variable '\(name)' (from \(origin)) cannot be used: \(hiddenReason)"
                 diagnostics.append(Diagnostic(quotable ? "variable '\(name)': \(message)" : message, at: location, length: max(1, name.count), quotesSource: quotable))
             }
@@ -183,11 +184,15 @@ public struct CollectionLoader: Sendable {
             case .object(let object): leaves += object.members.map(\.value)
             }
         }
-        let subject: String
         switch value {
-        case .array, .object: subject = "holds a value that is"
-        default: subject = "is"
+        case .array, .object:
+            let weakLeaves = VariableScope.weakLeaves(of: value)
+            guard !weakLeaves.isEmpty else { return nil }
+            return "holds values that are short or plain words, true, false or null, which are not masked (they stand in too many places): "
+                + weakLeaves.prefix(8).map(\.path).joined(separator: ", ") + (weakLeaves.count > 8 ? ", …" : "")
+        default: break
         }
+        let subject = "is"
         if unmasked { return "\(subject) true, false or null, which is not masked (it would hide every such word in all output)" }
         if weak { return "\(subject) short or a plain word (under 6 characters, or only letters or digits): it is masked only where it stands as a whole word" }
         return nil

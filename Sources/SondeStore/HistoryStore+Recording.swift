@@ -219,13 +219,8 @@ public final class RecordingQueue: @unchecked Sendable {
     private enum Pending {
         case record(RequestRecord)
         case result(RequestResult)
-
-        func record(_ recorder: RunRecorder) -> RequestRecord {
-            switch self {
-            case .record(let record): record
-            case .result(let result): result.record(withShape: !recorder.knowsShape(ofBody: result.bodyHash))
-            }
-        }
+        /// Masks what was recorded below a position with secrets learned since (`HistoryStore.redactRecorded`).
+        case redaction(positionsBelow: Int, redactor: Redactor, bodyHashes: [Int: String?])
     }
     private var writing = false
     private var closed = false
@@ -253,6 +248,14 @@ public final class RecordingQueue: @unchecked Sendable {
 
     /// Hands a finished request over; never blocks on the database.
     public func submit(_ request: RequestRecord) { submit(.record(request)) }
+
+    /// Masks, once what was submitted before is written, the secrets `redactor` knows in the
+    /// requests below `limit`, and sets their body hashes to `bodyHashes` (nil: unknown).
+    /// A run that learns a secret (a capture) has its earlier requests masked at once, so that
+    /// a run interrupted later leaves nothing in clear.
+    public func submitRedaction(positionsBelow limit: Int, with redactor: Redactor, bodyHashes: [Int: String?]) {
+        submit(.redaction(positionsBelow: limit, redactor: redactor, bodyHashes: bodyHashes))
+    }
 
     /// A runner's result: its conversion (and its JSON shape) happen on the writer's thread.
     public func submit(_ result: RequestResult) { submit(.result(result)) }
@@ -307,7 +310,20 @@ public final class RecordingQueue: @unchecked Sendable {
             condition.unlock()
             var error: StoreError?
             if !failedAlready {
-                do throws(StoreError) { try recorder.record(batch.map { $0.record(recorder) }) } catch let failed { error = failed }
+                do throws(StoreError) {
+                    var records: [RequestRecord] = []
+                    for item in batch {
+                        switch item {
+                        case .record(let record): records.append(record)
+                        case .result(let result): records.append(result.record(withShape: !recorder.knowsShape(ofBody: result.bodyHash)))
+                        case .redaction(let limit, let redactor, let bodyHashes):
+                            try recorder.record(records)
+                            records = []
+                            try recorder.store.redactRecorded(runID: recorder.runID, positionsBelow: limit, with: redactor, bodyHashes: bodyHashes)
+                        }
+                    }
+                    try recorder.record(records)
+                } catch let failed { error = failed }
             }
             condition.lock()
             lastCommit = Date()
@@ -375,9 +391,14 @@ extension HistoryStore {
     /// checks. Only the texts that change are written.
     /// `positionsBelow`: the requests to look at, from the first (those recorded before the
     /// latest secret became known).
-    public func redactRecorded(runID: Int64, positionsBelow limit: Int, with redactor: Redactor) throws(StoreError) {
+    /// `bodyHashes`: new body hashes by position (nil where the body is not known any more
+    /// and its hash may have been computed from a secret).
+    public func redactRecorded(runID: Int64, positionsBelow limit: Int, with redactor: Redactor, bodyHashes: [Int: String?] = [:]) throws(StoreError) {
         guard !redactor.isEmpty else { return }
         try write { db in
+            for (position, hash) in bodyHashes where position < limit {
+                try db.execute(sql: "UPDATE request SET bodyHash = ? WHERE runId = ? AND position = ?", arguments: [hash, runID, position])
+            }
             let requestColumns = ["name", "url", "error", "skipReason", "responseExcerpt", "finalUrl", "redirects"]
             let requests = try Row.fetchAll(
                 db, sql: "SELECT id, \(requestColumns.map { "CAST(\($0) AS BLOB) AS \($0)" }.joined(separator: ", ")) FROM request WHERE runId = ? AND position < ?",

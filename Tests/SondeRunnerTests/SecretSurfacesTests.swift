@@ -12,15 +12,15 @@ import Testing
 /// a redirect that would carry it elsewhere, the line of a file quoted in a message.
 @Suite(.serialized)
 struct SecretSurfacesTests {
-    /// A Location that holds a secret is masked before it is resolved: resolving turns `\`
-    /// into `/`, which would split the secret past recognition and show most of it. Nor is
-    /// it followed: the server would receive, and may echo, the rewritten secret.
+    /// A Location that holds a secret is masked before it is resolved: resolving removes dot
+    /// segments, which would cut the secret past recognition and show most of it. Nor is it
+    /// followed: the server would receive, and may echo, the rewritten secret.
     @Test func aLocationIsMaskedBeforeItIsResolved() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }
         let result = try await runCollection(#"""
             base_url: "{{ base_url }}"
-            vars: { key: 'k3y\value-31337' }
+            vars: { key: 'k3y/../value-31337' }
             secrets: [key]
             requests:
               - name: echo the key in a Location

@@ -279,7 +279,9 @@ struct SecretTests {
             Issue.record("an undefined name must be refused")
         } catch {
             let text = error.diagnostics.map(\.description).joined(separator: "\n")
-            #expect(text.contains("it reads 'nope', which is not defined"), "\(text)")
+            // Not even the name it reads: that name is part of the value's text.
+            #expect(text.contains("its value reads a variable that is not defined"), "\(text)")
+            #expect(!text.contains("nope"), "\(text)")
             #expect(!text.contains("hunter5"), "\(text)")
         }
     }
@@ -298,7 +300,7 @@ struct SecretTests {
         let loaded = try CollectionLoader(options: VariableOptions(processEnvironment: [:])).load(file: collection.path)
         let messages = loaded.warnings.map(\.message).sorted()
         #expect(messages == [
-            "secret 'db' holds a value that is short or a plain word (under 6 characters, or only letters or digits): it is masked only where it stands as a whole word",
+            "secret 'db' holds values that are short or plain words, true, false or null, which are not masked (they stand in too many places): $['user']",
             "secret 'flag' is true, false or null, which is not masked (it would hide every such word in all output)",
             "secret 'pin' is short or a plain word (under 6 characters, or only letters or digits): it is masked only where it stands as a whole word",
         ])
@@ -419,6 +421,37 @@ struct SecretTests {
         let pem = "-----BEGIN KEY-----\nMIIEabc\n-----END KEY-----"
         check(pem, "k=" + pem.replacingOccurrences(of: "\n", with: "\r\n") + ";", "k=••••••;")
         check(pem, #"{"k": "-----BEGIN KEY-----\r\nMIIEabc\r\n-----END KEY-----"}"#, #"{"k": "••••••"}"#)
+    }
+
+    /// For random secrets reshaped by a server (trimmed, upper-cased, quotes doubled, accents
+    /// decomposed, line breaks moved): what is left of their letters and digits is masked
+    /// when there are at least 8 of them, and the text around is left as it was.
+    @Test func noReshapedFormOfARandomSecretSurvives() {
+        var generator = SeededGenerator(seed: 0x5EC12E8)
+        let alphabet = Array("abcXYZ019 \"\\+/=&<>'%#?:;,.-_~é€🔑\t\n")
+        var tried = 0
+        while tried < 200 {
+            let length = Int.random(in: 10...40, using: &generator)
+            let secret = String((0..<length).map { _ in alphabet.randomElement(using: &generator) ?? "x" })
+            let skeleton = Redactor.skeleton(of: Array(secret.unicodeScalars))
+            guard !Redactor.isWeak(secret), skeleton.count >= Redactor.minimumSkeleton else { continue }
+            tried += 1
+            let redactor = Redactor([secret])
+            for style in Reflection.reshapingStyles {
+                let reflected = Reflection.write(secret, style: style)
+                let masked = redactor.redact("before [" + reflected + "] after")
+                let left = Redactor.skeleton(of: Array(masked.unicodeScalars))
+                #expect(!left.starts(with: skeleton) && left.firstRange(of: skeleton) == nil,
+                    "\(JSONValue.quoted(secret)) as \(style): \(JSONValue.quoted(masked))")
+                #expect(masked.hasPrefix("before [") && masked.hasSuffix("] after"), "\(JSONValue.quoted(secret)) as \(style): \(JSONValue.quoted(masked))")
+            }
+        }
+    }
+
+    /// Two secrets that overlap in the text are masked together, the longer one whole.
+    @Test func overlappingSecretsAreMaskedTogether() {
+        let redactor = Redactor(["Alpha-Bravo-Charlie-99", "zz9-Alpha-Br"])
+        #expect(redactor.redact(#"{"key": "zz9-Alpha-Bravo-Charlie-99"}"#) == #"{"key": "••••••"}"#)
     }
 
     /// For random secrets written back in every style, inside other text: no form survives
