@@ -1,6 +1,7 @@
 import Foundation
 import SondeCore
 import SondeMock
+import SondeStore
 import SondeTestSupport
 import Testing
 
@@ -166,6 +167,125 @@ extension SafetyCommandTests {
                 Issue.record("\(secret) is in \(url.lastPathComponent)")
             }
         }
+    }
+
+    /// A secret captured late is masked at once in what was recorded before it, so that a run
+    /// interrupted after the capture leaves nothing in clear; an earlier collection of the same
+    /// `sonde run` is masked again too: its records, its reports and its body hashes.
+    @Test(arguments: [false, true])
+    func aLateSecretIsMaskedInWhatCameBefore(_ interrupted: Bool) async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let out = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let token = "tok-Z9x8Y7w6V5u4Qq"
+        let first = out.appendingPathComponent("first.yaml"), second = out.appendingPathComponent("second.yaml")
+        try """
+            name: first
+            requests:
+              - { name: pre, url: "\(server.baseURL)/echo?note=your%20token%20is%20\(token)", expect: { jsonpath: { $.query.note: nope } } }
+            """.write(to: first, atomically: true, encoding: .utf8)
+        try ("""
+            name: second
+            requests:
+              - { name: pre too, url: "\(server.baseURL)/echo?note=\(token)", expect: { jsonpath: { $.query.note: nope } } }
+              - name: login
+                url: "\(server.baseURL)/echo?t=\(token)"
+                capture: { token: { jsonpath: $.query.t, secret: true } }
+
+            """ + (interrupted ? "  - { name: stuck, url: \"\(server.baseURL)/slow?ms=20000\", timeout: 30s }\n" : "")).write(to: second, atomically: true, encoding: .utf8)
+        let database = out.appendingPathComponent("h.sqlite"), report = out.appendingPathComponent("r.json"), junit = out.appendingPathComponent("r.xml")
+        // The hash of the first collection's body as it is, recorded by a run that knows no secret.
+        _ = try await Sonde.runAsync(["run", first.path, "--db", out.appendingPathComponent("clear.sqlite").path])
+        if interrupted {
+            let process = Process()
+            process.executableURL = Sonde.executable
+            process.arguments = ["run", second.path, "--db", database.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            let before = server.state.totalRequests
+            try process.run()
+            try await offPool {
+                let deadline = Date().addingTimeInterval(20)
+                while server.state.totalRequests < before + 3 && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
+                Thread.sleep(forTimeInterval: 0.1)
+                kill(process.processIdentifier, SIGINT)
+                process.waitUntilExit()
+            }
+            #expect(process.terminationStatus == 130)
+        } else {
+            let run = try await Sonde.runAsync(["run", first.path, second.path, "--db", database.path, "--report", "json:\(report.path)", "--report", "junit:\(junit.path)"])
+            #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        }
+        for url in [database, report, junit] + ["-wal", "-shm"].map({ URL(fileURLWithPath: database.path + $0) }) {
+            guard let data = FileManager.default.contents(atPath: url.path) else { continue }
+            if data.range(of: Data(token.utf8)) != nil { Issue.record("the token is in \(url.lastPathComponent)") }
+        }
+        guard !interrupted else { return }
+        // The first collection's body held the token: its recorded hash is of its masked text.
+        let clearHash = try HistoryStore(path: out.appendingPathComponent("clear.sqlite").path, access: .readOnly).run(id: 1)?.requests.first?.bodyHash
+        let recorded = try HistoryStore(path: database.path, access: .readOnly).run(id: 1)
+        #expect(recorded?.collection == "first")
+        #expect(clearHash != nil && recorded?.requests.first?.bodyHash != clearHash, "\(String(describing: clearHash))")
+    }
+
+    /// A proxy's password is a secret: libcurl sends it in Proxy-Authorization, which -v
+    /// shows and a proxy may echo.
+    @Test func aProxyPasswordIsASecret() async throws {
+        let proxy = try RawServer { request in
+            let text = String(decoding: request, as: UTF8.self)
+            let header = text.split(separator: "\r\n").first { $0.lowercased().hasPrefix("proxy-authorization:") } ?? ""
+            let body = "{\"got\": \"\(header)\", \"decoded\": \"ci:Pr0xy-Passw0rd\"}"
+            return Array("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)".utf8)
+        }
+        defer { proxy.stop() }
+        let out = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let collection = out.appendingPathComponent("p.yaml"), database = out.appendingPathComponent("p.sqlite")
+        try "requests: [{ name: through a proxy, url: http://api.invalid/x, expect: { status: 200 } }]\n".write(to: collection, atomically: true, encoding: .utf8)
+        let port = proxy.baseURL.split(separator: ":").last.map(String.init) ?? ""
+        let run = try await Sonde.runAsync(["run", collection.path, "-vv", "--proxy", "http://ci:Pr0xy-Passw0rd@127.0.0.1:\(port)", "--db", database.path])
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("Proxy-Authorization"), "\(run.stdout)")
+        for secret in ["Pr0xy-Passw0rd", Data("ci:Pr0xy-Passw0rd".utf8).base64EncodedString()] {
+            #expect(!run.stdout.contains(secret) && !run.stderr.contains(secret), "\(run.stdout)\(run.stderr)")
+            for url in [database] + ["-wal"].map({ URL(fileURLWithPath: database.path + $0) }) {
+                if let data = FileManager.default.contents(atPath: url.path), data.range(of: Data(secret.utf8)) != nil {
+                    Issue.record("\(secret) is in \(url.lastPathComponent)")
+                }
+            }
+        }
+    }
+
+    /// A structured secret capture masks its long leaves; its short ones (`read`, `1`) are not
+    /// masked, which would hide every `1` and give them away, and a warning names them.
+    @Test func shortLeavesOfAStructuredSecretAreNamedNotMasked() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let out = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let collection = out.appendingPathComponent("s.yaml")
+        try """
+            name: structured
+            requests:
+              - name: login
+                method: POST
+                url: "\(server.baseURL)/echo"
+                json: { access_token: Long-Token-Value-123, scope: read, id: 1 }
+                capture: { auth: { jsonpath: $.json, secret: true } }
+              - name: use
+                url: "\(server.baseURL)/echo?n=1"
+                headers: { Authorization: "Bearer {{ auth.access_token }}", X-Scope: "{{ auth.scope }}" }
+                expect: { jsonpath: { $.headers: nope } }
+            """.write(to: collection, atomically: true, encoding: .utf8)
+        let run = try await Sonde.runAsync(["run", collection.path, "--no-save"])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("capture 'auth' is secret, but 2 of its values are short or a plain word"), "\(run.stdout)")
+        #expect(run.stdout.contains("$['scope']") && run.stdout.contains("$['id']"), "\(run.stdout)")
+        #expect(!run.stdout.contains("Long-Token-Value-123"), "\(run.stdout)")
+        // The server's address and the short values stand as they are.
+        #expect(run.stdout.contains("127.0.0.1"), "\(run.stdout)")
+        #expect(run.stdout.contains(#""X-Scope":"read""#), "\(run.stdout)")
     }
 }
 
