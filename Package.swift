@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(
             name: "SondeReportTests", dependencies: ["SondeReport", "SondeCore", "SondeTestSupport", .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures"]),
-        .testTarget(name: "SondeCLITests", dependencies: ["SondeCLI", "sonde", "SondeMock", "SondeTestSupport"]),
+        .testTarget(
+            name: "SondeCLITests", dependencies: ["SondeCLI", "sonde", "SondeMock", "SondeStore", "SondeTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

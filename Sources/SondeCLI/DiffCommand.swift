@@ -55,7 +55,7 @@ struct DiffCommand: ParsableCommand {
         case 0:
             let groups = try storeCall { try store.latestRuns(RunFilter(collection: collection, environment: env)) }
             if groups.isEmpty {
-                try explainNoRuns(store, collection: collection, environment: env)
+                try explainNoRuns(store, collection: collection, environment: env, completeOnly: true)
                 return
             }
             for group in groups {
@@ -73,6 +73,17 @@ struct DiffCommand: ParsableCommand {
                     throw ExitCode(ExitStatus.usage)
                 }
                 return run
+            }
+            // Runs given by id and a collection or environment filter: each run must match it.
+            if collection != nil || env != nil {
+                let filter = RunFilter(collection: collection, environment: env)
+                let matching = Set(try storeCall { try store.runs(filter) }.map(\.id))
+                for run in found where !matching.contains(run.id) {
+                    Terminal.error(
+                        "run #\(run.id) is of '\(TerminalText.escape(run.collection))' (\(TerminalText.escape(run.collectionPath)))"
+                            + "\(run.environment.map { ", environment \(TerminalText.escape($0))" } ?? ""), not of the collection or environment given")
+                    throw ExitCode(ExitStatus.usage)
+                }
             }
             if found.count == 2 {
                 if !found[0].isSameCollection(as: found[1]) && !acrossCollections {

@@ -56,7 +56,7 @@ func storeCall<T>(_ body: () throws -> T) throws -> T {
 }
 
 /// Says why a listing is empty: an unknown collection (exit 2, with the known ones), or no runs yet.
-func explainNoRuns(_ store: HistoryStore, collection: String?, environment: String?) throws {
+func explainNoRuns(_ store: HistoryStore, collection: String?, environment: String?, window: String? = nil, completeOnly: Bool = false) throws {
     if let collection, try storeCall({ try store.runs(RunFilter(collection: collection, last: 1)) }).isEmpty {
         let known = try storeCall { try store.collections() }
         let names = Array(Set(known.map(\.name))).sorted()
@@ -66,7 +66,17 @@ func explainNoRuns(_ store: HistoryStore, collection: String?, environment: Stri
         Terminal.error("no runs of '\(TerminalText.escape(collection))' in \(store.path)\(hint) (recorded collections: \(list))")
         throw ExitCode(ExitStatus.usage)
     }
-    var what = collection.map { "no runs of '\($0)'" } ?? "no runs"
-    if let environment { what += " in environment '\(environment)'" }
+    let runs = completeOnly ? "no complete runs" : "no runs"
+    var what = collection.map { "\(runs) of '\(TerminalText.escape($0))'" } ?? runs
+    if let environment { what += " in environment '\(TerminalText.escape(environment))'" }
+    if let window, !(try storeCall({ try store.runs(RunFilter(collection: collection, environment: environment, last: 1)) }).isEmpty) {
+        // There are runs, older than the window.
+        Terminal.print("\(what) in \(window) in \(store.path) (older ones are recorded: widen the window with --since, or use --last)")
+        return
+    }
+    if completeOnly, !(try storeCall({ try store.runs(RunFilter(collection: collection, environment: environment, last: 1)) }).isEmpty) {
+        Terminal.print("\(what) recorded in \(store.path): the runs recorded were interrupted (incomplete), and diff compares complete runs")
+        return
+    }
     Terminal.print("\(what) recorded in \(store.path)")
 }

@@ -45,12 +45,16 @@ struct RecordingOptions: ParsableArguments {
 /// durations (`12h`, `30m`).
 struct Since: ExpressibleByArgument {
     var seconds: Double
+    /// As the user wrote it (`7d`).
+    var written: String
 
     init(days: Double) {
         seconds = days * 86_400
+        written = "\(Int(days))d"
     }
 
     init?(argument: String) {
+        written = argument
         for (suffix, days) in [("w", 7.0), ("d", 1.0)] where argument.hasSuffix(suffix) {
             guard let count = TimeSpan(parsing: argument.dropLast() + "h") else { return nil }
             seconds = count.seconds * 24 * days

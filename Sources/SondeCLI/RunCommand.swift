@@ -131,7 +131,13 @@ struct CollectionRuns {
         runs.keepRecords = !reports.targets.isEmpty
         runs.humanOutputToStandardError = reports.writesToStandardOutput
         // The database file is complete when sonde ends, whichever way it ends.
-        defer { store?.close() }
+        defer {
+            if let store, !store.close() {
+                Terminal.warning(
+                    "the newest run is still in \(store.path)-wal, not yet in the file itself: another process holds the database open for reading; "
+                        + "it moves into the file when that process closes it (or at the next sonde run), and a copy of the file alone would miss it")
+            }
+        }
         let (results, records) = try runs.run()
         try reports.write(records)
         return results
@@ -321,8 +327,9 @@ extension CollectionRuns {
     }
 }
 
-/// Ctrl-C (SIGINT) and SIGTERM during a recorded run: the requests already finished are
-/// committed before the process exits, and the run stays in the history as incomplete.
+/// Ctrl-C (SIGINT), SIGTERM, SIGHUP and SIGQUIT during a recorded run: the requests already
+/// finished are committed and the database checkpointed before the process exits (with 128
+/// and the signal's number), and the run stays in the history as incomplete.
 final class Interruption: @unchecked Sendable {
     static let shared = Interruption()
     private let lock = NSLock()
@@ -337,7 +344,8 @@ final class Interruption: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard sources.isEmpty else { return }
-        for (signalNumber, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+        // A closed terminal or a dropped SSH session (SIGHUP) and Ctrl-\ (SIGQUIT) end a run as Ctrl-C does.
+        for (signalNumber, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143)), (SIGHUP, Int32(129)), (SIGQUIT, Int32(131))] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [unowned self] in self.interrupted(exitStatus: status) }

@@ -18,6 +18,11 @@ enum Terminal {
         FileHandle.standardError.write(Data(("error: " + text + "\n").utf8))
     }
 
+    /// Something that may be a problem later, on standard error.
+    static func warning(_ text: String) {
+        FileHandle.standardError.write(Data(("warning: " + text + "\n").utf8))
+    }
+
     /// Something worth knowing that is not a problem, on standard error.
     static func note(_ text: String) {
         FileHandle.standardError.write(Data(("note: " + text + "\n").utf8))

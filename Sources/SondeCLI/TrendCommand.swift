@@ -27,7 +27,9 @@ struct TrendCommand: ParsableCommand {
             return
         }
         if trends.allSatisfy({ $0.runs.isEmpty }) {
-            try explainNoRuns(store, collection: window.collection, environment: window.env)
+            try explainNoRuns(
+                store, collection: window.collection, environment: window.env,
+                window: window.since.map { "the last \($0.written)" } ?? (window.last == nil ? "the last 30 days" : nil))
             return
         }
         let text = HistoryText(colors: Terminal.colorsEnabled())

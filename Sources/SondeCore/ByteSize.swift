@@ -1,5 +1,5 @@
-/// A number of bytes as collections write it: `512`, `64KB`, `10MB`, `1GB` (powers of 1,000),
-/// `64KiB`, `10MiB`, `1GiB` (powers of 1,024).
+/// A number of bytes as collections write it: `512`, `64KB`, `10MB`, `1GB`, `1TB` (powers of
+/// 1,000), `64KiB`, `10MiB`, `1GiB`, `1TiB` (powers of 1,024).
 public struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var bytes: Int
 
@@ -8,7 +8,10 @@ public struct ByteSize: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// Nil unless `text` is a whole number, optionally followed by a unit.
     public init?(parsing text: String) {
         let trimmed = text.trimmingASCIIWhitespace()
-        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1_000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
+        let units: [(String, Int)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40), ("KB", 1_000), ("MB", 1_000_000), ("GB", 1_000_000_000),
+            ("TB", 1_000_000_000_000), ("B", 1),
+        ]
         var number = Substring(trimmed)
         var factor = 1
         for (unit, value) in units where trimmed.hasSuffix(unit) {

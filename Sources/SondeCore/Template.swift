@@ -156,6 +156,9 @@ public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible
     public var length: Int
     /// Set when the problem is a name that nothing defines (the caller may suggest one).
     public var undefinedName: String?
+    /// Set when the problem belongs to a variable other than the one being rendered (the
+    /// variable where a chain grows past `VariableScope.maxChain`): reported at its definition.
+    public var variable: String?
 
     public init(_ message: String, offset: Int, length: Int = 1, undefinedName: String? = nil) {
         self.message = message

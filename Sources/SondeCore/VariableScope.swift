@@ -26,6 +26,15 @@ public final class VariableScope: TemplateContext {
     /// For each secret capture that is a list or an object with short or plain-word leaves:
     /// a warning that names their paths (they are not masked), for the run to show.
     public private(set) var unmaskedLeafWarnings: [String] = []
+    /// For each variable rendered, how long the chain of variables it reads is (1: none).
+    private var depths: [String: Int] = [:]
+    /// For each variable being rendered, the deepest chain among the variables it has read.
+    private var readDepths: [Int] = []
+
+    private func noteRead(depth: Int) {
+        if !readDepths.isEmpty { readDepths[readDepths.count - 1] = max(readDepths[readDepths.count - 1], depth) }
+    }
+
     /// How long a chain of variables that read each other may be.
     public static let maxChain = 64
     /// Told of each secret value as it becomes known (the runner masks it from then on).
@@ -122,7 +131,10 @@ public final class VariableScope: TemplateContext {
     public func isText(_ name: String) -> Bool { textCaptures.contains(name) }
 
     public func variable(_ name: String) throws(TemplateError) -> JSONValue? {
-        if let value = rendered[name] { return value }
+        if let value = rendered[name] {
+            noteRead(depth: depths[name] ?? 0)
+            return value
+        }
         if let error = failed[name] { throw error }
         guard let definition = definitions[name] else { return nil }
         if rendering.contains(name) {
@@ -132,10 +144,17 @@ public final class VariableScope: TemplateContext {
         // Rendering recurses through the chain: bounded, so that 10,000 variables that each
         // read the next give an error, not a stack overflow.
         if rendering.count >= Self.maxChain {
-            throw TemplateError("variables read each other more than \(Self.maxChain) deep (\(rendering.prefix(3).joined(separator: " -> ")) -> … -> \(name))", offset: 0)
+            var error = TemplateError(
+                "variables read each other more than \(Self.maxChain) deep (\(rendering.prefix(3).joined(separator: " -> ")) -> … -> \(name))", offset: 0)
+            error.variable = rendering.first
+            throw error
         }
         rendering.append(name)
-        defer { rendering.removeLast() }
+        readDepths.append(0)
+        defer {
+            rendering.removeLast()
+            readDepths.removeLast()
+        }
         let secretsBefore = secretValues.count
         var value: JSONValue
         do {
@@ -145,6 +164,18 @@ public final class VariableScope: TemplateContext {
             failed[name] = error
             throw error
         }
+        // How deep the chain below it goes, whichever variables were rendered before: a
+        // variable that reads one rendered earlier counts that one's depth too.
+        let depth = (readDepths.last ?? 0) + 1
+        if depth > Self.maxChain {
+            var error = TemplateError(
+                "variable '\(name)' reads a chain of variables more than \(Self.maxChain) deep (each reads the next)", offset: 0)
+            error.variable = name
+            failed[name] = error
+            throw error
+        }
+        depths[name] = depth
+        if readDepths.count >= 2 { readDepths[readDepths.count - 2] = max(readDepths[readDepths.count - 2], depth) }
         if let type = definition.convertsTo {
             switch (value, type) {
             case (.string(let text), _):

@@ -56,7 +56,14 @@ public struct HistoryText: Sendable {
     // MARK: diff
 
     public func diff(_ diff: RunDiff) -> String {
-        var out = style.bold(Self.title(diff.new)) + style.dim("  \(TerminalText.escape(diff.new.collectionPath))  run #\(diff.old.id) (\(Self.time(diff.old.started))) → run #\(diff.new.id) (\(Self.time(diff.new.started)))") + "\n"
+        var out: String
+        if diff.old.collection != diff.new.collection || diff.old.collectionPath != diff.new.collectionPath {
+            // Across collections (--across-collections): both are named.
+            out = style.bold(Self.title(diff.old)) + style.dim("  \(TerminalText.escape(diff.old.collectionPath))  run #\(diff.old.id) (\(Self.time(diff.old.started)))") + "\n"
+                + "→ " + style.bold(Self.title(diff.new)) + style.dim("  \(TerminalText.escape(diff.new.collectionPath))  run #\(diff.new.id) (\(Self.time(diff.new.started)))") + "\n"
+        } else {
+            out = style.bold(Self.title(diff.new)) + style.dim("  \(TerminalText.escape(diff.new.collectionPath))  run #\(diff.old.id) (\(Self.time(diff.old.started))) → run #\(diff.new.id) (\(Self.time(diff.new.started)))") + "\n"
+        }
         if diff.collectionChanged {
             out += "  " + style.yellow("the collection file changed") + style.dim(" (sha256 \(diff.old.contentHash.prefix(12)) → \(diff.new.contentHash.prefix(12)))") + "\n"
         }

@@ -144,10 +144,11 @@ public struct CollectionLoader: Sendable {
         var redactor = Redactor()
         scope.onSecret = { redactor.add(leavesOf: $0) }
         var renderErrors = 0
+        var reported = Set<String>()
         for name in Set(variables.map(\.name)).sorted() {
             // One error a chain is enough: a chain of thousands would repeat it.
             if renderErrors >= 20 { break }
-            let definition = variables.last { $0.name == name && $0.source == scope.source(of: name) }
+            var definition = variables.last { $0.name == name && $0.source == scope.source(of: name) }
             let location = definition?.location ?? SourceLocation(file: definition.map { "\($0.source)" } ?? file, line: 1, column: 1)
             do {
                 let value = try scope.variable(name)
@@ -155,6 +156,14 @@ public struct CollectionLoader: Sendable {
                     warnings.append(Diagnostic("secret '\(name)' \(problem)", at: location, length: max(1, name.count), severity: .warning, quotesSource: false))
                 }
             } catch {
+                // The variable the problem belongs to (where a chain grows too deep), once.
+                var name = name
+                if let owner = error.variable {
+                    guard reported.insert(owner).inserted else { continue }
+                    name = owner
+                    definition = variables.last { $0.name == owner && $0.source == scope.source(of: owner) }
+                }
+                let location = definition?.location ?? location
                 renderErrors += 1
                 let quotable = !scope.isSecret(name) && definition?.source != .dotEnv
                 let origin = definition.map { "\($0.source)" } ?? "its source"

@@ -24,7 +24,7 @@ extension SpecReader {
             switch key {
             case .headers: defaults.headers = namedTemplates(value, "defaults.headers")
             case .query: defaults.query = namedTemplates(value, "defaults.query")
-            case .timeout: defaults.timeout = timeSpan(value, "defaults.timeout")
+            case .timeout: defaults.timeout = timeout(value, "defaults.timeout")
             case .delay: defaults.delay = timeSpan(value, "defaults.delay")
             case .retry: defaults.retry = retry(value, "defaults.retry")
             case .follow_redirects: defaults.followRedirects = bool(value, "defaults.follow_redirects")
@@ -119,7 +119,7 @@ extension SpecReader {
                 case .body: spec.body = template(value, "body of \(label)").map(RequestBody.raw)
                 default: spec.body = multipart(value, label).map(RequestBody.multipart)
                 }
-            case .timeout: spec.timeout = timeSpan(value, "timeout of \(label)")
+            case .timeout: spec.timeout = timeout(value, "timeout of \(label)")
             case .delay: spec.delay = timeSpan(value, "delay of \(label)")
             case .retry: spec.retry = retry(value, "retry of \(label)")
             case .skip:

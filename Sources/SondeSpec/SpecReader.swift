@@ -120,6 +120,16 @@ final class SpecReader {
 
     /// A duration, at most `RequestSpec.longestWait` (a day): a longer one is a mistake, and
     /// too large for the clock libcurl counts in.
+    /// A timeout: a duration that is more than zero (`0s` would fail every request at once).
+    func timeout(_ node: Node, _ what: String) -> TimeSpan? {
+        guard let span = timeSpan(node, what) else { return nil }
+        guard span.milliseconds > 0 else {
+            report("\(what) is \(describe(node)): a timeout must be more than 0 (leave it out for the default, 30s)", at: node)
+            return nil
+        }
+        return span
+    }
+
     func timeSpan(_ node: Node, _ what: String) -> TimeSpan? {
         guard case .scalar(let scalar) = node, let span = TimeSpan(parsing: scalar.string) else {
             report("bad duration \(describe(node)) for \(what): write a number and a unit, e.g. 250ms, 2s, 1m", at: node)
@@ -135,7 +145,7 @@ final class SpecReader {
     /// A size in bytes: `512`, `10MB`, `64KiB`.
     func byteSize(_ node: Node, _ what: String) -> ByteSize? {
         guard case .scalar(let scalar) = node, let size = ByteSize(parsing: scalar.string), size.bytes > 0 else {
-            report("bad size \(describe(node)) for \(what): write a whole number of bytes and a unit, e.g. 512KiB, 10MB, 1GiB", at: node)
+            report("bad size \(describe(node)) for \(what): write a whole number of bytes and a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 512KiB, 10MB, 1GiB", at: node)
             return nil
         }
         return size

@@ -57,7 +57,13 @@ extension HistoryStore {
         if looksLikePath || FileManager.default.fileExists(atPath: text) {
             let path = CollectionPath.of(file: text)
             let found = try Self.identities(db, "WHERE collectionPath = ?", [path])
-            if !found.isEmpty || looksLikePath { return found }
+            // A collection may be named like another's file: then the text names both.
+            let named = try Self.identities(db, "WHERE collection = ?", [text]).filter { !found.contains($0) }
+            if !found.isEmpty, !named.isEmpty {
+                let files = (found + named).map { "  \($0.path) (named '\($0.name)')" }.joined(separator: "\n")
+                throw StoreError("'\(text)' is the file of one collection and the name of another; give the other's file, or ./ before this one:\n\(files)", isUsage: true)
+            }
+            if !found.isEmpty || (looksLikePath && named.isEmpty) { return found.isEmpty ? named : found }
         }
         let found = try Self.identities(db, "WHERE collection = ?", [text])
         if found.count > 1 {

@@ -87,6 +87,13 @@ public final class HistoryStore: @unchecked Sendable {
             }
             if !(try Self.isCurrent(path)) {
                 guard FileManager.default.isWritableFile(atPath: path) else {
+                    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                    if FileManager.default.fileExists(atPath: path + "-wal") && !FileManager.default.fileExists(atPath: path + "-shm") {
+                        throw StoreError(
+                            "\(path) has its newest writes in \(path)-wal, which cannot be read here, where it is read-only, without \(path)-shm; "
+                                + "open it once where it can be written (or copy the file after sonde has ended: it is then complete)")
+                    }
+                    if size == 0 { throw StoreError("\(path) is empty: it holds no history") }
                     throw StoreError("\(path) was written by an older sonde and cannot be upgraded here, where it is read-only; run sonde once where it can be written (its runs are untouched)")
                 }
                 // Brought up to date once, then read like any other.
@@ -136,8 +143,20 @@ public final class HistoryStore: @unchecked Sendable {
     /// file: it is then opened immutable (SQLite's `immutable=1`), which is safe there, as no
     /// process can write it either.
     private static func openForReading(_ path: String) throws(StoreError) -> DatabaseQueue {
+        // Where the file and its folder can be written, the connection is a writer's that
+        // refuses to change anything (query_only): SQLite then removes the -wal and -shm files
+        // it had to create when it closes the last connection. A read-only connection could
+        // not, and would leave them behind.
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let queryOnly = FileManager.default.isWritableFile(atPath: path) && FileManager.default.isWritableFile(atPath: folder)
         func probe(_ location: String) throws -> DatabaseQueue {
-            let queue = try DatabaseQueue(path: location, configuration: configuration(readOnly: true))
+            var readConfiguration = configuration(readOnly: true)
+            if queryOnly && location == path {
+                // Not GRDB's writer configuration: that would switch a file to WAL.
+                readConfiguration.readonly = false
+                readConfiguration.prepareDatabase { db in try db.execute(sql: "PRAGMA query_only = 1") }
+            }
+            let queue = try DatabaseQueue(path: location, configuration: readConfiguration)
             _ = try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
             return queue
         }
@@ -209,14 +228,25 @@ public final class HistoryStore: @unchecked Sendable {
     /// file alone (a CI cache) holds every run. Called on every way `sonde` ends, Ctrl-C and
     /// SIGTERM included. Another process still writing keeps its part in the log until it
     /// ends in turn; this one does not wait for it more than a moment.
-    public func close() {
+    /// Returns false when the write-ahead log could not be copied into the file: another
+    /// process reads an older state of it (a transaction left open), and the newest runs
+    /// stay in `-wal` until the last connection closes.
+    @discardableResult
+    public func close() -> Bool {
+        var complete = true
         if access == .readWrite {
-            _ = try? queue.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA busy_timeout = 2000")
-                return try db.checkpoint(.truncate)
+            do {
+                let frames = try queue.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA busy_timeout = 2000")
+                    return try db.checkpoint(.truncate)
+                }
+                complete = frames.walFrameCount == frames.checkpointedFrameCount
+            } catch {
+                complete = false
             }
         }
         try? queue.close()
+        return complete
     }
 
     /// Runs `body` in one transaction. GRDB 7 begins a writer's transactions IMMEDIATE: the

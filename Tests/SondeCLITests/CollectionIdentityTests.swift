@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SondeCore
 import SondeMock
 import SondeTestSupport
@@ -82,7 +83,7 @@ struct CollectionIdentityTests {
 
     /// After `sonde run` ends (normally, failing, or by SIGTERM or Ctrl-C), the `.sqlite`
     /// file alone holds every run: what a CI cache keeps.
-    @Test(arguments: [Int32(0), SIGTERM, SIGINT])
+    @Test(arguments: [Int32(0), SIGTERM, SIGINT, SIGHUP])
     func theDatabaseFileIsCompleteWhenSondeEnds(_ signal: Int32) async throws {
         let server = try await MockServer.start()
         defer { server.stop() }
@@ -107,7 +108,7 @@ struct CollectionIdentityTests {
             }
             process.waitUntilExit()
         }
-        #expect(process.terminationStatus == (signal == SIGTERM ? 143 : signal == SIGINT ? 130 : 0))
+        #expect(process.terminationStatus == (signal == 0 ? 0 : 128 + signal))
         let wal = (try? FileManager.default.attributesOfItem(atPath: db + "-wal")[.size] as? Int) ?? 0
         #expect(wal == 0, "the write-ahead log still holds \(wal) bytes")
         // The file alone, copied as a cache would, has the run and its finished requests.
@@ -116,6 +117,49 @@ struct CollectionIdentityTests {
         let runs = try JSONValue.parse(Array(try await Sonde.runAsync(["history", "--json", "--db", copy]).stdout.utf8))["runs"]
         #expect(runs?[0]?["passed"] == 5)
         #expect(runs?[0]?["outcome"] == (signal == 0 ? "passed" : "incomplete"))
+    }
+
+    /// Reading leaves no -wal or -shm file behind and changes nothing; a run's id with a
+    /// collection it is not of is a usage error; a text that is one collection's file and
+    /// another's name is ambiguous; an empty window says there are older runs; a reader that
+    /// holds the file open makes `sonde run` say that its run is not in the file yet.
+    @Test func readingAndFilteringSayWhatTheyDo() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-reading-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("a"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("h.sqlite").path
+        try "name: a\nrequests: [{ name: r, url: \(server.baseURL)/echo }]\n".write(to: folder.appendingPathComponent("a/smoke.yaml"), atomically: true, encoding: .utf8)
+        // A collection named like the other's file.
+        try "name: a/smoke.yaml\nrequests: [{ name: r, url: \(server.baseURL)/echo }]\n".write(to: folder.appendingPathComponent("tricky.yaml"), atomically: true, encoding: .utf8)
+        for file in ["a/smoke.yaml", "tricky.yaml", "a/smoke.yaml"] {
+            _ = try await Sonde.runAsync(["run", file, "--db", db], directory: folder)
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        for command in [["history"], ["trend"], ["diff"], ["report", "--html", folder.appendingPathComponent("r.html").path]] {
+            let result = try await Sonde.runAsync(command + ["--db", db], directory: folder)
+            #expect(result.status == 0, "\(command): \(result.stdout)\(result.stderr)")
+            for companion in ["-wal", "-shm"] { #expect(!FileManager.default.fileExists(atPath: db + companion), "\(command) left \(companion)") }
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+        let wrongCollection = try await Sonde.runAsync(["diff", "2", "--collection", "./a/smoke.yaml", "--db", db], directory: folder)
+        #expect(wrongCollection.status == 2 && wrongCollection.stderr.contains("run #2 is of 'a/smoke.yaml' (tricky.yaml)"), "\(wrongCollection.stderr)")
+        let ambiguous = try await Sonde.runAsync(["history", "a/smoke.yaml", "--db", db], directory: folder)
+        #expect(ambiguous.status == 2 && ambiguous.stderr.contains("is the file of one collection and the name of another"), "\(ambiguous.stderr)")
+        let empty = try await Sonde.runAsync(["trend", "--since", "0d", "--db", db], directory: folder)
+        #expect(empty.stdout.contains("no runs in the last 0d") && empty.stdout.contains("older ones are recorded"), "\(empty.stdout)")
+        // A reader holding a transaction open: the run is recorded, and said to be in -wal only.
+        let reader = try DatabaseQueue(path: db)
+        let held = try await offPool {
+            try reader.read { database -> Sonde.Result in
+                _ = try Int.fetchOne(database, sql: "SELECT count(*) FROM run")
+                return try Sonde.run(["run", "a/smoke.yaml", "--db", db], directory: folder)
+            }
+        }
+        try reader.close()
+        #expect(held.status == 0)
+        #expect(held.stderr.contains("the newest run is still in"), "\(held.stderr)")
     }
 
     /// A damaged or unreadable database is a storage error (exit 3) for every reading

@@ -160,6 +160,32 @@ struct BoundsTests {
         #expect(throws: DiagnosticsError.self) { try CollectionLoader(options: VariableOptions(processEnvironment: [:])).load(text: vars, file: "chain.yaml") }
     }
 
+    /// The limit on chains of variables does not depend on their names (the order they are
+    /// rendered in), and the error stands at the variable where the chain grows too deep, once.
+    @Test(arguments: [false, true])
+    func aChainOfVariablesIsLimitedWhateverItsNames(_ reversed: Bool) throws {
+        func chain(_ links: Int) -> String {
+            var vars = "vars:\n"
+            for i in 0...links {
+                let (name, next) = reversed ? ("v\(i)", "v\(i + 1)") : ("v\(i)", "v\(i - 1)")
+                let last = reversed ? i == links : i == 0
+                vars += last ? "  \(name): end\n" : "  \(name): \"{{ \(next) }}\"\n"
+            }
+            return vars + "requests:\n  - name: r\n    url: \"http://h/{{ v\(reversed ? 0 : links) }}\"\n"
+        }
+        let loader = CollectionLoader(options: VariableOptions(processEnvironment: [:]))
+        _ = try loader.load(text: chain(63), file: "chain.yaml")
+        for links in [64, 65, 99, 100] {
+            do {
+                _ = try loader.load(text: chain(links), file: "chain.yaml")
+                Issue.record("a chain of \(links) links must be refused")
+            } catch {
+                let chainErrors = error.diagnostics.filter { $0.message.contains("deep") }
+                #expect(chainErrors.count == 1, "\(error.diagnostics)")
+            }
+        }
+    }
+
     @Test func aSchemaWhoseReferencesFanOutStops() throws {
         let schema = try JSONValue.parse(##"{"allOf":[{"$ref":"#"},{"$ref":"#"}]}"##)
         let violations = JSONSchema(schema).validate(["a": 1])
