@@ -33,10 +33,6 @@ extension Redactor {
     public static let minimumSkeleton = 8
     /// Bytes that may stand between two letters or digits of a secret in the text.
     static let maximumGap = 16
-    /// Texts are searched in windows of this many bytes (overlapping by `windowOverlap`), so
-    /// that a large body costs a bounded amount of memory.
-    static let window = 1 << 20
-    static let windowOverlap = 64 << 10
 
     /// A secret's skeleton, as `skeletonMatches` compares it.
     public static func skeleton(of scalars: [Unicode.Scalar]) -> [UInt8] {
@@ -64,7 +60,8 @@ extension Redactor {
             return
         }
         var folded: [UInt8] = []
-        for part in String(scalar).decomposedStringWithCanonicalMapping.lowercased().unicodeScalars {
+        // Full case folding (`ß` and `SS` alike), then the canonical decomposition without marks.
+        for part in String(scalar).folding(options: [.caseInsensitive, .widthInsensitive], locale: nil).decomposedStringWithCanonicalMapping.lowercased().unicodeScalars {
             let properties = part.properties
             guard properties.isAlphabetic || properties.numericType != nil else { continue }
             switch properties.generalCategory {
@@ -77,85 +74,123 @@ extension Redactor {
     }
 
     /// Where a strong secret's skeleton stands in the text's, as ranges of the original bytes.
+    /// One pass over the text; at each letter or digit that can start a skeleton, the text is
+    /// folded forward only as far as it goes on matching, so most text costs a table lookup.
     func skeletonMatches(in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         guard !skeletons.isEmpty else { return [] }
         var found: [Range<Int>] = []
         var folds: [UInt32: [UInt8]] = [:]
-        var start = 0
-        while start < bytes.count {
-            let end = min(bytes.count, start + Self.window)
-            skeletonMatches(in: bytes, from: start, to: end, folds: &folds, into: &found)
-            if end == bytes.count { break }
-            start = end - Self.windowOverlap
-            // Windows start on a character.
-            while start < end, bytes[start] & 0xC0 == 0x80 { start += 1 }
-        }
-        return found
-    }
-
-    private func skeletonMatches(
-        in bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, folds: inout [UInt32: [UInt8]], into found: inout [Range<Int>]
-    ) {
-        var folded: [UInt8] = []
-        // For each skeleton byte, where its character starts and ends in the text.
-        var starts: [Int32] = []
-        var ends: [Int32] = []
-        folded.reserveCapacity(end - start)
-        starts.reserveCapacity(end - start)
-        ends.reserveCapacity(end - start)
-        var p = start
-        while p < end {
+        var p = 0
+        var pending: [UInt8] = []
+        while p < bytes.count {
             let lead = bytes[p]
             if lead < 0x80 {
-                switch lead {
-                case 0x30...0x39, 0x61...0x7A:
-                    folded.append(lead)
-                    starts.append(Int32(p))
-                    ends.append(Int32(p + 1))
-                case 0x41...0x5A:
-                    folded.append(lead + 0x20)
-                    starts.append(Int32(p))
-                    ends.append(Int32(p + 1))
-                default: break
+                let folded = lead >= 0x41 && lead <= 0x5A ? lead + 0x20 : lead
+                if skeletonLeads[Int(folded)], Self.isFoldedAlphanumeric(folded), secondMayMatch(in: bytes, after: p, first: folded),
+                    let end = skeletonMatch(in: bytes, at: p, first: folded, folds: &folds)
+                {
+                    found.append(p..<end)
                 }
                 p += 1
                 continue
             }
-            let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
-            let next = min(end, p + length)
-            guard let scalar = String(decoding: UnsafeBufferPointer(rebasing: bytes[p..<next]), as: UTF8.self).unicodeScalars.first else {
-                p = next
-                continue
-            }
-            let before = folded.count
-            Self.appendFolded(scalar, to: &folded, cache: &folds)
-            for _ in before..<folded.count {
-                starts.append(Int32(p))
-                ends.append(Int32(next))
+            // A character beyond ASCII: its folded form may start a skeleton (`É` for `e`).
+            let next = Self.nextCharacter(after: p, in: bytes)
+            pending.removeAll(keepingCapacity: true)
+            if let scalar = Self.scalar(in: bytes, from: p, to: next) { Self.appendFolded(scalar, to: &pending, cache: &folds) }
+            if let first = pending.first, skeletonLeads[Int(first)], let end = skeletonMatch(in: bytes, at: p, first: first, folds: &folds) {
+                found.append(p..<end)
             }
             p = next
         }
-        guard folded.count >= Self.minimumSkeleton else { return }
-        skeletonLeads.withUnsafeBufferPointer { leads in
-            folded.withUnsafeBufferPointer { text in
-                var i = 0
-                while i < text.count {
-                    guard leads[Int(text[i])] else {
-                        i += 1
-                        continue
-                    }
-                    for skeleton in skeletons where skeleton.bytes[0] == text[i] && i + skeleton.bytes.count <= text.count {
-                        let bytes = skeleton.bytes
-                        var k = 1
-                        while k < bytes.count, text[i + k] == bytes[k], Int(starts[i + k] - ends[i + k - 1]) <= skeleton.maximumGap { k += 1 }
-                        if k == bytes.count {
-                            found.append(Int(starts[i])..<Int(ends[i + k - 1]))
-                            break
-                        }
-                    }
-                    i += 1
+        return found
+    }
+
+    /// Whether the next letter or digit after `p` can be the second of a skeleton that starts
+    /// with `first`: the cheap test that spares most letters of a text the full match.
+    @inline(__always)
+    private func secondMayMatch(in bytes: UnsafeBufferPointer<UInt8>, after p: Int, first: UInt8) -> Bool {
+        var q = p + 1
+        while q < bytes.count {
+            let byte = bytes[q]
+            if byte >= 0x80 { return true }
+            let folded = byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
+            if Self.isFoldedAlphanumeric(folded) {
+                for skeleton in skeletons where skeleton.bytes[0] == first && skeleton.bytes[1] == folded { return true }
+                return false
+            }
+            q += 1
+            if q - p > widestSkeletonGap { return false }
+        }
+        return false
+    }
+
+    @inline(__always)
+    static func isFoldedAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A)
+    }
+
+    static func nextCharacter(after p: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        let lead = bytes[p]
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+        return min(bytes.count, p + length)
+    }
+
+    static func scalar(in bytes: UnsafeBufferPointer<UInt8>, from p: Int, to end: Int) -> Unicode.Scalar? {
+        if bytes[p] < 0x80 { return Unicode.Scalar(bytes[p]) }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[p..<end]), as: UTF8.self).unicodeScalars.first
+    }
+
+    /// The end of the longest skeleton that matches from the character at `start` (whose
+    /// first folded byte is `first`), its letters and digits within each one's gap.
+    private func skeletonMatch(in bytes: UnsafeBufferPointer<UInt8>, at start: Int, first: UInt8, folds: inout [UInt32: [UInt8]]) -> Int? {
+        var folded: [UInt8] = []
+        var characterEnds: [Int] = []  // for each folded byte, where its character ends
+        var gaps: [Int] = []  // for each folded byte, the bytes skipped before its character
+        var p = start
+        var skipped = 0
+        let longest = skeletons[0].bytes.count
+        let widest = widestSkeletonGap
+        var best: Int?
+        func extend() -> Bool {
+            while p < bytes.count, folded.count < longest {
+                let next = Self.nextCharacter(after: p, in: bytes)
+                let before = folded.count
+                if bytes[p] < 0x80 {
+                    let byte = bytes[p] >= 0x41 && bytes[p] <= 0x5A ? bytes[p] + 0x20 : bytes[p]
+                    if Self.isFoldedAlphanumeric(byte) { folded.append(byte) }
+                } else if let scalar = Self.scalar(in: bytes, from: p, to: next) {
+                    Self.appendFolded(scalar, to: &folded, cache: &folds)
                 }
+                if folded.count > before {
+                    for k in before..<folded.count {
+                        characterEnds.append(next)
+                        gaps.append(k == before ? skipped : 0)
+                    }
+                    skipped = 0
+                    p = next
+                    return true
+                }
+                skipped += next - p
+                p = next
+                if skipped > widest { return false }
+            }
+            return false
+        }
+        guard extend(), folded[0] == first else { return nil }
+        for skeleton in skeletons where skeleton.bytes[0] == first {
+            let target = skeleton.bytes
+            var k = 0
+            while k < target.count {
+                while folded.count <= k { if !extend() { break } }
+                guard k < folded.count, folded[k] == target[k], k == 0 || gaps[k] <= skeleton.maximumGap else { break }
+                k += 1
+            }
+            if k == target.count {
+                best = max(best ?? 0, characterEnds[k - 1])
+                break
             }
         }
+        return best
     }
 }

@@ -9,8 +9,13 @@ import Foundation
 /// - JSON escapes: `\uXXXX` for any character in either hex case (surrogate pairs beyond
 ///   U+FFFF, as Python and Go write them), `\"`, `\\`, `\/` (PHP), `\n`, `\r`, `\t`, `\b`, `\f`,
 ///   and `\'` (RFC 9535 normalized paths);
-/// - HTML character references: `&#NNN;`, `&#xHH;`, and `&amp;`, `&lt;`, `&gt;`, `&quot;`,
-///   `&apos;`, `&nbsp;`.
+/// - HTML character references: `&#NNN;`, `&#xHH;` (in a view, without their `;` too), and
+///   HTML's named references (`HTMLEntities`);
+/// - in views of the text with one or two levels of escapes undone: quoted-printable, CSS
+///   escapes, `%uXXXX`, percent-encoded Latin-1, and the forms above;
+/// - base64 runs whose decoded bytes hold a secret;
+/// - reshaped (`Redactor+Skeleton.swift`): its letters and digits, whatever the case, accents,
+///   quotes or line breaks around them.
 ///
 /// A short secret (fewer than 6 characters) or a plain word (letters only, or digits only)
 /// is masked only where it stands whole, between characters that are not letters or digits:
@@ -52,10 +57,17 @@ public struct Redactor: Sendable {
     /// first (see `skeletonMatches(in:)`).
     private(set) var skeletons: [Skeleton] = []
     private(set) var skeletonLeads = [Bool](repeating: false, count: 256)
+    /// Whether a secret holds a control character (see `mayHoldQuotedPrintable`).
+    private var hasControlSecret = false
+    /// The widest gap any skeleton allows.
+    private(set) var widestSkeletonGap = 0
 
     public init(_ secrets: [String] = []) {
         for secret in secrets { add(secret) }
     }
+
+    /// Texts that are never masked (see `add(_:)`).
+    public static let unmaskable: Set<String> = ["true", "false", "null"]
 
     /// Whether a secret's value is short or a plain word, and so masked only where it stands whole.
     public static func isWeak(_ secret: String) -> Bool {
@@ -67,6 +79,9 @@ public struct Redactor: Sendable {
     /// (standard and URL-safe, with and without padding), as servers echo credentials.
     public mutating func add(_ secret: String) {
         let scalars = Array(secret.unicodeScalars)
+        // `true`, `false` and `null` as text stand in every JSON document: never masked, as
+        // the booleans and null are not (the loader warns).
+        guard !Self.unmaskable.contains(secret) else { return }
         guard !scalars.isEmpty, !secrets.contains(where: { $0.scalars == scalars }) else { return }
         let weak = Self.isWeak(secret)
         insert(scalars, wholeWordOnly: weak)
@@ -85,6 +100,7 @@ public struct Redactor: Sendable {
             skeletons.sort { $0.bytes.count > $1.bytes.count }
             skeletonLeads = [Bool](repeating: false, count: 256)
             for skeleton in skeletons { skeletonLeads[Int(skeleton.bytes[0])] = true }
+            widestSkeletonGap = skeletons.map(\.maximumGap).max() ?? 0
         }
         let base64 = Data(secret.utf8).base64EncodedString()
         let unpadded = String(base64.prefix { $0 != "=" })
@@ -107,6 +123,7 @@ public struct Redactor: Sendable {
         let hasSpecial = utf8.contains { Self.isSpecial($0) || $0 == UInt8(ascii: " ") || $0 == 0x0A }
         secrets.append(Secret(scalars: scalars, wholeWordOnly: wholeWordOnly, utf8: utf8, hasSpecial: hasSpecial, firstBytes: firstBytes))
         hasWeakSecret = hasWeakSecret || wholeWordOnly
+        hasControlSecret = hasControlSecret || scalars.contains { $0.value < 0x20 }
         secrets.sort { $0.scalars.count > $1.scalars.count }
         byLead = [[Int]](repeating: [], count: 256)
         for (index, secret) in secrets.enumerated() {
@@ -145,6 +162,9 @@ public struct Redactor: Sendable {
 
     public var isEmpty: Bool { secrets.isEmpty }
 
+    /// How many forms of secrets it looks for: grows with every secret added.
+    public var count: Int { secrets.count }
+
     /// The most UTF-8 bytes any secret can take in the text (12 a character, as `%F0%9F%91%8D`
     /// or a surrogate pair): text cut after `limit + longest` bytes still shows every secret
     /// that starts before `limit` whole, to be masked.
@@ -166,7 +186,7 @@ public struct Redactor: Sendable {
         let masked = copy.withUTF8 { bytes -> [UInt8]? in
             var ranges = matches(in: bytes)
             ranges += decodedMatches(in: bytes)
-            ranges += base64Matches(in: bytes)
+            ranges += base64Matches(in: bytes, skipping: ranges)
             ranges += skeletonMatches(in: bytes)
             guard !ranges.isEmpty else { return nil }
             return Self.masking(ranges, in: bytes)
@@ -230,6 +250,11 @@ public struct Redactor: Sendable {
             }
         }
         for kind in EscapeKind.allCases {
+            // Quoted-printable and CSS escapes are looked for only where the text has one that
+            // the other kinds do not read the same way: `=` and two hex digits of a byte beyond
+            // ASCII or of `=`, or a soft line break; `\` and a hex digit.
+            if kind == .quotedPrintable, !Self.mayHoldQuotedPrintable(bytes, controls: hasControlSecret) { continue }
+            if kind == .css, !Self.mayHoldCSSEscape(bytes) { continue }
             guard let view = DecodedView(decoding: bytes, kind: kind, origins: nil) else { continue }
             // Without an escape left to undo, this view shows nothing the direct search
             // missed, except the word boundaries an escape hid.
@@ -238,6 +263,8 @@ public struct Redactor: Sendable {
                 for range in matches(in: decoded) { found.append(view.origin(of: range)) }
                 guard view.revealsEscapes else { return }
                 for second in EscapeKind.allCases {
+                    if second == .quotedPrintable, !Self.mayHoldQuotedPrintable(decoded, controls: hasControlSecret) { continue }
+                    if second == .css, !Self.mayHoldCSSEscape(decoded) { continue }
                     guard let deeper = DecodedView(decoding: decoded, kind: second, origins: view.origins) else { continue }
                     deeper.bytes.withUnsafeBufferPointer { twice in
                         for range in matches(in: twice) { found.append(deeper.origin(of: range)) }
@@ -248,12 +275,39 @@ public struct Redactor: Sendable {
         return found
     }
 
+    /// `controls`: whether a secret holds a control character (a tab, a line break), which
+    /// quoted-printable writes `=09`, `=0A`: only then is `=09` (a query's `page=09`) looked at.
+    static func mayHoldQuotedPrintable(_ t: UnsafeBufferPointer<UInt8>, controls: Bool) -> Bool {
+        var p = 0
+        while p + 1 < t.count {
+            if t[p] == UInt8(ascii: "=") {
+                if t[p + 1] == 0x0A || t[p + 1] == 0x0D { return true }
+                if let value = hexValue(t, p + 1, digits: 2), value >= 0x80 || value == 0x3D || (controls && value < 0x20) { return true }
+            }
+            p += 1
+        }
+        return false
+    }
+
+    static func mayHoldCSSEscape(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
+        var p = 0
+        while p + 1 < t.count {
+            if t[p] == UInt8(ascii: "\\"), digitValue(t[p + 1], hex: true) != nil {
+                // JSON's \b and \f are escapes of their own, not CSS.
+                if t[p + 1] != UInt8(ascii: "b") && t[p + 1] != UInt8(ascii: "f") { return true }
+            }
+            p += 1
+        }
+        return false
+    }
+
     /// Runs of base64 whose decoded bytes hold a secret, masked whole. A run may be wrapped
     /// in lines (MIME's 76 columns, PEM's 64: raw line breaks or `\n` escapes between whole
     /// groups of 4), and may start after a `/`, `+`, `-` or `_` that belongs to the text
     /// before it (`/v1/files/eyJ…`). Decoded bytes that are not text (a multipart body with an
     /// image in it) are searched for secrets that are not short.
-    func base64Matches(in bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+    /// `skipping`: ranges already masked; a run inside one (a token sent as it is) is not decoded.
+    func base64Matches(in bytes: UnsafeBufferPointer<UInt8>, skipping masked: [Range<Int>] = []) -> [Range<Int>] {
         var found: [Range<Int>] = []
         var runs: [[Range<Int>]] = []
         var i = 0
@@ -272,13 +326,15 @@ public struct Redactor: Sendable {
                 (previous.upperBound - previous.lowerBound) % 4 == 0, previous.upperBound - previous.lowerBound >= 16
             {
                 runs[runs.count - 1].append(i..<padded)
-            } else {
+            } else if padded - i >= 16 {
+                // A run shorter than that is never looked at, nor continued on the next line.
                 runs.append([i..<padded])
             }
             i = padded
         }
         for pieces in runs {
             let whole = pieces[0].lowerBound..<pieces[pieces.count - 1].upperBound
+            if masked.contains(where: { $0.lowerBound <= whole.lowerBound && whole.upperBound <= $0.upperBound }) { continue }
             var characters: [UInt8] = []
             for piece in pieces { characters += bytes[piece].filter { $0 != UInt8(ascii: "=") } }
             guard characters.count >= 16 else { continue }
@@ -557,17 +613,24 @@ public struct Redactor: Sendable {
         }
     }
 
-    /// Whether the character ending just before `index` is a letter or a digit.
+    /// Whether the character ending just before `index` is a letter, a digit, or a `.`, `-`
+    /// or `_` (which join words and numbers: `10.0.0.1`, `v1.0`, `user-admin`).
     static func isWordCharacter(before index: Int, in t: UnsafeBufferPointer<UInt8>) -> Bool {
         guard index > 0 else { return false }
+        if Self.isJoiner(t[index - 1]) { return true }
         var start = index - 1
         while start > 0, t[start] & 0xC0 == 0x80 { start -= 1 }
         return isWordCharacter(at: start, in: t)
     }
 
-    /// Whether the character starting at `index` is a letter or a digit.
+    static func isJoiner(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+    }
+
+    /// Whether the character starting at `index` is a letter, a digit, or a joiner (above).
     static func isWordCharacter(at index: Int, in t: UnsafeBufferPointer<UInt8>) -> Bool {
         guard index < t.count else { return false }
+        if Self.isJoiner(t[index]) { return true }
         var end = index + 1
         while end < t.count, t[end] & 0xC0 == 0x80 { end += 1 }
         guard let scalar = String(decoding: UnsafeBufferPointer(rebasing: t[index..<end]), as: UTF8.self).unicodeScalars.first else { return false }

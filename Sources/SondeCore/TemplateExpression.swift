@@ -167,10 +167,16 @@ package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
             default: throw TemplateError("int: cannot make a number of \(input.typeName) \(input.jsonText)", offset: offset)
             }
         case .float:
+            // Exact, as every number is: a decimal of the same value, never rounded to a double.
+            func decimal(_ text: String) -> JSONNumber? {
+                let integral = !text.contains { $0 == "." || $0 == "e" || $0 == "E" }
+                return ValueComparison.number(fromText: integral ? text + ".0" : text)
+            }
             switch input {
-            case .number(let n): return .number(JSONNumber(n.double))
+            case .number(let n): return .number(decimal(n.jsonText) ?? n)
             case .string(let text):
-                if let n = ValueComparison.number(fromText: text), n.double.isFinite { return .number(JSONNumber(n.double)) }
+                let trimmed = text.trimmingCharacters(in: .whitespaces)
+                if ValueComparison.number(fromText: trimmed) != nil, let n = decimal(trimmed) { return .number(n) }
                 throw TemplateError("float: \(JSONValue.quoted(text)) is not a number", offset: offset)
             default: throw TemplateError("float: cannot make a number of \(input.typeName) \(input.jsonText)", offset: offset)
             }

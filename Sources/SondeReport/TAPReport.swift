@@ -9,7 +9,7 @@ public enum TAPReport {
         var out = "TAP version 14\n1..\(total)\n"
         var number = 0
         for run in runs {
-            out += "# " + oneLine("\(run.collection)\(run.environment.map { " (\($0))" } ?? "") \(run.file)") + "\n"
+            out += "# " + TerminalText.escape(oneLine("\(run.collection)\(run.environment.map { " (\($0))" } ?? "") \(run.file)")) + "\n"
             for request in run.requests {
                 number += 1
                 // One line; a '#' would start a directive, so it is escaped (as is the escape).
@@ -19,7 +19,7 @@ public enum TAPReport {
                 case .passed:
                     out += "ok \(number) - \(description)\n"
                 case .skipped:
-                    out += "ok \(number) - \(description) # SKIP \(oneLine(request.skipReason ?? ""))\n"
+                    out += "ok \(number) - \(description) # SKIP \(TerminalText.escape(oneLine(request.skipReason ?? "")))\n"
                 case .failed, .error:
                     out += "not ok \(number) - \(description)\n"
                     out += diagnostic(request, run: run)

@@ -186,7 +186,8 @@ public struct CollectionLoader: Sendable {
         var weak = false, unmasked = false
         while let leaf = leaves.popLast() {
             switch leaf {
-            case .string(let text): weak = weak || Redactor.isWeak(text)
+            case .string(let text):
+                if Redactor.unmaskable.contains(text) { unmasked = true } else { weak = weak || Redactor.isWeak(text) }
             case .number(let number): weak = weak || Redactor.isWeak(number.jsonText)
             case .bool, .null: unmasked = true
             case .array(let items): leaves += items

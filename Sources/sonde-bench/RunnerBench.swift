@@ -220,10 +220,14 @@ func timeRun(_ executable: URL, _ arguments: [String], rounds: Int) throws -> (
     var rss = Double.nan
     if FileManager.default.isExecutableFile(atPath: "/usr/bin/time") {
         _ = try spawnAndWait("/usr/bin/time", ["-f", "%M", "-o", rssFile, executable.path] + arguments)
-        rss = Double(((try? String(contentsOfFile: rssFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
+        // GNU time writes "Command exited with non-zero status N" first when the command fails.
+        let lines = ((try? String(contentsOfFile: rssFile, encoding: .utf8)) ?? "").split(separator: "\n")
+        rss = lines.last.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } ?? .nan
     }
     let sorted = inRun.sorted()
-    return (samples.sorted()[samples.count / 2], sorted.isEmpty ? .nan : sorted[sorted.count / 2], (sorted.first ?? .nan)...(sorted.last ?? .nan), rss, status)
+    // A command without a run summary (sonde jsonpath) has no in-run time.
+    let range = sorted.isEmpty ? 0...0 : sorted[0]...sorted[sorted.count - 1]
+    return (samples.sorted()[samples.count / 2], sorted.isEmpty ? .nan : sorted[sorted.count / 2], range, rss, status)
 }
 
 /// nginx from Debian on a free loopback port, serving the same login and componentstatuses.

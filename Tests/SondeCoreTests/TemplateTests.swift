@@ -165,4 +165,12 @@ extension ISO8601DateFormatter {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter
     }
+
+    /// `| float` keeps the exact value: a decimal, never a double's rounding of it.
+    @Test func floatIsExact() throws {
+        let context = DictionaryTemplateContext(["c": "9007199254740993", "f": .number(JSONNumber(7))], environment: [:])
+        #expect(try Template(parsing: "{{ c | float }}").renderValue(in: context).jsonText == "9007199254740993.0")
+        #expect(try Template(parsing: "{{ f | float }}").renderValue(in: context).jsonText == "7.0")
+        #expect(try Template(parsing: "{{ '1e400' | float }}").renderValue(in: context).jsonText == "1e400")
+    }
 }

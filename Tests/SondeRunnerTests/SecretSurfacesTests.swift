@@ -36,6 +36,40 @@ struct SecretSurfacesTests {
         }
     }
 
+    /// A Location that holds a secret is followed (same origin), and the chain and the final
+    /// URL show the mask as it is, not percent-encoded.
+    @Test func aMaskInARedirectIsShownAsAMask() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let result = try await runCollection(#"""
+            base_url: "{{ base_url }}"
+            vars: { key: 'Api-Key-7781-zz' }
+            secrets: [key]
+            requests:
+              - name: a key in a Location
+                url: "/redirect?to={{ '/echo?api_key=' | urlencode }}{{ key }}"
+            """#, baseURL: server.baseURL)
+        let request = result.requests[0]
+        #expect(request.outcome == .passed, "\(request.error ?? "")")
+        #expect(request.finalURL?.hasSuffix("api_key=••••••") == true, "\(request.finalURL ?? "")")
+        #expect(request.redirects.first?.location.hasSuffix("api_key=••••••") == true, "\(request.redirects)")
+    }
+
+    /// A failing check on a binary body shows its summary, never its bytes.
+    @Test func aBinaryBodyIsSummarisedInAFailingCheck() async throws {
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 0x00, count: 64) + Array("IEND\u{1B}[31m".utf8)
+        let raw = try RawServer(answering: Array("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: \(png.count)\r\nConnection: close\r\n\r\n".utf8) + png)
+        defer { raw.stop() }
+        let result = try await runCollection("""
+            requests:
+              - { name: image, url: "\(raw.baseURL)/logo.png", expect: { body: { contains: "<svg" } } }
+            """, baseURL: raw.baseURL)
+        let check = try #require(result.requests[0].checks.first { $0.subject == "body" })
+        #expect(!check.passed)
+        #expect(check.actual == "<binary body, 81 bytes, image/png>", "\(check.actual)")
+        #expect(check.message?.contains("IEND") == false, "\(check.message ?? "")")
+    }
+
     /// A filter that fails on a secret says what failed, never the value it was given.
     @Test func aFilterThatFailsOnASecretDoesNotQuoteIt() async throws {
         let server = try await MockServer.start()

@@ -448,6 +448,16 @@ struct SecretTests {
         }
     }
 
+    /// A short secret does not stand whole inside a dotted number or a joined word (`127.0.0.1`,
+    /// `v1.0.1`, `user-admin`); `true`, `false` and `null` as text are never masked; a reshaped
+    /// secret is found whatever case folding made of it (`ß` upper-cased is `SS`).
+    @Test func shortSecretsStayInsideTheirNumbersAndWords() {
+        let redactor = Redactor(["0", "127", "admin", "true", "null"])
+        let text = #"{"p":"0","ip":"127.0.0.1","v":"v1.0.1","f":0.1,"u":"user-admin","ok":true,"n":null,"who":"admin"}"#
+        #expect(redactor.redact(text) == #"{"p":"••••••","ip":"127.0.0.1","v":"v1.0.1","f":0.1,"u":"user-admin","ok":true,"n":null,"who":"••••••"}"#)
+        #expect(Redactor([#"/!ß6/0X[8\}_~91'5"#]).redact(#"< X-Form: /!SS6/0X[8\}_~91'5"#) == "< X-Form: /!••••••")
+    }
+
     /// Two secrets that overlap in the text are masked together, the longer one whole.
     @Test func overlappingSecretsAreMaskedTogether() {
         let redactor = Redactor(["Alpha-Bravo-Charlie-99", "zz9-Alpha-Br"])
