@@ -566,16 +566,17 @@ struct VerdictTests {
     @Test func timeoutCoversTheWholeChain() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }
-        let slowHop = "/redirect?ms=150&to=" + PercentEncoding.encode("/redirect?ms=150&to=" + PercentEncoding.encode("/redirect?ms=150&to=/echo"))
+        // A quick first hop, then two of 400 ms: each within the timeout, the chain not.
+        let slowHop = "/redirect?to=" + PercentEncoding.encode("/redirect?ms=400&to=" + PercentEncoding.encode("/redirect?ms=400&to=/echo"))
         let result = try await run("""
             base_url: "{{ base_url }}"
             requests:
-              - name: three slow hops
+              - name: three hops, two slow
                 url: "\(slowHop)"
-                timeout: 350ms
+                timeout: 600ms
             """, server: server)
         #expect(result.requests[0].outcome == .error)
-        #expect(result.requests[0].error?.contains("timed out after 350ms (timeout, for the whole chain) while following redirects") == true, "\(result.requests[0].error ?? "")")
+        #expect(result.requests[0].error?.contains("timed out after 600ms (timeout, for the whole chain) while following redirects") == true, "\(result.requests[0].error ?? "")")
         #expect(!result.requests[0].redirects.isEmpty)
     }
 
@@ -717,6 +718,15 @@ struct VerdictTests {
                 expect: { status: "{{ created }}" }
             """, server: server)
         #expect(result.requests[0].outcome == .passed, "\(Self.describe(result.requests[0]))")
+        // From --var, without a typed default, the value is text: compared as the status line's text.
+        let fromText = try await run("""
+            base_url: "{{ base_url }}"
+            requests:
+              - { name: equal, url: /status/201, expect: { status: "{{ want }}" } }
+              - { name: not equal, url: /status/201, expect: { status: { not_equals: "{{ want }}" } } }
+              - { name: in a list, url: /status/201, expect: { status: { one_of: ["{{ want }}", 204] } } }
+            """, server: server, assignments: ["want=201"])
+        #expect(fromText.requests.map(\.outcome) == [.passed, .failed, .passed], "\(fromText.requests.map(Self.describe))")
     }
 
     @Test func numbersAreSentAsWritten() async throws {
