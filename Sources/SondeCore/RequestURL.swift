@@ -19,9 +19,10 @@ public enum RequestURL {
         let b = parts(base), r = parts(reference)
         var path = b.path
         if !r.path.isEmpty {
-            while path.hasSuffix("/") { path = path.dropLast() }
+            while path.hasSuffix("/") || path.hasSuffix("\\") { path = path.dropLast() }
             var tail = r.path
-            while tail.hasPrefix("/") { tail = tail.dropFirst() }
+            // A backslash is a slash in an http(s) path (see `encode`): one slash still joins.
+            while tail.hasPrefix("/") || tail.hasPrefix("\\") { tail = tail.dropFirst() }
             path = path + "/" + tail
         }
         // The url's own query first, then the base's (an API key, say); the base's fragment is dropped.
@@ -223,7 +224,8 @@ public enum RequestURL {
         return nil
     }
 
-    /// The URL with what cannot be sent as written percent-encoded, part by part.
+    /// The URL with what cannot be sent as written percent-encoded, part by part, and a
+    /// backslash in its path read as a slash.
     public static func encode(_ url: String) -> String {
         guard url.utf8.contains(where: needsLook) else { return url }
         var out = ""
@@ -243,6 +245,11 @@ public enum RequestURL {
             } else if byte == UInt8(ascii: "#") && part != .fragment {
                 part = .fragment
                 out += "#"
+                continue
+            } else if byte == UInt8(ascii: "\\") && part == .path {
+                // The WHATWG URL standard reads a backslash in an http(s) path as a slash, as
+                // it does in a Location: the same path, whichever way it was written.
+                out += "/"
                 continue
             } else if part.encodes(byte) {
                 out += "%" + hex(byte >> 4) + hex(byte & 0x0F)
@@ -273,6 +280,7 @@ public enum RequestURL {
 
     private static func needsLook(_ byte: UInt8) -> Bool {
         byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
+            || byte == UInt8(ascii: "\\")
             || byte == UInt8(ascii: "`") || byte == UInt8(ascii: "{") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "'")
     }
 

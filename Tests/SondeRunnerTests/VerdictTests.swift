@@ -378,6 +378,8 @@ struct VerdictTests {
             ("{{ base_url }}/echo/v2?key=k", "?x=1", "/echo/v2", "x=1&key=k"),
             ("{{ base_url }}/echo/v2?key=k#frag", "pods?x=1", "/echo/v2/pods", "x=1&key=k"),
             ("{{ base_url }}/echo/v2/api", "../../x/./y", "/echo/x/y", ""),
+            // A backslash in the path is a slash, as the URL standard reads http and https.
+            ("{{ base_url }}/echo/v2/api", #"\x\y?q=a\b"#, "/echo/v2/api/x/y", #"q=a\b"#),
         ]
         for (base, url, path, query) in cases {
             let result = try await run("""
