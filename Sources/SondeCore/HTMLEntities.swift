@@ -421,13 +421,13 @@ enum HTMLEntities {
         return out
     }()
 
-    /// By first letter, the names with their code points, for reading a reference at a position.
-    static let byFirstByte: [UInt8: [(name: [UInt8], scalar: UInt32)]] = {
-        var out: [UInt8: [(name: [UInt8], scalar: UInt32)]] = [:]
-        for (name, scalar) in all {
-            let bytes = Array((name + ";").utf8)
-            out[bytes[0], default: []].append((bytes, scalar))
-        }
+    /// Each name (the bytes between `&` and `;`) to its code point, for reading a reference.
+    static let byName: [[UInt8]: UInt32] = {
+        var out: [[UInt8]: UInt32] = [:]
+        for (name, scalar) in all { out[Array(name.utf8)] = scalar }
         return out
     }()
+
+    /// The longest name, in bytes.
+    static let longestName = all.map(\.name.utf8.count).max() ?? 0
 }

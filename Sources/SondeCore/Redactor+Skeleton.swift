@@ -48,11 +48,8 @@ extension Redactor {
     static func appendFolded(_ scalar: Unicode.Scalar, to out: inout [UInt8], cache: inout [UInt32: [UInt8]]) {
         let value = scalar.value
         if value < 0x80 {
-            switch value {
-            case 0x30...0x39, 0x61...0x7A: out.append(UInt8(value))
-            case 0x41...0x5A: out.append(UInt8(value + 0x20))
-            default: break
-            }
+            let byte = lowercasedASCII(UInt8(value))
+            if isFoldedAlphanumeric(byte) { out.append(byte) }
             return
         }
         if let folded = cache[value] {
@@ -85,7 +82,7 @@ extension Redactor {
         while p < bytes.count {
             let lead = bytes[p]
             if lead < 0x80 {
-                let folded = lead >= 0x41 && lead <= 0x5A ? lead + 0x20 : lead
+                let folded = Self.lowercasedASCII(lead)
                 if skeletonLeads[Int(folded)], Self.isFoldedAlphanumeric(folded), secondMayMatch(in: bytes, after: p, first: folded),
                     let end = skeletonMatch(in: bytes, at: p, first: folded, folds: &folds)
                 {
@@ -114,7 +111,7 @@ extension Redactor {
         while q < bytes.count {
             let byte = bytes[q]
             if byte >= 0x80 { return true }
-            let folded = byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
+            let folded = Self.lowercasedASCII(byte)
             if Self.isFoldedAlphanumeric(folded) {
                 for skeleton in skeletons where skeleton.bytes[0] == first && skeleton.bytes[1] == folded { return true }
                 return false
@@ -123,6 +120,11 @@ extension Redactor {
             if q - p > widestSkeletonGap { return false }
         }
         return false
+    }
+
+    @inline(__always)
+    static func lowercasedASCII(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
     }
 
     @inline(__always)
@@ -157,7 +159,7 @@ extension Redactor {
                 let next = Self.nextCharacter(after: p, in: bytes)
                 let before = folded.count
                 if bytes[p] < 0x80 {
-                    let byte = bytes[p] >= 0x41 && bytes[p] <= 0x5A ? bytes[p] + 0x20 : bytes[p]
+                    let byte = Self.lowercasedASCII(bytes[p])
                     if Self.isFoldedAlphanumeric(byte) { folded.append(byte) }
                 } else if let scalar = Self.scalar(in: bytes, from: p, to: next) {
                     Self.appendFolded(scalar, to: &folded, cache: &folds)

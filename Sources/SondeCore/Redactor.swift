@@ -66,6 +66,16 @@ public struct Redactor: Sendable {
         for secret in secrets { add(secret) }
     }
 
+    /// Whether a leaf of a structured secret is masked: a string or a number that is not
+    /// short nor a plain word (`isWeak`), nor `true`, `false` or `null` as text.
+    public static func masksAsLeaf(_ leaf: JSONValue) -> Bool {
+        switch leaf {
+        case .string(let text): !unmaskable.contains(text) && !isWeak(text)
+        case .number(let number): !isWeak(number.jsonText)
+        default: false
+        }
+    }
+
     /// Texts that are never masked (see `add(_:)`).
     public static let unmaskable: Set<String> = ["true", "false", "null"]
 
@@ -149,10 +159,10 @@ public struct Redactor: Sendable {
             var leaves: [JSONValue] = [value]
             while let leaf = leaves.popLast() {
                 switch leaf {
-                case .string(let s) where !Self.isWeak(s): add(s)
-                case .number(let n) where !Self.isWeak(n.jsonText): add(n.jsonText)
                 case .array(let items): leaves += items
                 case .object(let object): leaves += object.members.map(\.value)
+                case .string(let s) where Self.masksAsLeaf(leaf): add(s)
+                case .number(let n) where Self.masksAsLeaf(leaf): add(n.jsonText)
                 default: break
                 }
             }
@@ -822,14 +832,7 @@ struct DecodedView {
         case .percent:
             if let value = Redactor.hexValue(t, p + 1, digits: 2) { return (Unicode.Scalar(UInt8(value)), p + 3) }
             // %uXXXX, as JavaScript's escape() and IIS write a character.
-            guard t[p + 1] == UInt8(ascii: "u") || t[p + 1] == UInt8(ascii: "U"), let unit = Redactor.hexValue(t, p + 2, digits: 4) else { return nil }
-            if let scalar = Unicode.Scalar(unit) { return (scalar, p + 6) }
-            guard (0xD800..<0xDC00).contains(unit), p + 12 <= t.count,
-                t[p + 6] == UInt8(ascii: "%"), t[p + 7] == UInt8(ascii: "u") || t[p + 7] == UInt8(ascii: "U"),
-                let low = Redactor.hexValue(t, p + 8, digits: 4), (0xDC00..<0xE000).contains(low),
-                let scalar = Unicode.Scalar(0x10000 + (unit - 0xD800) << 10 + (low - 0xDC00))
-            else { return nil }
-            return (scalar, p + 12)
+            return unitEscape(at: p, in: t, lead: UInt8(ascii: "%"))
         case .quotedPrintable:
             if let value = Redactor.hexValue(t, p + 1, digits: 2) { return (Unicode.Scalar(UInt8(value)), p + 3) }
             if t[p + 1] == 0x0A { return ("\n", p + 2) }
@@ -854,10 +857,6 @@ struct DecodedView {
         case .html:
             return characterReference(at: p, in: t)
         case .json:
-            break
-        }
-        switch t[p] {
-        case UInt8(ascii: "\\"):
             let short: Unicode.Scalar? = switch t[p + 1] {
             case UInt8(ascii: "\""): "\""
             case UInt8(ascii: "\\"): "\\"
@@ -871,18 +870,27 @@ struct DecodedView {
             default: nil
             }
             if let short { return (short, p + 2) }
-            guard t[p + 1] == UInt8(ascii: "u"), let unit = Redactor.hexValue(t, p + 2, digits: 4) else { return nil }
-            if let scalar = Unicode.Scalar(unit) { return (scalar, p + 6) }
-            guard (0xD800..<0xDC00).contains(unit), p + 11 < t.count, t[p + 6] == UInt8(ascii: "\\"), t[p + 7] == UInt8(ascii: "u"),
-                let low = Redactor.hexValue(t, p + 8, digits: 4), (0xDC00..<0xE000).contains(low),
-                let scalar = Unicode.Scalar(0x10000 + (unit - 0xD800) << 10 + (low - 0xDC00))
-            else { return nil }
-            return (scalar, p + 12)
-        case UInt8(ascii: "&"):
-            return characterReference(at: p, in: t)
-        default:
-            return nil
+            return unitEscape(at: p, in: t, lead: UInt8(ascii: "\\"))
         }
+    }
+
+    /// `\uXXXX` (JSON) or `%uXXXX` (IIS, JavaScript's escape()) at `p`, `lead` being `\` or
+    /// `%`: a character of the BMP, or a surrogate pair written as two of them.
+    static func unitEscape(at p: Int, in t: UnsafeBufferPointer<UInt8>, lead: UInt8) -> (Unicode.Scalar, Int)? {
+        func unit(at q: Int) -> UInt32? {
+            guard q + 1 < t.count, t[q] == lead, t[q + 1] == UInt8(ascii: "u") || (lead == UInt8(ascii: "%") && t[q + 1] == UInt8(ascii: "U")) else { return nil }
+            return Redactor.hexValue(t, q + 2, digits: 4)
+        }
+        guard let high = unit(at: p) else { return nil }
+        if let scalar = Unicode.Scalar(high) { return (scalar, p + 6) }
+        guard (0xD800..<0xDC00).contains(high), let low = unit(at: p + 6), (0xDC00..<0xE000).contains(low),
+            let scalar = Unicode.Scalar(0x10000 + (high - 0xD800) << 10 + (low - 0xDC00))
+        else { return nil }
+        return (scalar, p + 12)
+    }
+
+    static func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
     }
 
     static func characterReference(at p: Int, in t: UnsafeBufferPointer<UInt8>) -> (Unicode.Scalar, Int)? {
@@ -900,9 +908,12 @@ struct DecodedView {
             // HTML reads a numeric reference without its `;` too (`&#34ss`).
             return q < t.count && t[q] == UInt8(ascii: ";") ? (scalar, q + 1) : (scalar, q)
         }
-        for (name, scalar) in HTMLEntities.byFirstByte[t[p + 1]] ?? [] where p + name.count < t.count {
-            if name.indices.allSatisfy({ t[p + 1 + $0] == name[$0] }), let value = Unicode.Scalar(scalar) { return (value, p + 1 + name.count) }
-        }
-        return nil
+        // A name: letters and digits up to `;`, looked up whole.
+        var q = p + 1
+        while q < t.count, q - p <= HTMLEntities.longestName, isASCIIAlphanumeric(t[q]) { q += 1 }
+        guard q > p + 1, q < t.count, t[q] == UInt8(ascii: ";"),
+            let code = HTMLEntities.byName[Array(t[(p + 1)..<q])], let value = Unicode.Scalar(code)
+        else { return nil }
+        return (value, q + 1)
     }
 }

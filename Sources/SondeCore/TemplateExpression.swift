@@ -175,8 +175,7 @@ package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
             switch input {
             case .number(let n): return .number(decimal(n.jsonText) ?? n)
             case .string(let text):
-                let trimmed = text.trimmingCharacters(in: .whitespaces)
-                if ValueComparison.number(fromText: trimmed) != nil, let n = decimal(trimmed) { return .number(n) }
+                if let n = decimal(text.trimmingCharacters(in: .whitespaces)) { return .number(n) }
                 throw TemplateError("float: \(JSONValue.quoted(text)) is not a number", offset: offset)
             default: throw TemplateError("float: cannot make a number of \(input.typeName) \(input.jsonText)", offset: offset)
             }

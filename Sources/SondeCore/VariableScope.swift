@@ -63,12 +63,10 @@ public final class VariableScope: TemplateContext {
         switch value {
         case .array, .object:
             for leaf in Self.weakLeaves(of: value) { weakLeaves.insert(leaf.value.jsonText) }
-        case .string(let text):
+        case .string, .number:
             // A short leaf of a structured secret, read alone (`{{ auth.token_type }}`): not
             // masked, as it is not inside the structure.
-            if weakLeaves.contains(value.jsonText), Redactor.isWeak(text) { return }
-        case .number(let number):
-            if weakLeaves.contains(value.jsonText), Redactor.isWeak(number.jsonText) { return }
+            if weakLeaves.contains(value.jsonText) { return }
         case .bool, .null:
             break
         }
@@ -120,9 +118,7 @@ public final class VariableScope: TemplateContext {
             switch leaf {
             case .array(let items): for (i, item) in items.enumerated().reversed() { stack.append((item, at.appending(.index(i)))) }
             case .object(let object): for member in object.members.reversed() { stack.append((member.value, at.appending(.name(member.key)))) }
-            case .string(let text): if Redactor.isWeak(text) { out.append((at.description, leaf)) }
-            case .number(let number): if Redactor.isWeak(number.jsonText) { out.append((at.description, leaf)) }
-            case .bool, .null: out.append((at.description, leaf))
+            case .string, .number, .bool, .null: if !Redactor.masksAsLeaf(leaf) { out.append((at.description, leaf)) }
             }
         }
         return out

@@ -71,7 +71,7 @@ extension Runner {
             let masked = redactor.redact(target)
             // Resolving a masked Location percent-encodes its mask: shown as the mask it is.
             let shownLocation = masked == target
-                ? location : RequestURL.resolve(masked, against: transfer.shownFinalURL).replacingOccurrences(of: "%E2%80%A2", with: "•")
+                ? location : RequestURL.resolve(masked, against: transfer.shownFinalURL).replacingOccurrences(of: Self.encodedMask, with: Redactor.mask)
             let turnsIntoGet = (response.status == 303 && current.method != "HEAD") || ([301, 302].contains(response.status) && current.method == "POST")
             let hop = RedirectHop(url: current.url, status: response.status, location: location, method: turnsIntoGet ? "GET" : current.method)
             let shownHop = RedirectHop(url: transfer.shownFinalURL, status: hop.status, location: shownLocation, method: hop.method)
@@ -168,6 +168,9 @@ extension Runner {
     static func timedOut(_ http: HTTPRequest, _ hops: [RedirectHop]) -> String {
         "timed out after \(TimeSpan(milliseconds: (http.timeoutSeconds ?? 0) * 1000)) (timeout, for the whole chain) while following redirects: \(chain(hops))"
     }
+
+    /// The mask as resolving a Location percent-encodes it.
+    static let encodedMask = RequestURL.encode("/" + Redactor.mask).dropFirst().description
 
     /// `GET a -> 302 -> b -> 301 -> c`, for messages.
     static func chain(_ hops: [RedirectHop]) -> String {
