@@ -111,11 +111,6 @@ struct TrendTests {
         #expect(list.latencies == [5, nil, nil, nil])
     }
 
-    @Test func sparklinesScaleAndBucket() {
-        #expect(Sparkline.render([1, 8, nil, 4.5]) == "▁█ ▅")
-        #expect(Sparkline.render([3, 3]) == "▁▁")
-        #expect(Sparkline.render((1...100).map { Double($0) }, width: 10).count == 10)
-    }
 }
 
 extension RunDiffTests {

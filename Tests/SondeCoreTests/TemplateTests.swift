@@ -62,6 +62,18 @@ struct TemplateTests {
         #expect(throws: TemplateError.self) { try render("{{ random_int(6, 1) }}") }
     }
 
+    @Test func functionsReadTheInjectedClockAndRandomness() throws {
+        let fixed = TemplateSources(
+            now: { Date(timeIntervalSince1970: 1_700_000_000.25) }, uuid: { UUID(uuidString: "00000000-0000-4000-8000-00000000000A")! },
+            randomInteger: { $0.upperBound })
+        let context = DictionaryTemplateContext([:], sources: fixed)
+        func render(_ text: String) throws -> String { try Template(parsing: text).render(in: context) }
+        #expect(try render("{{ now() }}") == "2023-11-14T22:13:20.250Z")
+        #expect(try render("{{ timestamp() }}") == "1700000000")
+        #expect(try render("{{ uuid() }}") == "00000000-0000-4000-8000-00000000000a")
+        #expect(try render("{{ random_int(1, 6) }}") == "6")
+    }
+
     @Test func escapedBraces() throws {
         #expect(try render(#"\{{ name }}"#) == "{{ name }}")
         #expect(try render(#"{{ '{{' }} literal"#) == "{{ literal")

@@ -248,3 +248,11 @@ func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, ou
     if process.terminationStatus == 127 { throw TAP14.Invalid(description: "\(name) is not installed (make test installs it)") }
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
+
+struct SparklineTests {
+    @Test func sparklinesScaleAndBucket() {
+        #expect(Sparkline.render([1, 8, nil, 4.5]) == "▁█ ▅")
+        #expect(Sparkline.render([3, 3]) == "▁▁")
+        #expect(Sparkline.render((1...100).map { Double($0) }, width: 10).count == 10)
+    }
+}

@@ -225,66 +225,6 @@ public enum RequestURL {
     }
 
     /// The URL with what cannot be sent as written percent-encoded, part by part, and a
-    /// backslash in its path read as a slash.
-    public static func encode(_ url: String) -> String {
-        guard url.utf8.contains(where: needsLook) else { return url }
-        var out = ""
-        var part = Part.path
-        var bytes = Array(url.utf8)[...]
-        // The scheme and authority are left alone: a host is not percent-encoded.
-        if let separator = url.range(of: "://") {
-            let authorityStart = url.utf8.distance(from: url.utf8.startIndex, to: separator.upperBound)
-            var end = authorityStart
-            while end < bytes.count, bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "?"), bytes[end] != UInt8(ascii: "#") { end += 1 }
-            out += String(decoding: bytes[..<end], as: UTF8.self)
-            bytes = bytes[end...]
-        }
-        for byte in bytes {
-            if byte == UInt8(ascii: "?") && part == .path {
-                part = .query
-            } else if byte == UInt8(ascii: "#") && part != .fragment {
-                part = .fragment
-                out += "#"
-                continue
-            } else if byte == UInt8(ascii: "\\") && part == .path {
-                // The WHATWG URL standard reads a backslash in an http(s) path as a slash, as
-                // it does in a Location: the same path, whichever way it was written.
-                out += "/"
-                continue
-            } else if part.encodes(byte) {
-                out += "%" + hex(byte >> 4) + hex(byte & 0x0F)
-                continue
-            }
-            out.unicodeScalars.append(Unicode.Scalar(byte))
-        }
-        return out
-    }
-
-    private enum Part {
-        case path, query, fragment
-
-        /// The WHATWG URL standard's percent-encode sets: C0 controls, space and non-ASCII
-        /// always; then `"` `<` `>` and, by part, `` ` `` `{` `}` (path), `'` (query of a
-        /// special scheme), `` ` `` (fragment).
-        func encodes(_ byte: UInt8) -> Bool {
-            if byte <= 0x20 || byte >= 0x7F { return true }
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "<"), UInt8(ascii: ">"): return true
-            case UInt8(ascii: "`"): return self != .query
-            case UInt8(ascii: "{"), UInt8(ascii: "}"): return self == .path
-            case UInt8(ascii: "'"): return self == .query
-            default: return false
-            }
-        }
-    }
-
-    private static func needsLook(_ byte: UInt8) -> Bool {
-        byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
-            || byte == UInt8(ascii: "\\")
-            || byte == UInt8(ascii: "`") || byte == UInt8(ascii: "{") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "'")
-    }
-
-    private static func hex(_ nibble: UInt8) -> String {
-        String(UnicodeScalar(nibble < 10 ? nibble + 48 : nibble + 55))
-    }
+    /// backslash in its path read as a slash (`PercentEncoding.encodeURL`).
+    public static func encode(_ url: String) -> String { PercentEncoding.encodeURL(url) }
 }

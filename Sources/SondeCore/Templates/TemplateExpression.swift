@@ -75,7 +75,7 @@ indirect enum TemplateExpression: Sendable, Hashable {
                 secret = secret || evaluated.secret
             }
             do {
-                return (try function.call(values, offset: offset), secret)
+                return (try function.call(values, offset: offset, sources: context.sources), secret)
             } catch where secret {
                 throw TemplateError("\(function.rawValue)(): the call failed on a secret value (not shown)", offset: offset)
             }
@@ -114,22 +114,45 @@ package enum TemplateFunction: String, Sendable, Hashable, CaseIterable {
 
     var arity: Int { self == .random_int ? 2 : 0 }
 
-    func call(_ arguments: [JSONValue], offset: Int) throws(TemplateError) -> JSONValue {
+    /// The function's value; the time and randomness come from `sources`.
+    func call(_ arguments: [JSONValue], offset: Int, sources: TemplateSources) throws(TemplateError) -> JSONValue {
         switch self {
-        case .uuid: return .string(UUID().uuidString.lowercased())
+        case .uuid: return .string(sources.uuid().uuidString.lowercased())
         case .now:
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            return .string(formatter.string(from: Date()))
-        case .timestamp: return .int(Int(Date().timeIntervalSince1970))
+            return .string(formatter.string(from: sources.now()))
+        case .timestamp: return .int(Int(sources.now().timeIntervalSince1970))
         case .random_int:
             guard let low = arguments[0].numberValue?.integer, let high = arguments[1].numberValue?.integer else {
                 throw TemplateError("random_int(a, b) takes two integers", offset: offset)
             }
             guard low <= high else { throw TemplateError("random_int(\(low), \(high)): the first bound is above the second", offset: offset) }
-            return .number(JSONNumber(Int64.random(in: low...high)))
+            return .number(JSONNumber(sources.randomInteger(low...high)))
         }
     }
+}
+
+/// What template functions read from outside the collection: the clock (`now()`,
+/// `timestamp()`) and randomness (`uuid()`, `random_int(a, b)`). A run passes `.system`;
+/// tests pass fixed ones, so that everything in SondeCore is a function of its inputs.
+public struct TemplateSources: Sendable {
+    public var now: @Sendable () -> Date
+    public var uuid: @Sendable () -> UUID
+    /// A uniformly drawn integer in the range, both bounds included.
+    public var randomInteger: @Sendable (ClosedRange<Int64>) -> Int64
+
+    public init(
+        now: @escaping @Sendable () -> Date, uuid: @escaping @Sendable () -> UUID,
+        randomInteger: @escaping @Sendable (ClosedRange<Int64>) -> Int64
+    ) {
+        self.now = now
+        self.uuid = uuid
+        self.randomInteger = randomInteger
+    }
+
+    /// The system clock and the system's random generator.
+    public static let system = TemplateSources(now: { Date() }, uuid: { UUID() }, randomInteger: { Int64.random(in: $0) })
 }
 
 /// The filters a value can go through, left to right.
@@ -192,30 +215,5 @@ package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
                 throw TemplateError("from_json: the text is not JSON: \(error.message) (line \(error.line), column \(error.column))", offset: offset)
             }
         }
-    }
-
-}
-
-/// URL encoding shared by `| urlencode`, query strings and forms.
-public enum PercentEncoding {
-    /// `name=value&…`, both sides encoded: a query string or an urlencoded form body.
-    public static func pairs(_ pairs: [(name: String, value: String)]) -> String {
-        pairs.map { encode($0.name) + "=" + encode($0.value) }.joined(separator: "&")
-    }
-
-    /// Percent-encodes all but RFC 3986's unreserved characters.
-    public static func encode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = String(byte, radix: 16, uppercase: true)
-                out += "%" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return out
     }
 }

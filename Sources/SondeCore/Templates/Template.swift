@@ -185,6 +185,8 @@ public protocol TemplateContext {
     func noteSecret(_ value: JSONValue)
     /// Whether the variable's value came from a response (a capture): a server chose it.
     func isCaptured(_ name: String) -> Bool
+    /// The clock and randomness that template functions read.
+    var sources: TemplateSources { get }
 }
 
 extension TemplateContext {
@@ -192,16 +194,19 @@ extension TemplateContext {
     public func isText(_ name: String) -> Bool { false }
     public func isSecret(_ name: String) -> Bool { false }
     public func noteSecret(_ value: JSONValue) {}
+    public var sources: TemplateSources { .system }
 }
 
 /// A context over a plain dictionary, for tests and simple uses.
 public struct DictionaryTemplateContext: TemplateContext {
     public var variables: [String: JSONValue]
     public var environmentVariables: [String: String]
+    public var sources: TemplateSources
 
-    public init(_ variables: [String: JSONValue] = [:], environment: [String: String] = [:]) {
+    public init(_ variables: [String: JSONValue] = [:], environment: [String: String] = [:], sources: TemplateSources = .system) {
         self.variables = variables
         self.environmentVariables = environment
+        self.sources = sources
     }
 
     public func variable(_ name: String) -> JSONValue? { variables[name] }

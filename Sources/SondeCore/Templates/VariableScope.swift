@@ -37,6 +37,8 @@ public final class VariableScope: TemplateContext {
 
     /// How long a chain of variables that read each other may be.
     public static let maxChain = 64
+    /// The clock and randomness that template functions read (`.system` in a run).
+    public var sources: TemplateSources = .system
     /// Told of each secret value as it becomes known (the runner masks it from then on).
     public var onSecret: ((JSONValue) -> Void)?
 
