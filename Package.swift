@@ -17,28 +17,30 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
-        // The model, JSON, JSONPath, templates, predicates. No I/O, no third-party code.
-        // Regular expressions run on ICU's C API (the toolchain's, as Foundation does), for its limits.
-        .target(name: "SondeCore", linkerSettings: [.linkedLibrary("_FoundationICU")]),
+        // SHA-256 from libcrypto (already loaded by libcurl): body, shape and collection hashes.
+        .systemLibrary(name: "COpenSSL"),
+        // The model, JSON, JSONPath, templates, predicates, results, the history port. No I/O,
+        // no third-party code. Regular expressions run on ICU's C API (the toolchain's, as
+        // Foundation does), for its limits; SHA-256 on libcrypto's.
+        .target(name: "SondeCore", dependencies: ["COpenSSL"], linkerSettings: [.linkedLibrary("_FoundationICU")]),
         // YAML collections -> validated SondeCore model, with positions.
         .target(name: "SondeSpec", dependencies: ["SondeCore", .product(name: "Yams", package: "Yams")]),
-        // SHA-256 from libcrypto (already loaded by libcurl): body and collection hashes.
-        .systemLibrary(name: "COpenSSL"),
-        // Runs a collection over an HTTPTransport.
-        .target(name: "SondeRunner", dependencies: ["SondeCore", "COpenSSL"]),
+        // Runs a plan over an HTTPTransport.
+        .target(name: "SondeRunner", dependencies: ["SondeCore"]),
         // Typed wrappers over libcurl's variadic C API.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         // The HTTPTransport on libcurl.
         .target(name: "SondeHTTP", dependencies: ["SondeCore", "SondeRunner", "CCurl"]),
-        // Run history in SQLite.
+        // The history port's implementations: SQLite on GRDB, and in memory.
         .target(
             name: "SondeStore",
-            dependencies: [
-                "SondeCore", "SondeRunner", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ]
+            dependencies: ["SondeCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
         // Results and diagnostics -> text.
-        .target(name: "SondeReport", dependencies: ["SondeCore", "SondeRunner"]),
+        .target(name: "SondeReport", dependencies: ["SondeCore"]),
+        // The application: a session runs planned collections over transports, records them in
+        // a history and tells listeners; the queries several commands share.
+        .target(name: "SondeEngine", dependencies: ["SondeCore", "SondeSpec", "SondeRunner", "SondeStore"]),
         // A KubeSphere-like API for `sonde demo` and the tests.
         .target(
             name: "SondeMock",
@@ -50,7 +52,7 @@ let package = Package(
         .target(
             name: "SondeCLI",
             dependencies: [
-                "SondeCore", "SondeSpec", "SondeRunner", "SondeHTTP", "SondeStore", "SondeReport", "SondeMock",
+                "SondeCore", "SondeSpec", "SondeRunner", "SondeHTTP", "SondeStore", "SondeEngine", "SondeReport", "SondeMock",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -36,6 +36,9 @@ public final class CurlTransport: HTTPTransport {
     private let options: TransportOptions
     /// Where curl writes its detailed message; ours for the handle's life.
     private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// Stops a transfer on the wire when the run is cancelled.
+    private let cancellation: Cancellation?
+    private var wakeUpToken: Int?
 
     /// libcurl's version text, e.g. `libcurl/7.88.1 OpenSSL/3.0.15 zlib/1.2.13`.
     public static var version: String {
@@ -45,7 +48,8 @@ public final class CurlTransport: HTTPTransport {
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    public init(options: TransportOptions = TransportOptions()) throws {
+    /// `cancellation`: when cancelled, a transfer on the wire stops (`curl_multi_wakeup`).
+    public init(options: TransportOptions = TransportOptions(), cancellation: Cancellation? = nil) throws {
         _ = Self.globalInit
         guard let handle = curl_easy_init() else { throw TransportError.failed("libcurl could not create a handle") }
         guard let multi = curl_multi_init() else {
@@ -66,9 +70,16 @@ public final class CurlTransport: HTTPTransport {
         self.options = options
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        self.cancellation = cancellation
+        let multiAddress = UInt(bitPattern: multi)
+        wakeUpToken = cancellation?.onCancel {
+            // curl_multi_wakeup is the one multi call safe from another thread.
+            if let multi = UnsafeMutableRawPointer(bitPattern: multiAddress) { _ = curl_multi_wakeup(multi) }
+        }
     }
 
     deinit {
+        if let wakeUpToken { cancellation?.remove(wakeUpToken) }
         curl_multi_cleanup(multi)
         curl_easy_cleanup(handle)
         curl_share_cleanup(share)
@@ -201,14 +212,15 @@ public final class CurlTransport: HTTPTransport {
         // Once everything is read off the handle.
         defer { if request.hasHeader("Host") { renewHandle() } }
         if accumulator.overflowed {
-            throw TransportError.failed(
+            throw TransportError(
+                .bodyTooLarge,
                 "the response body is larger than max_body_size (\(ByteSize(bytes: accumulator.maxBodySize))): the transfer was stopped after \(accumulator.received) bytes",
                 code: Int(CURLE_WRITE_ERROR.rawValue))
         }
         guard code == CURLE_OK else {
             let detail = String(decoding: UnsafeRawBufferPointer(start: errorBuffer, count: strlen(errorBuffer)), as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            throw TransportError.failed(message, code: Int(code.rawValue))
+            throw TransportError(Self.kind(of: code), message, code: Int(code.rawValue))
         }
 
         var status = 0
@@ -275,11 +287,14 @@ public final class CurlTransport: HTTPTransport {
         // has sent the request (it notes the pre-transfer time just before), then do the work.
         var sent: curl_off_t = 0
         while status == CURLM_OK && running > 0 && sonde_curl_getinfo_off(handle, CURLINFO_PRETRANSFER_TIME_T, &sent) == CURLE_OK && sent == 0 {
+            if cancellation?.isCancelled == true { throw TransportError(.transport, "the run was cancelled") }
             status = curl_multi_poll(multi, nil, 0, 1000, nil)
             if status == CURLM_OK { status = curl_multi_perform(multi, &running) }
         }
         whileWaiting()
         while status == CURLM_OK && running > 0 {
+            // A cancelled run (Ctrl-C) stops the transfer: `cancel()` wakes the poll.
+            if cancellation?.isCancelled == true { throw TransportError(.transport, "the run was cancelled") }
             status = curl_multi_poll(multi, nil, 0, 1000, nil)
             if status == CURLM_OK { status = curl_multi_perform(multi, &running) }
         }
@@ -291,11 +306,29 @@ public final class CurlTransport: HTTPTransport {
         return CURLE_OK
     }
 
-    /// A timing phase, in seconds from the start of the transfer.
-    private func info(_ what: CURLINFO) -> Double {
+    /// The kind of problem a libcurl code stands for (libcurl-errors(3)).
+    static func kind(of code: CURLcode) -> RequestProblem.Kind {
+        switch code {
+        case CURLE_OPERATION_TIMEDOUT: .timeout
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .dns
+        case CURLE_COULDNT_CONNECT: .connect
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE,
+            CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE,
+            CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED, CURLE_USE_SSL_FAILED:
+            .tls
+        case CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_HTTP3: .reset
+        case CURLE_TOO_MANY_REDIRECTS: .tooManyRedirects
+        case CURLE_FILESIZE_EXCEEDED: .bodyTooLarge
+        case CURLE_READ_ERROR, CURLE_FILE_COULDNT_READ_FILE: .file
+        default: .transport
+        }
+    }
+
+    /// A `CURLINFO_*_TIME_T`: microseconds from the start of the transfer.
+    private func info(_ what: CURLINFO) -> Duration {
         var microseconds: curl_off_t = 0
         _ = sonde_curl_getinfo_off(handle, what, &microseconds)
-        return Double(microseconds) / 1_000_000
+        return .microseconds(Int64(microseconds))
     }
 
     private func set(_ option: CURLoption, _ value: Int) throws { try check(sonde_curl_setopt_long(handle, option, value)) }

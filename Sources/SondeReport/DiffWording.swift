@@ -11,6 +11,7 @@ extension RunDiff.Change {
         case .status(let old, let new):
             return "status \(old.map(String.init) ?? "none") → \(new.map(String.init) ?? "none")"
         case .latency(let old, let new):
+            let (old, new) = (old.inMilliseconds, new.inMilliseconds)
             let percent = old > 0 ? String(format: " (%+.0f%%)", (new - old) / old * 100) : ""
             return "latency \(TerminalReport.milliseconds(old)) → \(TerminalReport.milliseconds(new))\(percent)"
         case .shape:

@@ -15,7 +15,7 @@ public enum HTMLReport {
             body += "<section class=\"run\">\n"
             body += "<h2>\(escape(title(run))) <span class=\"badge \(run.status)\">\(run.status)</span></h2>\n"
             body += "<p class=\"muted\">\(escape(run.file)) · run #\(run.id) · started \(escape(HistoryJSON.timestamp(run.started)))"
-            if let duration = run.duration { body += " · \(milliseconds(duration * 1000))" }
+            if let duration = run.duration { body += " · \(milliseconds(duration.inMilliseconds))" }
             if let commit = run.gitCommit { body += " · commit \(escape(String(commit.prefix(12))))" }
             body += "</p>\n<p>\(run.passed) passed · \(run.failed) failed · \(run.errored) errors · \(run.skipped) skipped</p>\n"
             body += "<h3>Timings</h3>\n" + waterfall(run)
@@ -32,16 +32,16 @@ public enum HTMLReport {
             let open = request.outcome == .failed || request.outcome == .error
             out += "<tr class=\"request \(request.outcome.rawValue)\" data-toggle=\"\(request.position)\">"
             out += "<td>\(mark(request.outcome))</td><td><b>\(escape(request.name))</b><br><span class=\"muted\">\(escape(request.method)) \(escape(request.url))</span></td>"
-            out += "<td>\(request.status.map(String.init) ?? "–")</td><td>\(request.milliseconds.map(milliseconds) ?? "–")</td>"
+            out += "<td>\(request.status.map(String.init) ?? "–")</td><td>\(request.duration.map { milliseconds($0.inMilliseconds) } ?? "–")</td>"
             out += "<td>\(passedChecks)/\(request.checks.count)</td></tr>\n"
             out += "<tr class=\"details\(open ? " open" : "")\" data-details=\"\(request.position)\"><td></td><td colspan=\"4\">"
-            if let reason = request.skipReason { out += "<p class=\"skip\">skipped: \(escape(reason))</p>" }
-            if let error = request.error { out += "<p class=\"error\">\(request.outcome == .error ? "error" : "failed"): \(escape(error))</p>" }
+            if let reason = request.skip { out += "<p class=\"skip\">skipped: \(escape(reason.message))</p>" }
+            if let problem = request.problem { out += "<p class=\"error\">\(request.outcome == .error ? "error" : "failed"): \(escape(problem.message))</p>" }
             if !request.checks.isEmpty {
                 out += "<table class=\"checks\"><tr><th></th><th>expectation</th><th>expected</th><th>actual</th></tr>"
                 for check in request.checks {
                     out += "<tr class=\"\(check.passed ? "passed" : "failed")\"><td>\(check.passed ? "✓" : "✗")</td>"
-                    out += "<td><code>\(escape(check.subject))</code><br><span class=\"muted\">line \(check.line), column \(check.column)</span></td>"
+                    out += "<td><code>\(escape(check.subject))</code><br><span class=\"muted\">line \(check.location.line), column \(check.location.column)</span></td>"
                     out += "<td><code>\(escape(check.expected))</code></td><td><code>\(escape(check.actual))</code>"
                     if let message = check.message, !message.isEmpty, !check.passed { out += "<br><span class=\"error\">\(escape(message))</span>" }
                     out += "</td></tr>"
@@ -58,7 +58,7 @@ public enum HTMLReport {
     /// TLS, waiting for the first byte, receiving) as libcurl measured them.
     static func waterfall(_ run: RunRecord) -> String {
         let rows = run.requests
-        let end = rows.map { ($0.startOffset ?? 0) + ($0.timings?.total ?? 0) }.max() ?? 0
+        let end = rows.map { ($0.startOffset?.inSeconds ?? 0) + ($0.timings?.total.inSeconds ?? 0) }.max() ?? 0
         guard end > 0 else { return "<p class=\"muted\">no request was sent</p>\n" }
         let labelWidth = 220.0, chartWidth = 640.0, rowHeight = 20.0
         let height = Double(rows.count) * rowHeight + 30
@@ -72,11 +72,11 @@ public enum HTMLReport {
         for (index, request) in rows.enumerated() {
             let y = Double(index) * rowHeight
             svg += "<text class=\"label\" x=\"\(f(labelWidth - 8))\" y=\"\(f(y + 14))\" text-anchor=\"end\">\(escape(truncate(request.name, 30)))</text>"
-            guard let t = request.timings else {
+            guard let t = request.timings.map(SecondsTimings.init) else {
                 svg += "<text class=\"axis\" x=\"\(f(labelWidth + 4))\" y=\"\(f(y + 14))\">\(request.outcome == .skipped ? "skipped" : "no response")</text>\n"
                 continue
             }
-            let start = request.startOffset ?? 0
+            let start = request.startOffset?.inSeconds ?? 0
             // Phase ends, each from the start of the request, in the order libcurl reports them.
             let connected = max(t.connect, t.dns), secured = max(t.tls, connected), first = max(t.firstByte, secured), total = max(t.total, first)
             let phases: [(String, Double, Double)] = [
@@ -118,7 +118,7 @@ public enum HTMLReport {
             for request in trend.requests {
                 body += "<div class=\"request-card\"><h4>\(escape(request.name))</h4>"
                 body += "<p class=\"muted\">success \(request.successRate.map { String(format: "%.1f%%", $0 * 100) } ?? "–")"
-                body += " · p50 \(request.p50.map(milliseconds) ?? "–") · p95 \(request.p95.map(milliseconds) ?? "–") · max \(request.max.map(milliseconds) ?? "–")</p>"
+                body += " · p50 \(request.p50.map { milliseconds($0.inMilliseconds) } ?? "–") · p95 \(request.p95.map { milliseconds($0.inMilliseconds) } ?? "–") · max \(request.max.map { milliseconds($0.inMilliseconds) } ?? "–")</p>"
                 body += latencyChart(request, runs: trend.runs)
                 body += outcomeStrip(request.outcomes, ids: trend.runs.map(\.id), width: 400)
                 body += "</div>\n"
@@ -172,7 +172,7 @@ public enum HTMLReport {
         var points: [(label: String, p50: Double, p95: Double)?] = []
         for group in 0..<groups {
             let lower = group * runs.count / groups, upper = (group + 1) * runs.count / groups
-            var values = request.latencies[lower..<upper].compactMap { $0 }
+            var values = request.latencies[lower..<upper].compactMap { $0?.inMilliseconds }
             guard let p50 = Trend.percentile(selectingIn: &values, 0.5), let p95 = Trend.percentile(selectingIn: &values, 0.95), upper > lower else {
                 points.append(nil)
                 continue
@@ -340,4 +340,17 @@ public enum HTMLReport {
     }
 
     static func escape(_ text: String) -> String { XML.escape(text) }
+}
+
+/// A request's timing phases in seconds, for drawing.
+struct SecondsTimings {
+    var dns, connect, tls, firstByte, total: Double
+
+    init(_ timings: RequestTimings) {
+        dns = timings.dns.inSeconds
+        connect = timings.connect.inSeconds
+        tls = timings.tls.inSeconds
+        firstByte = timings.firstByte.inSeconds
+        total = timings.total.inSeconds
+    }
 }

@@ -36,32 +36,42 @@ extension HistoryJSON {
             return date
         }
         let status = try string("outcome", in: run)
-        var requests: [RequestRecord] = []
+        var requests: [RequestResult] = []
+        let file = try string("file", in: run)
         for request in run["requests"]?.arrayValue ?? [] {
+            func milliseconds(_ value: JSONValue?) -> Duration? { (value?.numberValue?.double).map(Duration.fromMilliseconds) }
             let timings = request["timings"].flatMap { t -> RequestTimings? in
-                guard let total = t["totalMs"]?.numberValue?.double else { return nil }
+                guard let total = milliseconds(t["totalMs"]) else { return nil }
                 return RequestTimings(
-                    dns: (t["dnsMs"]?.numberValue?.double ?? 0) / 1000, connect: (t["connectMs"]?.numberValue?.double ?? 0) / 1000,
-                    tls: (t["tlsMs"]?.numberValue?.double ?? 0) / 1000, firstByte: (t["firstByteMs"]?.numberValue?.double ?? 0) / 1000, total: total / 1000)
+                    dns: milliseconds(t["dnsMs"]) ?? .zero, connect: milliseconds(t["connectMs"]) ?? .zero, tls: milliseconds(t["tlsMs"]) ?? .zero,
+                    firstByte: milliseconds(t["firstByteMs"]) ?? .zero, total: total)
             }
-            var checks: [CheckRecord] = []
+            var checks: [CheckResult] = []
             for check in request["expectations"]?.arrayValue ?? [] {
                 checks.append(
-                    CheckRecord(
+                    CheckResult(
                         subject: try string("subject", in: check), expected: try string("expected", in: check), actual: try string("actual", in: check),
-                        passed: check["passed"] == .bool(true), message: optionalString("message", in: check), line: try int("line", in: check),
-                        column: try int("column", in: check)))
+                        passed: check["passed"] == .bool(true), message: optionalString("message", in: check),
+                        location: SourceLocation(file: optionalString("file", in: check) ?? file, line: try int("line", in: check), column: try int("column", in: check))))
             }
             let shape = request["shape"]?.arrayValue.map { lines in JSONShape(text: lines.compactMap(\.stringValue).joined(separator: "\n")) }
             guard let outcome = Outcome(rawValue: try string("outcome", in: request)) else { throw ReadError(description: "unknown outcome") }
+            let problem = optionalString("error", in: request).map { message in
+                RequestProblem(optionalString("errorKind", in: request).flatMap(RequestProblem.Kind.init(rawValue:)) ?? RequestProblem.guessedKind(of: message), message)
+            }
+            let skip = optionalString("skipReason", in: request).map { message in
+                SkipReason(optionalString("skipKind", in: request).flatMap(SkipReason.Kind.init(rawValue:)) ?? SkipReason.guessedKind(of: message), message)
+            }
+            let name = try string("name", in: request)
             requests.append(
-                RequestRecord(
-                    position: try int("position", in: request), name: try string("name", in: request), method: try string("method", in: request),
-                    url: try string("url", in: request), startOffset: optionalDouble("startMs", in: request).map { $0 / 1000 }, outcome: outcome,
+                RequestResult(
+                    step: optionalString("step", in: request) ?? name, position: try int("position", in: request), name: name,
+                    method: try string("method", in: request), url: try string("url", in: request),
+                    startOffset: milliseconds(request["startMs"]), outcome: outcome,
                     status: request["status"]?.numberValue?.integer.map { Int($0) }, timings: timings, attempts: try int("attempts", in: request),
                     responseSize: try int("responseSize", in: request), bodyHash: optionalString("bodyHash", in: request), shape: shape,
-                    error: optionalString("error", in: request), skipReason: optionalString("skipReason", in: request),
-                    responseExcerpt: optionalString("responseExcerpt", in: request), finalURL: optionalString("finalUrl", in: request),
+                    problem: problem, skip: skip, responseExcerpt: optionalString("responseExcerpt", in: request),
+                    finalURL: optionalString("finalUrl", in: request),
                     redirects: (request["redirects"]?.arrayValue ?? []).compactMap(RedirectHop.init(json:)), checks: checks))
         }
         guard let started = try date(optionalString("started", in: run)) else { throw ReadError(description: "'started' is missing") }

@@ -14,7 +14,7 @@ public enum HistoryJSON {
         [
             "id": .int(Int(run.id)), "collection": .string(run.collection), "file": .string(run.file), "collectionPath": .string(run.collectionPath), "contentHash": .string(run.contentHash),
             "environment": optional(run.environment), "started": .string(timestamp(run.started)),
-            "finished": optional(run.finished.map(timestamp)), "durationMs": optional(run.duration.map { .double(rounded($0 * 1000)) }),
+            "finished": optional(run.finished.map(timestamp)), "durationMs": optional(run.duration.map { .double(rounded($0.inMilliseconds)) }),
             "toolVersion": .string(run.toolVersion), "gitCommit": optional(run.gitCommit), "outcome": .string(run.status),
             "plannedRequests": .int(run.plannedRequests), "passed": .int(run.passed), "failed": .int(run.failed), "errors": .int(run.errored),
             "skipped": .int(run.skipped),
@@ -37,27 +37,32 @@ public enum HistoryJSON {
         return .object(object)
     }
 
-    static func request(_ request: RequestRecord) -> JSONValue {
+    static func request(_ request: RequestResult) -> JSONValue {
         let timings: JSONValue = request.timings.map { t -> JSONValue in
             [
-                "dnsMs": .double(rounded(t.dns * 1000)), "connectMs": .double(rounded(t.connect * 1000)), "tlsMs": .double(rounded(t.tls * 1000)),
-                "firstByteMs": .double(rounded(t.firstByte * 1000)), "totalMs": .double(rounded(t.total * 1000)),
+                "dnsMs": .double(rounded(t.dns.inMilliseconds)), "connectMs": .double(rounded(t.connect.inMilliseconds)),
+                "tlsMs": .double(rounded(t.tls.inMilliseconds)), "firstByteMs": .double(rounded(t.firstByte.inMilliseconds)),
+                "totalMs": .double(rounded(t.total.inMilliseconds)),
             ]
         } ?? .null
+        let startMs: JSONValue = optional(request.startOffset.map { .double(rounded($0.inMilliseconds)) })
+        let status: JSONValue = optional(request.status.map { .int($0) })
+        let shape: JSONValue = optional(request.shape.map { shape in .array(shape.types.keys.sorted().map { .string("\($0): \(shape.types[$0] ?? "")") }) })
+        let checks: [JSONValue] = request.checks.map { check in
+            [
+                "subject": .string(check.subject), "expected": .string(check.expected), "actual": .string(check.actual),
+                "passed": .bool(check.passed), "message": optional(check.message), "file": .string(check.location.file),
+                "line": .int(check.location.line), "column": .int(check.location.column),
+            ]
+        }
         return [
             "position": .int(request.position), "name": .string(request.name), "method": .string(request.method), "url": .string(request.url),
-            "startMs": optional(request.startOffset.map { .double(rounded($0 * 1000)) }), "outcome": .string(request.outcome.rawValue), "status": optional(request.status.map { .int($0) }), "timings": timings,
+            "step": .string(request.step), "startMs": startMs, "outcome": .string(request.outcome.rawValue), "status": status, "timings": timings,
             "attempts": .int(request.attempts), "responseSize": .int(request.responseSize), "bodyHash": optional(request.bodyHash),
-            "shape": optional(request.shape.map { shape in .array(shape.types.keys.sorted().map { .string("\($0): \(shape.types[$0] ?? "")") }) }),
-            "error": optional(request.error), "skipReason": optional(request.skipReason), "responseExcerpt": optional(request.responseExcerpt),
+            "shape": shape, "error": optional(request.problem?.message), "errorKind": optional(request.problem?.kind.rawValue),
+            "skipReason": optional(request.skip?.message), "skipKind": optional(request.skip?.kind.rawValue), "responseExcerpt": optional(request.responseExcerpt),
             "finalUrl": optional(request.finalURL), "redirects": .array(request.redirects.map(\.json)),
-            "expectations": .array(
-                request.checks.map { check in
-                    [
-                        "subject": .string(check.subject), "expected": .string(check.expected), "actual": .string(check.actual),
-                        "passed": .bool(check.passed), "message": optional(check.message), "line": .int(check.line), "column": .int(check.column),
-                    ]
-                }),
+            "expectations": .array(checks),
         ]
     }
 
@@ -89,7 +94,7 @@ public enum HistoryJSON {
         switch change {
         case .outcome(let old, let new): object = ["kind": "outcome", "old": .string(old.rawValue), "new": .string(new.rawValue)]
         case .status(let old, let new): object = ["kind": "status", "old": optional(old.map { .int($0) }), "new": optional(new.map { .int($0) })]
-        case .latency(let old, let new): object = ["kind": "latency", "oldMs": .double(rounded(old)), "newMs": .double(rounded(new))]
+        case .latency(let old, let new): object = ["kind": "latency", "oldMs": .double(rounded(old.inMilliseconds)), "newMs": .double(rounded(new.inMilliseconds))]
         case .shape(let changes):
             object = [
                 "kind": "shape", "added": .array(changes.added.map { .string($0) }), "removed": .array(changes.removed.map { .string($0) }),
@@ -120,8 +125,9 @@ public enum HistoryJSON {
                                 [
                                     "name": .string(request.name), "sent": .int(request.runs), "passed": .int(request.passed),
                                     "skipped": .int(request.skipped), "successRate": optional(request.successRate.map { .double(rounded($0 * 1000) / 1000) }),
-                                    "p50Ms": optional(request.p50.map { .double(rounded($0)) }), "p95Ms": optional(request.p95.map { .double(rounded($0)) }),
-                                    "maxMs": optional(request.max.map { .double(rounded($0)) }),
+                                    "p50Ms": optional(request.p50.map { .double(rounded($0.inMilliseconds)) }),
+                                    "p95Ms": optional(request.p95.map { .double(rounded($0.inMilliseconds)) }),
+                                    "maxMs": optional(request.max.map { .double(rounded($0.inMilliseconds)) }),
                                 ]
                             }),
                     ]

@@ -22,7 +22,7 @@ public struct HistoryText: Sendable {
             [
                 "#\(run.id)", Self.time(run.started),
                 TerminalText.escape(paths[run.collection, default: []].count > 1 ? "\(run.collection) (\(run.collectionPath))" : run.collection), run.environment.map { TerminalText.escape($0) } ?? "-", run.status, String(run.passed), String(run.failed),
-                String(run.errored), String(run.skipped), run.duration.map { Self.milliseconds($0 * 1000) } ?? "-",
+                String(run.errored), String(run.skipped), run.duration.map { Self.milliseconds($0.inMilliseconds) } ?? "-",
             ]
         }
         let table = Self.columns([header] + rows, rightAligned: 5...8)
@@ -127,7 +127,7 @@ public struct HistoryText: Sendable {
         let rows = trend.requests.map { request in
             [
                 TerminalText.escape(request.name), request.successRate.map(Self.percent) ?? "-", request.p50.map(Self.milliseconds) ?? "-",
-                request.p95.map(Self.milliseconds) ?? "-", request.max.map(Self.milliseconds) ?? "-", Sparkline.render(request.latencies),
+                request.p95.map(Self.milliseconds) ?? "-", request.max.map(Self.milliseconds) ?? "-", Sparkline.render(request.latencies.map { $0?.inMilliseconds }),
             ]
         }
         let table = Self.columns([header] + rows, rightAligned: 1...4)
@@ -184,6 +184,8 @@ public struct HistoryText: Sendable {
     }
 
     static func milliseconds(_ ms: Double) -> String { TerminalReport.milliseconds(ms) }
+
+    static func milliseconds(_ duration: Duration) -> String { TerminalReport.milliseconds(duration.inMilliseconds) }
 
     static func percent(_ rate: Double) -> String {
         rate == 1 ? "100%" : String(format: "%.1f%%", rate * 100)

@@ -19,7 +19,7 @@ public enum TAPReport {
                 case .passed:
                     out += "ok \(number) - \(description)\n"
                 case .skipped:
-                    out += "ok \(number) - \(description) # SKIP \(TerminalText.escape(oneLine(request.skipReason ?? "")))\n"
+                    out += "ok \(number) - \(description) # SKIP \(TerminalText.escape(oneLine(request.skip?.message ?? "")))\n"
                 case .failed, .error:
                     out += "not ok \(number) - \(description)\n"
                     out += diagnostic(request, run: run)
@@ -30,19 +30,22 @@ public enum TAPReport {
     }
 
     /// The YAML block under a failed test point, indented two spaces, between `---` and `...`.
-    static func diagnostic(_ request: RequestRecord, run: RunRecord) -> String {
+    static func diagnostic(_ request: RequestResult, run: RunRecord) -> String {
         var lines = ["  ---"]
         lines.append("  severity: \(request.outcome == .error ? "error" : "fail")")
         lines.append("  request: \(quoted("\(request.method) \(request.url)"))")
         if let status = request.status { lines.append("  status: \(status)") }
-        if let timings = request.timings { lines.append(String(format: "  duration_ms: %.1f", timings.total * 1000)) }
-        if let error = request.error { lines.append("  message: \(quoted(error))") }
+        if let timings = request.timings { lines.append(String(format: "  duration_ms: %.1f", timings.total.inMilliseconds)) }
+        if let problem = request.problem {
+            lines.append("  message: \(quoted(problem.message))")
+            lines.append("  kind: \(problem.kind.rawValue)")
+        }
         let failed = request.checks.filter { !$0.passed }
         if !failed.isEmpty {
             lines.append("  failures:")
             for check in failed {
                 lines.append("    - expectation: \(quoted(check.subject))")
-                lines.append("      at: \(quoted("\(run.file):\(check.line):\(check.column)"))")
+                lines.append("      at: \(quoted(check.location.description))")
                 lines.append("      expected: \(quoted(check.expected))")
                 lines.append("      actual: \(quoted(check.actual))")
                 if let message = check.message, !message.isEmpty { lines.append("      message: \(quoted(message))") }

@@ -1,6 +1,5 @@
 import Foundation
 import SondeCore
-import SondeRunner
 
 /// The terminal's view of a run: a line a request, what broke and why, then a summary.
 public struct TerminalReport: Sendable {
@@ -29,18 +28,18 @@ public struct TerminalReport: Sendable {
         }
         out += "  \(mark) \(safe(result.name))  " + dim("\(safe(result.method)) \(safe(result.url))")
         if let status = result.status { out += "  " + statusColor(status)(String(status)) }
-        if let time = result.durationMilliseconds { out += "  " + dim(Self.milliseconds(time)) }
+        if let time = result.duration { out += "  " + dim(Self.milliseconds(time.inMilliseconds)) }
         if result.attempts > 1 { out += dim("  (\(result.attempts) attempts)") }
         out += "\n"
-        if let reason = result.skipReason { out += "      " + yellow("skipped: ") + safe(reason) + "\n" }
-        if let error = result.error { out += "      " + red(result.outcome == .error ? "error: " : "failed: ") + safe(error) + "\n" }
+        if let reason = result.skip { out += "      " + yellow("skipped: ") + safe(reason.message) + "\n" }
+        if let problem = result.problem { out += "      " + red(result.outcome == .error ? "error: " : "failed: ") + safe(problem.message) + "\n" }
         for check in result.failedChecks {
             out += "      " + dim(safe("\(check.location)")) + "  " + bold(safe(check.subject)) + "\n"
             out += "        expected: \(safe(check.expected))\n"
             out += "        actual:   \(safe(check.actual))\n"
             if let message = check.message, !message.isEmpty { out += "        " + red(safe(message)) + "\n" }
         }
-        if verbosity == 0, result.outcome == .failed, let body = result.responseBody, !body.isEmpty {
+        if verbosity == 0, result.outcome == .failed, let body = result.responseExcerpt, !body.isEmpty {
             out += "      " + dim("response body: " + Self.excerpt(body)) + "\n"
         }
         if verbosity >= 1, result.outcome != .skipped {
@@ -61,7 +60,7 @@ public struct TerminalReport: Sendable {
     func safe(_ text: String) -> String { TerminalText.escape(text) }
 
     public func summary(_ run: RunResult) -> String {
-        let elapsed = run.finished.timeIntervalSince(run.started) * 1000
+        let elapsed = run.duration.inMilliseconds
         let parts = [
             green("\(run.count(.passed)) passed"), (run.count(.failed) > 0 ? red : { $0 })("\(run.count(.failed)) failed"),
             (run.count(.error) > 0 ? red : { $0 })("\(run.count(.error)) error\(run.count(.error) == 1 ? "" : "s")"), "\(run.count(.skipped)) skipped",

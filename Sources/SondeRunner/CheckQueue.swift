@@ -1,4 +1,5 @@
 import Foundation
+import SondeCore
 
 /// A run's checks and events, in order, on the runner's own thread. A deferred check
 /// waits until the next request is on the wire (the transport runs `runPending` while it
@@ -79,6 +80,8 @@ extension RequestResult {
         result.requestBody = nil
         result.responseHeaders = []
         result.responseBody = nil
+        result.redirectHeaders = []
+        result.responseExcerpt = nil
         return result
     }
 }

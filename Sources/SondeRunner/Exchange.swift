@@ -70,7 +70,7 @@ final class Exchange {
     }
 
     /// The total time in milliseconds, to a tenth, as captures and expectations see it.
-    var durationMilliseconds: Double { (response.timings.total * 10_000).rounded() / 10 }
+    var durationMilliseconds: Double { (response.timings.total.inSeconds * 10_000).rounded() / 10 }
 
     var jsonError: String {
         if case .failure(let error) = json {

@@ -124,21 +124,23 @@ extension HTTPTransport {
     }
 }
 
-/// A request that did not complete: refused, DNS, timeout, TLS, reset. Carries the
-/// transport's own words (curl's) and code (a CURLcode for libcurl).
-public enum TransportError: Error, CustomStringConvertible, Sendable {
-    case failed(String, code: Int = 0)
-
-    public var description: String {
-        switch self {
-        case .failed(let message, _): return message
-        }
-    }
-
+/// A request that did not complete: refused, DNS, timeout, TLS, reset. Carries its kind
+/// (the transport maps its own codes), the transport's own words (curl's) and code (a
+/// CURLcode for libcurl).
+public struct TransportError: Error, CustomStringConvertible, Sendable {
+    public var kind: RequestProblem.Kind
+    public var message: String
     /// libcurl's CURLcode (28 is a timeout), or 0.
-    public var code: Int {
-        switch self {
-        case .failed(_, let code): return code
-        }
+    public var code: Int
+
+    public init(_ kind: RequestProblem.Kind, _ message: String, code: Int = 0) {
+        self.kind = kind
+        self.message = message
+        self.code = code
     }
+
+    /// A failure of no particular kind (`.transport`).
+    public static func failed(_ message: String, code: Int = 0) -> TransportError { TransportError(.transport, message, code: code) }
+
+    public var description: String { message }
 }

@@ -56,7 +56,7 @@ extension Runner {
         var transfer = Transfer(
             response: response, finalURL: http.url, redirects: [], shownFinalURL: http.url, sentHeaders: response.sentHeaders ?? http.headers,
             sentBody: response.sentBody ?? http.body?.bytes)
-        var elapsed = 0.0
+        var elapsed = Duration.zero
         let origin = RequestURL.origin(of: http.url)
         while request.followRedirects, Self.redirectStatuses.contains(response.status),
             let target = response.headers.last(where: { $0.name.equalsIgnoringASCIICase("Location") })?.value ?? response.redirectURL
@@ -78,7 +78,7 @@ extension Runner {
             let shown = transfer.shownRedirects
             guard transfer.redirects.count < request.maxRedirects else {
                 let limit = request.maxRedirects == 1 ? "more than 1 redirect" : "more than \(request.maxRedirects) redirects"
-                throw RedirectError("\(limit) (max_redirects): \(Self.chain(shown + [shownHop]))", hops: shown + [shownHop])
+                throw RedirectError("\(limit) (max_redirects): \(Self.chain(shown + [shownHop]))", hops: shown + [shownHop], kind: .tooManyRedirects)
             }
             if location.utf8.count > Self.longestURL {
                 throw RedirectError(
@@ -124,23 +124,25 @@ extension Runner {
             if let deadline {
                 let left = deadline.timeIntervalSinceNow
                 guard left > 0.001 else {
-                    throw RedirectError(Self.timedOut(http, transfer.shownRedirects), hops: transfer.shownRedirects)
+                    throw RedirectError(Self.timedOut(http, transfer.shownRedirects), hops: transfer.shownRedirects, kind: .timeout)
                 }
                 current.timeoutSeconds = left
             }
             do {
                 response = try transport.send(current)
-            } catch let error as TransportError where error.code == 28 && deadline != nil {
+            } catch let error as TransportError where error.kind == .timeout && deadline != nil {
                 // CURLE_OPERATION_TIMEDOUT: the time was the chain's, say so.
-                throw RedirectError(Self.timedOut(http, transfer.shownRedirects), hops: transfer.shownRedirects)
+                throw RedirectError(Self.timedOut(http, transfer.shownRedirects), hops: transfer.shownRedirects, kind: .timeout)
             } catch {
-                throw RedirectError("\(error) (following redirects: \(Self.chain(transfer.shownRedirects)))", hops: transfer.shownRedirects)
+                throw RedirectError(
+                    "\(error) (following redirects: \(Self.chain(transfer.shownRedirects)))", hops: transfer.shownRedirects,
+                    kind: (error as? TransportError)?.kind ?? .transport)
             }
             transfer.finalURL = location
             transfer.shownFinalURL = shownLocation
             if current.recordsWire { transfer.hopHeaders.append(response.sentHeaders ?? current.headers) }
         }
-        if elapsed > 0 {
+        if elapsed > .zero {
             // DNS, connect and TLS of the first exchange; first byte and total of the last,
             // counted from the start of the first.
             response.timings.dns = transfer.response.timings.dns
@@ -184,9 +186,11 @@ struct RedirectError: Error, CustomStringConvertible {
     let description: String
     /// The hops as shown (`Transfer.shownRedirects`).
     let hops: [RedirectHop]
+    let kind: RequestProblem.Kind
 
-    init(_ description: String, hops: [RedirectHop]) {
+    init(_ description: String, hops: [RedirectHop], kind: RequestProblem.Kind = .redirect) {
         self.description = description
         self.hops = hops
+        self.kind = kind
     }
 }

@@ -71,7 +71,7 @@ extension Runner {
                 let writtenTokenURL = try tokenURL.renderURL(in: scope)
                 try Self.checkLine(writtenTokenURL, "token_url", tokenURL.source)
                 let absoluteTokenURL = RequestURL.removingDotSegments(RequestURL.encode(RequestURL.join(base: base, writtenTokenURL)))
-                if let problem = RequestURL.problem(withAbsolute: absoluteTokenURL) { throw RunnerError("token_url: \(problem)") }
+                if let problem = RequestURL.problem(withAbsolute: absoluteTokenURL) { throw RunnerError("token_url: \(problem)", kind: .auth) }
                 let token = try oauthToken(
                     url: absoluteTokenURL, clientID: try clientID.render(in: scope),
                     clientSecret: try clientSecret.render(in: scope), scope: try scopeTemplate?.render(in: scope))
@@ -218,7 +218,7 @@ extension Runner {
                 guard FileManager.default.isReadableFile(atPath: path), FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
                     !isDirectory.boolValue
                 else {
-                    throw RunnerError("multipart file '\(value)' cannot be read as a file (\(path))")
+                    throw RunnerError("multipart file '\(value)' cannot be read as a file (\(path))", kind: .file)
                 }
                 let filename = try part.filename?.render(in: scope) ?? URL(fileURLWithPath: path).lastPathComponent
                 try Self.checkNUL(filename, "the filename of multipart field \(JSONValue.quoted(name))", part.filename?.source)
@@ -241,11 +241,17 @@ extension Runner {
         var fields = [(name: "grant_type", value: "client_credentials"), ("client_id", clientID), ("client_secret", clientSecret)]
         if let requestedScope { fields.append(("scope", requestedScope)) }
         let form = PercentEncoding.pairs(fields)
-        let response = try transport.send(HTTPRequest(
-            method: "POST", url: url, headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
-            body: .bytes(Array(form.utf8)), timeoutSeconds: 30, maxBodySize: 1 << 20))
+        let response: HTTPResponse
+        do {
+            response = try transport.send(HTTPRequest(
+                method: "POST", url: url, headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+                body: .bytes(Array(form.utf8)), timeoutSeconds: 30, maxBodySize: 1 << 20))
+        } catch let error as TransportError {
+            // The request itself could not be made: it is authentication that failed.
+            throw RunnerError(error.message, kind: .auth)
+        }
         guard response.status == 200, let json = try? JSONValue.parse(response.body), let token = json["access_token"]?.stringValue else {
-            throw RunnerError("oauth2 token request to \(url) failed: HTTP \(response.status)")
+            throw RunnerError("oauth2 token request to \(url) failed: HTTP \(response.status)", kind: .auth)
         }
         scope.noteSecret(.string(token))
         oauthTokens[key] = token
@@ -253,9 +259,16 @@ extension Runner {
     }
 }
 
+/// What stops a request before it is sent: what was rendered cannot be sent as written
+/// (`.request`), a file cannot be read (`.file`), a token cannot be had (`.auth`).
 struct RunnerError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    let kind: RequestProblem.Kind
+
+    init(_ description: String, kind: RequestProblem.Kind = .request) {
+        self.description = description
+        self.kind = kind
+    }
 }
 
 /// Content types by file extension, for multipart file parts that do not say theirs.

@@ -1,18 +1,19 @@
 import Foundation
 import SondeCore
 
-/// Runs a collection's requests in order over a transport, checking each response.
+/// Runs a plan's steps in order over a transport, checking each response.
 ///
-/// Per request: 1. skip when an earlier failure or `skip:` says so; 2. render templates
-/// and send (with retries); 3. check the implicit status; 4. take the captures (the
-/// expectations may read them); 5. evaluate the expectations.
+/// Per request (`execute`, in code order): 1. skip when a capture it needs failed or `skip:`
+/// says so; 2. render templates and send (with retries); 3. the implicit status check;
+/// 4. the captures; 5. the expectations (`expectations`).
 ///
-/// Steps 3 and 5 run while the next request is on the wire (on this thread, through the
-/// transport's `whileWaiting`), so they always run before the next request takes its
-/// captures and see the variables as their own request left them. The runner waits for
-/// them first when the next request reads a capture whose owner's outcome is still open
-/// (its skip depends on it) and under --fail-fast; a request with a retry policy is
-/// checked after every attempt, since the checks decide it. Results and events come in order.
+/// Step 5 is a function of the exchange and a snapshot of the variables taken after the
+/// captures, so it may run while the next request is on the wire (on this thread, through
+/// the transport's `whileWaiting`). The runner waits for it first when the next request
+/// reads a capture whose owner's outcome is still open (its skip depends on it) and under
+/// --fail-fast; a request with a retry policy is checked after every attempt, since the
+/// checks decide it. Results and events come in order. A `Cancellation` stops the run
+/// between steps (and the transport's transfer on the wire).
 public final class Runner {
     public struct Options: Sendable {
         public var failFast: Bool
@@ -30,19 +31,25 @@ public final class Runner {
         }
     }
 
-    let spec: CollectionSpec
+    let plan: RunPlan
+    /// The collection the plan runs (base URL, defaults, name).
+    var spec: CollectionSpec { plan.collection }
     let scope: VariableScope
     let transport: HTTPTransport
     let options: Options
     let environmentName: String?
+    let clock: RunClock
+    let cancellation: Cancellation?
     var redactor: Redactor
-    /// Captures of requests that did not pass, by name, with the request that failed.
+    /// Captures of requests that did not pass, by name, with the step that failed.
     var failedCaptures: [String: String] = [:]
     var oauthTokens: [String: String] = [:]
-    /// Per request, the variables its templates read (fixed for the collection, so found once).
+    /// Per step, the variables its templates read (fixed for the plan, so found once).
     let readNames: [[String]]
-    /// The request being run, and the one during which the latest secret became known: the
-    /// requests before it were recorded without knowing that secret.
+    /// Per step, the variables its expectations read: rendered before the snapshot they read.
+    let expectationNames: [[String]]
+    /// The step being run, and the one during which the latest secret became known: the
+    /// steps before it were recorded without knowing that secret.
     var currentRequest: Int?
     public private(set) var requestOfLatestSecret: Int?
     private var capturedSecretsSeen = 0
@@ -52,19 +59,22 @@ public final class Runner {
     var pendingWork: (() -> Void)?
 
     public init(
-        spec: CollectionSpec, scope: VariableScope, secrets: [String], transport: HTTPTransport,
-        environmentName: String? = nil, options: Options = Options()
+        plan: RunPlan, scope: VariableScope, secrets: [String], transport: HTTPTransport,
+        environmentName: String? = nil, options: Options = Options(), clock: RunClock = .system, cancellation: Cancellation? = nil
     ) {
-        self.spec = spec
+        self.plan = plan
         self.scope = scope
         self.transport = transport
         self.options = options
         self.environmentName = environmentName
-        readNames = spec.requests.map { request in
-            let templates = request.outgoingTemplates + request.expectations.flatMap(\.predicate.templates)
+        self.clock = clock
+        self.cancellation = cancellation
+        func names(_ templates: [Template]) -> [String] {
             var seen = Set<String>()
             return templates.flatMap(\.references).filter { !$0.isEnvironment && seen.insert($0.name).inserted }.map(\.name)
         }
+        readNames = plan.steps.map { step in names(step.request.outgoingTemplates + step.request.expectations.flatMap(\.predicate.templates)) }
+        expectationNames = plan.steps.map { step in names(step.request.expectations.flatMap(\.predicate.templates)) }
         redactor = Redactor()
         // Every secret value the scope comes to know (declared, captured, or computed from a
         // secret) is masked from then on.
@@ -137,8 +147,9 @@ public final class Runner {
     }
 
     public func run(onEvent: (RunEvent) -> Void = { _ in }) -> RunResult {
-        let started = Date()
+        let started = clock.now()
         runStarted = started
+        var cancelled = false
         let results = withoutActuallyEscaping(onEvent) { onEvent in
             let checker = CheckQueue(onEvent: onEvent, keepDetails: options.keepDetails)
             pendingWork = { checker.runPending() }
@@ -152,14 +163,14 @@ public final class Runner {
             /// Waits for the checks in flight, then applies their outcomes, in order.
             func settle() {
                 let done = checker.drain()
-                for index in settled..<done.count {
-                    let request = spec.requests[index]
-                    switch done[index].outcome {
+                for position in settled..<done.count {
+                    let step = plan.steps[position]
+                    switch done[position].outcome {
                     case .failed, .error:
-                        for capture in request.captures { failedCaptures[capture.name] = request.name }
+                        for capture in step.request.captures { failedCaptures[capture.name] = step.name }
                         if options.failFast { stop = true }
                     case .passed:
-                        for capture in request.captures { failedCaptures[capture.name] = nil }
+                        for capture in step.request.captures { failedCaptures[capture.name] = nil }
                     case .skipped:
                         break
                     }
@@ -167,83 +178,101 @@ public final class Runner {
                 settled = done.count
                 unsettledCaptures = []
             }
-            for (index, request) in spec.requests.enumerated() {
-                currentRequest = index
-                if options.failFast || readNames[index].contains(where: unsettledCaptures.contains) { settle() }
-                checker.post(.requestStarted(index: index, name: request.name))
+            for (position, step) in plan.steps.enumerated() {
+                // A cancelled run stops between steps; the steps it did not reach have no result.
+                if cancellation?.isCancelled == true {
+                    cancelled = true
+                    break
+                }
+                currentRequest = position
+                if options.failFast || readNames[position].contains(where: unsettledCaptures.contains) { settle() }
+                checker.post(.requestStarted(position: position, name: step.name))
                 if stop {
-                    checker.finish(skipped(request, index: index, reason: "--fail-fast: an earlier request failed"))
+                    checker.finish(skipped(step, position: position, reason: .failFast))
                     continue
                 }
-                switch execute(request, index: index) {
+                let stage = execute(step, position: position)
+                // Cancelled while on the wire: that request's result is not one.
+                if cancellation?.isCancelled == true {
+                    cancelled = true
+                    break
+                }
+                switch stage {
                 case .finished(let result):
                     checker.finish(result)
                 case .sent(let sent):
-                    checker.check { self.complete(sent) }
+                    checker.check { self.expectations(sent) }
                 }
-                for capture in request.captures { unsettledCaptures.insert(capture.name) }
+                for capture in step.request.captures { unsettledCaptures.insert(capture.name) }
             }
             return checker.drain()
         }
-        var result = RunResult(collection: spec.name, file: spec.file, environment: environmentName, started: started, finished: Date(), requests: results)
+        var result = RunResult(collection: spec.name, file: spec.file, environment: environmentName, started: started, finished: clock.now(), requests: results)
         result.warnings = scope.unmaskedLeafWarnings
+        result.cancelled = cancelled
         return result
     }
 
     /// A result with nothing sent yet; `execute` fills it in.
-    func blank(_ request: RequestSpec, index: Int) -> RequestResult {
+    func blank(_ step: PlanStep, position: Int) -> RequestResult {
         RequestResult(
-            index: index, name: request.name, method: request.method, url: RequestURL.maskingPassword(redactor.redact(request.url.source)), location: request.location,
-            startOffset: Date().timeIntervalSince(runStarted), outcome: .error, status: nil, timings: nil, attempts: 0, responseSize: 0, bodyHash: nil,
-            shapeSource: nil, error: nil, skipReason: nil, checks: [], requestHeaders: [], requestBody: nil, responseHeaders: [], responseBody: nil)
+            step: step.id, position: position, name: step.name, method: step.request.method,
+            url: RequestURL.maskingPassword(redactor.redact(step.request.url.source)), location: step.location,
+            startOffset: .fromSeconds(clock.now().timeIntervalSince(runStarted)), outcome: .error)
     }
 
-    func skipped(_ request: RequestSpec, index: Int, reason: String) -> RequestResult {
-        var result = blank(request, index: index)
+    func skipped(_ step: PlanStep, position: Int, reason: SkipReason) -> RequestResult {
+        var result = blank(step, position: position)
         result.outcome = .skipped
-        result.skipReason = reason
+        result.skip = reason
         return result
     }
 
-    /// How far `execute` took a request: finished, or sent with its captures taken and its
-    /// checks still to run (`complete`).
+    /// How far `execute` took a request: finished, or sent, checked for its status and its
+    /// captures taken, with its expectations still to evaluate (`expectations`).
     enum Stage {
         case finished(RequestResult)
         case sent(Sent)
     }
 
-    /// A response whose captures are taken; the checks, hash and shape remain.
+    /// A response whose status is checked and whose captures are taken; the expectations,
+    /// the body's hash and shape remain. `variables` is the scope as the captures left it:
+    /// the expectations read only it, so they may run while the next request is sent.
     struct Sent {
         var request: RequestSpec
         var result: RequestResult
         var exchange: Exchange
+        var statusCheck: CheckResult?
         var captureError: String?
+        var variables: VariableScope
     }
 
-    /// 1–2, and 4: skip, or render, send (retrying as asked) and take the captures. A request
-    /// with a retry policy is checked here, after every attempt, since the checks decide it.
-    func execute(_ request: RequestSpec, index: Int) -> Stage {
+    /// One request, in code order: 1 skip, 2 render and send (retrying as asked), 3 the
+    /// implicit status check, 4 the captures; 5, the expectations, is `expectations`, run
+    /// here for a request with a retry policy (they decide whether to try again), and
+    /// otherwise while the next request is on the wire.
+    func execute(_ step: PlanStep, position: Int) -> Stage {
+        let request = step.request
         // 1. Skip when a capture it needs was never taken, or when `skip:` renders true.
-        for name in readNames[index] {
+        for name in readNames[position] {
             if let failed = failedCaptures[name] {
-                return .finished(skipped(request, index: index, reason: "needs '\(name)', captured by request '\(failed)', which did not pass"))
+                return .finished(skipped(step, position: position, reason: .failedCapture(name, capturedBy: failed)))
             }
         }
-        var result = blank(request, index: index)
+        var result = blank(step, position: position)
         do {
             if let skip = request.skip, try Self.isTrue(skip, in: scope) {
-                return .finished(skipped(request, index: index, reason: "skip: \(skip.source) is true"))
+                return .finished(skipped(step, position: position, reason: .condition(skip.source)))
             }
+            // 2. Render, then send, trying again while the retry policy asks.
             let http = try render(request)
             result.url = redactor.redact(http.url)
             if options.keepExchanges {
                 result.requestHeaders = http.headers.map { (redactor.redact($0.name), redactor.redact($0.value)) }
                 result.requestBody = http.body?.bytes.map { BodySummary.isBinary($0, contentType: nil) ? BodySummary.binary($0.count, contentType: nil) : redactor.redact(String(decoding: $0, as: UTF8.self)) }
             }
-            if let delay = request.delay { Thread.sleep(forTimeInterval: delay.seconds) }
-            result.startOffset = Date().timeIntervalSince(runStarted)
-
-            // 2. Send, trying again while the retry policy asks.
+            if let delay = request.delay { clock.sleep(delay.duration) }
+            result.startOffset = .fromSeconds(clock.now().timeIntervalSince(runStarted))
             var attempt = 0
             let retries = request.retry?.count ?? 0
             while true {
@@ -257,9 +286,7 @@ public final class Runner {
                         // A Location may have brought a secret (a password): mask with what is known now.
                         result.url = redactor.redact(http.url)
                         result.finalURL = redactor.redact(transfer.shownFinalURL)
-                        result.redirects = transfer.shownRedirects.map {
-                            $0.mapURLs(redactor.redact)
-                        }
+                        result.redirects = transfer.shownRedirects.map { $0.mapURLs(redactor.redact) }
                     }
                     if options.keepExchanges {
                         result.redirectHeaders = transfer.hopHeaders.map { $0.map { (redactor.redact($0.name), redactor.redact($0.value)) } }
@@ -270,37 +297,70 @@ public final class Runner {
                                 ? BodySummary.binary(body.count, contentType: contentType) : redactor.redact(String(decoding: body, as: UTF8.self))
                         }
                     }
+                    // 3. The implicit status check.
+                    let statusCheck = Self.implicitStatusCheck(request, exchange.response.status)
                     // 4. The captures, which the next request may need.
                     let captureError = capture(request, exchange)
-                    let sent = Sent(request: request, result: result, exchange: exchange, captureError: captureError)
+                    // 5. The expectations read a snapshot of the variables, each of theirs rendered first.
+                    for name in expectationNames[position] { _ = try? scope.variable(name) }
+                    let sent = Sent(
+                        request: request, result: result, exchange: exchange, statusCheck: statusCheck, captureError: captureError, variables: scope.snapshot())
                     guard let retry = request.retry else { return .sent(sent) }
-                    let checked = complete(sent)
+                    let checked = expectations(sent)
                     let done = retry.untilStatus.map { $0.contains(exchange.response.status) } ?? (checked.outcome == .passed)
                     if done || attempt > retries { return .finished(checked) }
                 } catch let error as TemplateError {
                     throw error
                 } catch {
-                    if attempt > retries {
+                    if attempt > retries || cancellation?.isCancelled == true {
                         result.attempts = attempt
                         result.outcome = .error
-                        result.error = redactor.redact("\(error)")
+                        result.problem = RequestProblem(Self.kind(of: error), redactor.redact("\(error)"))
                         if let redirect = error as? RedirectError {
                             result.redirects = redirect.hops.map { $0.mapURLs(redactor.redact) }
                         }
                         return .finished(result)
                     }
                 }
-                Thread.sleep(forTimeInterval: request.retry?.delay.seconds ?? 1)
+                clock.sleep(request.retry?.delay.duration ?? .seconds(1))
             }
         } catch let error as TemplateError {
             result.outcome = .error
-            result.error = redactor.redact("template: \(error.message)")
+            result.problem = RequestProblem(.template, redactor.redact("template: \(error.message)"))
             return .finished(result)
         } catch {
             result.outcome = .error
-            result.error = redactor.redact("\(error)")
+            result.problem = RequestProblem(Self.kind(of: error), redactor.redact("\(error)"))
             return .finished(result)
         }
+    }
+
+    /// The kind of a failure to render or send.
+    static func kind(of error: Error) -> RequestProblem.Kind {
+        switch error {
+        case let error as TransportError: error.kind
+        case let error as RedirectError: error.kind
+        case let error as RunnerError: error.kind
+        case is TemplateError: .template
+        default: .transport
+        }
+    }
+
+    /// 3. Without a status expectation, a status outside 200–399 fails the request; a
+    /// response with no HTTP status at all (an HTTP/0.9 answer, say) never passes. Nil when it holds.
+    static func implicitStatusCheck(_ request: RequestSpec, _ status: Int) -> CheckResult? {
+        if status < 100 {
+            return CheckResult(
+                subject: "status", expected: "an HTTP status", actual: String(status), passed: false, message: "the response has no HTTP status",
+                location: request.location)
+        }
+        let hasStatusExpectation = request.expectations.contains { if case .status = $0.subject { return true } else { return false } }
+        if !hasStatusExpectation && !(200..<400).contains(status) {
+            return CheckResult(
+                subject: "status", expected: "200–399 (no status expectation)", actual: String(status), passed: false, message: "HTTP \(status)",
+                location: request.location)
+        }
+        return nil
     }
 
     /// Whether `skip:` holds: it must render to a boolean (`true` or `false`, or the spellings
@@ -330,9 +390,9 @@ public final class Runner {
         return captureError
     }
 
-    /// 3 and 5: the implicit status and the expectations; then the body's hash and shape,
-    /// and the outcome. Reads nothing the runner changes later, so it may run while the next request is sent.
-    func complete(_ sent: Sent) -> RequestResult {
+    /// 5. The expectations, then the body's hash and shape, and the outcome. A function of
+    /// the exchange and the variables' snapshot: it may run while the next request is sent.
+    func expectations(_ sent: Sent) -> RequestResult {
         var result = sent.result
         let request = sent.request
         let exchange = sent.exchange
@@ -342,7 +402,7 @@ public final class Runner {
         result.responseSize = response.body.count
         let rawHash = Digest.sha256(response.body)
         result.bodyHash = rawHash
-        retain(response.body, at: result.index)
+        retain(response.body, at: result.position)
         if !redactor.isEmpty {
             // A hash computed from a secret could be checked against guesses of it: a body
             // that holds one is hashed with it masked (it then differs from sha256sum's).
@@ -361,35 +421,27 @@ public final class Runner {
         }
         result.shapeSource = exchange.shapeSource(redactor)
         do {
-            var checks: [CheckResult] = []
-            let hasStatusExpectation = request.expectations.contains { if case .status = $0.subject { return true } else { return false } }
-            if response.status < 100 {
-                // No HTTP status at all (an HTTP/0.9 answer, say) never passes.
-                checks.append(CheckResult(subject: "status", expected: "an HTTP status", actual: String(response.status), passed: false,
-                    message: "the response has no HTTP status", location: request.location))
-            } else if !hasStatusExpectation && !(200..<400).contains(response.status) {
-                checks.append(CheckResult(subject: "status", expected: "200–399 (no status expectation)", actual: String(response.status), passed: false,
-                    message: "HTTP \(response.status)", location: request.location))
-            }
+            var checks: [CheckResult] = sent.statusCheck.map { [$0] } ?? []
             for expectation in request.expectations {
-                checks.append(try evaluate(expectation, exchange))
+                checks.append(try evaluate(expectation, exchange, variables: sent.variables))
             }
             result.checks = checks
         } catch {
             result.outcome = .error
-            result.error = redactor.redact("template: \(error.message)")
+            result.problem = RequestProblem(.template, redactor.redact("template: \(error.message)"))
             return result
         }
         let passed = result.checks.allSatisfy(\.passed) && sent.captureError == nil
         if options.keepExchanges {
             result.responseHeaders = response.headers.map { (redactor.redact($0.name), redactor.redact($0.value)) }
             result.responseBody = redactor.redact(exchange.displayText)
+            if !passed { result.responseExcerpt = result.responseBody.map { Redactor.cut($0, limit: 600) } }
         } else if !passed {
-            result.responseBody = redactor.excerpt(exchange.displayText, limit: 600)
+            result.responseExcerpt = redactor.excerpt(exchange.displayText, limit: 600)
         }
         if let captureError = sent.captureError {
             result.outcome = .failed
-            result.error = captureError
+            result.problem = RequestProblem(.capture, captureError)
         } else {
             result.outcome = passed ? .passed : .failed
         }
@@ -398,7 +450,7 @@ public final class Runner {
 
     /// 5. One expectation; everything it shows is masked with the redactor of the moment
     /// (secrets its own expected values compute are known once they are rendered).
-    func evaluate(_ expectation: Expectation, _ exchange: Exchange) throws(TemplateError) -> CheckResult {
+    func evaluate(_ expectation: Expectation, _ exchange: Exchange, variables scope: VariableScope) throws(TemplateError) -> CheckResult {
         let subject: String
         let actual: Actual
         var binarySummary: String?

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SondeCore
 
 /// The history database's migrations. A migration is never edited once it has shipped:
 /// a change of schema is a new migration at the end of the list.
@@ -106,6 +107,34 @@ enum Schema {
             let update = try db.makeStatement(sql: "UPDATE run SET collectionPath = ? WHERE file = ?")
             for file in try String.fetchAll(db, sql: "SELECT DISTINCT file FROM run") {
                 try update.execute(arguments: [CollectionPath.of(file: file, workingDirectory: filesFolder.isEmpty ? "/" : filesFolder), file])
+            }
+        }
+        // v6: results keyed by plan step, not by place in one file; where each request and
+        // check is written (file included); what kind of problem or skip each was. Runs
+        // recorded before get: step = name, file = the run's file, kinds read from the
+        // sentences' first words (`RequestProblem.guessedKind`, `SkipReason.guessedKind`).
+        migrator.registerMigration("v6 plan steps, problem kinds, check files") { db in
+            try db.execute(sql: """
+                ALTER TABLE request ADD COLUMN step TEXT;
+                ALTER TABLE request ADD COLUMN file TEXT;
+                ALTER TABLE request ADD COLUMN line INTEGER;
+                ALTER TABLE request ADD COLUMN "column" INTEGER;
+                ALTER TABLE request ADD COLUMN errorKind TEXT;
+                ALTER TABLE request ADD COLUMN skipKind TEXT;
+                ALTER TABLE expectation ADD COLUMN file TEXT;
+                UPDATE request SET step = name, file = (SELECT file FROM run WHERE run.id = request.runId);
+                UPDATE expectation SET file = (SELECT file FROM request WHERE request.id = expectation.requestId);
+                CREATE INDEX request_by_step ON request(runId, step);
+                """)
+            let errors = try Row.fetchAll(db, sql: "SELECT id, CAST(error AS BLOB) AS error FROM request WHERE error IS NOT NULL")
+            for row in errors {
+                let kind = RequestProblem.guessedKind(of: row.text(RequestTable.Columns.error) ?? "")
+                try db.execute(sql: "UPDATE request SET errorKind = ? WHERE id = ?", arguments: [kind.rawValue, row["id"] as Int64])
+            }
+            let skips = try Row.fetchAll(db, sql: "SELECT id, CAST(skipReason AS BLOB) AS skipReason FROM request WHERE skipReason IS NOT NULL")
+            for row in skips {
+                let kind = SkipReason.guessedKind(of: row.text(RequestTable.Columns.skipReason) ?? "")
+                try db.execute(sql: "UPDATE request SET skipKind = ? WHERE id = ?", arguments: [kind.rawValue, row["id"] as Int64])
             }
         }
         return migrator

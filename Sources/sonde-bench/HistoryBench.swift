@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import SondeCore
-import SondeRunner
 import SondeStore
 import SondeMock
 
@@ -15,31 +14,38 @@ func historyBench(sonde: URL) throws {
 
     // 1. Recording: one request (7 expectations, a shape) in its own transaction, as `sonde run` does.
     let document = try JSONValue.parse(Array(ComponentStatuses.json().utf8))
-    let request = RequestRecord(
-        position: 1, name: "component statuses", method: "GET", url: "http://127.0.0.1:8080/api/v1/componentstatuses", outcome: .passed,
-        status: 200, timings: RequestTimings(dns: 0.00002, connect: 0, tls: 0, firstByte: 0.0004, total: 0.0005), attempts: 1, responseSize: 797,
-        bodyHash: Digest.sha256("body"), shape: JSONShape(of: document), error: nil, skipReason: nil,
-        checks: (0..<7).map { CheckRecord(subject: "$.items[\($0)].status", expected: "\"True\"", actual: "\"True\"", passed: true, message: nil, line: 30 + $0, column: 9) })
-    let store = try HistoryStore(path: folder.appendingPathComponent("write.sqlite").path)
-    let recorder = try store.beginRun(
-        RunStart(collection: "write", file: "w.yaml", contentHash: "h", environment: nil, started: Date(), toolVersion: "bench", gitCommit: nil,
-            plannedRequests: 0))
+    let request = RequestResult(
+        step: "component statuses", position: 1, name: "component statuses", method: "GET", url: "http://127.0.0.1:8080/api/v1/componentstatuses",
+        outcome: .passed, status: 200,
+        timings: RequestTimings(dns: .microseconds(20), connect: .zero, tls: .zero, firstByte: .microseconds(400), total: .microseconds(500)), attempts: 1,
+        responseSize: 797, bodyHash: Digest.sha256("body"), shape: JSONShape(of: document),
+        checks: (0..<7).map {
+            CheckResult(
+                subject: "$.items[\($0)].status", expected: "\"True\"", actual: "\"True\"", passed: true, message: nil,
+                location: SourceLocation(file: "w.yaml", line: 30 + $0, column: 9))
+        })
+    let history = try SQLiteHistory(path: folder.appendingPathComponent("write.sqlite").path)
+    let runID = try history.begin(
+        RunStart(collection: "write", file: "w.yaml", collectionPath: "w.yaml", contentHash: "h", environment: nil, started: Date(), toolVersion: "bench",
+            gitCommit: nil, plannedRequests: 0))
     var position = 0
+    // Through the history port, as `sonde run` records: each result handed over, then flushed.
     let perRequest = try measure(iterations: 2_000, rounds: 5) {
         var next = request
         next.position = position
         position += 1
-        try recorder.record(next)
+        history.append(next, to: runID)
+        history.flush()
     }
     report("record one request (7 expectations), own transaction", perRequest)
     let perRequestBatched = try measure(iterations: 20, rounds: 5) {
-        let batch = (0..<100).map { offset -> RequestRecord in
+        for offset in 0..<100 {
             var next = request
             next.position = position + offset
-            return next
+            history.append(next, to: runID)
         }
         position += 100
-        try recorder.record(batch)
+        history.flush()
     } / 100
     report("record one request (7 expectations), 100 a transaction", perRequestBatched)
 
@@ -47,7 +53,7 @@ func historyBench(sonde: URL) throws {
     // SONDE_BENCH_DB keeps the generated database for a closer look.
     let path = ProcessInfo.processInfo.environment["SONDE_BENCH_DB"] ?? folder.appendingPathComponent("history.sqlite").path
     try? FileManager.default.removeItem(atPath: path)
-    _ = try HistoryStore(path: path)
+    try SQLiteHistory(path: path).close()
     let runs = 100_000
     let started = Date()
     try generateHistory(path: path, runs: runs, requestsPerRun: 10)
@@ -112,8 +118,8 @@ func generateHistory(path: String, runs: Int, requestsPerRun: Int) throws {
             """)
         let insertRequest = try db.makeStatement(sql: """
             INSERT INTO request (id, runId, position, name, method, url, outcome, status, dnsMs, connectMs, tlsMs, firstByteMs, totalMs, attempts,
-                responseSize, bodyHash, shapeHash)
-            VALUES (?, ?, ?, ?, 'GET', 'http://127.0.0.1/api', ?, ?, 0.02, 0.1, 0, ?, ?, 1, 797, ?, ?)
+                responseSize, bodyHash, shapeHash, step)
+            VALUES (?, ?, ?, ?4, 'GET', 'http://127.0.0.1/api', ?, ?, 0.02, 0.1, 0, ?, ?, 1, 797, ?, ?, ?4)
             """)
         let insertCheck = try db.makeStatement(sql: """
             INSERT INTO expectation (requestId, position, subject, expected, actual, passed, line, "column") VALUES (?, ?, ?, '200', ?, ?, 10, 7)

@@ -223,8 +223,8 @@ extension SafetyCommandTests {
         }
         guard !interrupted else { return }
         // The first collection's body held the token: its recorded hash is of its masked text.
-        let clearHash = try HistoryStore(path: out.appendingPathComponent("clear.sqlite").path, access: .readOnly).run(id: 1)?.requests.first?.bodyHash
-        let recorded = try HistoryStore(path: database.path, access: .readOnly).run(id: 1)
+        let clearHash = try SQLiteHistory(path: out.appendingPathComponent("clear.sqlite").path, access: .readOnly).run(id: 1)?.requests.first?.bodyHash
+        let recorded = try SQLiteHistory(path: database.path, access: .readOnly).run(id: 1)
         #expect(recorded?.collection == "first")
         #expect(clearHash != nil && recorded?.requests.first?.bodyHash != clearHash, "\(String(describing: clearHash))")
     }

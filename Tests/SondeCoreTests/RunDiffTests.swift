@@ -6,14 +6,14 @@ import Testing
 struct RunDiffTests {
     static func request(
         _ name: String, _ outcome: Outcome = .passed, status: Int? = 200, ms: Double? = 20, body: String? = "b1", shape: String? = "$: object"
-    ) -> RequestRecord {
-        RequestRecord(
-            position: 0, name: name, method: "GET", url: "http://x/\(name)", outcome: outcome, status: status,
-            timings: ms.map { RequestTimings(total: $0 / 1000) }, attempts: 1, responseSize: 10, bodyHash: body,
-            shape: shape.map(JSONShape.init(text:)), error: nil, skipReason: nil, checks: [])
+    ) -> RequestResult {
+        RequestResult(
+            step: name, position: 0, name: name, method: "GET", url: "http://x/\(name)", outcome: outcome, status: status,
+            timings: ms.map { RequestTimings(total: .fromMilliseconds($0)) }, attempts: 1, responseSize: 10, bodyHash: body,
+            shape: shape.map(JSONShape.init(text:)))
     }
 
-    static func run(_ id: Int64, _ requests: [RequestRecord], hash: String = "h") -> RunRecord {
+    static func run(_ id: Int64, _ requests: [RequestResult], hash: String = "h") -> RunRecord {
         RunRecord(
             id: id, collection: "c", file: "c.yaml", contentHash: hash, environment: nil, started: Date(timeIntervalSince1970: Double(id)),
             finished: Date(timeIntervalSince1970: Double(id) + 1), toolVersion: "t", gitCommit: nil, outcome: .passed, plannedRequests: requests.count,
@@ -45,7 +45,7 @@ struct RunDiffTests {
     ])
     func latencyNeedsBothTheRatioAndTheFloor(old: Double, new: Double, counts: Bool) {
         let diff = RunDiff(old: Self.run(1, [Self.request("a", ms: old)]), new: Self.run(2, [Self.request("a", ms: new)]))
-        #expect(diff.requests[0].changes.contains(.latency(oldMilliseconds: old, newMilliseconds: new)) == counts)
+        #expect(diff.requests[0].changes.contains(.latency(old: .fromMilliseconds(old), new: .fromMilliseconds(new))) == counts)
         #expect(diff.isWorse == (counts && new > old))
     }
 
@@ -92,9 +92,9 @@ struct TrendTests {
             return Trend.RunPoint(id: Int64(index + 1), started: started, outcome: index == 1 ? Outcome.failed : Outcome.passed)
         }
         let samples: [(name: String, samples: [Trend.Sample])] = [
-            ("login", [.init(runID: 1, outcome: .passed, milliseconds: 10), .init(runID: 2, outcome: .failed, milliseconds: 30),
-                       .init(runID: 3, outcome: .passed, milliseconds: 20), .init(runID: 4, outcome: .passed, milliseconds: 40)]),
-            ("list", [.init(runID: 1, outcome: .passed, milliseconds: 5), .init(runID: 2, outcome: .skipped, milliseconds: nil)]),
+            ("login", [.init(runID: 1, outcome: .passed, duration: .milliseconds(10)), .init(runID: 2, outcome: .failed, duration: .milliseconds(30)),
+                       .init(runID: 3, outcome: .passed, duration: .milliseconds(20)), .init(runID: 4, outcome: .passed, duration: .milliseconds(40))]),
+            ("list", [.init(runID: 1, outcome: .passed, duration: .milliseconds(5)), .init(runID: 2, outcome: .skipped, duration: nil)]),
         ]
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
@@ -104,11 +104,11 @@ struct TrendTests {
         #expect(trend.days.map { $0.passed } == [1, 2])
         let login = trend.requests[0]
         #expect(login.successRate == 0.75)
-        #expect((login.p50, login.p95, login.max) == (20, 40, 40))
-        #expect(login.latencies == [10, 30, 20, 40])
+        #expect([login.p50, login.p95, login.max] == [.milliseconds(20), .milliseconds(40), .milliseconds(40)])
+        #expect(login.latencies == [.milliseconds(10), .milliseconds(30), .milliseconds(20), .milliseconds(40)])
         let list = trend.requests[1]
         #expect((list.runs, list.skipped, list.successRate) == (1, 1, 1))
-        #expect(list.latencies == [5, nil, nil, nil])
+        #expect(list.latencies == [.milliseconds(5), nil, nil, nil])
     }
 
 }

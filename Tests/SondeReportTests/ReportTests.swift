@@ -14,28 +14,32 @@ struct ReportTests {
     static let runs: [RunRecord] = {
         let started = Date(timeIntervalSince1970: 1_764_000_000.123)
         let nasty = "a <b> & \"c\" 'd' # e\u{1}\nnext line"
+        func check(_ subject: String, _ expected: String, _ actual: String, passed: Bool, message: String?, line: Int, column: Int) -> CheckResult {
+            CheckResult(
+                subject: subject, expected: expected, actual: actual, passed: passed, message: message,
+                location: SourceLocation(file: "collections/api.yaml", line: line, column: column))
+        }
+        func seconds(_ value: Double) -> Duration { .fromSeconds(value) }
         let requests = [
-            RequestRecord(
-                position: 0, name: "login", method: "POST", url: "http://x/login", startOffset: 0, outcome: .passed, status: 200,
-                timings: RequestTimings(dns: 0.0001, connect: 0.0002, tls: 0, firstByte: 0.002, total: 0.0025), attempts: 1, responseSize: 120,
-                bodyHash: "ab", shape: JSONShape(types: ["$": "object", "$.token": "string"]), error: nil, skipReason: nil,
-                checks: [CheckRecord(subject: "status", expected: "200", actual: "200", passed: true, message: nil, line: 9, column: 7)]),
-            RequestRecord(
-                position: 1, name: nasty, method: "GET", url: "http://x/items?q=<&>", startOffset: 0.003, outcome: .failed, status: 503,
-                timings: RequestTimings(dns: 0, connect: 0, tls: 0, firstByte: 0.010, total: 0.012), attempts: 2, responseSize: 40, bodyHash: "cd",
-                shape: nil, error: nil, skipReason: nil, responseExcerpt: "{\"error\": \"<down>\"}",
+            RequestResult(
+                step: "login", position: 0, name: "login", method: "POST", url: "http://x/login", startOffset: .zero, outcome: .passed, status: 200,
+                timings: RequestTimings(dns: seconds(0.0001), connect: seconds(0.0002), tls: .zero, firstByte: seconds(0.002), total: seconds(0.0025)),
+                attempts: 1, responseSize: 120, bodyHash: "ab", shape: JSONShape(types: ["$": "object", "$.token": "string"]),
+                checks: [check("status", "200", "200", passed: true, message: nil, line: 9, column: 7)]),
+            RequestResult(
+                step: nasty, position: 1, name: nasty, method: "GET", url: "http://x/items?q=<&>", startOffset: seconds(0.003), outcome: .failed, status: 503,
+                timings: RequestTimings(dns: .zero, connect: .zero, tls: .zero, firstByte: seconds(0.010), total: seconds(0.012)), attempts: 2,
+                responseSize: 40, bodyHash: "cd", responseExcerpt: "{\"error\": \"<down>\"}",
                 checks: [
-                    CheckRecord(subject: "status", expected: "200", actual: "503", passed: false, message: "expected 200, got 503", line: 20, column: 7),
-                    CheckRecord(subject: "$.items[*].name", expected: "\"a\"", actual: nasty, passed: false, message: nil, line: 22, column: 9),
+                    check("status", "200", "503", passed: false, message: "expected 200, got 503", line: 20, column: 7),
+                    check("$.items[*].name", "\"a\"", nasty, passed: false, message: nil, line: 22, column: 9),
                 ]),
-            RequestRecord(
-                position: 2, name: "unreachable", method: "GET", url: "http://127.0.0.1:1/", startOffset: 0.016, outcome: .error, status: nil, timings: nil,
-                attempts: 1, responseSize: 0, bodyHash: nil, shape: nil, error: "Failed to connect to 127.0.0.1 port 1: Connection refused",
-                skipReason: nil, checks: []),
-            RequestRecord(
-                position: 3, name: "needs token", method: "GET", url: "http://x/me", startOffset: 0.017, outcome: .skipped, status: nil, timings: nil,
-                attempts: 0, responseSize: 0, bodyHash: nil, shape: nil, error: nil, skipReason: "needs 'token', captured by request 'login', which did not pass",
-                checks: []),
+            RequestResult(
+                step: "unreachable", position: 2, name: "unreachable", method: "GET", url: "http://127.0.0.1:1/", startOffset: seconds(0.016),
+                outcome: .error, attempts: 1, problem: RequestProblem(.connect, "Failed to connect to 127.0.0.1 port 1: Connection refused")),
+            RequestResult(
+                step: "needs token", position: 3, name: "needs token", method: "GET", url: "http://x/me", startOffset: seconds(0.017), outcome: .skipped,
+                skip: .failedCapture("token", capturedBy: "login")),
         ]
         return [
             RunRecord(
@@ -60,7 +64,8 @@ struct ReportTests {
         #expect(xml.contains(#"<testsuite name="smoke" tests="4" failures="1" errors="1" skipped="1""#))
         #expect(xml.contains(#"classname="smoke""#) && !xml.contains(#"classname="http"#))
         #expect(xml.contains(#"<failure message="status: expected 200, got 503" type="expectation">"#))
-        #expect(xml.contains(#"<error message="Failed to connect to 127.0.0.1 port 1: Connection refused" type="transport">"#))
+        // The error's type is the problem's kind (RequestProblem.Kind).
+        #expect(xml.contains(#"<error message="Failed to connect to 127.0.0.1 port 1: Connection refused" type="connect">"#))
         #expect(xml.contains(#"<skipped message="needs &apos;token&apos;, captured by request &apos;login&apos;, which did not pass"/>"#))
         #expect(xml.contains("a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos; # e\u{FFFD}\nnext line"))
         #expect(xml.contains(#"<property name="sonde.environment" value="staging"/>"#))
@@ -120,8 +125,9 @@ struct ReportTests {
         let hostile = "del\u{7F} c1\u{85}\u{9B} nonchar\u{FFFE}\u{FFFF} ls\u{2028} bom\u{FEFF} nul\u{0} esc\u{1B}[2J quote\" back\\ 🔑"
         var run = Self.runs[0]
         run.requests[1].url = "http://x/" + hostile
-        run.requests[1].checks[1] = CheckRecord(subject: hostile, expected: hostile, actual: hostile, passed: false, message: hostile, line: 1, column: 1)
-        run.requests[2].error = hostile
+        run.requests[1].checks[1] = CheckResult(
+            subject: hostile, expected: hostile, actual: hostile, passed: false, message: hostile, location: SourceLocation(file: "a.yaml", line: 1, column: 1))
+        run.requests[2].problem = RequestProblem(.transport, hostile)
         let parsed = try TAP14(TAPReport.render([run]))
         for point in parsed.points {
             guard let yaml = point.yaml else { continue }

@@ -40,9 +40,9 @@ struct BoundsTests {
                 max_body_size: 1MiB
             """, baseURL: raw.baseURL)
         #expect(result.requests[0].outcome == .error)
-        #expect(result.requests[0].error?.hasPrefix("the response body is larger than max_body_size (32 MiB): the transfer was stopped after") == true,
-            "\(result.requests[0].error ?? "")")
-        #expect(result.requests[1].error?.hasPrefix("the response body is larger than max_body_size (1 MiB)") == true, "\(result.requests[1].error ?? "")")
+        #expect(result.requests[0].problem?.message.hasPrefix("the response body is larger than max_body_size (32 MiB): the transfer was stopped after") == true,
+            "\(result.requests[0].problem?.message ?? "")")
+        #expect(result.requests[1].problem?.message.hasPrefix("the response body is larger than max_body_size (1 MiB)") == true, "\(result.requests[1].problem?.message ?? "")")
     }
 
     @Test func aRequestWithoutATimeoutHasTheDefault() throws {
@@ -51,7 +51,7 @@ struct BoundsTests {
         request.maxBodySize = ByteSize(bytes: 4096)
         let spec = CollectionSpec(name: "c", file: "t.yaml", location: request.location, requests: [request])
         let transport = RecordingTransport()
-        _ = Runner(spec: spec, scope: VariableScope([], environment: [:]), secrets: [], transport: transport).run()
+        _ = Runner(plan: RunPlan(spec), scope: VariableScope([], environment: [:]), secrets: [], transport: transport).run()
         #expect(transport.sent.first?.timeoutSeconds == 30)
         #expect(transport.sent.first?.maxBodySize == 4096)
     }
@@ -72,7 +72,7 @@ struct BoundsTests {
         let check = try #require(result.requests[0].checks.first { $0.subject == "body" })
         #expect(!check.passed)
         #expect(check.message?.contains("could not be applied: the match stopped at the time limit") == true, "\(check.message ?? "")")
-        #expect(result.requests[0].error?.contains("could not be applied") == true, "\(result.requests[0].error ?? "")")
+        #expect(result.requests[0].problem?.message.contains("could not be applied") == true, "\(result.requests[0].problem?.message ?? "")")
     }
 
     /// Anchored patterns are matched at one place only, and ICU reports reaching the time
@@ -213,6 +213,6 @@ final class RecordingTransport: HTTPTransport {
     var sent: [HTTPRequest] = []
     func send(_ request: HTTPRequest) throws -> HTTPResponse {
         sent.append(request)
-        return HTTPResponse(status: 200, headers: [], body: [], timings: .init(total: 0.001))
+        return HTTPResponse(status: 200, headers: [], body: [], timings: .init(total: .milliseconds(1)))
     }
 }

@@ -14,7 +14,7 @@ struct CheckQueueTests {
         var ran: [Int] = []
         var events: [String] = []
         let queue = CheckQueue(onEvent: { event in
-            if case .requestFinished(let result) = event { events.append("end \(result.index)") }
+            if case .requestFinished(let result) = event { events.append("end \(result.position)") }
         })
         for index in 0..<3 {
             queue.check {
@@ -29,7 +29,7 @@ struct CheckQueueTests {
             return RunnerTestSupport.result(3)
         }
         #expect(ran == [0, 1, 2])
-        #expect(queue.drain().map(\.index) == [0, 1, 2, 3])
+        #expect(queue.drain().map(\.position) == [0, 1, 2, 3])
         #expect(events == ["end 0", "end 1", "end 2", "end 3"])
     }
 
@@ -63,7 +63,7 @@ struct SlimResultTests {
         request.expectations = [Expectation(subject: .body, predicate: .equals(.string(Template(literal: "other"))), location: request.location)]
         let spec = CollectionSpec(name: "c", file: "t.yaml", location: request.location, requests: Array(repeating: request, count: 3))
         let runner = Runner(
-            spec: spec, scope: VariableScope([], environment: [:]), secrets: [], transport: FixedTransport(body: "body"),
+            plan: RunPlan(spec), scope: VariableScope([], environment: [:]), secrets: [], transport: FixedTransport(body: "body"),
             options: .init(keepDetails: false))
         var seen: [Int] = []
         let result = runner.run { event in
@@ -78,8 +78,7 @@ struct SlimResultTests {
 enum RunnerTestSupport {
     static func result(_ index: Int) -> RequestResult {
         RequestResult(
-            index: index, name: "r\(index)", method: "GET", url: "http://x", location: .init(file: "t.yaml", line: 1, column: 1), startOffset: 0,
-            outcome: .passed, status: 200, timings: nil, attempts: 1, responseSize: 0, bodyHash: nil, shapeSource: nil, error: nil, skipReason: nil,
-            checks: [], requestHeaders: [], requestBody: nil, responseHeaders: [], responseBody: nil)
+            step: "r\(index)", position: index, name: "r\(index)", method: "GET", url: "http://x", location: .init(file: "t.yaml", line: 1, column: 1),
+            startOffset: .zero, outcome: .passed, status: 200, attempts: 1)
     }
 }

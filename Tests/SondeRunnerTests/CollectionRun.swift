@@ -25,7 +25,7 @@ func runCollection(
         let loaded = try CollectionLoader(options: VariableOptions(assignments: ["base_url=\(baseURL)"] + assignments, processEnvironment: environment))
             .load(file: file.path)
         let runner = Runner(
-            spec: loaded.spec, scope: loaded.makeScope(), secrets: loaded.secrets, transport: try CurlTransport(),
+            plan: RunPlan(loaded.spec), scope: loaded.makeScope(), secrets: loaded.secrets, transport: try CurlTransport(),
             options: .init(keepExchanges: keepExchanges))
         return runner.run()
     }
@@ -33,5 +33,5 @@ func runCollection(
 
 /// "name: outcome error [failed checks]", for expectation messages.
 func describe(_ request: RequestResult) -> String {
-    "\(request.name): \(request.outcome) \(request.error ?? "") \(request.checks.filter { !$0.passed }.map { "\($0.subject): \($0.message ?? "")" })"
+    "\(request.name): \(request.outcome) \(request.problem?.message ?? "") \(request.checks.filter { !$0.passed }.map { "\($0.subject): \($0.message ?? "")" })"
 }

@@ -26,7 +26,7 @@ struct EndToEndTests {
             loaded = try loader.load(text: yaml, file: "test.yaml")
         }
         let runner = Runner(
-            spec: loaded.spec, scope: loaded.makeScope(), secrets: loaded.secrets, transport: try CurlTransport(),
+            plan: RunPlan(loaded.spec), scope: loaded.makeScope(), secrets: loaded.secrets, transport: try CurlTransport(),
             options: .init(failFast: failFast, keepExchanges: true))
         return runner.run()
     }
@@ -35,7 +35,7 @@ struct EndToEndTests {
         let server = try await MockServer.start()
         defer { server.stop() }
         let result = try await run("", server: server, file: Self.root.appendingPathComponent("collections/kubesphere.yaml").path)
-        #expect(result.requests.map(\.outcome) == [.passed, .passed], "\(result.requests.map { ($0.error, $0.failedChecks.map(\.message)) })")
+        #expect(result.requests.map(\.outcome) == [.passed, .passed], "\(result.requests.map { ($0.problem?.message, $0.failedChecks.map(\.message)) })")
         #expect(result.requests[1].checks.count == 7)
         #expect(result.requests[1].requestHeaders.contains { $0.name == "Authorization" && $0.value == "Bearer \(Redactor.mask)" })
     }
@@ -47,7 +47,7 @@ struct EndToEndTests {
         #expect(result.requests[0].outcome == .failed)
         #expect(result.requests[0].status == 401)
         #expect(result.requests[1].outcome == .skipped)
-        #expect(result.requests[1].skipReason == "needs 'token', captured by request 'login', which did not pass")
+        #expect(result.requests[1].skip?.message == "needs 'token', captured by request 'login', which did not pass")
         #expect(result.outcome == .failed)
     }
 
@@ -74,9 +74,9 @@ struct EndToEndTests {
                 url: http://127.0.0.1:9/
             """, server: server)
         #expect(result.requests[0].outcome == .error)
-        #expect(result.requests[0].error?.contains("timed out") == true, "\(result.requests[0].error ?? "")")
+        #expect(result.requests[0].problem?.message.contains("timed out") == true, "\(result.requests[0].problem?.message ?? "")")
         #expect(result.requests[1].outcome == .error)
-        #expect(result.requests[1].error?.lowercased().contains("connect") == true, "\(result.requests[1].error ?? "")")
+        #expect(result.requests[1].problem?.message.lowercased().contains("connect") == true, "\(result.requests[1].problem?.message ?? "")")
     }
 
     @Test func redirectsRetriesAndCookies() async throws {
@@ -103,7 +103,7 @@ struct EndToEndTests {
                 expect: { jsonpath: { $.cookies.session: "{{ sid }}" } }
             """, server: server)
         for request in result.requests {
-            #expect(request.outcome == .passed, "\(request.name): \(request.error ?? "") \(request.failedChecks.map { $0.message ?? "" })")
+            #expect(request.outcome == .passed, "\(request.name): \(request.problem?.message ?? "") \(request.failedChecks.map { $0.message ?? "" })")
         }
         #expect(result.requests[2].attempts == 3)
     }
@@ -157,7 +157,7 @@ struct EndToEndTests {
             """.write(to: file, atomically: true, encoding: .utf8)
         let result = try await run("", server: server, file: file.path)
         for request in result.requests {
-            #expect(request.outcome == .passed, "\(request.name): \(request.error ?? "") \(request.failedChecks.map { "\($0.subject): \($0.message ?? "")" })")
+            #expect(request.outcome == .passed, "\(request.name): \(request.problem?.message ?? "") \(request.failedChecks.map { "\($0.subject): \($0.message ?? "")" })")
         }
     }
 
@@ -188,7 +188,7 @@ struct EndToEndTests {
                 url: "{{ base_url }}/oauth/protected"
             """, server: server)
         for request in result.requests {
-            #expect(request.outcome == .passed, "\(request.name): \(request.error ?? "") \(request.failedChecks.map { $0.message ?? "" })")
+            #expect(request.outcome == .passed, "\(request.name): \(request.problem?.message ?? "") \(request.failedChecks.map { $0.message ?? "" })")
         }
         #expect(server.state.oauthTokenRequestCount == 1)
         let basic = result.requests[2].requestHeaders.first { $0.name == "Authorization" }?.value
@@ -209,7 +209,7 @@ struct EndToEndTests {
         #expect(normal.requests.map(\.outcome) == [.failed, .passed])
         let fast = try await run(yaml, server: server, failFast: true)
         #expect(fast.requests.map(\.outcome) == [.failed, .skipped])
-        #expect(fast.requests[1].skipReason == "--fail-fast: an earlier request failed")
+        #expect(fast.requests[1].skip?.message == "--fail-fast: an earlier request failed")
     }
 
     @Test func skipAndEveryCaptureKind() async throws {
@@ -239,8 +239,8 @@ struct EndToEndTests {
             """, server: server)
         #expect(result.requests[0].outcome == .failed)  // skip rendered "false": it was sent, and 500 fails
         #expect(result.requests[1].outcome == .skipped)
-        #expect(result.requests[1].skipReason == "skip: true is true")
-        #expect(result.requests[2].outcome == .passed, "\(result.requests[2].error ?? "") \(result.requests[2].failedChecks.map { $0.message ?? "" })")
+        #expect(result.requests[1].skip?.message == "skip: true is true")
+        #expect(result.requests[2].outcome == .passed, "\(result.requests[2].problem?.message ?? "") \(result.requests[2].failedChecks.map { $0.message ?? "" })")
     }
 
     @Test func checksThatReadAVariableSeeItAsItWasWhenTheirRequestRan() async throws {
@@ -268,7 +268,7 @@ struct EndToEndTests {
                 expect: { jsonpath: { $.query.x: "3" } }
             """, server: server)
         #expect(result.requests.map(\.outcome) == [.passed, .passed, .passed, .passed], "\(result.requests.map(\.failedChecks))")
-        #expect(result.requests.map(\.index) == [0, 1, 2, 3])
+        #expect(result.requests.map(\.position) == [0, 1, 2, 3])
     }
 
     @Test func eventsComeInOrderFromOneThread() async throws {
@@ -279,12 +279,12 @@ struct EndToEndTests {
             let requests = (0..<50).map { "  - name: r\($0)\n    url: /echo?n=\($0)\n    expect: { status: 200, jsonpath: { $.query.n: \"\($0)\" } }\n" }.joined()
             let loaded = try CollectionLoader(options: VariableOptions(assignments: ["base_url=\(baseURL)"], processEnvironment: [:]))
                 .load(text: "name: order\nbase_url: \"{{ base_url }}\"\nrequests:\n" + requests, file: "order.yaml")
-            let runner = Runner(spec: loaded.spec, scope: loaded.makeScope(), secrets: [], transport: try CurlTransport())
+            let runner = Runner(plan: RunPlan(loaded.spec), scope: loaded.makeScope(), secrets: [], transport: try CurlTransport())
             var seen: [String] = []
             let result = runner.run { event in
                 switch event {
                 case .requestStarted(let index, _): seen.append("start \(index)")
-                case .requestFinished(let request): seen.append("end \(request.index) \(request.outcome)")
+                case .requestFinished(let request): seen.append("end \(request.position) \(request.outcome)")
                 }
             }
             #expect(result.requests.count == 50)

@@ -7,7 +7,7 @@ import Testing
 final class FixedTransport: HTTPTransport {
     let response: HTTPResponse
     init(status: Int = 200, body: String) {
-        response = HTTPResponse(status: status, headers: [("Content-Type", "text/plain")], body: Array(body.utf8), timings: .init(total: 0.001))
+        response = HTTPResponse(status: status, headers: [("Content-Type", "text/plain")], body: Array(body.utf8), timings: .init(total: .milliseconds(1)))
     }
     func send(_ request: HTTPRequest) throws -> HTTPResponse { response }
 }
@@ -21,7 +21,7 @@ struct RedactionTests {
         request.expectations = [Expectation(subject: .body, predicate: .equals(.string(Template(literal: "other"))), location: request.location)]
         let spec = CollectionSpec(name: "c", file: "t.yaml", location: request.location, requests: [request])
         let scope = VariableScope([VariableDefinition(name: "token", value: .string(Template(literal: secret)), source: .collection)], environment: [:])
-        let result = Runner(spec: spec, scope: scope, secrets: ["token"], transport: FixedTransport(body: body)).run()
+        let result = Runner(plan: RunPlan(spec), scope: scope, secrets: ["token"], transport: FixedTransport(body: body)).run()
         let outcome = result.requests[0]
         #expect(outcome.outcome == .failed)
         let texts = [outcome.responseBody ?? "", outcome.checks[0].actual, outcome.checks[0].message ?? ""]

@@ -38,7 +38,7 @@ struct RequestSafetyTests {
             """, baseURL: raw.baseURL)
         let victim = result.requests[1]
         #expect(victim.outcome == .error)
-        #expect(victim.error?.contains(message) == true, "\(victim.error ?? "")")
+        #expect(victim.problem?.message.contains(message) == true, "\(victim.problem?.message ?? "")")
         #expect(raw.requests.count == 1, "only the first request reached the server")
     }
 
@@ -56,7 +56,7 @@ struct RequestSafetyTests {
                 url: "{{ next }}"
             """, baseURL: raw.baseURL)
         #expect(result.requests[1].outcome == .error)
-        #expect(result.requests[1].error?.contains(#"the url (written "{{ next }}") renders to text with a"#) == true, "\(result.requests[1].error ?? "")")
+        #expect(result.requests[1].problem?.message.contains(#"the url (written "{{ next }}") renders to text with a"#) == true, "\(result.requests[1].problem?.message ?? "")")
         #expect(raw.requests.count == 1)
     }
 
@@ -74,7 +74,7 @@ struct RequestSafetyTests {
                 url: "{{ next }}"
             """, baseURL: server.baseURL)
         #expect(result.requests[1].outcome == .error)
-        #expect(result.requests[1].error?.contains("only http and https are sent") == true, "\(result.requests[1].error ?? "")")
+        #expect(result.requests[1].problem?.message.contains("only http and https are sent") == true, "\(result.requests[1].problem?.message ?? "")")
     }
 
     @Test func aResponseWithNoHTTPStatusNeverPasses() async throws {
@@ -140,7 +140,7 @@ struct RequestSafetyTests {
             """, baseURL: server.baseURL)
         for index in [1, 2, 4] { #expect(result.requests[index].outcome == .passed, "\(describe(result.requests[index]))") }
         #expect(result.requests[3].outcome == .error)
-        #expect(result.requests[3].error?.contains("came from a response and would move up the URL's path") == true, "\(result.requests[3].error ?? "")")
+        #expect(result.requests[3].problem?.message.contains("came from a response and would move up the URL's path") == true, "\(result.requests[3].problem?.message ?? "")")
     }
 
     /// A file to upload is never named by a response: a path that reads a capture, directly

@@ -28,7 +28,7 @@ struct SecretSurfacesTests {
             """#, baseURL: server.baseURL)
         let request = result.requests[0]
         #expect(request.outcome == .error)
-        #expect(request.error?.contains("resolving its Location would rewrite a secret it holds") == true, "\(request.error ?? "")")
+        #expect(request.problem?.message.contains("resolving its Location would rewrite a secret it holds") == true, "\(request.problem?.message ?? "")")
         #expect(request.redirects.count == 1)
         for text in SecretTests.texts(result) {
             #expect(!text.contains("value-31337"), "\(text)")
@@ -50,7 +50,7 @@ struct SecretSurfacesTests {
                 url: "/redirect?to={{ '/echo?api_key=' | urlencode }}{{ key }}"
             """#, baseURL: server.baseURL)
         let request = result.requests[0]
-        #expect(request.outcome == .passed, "\(request.error ?? "")")
+        #expect(request.outcome == .passed, "\(request.problem?.message ?? "")")
         #expect(request.finalURL?.hasSuffix("api_key=••••••") == true, "\(request.finalURL ?? "")")
         #expect(request.redirects.first?.location.hasSuffix("api_key=••••••") == true, "\(request.redirects)")
     }
@@ -86,8 +86,8 @@ struct SecretSurfacesTests {
                 """, baseURL: server.baseURL)
             let request = result.requests[0]
             #expect(request.outcome == .error)
-            #expect(request.error?.contains("\(filter): the filter failed on a secret value (not shown)") == true, "\(request.error ?? "")")
-            #expect(request.error?.lowercased().contains("hunter2") == false, "\(request.error ?? "")")
+            #expect(request.problem?.message.contains("\(filter): the filter failed on a secret value (not shown)") == true, "\(request.problem?.message ?? "")")
+            #expect(request.problem?.message.lowercased().contains("hunter2") == false, "\(request.problem?.message ?? "")")
         }
     }
 
@@ -162,7 +162,7 @@ struct SecretSurfacesTests {
             """, baseURL: server.baseURL)
         #expect(result.requests[0].outcome == .passed, "\(describe(result.requests[0]))")
         #expect(result.requests[1].outcome == .error)
-        #expect(result.requests[1].error?.contains("would send the request body, which holds a secret") == true, "\(result.requests[1].error ?? "")")
+        #expect(result.requests[1].problem?.message.contains("would send the request body, which holds a secret") == true, "\(result.requests[1].problem?.message ?? "")")
         #expect(result.requests[2].outcome == .passed, "\(describe(result.requests[2]))")
         #expect(result.requests[3].outcome == .passed, "\(describe(result.requests[3]))")
     }
@@ -268,7 +268,7 @@ struct SecretSurfacesTests {
                 """, baseURL: server.baseURL)
             let request = result.requests[0]
             #expect(request.outcome == .error, "\(target): \(describe(request))")
-            #expect(request.error?.contains("only http and https are sent") == true, "\(request.error ?? "")")
+            #expect(request.problem?.message.contains("only http and https are sent") == true, "\(request.problem?.message ?? "")")
         }
     }
 }

@@ -13,12 +13,12 @@ struct SecretTests {
     /// Every text of a result a person or a report could read.
     static func texts(_ result: RunResult) -> [String] {
         result.requests.flatMap { request -> [String] in
-            var out = [request.name, request.url, request.error ?? "", request.skipReason ?? "", request.requestBody ?? "", request.responseBody ?? "",
+            var out = [request.name, request.url, request.problem?.message ?? "", request.skip?.message ?? "", request.requestBody ?? "", request.responseBody ?? "", request.responseExcerpt ?? "",
                 request.finalURL ?? ""]
             out += (request.requestHeaders + request.responseHeaders + request.redirectHeaders.flatMap { $0 }).map { "\($0.name): \($0.value)" }
             out += request.checks.flatMap { [$0.subject, $0.expected, $0.actual, $0.message ?? ""] }
             out += request.redirects.flatMap { [$0.url, $0.location] }
-            out += request.record.shape.map { Array($0.types.keys) } ?? []
+            out += request.recorded(withShape: true).shape.map { Array($0.types.keys) } ?? []
             return out
         }
     }

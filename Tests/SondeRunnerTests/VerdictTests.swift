@@ -450,9 +450,9 @@ struct VerdictTests {
         #expect(hops.first?.url == "\(server.baseURL)/hops/2")
         #expect(hops.first?.location == "\(server.baseURL)/hops/1")
         #expect(result.requests[0].finalURL == "\(server.baseURL)/echo")
-        #expect(result.requests[0].record.finalURL == "\(server.baseURL)/echo")
+        #expect(result.requests[0].recorded(withShape: true).finalURL == "\(server.baseURL)/echo")
         #expect(result.requests[2].outcome == .error)
-        #expect(result.requests[2].error == "more than 2 redirects (max_redirects): \(server.baseURL)/hops/3 -> 302 -> \(server.baseURL)/hops/2 -> 302 -> \(server.baseURL)/hops/1 -> 302 -> \(server.baseURL)/echo")
+        #expect(result.requests[2].problem?.message == "more than 2 redirects (max_redirects): \(server.baseURL)/hops/3 -> 302 -> \(server.baseURL)/hops/2 -> 302 -> \(server.baseURL)/hops/1 -> 302 -> \(server.baseURL)/echo")
         #expect(result.requests[2].redirects.count == 3, "the chain is recorded with the error")
         #expect(result.requests[3].outcome == .passed, "\(Self.describe(result.requests[3]))")
     }
@@ -543,7 +543,7 @@ struct VerdictTests {
                 expect: { jsonpath: { "$.headers['Content-Type']": { exists: false } } }
             """, server: server)
         #expect(result.requests[0].outcome == .error)
-        #expect(result.requests[0].error?.contains("libcurl frames the body") == true, "\(result.requests[0].error ?? "")")
+        #expect(result.requests[0].problem?.message.contains("libcurl frames the body") == true, "\(result.requests[0].problem?.message ?? "")")
         #expect(result.requests[1].outcome == .passed, "\(Self.describe(result.requests[1]))")
         #expect(server.state.totalRequests == 1)
     }
@@ -561,7 +561,7 @@ struct VerdictTests {
                 json: { "{{ a }}": 1, "{{ b }}": 2 }
             """, server: server)
         #expect(result.requests[0].outcome == .error)
-        #expect(result.requests[0].error == #"template: two members of this object render to the name "k" (one is "{{ b }}")"#)
+        #expect(result.requests[0].problem?.message == #"template: two members of this object render to the name "k" (one is "{{ b }}")"#)
         #expect(server.state.totalRequests == 0)
     }
 
@@ -578,7 +578,7 @@ struct VerdictTests {
                 timeout: 600ms
             """, server: server)
         #expect(result.requests[0].outcome == .error)
-        #expect(result.requests[0].error?.contains("timed out after 600ms (timeout, for the whole chain) while following redirects") == true, "\(result.requests[0].error ?? "")")
+        #expect(result.requests[0].problem?.message.contains("timed out after 600ms (timeout, for the whole chain) while following redirects") == true, "\(result.requests[0].problem?.message ?? "")")
         #expect(!result.requests[0].redirects.isEmpty)
     }
 
@@ -620,7 +620,7 @@ struct VerdictTests {
                 url: /redirect?to=file%3A%2F%2F%2Fetc%2Fpasswd
             """, server: server)
         #expect(result.requests[0].outcome == .error)
-        #expect(result.requests[0].error?.hasPrefix(#"a redirect was not followed: "file:///etc/passwd" uses file:, and only http and https are sent"#) == true, "\(result.requests[0].error ?? "")")
+        #expect(result.requests[0].problem?.message.hasPrefix(#"a redirect was not followed: "file:///etc/passwd" uses file:, and only http and https are sent"#) == true, "\(result.requests[0].problem?.message ?? "")")
     }
 
     // MARK: responses read as sent
@@ -661,7 +661,7 @@ struct VerdictTests {
             """, server: server)
         #expect(result.requests[0].outcome == .passed, "\(Self.describe(result.requests[0]))")
         #expect(result.requests[1].outcome == .passed, "\(Self.describe(result.requests[1]))")
-        #expect(result.requests[2].error == "capture 'gone': the response deletes the cookie 'gone' (Max-Age=0)")
+        #expect(result.requests[2].problem?.message == "capture 'gone': the response deletes the cookie 'gone' (Max-Age=0)")
     }
 
     @Test func aFoldedResponseHeaderIsOneField() async throws {
@@ -869,7 +869,7 @@ struct VerdictTests {
             """, server: server)
         #expect(result.requests[0].outcome == .passed, "\(Self.describe(result.requests[0]))")
         #expect(result.requests[1].outcome == .error)
-        #expect(result.requests[1].error == #"template: int: "2.5" is not a whole number"#)
+        #expect(result.requests[1].problem?.message == #"template: int: "2.5" is not a whole number"#)
     }
 
     @Test func skipMustRenderToABoolean() async throws {
@@ -887,7 +887,7 @@ struct VerdictTests {
                 skip: "{{ off }}"
             """, server: server)
         #expect(result.requests[0].outcome == .error)
-        #expect(result.requests[0].error == #"skip: {{ maybe }} rendered "perhaps", which is not true or false (nor yes/no, on/off, 1/0)"#)
+        #expect(result.requests[0].problem?.message == #"skip: {{ maybe }} rendered "perhaps", which is not true or false (nor yes/no, on/off, 1/0)"#)
         #expect(result.requests[1].outcome == .passed)
         #expect(server.state.totalRequests == 1)
     }

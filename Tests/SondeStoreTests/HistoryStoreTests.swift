@@ -23,24 +23,32 @@ struct HistoryStoreTests {
     }
 
     /// Runs a collection on libcurl against the mock, recording each request as it finishes, as `sonde run` does.
-    static func recordRun(_ store: HistoryStore, file: String = kubesphere, baseURL: String) async throws -> Int64 {
+    static func recordRun(_ store: SQLiteHistory, file: String = kubesphere, baseURL: String) async throws -> Int64 {
         try await offPool {
             let loaded = try CollectionLoader(options: VariableOptions(assignments: ["base_url=\(baseURL)"], processEnvironment: [:])).load(file: file)
-            let recorder = try store.beginRun(
+            let runID = try store.begin(
                 RunStart(
-                    collection: loaded.spec.name, file: file, contentHash: Digest.sha256(loaded.text), environment: nil, started: Date(),
-                    toolVersion: "test", gitCommit: GitCommit.head(containing: file), plannedRequests: loaded.spec.requests.count))
-            let runner = Runner(spec: loaded.spec, scope: loaded.makeScope(), secrets: loaded.secrets, transport: try CurlTransport())
-            var failure: Error?
+                    collection: loaded.spec.name, file: file, collectionPath: CollectionPath.of(file: file), contentHash: Digest.sha256(loaded.text),
+                    environment: nil, started: Date(), toolVersion: "test", gitCommit: GitCommit.head(containing: file),
+                    plannedRequests: loaded.spec.requests.count))
+            let runner = Runner(plan: RunPlan(loaded.spec), scope: loaded.makeScope(), secrets: loaded.secrets, transport: try CurlTransport())
             let result = runner.run { event in
-                if case .requestFinished(let request) = event {
-                    do { try recorder.record(request.record) } catch { failure = error }
-                }
+                if case .requestFinished(let request) = event { store.append(request, to: runID) }
             }
-            if let failure { throw failure }
-            try recorder.finish(outcome: result.outcome, at: result.finished)
-            return recorder.runID
+            try store.finish(run: runID, outcome: result.outcome, at: result.finished)
+            return runID
         }
+    }
+
+    static func start(_ collection: String, file: String, environment: String? = nil, planned: Int) -> RunStart {
+        RunStart(
+            collection: collection, file: file, collectionPath: file, contentHash: "h", environment: environment, started: Date(), toolVersion: "t",
+            gitCommit: nil, plannedRequests: planned)
+    }
+
+    static func check(_ subject: String, _ expected: String, _ actual: String, passed: Bool, message: String?, line: Int, column: Int) -> CheckResult {
+        CheckResult(
+            subject: subject, expected: expected, actual: actual, passed: passed, message: message, location: SourceLocation(file: "c.yaml", line: line, column: column))
     }
 
     // MARK: migrations
@@ -49,12 +57,12 @@ struct HistoryStoreTests {
         // Given a path where nothing exists yet, in a folder that does not exist either
         let path = try Self.temporaryDatabase().replacingOccurrences(of: "history.sqlite", with: "new/folder/history.sqlite")
         // When
-        let store = try HistoryStore(path: path)
+        let store = try SQLiteHistory(path: path)
         // Then
         let applied = try store.read { try Schema.migrator(filesRelativeTo: "").appliedIdentifiers($0) }
         #expect(applied == [
             "v1 runs, requests, expectations", "v2 shapes, history indexes", "v3 request start, response excerpt", "v4 final url, redirects",
-            "v5 collection identity",
+            "v5 collection identity", "v6 plan steps, problem kinds, check files",
         ])
         #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
         #expect(try store.runs(RunFilter()).isEmpty)
@@ -78,7 +86,7 @@ struct HistoryStoreTests {
             }
         }
         // When the current sonde opens it
-        let store = try HistoryStore(path: path)
+        let store = try SQLiteHistory(path: path)
         // Then the schema is current and the old run reads back whole
         #expect(try store.read { try Schema.migrator(filesRelativeTo: "").hasCompletedMigrations($0) })
         let run = try #require(try store.run(id: 1))
@@ -86,29 +94,32 @@ struct HistoryStoreTests {
         // Its file, given relative to the folder that holds the database's, is found from there.
         #expect(run.collectionPath == CollectionPath.of(file: "old.yaml", workingDirectory: FileManager.default.currentDirectoryPath))
         #expect(run.requests.count == 1)
-        #expect(run.requests[0].milliseconds == 12.5)
+        #expect(run.requests[0].duration == .microseconds(12_500))
         #expect(run.requests[0].shape == nil)
-        #expect(run.requests[0].checks == [CheckRecord(subject: "status", expected: "200", actual: "200", passed: true, message: nil, line: 3, column: 7)])
+        // Recorded before steps and files were: the step is the name, the check's file the run's.
+        #expect(run.requests[0].step == "ping")
+        #expect(run.requests[0].checks == [CheckResult(
+            subject: "status", expected: "200", actual: "200", passed: true, message: nil, location: SourceLocation(file: "old.yaml", line: 3, column: 7))])
     }
 
     @Test func aFileFromANewerSondeIsRefusedAndLeftAlone() throws {
         let path = try Self.temporaryDatabase()
-        _ = try HistoryStore(path: path)
+        _ = try SQLiteHistory(path: path)
         let queue = try DatabaseQueue(path: path)
         try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v9 from the future')") }
         #expect {
-            _ = try HistoryStore(path: path)
+            _ = try SQLiteHistory(path: path)
         } throws: { error in
             "\(error)".contains("was written by a newer sonde")
         }
-        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 6)
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 7)
     }
 
     @Test func aFileThatIsNotADatabaseGivesAClearError() throws {
         let path = try Self.temporaryDatabase()
         try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
         #expect {
-            _ = try HistoryStore(path: path)
+            _ = try SQLiteHistory(path: path)
         } throws: { error in
             "\(error)".contains("\(path) is not a sonde history database")
         }
@@ -116,7 +127,7 @@ struct HistoryStoreTests {
 
     @Test func readingCommandsDoNotCreateAFile() throws {
         let path = try Self.temporaryDatabase()
-        #expect(throws: StoreError.self) { _ = try HistoryStore(path: path, access: .readOnly) }
+        #expect(throws: HistoryError.self) { _ = try SQLiteHistory(path: path, access: .readOnly) }
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
@@ -125,7 +136,7 @@ struct HistoryStoreTests {
     @Test func aRunIsRecordedWholeAndReadsBack() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }
-        let store = try HistoryStore(path: try Self.temporaryDatabase())
+        let store = try SQLiteHistory(path: try Self.temporaryDatabase())
         let id = try await Self.recordRun(store, baseURL: server.baseURL)
         let run = try #require(try store.run(id: id))
         #expect(run.collection == "kubesphere-smoke")
@@ -142,14 +153,17 @@ struct HistoryStoreTests {
         #expect(statuses.checks.count == 7)
         #expect(statuses.checks.allSatisfy { $0.passed })
         let timings = try #require(statuses.timings)
-        #expect(timings.total > 0 && timings.firstByte <= timings.total)
+        #expect(timings.total > .zero && timings.firstByte <= timings.total)
+        // Each check keeps where it is written, file included.
+        #expect(statuses.checks.allSatisfy { $0.location.file == Self.kubesphere })
+        #expect(statuses.location?.file == Self.kubesphere && statuses.step == "component statuses")
     }
 
     @Test func twoRunsWithAChangedResponseGiveTheExpectedDiff() async throws {
         // Given a healthy run, then a run where the scheduler is down and the API answers 400 ms later
         let server = try await MockServer.start()
         defer { server.stop() }
-        let store = try HistoryStore(path: try Self.temporaryDatabase())
+        let store = try SQLiteHistory(path: try Self.temporaryDatabase())
         let first = try await Self.recordRun(store, baseURL: server.baseURL)
         server.state.setUnhealthy(["scheduler"])
         server.state.setComponentsDelay(milliseconds: 400)
@@ -159,7 +173,7 @@ struct HistoryStoreTests {
         let pairs = try store.latestRuns(RunFilter(collection: "kubesphere-smoke"))
         #expect(pairs.map { $0.map(\.id) } == [[first, second]])
         // A 200 ms floor: the 400 ms slowdown counts, a busy machine's jitter on the login does not.
-        let diff = RunDiff(old: pairs[0][0], new: pairs[0][1], thresholds: RunDiff.Thresholds(latencyRatio: 0.5, latencyFloorMilliseconds: 200))
+        let diff = RunDiff(old: pairs[0][0], new: pairs[0][1], thresholds: RunDiff.Thresholds(latencyRatio: 0.5, latencyFloor: .milliseconds(200)))
         let text = HistoryText(colors: false).diff(diff)
 
         // Then
@@ -180,7 +194,7 @@ struct HistoryStoreTests {
         let server = try await MockServer.start()
         defer { server.stop() }
         let path = try Self.temporaryDatabase()
-        let store = try HistoryStore(path: path)
+        let store = try SQLiteHistory(path: path)
         _ = try await Self.recordRun(store, baseURL: server.baseURL)
         server.state.setUnhealthy(["etcd-1"])
         _ = try await Self.recordRun(store, baseURL: server.baseURL)
@@ -206,13 +220,13 @@ struct HistoryStoreTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<4 {
                 group.addTask {
-                    let store = try HistoryStore(path: path)
+                    let store = try SQLiteHistory(path: path)
                     for _ in 0..<25 { _ = try await Self.recordRun(store, baseURL: baseURL) }
                 }
             }
             try await group.waitForAll()
         }
-        let store = try HistoryStore(path: path)
+        let store = try SQLiteHistory(path: path)
         let runs = try store.runs(RunFilter())
         #expect(runs.count == 100)
         #expect(runs.allSatisfy { $0.isComplete && $0.passed == 2 })
@@ -223,7 +237,7 @@ struct HistoryStoreTests {
     @Test func historyFiltersByCollectionFileAndEnvironment() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }
-        let store = try HistoryStore(path: try Self.temporaryDatabase())
+        let store = try SQLiteHistory(path: try Self.temporaryDatabase())
         let first = try await Self.recordRun(store, baseURL: server.baseURL)
         let second = try await Self.recordRun(store, baseURL: server.baseURL)
         #expect(try store.runs(RunFilter()).map(\.id) == [second, first])
@@ -237,22 +251,22 @@ struct HistoryStoreTests {
         #expect(trend.requests.allSatisfy { $0.successRate == 1 && $0.latencies.count == 2 })
     }
 
-    @Test func theRecordingQueueCommitsEverythingItIsHanded() throws {
-        // Given a queue handed 500 requests faster than one commit each
-        let store = try HistoryStore(path: try Self.temporaryDatabase())
-        let recording = RecordingQueue(
-            try store.beginRun(RunStart(collection: "q", file: "q.yaml", contentHash: "h", environment: nil, started: Date(), toolVersion: "test",
-                gitCommit: nil, plannedRequests: 500)))
+    @Test func theWriterCommitsEverythingItIsHanded() throws {
+        // Given a history handed 500 requests faster than one commit each
+        let store = try SQLiteHistory(path: try Self.temporaryDatabase())
+        let runID = try store.begin(Self.start("q", file: "q.yaml", planned: 500))
         for position in 0..<500 {
-            recording.submit(
-                RequestRecord(position: position, name: "r\(position)", method: "GET", url: "http://x", outcome: position % 10 == 0 ? .failed : .passed,
-                    status: 200, timings: RequestTimings(total: 0.001), attempts: 1, responseSize: 2, bodyHash: "b", shape: JSONShape(types: ["$": "object"]),
-                    error: nil, skipReason: nil, checks: [CheckRecord(subject: "status", expected: "200", actual: "200", passed: true, message: nil, line: 1, column: 1)]))
+            store.append(
+                RequestResult(
+                    step: "r\(position)", position: position, name: "r\(position)", method: "GET", url: "http://x", outcome: position % 10 == 0 ? .failed : .passed,
+                    status: 200, timings: RequestTimings(total: .milliseconds(1)), attempts: 1, responseSize: 2, bodyHash: "b",
+                    shape: JSONShape(types: ["$": "object"]), checks: [Self.check("status", "200", "200", passed: true, message: nil, line: 1, column: 1)]),
+                to: runID)
         }
         // When it finishes
-        try recording.finish(outcome: .failed, at: Date())
+        try store.finish(run: runID, outcome: .failed, at: Date())
         // Then every request is there once, in order, with the counts
-        let run = try #require(try store.run(id: recording.recorder.runID))
+        let run = try #require(try store.run(id: runID))
         #expect(run.requests.map(\.position) == Array(0..<500))
         #expect((run.passed, run.failed) == (450, 50))
         #expect(run.requests.allSatisfy { $0.checks.count == 1 && $0.shape == JSONShape(types: ["$": "object"]) })
@@ -263,44 +277,45 @@ struct HistoryStoreTests {
 extension HistoryStoreTests {
     @Test func everyValueRoundTripsThroughTheRecorder() throws {
         // Empty strings stay empty (not NULL), nils stay nil, Unicode and quotes survive.
-        let store = try HistoryStore(path: try Self.temporaryDatabase())
-        let recorder = try store.beginRun(
-            RunStart(collection: "c", file: "c.yaml", contentHash: "h", environment: nil, started: Date(), toolVersion: "t", gitCommit: nil, plannedRequests: 2))
+        let store = try SQLiteHistory(path: try Self.temporaryDatabase())
+        let runID = try store.begin(Self.start("c", file: "c.yaml", planned: 2))
         let records = [
-            RequestRecord(
-                position: 0, name: "é 'quoted' \"x\" 🚀", method: "GET", url: "", startOffset: 0.25, outcome: .failed, status: 500,
-                timings: RequestTimings(dns: 0.001, connect: 0.002, tls: 0.003, firstByte: 0.004, total: 0.005), attempts: 3, responseSize: 12,
-                bodyHash: "ab", shape: nil, error: "", skipReason: nil, responseExcerpt: "{\"e\":1}",
-                checks: [CheckRecord(subject: "body", expected: "", actual: "x\ty\n", passed: false, message: "", line: 3, column: 4)]),
-            RequestRecord(
-                position: 1, name: "s", method: "GET", url: "u", outcome: .skipped, status: nil, timings: nil, attempts: 0, responseSize: 0, bodyHash: nil,
-                shape: nil, error: nil, skipReason: "why", checks: []),
+            RequestResult(
+                step: "step 'one'", position: 0, name: "é 'quoted' \"x\" 🚀", method: "GET", url: "", location: SourceLocation(file: "inc/c.yaml", line: 4, column: 5),
+                startOffset: .milliseconds(250), outcome: .failed, status: 500,
+                timings: RequestTimings(dns: .milliseconds(1), connect: .milliseconds(2), tls: .milliseconds(3), firstByte: .milliseconds(4), total: .milliseconds(5)),
+                attempts: 3, responseSize: 12, bodyHash: "ab", problem: RequestProblem(.capture, ""), responseExcerpt: "{\"e\":1}",
+                checks: [Self.check("body", "", "x\ty\n", passed: false, message: "", line: 3, column: 4)]),
+            RequestResult(step: "s", position: 1, name: "s", method: "GET", url: "u", outcome: .skipped, skip: SkipReason(.condition, "why")),
         ]
-        try recorder.record(records)
-        let read = try #require(try store.run(id: recorder.runID)).requests
-        #expect(read[0].name == records[0].name && read[0].url == "" && read[0].error == "" && read[0].status == 500)
-        #expect(read[0].startOffset == 0.25 && read[0].attempts == 3 && read[0].responseExcerpt == "{\"e\":1}")
+        for record in records { store.append(record, to: runID) }
+        store.flush()
+        let read = try #require(try store.run(id: runID)).requests
+        #expect(read[0].name == records[0].name && read[0].url == "" && read[0].problem == RequestProblem(.capture, "") && read[0].status == 500)
+        #expect(read[0].step == "step 'one'" && read[0].location == records[0].location)
+        #expect(read[0].startOffset == .milliseconds(250) && read[0].attempts == 3 && read[0].responseExcerpt == "{\"e\":1}")
         #expect(read[0].timings == records[0].timings)
         #expect(read[0].checks == records[0].checks)
-        #expect(read[1].status == nil && read[1].timings == nil && read[1].bodyHash == nil && read[1].skipReason == "why" && read[1].startOffset == nil)
+        #expect(read[1].status == nil && read[1].timings == nil && read[1].bodyHash == nil && read[1].skip == SkipReason(.condition, "why"))
+        #expect(read[1].startOffset == nil && read[1].location == nil)
     }
 
     @Test func textWithANULIsRecordedAndReadWhole() throws {
         // A value a server sent may hold a NUL: what follows it is kept, not cut off.
-        let store = try HistoryStore(path: try Self.temporaryDatabase())
-        let recorder = try store.beginRun(
-            RunStart(collection: "c\u{0}d", file: "c.yaml", contentHash: "h", environment: "e\u{0}f", started: Date(), toolVersion: "t", gitCommit: nil,
-                plannedRequests: 1))
-        let record = RequestRecord(
-            position: 0, name: "n\u{0}m", method: "GET", url: "http://h/\u{0}x", outcome: .failed, status: 200, timings: nil, attempts: 1, responseSize: 3,
-            bodyHash: "ab", shape: JSONShape(types: ["$['a\u{0}b']": "number"]), error: "e\u{0}rror", skipReason: nil, responseExcerpt: "{\"a\u{0}b\":1}",
-            finalURL: "http://h/\u{0}y", redirects: [RedirectHop(url: "http://h/\u{0}1", status: 302, location: "http://h/\u{0}2")],
-            checks: [CheckRecord(subject: "s\u{0}t", expected: "\"a\u{0}b\"", actual: "x\u{0}y", passed: false, message: "m\u{0}n", line: 1, column: 1)])
-        try recorder.record([record])
-        let run = try #require(try store.run(id: recorder.runID))
+        let store = try SQLiteHistory(path: try Self.temporaryDatabase())
+        let runID = try store.begin(Self.start("c\u{0}d", file: "c.yaml", environment: "e\u{0}f", planned: 1))
+        let record = RequestResult(
+            step: "n\u{0}m", position: 0, name: "n\u{0}m", method: "GET", url: "http://h/\u{0}x", outcome: .failed, status: 200, attempts: 1, responseSize: 3,
+            bodyHash: "ab", shape: JSONShape(types: ["$['a\u{0}b']": "number"]), problem: RequestProblem(.transport, "e\u{0}rror"),
+            responseExcerpt: "{\"a\u{0}b\":1}", finalURL: "http://h/\u{0}y", redirects: [RedirectHop(url: "http://h/\u{0}1", status: 302, location: "http://h/\u{0}2")],
+            checks: [Self.check("s\u{0}t", "\"a\u{0}b\"", "x\u{0}y", passed: false, message: "m\u{0}n", line: 1, column: 1)])
+        store.append(record, to: runID)
+        store.flush()
+        let run = try #require(try store.run(id: runID))
         #expect(run.collection == "c\u{0}d" && run.environment == "e\u{0}f")
         let read = try #require(run.requests.first)
-        #expect(read.name == record.name && read.url == record.url && read.error == record.error && read.responseExcerpt == record.responseExcerpt)
+        #expect(read.name == record.name && read.url == record.url && read.problem == record.problem && read.responseExcerpt == record.responseExcerpt)
+        #expect(read.step == record.step)
         #expect(read.finalURL == record.finalURL && read.redirects == record.redirects)
         #expect(read.checks == record.checks)
         #expect(read.shape == record.shape)

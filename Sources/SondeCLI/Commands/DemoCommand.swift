@@ -3,6 +3,7 @@ import Foundation
 import SondeHTTP
 import SondeMock
 import SondeSpec
+import SondeEngine
 import SondeStore
 import SondeCore
 
@@ -42,10 +43,11 @@ struct DemoCommand: ParsableCommand {
             Terminal.printDiagnostics(error.diagnostics, renderer: .init(colors: Terminal.colorsEnabled(forStandardError: true)))
             throw ExitCode(ExitStatus.usage)
         }
-        var runs = CollectionRuns(collections: [loaded], transportOptions: TransportOptions(), failFast: false, jobs: 1, verbosity: 0)
-        runs.store = try recording.openStore()
-        if runs.store != nil { runs.compare = RunDiff.Thresholds() }
-        let results = try runs.run(writing: reports)
+        let history = try recording.openHistory()
+        let options = RunSession.Options(
+            keepRecords: !reports.targets.isEmpty, compare: history != nil ? RunDiff.Thresholds() : nil, toolVersion: SondeCommand.version)
+        let status = try SessionShell.run(
+            [PlannedCollection(loaded)], options: options, transport: TransportOptions(), history: history, verbosity: 0, reports: reports)
         say("""
             Try next:
               sonde run \(collection) --var base_url=http://NODE_IP:NODE_PORT   against a real cluster
@@ -55,6 +57,6 @@ struct DemoCommand: ParsableCommand {
               sonde report --html health.html                                                 a page of charts of the history
               curl -s URL | sonde jsonpath '$.items[*].metadata.name'                         try a JSONPath
             """)
-        throw ExitCode(results.allSatisfy { $0.outcome == .passed } ? ExitStatus.passed : ExitStatus.failed)
+        throw ExitCode(status)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SondeCore
 import SondeReport
+import SondeEngine
 import SondeStore
 
 /// `sonde diff`: what changed between two runs. Exit 1 when something got worse, so CI can gate on it.
@@ -53,23 +54,20 @@ struct DiffCommand: ParsableCommand {
         var notes: [String] = []
         switch runs.count {
         case 0:
-            let groups = try storeCall { try store.latestRuns(RunFilter(collection: collection, environment: env)) }
-            if groups.isEmpty {
+            let latest = try storeCall { try HistoryQueries(store).latestChanges(RunFilter(collection: collection, environment: env)) }
+            if latest.diffs.isEmpty && latest.single.isEmpty {
                 try explainNoRuns(store, collection: collection, environment: env, completeOnly: true)
                 return
             }
-            for group in groups {
-                if group.count == 2 {
-                    pairs.append((group[0], group[1]))
-                } else if let only = group.first {
-                    notes.append("only one complete run of \(only.collection)\(only.environment.map { " (\($0))" } ?? "") is recorded (#\(only.id)); nothing to compare")
-                }
+            pairs = latest.diffs.map { ($0.old, $0.new) }
+            for only in latest.single {
+                notes.append("only one complete run of \(only.collection)\(only.environment.map { " (\($0))" } ?? "") is recorded (#\(only.id)); nothing to compare")
             }
         default:
             let ids = runs.compactMap(Self.runID)
             let found = try ids.map { id in
                 guard let run = try storeCall({ try store.run(id: id) }) else {
-                    Terminal.error("no run #\(id) in \(store.path); `sonde history` lists the runs")
+                    Terminal.error("no run #\(id) in \(store.location); `sonde history` lists the runs")
                     throw ExitCode(ExitStatus.usage)
                 }
                 return run

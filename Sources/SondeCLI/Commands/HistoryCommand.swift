@@ -49,21 +49,21 @@ struct HistoryCommand: ParsableCommand {
 func storeCall<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let error as StoreError {
+    } catch let error as HistoryError {
         Terminal.error(error.description)
         throw ExitCode(error.isUsage ? ExitStatus.usage : ExitStatus.internalError)
     }
 }
 
 /// Says why a listing is empty: an unknown collection (exit 2, with the known ones), or no runs yet.
-func explainNoRuns(_ store: HistoryStore, collection: String?, environment: String?, window: String? = nil, completeOnly: Bool = false) throws {
+func explainNoRuns(_ store: any RunHistory, collection: String?, environment: String?, window: String? = nil, completeOnly: Bool = false) throws {
     if let collection, try storeCall({ try store.runs(RunFilter(collection: collection, last: 1)) }).isEmpty {
         let known = try storeCall { try store.collections() }
         let names = Array(Set(known.map(\.name))).sorted()
         // Names were written by collections, which anyone may have committed: escaped.
         let list = known.isEmpty ? "none yet" : known.map { TerminalText.escape("\($0.name) (\($0.path))") }.joined(separator: ", ")
         let hint = nearestName(to: collection, among: names).map { "; did you mean '\(TerminalText.escape($0))'?" } ?? ""
-        Terminal.error("no runs of '\(TerminalText.escape(collection))' in \(store.path)\(hint) (recorded collections: \(list))")
+        Terminal.error("no runs of '\(TerminalText.escape(collection))' in \(store.location)\(hint) (recorded collections: \(list))")
         throw ExitCode(ExitStatus.usage)
     }
     let runs = completeOnly ? "no complete runs" : "no runs"
@@ -71,12 +71,12 @@ func explainNoRuns(_ store: HistoryStore, collection: String?, environment: Stri
     if let environment { what += " in environment '\(TerminalText.escape(environment))'" }
     if let window, !(try storeCall({ try store.runs(RunFilter(collection: collection, environment: environment, last: 1)) }).isEmpty) {
         // There are runs, older than the window.
-        Terminal.print("\(what) in \(window) in \(store.path) (older ones are recorded: widen the window with --since, or use --last)")
+        Terminal.print("\(what) in \(window) in \(store.location) (older ones are recorded: widen the window with --since, or use --last)")
         return
     }
     if completeOnly, !(try storeCall({ try store.runs(RunFilter(collection: collection, environment: environment, last: 1)) }).isEmpty) {
-        Terminal.print("\(what) recorded in \(store.path): the runs recorded were interrupted (incomplete), and diff compares complete runs")
+        Terminal.print("\(what) recorded in \(store.location): the runs recorded were interrupted (incomplete), and diff compares complete runs")
         return
     }
-    Terminal.print("\(what) recorded in \(store.path)")
+    Terminal.print("\(what) recorded in \(store.location)")
 }

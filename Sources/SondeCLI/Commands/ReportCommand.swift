@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SondeCore
 import SondeReport
+import SondeEngine
 import SondeStore
 
 /// `sonde report --html FILE`: the page a team opens to see how healthy the API has been.
@@ -26,8 +27,7 @@ struct ReportCommand: ParsableCommand {
             // An unknown collection exits 2 here; an empty window still gets its (empty) page.
             try explainNoRuns(store, collection: window.collection, environment: window.env)
         }
-        let diffs = try storeCall { try store.latestRuns(RunFilter(collection: window.collection, environment: window.env)) }
-            .filter { $0.count == 2 }.map { RunDiff(old: $0[0], new: $0[1]) }
+        let diffs = try storeCall { try HistoryQueries(store).latestChanges(RunFilter(collection: window.collection, environment: window.env)).diffs }
         let page = HTMLReport.historyPage(trends, diffs: diffs, since: window.start)
         do {
             try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)

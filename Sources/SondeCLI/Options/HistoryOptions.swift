@@ -5,20 +5,26 @@ import SondeStore
 
 /// `--db`: where the history lives.
 struct DatabaseOption: ParsableArguments {
-    @Option(name: .customLong("db"), help: ArgumentHelp("The history database.", discussion: "Default: $SONDE_DB, else .sonde/history.sqlite.", valueName: "path"))
+    @Option(
+        name: .customLong("db"),
+        help: ArgumentHelp(
+            "The history: a file's path, or sqlite:PATH.", discussion: "Default: $SONDE_DB, else .sonde/history.sqlite.", valueName: "path|url"))
     var path: String?
 
-    var resolved: String {
-        if let path { return path }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["SONDE_DB"], !fromEnvironment.isEmpty { return fromEnvironment }
-        return HistoryStore.defaultPath
+    /// Where the history is: --db, else $SONDE_DB, else the default file. A value that names
+    /// no history this sonde can use is a usage error (exit 2).
+    func location() throws -> HistoryLocation {
+        let text = path ?? ProcessInfo.processInfo.environment["SONDE_DB"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let text else { return .default }
+        return try storeCall { try HistoryLocation(parsing: text) }
     }
 
     /// The existing database, read-only, for commands that only read: they never create or
     /// change one. A missing file is a usage error (exit 2); one that cannot be read, is
     /// damaged, or is not a history database is a storage error (exit 3).
-    func openExisting() throws -> HistoryStore {
-        try storeCall { try HistoryStore(path: resolved, access: .readOnly) }
+    func openExisting() throws -> any RunHistory {
+        let location = try location()
+        return try storeCall { try location.open(access: .readOnly) }
     }
 }
 
@@ -30,13 +36,14 @@ struct RecordingOptions: ParsableArguments {
     var noSave = false
 
     /// Opened before anything is sent: a run that cannot be recorded does not start.
-    func openStore() throws -> HistoryStore? {
+    func openHistory() throws -> (any RunHistory)? {
         guard !noSave else { return nil }
+        let location = try database.location()
         do {
-            return try HistoryStore(path: database.resolved)
+            return try location.open(access: .readWrite)
         } catch {
             Terminal.error("\(error.description) (--no-save runs without recording)")
-            throw ExitCode(ExitStatus.internalError)
+            throw ExitCode(error.isUsage ? ExitStatus.usage : ExitStatus.internalError)
         }
     }
 }
@@ -116,10 +123,10 @@ struct DiffThresholdOptions: ParsableArguments {
     var latencyThreshold = Percentage(fraction: RunDiff.Thresholds().latencyRatio)
 
     @Option(name: .customLong("latency-floor"), help: "…and beyond this absolute change (e.g. 50ms).")
-    var latencyFloor = Milliseconds(RunDiff.Thresholds().latencyFloorMilliseconds)
+    var latencyFloor = Milliseconds(RunDiff.Thresholds().latencyFloor.inMilliseconds)
 
     var thresholds: RunDiff.Thresholds {
-        RunDiff.Thresholds(latencyRatio: latencyThreshold.fraction, latencyFloorMilliseconds: latencyFloor.value)
+        RunDiff.Thresholds(latencyRatio: latencyThreshold.fraction, latencyFloor: .fromMilliseconds(latencyFloor.value))
     }
 }
 

@@ -1,10 +1,15 @@
 import Foundation
 
 /// A length of time as collections write it: `250ms`, `2s`, `1.5s`, `1m`, `1h`.
+/// It keeps the number as written (a collection may write `1e30s`, which the reader then
+/// refuses by its bounds); `duration` is the length as the run uses it.
 public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var milliseconds: Double
 
     public init(milliseconds: Double) { self.milliseconds = milliseconds }
+
+    /// The length, at most about 292 years (`Duration.fromMilliseconds`).
+    public var duration: Duration { .fromMilliseconds(milliseconds) }
 
     public var seconds: Double { milliseconds / 1000 }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What changed between two runs of a collection, request by request (matched by name).
+/// What changed between two runs of a collection, request by request (matched by plan step id).
 ///
 /// A change is *worse* when CI should stop on it: an outcome that got worse, a status that
 /// went from success to failure, a slowdown beyond the threshold, or JSON paths removed or
@@ -9,20 +9,20 @@ public struct RunDiff: Sendable {
     public struct Thresholds: Sendable {
         /// A latency change counts when it is more than this fraction of the old latency…
         public var latencyRatio: Double
-        /// …and more than this many milliseconds: one slow sample of 12 ms against 0.1 ms is
-        /// jitter, not news, and CI should not stop on it.
-        public var latencyFloorMilliseconds: Double
+        /// …and more than this: one slow sample of 12 ms against 0.1 ms is jitter, not
+        /// news, and CI should not stop on it.
+        public var latencyFloor: Duration
 
-        public init(latencyRatio: Double = 0.5, latencyFloorMilliseconds: Double = 50) {
+        public init(latencyRatio: Double = 0.5, latencyFloor: Duration = .milliseconds(50)) {
             self.latencyRatio = latencyRatio
-            self.latencyFloorMilliseconds = latencyFloorMilliseconds
+            self.latencyFloor = latencyFloor
         }
     }
 
     public enum Change: Sendable, Equatable {
         case outcome(old: Outcome, new: Outcome)
         case status(old: Int?, new: Int?)
-        case latency(oldMilliseconds: Double, newMilliseconds: Double)
+        case latency(old: Duration, new: Duration)
         case shape(ShapeChanges)
         case body(oldHash: String?, newHash: String?)
 
@@ -75,32 +75,32 @@ public struct RunDiff: Sendable {
     public init(old: RunRecord, new: RunRecord, thresholds: Thresholds = Thresholds()) {
         self.old = old
         self.new = new
-        let before = Dictionary(old.requests.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let after = Set(new.requests.map(\.name))
+        let before = Dictionary(old.requests.map { ($0.step, $0) }, uniquingKeysWith: { first, _ in first })
+        let after = Set(new.requests.map(\.step))
         var requests: [RequestDiff] = []
         for request in new.requests {
-            guard let previous = before[request.name] else {
+            guard let previous = before[request.step] else {
                 requests.append(RequestDiff(name: request.name, kind: .added, changes: []))
                 continue
             }
             requests.append(RequestDiff(name: request.name, kind: .compared, changes: Self.changes(from: previous, to: request, thresholds)))
         }
-        for request in old.requests where !after.contains(request.name) {
+        for request in old.requests where !after.contains(request.step) {
             requests.append(RequestDiff(name: request.name, kind: .removed, changes: []))
         }
         self.requests = requests
     }
 
-    static func changes(from old: RequestRecord, to new: RequestRecord, _ thresholds: Thresholds) -> [Change] {
+    static func changes(from old: RequestResult, to new: RequestResult, _ thresholds: Thresholds) -> [Change] {
         var changes: [Change] = []
         if old.outcome != new.outcome { changes.append(.outcome(old: old.outcome, new: new.outcome)) }
         // A skipped request sent nothing: its status, latency and body say nothing new.
         guard old.outcome != .skipped, new.outcome != .skipped else { return changes }
         if old.status != new.status { changes.append(.status(old: old.status, new: new.status)) }
-        if let before = old.milliseconds, let after = new.milliseconds {
-            let delta = abs(after - before)
-            if delta > thresholds.latencyFloorMilliseconds && delta > before * thresholds.latencyRatio {
-                changes.append(.latency(oldMilliseconds: before, newMilliseconds: after))
+        if let before = old.duration, let after = new.duration {
+            let delta = after > before ? after - before : before - after
+            if delta > thresholds.latencyFloor && delta > before * thresholds.latencyRatio {
+                changes.append(.latency(old: before, new: after))
             }
         }
         if let before = old.shape, let after = new.shape {

@@ -1,55 +1,5 @@
 import Foundation
 
-/// The phases of one exchange as libcurl measures them: seconds from the start of the request.
-public struct RequestTimings: Sendable, Equatable {
-    public var dns: Double
-    public var connect: Double
-    public var tls: Double
-    public var firstByte: Double
-    public var total: Double
-
-    public init(dns: Double = 0, connect: Double = 0, tls: Double = 0, firstByte: Double = 0, total: Double = 0) {
-        self.dns = dns
-        self.connect = connect
-        self.tls = tls
-        self.firstByte = firstByte
-        self.total = total
-    }
-}
-
-/// One redirect followed: the URL that answered, its status, the URL its Location pointed
-/// to (resolved against the first, RFC 3986 §5), and the method the next request used there.
-public struct RedirectHop: Sendable, Equatable {
-    public var url: String
-    public var status: Int
-    public var location: String
-    /// GET after a 303 (or a 301/302 of a POST), else the method as it was.
-    public var method: String
-
-    public init(url: String, status: Int, location: String, method: String = "GET") {
-        self.url = url
-        self.status = status
-        self.location = location
-        self.method = method
-    }
-
-    /// The hop with `transform` applied to its URLs (a redactor's).
-    public func mapURLs(_ transform: (String) -> String) -> RedirectHop {
-        RedirectHop(url: transform(url), status: status, location: transform(location), method: method)
-    }
-
-    /// `{ "url", "status", "location", "method" }`, as `expect: { redirects: … }` sees it and
-    /// the history and JSON reports keep it.
-    public var json: JSONValue { ["url": .string(url), "status": .int(status), "location": .string(location), "method": .string(method)] }
-
-    /// A hop read back from its `json`; nil when a member is missing or of another type.
-    public init?(json: JSONValue) {
-        guard let url = json["url"]?.stringValue, let status = json["status"]?.numberValue?.integer, let location = json["location"]?.stringValue
-        else { return nil }
-        self.init(url: url, status: Int(status), location: location, method: json["method"]?.stringValue ?? "GET")
-    }
-}
-
 /// A run as the history database keeps it; diff, trend and reports read only this.
 public struct RunRecord: Sendable {
     public var id: Int64
@@ -76,12 +26,12 @@ public struct RunRecord: Sendable {
     public var errored: Int
     public var skipped: Int
     /// Empty in listings; filled when one run is read whole.
-    public var requests: [RequestRecord]
+    public var requests: [RequestResult]
 
     public init(
         id: Int64, collection: String, file: String, collectionPath: String? = nil, contentHash: String, environment: String?, started: Date,
         finished: Date?, toolVersion: String, gitCommit: String?, outcome: Outcome?, plannedRequests: Int, passed: Int = 0, failed: Int = 0,
-        errored: Int = 0, skipped: Int = 0, requests: [RequestRecord] = []
+        errored: Int = 0, skipped: Int = 0, requests: [RequestResult] = []
     ) {
         self.collectionPath = collectionPath ?? file
         self.id = id
@@ -109,88 +59,11 @@ public struct RunRecord: Sendable {
         collection == other.collection && collectionPath == other.collectionPath
     }
 
-    /// Seconds from start to finish, or to the last request recorded.
-    public var duration: Double? { finished.map { $0.timeIntervalSince(started) } }
+    /// From start to finish; nil for a run that did not finish.
+    public var duration: Duration? { finished.map { .fromSeconds($0.timeIntervalSince(started)) } }
 
     /// "passed", "failed", "error" or "incomplete", as listings show it.
     public var status: String { outcome?.rawValue ?? "incomplete" }
-}
-
-/// One request of a recorded run. URL, expectations and errors are already redacted.
-public struct RequestRecord: Sendable {
-    public var position: Int
-    public var name: String
-    public var method: String
-    public var url: String
-    /// Seconds from the start of the run to when it was sent; nil in runs recorded before v3.
-    public var startOffset: Double?
-    public var outcome: Outcome
-    public var status: Int?
-    public var timings: RequestTimings?
-    public var attempts: Int
-    public var responseSize: Int
-    /// SHA-256 of the response body, hex.
-    public var bodyHash: String?
-    /// Nil when there was no response or its body is not JSON.
-    public var shape: JSONShape?
-    public var error: String?
-    public var skipReason: String?
-    /// The start of the response body of a request that did not pass, redacted, at most 600 characters.
-    public var responseExcerpt: String?
-    /// The URL the request ended at, when redirects were followed (nil when it is `url`).
-    public var finalURL: String?
-    /// The redirects followed, in order.
-    public var redirects: [RedirectHop]
-    public var checks: [CheckRecord]
-
-    public init(
-        position: Int, name: String, method: String, url: String, startOffset: Double? = nil, outcome: Outcome, status: Int?, timings: RequestTimings?,
-        attempts: Int, responseSize: Int, bodyHash: String?, shape: JSONShape?, error: String?, skipReason: String?, responseExcerpt: String? = nil,
-        finalURL: String? = nil, redirects: [RedirectHop] = [], checks: [CheckRecord]
-    ) {
-        self.finalURL = finalURL
-        self.redirects = redirects
-        self.position = position
-        self.name = name
-        self.method = method
-        self.url = url
-        self.startOffset = startOffset
-        self.responseExcerpt = responseExcerpt
-        self.outcome = outcome
-        self.status = status
-        self.timings = timings
-        self.attempts = attempts
-        self.responseSize = responseSize
-        self.bodyHash = bodyHash
-        self.shape = shape
-        self.error = error
-        self.skipReason = skipReason
-        self.checks = checks
-    }
-
-    /// Total time in milliseconds, when a response came.
-    public var milliseconds: Double? { timings.map { $0.total * 1000 } }
-}
-
-/// One expectation's verdict as recorded: expected and actual as people read them.
-public struct CheckRecord: Sendable, Equatable {
-    public var subject: String
-    public var expected: String
-    public var actual: String
-    public var passed: Bool
-    public var message: String?
-    public var line: Int
-    public var column: Int
-
-    public init(subject: String, expected: String, actual: String, passed: Bool, message: String?, line: Int, column: Int) {
-        self.subject = subject
-        self.expected = expected
-        self.actual = actual
-        self.passed = passed
-        self.message = message
-        self.line = line
-        self.column = column
-    }
 }
 
 extension RunRecord {
@@ -205,8 +78,8 @@ extension RunRecord {
             var r = request
             r.name = redactor.redact(r.name)
             r.url = redactor.redact(r.url)
-            r.error = r.error.map(redactor.redact)
-            r.skipReason = r.skipReason.map(redactor.redact)
+            r.problem = r.problem.map { RequestProblem($0.kind, redactor.redact($0.message)) }
+            r.skip = r.skip.map { SkipReason($0.kind, redactor.redact($0.message)) }
             r.responseExcerpt = r.responseExcerpt.map(redactor.redact)
             r.finalURL = r.finalURL.map(redactor.redact)
             r.shape = r.shape.map(redactor.redact)

@@ -7,12 +7,13 @@ public struct Trend: Sendable {
     public struct Sample: Sendable {
         public var runID: Int64
         public var outcome: Outcome
-        public var milliseconds: Double?
+        /// The whole exchange; nil where no response came.
+        public var duration: Duration?
 
-        public init(runID: Int64, outcome: Outcome, milliseconds: Double?) {
+        public init(runID: Int64, outcome: Outcome, duration: Duration?) {
             self.runID = runID
             self.outcome = outcome
-            self.milliseconds = milliseconds
+            self.duration = duration
         }
     }
 
@@ -35,11 +36,11 @@ public struct Trend: Sendable {
         public var runs: Int
         public var passed: Int
         public var skipped: Int
-        public var p50: Double?
-        public var p95: Double?
-        public var max: Double?
+        public var p50: Duration?
+        public var p95: Duration?
+        public var max: Duration?
         /// Latency per run, oldest first (nil where no response came).
-        public var latencies: [Double?]
+        public var latencies: [Duration?]
         /// Outcome per run, oldest first (nil where the request was not in that run).
         public var outcomes: [Outcome?]
 
@@ -83,18 +84,19 @@ public struct Trend: Sendable {
         let order = Dictionary(runs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         requests = samples.map { name, samples in
             let sent = samples.filter { $0.outcome != .skipped }
-            var times = sent.compactMap(\.milliseconds)
-            var latencies = [Double?](repeating: nil, count: runs.count)
+            var times = sent.compactMap(\.duration).map(\.inSeconds)
+            var latencies = [Duration?](repeating: nil, count: runs.count)
             var outcomes = [Outcome?](repeating: nil, count: runs.count)
             for sample in samples {
                 if let index = order[sample.runID] {
-                    latencies[index] = sample.milliseconds
+                    latencies[index] = sample.duration
                     outcomes[index] = sample.outcome
                 }
             }
             return RequestTrend(
                 name: name, runs: sent.count, passed: sent.filter { $0.outcome == .passed }.count, skipped: samples.count - sent.count,
-                p50: Self.percentile(selectingIn: &times, 0.50), p95: Self.percentile(selectingIn: &times, 0.95), max: times.max(),
+                p50: Self.percentile(selectingIn: &times, 0.50).map(Duration.fromSeconds), p95: Self.percentile(selectingIn: &times, 0.95).map(Duration.fromSeconds),
+                max: sent.compactMap(\.duration).max(),
                 latencies: latencies, outcomes: outcomes)
         }
         var days: [Day] = []

@@ -53,6 +53,28 @@ public final class VariableScope: TemplateContext {
         secretNames = Set(secrets)
     }
 
+    /// The scope a snapshot was taken from: secrets a snapshot comes to know go to it.
+    private weak var origin: VariableScope?
+
+    /// The variables as they are now, for checks that run later: the runner's captures and
+    /// renderings after this call do not change it. A secret it comes to know (an expected
+    /// value computed from a secret) is noted in this scope too, and so masked everywhere.
+    public func snapshot() -> VariableScope {
+        let copy = VariableScope([], environment: environmentVariables)
+        copy.definitions = definitions
+        copy.rendered = rendered
+        copy.failed = failed
+        copy.textCaptures = textCaptures
+        copy.secretNames = secretNames
+        copy.secretValues = secretValues
+        copy.capturedSecrets = capturedSecrets
+        copy.weakLeaves = weakLeaves
+        copy.depths = depths
+        copy.sources = sources
+        copy.origin = self
+        return copy
+    }
+
     /// Declares `name` secret: its value (and what is computed from it) is masked.
     public func declareSecret(_ name: String) {
         secretNames.insert(name)
@@ -74,7 +96,11 @@ public final class VariableScope: TemplateContext {
         }
         if secretValues.contains(value) { return }
         secretValues.append(value)
-        onSecret?(value)
+        if let origin {
+            origin.noteSecret(value)
+        } else {
+            onSecret?(value)
+        }
     }
 
     /// Where the effective value of `name` comes from.

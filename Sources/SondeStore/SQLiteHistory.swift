@@ -2,51 +2,48 @@ import Foundation
 import GRDB
 import SondeCore
 
-/// Why the history database could not be used, in words a person can act on.
-public struct StoreError: Error, CustomStringConvertible {
-    public var description: String
-    /// What the user can do about it: a usage error (exit 2) is fixed by asking differently
-    /// (a collection name that matches two files); anything else is a storage error (exit 3).
-    public var isUsage = false
-
-    init(_ description: String, isUsage: Bool = false) {
-        self.description = description
-        self.isUsage = isUsage
-    }
-
+extension HistoryError {
+    /// A GRDB or SQLite failure on `path`, in words a person can act on.
     init(_ path: String, _ error: Error, writing: Bool = true) {
-        if let error = error as? StoreError {
+        if let error = error as? HistoryError {
             self = error
-        } else if let error = error as? DatabaseError {
-            switch error.resultCode {
-            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
-                description = "\(path) is not a sonde history database (or it is damaged): \(error.message ?? "")"
-            case .SQLITE_BUSY, .SQLITE_LOCKED:
-                description = "\(path) stayed locked by another process for \(Int(HistoryStore.busyTimeout)) s"
-            case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
-                description = "cannot \(writing ? "write" : "read") \(path): \(error.message ?? "permission denied")"
-            case .SQLITE_FULL:
-                description = "the disk holding \(path) is full"
-            default:
-                description = "\(path): \(error.message ?? "\(error)")"
-            }
-        } else {
-            description = "\(path): \(error)"
+            return
+        }
+        guard let error = error as? DatabaseError else {
+            self.init("\(path): \(error)")
+            return
+        }
+        switch error.resultCode {
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+            self.init("\(path) is not a sonde history database (or it is damaged): \(error.message ?? "")")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            self.init("\(path) stayed locked by another process for \(Int(SQLiteHistory.busyTimeout)) s")
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
+            self.init("cannot \(writing ? "write" : "read") \(path): \(error.message ?? "permission denied")")
+        case .SQLITE_FULL:
+            self.init("the disk holding \(path) is full")
+        default:
+            self.init("\(path): \(error.message ?? "\(error)")")
         }
     }
 }
 
-/// The history database: every run, as it goes, in SQLite (WAL, so that several `sonde run`
-/// processes can write one file at once; a busy timeout, so that they wait for each other
-/// instead of failing).
-public final class HistoryStore: @unchecked Sendable {
+/// The history in SQLite, through GRDB: every run, as it goes (WAL, so that several `sonde
+/// run` processes can write one file at once; a busy timeout, so that they wait for each
+/// other instead of failing). A file is opened as a `DatabasePool`, so that readers never
+/// wait for the writer; the history itself holds `any DatabaseWriter` (an in-memory
+/// `DatabaseQueue` in tests).
+public final class SQLiteHistory: RunHistory, @unchecked Sendable {
     /// Where runs are recorded unless `--db` or `SONDE_DB` says otherwise.
     public static let defaultPath = ".sonde/history.sqlite"
     static let busyTimeout: TimeInterval = 30
 
     public let path: String
-    let queue: DatabaseQueue
+    public var location: String { path }
+    let database: any DatabaseWriter
     public let access: Access
+    /// Each run being written, by id: its requests go through its writer thread.
+    let writers = WriterRegistry()
 
     /// How a command uses the history: `sonde run` writes it; the commands that only read
     /// (`history`, `diff`, `trend`, `report`) open it read-only, so that they work on a
@@ -60,48 +57,57 @@ public final class HistoryStore: @unchecked Sendable {
     /// schema up to date. To read, the file must exist; a file written by an older sonde is
     /// brought up to date first when it can be written, and refused when it cannot.
     ///
-    /// Throws `StoreError`: a missing file (to read), a file that is not a history database
+    /// Throws `HistoryError`: a missing file (to read), a file that is not a history database
     /// or is damaged, one written by a newer sonde, a folder or file that cannot be written.
-    public init(path: String, access: Access = .readWrite) throws(StoreError) {
+    public init(path: String, access: Access = .readWrite) throws(HistoryError) {
         self.path = path
         self.access = access
         let exists = FileManager.default.fileExists(atPath: path)
         if !exists {
-            guard access == .readWrite else { throw StoreError("no history at \(path): nothing has been recorded there yet (sonde run records every run)", isUsage: true) }
+            guard access == .readWrite else { throw HistoryError("no history at \(path): nothing has been recorded there yet (sonde run records every run)", isUsage: true) }
             let folder = (path as NSString).deletingLastPathComponent
             if !folder.isEmpty {
                 do {
                     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                 } catch {
-                    throw StoreError("cannot create the folder \(folder) for \(path): \(error.localizedDescription)")
+                    throw HistoryError("cannot create the folder \(folder) for \(path): \(error.localizedDescription)")
                 }
             }
         }
         switch access {
         case .readWrite:
-            queue = try Self.open(path, Self.configuration(readOnly: false))
+            database = try Self.open(path, Self.configuration(readOnly: false))
             try migrate()
         case .readOnly:
             if FileManager.default.isReadableFile(atPath: path) == false {
-                throw StoreError("cannot read \(path): permission denied")
+                throw HistoryError("cannot read \(path): permission denied")
             }
             if !(try Self.isCurrent(path)) {
                 guard FileManager.default.isWritableFile(atPath: path) else {
                     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
                     if FileManager.default.fileExists(atPath: path + "-wal") && !FileManager.default.fileExists(atPath: path + "-shm") {
-                        throw StoreError(
+                        throw HistoryError(
                             "\(path) has its newest writes in \(path)-wal, which cannot be read here, where it is read-only, without \(path)-shm; "
                                 + "open it once where it can be written (or copy the file after sonde has ended: it is then complete)")
                     }
-                    if size == 0 { throw StoreError("\(path) is empty: it holds no history") }
-                    throw StoreError("\(path) was written by an older sonde and cannot be upgraded here, where it is read-only; run sonde once where it can be written (its runs are untouched)")
+                    if size == 0 { throw HistoryError("\(path) is empty: it holds no history") }
+                    throw HistoryError("\(path) was written by an older sonde and cannot be upgraded here, where it is read-only; run sonde once where it can be written (its runs are untouched)")
                 }
                 // Brought up to date once, then read like any other.
-                let writer = try HistoryStore(path: path, access: .readWrite)
+                let writer = try SQLiteHistory(path: path, access: .readWrite)
                 writer.close()
             }
-            queue = try Self.openForReading(path)
+            database = try Self.openForReading(path)
         }
+    }
+
+    /// A history on a database GRDB already opened (an in-memory `DatabaseQueue` in tests):
+    /// its schema is brought up to date. `path` names it in messages.
+    public init(database: any DatabaseWriter, path: String = ":memory:") throws(HistoryError) {
+        self.path = path
+        self.access = .readWrite
+        self.database = database
+        try migrate()
     }
 
     static func configuration(readOnly: Bool) -> Configuration {
@@ -123,18 +129,18 @@ public final class HistoryStore: @unchecked Sendable {
 
     /// Whether the file's schema is this sonde's; throws for a file that is not a database,
     /// is damaged, or was written by a newer sonde.
-    private static func isCurrent(_ path: String) throws(StoreError) -> Bool {
+    private static func isCurrent(_ path: String) throws(HistoryError) -> Bool {
         let probe = try openForReading(path)
         defer { try? probe.close() }
         do {
             return try probe.read { db in
                 if try Schema.migrator(filesRelativeTo: "").hasBeenSuperseded(db) {
-                    throw StoreError("\(path) was written by a newer sonde; upgrade sonde to read it (its runs are untouched)")
+                    throw HistoryError("\(path) was written by a newer sonde; upgrade sonde to read it (its runs are untouched)")
                 }
                 return try Schema.migrator(filesRelativeTo: "").hasCompletedMigrations(db)
             }
         } catch {
-            throw StoreError(path, error, writing: false)
+            throw HistoryError(path, error, writing: false)
         }
     }
 
@@ -142,7 +148,7 @@ public final class HistoryStore: @unchecked Sendable {
     /// be written (a read-only mount, a CI cache restored read-only) cannot make its `-shm`
     /// file: it is then opened immutable (SQLite's `immutable=1`), which is safe there, as no
     /// process can write it either.
-    private static func openForReading(_ path: String) throws(StoreError) -> DatabaseQueue {
+    private static func openForReading(_ path: String) throws(HistoryError) -> DatabaseQueue {
         // Where the file and its folder can be written, the connection is a writer's that
         // refuses to change anything (query_only): SQLite then removes the -wal and -shm files
         // it had to create when it closes the last connection. A read-only connection could
@@ -170,24 +176,24 @@ public final class HistoryStore: @unchecked Sendable {
             do {
                 return try probe(uri)
             } catch {
-                throw StoreError(path, error, writing: false)
+                throw HistoryError(path, error, writing: false)
             }
         } catch {
-            throw StoreError(path, error, writing: false)
+            throw HistoryError(path, error, writing: false)
         }
     }
 
     /// Opens the file. Switching a new file to WAL takes an exclusive lock that SQLite does not
     /// wait for (no busy handler), so several processes creating one file at once retry here.
-    private static func open(_ path: String, _ configuration: Configuration) throws(StoreError) -> DatabaseQueue {
+    private static func open(_ path: String, _ configuration: Configuration) throws(HistoryError) -> DatabasePool {
         let deadline = Date().addingTimeInterval(busyTimeout)
         while true {
             do {
-                return try DatabaseQueue(path: path, configuration: configuration)
+                return try DatabasePool(path: path, configuration: configuration)
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
                 Thread.sleep(forTimeInterval: .random(in: 0.005...0.025))
             } catch {
-                throw StoreError(path, error)
+                throw HistoryError(path, error)
             }
         }
     }
@@ -201,23 +207,23 @@ public final class HistoryStore: @unchecked Sendable {
 
     /// Applies the migrations this file lacks. Two processes that find a new file at once
     /// both try; each migration is its own transaction, so the loser finds it done and retries.
-    private func migrate() throws(StoreError) {
+    private func migrate() throws(HistoryError) {
         let migrator = Schema.migrator(filesRelativeTo: filesFolder)
         var attempts = 0
         while true {
             attempts += 1
             do {
-                if try queue.read({ try migrator.hasBeenSuperseded($0) }) {
-                    throw StoreError("\(path) was written by a newer sonde; upgrade sonde to read it (its runs are untouched)")
+                if try database.read({ try migrator.hasBeenSuperseded($0) }) {
+                    throw HistoryError("\(path) was written by a newer sonde; upgrade sonde to read it (its runs are untouched)")
                 }
-                try migrator.migrate(queue)
+                try migrator.migrate(database)
                 return
-            } catch let error as StoreError {
+            } catch let error as HistoryError {
                 throw error
             } catch {
-                let done = (try? queue.read { try migrator.hasCompletedMigrations($0) }) ?? false
+                let done = (try? database.read { try migrator.hasCompletedMigrations($0) }) ?? false
                 if done { return }
-                if attempts >= 10 { throw StoreError(path, error) }
+                if attempts >= 10 { throw HistoryError(path, error) }
                 Thread.sleep(forTimeInterval: .random(in: 0.005...0.025))
             }
         }
@@ -233,10 +239,11 @@ public final class HistoryStore: @unchecked Sendable {
     /// stay in `-wal` until the last connection closes.
     @discardableResult
     public func close() -> Bool {
+        flush()
         var complete = true
         if access == .readWrite {
             do {
-                let frames = try queue.writeWithoutTransaction { db in
+                let frames = try database.writeWithoutTransaction { db in
                     try db.execute(sql: "PRAGMA busy_timeout = 2000")
                     return try db.checkpoint(.truncate)
                 }
@@ -245,25 +252,25 @@ public final class HistoryStore: @unchecked Sendable {
                 complete = false
             }
         }
-        try? queue.close()
+        try? database.close()
         return complete
     }
 
     /// Runs `body` in one transaction. GRDB 7 begins a writer's transactions IMMEDIATE: the
     /// write lock is taken up front, so the busy timeout applies, never a deadlock error.
-    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func write<T>(_ body: (Database) throws -> T) throws(HistoryError) -> T {
         do {
-            return try queue.write(body)
+            return try database.write(body)
         } catch {
-            throw StoreError(path, error)
+            throw HistoryError(path, error)
         }
     }
 
-    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(HistoryError) -> T {
         do {
-            return try queue.read(body)
+            return try database.read(body)
         } catch {
-            throw StoreError(path, error, writing: access == .readWrite)
+            throw HistoryError(path, error, writing: access == .readWrite)
         }
     }
 }

@@ -1,0 +1,210 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import SondeCore
+import SondeEngine
+import SondeHTTP
+import SondeReport
+import SondeRunner
+import SondeStore
+
+/// What `sonde run` and `sonde demo` do around a `RunSession`: the terminal listens, Ctrl-C
+/// cancels, the reports are written from the outcomes, and the outcomes become the exit
+/// status (`exitStatus`).
+enum SessionShell {
+    /// Runs the collections; returns the exit status.
+    static func run(
+        _ collections: [PlannedCollection], options: RunSession.Options, transport: TransportOptions, history: (any RunHistory)?, verbosity: Int,
+        reports: ReportOptions
+    ) throws -> Int32 {
+        let session = RunSession(collections: collections, history: history, options: options) { cancellation in
+            try CurlTransport(options: transport, cancellation: cancellation)
+        }
+        let toStandardError = reports.writesToStandardOutput
+        let output = OutputLock(toStandardError: toStandardError)
+        let listener = TerminalListener(
+            report: TerminalReport(colors: Terminal.colorsEnabled(forStandardError: toStandardError), verbosity: verbosity), output: output,
+            jobs: options.jobs, progress: options.jobs == 1 && (toStandardError ? Terminal.stderrIsTerminal : Terminal.stdoutIsTerminal),
+            historyLocation: history?.location)
+        session.add(listener)
+        let interruption = Interruption { session.cancel() }
+        let outcome = session.run()
+        output.flush()
+        // The history file is complete when sonde ends, whichever way it ends.
+        defer {
+            if let history, !history.close() {
+                Terminal.warning(
+                    "the newest run is still in \(history.location)-wal, not yet in the file itself: another process holds the database open for reading; "
+                        + "it moves into the file when that process closes it (or at the next sonde run), and a copy of the file alone would miss it")
+            }
+        }
+        if let signal = interruption.received {
+            for collection in outcome.collections where collection.result?.cancelled ?? true {
+                if let runID = collection.runID {
+                    Terminal.error("interrupted: run #\(runID) is recorded as incomplete, with the requests it finished")
+                }
+            }
+            return signal.exitStatus
+        }
+        for failure in outcome.collections.compactMap(\.failure) + [outcome.failure].compactMap({ $0 }) {
+            Terminal.error(failure.description)
+        }
+        let status = exitStatus(outcome)
+        if status != ExitStatus.internalError { try reports.write(outcome.collections.compactMap(\.record)) }
+        if let signal = interruption.received { return signal.exitStatus }
+        return status
+    }
+
+    /// The exit status of a session: 0 when every collection ran to its end and passed; 1
+    /// when a check failed or a request could not be completed; 3 when a collection could
+    /// not be run or recorded.
+    static func exitStatus(_ outcome: RunSession.Outcome) -> Int32 {
+        if outcome.failure != nil || outcome.collections.contains(where: { $0.failure != nil }) { return ExitStatus.internalError }
+        return outcome.collections.allSatisfy(\.passed) ? ExitStatus.passed : ExitStatus.failed
+    }
+}
+
+/// The terminal's view of a session: each collection's lines as its requests finish (whole
+/// per collection when several run at once, so that their lines do not interleave), its
+/// summary, where it was recorded and what changed.
+final class TerminalListener: RunListener, @unchecked Sendable {
+    let report: TerminalReport
+    let historyText: HistoryText
+    let output: OutputLock
+    let jobs: Int
+    /// On a terminal, one collection at a time shows the request in flight, replaced by its result.
+    let progress: Bool
+    let historyLocation: String?
+    private let lock = NSLock()
+    private var buffers: [Int: String] = [:]
+
+    init(report: TerminalReport, output: OutputLock, jobs: Int, progress: Bool, historyLocation: String?) {
+        self.report = report
+        self.historyText = HistoryText(colors: report.colors)
+        self.output = output
+        self.jobs = jobs
+        self.progress = progress
+        self.historyLocation = historyLocation
+    }
+
+    /// Writes now (one collection at a time), or keeps for the collection's end.
+    private func emit(_ collection: SessionCollection, _ text: String) {
+        guard jobs > 1 else { return output.write(text) }
+        lock.lock()
+        buffers[collection.index, default: ""] += text
+        lock.unlock()
+    }
+
+    private func takeBuffer(_ collection: SessionCollection) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        return buffers.removeValue(forKey: collection.index) ?? ""
+    }
+
+    func collectionStarted(_ collection: SessionCollection) {
+        emit(collection, report.header((collection.name, collection.file, collection.steps)))
+    }
+
+    func requestStarted(_ collection: SessionCollection, position: Int, name: String) {
+        if progress { output.write("  … \(TerminalText.escape(name)) (\(position + 1)/\(collection.steps))") }
+    }
+
+    func requestFinished(_ collection: SessionCollection, _ result: RequestResult) {
+        emit(collection, (progress ? "\r\u{1B}[K" : "") + report.line(result))
+    }
+
+    func collectionFinished(_ collection: SessionCollection, _ outcome: CollectionOutcome) {
+        var text = takeBuffer(collection)
+        guard let result = outcome.result, !result.cancelled else {
+            if !text.isEmpty { output.write(text) }
+            return
+        }
+        text += report.summary(result)
+        // A run that could not be recorded is shown whole; the error follows, with exit status 3.
+        if outcome.failure == nil, let runID = outcome.runID, let historyLocation {
+            text += historyText.recorded(runID: runID, path: historyLocation)
+            switch outcome.comparison {
+            case .diff(let diff)?: text += "\n" + historyText.diff(diff)
+            case .firstRun?: text += "  no earlier run of \(result.collection)\(result.environment.map { " (\($0))" } ?? "") to compare with\n"
+            case nil: break
+            }
+        }
+        output.write(text + "\n")
+    }
+}
+
+/// Ctrl-C (SIGINT), SIGTERM, SIGHUP and SIGQUIT during a run cancel it: the runs stop
+/// between steps (a transfer on the wire is stopped), what finished is recorded, and sonde
+/// exits with 128 and the signal's number, the runs left incomplete in the history.
+final class Interruption: @unchecked Sendable {
+    struct Signal {
+        var number: Int32
+        var exitStatus: Int32 { 128 + number }
+    }
+
+    private let lock = NSLock()
+    private var sources: [DispatchSourceSignal] = []
+    private var first: Signal?
+
+    /// Calls `cancel` (on a dispatch queue) at the first of the signals.
+    init(cancel: @escaping @Sendable () -> Void) {
+        // A closed terminal or a dropped SSH session (SIGHUP) and Ctrl-\ (SIGQUIT) end a run as Ctrl-C does.
+        for number in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.lock()
+                let isFirst = self.first == nil
+                if isFirst { self.first = Signal(number: number) }
+                self.lock.unlock()
+                if isFirst { cancel() }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// The first signal received, if any.
+    var received: Signal? {
+        lock.lock()
+        defer { lock.unlock() }
+        return first
+    }
+}
+
+/// Serializes writes to the terminal across collection threads.
+final class OutputLock: @unchecked Sendable {
+    private let lock = NSLock()
+    /// Standard error when a report goes to standard output.
+    let toStandardError: Bool
+    /// Off a terminal (a CI log, a file, a pipe), lines are gathered and written in
+    /// blocks of 16 KB rather than one system call a request; a terminal sees each at once.
+    private let buffered: Bool
+    private var pending = ""
+
+    init(toStandardError: Bool = false) {
+        self.toStandardError = toStandardError
+        buffered = !(toStandardError ? Terminal.stderrIsTerminal : Terminal.stdoutIsTerminal)
+    }
+
+    func write(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        pending += text
+        if !buffered || pending.utf8.count >= 16_384 { emit() }
+    }
+
+    func flush() {
+        lock.lock()
+        defer { lock.unlock() }
+        emit()
+    }
+
+    private func emit() {
+        guard !pending.isEmpty else { return }
+        let handle = toStandardError ? FileHandle.standardError : FileHandle.standardOutput
+        handle.write(Data(pending.utf8))
+        pending = ""
+    }
+}

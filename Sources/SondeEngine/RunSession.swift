@@ -1,0 +1,284 @@
+import Dispatch
+import Foundation
+import SondeCore
+import SondeRunner
+import SondeSpec
+import SondeStore
+
+/// A collection ready to run: as loaded (variables, secrets, text) and its plan.
+public struct PlannedCollection: Sendable {
+    public var loaded: LoadedCollection
+    public var plan: RunPlan
+
+    /// The plan of one step per request.
+    public init(_ loaded: LoadedCollection) {
+        self.loaded = loaded
+        plan = RunPlan(loaded.spec)
+    }
+
+    public init(_ loaded: LoadedCollection, plan: RunPlan) {
+        self.loaded = loaded
+        self.plan = plan
+    }
+}
+
+/// One `sonde run` (or one round of a service): runs collections `jobs` at a time, each on
+/// its own thread and transport and in order, records each in the history as it goes, and
+/// tells listeners. Secrets are shared across the collections: what one learns is masked in
+/// all, including in what was recorded before it was learned. `cancel()` stops every
+/// collection between steps and the transfers on the wire; what finished stays recorded,
+/// and the runs stay incomplete.
+public final class RunSession: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// How many collections run at once.
+        public var jobs: Int
+        /// Stop a collection at its first failure.
+        public var failFast: Bool
+        /// Keep headers and bodies in the results, for -v and -vv.
+        public var keepExchanges: Bool
+        /// Make each collection's `RunRecord` for report files (read back from the history
+        /// when recorded).
+        public var keepRecords: Bool
+        /// Compare each run with the previous one, with these thresholds.
+        public var compare: RunDiff.Thresholds?
+        /// The version recorded with each run.
+        public var toolVersion: String
+        /// Values secret in every collection (a proxy's credentials).
+        public var secrets: [JSONValue]
+
+        public init(
+            jobs: Int = 1, failFast: Bool = false, keepExchanges: Bool = false, keepRecords: Bool = false, compare: RunDiff.Thresholds? = nil,
+            toolVersion: String, secrets: [JSONValue] = []
+        ) {
+            self.jobs = jobs
+            self.failFast = failFast
+            self.keepExchanges = keepExchanges
+            self.keepRecords = keepRecords
+            self.compare = compare
+            self.toolVersion = toolVersion
+            self.secrets = secrets
+        }
+    }
+
+    /// Makes a collection's transport, on that collection's thread.
+    public typealias TransportFactory = @Sendable (Cancellation) throws -> any HTTPTransport
+
+    public let collections: [PlannedCollection]
+    public let history: (any RunHistory)?
+    public let options: Options
+    let makeTransport: TransportFactory
+    let clock: RunClock
+    private let cancellation = Cancellation()
+    private let lock = NSLock()
+    private var listeners: [any RunListener] = []
+
+    public init(
+        collections: [PlannedCollection], history: (any RunHistory)?, options: Options, clock: RunClock = .system,
+        makeTransport: @escaping TransportFactory
+    ) {
+        self.collections = collections
+        self.history = history
+        self.options = options
+        self.clock = clock
+        self.makeTransport = makeTransport
+    }
+
+    public func add(_ listener: any RunListener) {
+        lock.lock()
+        defer { lock.unlock() }
+        listeners.append(listener)
+    }
+
+    private var currentListeners: [any RunListener] {
+        lock.lock()
+        defer { lock.unlock() }
+        return listeners
+    }
+
+    /// Stops the session: safe from any thread (a signal handler's queue), at any time.
+    public func cancel() { cancellation.cancel() }
+
+    public var isCancelled: Bool { cancellation.isCancelled }
+
+    /// How the session ended.
+    public struct Outcome: Sendable {
+        /// One per collection, in the order given (those never started have no result).
+        public var collections: [CollectionOutcome]
+        /// Whether `cancel()` stopped it.
+        public var cancelled: Bool
+        /// A failure of the history after the runs (masking them again, reading them back).
+        public var failure: SessionFailure?
+    }
+
+    /// A collection's runner once it has ended, and how many shared secrets it had masked.
+    private struct FinishedRun: @unchecked Sendable {
+        let runner: Runner
+        let sharedCount: Int
+    }
+
+    /// Runs every collection; returns when all have ended (or were cancelled).
+    public func run() -> Outcome {
+        let sharedSecrets = SharedSecrets(collections.flatMap { $0.loaded.declaredSecretValues() } + options.secrets)
+        let outcomes = Slots<CollectionOutcome>(count: collections.count)
+        let finishedRuns = Slots<FinishedRun>(count: collections.count)
+        let semaphore = DispatchSemaphore(value: max(1, options.jobs))
+        let group = DispatchGroup()
+        for (index, planned) in collections.enumerated() {
+            semaphore.wait()
+            if cancellation.isCancelled {
+                semaphore.signal()
+                break
+            }
+            group.enter()
+            let thread = Thread {
+                defer {
+                    semaphore.signal()
+                    group.leave()
+                }
+                let (outcome, finished) = self.runOne(planned, index: index, sharedSecrets)
+                outcomes[index] = outcome
+                if let finished { finishedRuns[index] = finished }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        group.wait()
+        var result = Outcome(
+            collections: collections.indices.map { index in
+                outcomes[index] ?? CollectionOutcome(collection: Self.describe(collections[index], index: index))
+            }, cancelled: cancellation.isCancelled, failure: nil)
+        do throws(HistoryError) {
+            try remaskEarlyFinishers(&result, finishedRuns.values, sharedSecrets.values)
+            if options.keepRecords, let history {
+                for index in result.collections.indices {
+                    guard let runID = result.collections[index].runID else { continue }
+                    if let record = try history.run(id: runID) { result.collections[index].record = record }
+                }
+            }
+        } catch {
+            result.failure = .history(error)
+        }
+        return result
+    }
+
+    static func describe(_ planned: PlannedCollection, index: Int) -> SessionCollection {
+        SessionCollection(index: index, name: planned.plan.collection.name, file: planned.plan.collection.file, steps: planned.plan.steps.count)
+    }
+
+    /// What the history records before the first request.
+    func start(_ planned: PlannedCollection) -> RunStart {
+        let spec = planned.plan.collection
+        return RunStart(
+            collection: spec.name, file: spec.file, collectionPath: CollectionPath.of(file: spec.file), contentHash: Digest.sha256(planned.loaded.text),
+            environment: planned.loaded.environmentName, started: clock.now(), toolVersion: options.toolVersion,
+            gitCommit: GitCommit.head(containing: spec.file), plannedRequests: planned.plan.steps.count)
+    }
+
+    /// One collection, on its own thread.
+    private func runOne(_ planned: PlannedCollection, index: Int, _ sharedSecrets: SharedSecrets) -> (CollectionOutcome, FinishedRun?) {
+        let collection = Self.describe(planned, index: index)
+        var outcome = CollectionOutcome(collection: collection)
+        let listeners = currentListeners
+        let transport: any HTTPTransport
+        do {
+            transport = try makeTransport(cancellation)
+        } catch {
+            outcome.failure = .transport("\(error)")
+            for listener in listeners { listener.collectionFinished(collection, outcome) }
+            return (outcome, nil)
+        }
+        let runner = Runner(
+            plan: planned.plan, scope: planned.loaded.makeScope(), secrets: planned.loaded.secrets, transport: transport,
+            environmentName: planned.loaded.environmentName,
+            options: Runner.Options(
+                failFast: options.failFast, keepExchanges: options.keepExchanges,
+                // Reports of an unsaved run are made from the results; otherwise from the history.
+                keepDetails: options.keepRecords && history == nil),
+            clock: clock, cancellation: cancellation)
+        // Secrets this run knows: its own, and those of the other collections, pulled before
+        // each request. What was recorded before one became known is masked again at once.
+        var (shared, sharedCount) = sharedSecrets.values(after: 0)
+        runner.mask(shared)
+        var remaskedBelow = 0
+        let start = start(planned)
+        var runID: Int64?
+        if let history {
+            do throws(HistoryError) {
+                runID = try history.begin(start)
+            } catch {
+                outcome.failure = .history(error)
+                for listener in listeners { listener.collectionFinished(collection, outcome) }
+                return (outcome, nil)
+            }
+        }
+        outcome.runID = runID
+        for listener in listeners { listener.collectionStarted(collection) }
+        /// Masks what was recorded below `limit` with every secret known now.
+        func remask(below limit: Int) {
+            guard limit > remaskedBelow || limit == Int.max else { return }
+            remaskedBelow = max(remaskedBelow, limit)
+            guard let history, let runID else { return }
+            try? history.redact(run: runID, positionsBelow: limit, with: runner.currentRedactor, bodyHashes: runner.rehashedBodies(below: limit))
+        }
+        let result = runner.run { event in
+            switch event {
+            case .requestStarted(let position, let name):
+                (shared, sharedCount) = sharedSecrets.values(after: sharedCount)
+                if !shared.isEmpty {
+                    runner.mask(shared)
+                    remaskedBelow = 0
+                    remask(below: position)
+                }
+                for listener in listeners { listener.requestStarted(collection, position: position, name: name) }
+            case .requestFinished(let request):
+                if let history, let runID { history.append(request, to: runID) }
+                if runner.requestsBeforeLatestSecret > remaskedBelow {
+                    sharedSecrets.add(runner.secretValues)
+                    remask(below: runner.requestsBeforeLatestSecret)
+                }
+                for listener in listeners { listener.requestFinished(collection, request) }
+            }
+        }
+        sharedSecrets.add(runner.secretValues)
+        // Secrets another collection learned while this one ran.
+        (shared, sharedCount) = sharedSecrets.values(after: sharedCount)
+        if !shared.isEmpty {
+            runner.mask(shared)
+            remask(below: Int.max)
+        }
+        outcome.result = result
+        let finished = FinishedRun(runner: runner, sharedCount: sharedCount)
+        if result.cancelled {
+            // Left incomplete, with every request it finished stored.
+            history?.flush()
+        } else if let history, let runID {
+            do throws(HistoryError) {
+                try history.finish(run: runID, outcome: result.outcome, at: result.finished)
+                if let thresholds = options.compare, let recorded = try history.run(id: runID) {
+                    outcome.comparison = try HistoryQueries(history).comparison(of: recorded, thresholds: thresholds)
+                }
+            } catch {
+                outcome.failure = .history(error)
+            }
+        }
+        // Reports are made from the run as recorded (read back once every collection has
+        // ended), or, unrecorded, as it would be.
+        if options.keepRecords && history == nil { outcome.record = start.record(of: result) }
+        for listener in listeners { listener.collectionFinished(collection, outcome) }
+        return (outcome, finished)
+    }
+
+    /// A collection that ended before another learned a secret is masked again, whole.
+    private func remaskEarlyFinishers(_ result: inout Outcome, _ finishedRuns: [FinishedRun?], _ allSecrets: [JSONValue]) throws(HistoryError) {
+        for (index, finished) in finishedRuns.enumerated() {
+            guard let finished, finished.sharedCount < allSecrets.count else { continue }
+            finished.runner.mask(allSecrets)
+            let bodyHashes = finished.runner.rehashedBodies(below: Int.max)
+            if let runID = result.collections[index].runID, let history {
+                try history.redact(run: runID, positionsBelow: Int.max, with: finished.runner.currentRedactor, bodyHashes: bodyHashes)
+            } else if let record = result.collections[index].record {
+                result.collections[index].record = record.redacted(with: finished.runner.currentRedactor, bodyHashes: bodyHashes)
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import SondeCore
+
+/// The secret values of every collection of a session, as they become known: a server may
+/// echo to one collection what another sent it, so a secret of one is masked in all (a
+/// collection that starts after another has finished masks what that one captured too).
+final class SharedSecrets: @unchecked Sendable {
+    private let lock = NSLock()
+    private var known: [JSONValue]
+
+    init(_ values: [JSONValue]) { known = values }
+
+    func add(_ values: [JSONValue]) {
+        lock.lock()
+        defer { lock.unlock() }
+        for value in values where !known.contains(value) { known.append(value) }
+    }
+
+    var values: [JSONValue] {
+        lock.lock()
+        defer { lock.unlock() }
+        return known
+    }
+
+    /// The values added after the first `count`, and how many there are now.
+    func values(after count: Int) -> (new: [JSONValue], count: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (Array(known.dropFirst(count)), known.count)
+    }
+}
+
+/// One slot a collection, written by its thread, read once all are done.
+final class Slots<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Value?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    subscript(_ index: Int) -> Value? {
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return slots[index]
+        }
+        set {
+            lock.lock()
+            defer { lock.unlock() }
+            slots[index] = newValue
+        }
+    }
+
+    var values: [Value?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return slots
+    }
+}

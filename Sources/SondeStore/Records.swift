@@ -1,0 +1,97 @@
+import GRDB
+import SondeCore
+
+/// The history's tables and their columns, each spelled once. SQL is built from these; text
+/// columns are read as their bytes (`CAST … AS BLOB`): GRDB reads TEXT as a C string, which
+/// would cut it at a NUL, and a value with a NUL in it is recorded whole.
+protocol HistoryTable {
+    associatedtype Columns: RawRepresentable<String>, CaseIterable, Hashable
+    static var name: String { get }
+    /// The columns that hold text (read as bytes).
+    static var textColumns: Set<Columns> { get }
+}
+
+extension HistoryTable {
+    /// `"c"` for each column, for an INSERT's list.
+    static func list(_ columns: [Columns]) -> String { columns.map { "\"\($0.rawValue)\"" }.joined(separator: ", ") }
+
+    /// The columns to SELECT, text ones cast to BLOB under their own name; `alias` prefixes each.
+    static func selection(_ columns: [Columns] = Array(Columns.allCases), alias: String? = nil) -> String {
+        let prefix = alias.map { $0 + "." } ?? ""
+        return columns.map { column in
+            let name = "\"\(column.rawValue)\""
+            return textColumns.contains(column) ? "CAST(\(prefix)\(name) AS BLOB) AS \(name)" : prefix + name
+        }.joined(separator: ", ")
+    }
+
+    /// `INSERT INTO table (columns) VALUES (?, …)`.
+    static func insert(_ columns: [Columns], orIgnore: Bool = false) -> String {
+        "INSERT \(orIgnore ? "OR IGNORE " : "")INTO \(name) (\(list(columns))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+    }
+}
+
+/// A run (`run`).
+enum RunTable: HistoryTable {
+    static let name = "run"
+    enum Columns: String, CaseIterable {
+        case id, collection, file, collectionPath, contentHash, environment, startedAt, finishedAt, toolVersion, gitCommit, outcome,
+            plannedRequests, passed, failed, errored, skipped
+    }
+    static let textColumns: Set<Columns> = [.collection, .file, .collectionPath, .environment]
+}
+
+/// A request of a run (`request`).
+enum RequestTable: HistoryTable {
+    static let name = "request"
+    enum Columns: String, CaseIterable {
+        case id, runId, position, step, name, method, url, file, line, column, outcome, status, dnsMs, connectMs, tlsMs, firstByteMs, totalMs,
+            attempts, responseSize, bodyHash, shapeHash, error, errorKind, skipReason, skipKind, startMs, responseExcerpt, finalUrl, redirects
+    }
+    static let textColumns: Set<Columns> = [.step, .name, .url, .file, .error, .skipReason, .responseExcerpt, .finalUrl, .redirects]
+    /// The texts a secret learned later may stand in (`SQLiteHistory.redact`).
+    static let maskedColumns: [Columns] = [.name, .url, .error, .skipReason, .responseExcerpt, .finalUrl, .redirects]
+}
+
+/// A check of a request (`expectation`).
+enum CheckTable: HistoryTable {
+    static let name = "expectation"
+    enum Columns: String, CaseIterable {
+        case requestId, position, subject, expected, actual, passed, message, file, line, column
+    }
+    static let textColumns: Set<Columns> = [.subject, .expected, .actual, .message, .file]
+    static let maskedColumns: [Columns] = [.subject, .expected, .actual, .message]
+}
+
+/// A JSON shape, stored once (`shape`).
+enum ShapeTable: HistoryTable {
+    static let name = "shape"
+    enum Columns: String, CaseIterable {
+        case hash, paths
+    }
+    static let textColumns: Set<Columns> = [.paths]
+}
+
+extension Row {
+    /// A text column read as bytes (see `HistoryTable`), whole.
+    func text<C: RawRepresentable<String>>(_ column: C) -> String? {
+        switch (self[column.rawValue] as DatabaseValue).storage {
+        case .blob(let data): return String(decoding: data, as: UTF8.self)
+        case .string(let text): return text
+        default: return nil
+        }
+    }
+
+    subscript<Value: DatabaseValueConvertible, C: RawRepresentable<String>>(_ column: C) -> Value {
+        self[column.rawValue]
+    }
+}
+
+extension Outcome {
+    /// An outcome read back from its whole text; a text that is none is a damaged history.
+    static func stored(_ text: String?) throws -> Outcome {
+        guard let text, let outcome = Outcome(rawValue: text) else {
+            throw HistoryError("the history holds an outcome that is none of passed, failed, error, skipped: \(text.map(JSONValue.quoted) ?? "null")")
+        }
+        return outcome
+    }
+}
