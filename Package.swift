@@ -79,6 +79,7 @@ let package = Package(
             name: "SondeReportTests", dependencies: ["SondeReport", "SondeCore", "SondeTestSupport", .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures"]),
         .testTarget(
-            name: "SondeCLITests", dependencies: ["SondeCLI", "sonde", "SondeMock", "SondeStore", "SondeTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            name: "SondeCLITests", dependencies: ["SondeCLI", "sonde", "SondeMock", "SondeStore", "SondeTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["Goldens"]),
     ]
 )
