@@ -73,6 +73,8 @@ let package = Package(
         // Helpers the test targets share.
         .target(name: "SondeTestSupport", path: "Tests/SondeTestSupport"),
         .testTarget(name: "SondeRunnerTests", dependencies: ["SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore", "SondeReport", "SondeTestSupport"]),
+        // The runner and the session over ScriptedTransport and InMemoryHistory: no libcurl, no network.
+        .testTarget(name: "SondeRunnerUnitTests", dependencies: ["SondeRunner", "SondeSpec", "SondeCore", "SondeEngine", "SondeStore"]),
         .testTarget(name: "SondeStoreTests", dependencies: ["SondeStore", "SondeRunner", "SondeHTTP", "SondeMock", "SondeSpec", "SondeCore", "SondeReport", "SondeTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // Yams reads TAP's YAML blocks back, as a TAP consumer would.
         .testTarget(

@@ -271,7 +271,7 @@ public final class Runner {
                 result.requestHeaders = http.headers.map { (redactor.redact($0.name), redactor.redact($0.value)) }
                 result.requestBody = http.body?.bytes.map { BodySummary.isBinary($0, contentType: nil) ? BodySummary.binary($0.count, contentType: nil) : redactor.redact(String(decoding: $0, as: UTF8.self)) }
             }
-            if let delay = request.delay { clock.sleep(delay.duration) }
+            if let delay = request.delay { wait(delay.duration) }
             result.startOffset = .fromSeconds(clock.now().timeIntervalSince(runStarted))
             var attempt = 0
             let retries = request.retry?.count ?? 0
@@ -322,7 +322,7 @@ public final class Runner {
                         return .finished(result)
                     }
                 }
-                clock.sleep(request.retry?.delay.duration ?? .seconds(1))
+                wait(request.retry?.delay.duration ?? .seconds(1))
             }
         } catch let error as TemplateError {
             result.outcome = .error
@@ -332,6 +332,18 @@ public final class Runner {
             result.outcome = .error
             result.problem = RequestProblem(Self.kind(of: error), redactor.redact("\(error)"))
             return .finished(result)
+        }
+    }
+
+    /// Waits on the clock (`delay:`, a retry's delay); a cancelled run stops waiting within
+    /// a twentieth of a second.
+    func wait(_ duration: Duration) {
+        guard let cancellation else { return clock.sleep(duration) }
+        var left = duration
+        while left > .zero && !cancellation.isCancelled {
+            let slice = min(left, .milliseconds(50))
+            clock.sleep(slice)
+            left -= slice
         }
     }
 

@@ -186,17 +186,75 @@ struct HistoryCommandTests {
         process.standardError = errors
         try process.run()
         // SIGINT the moment the slow request arrives: no pause for the writer this time.
-        try await offPool {
+        let waited = try await offPool {
             let deadline = Date().addingTimeInterval(20)
             while server.state.totalRequests < 21 && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
             kill(process.processIdentifier, SIGINT)
+            let interrupted = Date()
             process.waitUntilExit()
+            return Date().timeIntervalSince(interrupted)
         }
         #expect(process.terminationStatus == 130)
+        // The request on the wire is stopped, not waited for (it would take 20 s).
+        #expect(waited < 10, "sonde took \(waited) s to stop")
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(stderr.contains("interrupted: run #1 is recorded as incomplete, with the requests it finished"))
         let runs = try Self.json(try await Sonde.runAsync(["history", "--json", "--db", db]).stdout)["runs"]
         #expect(runs?[0]?["outcome"] == "incomplete")
         #expect(runs?[0]?["passed"] == 20)
+    }
+
+    /// A request waiting out its `delay:` stops waiting on Ctrl-C.
+    @Test func ctrlCEndsADelay() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let db = try Self.database()
+        let folder = try RunCommandTests.write([
+            "delayed.yaml": "name: delayed\nrequests:\n  - name: first\n    url: \(server.baseURL)/echo\n  - name: later\n    url: \(server.baseURL)/echo\n    delay: 1h\n"
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let process = Process()
+        process.executableURL = Sonde.executable
+        process.arguments = ["run", folder.appendingPathComponent("delayed.yaml").path, "--db", db]
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let waited = try await offPool {
+            let deadline = Date().addingTimeInterval(20)
+            while server.state.totalRequests < 1 && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
+            Thread.sleep(forTimeInterval: 0.2)
+            kill(process.processIdentifier, SIGTERM)
+            let interrupted = Date()
+            process.waitUntilExit()
+            return Date().timeIntervalSince(interrupted)
+        }
+        #expect(process.terminationStatus == 143)
+        #expect(waited < 10, "sonde took \(waited) s to stop")
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(stderr.contains("interrupted: run #1 is recorded as incomplete, with the requests it finished"))
+        let runs = try Self.json(try await Sonde.runAsync(["history", "--json", "--db", db]).stdout)["runs"]
+        #expect(runs?[0]?["outcome"] == "incomplete" && runs?[0]?["passed"] == 1)
+    }
+
+    /// `--db` takes a path or a sqlite: URL; a URL of another kind is refused before anything is sent.
+    @Test func theDatabaseIsAPathOrASQLiteURL() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let db = try Self.database()
+        let run = try await Sonde.runAsync(["run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)", "--db", "sqlite:" + db])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("in \(db)"), "\(run.stdout)")
+        let listed = try await Sonde.runAsync(["history", "--db", "sqlite://" + db])
+        #expect(listed.status == 0 && listed.stdout.contains("kubesphere-smoke"), "\(listed.stderr)")
+        #expect(try await Sonde.runAsync(["history", "--db", db]).stdout == listed.stdout)
+        let before = server.state.totalRequests
+        let refused = try await Sonde.runAsync([
+            "run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)", "--db", "postgres://sonde:hunter2@db.example/history",
+        ])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("a history at a postgres: URL is not supported"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("hunter2"))
+        #expect(server.state.totalRequests == before)
     }
 }

@@ -1,0 +1,134 @@
+import Foundation
+import SondeCore
+import SondeEngine
+import SondeRunner
+import SondeSpec
+import SondeStore
+import Testing
+
+/// The session over scripted transports and the in-memory history: recording, listeners,
+/// comparison, shared secrets and cancellation, without libcurl or a file.
+struct RunSessionTests {
+    final class Events: RunListener, @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var lines: [String] = []
+
+        private func add(_ line: String) {
+            lock.lock()
+            lines.append(line)
+            lock.unlock()
+        }
+
+        func collectionStarted(_ collection: SessionCollection) { add("start \(collection.name) \(collection.steps)") }
+        func requestStarted(_ collection: SessionCollection, position: Int, name: String) { add("send \(collection.name) \(position) \(name)") }
+        func requestFinished(_ collection: SessionCollection, _ result: RequestResult) { add("done \(collection.name) \(result.name) \(result.outcome)") }
+        func collectionFinished(_ collection: SessionCollection, _ outcome: CollectionOutcome) {
+            add("end \(collection.name) \(outcome.result?.outcome.rawValue ?? "-") \(outcome.result?.cancelled == true ? "cancelled" : "")")
+        }
+    }
+
+    static func planned(_ yaml: String, file: String) throws -> PlannedCollection {
+        PlannedCollection(
+            try CollectionLoader(options: VariableOptions(assignments: ["base_url=http://api.test"], processEnvironment: [:])).load(text: yaml, file: file))
+    }
+
+    static let smoke = """
+        name: smoke
+        base_url: "{{ base_url }}"
+        requests:
+          - { name: health, url: /health }
+          - { name: items, url: /items, expect: { jsonpath: { $.count: 2 } } }
+        """
+
+    @Test func aSessionRecordsTellsAndCompares() throws {
+        let history = InMemoryHistory()
+        let options = RunSession.Options(compare: RunDiff.Thresholds(), toolVersion: "test")
+        var counts = [2, 3]
+        for round in 0..<2 {
+            let count = counts.removeFirst()
+            let events = Events()
+            let session = RunSession(collections: [try Self.planned(Self.smoke, file: "smoke.yaml")], history: history, options: options) { _ in
+                ScriptedTransport(fallback: { request in
+                    request.url.hasSuffix("/items") ? ScriptedTransport.response(200, #"{"count":\#(count)}"#) : ScriptedTransport.response(200, "{}")
+                })
+            }
+            session.add(events)
+            let outcome = session.run()
+            #expect(!outcome.cancelled && outcome.failure == nil)
+            let collection = try #require(outcome.collections.first)
+            #expect(collection.runID == Int64(round + 1))
+            #expect(events.lines.first == "start smoke 2" && events.lines.last?.hasPrefix("end smoke") == true)
+            #expect(events.lines.filter { $0.hasPrefix("send") } == ["send smoke 0 health", "send smoke 1 items"])
+            if round == 0 {
+                #expect(collection.passed)
+                if case .firstRun? = collection.comparison {} else { Issue.record("the first run has nothing to compare with") }
+            } else {
+                #expect(!collection.passed)
+                guard case .diff(let diff)? = collection.comparison else {
+                    Issue.record("no diff")
+                    return
+                }
+                #expect(diff.isWorse && diff.requests.first { $0.name == "items" }?.changes.contains(.outcome(old: .passed, new: .failed)) == true)
+            }
+        }
+        #expect(try history.runs(RunFilter()).map(\.outcome) == [.failed, .passed])
+    }
+
+    @Test func aSecretOfOneCollectionIsMaskedInAnother() throws {
+        let giver = """
+            name: giver
+            base_url: "{{ base_url }}"
+            vars: { key: "k3y-4bcdef-123456" }
+            secrets: [key]
+            requests:
+              - { name: use, url: /use, headers: { X-Key: "{{ key }}" } }
+            """
+        let echo = """
+            name: echo
+            base_url: "{{ base_url }}"
+            requests:
+              - { name: echo, url: /echo, expect: { body: { contains: nothing } } }
+            """
+        let history = InMemoryHistory()
+        let session = RunSession(
+            collections: [try Self.planned(giver, file: "giver.yaml"), try Self.planned(echo, file: "echo.yaml")], history: history,
+            options: RunSession.Options(keepRecords: true, toolVersion: "test")
+        ) { _ in ScriptedTransport(fallback: { _ in ScriptedTransport.response(200, "the key was k3y-4bcdef-123456") }) }
+        let outcome = session.run()
+        let echoed = try #require(outcome.collections[1].record?.requests.first)
+        #expect(echoed.responseExcerpt == "the key was ••••••")
+        #expect(echoed.checks.first?.actual.contains("k3y-4bcdef-123456") == false)
+    }
+
+    @Test func cancellingLeavesTheRunIncompleteWithWhatFinished() throws {
+        let history = InMemoryHistory()
+        let yaml = """
+            name: long
+            base_url: "{{ base_url }}"
+            requests:
+              - { name: one, url: /1 }
+              - { name: two, url: /2 }
+              - { name: three, url: /3 }
+            """
+        let box = SessionBox()
+        let session = RunSession(collections: [try Self.planned(yaml, file: "long.yaml")], history: history, options: .init(toolVersion: "test")) { _ in
+            ScriptedTransport(fallback: { request in
+                if request.url.hasSuffix("/2") { box.session?.cancel() }
+                return ScriptedTransport.response(200, "{}")
+            })
+        }
+        box.session = session
+        let outcome = session.run()
+        #expect(outcome.cancelled)
+        #expect(outcome.collections[0].result?.cancelled == true)
+        let run = try #require(try history.run(id: 1))
+        #expect(run.finished == nil && run.outcome == nil)
+        #expect(run.requests.map(\.name) == ["one"])
+        #expect(!outcome.collections[0].passed, "a cancelled run never passes")
+    }
+}
+
+/// Holds the session for a transport that cancels it.
+final class SessionBox: @unchecked Sendable {
+    var session: RunSession?
+}
