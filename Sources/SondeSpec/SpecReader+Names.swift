@@ -1,27 +1,30 @@
 import SondeCore
 
 extension SpecReader {
-    /// Every template must read a variable that some source defines or an earlier request captures.
+    /// Every template must read a variable that some source defines or an earlier step of
+    /// the plan captures (the steps in the order the runner sends them).
     func checkNames(_ spec: CollectionSpec, variables: [VariableDefinition], secrets: [String]) {
         let defined = Set(variables.map(\.name))
+        let plan = RunPlan(spec)
         var capturedBefore: [Set<String>] = []
         var capturer: [String: (request: String, index: Int)] = [:]
         var running = Set<String>()
-        for (index, request) in spec.requests.enumerated() {
+        for (index, step) in plan.steps.enumerated() {
             capturedBefore.append(running)
-            for capture in request.captures {
+            for capture in step.request.captures {
                 running.insert(capture.name)
-                if capturer[capture.name] == nil { capturer[capture.name] = (request.name, index) }
+                if capturer[capture.name] == nil { capturer[capture.name] = (step.name, index) }
             }
         }
 
         for (template, node, scope) in recordedTemplates {
             var allowed = defined
             var ownIndex: Int?
-            if case .request(let index, let inExpect) = scope, index < spec.requests.count {
+            // A template read from the request of step `index` (one step per request).
+            if case .request(let index, let inExpect) = scope, index < plan.steps.count {
                 allowed.formUnion(capturedBefore[index])
                 ownIndex = index
-                if inExpect { allowed.formUnion(spec.requests[index].captures.map(\.name)) }
+                if inExpect { allowed.formUnion(plan.steps[index].request.captures.map(\.name)) }
             }
             for reference in template.references where !reference.isEnvironment && !reference.guarded && !allowed.contains(reference.name) {
                 var message = "'\(reference.name)' is not defined"

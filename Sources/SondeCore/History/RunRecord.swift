@@ -68,7 +68,7 @@ public struct RunRecord: Sendable {
 
 extension RunRecord {
     /// The run with every text a server or a capture could have put a secret in masked by
-    /// `redactor` (the columns `HistoryStore.redactRecorded` masks), and body hashes replaced
+    /// `redactor` (the texts `RunHistory.redact` masks), and body hashes replaced
     /// by position from `bodyHashes`: for a run not recorded, whose report is made after a
     /// later collection learned a secret.
     public func redacted(with redactor: Redactor, bodyHashes: [Int: String?] = [:]) -> RunRecord {

@@ -10,9 +10,9 @@ import SondeSpec
 import SondeTestSupport
 import Testing
 
-/// The history store on a real SQLite file in a temporary folder, fed by real runs against the mock.
+/// The SQLite history on a real SQLite file in a temporary folder, fed by real runs against the mock.
 @Suite(.serialized)
-struct HistoryStoreTests {
+struct SQLiteHistoryTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let kubesphere = root.appendingPathComponent("collections/kubesphere.yaml").path
 
@@ -274,7 +274,7 @@ struct HistoryStoreTests {
     }
 }
 
-extension HistoryStoreTests {
+extension SQLiteHistoryTests {
     @Test func everyValueRoundTripsThroughTheRecorder() throws {
         // Empty strings stay empty (not NULL), nils stay nil, Unicode and quotes survive.
         let store = try SQLiteHistory(path: try Self.temporaryDatabase())
