@@ -249,8 +249,10 @@ public final class RunSession: @unchecked Sendable {
         outcome.result = result
         let finished = FinishedRun(runner: runner, sharedCount: sharedCount)
         if result.cancelled {
-            // Left incomplete, with every request it finished stored.
-            history?.flush()
+            // Left incomplete, with every request it finished stored (or the reason it could not be).
+            if let history, let runID {
+                do throws(HistoryError) { try history.leaveIncomplete(run: runID) } catch { outcome.failure = .history(error) }
+            }
         } else if let history, let runID {
             do throws(HistoryError) {
                 try history.finish(run: runID, outcome: result.outcome, at: result.finished)

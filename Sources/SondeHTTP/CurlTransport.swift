@@ -104,6 +104,9 @@ public final class CurlTransport: HTTPTransport {
         }
 
         try set(CURLOPT_NOSIGNAL, 1)
+        // A cancelled transfer is removed without waiting for a DNS lookup still running in
+        // the resolver's thread (CURLOPT_QUICK_EXIT, libcurl 7.87): Ctrl-C stops at once.
+        try set(CURLOPT_QUICK_EXIT, 1)
         try check(sonde_curl_setopt_pointer(handle, CURLOPT_SHARE, share))
         try set(CURLOPT_URL, request.url)
         // Only HTTP: a URL, or a Location a server sends, never reaches a file or another protocol.
@@ -220,7 +223,13 @@ public final class CurlTransport: HTTPTransport {
         guard code == CURLE_OK else {
             let detail = String(decoding: UnsafeRawBufferPointer(start: errorBuffer, count: strlen(errorBuffer)), as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            throw TransportError(Self.kind(of: code), message, code: Int(code.rawValue))
+            var files: [String] = []
+            if code == CURLE_READ_ERROR, case .multipart(let fields)? = request.body {
+                for field in fields { if case .file(let path) = field.content { files.append(path) } }
+            }
+            // libcurl does not say which file it could not read: the request's own are named.
+            let named = files.isEmpty ? message : message + " (multipart file\(files.count == 1 ? "" : "s") \(files.joined(separator: ", ")))"
+            throw TransportError(Self.kind(of: code), named, code: Int(code.rawValue))
         }
 
         var status = 0
@@ -336,7 +345,7 @@ public final class CurlTransport: HTTPTransport {
     private func set(_ option: CURLoption, off value: curl_off_t) throws { try check(sonde_curl_setopt_off(handle, option, value)) }
 
     private func check(_ code: CURLcode) throws {
-        guard code == CURLE_OK else { throw TransportError.failed(String(cString: curl_easy_strerror(code)), code: Int(code.rawValue)) }
+        guard code == CURLE_OK else { throw TransportError(Self.kind(of: code), String(cString: curl_easy_strerror(code)), code: Int(code.rawValue)) }
     }
 }
 

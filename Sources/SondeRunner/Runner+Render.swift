@@ -248,7 +248,7 @@ extension Runner {
                 body: .bytes(Array(form.utf8)), timeoutSeconds: 30, maxBodySize: 1 << 20))
         } catch let error as TransportError {
             // The request itself could not be made: it is authentication that failed.
-            throw RunnerError(error.message, kind: .auth)
+            throw RunnerError("oauth2 token request to \(url) failed: \(error.message)", kind: .auth)
         }
         guard response.status == 200, let json = try? JSONValue.parse(response.body), let token = json["access_token"]?.stringValue else {
             throw RunnerError("oauth2 token request to \(url) failed: HTTP \(response.status)", kind: .auth)

@@ -186,7 +186,7 @@ public final class Runner {
                 }
                 currentRequest = position
                 if options.failFast || readNames[position].contains(where: unsettledCaptures.contains) { settle() }
-                checker.post(.requestStarted(position: position, name: step.name))
+                checker.post(.requestStarted(position: position, name: redactor.redact(step.name)))
                 if stop {
                     checker.finish(skipped(step, position: position, reason: .failFast))
                     continue
@@ -215,8 +215,9 @@ public final class Runner {
 
     /// A result with nothing sent yet; `execute` fills it in.
     func blank(_ step: PlanStep, position: Int) -> RequestResult {
+        // A name is the collection's text, but a secret's value may stand in it.
         RequestResult(
-            step: step.id, position: position, name: step.name, method: step.request.method,
+            step: redactor.redact(step.id), position: position, name: redactor.redact(step.name), method: step.request.method,
             url: RequestURL.maskingPassword(redactor.redact(step.request.url.source)), location: step.location,
             startOffset: .fromSeconds(clock.now().timeIntervalSince(runStarted)), outcome: .error)
     }
@@ -380,7 +381,7 @@ public final class Runner {
     static func isTrue(_ skip: Template, in scope: some TemplateContext) throws -> Bool {
         let value = try skip.renderValue(in: scope)
         if let flag = Booleans.parse(value) { return flag }
-        throw RunnerError("skip: \(skip.source) rendered \(value.jsonText), which is not true or false (nor yes/no, on/off, 1/0)")
+        throw RunnerError("skip: \(skip.source) rendered \(value.jsonText), which is not true or false (nor yes/no, on/off, 1/0)", kind: .template)
     }
 
     /// 4. Takes the captures into the scope; the first that fails, described.

@@ -16,23 +16,39 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
 
     public init(kind: Kind) { self.kind = kind }
 
-    /// Reads `--db`'s value. Throws a usage `HistoryError` for an empty value and for a URL of
-    /// a kind of history this sonde cannot use (its password masked in the message).
+    /// Reads `--db`'s value: `sqlite:PATH` (any case; `sqlite://PATH` too; `~/` is the home
+    /// folder), or a path. A value that starts like a URL of another kind (`postgres:…`, a
+    /// scheme of two characters or more and a colon) is refused with a usage `HistoryError`
+    /// that shows only its scheme (a URL may hold a password); a file whose name looks like
+    /// that is written `./name`.
     public init(parsing text: String) throws(HistoryError) {
         guard !text.isEmpty else { throw HistoryError("--db is empty: give a file's path or sqlite:PATH", isUsage: true) }
-        if text.hasPrefix("sqlite:") {
-            var path = String(text.dropFirst("sqlite:".count))
+        if let scheme = Self.scheme(of: text) {
+            guard scheme == "sqlite" else {
+                throw HistoryError(
+                    "--db: a history at a \(scheme): URL is not supported; give a file's path or sqlite:PATH "
+                        + "(a file whose name starts like a URL is written ./NAME)", isUsage: true)
+            }
+            var path = String(text.dropFirst(scheme.count + 1))
             // sqlite:///abs/path and sqlite://relative are URLs with an empty or no authority.
             if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
-            guard !path.isEmpty else { throw HistoryError("\(text) names no file: write sqlite:PATH", isUsage: true) }
+            guard !path.isEmpty else { throw HistoryError("--db sqlite: names no file: write sqlite:PATH", isUsage: true) }
+            if path == "~" || path.hasPrefix("~/") { path = (path as NSString).expandingTildeInPath }
             self.init(kind: .sqlite(path: path))
             return
         }
-        if let scheme = RequestURL.scheme(of: text), text.dropFirst(scheme.count).hasPrefix("://") {
-            throw HistoryError(
-                "\(RequestURL.maskingPassword(text)): a history at a \(scheme): URL is not supported; give a file's path or sqlite:PATH", isUsage: true)
-        }
         self.init(kind: .sqlite(path: text))
+    }
+
+    /// The scheme a value starts with (lowercased): two or more letters, digits, `+`, `-`
+    /// or `.` from a letter, then a colon (RFC 3986 §3.1); nil for a path.
+    static func scheme(of text: String) -> String? {
+        guard let colon = text.firstIndex(of: ":") else { return nil }
+        let scheme = text[..<colon]
+        guard scheme.count >= 2, let first = scheme.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic,
+            scheme.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0)) })
+        else { return nil }
+        return scheme.lowercased()
     }
 
     /// The file's path, for a SQLite history.

@@ -68,6 +68,12 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
         }
     }
 
+    public func leaveIncomplete(run: Int64) throws(HistoryError) {
+        try locked { () throws(HistoryError) in
+            guard index(of: run) != nil else { throw HistoryError("no run #\(run) to leave incomplete") }
+        }
+    }
+
     public func flush() {}
 
     @discardableResult

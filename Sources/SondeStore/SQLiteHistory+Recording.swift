@@ -54,6 +54,10 @@ extension SQLiteHistory {
         }
     }
 
+    public func leaveIncomplete(run: Int64) throws(HistoryError) {
+        if let writer = writers.remove(run) { try writer.close() }
+    }
+
     public func flush() {
         for writer in writers.all { writer.flush() }
     }
@@ -63,7 +67,7 @@ extension SQLiteHistory {
     func record(_ requests: [(result: RequestResult, shapeHash: String?)], newShapes: [(hash: String, text: String)], runID: Int64) throws(HistoryError) {
         guard !requests.isEmpty else { return }
         try write { db in
-            let insertShape = RawStatement(try db.cachedStatement(sql: ShapeTable.insert([.hash, .paths], orIgnore: true)))
+            let insertShape = RawStatement(try db.cachedStatement(sql: Self.shapeInsertSQL))
             for shape in newShapes {
                 insertShape.reset()
                 insertShape.bind(1, shape.hash)
@@ -91,12 +95,17 @@ extension SQLiteHistory {
         .attempts, .responseSize, .bodyHash, .shapeHash, .error, .errorKind, .skipReason, .skipKind, .startMs, .responseExcerpt, .finalUrl, .redirects,
     ]
     static let checkInsertColumns: [CheckTable.Columns] = [.requestId, .position, .subject, .expected, .actual, .passed, .message, .file, .line, .column]
+    // Built once: a statement is found in GRDB's cache by its text, and building the text
+    // for every request cost more than inserting it.
+    static let requestInsertSQL = RequestTable.insert(requestInsertColumns)
+    static let checkInsertSQL = CheckTable.insert(checkInsertColumns)
+    static let shapeInsertSQL = ShapeTable.insert([.hash, .paths], orIgnore: true)
 
     /// The rows of one request, bound with SQLite's own functions on GRDB's cached
     /// statements: GRDB's argument boxing cost more than SQLite's work (22 µs a request).
     private static func insert(_ request: RequestResult, shapeHash: String?, runID: Int64, _ db: Database) throws {
         let timings = request.timings
-        let insertRequest = RawStatement(try db.cachedStatement(sql: RequestTable.insert(requestInsertColumns)))
+        let insertRequest = RawStatement(try db.cachedStatement(sql: requestInsertSQL))
         insertRequest.reset()
         var index: Int32 = 0
         func next() -> Int32 {
@@ -133,7 +142,7 @@ extension SQLiteHistory {
         insertRequest.bind(next(), request.redirects.isEmpty ? nil : JSONValue.array(request.redirects.map(\.json)).jsonText)
         try insertRequest.step(db)
         let requestID = db.lastInsertedRowID
-        let insertCheck = RawStatement(try db.cachedStatement(sql: CheckTable.insert(checkInsertColumns)))
+        let insertCheck = RawStatement(try db.cachedStatement(sql: checkInsertSQL))
         for (position, check) in request.checks.enumerated() {
             insertCheck.reset()
             insertCheck.bind(1, requestID)

@@ -82,6 +82,10 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
             if FileManager.default.isReadableFile(atPath: path) == false {
                 throw HistoryError("cannot read \(path): permission denied")
             }
+            // Reading never writes: an empty file stays empty, whether it can be written or not.
+            if ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) == 0 {
+                throw HistoryError("\(path) is empty: it holds no history")
+            }
             if !(try Self.isCurrent(path)) {
                 guard FileManager.default.isWritableFile(atPath: path) else {
                     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
@@ -137,7 +141,14 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
                 if try Schema.migrator(filesRelativeTo: "").hasBeenSuperseded(db) {
                     throw HistoryError("\(path) was written by a newer sonde; upgrade sonde to read it (its runs are untouched)")
                 }
-                return try Schema.migrator(filesRelativeTo: "").hasCompletedMigrations(db)
+                let migrator = Schema.migrator(filesRelativeTo: "")
+                if try migrator.hasCompletedMigrations(db) { return true }
+                // An older sonde's file has the first migration; another database (or an
+                // empty one) is not upgraded by a command that only reads.
+                guard try migrator.appliedIdentifiers(db).contains(Schema.first) else {
+                    throw HistoryError("\(path) is not a sonde history database (it has no sonde tables)")
+                }
+                return false
             }
         } catch {
             throw HistoryError(path, error, writing: false)
@@ -252,6 +263,10 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
                 complete = false
             }
         }
+        // A pool's read-only connections close first (releaseMemory closes them): SQLite
+        // removes the -wal and -shm files when the last connection, the writer, closes;
+        // GRDB's close() would close the writer first and leave them behind.
+        (database as? DatabasePool)?.releaseMemory()
         try? database.close()
         return complete
     }

@@ -256,5 +256,11 @@ struct HistoryCommandTests {
         #expect(refused.stderr.contains("a history at a postgres: URL is not supported"), "\(refused.stderr)")
         #expect(!refused.stderr.contains("hunter2"))
         #expect(server.state.totalRequests == before)
+        // However the URL carries its password, and whatever the case of its scheme.
+        for url in ["postgresql:///db?user=u&password=hunter2", "POSTGRES://h/db?password=hunter2", "postgres:u:hunter2@h/db"] {
+            let result = try await Sonde.runAsync(["history", "--db", url])
+            #expect(result.status == 2 && result.stderr.contains("URL is not supported") && !result.stderr.contains("hunter2"), "\(url): \(result.stderr)")
+        }
+        #expect(try await Sonde.runAsync(["history", "--db", "SQLITE:" + db]).stdout == listed.stdout)
     }
 }

@@ -110,7 +110,7 @@ struct RunHistoryContractTests {
         let complete = try Self.record(history, Self.start("a", path: "api/a.yaml", at: 0), [Self.result("login", position: 0)])
         let interrupted = try history.begin(Self.start("a", path: "api/a.yaml", at: 10))
         history.append(Self.result("login", position: 0), to: interrupted)
-        history.flush()
+        try history.leaveIncomplete(run: interrupted)
         let listed = try history.runs(RunFilter())
         #expect(listed.map(\.id) == [interrupted, complete])
         #expect(listed[0].outcome == nil && listed[0].finished == nil && listed[0].status == "incomplete" && listed[0].passed == 1)
@@ -205,6 +205,9 @@ struct RunHistoryContractTests {
         defer { history.close() }
         let id = try history.begin(Self.start("a", path: "api/a.yaml", at: 0))
         var leaked = Self.result("login", position: 0, .failed)
+        // A request named with a value that turns out to be secret: its step and name too.
+        leaked.step = "login s3cr3t-t0ken-value"
+        leaked.name = leaked.step
         leaked.responseExcerpt = "{\"token\":\"s3cr3t-t0ken-value\"}"
         leaked.checks[0].actual = "s3cr3t-t0ken-value"
         var later = Self.result("list", position: 1, .failed)
@@ -217,6 +220,7 @@ struct RunHistoryContractTests {
         try history.finish(run: id, outcome: .failed, at: Self.epoch.addingTimeInterval(1))
         let run = try #require(try history.run(id: id))
         #expect(run.requests[0].responseExcerpt == "{\"token\":\"••••••\"}")
+        #expect(run.requests[0].step == "login ••••••" && run.requests[0].name == "login ••••••")
         #expect(run.requests[0].checks[0].actual == "••••••")
         #expect(run.requests[0].bodyHash == "masked-hash")
         #expect(run.requests[1].responseExcerpt == "s3cr3t-t0ken-value again", "only the positions below the limit")

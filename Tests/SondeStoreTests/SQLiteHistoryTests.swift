@@ -125,6 +125,22 @@ struct SQLiteHistoryTests {
         }
     }
 
+    @Test func readingNeverTurnsAnotherFileIntoAHistory() throws {
+        // An empty file stays empty.
+        let empty = try Self.temporaryDatabase()
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        #expect { _ = try SQLiteHistory(path: empty, access: .readOnly) } throws: { "\($0)".contains("is empty: it holds no history") }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: empty)).isEmpty)
+        // Another application's database gets no sonde tables.
+        let other = try Self.temporaryDatabase()
+        let queue = try DatabaseQueue(path: other)
+        try queue.write { try $0.execute(sql: "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)") }
+        try queue.close()
+        #expect { _ = try SQLiteHistory(path: other, access: .readOnly) } throws: { "\($0)".contains("is not a sonde history database") }
+        let tables = try DatabaseQueue(path: other).read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        #expect(tables == ["customers"])
+    }
+
     @Test func readingCommandsDoNotCreateAFile() throws {
         let path = try Self.temporaryDatabase()
         #expect(throws: HistoryError.self) { _ = try SQLiteHistory(path: path, access: .readOnly) }

@@ -48,6 +48,8 @@ struct DemoCommand: ParsableCommand {
             keepRecords: !reports.targets.isEmpty, compare: history != nil ? RunDiff.Thresholds() : nil, toolVersion: SondeCommand.version)
         let status = try SessionShell.run(
             [PlannedCollection(loaded)], options: options, transport: TransportOptions(), history: history, verbosity: 0, reports: reports)
+        // Interrupted (128 and a signal's number): nothing more to say.
+        if status >= 128 { throw ExitCode(status) }
         say("""
             Try next:
               sonde run \(collection) --var base_url=http://NODE_IP:NODE_PORT   against a real cluster

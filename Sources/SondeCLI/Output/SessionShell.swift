@@ -29,29 +29,35 @@ enum SessionShell {
         session.add(listener)
         let interruption = Interruption { session.cancel() }
         let outcome = session.run()
+        listener.endPartialLine()
         output.flush()
         // The history file is complete when sonde ends, whichever way it ends.
         defer {
             if let history, !history.close() {
                 Terminal.warning(
-                    "the newest run is still in \(history.location)-wal, not yet in the file itself: another process holds the database open for reading; "
+                    "the newest run is still in \(history.location)-wal, not yet in the file itself: another process holds the database open (reading it, or writing a run of its own); "
                         + "it moves into the file when that process closes it (or at the next sonde run), and a copy of the file alone would miss it")
             }
-        }
-        if let signal = interruption.received {
-            for collection in outcome.collections where collection.result?.cancelled ?? true {
-                if let runID = collection.runID {
-                    Terminal.error("interrupted: run #\(runID) is recorded as incomplete, with the requests it finished")
-                }
-            }
-            return signal.exitStatus
         }
         for failure in outcome.collections.compactMap(\.failure) + [outcome.failure].compactMap({ $0 }) {
             Terminal.error(failure.description)
         }
+        // Interrupted: a run was cancelled, or never started. A signal after every run had
+        // ended interrupts nothing.
+        if let signal = interruption.received, outcome.cancelled,
+            outcome.collections.contains(where: { $0.result?.cancelled ?? true })
+        {
+            for collection in outcome.collections where (collection.result?.cancelled ?? true) && collection.failure == nil {
+                if let runID = collection.runID {
+                    Terminal.error("interrupted: run #\(runID) is recorded as incomplete, with the requests it finished")
+                } else if history == nil, collection.result != nil {
+                    Terminal.error("interrupted: \(collection.collection.name) was not recorded (--no-save)")
+                }
+            }
+            return signal.exitStatus
+        }
         let status = exitStatus(outcome)
         if status != ExitStatus.internalError { try reports.write(outcome.collections.compactMap(\.record)) }
-        if let signal = interruption.received { return signal.exitStatus }
         return status
     }
 
@@ -105,12 +111,32 @@ final class TerminalListener: RunListener, @unchecked Sendable {
         emit(collection, report.header((collection.name, collection.file, collection.steps)))
     }
 
+    /// Whether the line of a request in flight is shown, to be replaced.
+    private var inFlight = false
+
     func requestStarted(_ collection: SessionCollection, position: Int, name: String) {
-        if progress { output.write("  … \(TerminalText.escape(name)) (\(position + 1)/\(collection.steps))") }
+        guard progress else { return }
+        lock.lock()
+        inFlight = true
+        lock.unlock()
+        output.write("  … \(TerminalText.escape(name)) (\(position + 1)/\(collection.steps))")
     }
 
     func requestFinished(_ collection: SessionCollection, _ result: RequestResult) {
+        lock.lock()
+        inFlight = false
+        lock.unlock()
         emit(collection, (progress ? "\r\u{1B}[K" : "") + report.line(result))
+    }
+
+    /// Clears the line of a request that never finished (the run was cancelled), so that
+    /// what follows starts on a line of its own.
+    func endPartialLine() {
+        lock.lock()
+        let pending = inFlight
+        inFlight = false
+        lock.unlock()
+        if pending { output.write("\r\u{1B}[K") }
     }
 
     func collectionFinished(_ collection: SessionCollection, _ outcome: CollectionOutcome) {
@@ -135,7 +161,9 @@ final class TerminalListener: RunListener, @unchecked Sendable {
 
 /// Ctrl-C (SIGINT), SIGTERM, SIGHUP and SIGQUIT during a run cancel it: the runs stop
 /// between steps (a transfer on the wire is stopped), what finished is recorded, and sonde
-/// exits with 128 and the signal's number, the runs left incomplete in the history.
+/// exits with 128 and the signal's number, the runs left incomplete in the history. A
+/// second signal, while the first is being honoured (a history locked by another process),
+/// ends the process at once: what was committed stays, the rest of the run is lost.
 final class Interruption: @unchecked Sendable {
     struct Signal {
         var number: Int32
@@ -158,7 +186,13 @@ final class Interruption: @unchecked Sendable {
                 let isFirst = self.first == nil
                 if isFirst { self.first = Signal(number: number) }
                 self.lock.unlock()
-                if isFirst { cancel() }
+                if isFirst {
+                    cancel()
+                } else {
+                    // The user insists: no more waiting for anything.
+                    FileHandle.standardError.write(Data("error: interrupted again: stopping now\n".utf8))
+                    exit(Signal(number: number).exitStatus)
+                }
             }
             source.resume()
             sources.append(source)

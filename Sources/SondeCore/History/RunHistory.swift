@@ -29,7 +29,11 @@ public protocol RunHistory: AnyObject, Sendable {
     /// first storage error of the run, if there was one.
     func finish(run: Int64, outcome: Outcome, at finished: Date) throws(HistoryError)
 
-    /// Waits until everything appended so far is stored (on Ctrl-C, before exiting).
+    /// Stores what was appended to a run and stops writing it, leaving it incomplete (a
+    /// cancelled run). Throws the first storage error of the run, if there was one.
+    func leaveIncomplete(run: Int64) throws(HistoryError)
+
+    /// Waits until everything appended so far is stored.
     func flush()
 
     /// Runs newest first, without their requests.

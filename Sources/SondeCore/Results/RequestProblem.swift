@@ -60,6 +60,7 @@ public struct RequestProblem: Error, Sendable, Hashable, CustomStringConvertible
     /// from its first words, once, by the migration that added the kinds.
     public static func guessedKind(of message: String) -> Kind {
         if message.hasPrefix("template: ") || message.hasPrefix("skip: ") { return .template }
+        if message.hasPrefix("multipart file ") || message.contains("(multipart file") { return .file }
         if message.hasPrefix("capture '") { return .capture }
         if message.hasPrefix("oauth2 ") || message.hasPrefix("token_url") { return .auth }
         if message.hasPrefix("multipart file ") { return .file }
@@ -71,7 +72,11 @@ public struct RequestProblem: Error, Sendable, Hashable, CustomStringConvertible
         if lower.contains("resolve") { return .dns }
         if lower.contains("connect") { return .connect }
         if lower.contains("ssl") || lower.contains("tls") || lower.contains("certificate") { return .tls }
-        if lower.contains("empty reply") || lower.contains("recv failure") || lower.contains("send failure") || lower.contains("reset") { return .reset }
+        if lower.contains("empty reply") || lower.contains("recv failure") || lower.contains("send failure") || lower.contains("reset")
+            || lower.contains("transfer closed")
+        {
+            return .reset
+        }
         if lower.contains("max_body_size") || lower.contains("too large") { return .bodyTooLarge }
         return .transport
     }
