@@ -186,12 +186,14 @@ public final class Runner {
                 }
                 currentRequest = position
                 if options.failFast || readNames[position].contains(where: unsettledCaptures.contains) { settle() }
-                checker.post(.requestStarted(position: position, name: redactor.redact(step.name)))
+                // A name is the collection's text, but a secret's value may stand in it.
+                let shownName = redactor.redact(step.name)
+                checker.post(.requestStarted(position: position, name: shownName))
                 if stop {
-                    checker.finish(skipped(step, position: position, reason: .failFast))
+                    checker.finish(skipped(step, position: position, shownName: shownName, reason: .failFast))
                     continue
                 }
-                let stage = execute(step, position: position)
+                let stage = execute(step, position: position, shownName: shownName)
                 // Cancelled while on the wire: that request's result is not one.
                 if cancellation?.isCancelled == true {
                     cancelled = true
@@ -213,17 +215,16 @@ public final class Runner {
         return result
     }
 
-    /// A result with nothing sent yet; `execute` fills it in.
-    func blank(_ step: PlanStep, position: Int) -> RequestResult {
-        // A name is the collection's text, but a secret's value may stand in it.
+    /// A result with nothing sent yet; `execute` fills it in. `shownName`: the step's name, masked.
+    func blank(_ step: PlanStep, position: Int, shownName: String) -> RequestResult {
         RequestResult(
-            step: redactor.redact(step.id), position: position, name: redactor.redact(step.name), method: step.request.method,
+            step: step.id == step.name ? shownName : redactor.redact(step.id), position: position, name: shownName, method: step.request.method,
             url: RequestURL.maskingPassword(redactor.redact(step.request.url.source)), location: step.location,
             startOffset: .fromSeconds(clock.now().timeIntervalSince(runStarted)), outcome: .error)
     }
 
-    func skipped(_ step: PlanStep, position: Int, reason: SkipReason) -> RequestResult {
-        var result = blank(step, position: position)
+    func skipped(_ step: PlanStep, position: Int, shownName: String, reason: SkipReason) -> RequestResult {
+        var result = blank(step, position: position, shownName: shownName)
         result.outcome = .skipped
         result.skip = reason
         return result
@@ -252,18 +253,18 @@ public final class Runner {
     /// implicit status check, 4 the captures; 5, the expectations, is `expectations`, run
     /// here for a request with a retry policy (they decide whether to try again), and
     /// otherwise while the next request is on the wire.
-    func execute(_ step: PlanStep, position: Int) -> Stage {
+    func execute(_ step: PlanStep, position: Int, shownName: String) -> Stage {
         let request = step.request
         // 1. Skip when a capture it needs was never taken, or when `skip:` renders true.
         for name in readNames[position] {
             if let failed = failedCaptures[name] {
-                return .finished(skipped(step, position: position, reason: .failedCapture(name, capturedBy: failed)))
+                return .finished(skipped(step, position: position, shownName: shownName, reason: .failedCapture(name, capturedBy: failed)))
             }
         }
-        var result = blank(step, position: position)
+        var result = blank(step, position: position, shownName: shownName)
         do {
             if let skip = request.skip, try Self.isTrue(skip, in: scope) {
-                return .finished(skipped(step, position: position, reason: .condition(skip.source)))
+                return .finished(skipped(step, position: position, shownName: shownName, reason: .condition(skip.source)))
             }
             // 2. Render, then send, trying again while the retry policy asks.
             let http = try render(request)
@@ -302,10 +303,13 @@ public final class Runner {
                     let statusCheck = Self.implicitStatusCheck(request, exchange.response.status)
                     // 4. The captures, which the next request may need.
                     let captureError = capture(request, exchange)
-                    // 5. The expectations read a snapshot of the variables, each of theirs rendered first.
-                    for name in expectationNames[position] { _ = try? scope.variable(name) }
+                    // 5. The expectations read a snapshot of the variables, each of theirs rendered
+                    // first; expectations that read none never look at the scope.
+                    let names = expectationNames[position]
+                    for name in names { _ = try? scope.variable(name) }
                     let sent = Sent(
-                        request: request, result: result, exchange: exchange, statusCheck: statusCheck, captureError: captureError, variables: scope.snapshot())
+                        request: request, result: result, exchange: exchange, statusCheck: statusCheck, captureError: captureError,
+                        variables: names.isEmpty ? scope : scope.snapshot())
                     guard let retry = request.retry else { return .sent(sent) }
                     let checked = expectations(sent)
                     let done = retry.untilStatus.map { $0.contains(exchange.response.status) } ?? (checked.outcome == .passed)

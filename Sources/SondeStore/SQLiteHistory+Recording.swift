@@ -28,7 +28,7 @@ extension SQLiteHistory {
             try insert.step(db)
             return db.lastInsertedRowID
         }
-        writers.add(RunWriter(history: self, runID: id))
+        writers.add(RunWriter(history: self, runID: id, file: start.file))
         return id
     }
 
@@ -64,7 +64,11 @@ extension SQLiteHistory {
 
     /// Requests, their checks, their shapes (once per distinct shape) and the run's counts,
     /// in one transaction.
-    func record(_ requests: [(result: RequestResult, shapeHash: String?)], newShapes: [(hash: String, text: String)], runID: Int64) throws(HistoryError) {
+    /// `runFile`: the run's collection file; a request or check written there is stored
+    /// without its file (NULL), which reads back as the run's.
+    func record(
+        _ requests: [(result: RequestResult, shapeHash: String?)], newShapes: [(hash: String, text: String)], runID: Int64, runFile: String
+    ) throws(HistoryError) {
         guard !requests.isEmpty else { return }
         try write { db in
             let insertShape = RawStatement(try db.cachedStatement(sql: Self.shapeInsertSQL))
@@ -76,7 +80,7 @@ extension SQLiteHistory {
             }
             var counts = (passed: 0, failed: 0, errored: 0, skipped: 0)
             for (request, shapeHash) in requests {
-                try Self.insert(request, shapeHash: shapeHash, runID: runID, db)
+                try Self.insert(request, shapeHash: shapeHash, runID: runID, runFile: runFile, db)
                 switch request.outcome {
                 case .passed: counts.passed += 1
                 case .failed: counts.failed += 1
@@ -103,7 +107,7 @@ extension SQLiteHistory {
 
     /// The rows of one request, bound with SQLite's own functions on GRDB's cached
     /// statements: GRDB's argument boxing cost more than SQLite's work (22 µs a request).
-    private static func insert(_ request: RequestResult, shapeHash: String?, runID: Int64, _ db: Database) throws {
+    private static func insert(_ request: RequestResult, shapeHash: String?, runID: Int64, runFile: String, _ db: Database) throws {
         let timings = request.timings
         let insertRequest = RawStatement(try db.cachedStatement(sql: requestInsertSQL))
         insertRequest.reset()
@@ -118,7 +122,7 @@ extension SQLiteHistory {
         insertRequest.bind(next(), request.name)
         insertRequest.bind(next(), request.method)
         insertRequest.bind(next(), request.url)
-        insertRequest.bind(next(), request.location?.file)
+        insertRequest.bind(next(), request.location.flatMap { $0.file == runFile ? nil : $0.file })
         insertRequest.bind(next(), request.location.map { Int64($0.line) })
         insertRequest.bind(next(), request.location.map { Int64($0.column) })
         insertRequest.bind(next(), request.outcome.rawValue)
@@ -152,7 +156,7 @@ extension SQLiteHistory {
             insertCheck.bind(5, check.actual)
             insertCheck.bind(6, Int64(check.passed ? 1 : 0))
             insertCheck.bind(7, check.message)
-            insertCheck.bind(8, check.location.file)
+            insertCheck.bind(8, check.location.file == runFile ? nil : check.location.file)
             insertCheck.bind(9, Int64(check.location.line))
             insertCheck.bind(10, Int64(check.location.column))
             try insertCheck.step(db)
@@ -245,6 +249,8 @@ final class WriterRegistry: @unchecked Sendable {
 final class RunWriter: @unchecked Sendable {
     unowned let history: SQLiteHistory
     let runID: Int64
+    /// The run's collection file.
+    let file: String
     private let condition = NSCondition()
     /// Results to turn into rows here, off the runner's threads, and redactions in between.
     private var pending: [Pending] = []
@@ -268,9 +274,10 @@ final class RunWriter: @unchecked Sendable {
     private var shapeHashes: [String: String?] = [:]
     private var stopped = false
 
-    init(history: SQLiteHistory, runID: Int64) {
+    init(history: SQLiteHistory, runID: Int64, file: String) {
         self.history = history
         self.runID = runID
+        self.file = file
         let thread = Thread {
             // Below the runner's threads: the writer has all the time of a run, they have none.
             #if os(Linux)
@@ -355,13 +362,13 @@ final class RunWriter: @unchecked Sendable {
                         case .result(let result):
                             rows.append(prepare(result, newShapes: &newShapes))
                         case .redaction(let limit, let redactor, let bodyHashes):
-                            try history.record(rows, newShapes: newShapes, runID: runID)
+                            try history.record(rows, newShapes: newShapes, runID: runID, runFile: file)
                             rows = []
                             newShapes = []
                             try history.redactRecorded(runID: runID, positionsBelow: limit, with: redactor, bodyHashes: bodyHashes)
                         }
                     }
-                    try history.record(rows, newShapes: newShapes, runID: runID)
+                    try history.record(rows, newShapes: newShapes, runID: runID, runFile: file)
                 } catch let failed { error = failed }
             }
             condition.lock()

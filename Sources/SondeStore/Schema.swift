@@ -110,8 +110,8 @@ enum Schema {
             }
         }
         // v6: results keyed by plan step, not by place in one file; where each request and
-        // check is written (file included); what kind of problem or skip each was. Runs
-        // recorded before get: step = name, file = the run's file, kinds read from the
+        // check is written (the file is NULL when it is the run's own); what kind of problem
+        // or skip each was. Runs recorded before get: step = name, kinds read from the
         // sentences' first words (`RequestProblem.guessedKind`, `SkipReason.guessedKind`).
         migrator.registerMigration("v6 plan steps, problem kinds, check files") { db in
             try db.execute(sql: """
@@ -122,9 +122,7 @@ enum Schema {
                 ALTER TABLE request ADD COLUMN errorKind TEXT;
                 ALTER TABLE request ADD COLUMN skipKind TEXT;
                 ALTER TABLE expectation ADD COLUMN file TEXT;
-                UPDATE request SET step = name, file = (SELECT file FROM run WHERE run.id = request.runId);
-                UPDATE expectation SET file = (SELECT file FROM request WHERE request.id = expectation.requestId);
-                CREATE INDEX request_by_step ON request(runId, step);
+                UPDATE request SET step = name;
                 """)
             let errors = try Row.fetchAll(db, sql: "SELECT id, CAST(error AS BLOB) AS error FROM request WHERE error IS NOT NULL")
             for row in errors {

@@ -137,7 +137,8 @@ struct CollectionIdentityTests {
             _ = try await Sonde.runAsync(["run", file, "--db", db], directory: folder)
         }
         let before = try Data(contentsOf: URL(fileURLWithPath: db))
-        for command in [["history"], ["trend"], ["diff"], ["report", "--html", folder.appendingPathComponent("r.html").path]] {
+        // diff with a floor no loopback jitter reaches: a busy machine must not make a run "worse".
+        for command in [["history"], ["trend"], ["diff", "--latency-floor", "10s"], ["report", "--html", folder.appendingPathComponent("r.html").path]] {
             let result = try await Sonde.runAsync(command + ["--db", db], directory: folder)
             #expect(result.status == 0, "\(command): \(result.stdout)\(result.stderr)")
             for companion in ["-wal", "-shm"] { #expect(!FileManager.default.fileExists(atPath: db + companion), "\(command) left \(companion)") }
@@ -180,7 +181,8 @@ struct CollectionIdentityTests {
         let cut = folder.appendingPathComponent("cut.sqlite").path
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: cut))
         for db in [garbage, cut] {
-            for command in [["history"], ["trend"], ["diff"], ["report", "--html", folder.appendingPathComponent("r.html").path]] {
+            // diff with a floor no loopback jitter reaches: a busy machine must not make a run "worse".
+        for command in [["history"], ["trend"], ["diff", "--latency-floor", "10s"], ["report", "--html", folder.appendingPathComponent("r.html").path]] {
                 let result = try await Sonde.runAsync(command + ["--db", db])
                 #expect(result.status == 3, "\(command) on \(db): \(result.status) \(result.stderr)")
                 #expect(result.stderr.contains(db), "\(result.stderr)")
