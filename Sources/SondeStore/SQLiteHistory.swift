@@ -224,7 +224,8 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
         while true {
             attempts += 1
             do {
-                if try database.read({ try migrator.hasBeenSuperseded($0) }) {
+                // On the writer's connection: a pool would open a reader just for this.
+                if try database.writeWithoutTransaction({ try migrator.hasBeenSuperseded($0) }) {
                     throw HistoryError("\(path) was written by a newer sonde; upgrade sonde to read it (its runs are untouched)")
                 }
                 try migrator.migrate(database)
@@ -232,7 +233,7 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
             } catch let error as HistoryError {
                 throw error
             } catch {
-                let done = (try? database.read { try migrator.hasCompletedMigrations($0) }) ?? false
+                let done = (try? database.writeWithoutTransaction { try migrator.hasCompletedMigrations($0) }) ?? false
                 if done { return }
                 if attempts >= 10 { throw HistoryError(path, error) }
                 Thread.sleep(forTimeInterval: .random(in: 0.005...0.025))
