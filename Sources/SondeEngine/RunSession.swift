@@ -71,6 +71,10 @@ public final class RunSession: @unchecked Sendable {
     private let cancellation = Cancellation()
     private let lock = NSLock()
     private var listeners: [any RunListener] = []
+    /// Every secret the session knows (set when `run` begins), and a redactor of them, kept
+    /// while their number is the same.
+    private var shared: SharedSecrets?
+    private var sharedRedactor: (count: Int, redactor: Redactor) = (0, Redactor())
 
     public init(
         collections: [PlannedCollection], history: (any RunHistory)?, options: Options, clock: RunClock = .system,
@@ -100,6 +104,30 @@ public final class RunSession: @unchecked Sendable {
 
     public var isCancelled: Bool { cancellation.isCancelled }
 
+    /// How many secret values the session knows now (they only grow).
+    public var secretsKnown: Int {
+        lock.lock()
+        let shared = shared
+        lock.unlock()
+        return shared?.count ?? 0
+    }
+
+    /// `text` with every secret the session knows now masked: for lines made before a
+    /// secret was learned and not shown yet (held while several collections run, or
+    /// gathered for a pipe).
+    public func maskKnownSecrets(_ text: String) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let shared else { return text }
+        let values = shared.values
+        if values.count != sharedRedactor.count {
+            var redactor = Redactor()
+            for value in values { redactor.add(leavesOf: value) }
+            sharedRedactor = (values.count, redactor)
+        }
+        return sharedRedactor.redactor.redact(text)
+    }
+
     /// How the session ended.
     public struct Outcome: Sendable {
         /// One per collection, in the order given (those never started have no result).
@@ -119,6 +147,9 @@ public final class RunSession: @unchecked Sendable {
     /// Runs every collection; returns when all have ended (or were cancelled).
     public func run() -> Outcome {
         let sharedSecrets = SharedSecrets(collections.flatMap { $0.loaded.declaredSecretValues() } + options.secrets)
+        lock.lock()
+        shared = sharedSecrets
+        lock.unlock()
         let outcomes = Slots<CollectionOutcome>(count: collections.count)
         let finishedRuns = Slots<FinishedRun>(count: collections.count)
         let semaphore = DispatchSemaphore(value: max(1, options.jobs))
@@ -176,7 +207,7 @@ public final class RunSession: @unchecked Sendable {
 
     /// One collection, on its own thread.
     private func runOne(_ planned: PlannedCollection, index: Int, _ sharedSecrets: SharedSecrets) -> (CollectionOutcome, FinishedRun?) {
-        let collection = Self.describe(planned, index: index)
+        var collection = Self.describe(planned, index: index)
         var outcome = CollectionOutcome(collection: collection)
         let listeners = currentListeners
         let transport: any HTTPTransport
@@ -200,13 +231,17 @@ public final class RunSession: @unchecked Sendable {
         var (shared, sharedCount) = sharedSecrets.values(after: 0)
         runner.mask(shared)
         var remaskedBelow = 0
-        let start = start(planned)
+        // A collection's name is its file's text, but a secret's value may stand in it.
+        collection.name = runner.currentRedactor.redact(collection.name)
+        outcome.collection = collection
+        var start = start(planned)
+        start.collection = collection.name
         var runID: Int64?
         if let history {
             do throws(HistoryError) {
                 runID = try history.begin(start)
             } catch {
-                outcome.failure = .history(error)
+                outcome.failure = .history(HistoryError("'\(collection.name)' was not run, as it could not be recorded: \(error.description)", isUsage: error.isUsage))
                 for listener in listeners { listener.collectionFinished(collection, outcome) }
                 return (outcome, nil)
             }
@@ -251,7 +286,10 @@ public final class RunSession: @unchecked Sendable {
         if result.cancelled {
             // Left incomplete, with every request it finished stored (or the reason it could not be).
             if let history, let runID {
-                do throws(HistoryError) { try history.leaveIncomplete(run: runID) } catch { outcome.failure = .history(error) }
+                do throws(HistoryError) { try history.leaveIncomplete(run: runID) } catch {
+                    outcome.failure = .history(HistoryError(
+                        "run #\(runID) of '\(collection.name)' is incomplete in the history, and some of the requests it finished may be missing: \(error.description)"))
+                }
             }
         } else if let history, let runID {
             do throws(HistoryError) {
@@ -260,12 +298,16 @@ public final class RunSession: @unchecked Sendable {
                     outcome.comparison = try HistoryQueries(history).comparison(of: recorded, thresholds: thresholds)
                 }
             } catch {
-                outcome.failure = .history(error)
+                outcome.failure = .history(HistoryError(
+                    "run #\(runID) of '\(collection.name)' could not be recorded whole (it stays incomplete in the history, some requests may be missing): \(error.description)"))
             }
         }
         // Reports are made from the run as recorded (read back once every collection has
         // ended), or, unrecorded, as it would be.
-        if options.keepRecords && history == nil { outcome.record = start.record(of: result) }
+        // Masked with every secret the run came to know, a capture's among them.
+        if options.keepRecords && history == nil {
+            outcome.record = start.record(of: result).redacted(with: runner.currentRedactor, bodyHashes: runner.rehashedBodies(below: Int.max))
+        }
         for listener in listeners { listener.collectionFinished(collection, outcome) }
         return (outcome, finished)
     }

@@ -22,6 +22,12 @@ final class SharedSecrets: @unchecked Sendable {
         return known
     }
 
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return known.count
+    }
+
     /// The values added after the first `count`, and how many there are now.
     func values(after count: Int) -> (new: [JSONValue], count: Int) {
         lock.lock()

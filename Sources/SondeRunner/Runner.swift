@@ -209,7 +209,8 @@ public final class Runner {
             }
             return checker.drain()
         }
-        var result = RunResult(collection: spec.name, file: spec.file, environment: environmentName, started: started, finished: clock.now(), requests: results)
+        var result = RunResult(
+            collection: redactor.redact(spec.name), file: spec.file, environment: environmentName, started: started, finished: clock.now(), requests: results)
         result.warnings = scope.unmaskedLeafWarnings
         result.cancelled = cancelled
         return result
@@ -218,7 +219,8 @@ public final class Runner {
     /// A result with nothing sent yet; `execute` fills it in. `shownName`: the step's name, masked.
     func blank(_ step: PlanStep, position: Int, shownName: String) -> RequestResult {
         RequestResult(
-            step: step.id == step.name ? shownName : redactor.redact(step.id), position: position, name: shownName, method: step.request.method,
+            step: RequestResult.maskedStep(step.id, masked: step.id == step.name ? shownName : redactor.redact(step.id), position: position),
+            position: position, name: shownName, method: step.request.method,
             url: RequestURL.maskingPassword(redactor.redact(step.request.url.source)), location: step.location,
             startOffset: .fromSeconds(clock.now().timeIntervalSince(runStarted)), outcome: .error)
     }

@@ -26,13 +26,25 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
         if let scheme = Self.scheme(of: text) {
             guard scheme == "sqlite" else {
                 throw HistoryError(
-                    "--db: a history at a \(scheme): URL is not supported; give a file's path or sqlite:PATH "
+                    "--db (or SONDE_DB): a history at a \(scheme): URL is not supported; give a file's path or sqlite:PATH "
                         + "(a file whose name starts like a URL is written ./NAME)", isUsage: true)
             }
             var path = String(text.dropFirst(scheme.count + 1))
-            // sqlite:///abs/path and sqlite://relative are URLs with an empty or no authority.
-            if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
-            guard !path.isEmpty else { throw HistoryError("--db sqlite: names no file: write sqlite:PATH", isUsage: true) }
+            if path.hasPrefix("//") {
+                // sqlite://HOST/PATH (RFC 8089's form): only an empty host or localhost names
+                // this machine; a user, a password or another host names nothing here.
+                let rest = path.dropFirst(2)
+                let authority = rest.prefix { $0 != "/" }
+                guard authority.isEmpty || authority.lowercased() == "localhost" else {
+                    throw HistoryError(
+                        "--db (or SONDE_DB): a sqlite: URL names a file on this machine: write sqlite:PATH or sqlite:///ABSOLUTE/PATH", isUsage: true)
+                }
+                path = String(rest.dropFirst(authority.count))
+            }
+            guard !path.contains("?"), !path.contains("#") else {
+                throw HistoryError("--db (or SONDE_DB): a sqlite: URL takes no query or fragment (?…, #…): write sqlite:PATH", isUsage: true)
+            }
+            guard !path.isEmpty else { throw HistoryError("--db (or SONDE_DB) sqlite: names no file: write sqlite:PATH", isUsage: true) }
             if path == "~" || path.hasPrefix("~/") { path = (path as NSString).expandingTildeInPath }
             self.init(kind: .sqlite(path: path))
             return

@@ -49,7 +49,8 @@ enum RequestTable: HistoryTable {
     }
     static let textColumns: Set<Columns> = [.step, .name, .url, .file, .error, .skipReason, .responseExcerpt, .finalUrl, .redirects]
     /// The texts a secret learned later may stand in (`SQLiteHistory.redact`).
-    static let maskedColumns: [Columns] = [.step, .name, .url, .error, .skipReason, .responseExcerpt, .finalUrl, .redirects]
+    /// (`step` is masked apart: `RequestResult.maskedStep`.)
+    static let maskedColumns: [Columns] = [.name, .url, .error, .skipReason, .responseExcerpt, .finalUrl, .redirects]
 }
 
 /// A check of a request (`expectation`).

@@ -176,6 +176,21 @@ extension SQLiteHistory {
                 db, sql: "SELECT id, \(RequestTable.selection(RequestTable.maskedColumns)) FROM request WHERE runId = ? AND position < ?",
                 arguments: [runID, limit])
             try Self.remask(db, requests, RequestTable.maskedColumns.map(\.rawValue), table: RequestTable.name, keys: ["id"], redactor)
+            // A step id masked keeps its place, so that two stay two.
+            let steps = try Row.fetchAll(
+                db, sql: "SELECT id, position, CAST(step AS BLOB) AS step FROM request WHERE runId = ? AND position < ?", arguments: [runID, limit])
+            for row in steps {
+                guard let step = row.text(RequestTable.Columns.step) else { continue }
+                let masked = RequestResult.maskedStep(step, masked: redactor.redact(step), position: row["position"])
+                guard masked != step else { continue }
+                let update = RawStatement(try db.cachedStatement(sql: "UPDATE request SET step = ? WHERE id = ?"))
+                update.reset()
+                update.bind(1, masked)
+                update.bind(2, row["id"] as Int64)
+                try update.step(db)
+            }
+            // A JSON shape whose keys hold a secret is stored again, masked, under its own hash.
+            try Self.remaskShapes(db, runID: runID, below: limit, redactor)
             let checks = try Row.fetchAll(
                 db,
                 sql: """
@@ -183,6 +198,39 @@ extension SQLiteHistory {
                     FROM expectation e JOIN request r ON r.id = e.requestId WHERE r.runId = ? AND r.position < ?
                     """, arguments: [runID, limit])
             try Self.remask(db, checks, CheckTable.maskedColumns.map(\.rawValue), table: CheckTable.name, keys: ["requestId", "position"], redactor)
+        }
+    }
+
+    /// The shapes of a run's requests below `limit` that masking changes: stored masked (a
+    /// shape is shared by hash, and another run's may not hold that secret), and the requests
+    /// pointed at the masked one.
+    private static func remaskShapes(_ db: Database, runID: Int64, below limit: Int, _ redactor: Redactor) throws {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT r.id, r.shapeHash, CAST(s.paths AS BLOB) AS paths FROM request r JOIN shape s ON s.hash = r.shapeHash
+                WHERE r.runId = ? AND r.position < ?
+                """, arguments: [runID, limit])
+        var done: [String: String] = [:]
+        for row in rows {
+            guard let hash = row["shapeHash"] as String?, let paths = row.text(ShapeTable.Columns.paths) else { continue }
+            let maskedHash: String
+            if let known = done[hash] {
+                maskedHash = known
+            } else {
+                let masked = redactor.redact(JSONShape(text: paths)).text
+                maskedHash = masked == paths ? hash : Digest.sha256(masked)
+                if maskedHash != hash {
+                    let insert = RawStatement(try db.cachedStatement(sql: shapeInsertSQL))
+                    insert.reset()
+                    insert.bind(1, maskedHash)
+                    insert.bind(2, masked)
+                    try insert.step(db)
+                }
+                done[hash] = maskedHash
+            }
+            guard maskedHash != hash else { continue }
+            try db.execute(sql: "UPDATE request SET shapeHash = ? WHERE id = ?", arguments: [maskedHash, row["id"] as Int64])
         }
     }
 

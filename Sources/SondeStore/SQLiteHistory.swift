@@ -65,7 +65,8 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
         let exists = FileManager.default.fileExists(atPath: path)
         if !exists {
             guard access == .readWrite else { throw HistoryError("no history at \(path): nothing has been recorded there yet (sonde run records every run)", isUsage: true) }
-            let folder = (path as NSString).deletingLastPathComponent
+            // The folder part of the path, if any (NSString's reading of a one-letter name traps).
+            let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
             if !folder.isEmpty {
                 do {
                     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -74,8 +75,24 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
                 }
             }
         }
+        var isFolder: ObjCBool = false
+        if exists, FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw HistoryError("\(path) is a folder, not a history file: give a file's path (such as \(path)/history.sqlite)", isUsage: true)
+        }
         switch access {
         case .readWrite:
+            // Another application's database is refused before it is opened to write (which
+            // would switch it to WAL).
+            // A WAL file (every history is one) is not changed by opening it: migrate() checks it.
+            if exists, ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) > 0, !Self.isWAL(path) {
+                let probe = try Self.openForReading(path)
+                defer { try? probe.close() }
+                do {
+                    try probe.read { db in try Self.checkIsHistory(db, path: path, migrator: Schema.migrator(filesRelativeTo: "")) }
+                } catch {
+                    throw HistoryError(path, error, writing: false)
+                }
+            }
             database = try Self.open(path, Self.configuration(readOnly: false))
             try migrate()
         case .readOnly:
@@ -131,6 +148,38 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
         return configuration
     }
 
+    /// Whether the file is a SQLite database in WAL mode: its header's read and write
+    /// versions (bytes 18 and 19) are 2 (sqlite.org/fileformat.html, "The Database Header").
+    static func isWAL(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        guard let header = try? handle.read(upToCount: 20), header.count == 20 else { return false }
+        return header.starts(with: Array("SQLite format 3\u{0}".utf8)) && header[18] == 2 && header[19] == 2
+    }
+
+    /// Throws when the database is another application's (tables of its own, no sonde
+    /// migration) or was written by a newer sonde (migrations this one does not know, beside
+    /// its own). An empty database passes: it becomes a history when written.
+    static func checkIsHistory(_ db: Database, path: String, migrator: DatabaseMigrator) throws {
+        let applied = try migrator.appliedIdentifiers(db)
+        if applied.isEmpty {
+            // (grdb_migrations alone: another sonde is creating the file at this moment.)
+            let tables = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations'")
+            if !tables.isEmpty {
+                throw HistoryError("\(path) is not a sonde history database: it holds other tables (\(tables.prefix(3).joined(separator: ", "))); give another --db")
+            }
+            let known = try db.tableExists("grdb_migrations") ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") : []
+            if !known.isEmpty {
+                throw HistoryError("\(path) is not a sonde history database: it holds another application's migrations; give another --db")
+            }
+            return
+        }
+        if try migrator.hasBeenSuperseded(db) {
+            throw HistoryError("\(path) was written by a newer sonde; upgrade sonde to read it (its runs are untouched)")
+        }
+    }
+
     /// Whether the file's schema is this sonde's; throws for a file that is not a database,
     /// is damaged, or was written by a newer sonde.
     private static func isCurrent(_ path: String) throws(HistoryError) -> Bool {
@@ -138,13 +187,11 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
         defer { try? probe.close() }
         do {
             return try probe.read { db in
-                if try Schema.migrator(filesRelativeTo: "").hasBeenSuperseded(db) {
-                    throw HistoryError("\(path) was written by a newer sonde; upgrade sonde to read it (its runs are untouched)")
-                }
                 let migrator = Schema.migrator(filesRelativeTo: "")
+                try checkIsHistory(db, path: path, migrator: migrator)
                 if try migrator.hasCompletedMigrations(db) { return true }
-                // An older sonde's file has the first migration; another database (or an
-                // empty one) is not upgraded by a command that only reads.
+                // An older sonde's file has the first migration; an empty database is not
+                // made a history by a command that only reads.
                 guard try migrator.appliedIdentifiers(db).contains(Schema.first) else {
                     throw HistoryError("\(path) is not a sonde history database (it has no sonde tables)")
                 }
@@ -225,9 +272,8 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
             attempts += 1
             do {
                 // On the writer's connection: a pool would open a reader just for this.
-                if try database.writeWithoutTransaction({ try migrator.hasBeenSuperseded($0) }) {
-                    throw HistoryError("\(path) was written by a newer sonde; upgrade sonde to read it (its runs are untouched)")
-                }
+                let path = path
+                try database.writeWithoutTransaction { db in try Self.checkIsHistory(db, path: path, migrator: migrator) }
                 try migrator.migrate(database)
                 return
             } catch let error as HistoryError {

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SondeCore
 import SondeMock
 import SondeTestSupport
@@ -263,4 +264,29 @@ struct HistoryCommandTests {
         }
         #expect(try await Sonde.runAsync(["history", "--db", "SQLITE:" + db]).stdout == listed.stdout)
     }
+
+    /// `--db` as users write it: a one-letter name, a folder, another application's database.
+    @Test func theDatabaseArgumentIsCheckedBeforeAnythingIsSent() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let folder = try RunCommandTests.write([:])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = ["run", Sonde.packageRoot.appendingPathComponent("collections/kubesphere.yaml").path, "--var", "base_url=\(server.baseURL)"]
+        let short = try await Sonde.runAsync(run + ["--db", "h"], directory: folder)
+        #expect(short.status == 0, "\(short.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("h").path))
+        let asFolder = try await Sonde.runAsync(run + ["--db", folder.path])
+        #expect(asFolder.status == 2 && asFolder.stderr.contains("is a folder, not a history file"), "\(asFolder.stderr)")
+        let other = folder.appendingPathComponent("app.sqlite").path
+        let queue = try DatabaseQueue(path: other)
+        try await queue.write { try $0.execute(sql: "CREATE TABLE customers (id INTEGER PRIMARY KEY)") }
+        try queue.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: other))
+        let sent = server.state.totalRequests
+        let refused = try await Sonde.runAsync(run + ["--db", other])
+        #expect(refused.status == 3 && refused.stderr.contains("is not a sonde history database: it holds other tables (customers)"), "\(refused.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: other)) == before)
+        #expect(server.state.totalRequests == sent)
+    }
 }
+

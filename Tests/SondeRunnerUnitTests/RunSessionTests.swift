@@ -126,7 +126,35 @@ struct RunSessionTests {
         #expect(run.requests.map(\.name) == ["one"])
         #expect(!outcome.collections[0].passed, "a cancelled run never passes")
     }
+
+    /// Unrecorded (--no-save), the reports are made from the results: a secret captured by a
+    /// later request is masked in the earlier ones there too.
+    @Test func anUnrecordedRunsRecordIsMaskedWithLaterSecrets() throws {
+        let yaml = """
+            name: later
+            base_url: "{{ base_url }}"
+            requests:
+              - { name: early, url: /early, expect: { status: 201 } }
+              - name: login
+                url: /login
+                capture: { token: { jsonpath: $.token, secret: true } }
+            """
+        let session = RunSession(
+            collections: [try Self.planned(yaml, file: "later.yaml")], history: nil, options: RunSession.Options(keepRecords: true, toolVersion: "test")
+        ) { _ in
+            ScriptedTransport(fallback: { request in
+                request.url.hasSuffix("/login")
+                    ? ScriptedTransport.response(200, #"{"token":"Tok3n-Sup3rSecr3t"}"#) : ScriptedTransport.response(200, #"{"seen":"Tok3n-Sup3rSecr3t"}"#)
+            })
+        }
+        let outcome = session.run()
+        let early = try #require(outcome.collections[0].record?.requests.first)
+        #expect(early.outcome == .failed)
+        #expect(early.responseExcerpt == #"{"seen":"••••••"}"#)
+        #expect(session.maskKnownSecrets("x Tok3n-Sup3rSecr3t y") == "x •••••• y")
+    }
 }
+
 
 /// Holds the session for a transport that cancels it.
 final class SessionBox: @unchecked Sendable {

@@ -195,4 +195,30 @@ struct RunnerUnitTests {
         #expect(result.requests.map(\.name) == ["login"])
         #expect(transport.sent.count == 2, "the third request is never sent")
     }
+
+    /// Two steps whose names differ only by a secret stay two steps once masked.
+    @Test func maskedStepsKeepTheirPlace() throws {
+        let yaml = """
+            base_url: "{{ base_url }}"
+            vars: { one: Sup3rS3cretPW, two: Zx9Qw8Er7Ty6 }
+            secrets: [one, two]
+            requests:
+              - { name: with Sup3rS3cretPW, url: /a }
+              - { name: with Zx9Qw8Er7Ty6, url: /b }
+              - { name: plain, url: /c }
+            """
+        let result = try Self.run(yaml, ScriptedTransport(fallback: { _ in ScriptedTransport.response(200) }))
+        #expect(result.requests.map(\.name) == ["with ••••••", "with ••••••", "plain"])
+        #expect(result.requests.map(\.step) == ["with •••••• #1", "with •••••• #2", "plain"])
+    }
+
+    @Test func oldSentencesGetTheirKinds() {
+        #expect(RequestProblem.guessedKind(of: "Recv failure: Connection reset by peer") == .reset)
+        #expect(RequestProblem.guessedKind(of: "Failed to connect to 127.0.0.1 port 1: Connection refused") == .connect)
+        #expect(RequestProblem.guessedKind(of: "Could not resolve host: nope.invalid") == .dns)
+        #expect(RequestProblem.guessedKind(of: "Operation timed out after 500 milliseconds with 0 bytes received") == .timeout)
+        #expect(RequestProblem.guessedKind(of: "template: 'x' is not defined") == .template)
+        #expect(RequestProblem.guessedKind(of: "capture 'id': no match") == .capture)
+        #expect(SkipReason.guessedKind(of: "needs 'token', captured by request 'login', which did not pass") == .failedCapture)
+    }
 }

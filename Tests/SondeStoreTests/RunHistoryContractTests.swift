@@ -220,7 +220,8 @@ struct RunHistoryContractTests {
         try history.finish(run: id, outcome: .failed, at: Self.epoch.addingTimeInterval(1))
         let run = try #require(try history.run(id: id))
         #expect(run.requests[0].responseExcerpt == "{\"token\":\"••••••\"}")
-        #expect(run.requests[0].step == "login ••••••" && run.requests[0].name == "login ••••••")
+        // A masked step keeps its place: two steps that differ by a secret stay two.
+        #expect(run.requests[0].step == "login •••••• #1" && run.requests[0].name == "login ••••••")
         #expect(run.requests[0].checks[0].actual == "••••••")
         #expect(run.requests[0].bodyHash == "masked-hash")
         #expect(run.requests[1].responseExcerpt == "s3cr3t-t0ken-value again", "only the positions below the limit")

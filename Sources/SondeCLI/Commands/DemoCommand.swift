@@ -25,7 +25,7 @@ struct DemoCommand: ParsableCommand {
     /// (`--report tap`) has standard output to itself.
     private func say(_ text: String) {
         if reports.writesToStandardOutput {
-            FileHandle.standardError.write(Data((text + "\n").utf8))
+            Terminal.write(text + "\n", to: STDERR_FILENO)
         } else {
             Terminal.print(text)
         }
@@ -43,11 +43,13 @@ struct DemoCommand: ParsableCommand {
             Terminal.printDiagnostics(error.diagnostics, renderer: .init(colors: Terminal.colorsEnabled(forStandardError: true)))
             throw ExitCode(ExitStatus.usage)
         }
+        let interruption = Interruption()
         let history = try recording.openHistory()
         let options = RunSession.Options(
             keepRecords: !reports.targets.isEmpty, compare: history != nil ? RunDiff.Thresholds() : nil, toolVersion: SondeCommand.version)
         let status = try SessionShell.run(
-            [PlannedCollection(loaded)], options: options, transport: TransportOptions(), history: history, verbosity: 0, reports: reports)
+            [PlannedCollection(loaded)], options: options, transport: TransportOptions(), history: history, verbosity: 0, reports: reports,
+            interruption: interruption)
         // Interrupted (128 and a signal's number): nothing more to say.
         if status >= 128 { throw ExitCode(status) }
         say("""

@@ -82,9 +82,11 @@ struct RunCommand: ParsableCommand {
         let options = RunSession.Options(
             jobs: jobs, failFast: failFast, keepExchanges: verbose > 0, keepRecords: !reports.targets.isEmpty, compare: compare ? thresholds.thresholds : nil,
             toolVersion: SondeCommand.version, secrets: Self.proxySecrets(proxy))
+        // Signals are taken from here on: opening (and upgrading) the history included.
+        let interruption = Interruption()
         let status = try SessionShell.run(
             loaded.map(PlannedCollection.init), options: options, transport: transport, history: try recording.openHistory(), verbosity: verbose,
-            reports: reports)
+            reports: reports, interruption: interruption)
         throw ExitCode(status)
     }
 

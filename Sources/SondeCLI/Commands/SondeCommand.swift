@@ -21,13 +21,17 @@ public struct SondeCommand: ParsableCommand {
     /// Parses and runs a command, with DESIGN.md's exit codes: bad usage exits 2, not
     /// swift-argument-parser's 64 (EX_USAGE).
     public static func runMain() -> Never {
+        // A reader that leaves (`sonde history | head -1`) makes writes fail instead of
+        // killing sonde, which then ends as it always does, closing the history cleanly.
+        // `sonde run` and `demo` treat it as an interruption (SessionShell).
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()
             Foundation.exit(0)
         } catch {
             if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Terminal.write(fullMessage(for: error) + "\n", to: STDERR_FILENO)
                 Foundation.exit(ExitStatus.usage)
             }
             exit(withError: error)

@@ -100,6 +100,6 @@ extension Terminal {
             let line = lines.indices.contains(index) ? String(lines[index]).replacingOccurrences(of: "\r", with: "") : nil
             out += renderer.render(diagnostic, sourceLine: line)
         }
-        FileHandle.standardError.write(Data(out.utf8))
+        Terminal.write(out, to: STDERR_FILENO)
     }
 }

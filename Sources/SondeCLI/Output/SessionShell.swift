@@ -12,41 +12,45 @@ import SondeStore
 /// cancels, the reports are written from the outcomes, and the outcomes become the exit
 /// status (`exitStatus`).
 enum SessionShell {
-    /// Runs the collections; returns the exit status.
+    /// Runs the collections; returns the exit status. `interruption` was installed before
+    /// the history was opened: a signal from then on ends the session.
     static func run(
         _ collections: [PlannedCollection], options: RunSession.Options, transport: TransportOptions, history: (any RunHistory)?, verbosity: Int,
-        reports: ReportOptions
+        reports: ReportOptions, interruption: Interruption
     ) throws -> Int32 {
         let session = RunSession(collections: collections, history: history, options: options) { cancellation in
             try CurlTransport(options: transport, cancellation: cancellation)
         }
         let toStandardError = reports.writesToStandardOutput
-        let output = OutputLock(toStandardError: toStandardError)
+        // Lines made before a secret was learned, not shown yet, are masked as they go out.
+        let output = OutputLock(toStandardError: toStandardError, secretsKnown: { session.secretsKnown }, mask: session.maskKnownSecrets)
         let listener = TerminalListener(
             report: TerminalReport(colors: Terminal.colorsEnabled(forStandardError: toStandardError), verbosity: verbosity), output: output,
             jobs: options.jobs, progress: options.jobs == 1 && (toStandardError ? Terminal.stderrIsTerminal : Terminal.stdoutIsTerminal),
-            historyLocation: history?.location)
+            historyLocation: history?.location, secretsKnown: { session.secretsKnown })
         session.add(listener)
-        let interruption = Interruption { session.cancel() }
+        interruption.onCancel = { session.cancel() }
+        interruption.beforeForcedExit = {
+            listener.endPartialLine()
+            output.flush()
+        }
         let outcome = session.run()
         listener.endPartialLine()
         output.flush()
+        let failures = outcome.collections.compactMap(\.failure) + [outcome.failure].compactMap({ $0 })
         // The history file is complete when sonde ends, whichever way it ends.
         defer {
-            if let history, !history.close() {
+            // After a storage failure the error has said what is missing; no more guessing.
+            if let history, !history.close(), failures.isEmpty {
                 Terminal.warning(
                     "the newest run is still in \(history.location)-wal, not yet in the file itself: another process holds the database open (reading it, or writing a run of its own); "
                         + "it moves into the file when that process closes it (or at the next sonde run), and a copy of the file alone would miss it")
             }
         }
-        for failure in outcome.collections.compactMap(\.failure) + [outcome.failure].compactMap({ $0 }) {
-            Terminal.error(failure.description)
-        }
+        for failure in failures { Terminal.error(failure.description) }
         // Interrupted: a run was cancelled, or never started. A signal after every run had
         // ended interrupts nothing.
-        if let signal = interruption.received, outcome.cancelled,
-            outcome.collections.contains(where: { $0.result?.cancelled ?? true })
-        {
+        if let signal = interruption.received, outcome.collections.contains(where: { $0.result?.cancelled ?? true }) {
             for collection in outcome.collections where (collection.result?.cancelled ?? true) && collection.failure == nil {
                 if let runID = collection.runID {
                     Terminal.error("interrupted: run #\(runID) is recorded as incomplete, with the requests it finished")
@@ -57,7 +61,11 @@ enum SessionShell {
             return signal.exitStatus
         }
         let status = exitStatus(outcome)
-        if status != ExitStatus.internalError { try reports.write(outcome.collections.compactMap(\.record)) }
+        if status == ExitStatus.internalError {
+            if !reports.targets.isEmpty { Terminal.error("no report was written: a collection could not be run or recorded") }
+        } else {
+            try reports.write(outcome.collections.compactMap(\.record))
+        }
         return status
     }
 
@@ -81,30 +89,36 @@ final class TerminalListener: RunListener, @unchecked Sendable {
     /// On a terminal, one collection at a time shows the request in flight, replaced by its result.
     let progress: Bool
     let historyLocation: String?
+    let secretsKnown: @Sendable () -> Int
     private let lock = NSLock()
-    private var buffers: [Int: String] = [:]
+    /// Per collection, its lines held, and how many secrets were known when the first was made.
+    private var buffers: [Int: (text: String, secrets: Int)] = [:]
 
-    init(report: TerminalReport, output: OutputLock, jobs: Int, progress: Bool, historyLocation: String?) {
+    init(report: TerminalReport, output: OutputLock, jobs: Int, progress: Bool, historyLocation: String?, secretsKnown: @escaping @Sendable () -> Int) {
         self.report = report
         self.historyText = HistoryText(colors: report.colors)
         self.output = output
         self.jobs = jobs
         self.progress = progress
         self.historyLocation = historyLocation
+        self.secretsKnown = secretsKnown
     }
 
     /// Writes now (one collection at a time), or keeps for the collection's end.
     private func emit(_ collection: SessionCollection, _ text: String) {
         guard jobs > 1 else { return output.write(text) }
+        let known = secretsKnown()
         lock.lock()
-        buffers[collection.index, default: ""] += text
+        let held = buffers[collection.index] ?? ("", known)
+        buffers[collection.index] = (held.text + text, held.secrets)
         lock.unlock()
     }
 
-    private func takeBuffer(_ collection: SessionCollection) -> String {
+    private func takeBuffer(_ collection: SessionCollection) -> (text: String, secrets: Int?) {
         lock.lock()
         defer { lock.unlock() }
-        return buffers.removeValue(forKey: collection.index) ?? ""
+        guard let held = buffers.removeValue(forKey: collection.index) else { return ("", nil) }
+        return (held.text, held.secrets)
     }
 
     func collectionStarted(_ collection: SessionCollection) {
@@ -140,9 +154,10 @@ final class TerminalListener: RunListener, @unchecked Sendable {
     }
 
     func collectionFinished(_ collection: SessionCollection, _ outcome: CollectionOutcome) {
-        var text = takeBuffer(collection)
+        let (held, secrets) = takeBuffer(collection)
+        var text = held
         guard let result = outcome.result, !result.cancelled else {
-            if !text.isEmpty { output.write(text) }
+            if !text.isEmpty { output.write(text, secretsKnown: secrets) }
             return
         }
         text += report.summary(result)
@@ -155,15 +170,16 @@ final class TerminalListener: RunListener, @unchecked Sendable {
             case nil: break
             }
         }
-        output.write(text + "\n")
+        output.write(text + "\n", secretsKnown: secrets)
     }
 }
 
-/// Ctrl-C (SIGINT), SIGTERM, SIGHUP and SIGQUIT during a run cancel it: the runs stop
-/// between steps (a transfer on the wire is stopped), what finished is recorded, and sonde
-/// exits with 128 and the signal's number, the runs left incomplete in the history. A
-/// second signal, while the first is being honoured (a history locked by another process),
-/// ends the process at once: what was committed stays, the rest of the run is lost.
+/// Ctrl-C (SIGINT), SIGTERM, SIGHUP, SIGQUIT (and SIGPIPE, the reader of the output gone)
+/// during a run cancel it: the runs stop between steps (a transfer on the wire is stopped),
+/// what finished is recorded, and sonde exits with 128 and the signal's number, the runs
+/// left incomplete in the history. A second signal, a second or more after the first, while
+/// the first is being honoured (a history locked by another process), ends the process at
+/// once: what was committed stays, the rest of the run is lost.
 final class Interruption: @unchecked Sendable {
     struct Signal {
         var number: Int32
@@ -172,39 +188,64 @@ final class Interruption: @unchecked Sendable {
 
     private let lock = NSLock()
     private var sources: [DispatchSourceSignal] = []
-    private var first: Signal?
+    private var first: (signal: Signal, at: Date)?
+    private var cancel: (@Sendable () -> Void)?
+    private var forcedExit: (@Sendable () -> Void)?
 
-    /// Calls `cancel` (on a dispatch queue) at the first of the signals.
-    init(cancel: @escaping @Sendable () -> Void) {
-        // A closed terminal or a dropped SSH session (SIGHUP) and Ctrl-\ (SIGQUIT) end a run as Ctrl-C does.
-        for number in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
+    /// Called at the first signal (at once when one came before it was set).
+    var onCancel: (@Sendable () -> Void)? {
+        get { locked { cancel } }
+        set {
+            let already = locked { () -> Bool in
+                cancel = newValue
+                return first != nil
+            }
+            if already { newValue?() }
+        }
+    }
+
+    /// Called before a second signal ends the process (to write what is pending).
+    var beforeForcedExit: (@Sendable () -> Void)? {
+        get { locked { forcedExit } }
+        set { locked { forcedExit = newValue } }
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    init() {
+        for number in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                self.lock.lock()
-                let isFirst = self.first == nil
-                if isFirst { self.first = Signal(number: number) }
-                self.lock.unlock()
-                if isFirst {
-                    cancel()
-                } else {
-                    // The user insists: no more waiting for anything.
-                    FileHandle.standardError.write(Data("error: interrupted again: stopping now\n".utf8))
-                    exit(Signal(number: number).exitStatus)
-                }
-            }
+            source.setEventHandler { [weak self] in self?.received(number) }
             source.resume()
             sources.append(source)
         }
     }
 
-    /// The first signal received, if any.
-    var received: Signal? {
-        lock.lock()
-        defer { lock.unlock() }
-        return first
+    private func received(_ number: Int32) {
+        let now = Date()
+        let (isFirst, since, cancel, forced) = locked { () -> (Bool, TimeInterval, (@Sendable () -> Void)?, (@Sendable () -> Void)?) in
+            if let first { return (false, now.timeIntervalSince(first.at), self.cancel, forcedExit) }
+            first = (Signal(number: number), now)
+            return (true, 0, self.cancel, forcedExit)
+        }
+        if isFirst {
+            cancel?()
+        } else if since >= 1 {
+            // The user insists: no more waiting for anything. (A signal sent twice at once,
+            // to a process group say, is one.)
+            forced?()
+            Terminal.error("interrupted again: stopping now")
+            exit(Signal(number: number).exitStatus)
+        }
     }
+
+    /// The first signal received, if any.
+    var received: Signal? { locked { first?.signal } }
 }
 
 /// Serializes writes to the terminal across collection threads.
@@ -216,16 +257,25 @@ final class OutputLock: @unchecked Sendable {
     /// blocks of 16 KB rather than one system call a request; a terminal sees each at once.
     private let buffered: Bool
     private var pending = ""
+    /// How many secrets were known when the oldest pending text was made.
+    private var pendingSecrets: Int?
+    private let secretsKnown: @Sendable () -> Int
+    private let mask: @Sendable (String) -> String
 
-    init(toStandardError: Bool = false) {
+    init(toStandardError: Bool = false, secretsKnown: @escaping @Sendable () -> Int = { 0 }, mask: @escaping @Sendable (String) -> String = { $0 }) {
         self.toStandardError = toStandardError
         buffered = !(toStandardError ? Terminal.stderrIsTerminal : Terminal.stdoutIsTerminal)
+        self.secretsKnown = secretsKnown
+        self.mask = mask
     }
 
-    func write(_ text: String) {
+    /// `secretsKnown`: how many secrets were known when `text` was made (default: now).
+    func write(_ text: String, secretsKnown made: Int? = nil) {
+        let known = made ?? secretsKnown()
         lock.lock()
         defer { lock.unlock() }
         pending += text
+        pendingSecrets = min(pendingSecrets ?? known, known)
         if !buffered || pending.utf8.count >= 16_384 { emit() }
     }
 
@@ -237,8 +287,10 @@ final class OutputLock: @unchecked Sendable {
 
     private func emit() {
         guard !pending.isEmpty else { return }
-        let handle = toStandardError ? FileHandle.standardError : FileHandle.standardOutput
-        handle.write(Data(pending.utf8))
+        // A secret learned since the text was made is masked in it before anyone sees it.
+        if let made = pendingSecrets, secretsKnown() > made { pending = mask(pending) }
+        pendingSecrets = nil
+        Terminal.write(pending, to: toStandardError ? STDERR_FILENO : STDOUT_FILENO)
         pending = ""
     }
 }

@@ -11,21 +11,38 @@ enum ExitStatus {
 /// The one place that writes to the terminal.
 enum Terminal {
     static func print(_ text: String, terminator: String = "\n") {
-        FileHandle.standardOutput.write(Data((text + terminator).utf8))
+        write(text + terminator, to: STDOUT_FILENO)
     }
 
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data(("error: " + text + "\n").utf8))
+        write("error: " + text + "\n", to: STDERR_FILENO)
     }
 
     /// Something that may be a problem later, on standard error.
     static func warning(_ text: String) {
-        FileHandle.standardError.write(Data(("warning: " + text + "\n").utf8))
+        write("warning: " + text + "\n", to: STDERR_FILENO)
     }
 
     /// Something worth knowing that is not a problem, on standard error.
     static func note(_ text: String) {
-        FileHandle.standardError.write(Data(("note: " + text + "\n").utf8))
+        write("note: " + text + "\n", to: STDERR_FILENO)
+    }
+
+    /// Writes all of `text`, or as much as the other end takes: a terminal that was closed
+    /// (EIO after a hang-up) or a pipe whose reader left (EPIPE) loses the rest, and sonde
+    /// goes on to end cleanly. (FileHandle.write traps on such an error.)
+    static func write(_ text: String, to descriptor: Int32) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written > 0 {
+                bytes = bytes.dropFirst(written)
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
     }
 
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }

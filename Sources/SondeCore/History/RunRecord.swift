@@ -77,7 +77,7 @@ extension RunRecord {
         copy.requests = requests.map { request in
             var r = request
             r.name = redactor.redact(r.name)
-            r.step = redactor.redact(r.step)
+            r.step = RequestResult.maskedStep(r.step, masked: redactor.redact(r.step), position: r.position)
             r.url = redactor.redact(r.url)
             r.problem = r.problem.map { RequestProblem($0.kind, redactor.redact($0.message)) }
             r.skip = r.skip.map { SkipReason($0.kind, redactor.redact($0.message)) }

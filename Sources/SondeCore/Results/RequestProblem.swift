@@ -63,20 +63,20 @@ public struct RequestProblem: Error, Sendable, Hashable, CustomStringConvertible
         if message.hasPrefix("multipart file ") || message.contains("(multipart file") { return .file }
         if message.hasPrefix("capture '") { return .capture }
         if message.hasPrefix("oauth2 ") || message.hasPrefix("token_url") { return .auth }
-        if message.hasPrefix("multipart file ") { return .file }
         if message.contains("(max_redirects)") { return .tooManyRedirects }
         if message.hasPrefix("a redirect was not followed") { return .redirect }
         if message.hasPrefix("header name ") || message.hasPrefix("the header '") || message.hasPrefix("the value of header ") { return .request }
         let lower = message.lowercased()
         if lower.contains("timed out") || lower.contains("timeout") { return .timeout }
-        if lower.contains("resolve") { return .dns }
-        if lower.contains("connect") { return .connect }
-        if lower.contains("ssl") || lower.contains("tls") || lower.contains("certificate") { return .tls }
+        // Before "connect": "Connection reset by peer" is a reset.
         if lower.contains("empty reply") || lower.contains("recv failure") || lower.contains("send failure") || lower.contains("reset")
             || lower.contains("transfer closed")
         {
             return .reset
         }
+        if lower.contains("resolve") { return .dns }
+        if lower.contains("connect") { return .connect }
+        if lower.contains("ssl") || lower.contains("tls") || lower.contains("certificate") { return .tls }
         if lower.contains("max_body_size") || lower.contains("too large") { return .bodyTooLarge }
         return .transport
     }
@@ -91,8 +91,6 @@ public struct SkipReason: Sendable, Hashable, CustomStringConvertible {
         case condition
         /// `--fail-fast`, after an earlier failure.
         case failFast = "fail-fast"
-        /// The run was cancelled (Ctrl-C) before it came to this request.
-        case cancelled
     }
 
     public var kind: Kind
@@ -114,8 +112,6 @@ public struct SkipReason: Sendable, Hashable, CustomStringConvertible {
     public static func condition(_ source: String) -> SkipReason { SkipReason(.condition, "skip: \(source) is true") }
 
     public static let failFast = SkipReason(.failFast, "--fail-fast: an earlier request failed")
-
-    public static let cancelled = SkipReason(.cancelled, "the run was cancelled")
 
     /// The kind of a sentence recorded before kinds were (history v6), by its first words.
     public static func guessedKind(of message: String) -> Kind {

@@ -77,6 +77,13 @@ public struct RequestResult: Sendable {
         self.checks = checks
     }
 
+    /// A step id once `masked` (the id with secrets masked) is known: the id itself when
+    /// masking left it alone, else the masked text with the step's place in the run, so that
+    /// two steps whose ids differ only by a secret stay two steps (`diff`, `trend`).
+    public static func maskedStep(_ id: String, masked: String, position: Int) -> String {
+        masked == id ? id : "\(masked) #\(position + 1)"
+    }
+
     /// The whole exchange, as expectations on `duration` see it.
     public var duration: Duration? { timings?.total }
 
