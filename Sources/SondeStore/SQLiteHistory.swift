@@ -84,7 +84,7 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
             // Another application's database is refused before it is opened to write (which
             // would switch it to WAL).
             // A WAL file (every history is one) is not changed by opening it: migrate() checks it.
-            if exists, ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) > 0, !Self.isWAL(path) {
+            if exists, Self.fileSize(path) > 0, !Self.isWAL(path) {
                 let probe = try Self.openForReading(path)
                 defer { try? probe.close() }
                 do {
@@ -100,12 +100,12 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
                 throw HistoryError("cannot read \(path): permission denied")
             }
             // Reading never writes: an empty file stays empty, whether it can be written or not.
-            if ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) == 0 {
+            if Self.fileSize(path) == 0 {
                 throw HistoryError("\(path) is empty: it holds no history")
             }
             if !(try Self.isCurrent(path)) {
                 guard FileManager.default.isWritableFile(atPath: path) else {
-                    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                    let size = Self.fileSize(path)
                     if FileManager.default.fileExists(atPath: path + "-wal") && !FileManager.default.fileExists(atPath: path + "-shm") {
                         throw HistoryError(
                             "\(path) has its newest writes in \(path)-wal, which cannot be read here, where it is read-only, without \(path)-shm; "
@@ -146,6 +146,13 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
             }
         }
         return configuration
+    }
+
+    /// The file's size in bytes (0 when it cannot be read), from stat(2): FileManager's
+    /// attributes cost more than opening the database.
+    static func fileSize(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
     }
 
     /// Whether the file is a SQLite database in WAL mode: its header's read and write
