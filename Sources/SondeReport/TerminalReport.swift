@@ -70,6 +70,27 @@ public struct TerminalReport: Sendable {
         return warnings + "\(verdict) \(safe(run.collection)): \(parts.joined(separator: ", ")) in \(Self.milliseconds(elapsed))\n"
     }
 
+    /// After several collections, one summary of them all (as Hurl's "Executed files"):
+    ///
+    ///     3 collections: 2 passed, 1 failed
+    ///     12 requests: 9 passed, 1 failed, 1 error, 1 skipped in 1.23 s
+    public func sessionSummary(_ runs: [RunResult]) -> String {
+        let failedRuns = runs.filter { $0.outcome != .passed }.count
+        let requests = runs.flatMap(\.requests)
+        func count(_ outcome: Outcome) -> Int { requests.filter { $0.outcome == outcome }.count }
+        let start = runs.map(\.started).min() ?? Date()
+        let end = runs.map(\.finished).max() ?? start
+        let collections = "\(runs.count) collections: " + green("\(runs.count - failedRuns) passed") + ", "
+            + (failedRuns > 0 ? red : { $0 })("\(failedRuns) failed")
+        let errors = count(.error)
+        let parts = [
+            green("\(count(.passed)) passed"), (count(.failed) > 0 ? red : { $0 })("\(count(.failed)) failed"),
+            (errors > 0 ? red : { $0 })("\(errors) error\(errors == 1 ? "" : "s")"), "\(count(.skipped)) skipped",
+        ]
+        let elapsed = Self.milliseconds(end.timeIntervalSince(start) * 1000)
+        return bold(collections) + "\n" + "\(requests.count) request\(requests.count == 1 ? "" : "s"): " + parts.joined(separator: ", ") + " in \(elapsed)\n"
+    }
+
     /// `12.3 ms`, or `1.23 s` from a second up; written by hand, since String(format:) goes
     /// through Foundation's formatter on every request line.
     static func milliseconds(_ ms: Double) -> String {

@@ -110,4 +110,37 @@ struct RunCommandTests {
         #expect(!tap.stdout.contains("Try next") && !tap.stdout.contains("listening"))
         #expect(tap.stderr.contains("Try next:") && tap.stderr.contains("PASSED kubesphere-smoke"))
     }
+
+    /// `--compare` gates like `sonde diff`: a run whose checks pass but whose body lost a
+    /// field exits 1; several collections end with one summary of them all.
+    @Test func compareExitsOneWhenSomethingGotWorseAndSeveralCollectionsAreSummed() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let folder = try Self.write([
+            "shape.yaml": """
+                name: shape
+                requests:
+                  - name: item
+                    url: "{{ base }}/respond?content_type=application/json&body={{ body | urlencode }}"
+                    expect: { status: 200 }
+                """,
+            "other.yaml": "name: other\nrequests:\n  - { name: ping, url: \"{{ base }}/echo\" }\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("h.sqlite").path
+        let shape = folder.appendingPathComponent("shape.yaml").path
+        let first = try await Sonde.runAsync(["run", shape, "--db", db, "--compare", "--var", "base=\(server.baseURL)", "--var", #"body={"a":1,"b":2}"#])
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let worse = try await Sonde.runAsync(["run", shape, "--db", db, "--compare", "--var", "base=\(server.baseURL)", "--var", #"body={"a":1}"#])
+        #expect(worse.status == 1, "\(worse.stdout)\(worse.stderr)")
+        #expect(worse.stdout.contains("PASSED shape") && worse.stdout.contains("- $.b"), "\(worse.stdout)")
+        let same = try await Sonde.runAsync(["run", shape, "--db", db, "--compare", "--var", "base=\(server.baseURL)", "--var", #"body={"a":1}"#])
+        #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
+        let both = try await Sonde.runAsync(["run", folder.path, "--no-save", "--var", "base=\(server.baseURL)", "--var", #"body={"a":1}"#])
+        #expect(both.status == 0, "\(both.stderr)")
+        #expect(both.stdout.contains("2 collections: 2 passed, 0 failed\n2 requests: 2 passed, 0 failed, 0 errors, 0 skipped in "), "\(both.stdout)")
+        let single = try await Sonde.runAsync(["run", shape, "--no-save", "--var", "base=\(server.baseURL)", "--var", #"body={"a":1}"#])
+        #expect(!single.stdout.contains("collections:"), "one collection has its own summary only")
+    }
 }
+

@@ -13,7 +13,9 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run collections (files or folders), in order, checking every response.",
-        discussion: "Exit status: 0 all passed; 1 a check failed or a request could not be completed; 2 an invalid collection (nothing was sent); 3 an internal error."
+        discussion:
+            "Exit status: 0 all passed; 1 a check failed, a request could not be completed, or (with --compare) something got worse than the previous run; "
+            + "2 an invalid collection (nothing was sent); 3 an internal error."
     )
 
     @OptionGroup var paths: CollectionPaths
@@ -43,7 +45,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var recording: RecordingOptions
 
-    @Flag(help: "After each collection, show what changed since its previous recorded run (same environment).")
+    @Flag(help: "After each collection, show what changed since its previous recorded run (same environment); exit 1 when something got worse, as `sonde diff` does.")
     var compare = false
 
     @OptionGroup var thresholds: DiffThresholdOptions

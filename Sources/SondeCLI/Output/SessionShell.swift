@@ -36,6 +36,9 @@ enum SessionShell {
         }
         let outcome = session.run()
         listener.endPartialLine()
+        // Several collections: one summary of them all, as the last lines.
+        let results = outcome.collections.compactMap(\.result)
+        if results.count > 1 && !outcome.cancelled { output.write(listener.report.sessionSummary(results)) }
         output.flush()
         let failures = outcome.collections.compactMap(\.failure) + [outcome.failure].compactMap({ $0 })
         // The history file is complete when sonde ends, whichever way it ends.
@@ -70,11 +73,13 @@ enum SessionShell {
     }
 
     /// The exit status of a session: 0 when every collection ran to its end and passed; 1
-    /// when a check failed or a request could not be completed; 3 when a collection could
-    /// not be run or recorded.
+    /// when a check failed, a request could not be completed, or a comparison (`--compare`)
+    /// found something worse than the previous run, as `sonde diff` does; 3 when a
+    /// collection could not be run or recorded.
     static func exitStatus(_ outcome: RunSession.Outcome) -> Int32 {
         if outcome.failure != nil || outcome.collections.contains(where: { $0.failure != nil }) { return ExitStatus.internalError }
-        return outcome.collections.allSatisfy(\.passed) ? ExitStatus.passed : ExitStatus.failed
+        let worse = outcome.collections.contains { if case .diff(let diff)? = $0.comparison { diff.isWorse } else { false } }
+        return outcome.collections.allSatisfy(\.passed) && !worse ? ExitStatus.passed : ExitStatus.failed
     }
 }
 
