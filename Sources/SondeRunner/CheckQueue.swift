@@ -73,14 +73,8 @@ final class CheckQueue {
 extension RequestResult {
     /// What a run's summary and exit status need, once listeners have had the rest.
     var slim: RequestResult {
-        var result = self
+        var result = recorded(withShape: false)
         result.checks = []
-        result.shapeSource = nil
-        result.requestHeaders = []
-        result.requestBody = nil
-        result.responseHeaders = []
-        result.responseBody = nil
-        result.redirectHeaders = []
         result.responseExcerpt = nil
         return result
     }

@@ -11,6 +11,9 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
 
     public var kind: Kind
 
+    /// Where the value comes from, as messages name it.
+    static let option = "--db (or SONDE_DB)"
+
     /// Where runs are recorded unless `--db` or `SONDE_DB` says otherwise.
     public static let `default` = HistoryLocation(kind: .sqlite(path: ".sonde/history.sqlite"))
 
@@ -26,7 +29,7 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
         if let scheme = Self.scheme(of: text) {
             guard scheme == "sqlite" else {
                 throw HistoryError(
-                    "--db (or SONDE_DB): a history at a \(scheme): URL is not supported; give a file's path or sqlite:PATH "
+                    "\(Self.option): a history at a \(scheme): URL is not supported; give a file's path or sqlite:PATH "
                         + "(a file whose name starts like a URL is written ./NAME)", isUsage: true)
             }
             var path = String(text.dropFirst(scheme.count + 1))
@@ -37,14 +40,14 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
                 let authority = rest.prefix { $0 != "/" }
                 guard authority.isEmpty || authority.lowercased() == "localhost" else {
                     throw HistoryError(
-                        "--db (or SONDE_DB): a sqlite: URL names a file on this machine: write sqlite:PATH or sqlite:///ABSOLUTE/PATH", isUsage: true)
+                        "\(Self.option): a sqlite: URL names a file on this machine: write sqlite:PATH or sqlite:///ABSOLUTE/PATH", isUsage: true)
                 }
                 path = String(rest.dropFirst(authority.count))
             }
             guard !path.contains("?"), !path.contains("#") else {
-                throw HistoryError("--db (or SONDE_DB): a sqlite: URL takes no query or fragment (?…, #…): write sqlite:PATH", isUsage: true)
+                throw HistoryError("\(Self.option): a sqlite: URL takes no query or fragment (?…, #…): write sqlite:PATH", isUsage: true)
             }
-            guard !path.isEmpty else { throw HistoryError("--db (or SONDE_DB) sqlite: names no file: write sqlite:PATH", isUsage: true) }
+            guard !path.isEmpty else { throw HistoryError("\(Self.option) sqlite: names no file: write sqlite:PATH", isUsage: true) }
             if path == "~" || path.hasPrefix("~/") { path = (path as NSString).expandingTildeInPath }
             self.init(kind: .sqlite(path: path))
             return
@@ -57,9 +60,7 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
     static func scheme(of text: String) -> String? {
         guard let colon = text.firstIndex(of: ":") else { return nil }
         let scheme = text[..<colon]
-        guard scheme.count >= 2, let first = scheme.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic,
-            scheme.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0)) })
-        else { return nil }
+        guard scheme.count >= 2, RequestURL.isScheme(scheme) else { return nil }
         return scheme.lowercased()
     }
 

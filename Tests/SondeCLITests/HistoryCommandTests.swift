@@ -179,30 +179,41 @@ struct HistoryCommandTests {
             "interrupted.yaml": "name: interrupted\nrequests:\n" + quick + "  - name: stuck\n    url: \(server.baseURL)/slow?ms=20000\n    timeout: 30s\n"
         ])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let process = Process()
-        process.executableURL = Sonde.executable
-        process.arguments = ["run", folder.appendingPathComponent("interrupted.yaml").path, "--db", db]
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
         // SIGINT the moment the slow request arrives: no pause for the writer this time.
-        let waited = try await offPool {
-            let deadline = Date().addingTimeInterval(20)
-            while server.state.totalRequests < 21 && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
-            kill(process.processIdentifier, SIGINT)
-            let interrupted = Date()
-            process.waitUntilExit()
-            return Date().timeIntervalSince(interrupted)
-        }
+        let (process, waited, stderr) = try await Self.interrupt(
+            ["run", folder.appendingPathComponent("interrupted.yaml").path, "--db", db], with: SIGINT, when: { server.state.totalRequests >= 21 })
         #expect(process.terminationStatus == 130)
         // The request on the wire is stopped, not waited for (it would take 20 s).
         #expect(waited < 10, "sonde took \(waited) s to stop")
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(stderr.contains("interrupted: run #1 is recorded as incomplete, with the requests it finished"))
         let runs = try Self.json(try await Sonde.runAsync(["history", "--json", "--db", db]).stdout)["runs"]
         #expect(runs?[0]?["outcome"] == "incomplete")
         #expect(runs?[0]?["passed"] == 20)
+    }
+
+    /// Runs `sonde` with `arguments`, sends `signal` once `when` holds (and `settle` seconds
+    /// more), and waits for it to end: the process, how long it took to stop after the
+    /// signal, and its standard error.
+    static func interrupt(
+        _ arguments: [String], with signal: Int32, settle: TimeInterval = 0, when ready: @escaping @Sendable () -> Bool
+    ) async throws -> (process: Process, waited: TimeInterval, stderr: String) {
+        let process = Process()
+        process.executableURL = Sonde.executable
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let waited = try await offPool {
+            let deadline = Date().addingTimeInterval(20)
+            while !ready() && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
+            if settle > 0 { Thread.sleep(forTimeInterval: settle) }
+            kill(process.processIdentifier, signal)
+            let sent = Date()
+            process.waitUntilExit()
+            return Date().timeIntervalSince(sent)
+        }
+        return (process, waited, String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 
     /// A request waiting out its `delay:` stops waiting on Ctrl-C.
@@ -214,25 +225,12 @@ struct HistoryCommandTests {
             "delayed.yaml": "name: delayed\nrequests:\n  - name: first\n    url: \(server.baseURL)/echo\n  - name: later\n    url: \(server.baseURL)/echo\n    delay: 1h\n"
         ])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let process = Process()
-        process.executableURL = Sonde.executable
-        process.arguments = ["run", folder.appendingPathComponent("delayed.yaml").path, "--db", db]
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let waited = try await offPool {
-            let deadline = Date().addingTimeInterval(20)
-            while server.state.totalRequests < 1 && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
-            Thread.sleep(forTimeInterval: 0.2)
-            kill(process.processIdentifier, SIGTERM)
-            let interrupted = Date()
-            process.waitUntilExit()
-            return Date().timeIntervalSince(interrupted)
-        }
+        // SIGTERM a moment after the first request, while the second waits out its delay.
+        let (process, waited, stderr) = try await Self.interrupt(
+            ["run", folder.appendingPathComponent("delayed.yaml").path, "--db", db], with: SIGTERM, settle: 0.2,
+            when: { server.state.totalRequests >= 1 })
         #expect(process.terminationStatus == 143)
         #expect(waited < 10, "sonde took \(waited) s to stop")
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(stderr.contains("interrupted: run #1 is recorded as incomplete, with the requests it finished"))
         let runs = try Self.json(try await Sonde.runAsync(["history", "--json", "--db", db]).stdout)["runs"]
         #expect(runs?[0]?["outcome"] == "incomplete" && runs?[0]?["passed"] == 1)

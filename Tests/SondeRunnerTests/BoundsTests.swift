@@ -50,7 +50,7 @@ struct BoundsTests {
         #expect(request.timeout == nil)
         request.maxBodySize = ByteSize(bytes: 4096)
         let spec = CollectionSpec(name: "c", file: "t.yaml", location: request.location, requests: [request])
-        let transport = RecordingTransport()
+        let transport = ScriptedTransport(fallback: { _ in ScriptedTransport.response(200) })
         _ = Runner(plan: RunPlan(spec), scope: VariableScope([], environment: [:]), secrets: [], transport: transport).run()
         #expect(transport.sent.first?.timeoutSeconds == 30)
         #expect(transport.sent.first?.maxBodySize == 4096)
@@ -205,14 +205,5 @@ struct BoundsTests {
         }
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: DiagnosticsError.self) { try CollectionLoader(options: VariableOptions(processEnvironment: [:])).load(text: deep, file: "deep.yaml") }
-    }
-}
-
-/// An in-memory transport that keeps what it was asked to send and answers 200.
-final class RecordingTransport: HTTPTransport {
-    var sent: [HTTPRequest] = []
-    func send(_ request: HTTPRequest) throws -> HTTPResponse {
-        sent.append(request)
-        return HTTPResponse(status: 200, headers: [], body: [], timings: .init(total: .milliseconds(1)))
     }
 }

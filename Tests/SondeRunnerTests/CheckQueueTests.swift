@@ -63,7 +63,7 @@ struct SlimResultTests {
         request.expectations = [Expectation(subject: .body, predicate: .equals(.string(Template(literal: "other"))), location: request.location)]
         let spec = CollectionSpec(name: "c", file: "t.yaml", location: request.location, requests: Array(repeating: request, count: 3))
         let runner = Runner(
-            plan: RunPlan(spec), scope: VariableScope([], environment: [:]), secrets: [], transport: FixedTransport(body: "body"),
+            plan: RunPlan(spec), scope: VariableScope([], environment: [:]), secrets: [], transport: fixedTransport(body: "body"),
             options: .init(keepDetails: false))
         var seen: [Int] = []
         let result = runner.run { event in

@@ -3,13 +3,9 @@ import Testing
 
 @testable import SondeRunner
 
-/// An in-memory transport: answers every request with the same response.
-final class FixedTransport: HTTPTransport {
-    let response: HTTPResponse
-    init(status: Int = 200, body: String) {
-        response = HTTPResponse(status: status, headers: [("Content-Type", "text/plain")], body: Array(body.utf8), timings: .init(total: .milliseconds(1)))
-    }
-    func send(_ request: HTTPRequest) throws -> HTTPResponse { response }
+/// An in-memory transport that answers every request with the same text body.
+func fixedTransport(body: String) -> ScriptedTransport {
+    ScriptedTransport(fallback: { _ in ScriptedTransport.response(200, body, contentType: "text/plain") })
 }
 
 struct RedactionTests {
@@ -21,7 +17,7 @@ struct RedactionTests {
         request.expectations = [Expectation(subject: .body, predicate: .equals(.string(Template(literal: "other"))), location: request.location)]
         let spec = CollectionSpec(name: "c", file: "t.yaml", location: request.location, requests: [request])
         let scope = VariableScope([VariableDefinition(name: "token", value: .string(Template(literal: secret)), source: .collection)], environment: [:])
-        let result = Runner(plan: RunPlan(spec), scope: scope, secrets: ["token"], transport: FixedTransport(body: body)).run()
+        let result = Runner(plan: RunPlan(spec), scope: scope, secrets: ["token"], transport: fixedTransport(body: body)).run()
         let outcome = result.requests[0]
         #expect(outcome.outcome == .failed)
         let texts = [outcome.responseBody ?? "", outcome.checks[0].actual, outcome.checks[0].message ?? ""]

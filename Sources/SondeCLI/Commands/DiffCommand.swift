@@ -50,16 +50,17 @@ struct DiffCommand: ParsableCommand {
 
     func run() throws {
         let store = try database.openExisting()
-        var pairs: [(old: RunRecord, new: RunRecord)] = []
+        let queries = HistoryQueries(store)
+        var diffs: [RunDiff] = []
         var notes: [String] = []
         switch runs.count {
         case 0:
-            let latest = try storeCall { try HistoryQueries(store).latestChanges(RunFilter(collection: collection, environment: env)) }
+            let latest = try storeCall { try queries.latestChanges(RunFilter(collection: collection, environment: env), thresholds: thresholds.thresholds) }
             if latest.diffs.isEmpty && latest.single.isEmpty {
                 try explainNoRuns(store, collection: collection, environment: env, completeOnly: true)
                 return
             }
-            pairs = latest.diffs.map { ($0.old, $0.new) }
+            diffs = latest.diffs
             for only in latest.single {
                 notes.append("only one complete run of \(only.collection)\(only.environment.map { " (\($0))" } ?? "") is recorded (#\(only.id)); nothing to compare")
             }
@@ -90,14 +91,14 @@ struct DiffCommand: ParsableCommand {
                         "run \(describe(found[0])) and run \(describe(found[1])): they are of different collections; add --across-collections to compare them anyway")
                     throw ExitCode(ExitStatus.usage)
                 }
-                pairs.append((found[0], found[1]))
-            } else if let previous = try storeCall({ try store.previousRun(before: found[0]) }) {
-                pairs.append((previous, found[0]))
+                diffs.append(RunDiff(old: found[0], new: found[1], thresholds: thresholds.thresholds))
             } else {
-                notes.append("run #\(found[0].id) is the first complete run of \(found[0].collection) recorded; nothing to compare it with")
+                switch try storeCall({ try queries.comparison(of: found[0], thresholds: thresholds.thresholds) }) {
+                case .diff(let diff): diffs.append(diff)
+                case .firstRun: notes.append("run #\(found[0].id) is the first complete run of \(found[0].collection) recorded; nothing to compare it with")
+                }
             }
         }
-        let diffs = pairs.map { RunDiff(old: $0.old, new: $0.new, thresholds: thresholds.thresholds) }
         if json {
             Terminal.print(HistoryJSON.diffs(diffs).prettyText())
         } else {

@@ -53,10 +53,15 @@ public enum RequestURL {
     public static func scheme(of url: String) -> String? {
         guard let separator = url.range(of: "://") else { return nil }
         let scheme = url[..<separator.lowerBound]
-        guard let first = scheme.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic,
-            scheme.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0)) })
-        else { return nil }
+        guard isScheme(scheme) else { return nil }
         return scheme.lowercased()
+    }
+
+    /// Whether `text` is a URI scheme (RFC 3986 §3.1): a letter, then letters, digits, `+`,
+    /// `-` and `.`.
+    public static func isScheme(_ text: Substring) -> Bool {
+        guard let first = text.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic else { return false }
+        return text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0)) }
     }
 
     /// The scheme a reference starts with (RFC 3986 §3.1: a letter, then letters, digits,
