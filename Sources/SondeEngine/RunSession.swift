@@ -45,11 +45,14 @@ public final class RunSession: @unchecked Sendable {
         public var toolVersion: String
         /// Values secret in every collection (a proxy's credentials).
         public var secrets: [JSONValue]
+        /// Write each request as a curl command line, with these arguments added (`Runner.Options`).
+        public var curlArguments: [String]?
 
         public init(
             jobs: Int = 1, failFast: Bool = false, keepExchanges: Bool = false, keepRecords: Bool = false, compare: RunDiff.Thresholds? = nil,
-            toolVersion: String, secrets: [JSONValue] = []
+            toolVersion: String, secrets: [JSONValue] = [], curlArguments: [String]? = nil
         ) {
+            self.curlArguments = curlArguments
             self.jobs = jobs
             self.failFast = failFast
             self.keepExchanges = keepExchanges
@@ -224,7 +227,7 @@ public final class RunSession: @unchecked Sendable {
             options: Runner.Options(
                 failFast: options.failFast, keepExchanges: options.keepExchanges,
                 // Reports of an unsaved run are made from the results; otherwise from the history.
-                keepDetails: options.keepRecords && history == nil),
+                keepDetails: options.keepRecords && history == nil, curlArguments: options.curlArguments),
             clock: clock, cancellation: cancellation)
         // Secrets this run knows: its own, and those of the other collections, pulled before
         // each request. What was recorded before one became known is masked again at once.

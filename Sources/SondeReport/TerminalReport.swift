@@ -42,6 +42,7 @@ public struct TerminalReport: Sendable {
         if verbosity == 0, result.outcome == .failed, let body = result.responseExcerpt, !body.isEmpty {
             out += "      " + dim("response body: " + Self.excerpt(body)) + "\n"
         }
+        if verbosity >= 1, let command = result.curlCommand { out += dim("      $ " + safe(command)) + "\n" }
         if verbosity >= 1, result.outcome != .skipped {
             for header in result.requestHeaders { out += dim("      > " + Self.field(header)) + "\n" }
             if verbosity >= 2, let body = result.requestBody, !body.isEmpty { out += dim(Self.indent(body, "      > ")) + "\n" }
@@ -59,15 +60,44 @@ public struct TerminalReport: Sendable {
 
     func safe(_ text: String) -> String { TerminalText.escape(text) }
 
+    /// A recorded run (`sonde show`): the header `sonde run` printed, which run it was, a
+    /// line a request with what broke, and the summary.
+    public func recordedRun(_ run: RunRecord) -> String {
+        var facts = ["run #\(run.id)", HistoryText.time(run.started)]
+        if let environment = run.environment { facts.append("environment \(safe(environment))") }
+        if let commit = run.gitCommit { facts.append("commit \(safe(String(commit.prefix(12))))") }
+        facts.append("sonde \(safe(run.toolVersion))")
+        return header((run.collection, run.file, run.plannedRequests)) + dim("  " + facts.joined(separator: ", ")) + "\n"
+            + run.requests.map(line).joined() + summary(run)
+    }
+
     public func summary(_ run: RunResult) -> String {
-        let elapsed = run.duration.inMilliseconds
-        let parts = [
-            green("\(run.count(.passed)) passed"), (run.count(.failed) > 0 ? red : { $0 })("\(run.count(.failed)) failed"),
-            (run.count(.error) > 0 ? red : { $0 })("\(run.count(.error)) error\(run.count(.error) == 1 ? "" : "s")"), "\(run.count(.skipped)) skipped",
-        ]
-        let verdict = run.outcome == .passed ? green("PASSED") : red("FAILED")
         let warnings = run.warnings.map { "warning: \(safe($0))\n" }.joined()
-        return warnings + "\(verdict) \(safe(run.collection)): \(parts.joined(separator: ", ")) in \(Self.milliseconds(elapsed))\n"
+        let counts = (run.count(.passed), run.count(.failed), run.count(.error), run.count(.skipped))
+        return warnings + summary(collection: run.collection, outcome: run.outcome, counts: counts, elapsed: run.duration)
+    }
+
+    /// The summary of a recorded run (`sonde show`); an interrupted one says so and how far it got.
+    public func summary(_ run: RunRecord) -> String {
+        let counts = (run.passed, run.failed, run.errored, run.skipped)
+        guard let outcome = run.outcome else {
+            let recorded = run.passed + run.failed + run.errored + run.skipped
+            return yellow("INCOMPLETE") + " \(safe(run.collection)): \(countsText(counts)); interrupted after \(recorded) of \(run.plannedRequests) requests\n"
+        }
+        return summary(collection: run.collection, outcome: outcome, counts: counts, elapsed: run.duration ?? .zero)
+    }
+
+    /// `FAILED kubesphere-smoke: 1 passed, 1 failed, 0 errors, 0 skipped in 12.3 ms`
+    func summary(collection: String, outcome: Outcome, counts: (passed: Int, failed: Int, errors: Int, skipped: Int), elapsed: Duration) -> String {
+        let verdict = outcome == .passed ? green("PASSED") : red("FAILED")
+        return "\(verdict) \(safe(collection)): \(countsText(counts)) in \(Self.milliseconds(elapsed.inMilliseconds))\n"
+    }
+
+    private func countsText(_ counts: (passed: Int, failed: Int, errors: Int, skipped: Int)) -> String {
+        [
+            green("\(counts.passed) passed"), (counts.failed > 0 ? red : { $0 })("\(counts.failed) failed"),
+            (counts.errors > 0 ? red : { $0 })("\(counts.errors) error\(counts.errors == 1 ? "" : "s")"), "\(counts.skipped) skipped",
+        ].joined(separator: ", ")
     }
 
     /// After several collections, one summary of them all (as Hurl's "Executed files"):
@@ -82,13 +112,9 @@ public struct TerminalReport: Sendable {
         let end = runs.map(\.finished).max() ?? start
         let collections = "\(runs.count) collections: " + green("\(runs.count - failedRuns) passed") + ", "
             + (failedRuns > 0 ? red : { $0 })("\(failedRuns) failed")
-        let errors = count(.error)
-        let parts = [
-            green("\(count(.passed)) passed"), (count(.failed) > 0 ? red : { $0 })("\(count(.failed)) failed"),
-            (errors > 0 ? red : { $0 })("\(errors) error\(errors == 1 ? "" : "s")"), "\(count(.skipped)) skipped",
-        ]
+        let counts = (count(.passed), count(.failed), count(.error), count(.skipped))
         let elapsed = Self.milliseconds(end.timeIntervalSince(start) * 1000)
-        return bold(collections) + "\n" + "\(requests.count) request\(requests.count == 1 ? "" : "s"): " + parts.joined(separator: ", ") + " in \(elapsed)\n"
+        return bold(collections) + "\n" + "\(requests.count) request\(requests.count == 1 ? "" : "s"): " + countsText(counts) + " in \(elapsed)\n"
     }
 
     /// `12.3 ms`, or `1.23 s` from a second up; written by hand, since String(format:) goes

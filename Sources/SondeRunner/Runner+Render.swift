@@ -117,7 +117,7 @@ extension Runner {
         }
         var http = HTTPRequest(
             method: request.method, url: url, headers: headers, body: body, timeoutSeconds: (request.timeout ?? RequestSpec.defaultTimeout).seconds,
-            maxBodySize: request.maxBodySize.bytes, insecure: request.insecure, recordsWire: options.keepExchanges)
+            maxBodySize: request.maxBodySize.bytes, insecure: request.insecure, recordsWire: options.keepExchanges || options.curlArguments != nil)
         // 4. Taint: which fields and whether the body were computed from a secret.
         for field in request.defaultHeaders + request.headers where field.name.readsSecret(in: scope) || field.value.readsSecret(in: scope) {
             if let name = try? field.name.render(in: scope) { http.secretHeaders.insert(name.lowercased()) }

@@ -23,11 +23,15 @@ public final class Runner {
         /// result keeps its outcome, status and timings once its event has been delivered,
         /// so that memory does not grow with the length of a run; listeners see it whole.
         public var keepDetails: Bool
+        /// Write each request sent as a curl command line (`RequestResult.curlCommand`), with
+        /// these arguments added (the command line's TLS and proxy options); nil: none.
+        public var curlArguments: [String]?
 
-        public init(failFast: Bool = false, keepExchanges: Bool = false, keepDetails: Bool = true) {
+        public init(failFast: Bool = false, keepExchanges: Bool = false, keepDetails: Bool = true, curlArguments: [String]? = nil) {
             self.failFast = failFast
             self.keepExchanges = keepExchanges
             self.keepDetails = keepDetails
+            self.curlArguments = curlArguments
         }
     }
 
@@ -255,6 +259,15 @@ public final class Runner {
     /// implicit status check, 4 the captures; 5, the expectations, is `expectations`, run
     /// here for a request with a retry policy (they decide whether to try again), and
     /// otherwise while the next request is on the wire.
+    /// With `curlArguments`: the request as a curl command line, masked.
+    func curlCommand(_ http: HTTPRequest, _ request: RequestSpec, cookie: String?) -> String? {
+        guard let extra = options.curlArguments else { return nil }
+        return redactor.redact(
+            CurlCommand.line(
+                http, followRedirects: request.followRedirects, maxRedirects: request.maxRedirects, locationTrusted: request.locationTrusted, cookie: cookie,
+                extraArguments: extra))
+    }
+
     func execute(_ step: PlanStep, position: Int, shownName: String) -> Stage {
         let request = step.request
         // 1. Skip when a capture it needs was never taken, or when `skip:` renders true.
@@ -271,6 +284,7 @@ public final class Runner {
             // 2. Render, then send, trying again while the retry policy asks.
             let http = try render(request)
             result.url = redactor.redact(http.url)
+            result.curlCommand = curlCommand(http, request, cookie: nil)
             if options.keepExchanges {
                 result.requestHeaders = http.headers.map { (redactor.redact($0.name), redactor.redact($0.value)) }
                 result.requestBody = http.body?.bytes.map { BodySummary.isBinary($0, contentType: nil) ? BodySummary.binary($0.count, contentType: nil) : redactor.redact(String(decoding: $0, as: UTF8.self)) }
@@ -291,6 +305,10 @@ public final class Runner {
                         result.url = redactor.redact(http.url)
                         result.finalURL = redactor.redact(transfer.shownFinalURL)
                         result.redirects = transfer.shownRedirects.map { $0.mapURLs(redactor.redact) }
+                    }
+                    // The cookies the jar added are known once sent.
+                    if let cookie = transfer.sentHeaders.last(where: { $0.name.equalsIgnoringASCIICase("Cookie") })?.value, options.curlArguments != nil {
+                        result.curlCommand = curlCommand(http, request, cookie: cookie)
                     }
                     if options.keepExchanges {
                         result.redirectHeaders = transfer.hopHeaders.map { $0.map { (redactor.redact($0.name), redactor.redact($0.value)) } }

@@ -129,6 +129,8 @@ struct GoldenOutputTests {
                 "run.txt": try await scene.sonde(["run", "run.yaml"] + vars).text,
                 "run-fail-fast.txt": try await scene.sonde(["run", "run.yaml", "--fail-fast"] + vars).text,
                 "run-verbose.txt": try await scene.sonde(["run", "run.yaml", "-v"] + vars).text,
+                // The first run again, from the history, as the terminal showed it.
+                "show.txt": try await scene.sonde(["show", "1"]).text,
             ]
         }
     }
@@ -181,6 +183,23 @@ struct GoldenOutputTests {
                 "report-json.txt": written + scene.file(scene.folder.appendingPathComponent("report.json")),
                 "report-run-html.txt": written + scene.file(scene.folder.appendingPathComponent("report.html")),
             ]
+        }
+    }
+}
+
+extension GoldenOutputTests {
+    /// Every subcommand's `--help`: defaults as a user writes them (`50%`, `50ms`), never a type's
+    /// debug description, and every option described.
+    @Test func helpOfEveryCommand() async throws {
+        try await Golden.verify { scene in
+            var texts: [String: String] = ["help.txt": try await scene.sonde(["--help"]).text]
+            for command in ["run", "validate", "history", "show", "diff", "trend", "report", "jsonpath", "demo"] {
+                let help = try await scene.sonde([command, "--help"])
+                #expect(help.text.contains("--- exit status 0 ---"))
+                #expect(!help.text.contains("Duration(") && !help.text.contains("Optional(") && !help.text.contains("attoseconds"), "\(command) --help")
+                texts["help-\(command).txt"] = help.text
+            }
+            return texts
         }
     }
 }

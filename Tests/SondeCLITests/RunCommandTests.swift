@@ -1,4 +1,5 @@
 import Foundation
+import SondeCore
 import SondeMock
 import Testing
 
@@ -142,5 +143,75 @@ struct RunCommandTests {
         let single = try await Sonde.runAsync(["run", shape, "--no-save", "--var", "base=\(server.baseURL)", "--var", #"body={"a":1}"#])
         #expect(!single.stdout.contains("collections:"), "one collection has its own summary only")
     }
-}
 
+    /// `--curl FILE`: each request as a curl command line that, run by a shell, sends what Sonde
+    /// sent (method, target, fields, body, the jar's cookies), secrets masked; -v shows the lines.
+    @Test func curlCommandsReplayWhatWasSent() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let folder = try Self.write([
+            "c.yaml": #"""
+                name: replay
+                base_url: "{{ base }}"
+                vars: { token: "k9Zr2mQx7Lw4" }
+                secrets: [token]
+                requests:
+                  - name: set a cookie
+                    url: /cookies/set?flavour=ginger
+                  - name: odd put
+                    method: PUT
+                    url: /echo/a b?q=x y&e=é
+                    headers: { X-Empty: "", X-Quote: "it's \"quoted\"", Authorization: "Bearer {{ token }}" }
+                    body: "bell\u0007, tab\t, 'single' and $HOME `id`\nline two"
+                    expect:
+                      jsonpath:
+                        $.body: "bell\u0007, tab\t, 'single' and $HOME `id`\nline two"
+                        $.headers.Cookie: flavour=ginger
+                  - name: form
+                    method: POST
+                    url: /echo
+                    form: { a: "1 & 2", b: "@file" }
+                """#,
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let collection = folder.appendingPathComponent("c.yaml").path
+        let script = folder.appendingPathComponent("out/replay.sh")
+        let missing = try await Sonde.runAsync(["run", collection, "--no-save", "--curl", script.path])
+        #expect(missing.status == 2 && missing.stderr.contains("--curl \(script.path): the folder \(folder.path)/out does not exist"), "\(missing.stderr)")
+        try FileManager.default.createDirectory(at: script.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let run = try await Sonde.runAsync(["run", collection, "--no-save", "--curl", script.path, "--var", "base=\(server.baseURL)"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let text = try String(contentsOf: script, encoding: .utf8)
+        #expect(!text.contains("k9Zr2mQx7Lw4") && text.contains("Authorization: Bearer ••••••"), "\(text)")
+        let commands = text.split(separator: "\n").filter { $0.hasPrefix("curl ") }.map(String.init)
+        #expect(commands.count == 3, "\(text)")
+        #expect(text.contains("# replay: odd put (\(collection):"), "\(text)")
+        guard commands.count == 3 else { return }
+        // Replayed by bash (for $'…'), with the masked token as it is: the echo shows what arrived.
+        func replay(_ command: String) throws -> JSONValue {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", command + " -s"]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return try JSONValue.parse(Array(data))
+        }
+        let put = try replay(commands[1])
+        #expect(put["method"] == "PUT")
+        #expect(put["target"] == "/echo/a%20b?q=x%20y&e=%C3%A9")
+        #expect(put["body"] == .string("bell\u{07}, tab\t, 'single' and $HOME `id`\nline two"))
+        #expect(put["headers"]?["X-Empty"] == "")
+        #expect(put["headers"]?["X-Quote"] == #"it's "quoted""#)
+        #expect(put["headers"]?["Cookie"] == "flavour=ginger")
+        #expect(put["headers"]?["Content-Type"] == nil, "sonde sends no Content-Type for body:, nor does the replay")
+        let form = try replay(commands[2])
+        #expect(form["body"] == "a=1%20%26%202&b=%40file")
+        #expect(form["headers"]?["Content-Type"] == "application/x-www-form-urlencoded")
+        let verbose = try await Sonde.runAsync(["run", collection, "--no-save", "-v", "--var", "base=\(server.baseURL)"])
+        #expect(verbose.stdout.contains("      $ curl -X PUT "), "\(verbose.stdout)")
+        #expect(verbose.stdout.contains(#"$'bell\x07, tab\t"#), "control characters are escaped: \(verbose.stdout)")
+    }
+}

@@ -20,6 +20,10 @@ struct ReportCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOption
 
+    func validate() throws {
+        try OutputFile.checkFolder(of: html, argument: "--html \(html)")
+    }
+
     func run() throws {
         let store = try database.openExisting()
         let trends = try storeCall { try store.trends(window.filter) }
@@ -29,12 +33,7 @@ struct ReportCommand: ParsableCommand {
         }
         let diffs = try storeCall { try HistoryQueries(store).latestChanges(RunFilter(collection: window.collection, environment: window.env)).diffs }
         let page = HTMLReport.historyPage(trends, diffs: diffs, since: window.start)
-        do {
-            try Data(page.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
-        } catch {
-            Terminal.error("cannot write \(html): \(error.localizedDescription)")
-            throw ExitCode(ExitStatus.internalError)
-        }
+        try OutputFile.write(page, to: html, what: "the page")
         let runs = trends.map(\.runs.count).reduce(0, +)
         Terminal.print("wrote \(html): \(trends.filter { !$0.runs.isEmpty }.count) collection(s), \(runs) run(s)")
     }

@@ -43,6 +43,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "HTTP(S) or SOCKS proxy, e.g. socks5://127.0.0.1:1080.")
     var proxy: String?
 
+    @Option(
+        name: .customLong("curl"),
+        help: ArgumentHelp(
+            "Write each request sent as a curl command line to this file, secrets masked (-v shows them too).", valueName: "file"))
+    var curlFile: String?
+
     @OptionGroup var recording: RecordingOptions
 
     @Flag(help: "After each collection, show what changed since its previous recorded run (same environment); exit 1 when something got worse, as `sonde diff` does.")
@@ -55,6 +61,7 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs takes a number from 1 up") }
         if compare && recording.noSave { throw ValidationError("--compare needs the run recorded; drop --no-save") }
+        if let curlFile { try OutputFile.checkFolder(of: curlFile, argument: "--curl \(curlFile)") }
     }
 
     func run() throws {
@@ -83,12 +90,13 @@ struct RunCommand: ParsableCommand {
         let transport = TransportOptions(caFile: caFile, clientCertificate: clientCertificate, clientKey: clientKey, proxy: proxy)
         let options = RunSession.Options(
             jobs: jobs, failFast: failFast, keepExchanges: verbose > 0, keepRecords: !reports.targets.isEmpty, compare: compare ? thresholds.thresholds : nil,
-            toolVersion: SondeCommand.version, secrets: Self.proxySecrets(proxy))
+            toolVersion: SondeCommand.version, secrets: Self.proxySecrets(proxy),
+            curlArguments: verbose > 0 || curlFile != nil ? transport.curlArguments : nil)
         // Signals are taken from here on: opening (and upgrading) the history included.
         let interruption = Interruption()
         let status = try SessionShell.run(
             loaded.map(PlannedCollection.init), options: options, transport: transport, history: try recording.openHistory(), verbosity: verbose,
-            reports: reports, interruption: interruption)
+            reports: reports, curlFile: curlFile, interruption: interruption)
         throw ExitCode(status)
     }
 
@@ -115,5 +123,17 @@ extension RunCommand {
                 "\(paths.count) collections are named '\(TerminalText.escape(name))' (\(paths.map { TerminalText.escape($0) }.joined(separator: ", "))); "
                     + "each keeps its own history, by file: give the file to `sonde history`, `diff`, `trend` or `report` to pick one")
         }
+    }
+}
+
+extension TransportOptions {
+    /// The same options for curl's command line (`--curl`, -v).
+    var curlArguments: [String] {
+        var arguments: [String] = []
+        if let caFile { arguments += ["--cacert", caFile] }
+        if let clientCertificate { arguments += ["--cert", clientCertificate] }
+        if let clientKey { arguments += ["--key", clientKey] }
+        if let proxy { arguments += ["--proxy", proxy] }
+        return arguments
     }
 }

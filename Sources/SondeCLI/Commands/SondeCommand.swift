@@ -11,7 +11,7 @@ public struct SondeCommand: ParsableCommand {
         abstract: "Run declarative HTTP request collections, record every run, compare runs.",
         version: "sonde \(version) (\(CurlTransport.version))",
         subcommands: [
-            RunCommand.self, ValidateCommand.self, HistoryCommand.self, DiffCommand.self, TrendCommand.self, ReportCommand.self, JSONPathCommand.self,
+            RunCommand.self, ValidateCommand.self, HistoryCommand.self, ShowCommand.self, DiffCommand.self, TrendCommand.self, ReportCommand.self, JSONPathCommand.self,
             DemoCommand.self,
         ]
     )

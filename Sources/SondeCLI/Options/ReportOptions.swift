@@ -48,11 +48,7 @@ struct ReportOptions: ParsableArguments {
         if targets.filter({ $0.path == nil }).count > 1 { throw ValidationError("only one --report can go to standard output") }
         for target in targets {
             guard let path = target.path else { continue }
-            let folder = (path as NSString).deletingLastPathComponent
-            var isFolder: ObjCBool = false
-            if !folder.isEmpty, !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
-                throw ValidationError("--report \(target.kind.rawValue):\(path): the folder \(folder) does not exist")
-            }
+            try OutputFile.checkFolder(of: path, argument: "--report \(target.kind.rawValue):\(path)")
         }
     }
 
@@ -64,12 +60,7 @@ struct ReportOptions: ParsableArguments {
                 Terminal.print(text, terminator: "")
                 continue
             }
-            do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-            } catch {
-                Terminal.error("cannot write the \(target.kind.rawValue) report to \(path): \(error.localizedDescription)")
-                throw ExitCode(ExitStatus.internalError)
-            }
+            try OutputFile.write(text, to: path, what: "the \(target.kind.rawValue) report")
         }
     }
 }

@@ -16,7 +16,7 @@ enum SessionShell {
     /// the history was opened: a signal from then on ends the session.
     static func run(
         _ collections: [PlannedCollection], options: RunSession.Options, transport: TransportOptions, history: (any RunHistory)?, verbosity: Int,
-        reports: ReportOptions, interruption: Interruption
+        reports: ReportOptions, curlFile: String? = nil, interruption: Interruption
     ) throws -> Int32 {
         let session = RunSession(collections: collections, history: history, options: options) { cancellation in
             try CurlTransport(options: transport, cancellation: cancellation)
@@ -29,6 +29,8 @@ enum SessionShell {
             jobs: options.jobs, progress: options.jobs == 1 && (toStandardError ? Terminal.stderrIsTerminal : Terminal.stdoutIsTerminal),
             historyLocation: history?.location, secretsKnown: { session.secretsKnown })
         session.add(listener)
+        let curlCommands = curlFile.map { _ in CurlCommandList() }
+        if let curlCommands { session.add(curlCommands) }
         interruption.onCancel = { session.cancel() }
         interruption.beforeForcedExit = {
             listener.endPartialLine()
@@ -68,6 +70,10 @@ enum SessionShell {
             if !reports.targets.isEmpty { Terminal.error("no report was written: a collection could not be run or recorded") }
         } else {
             try reports.write(outcome.collections.compactMap(\.record))
+        }
+        // Written last, masked with every secret the session learned.
+        if let curlFile, let curlCommands {
+            try OutputFile.write(session.maskKnownSecrets(curlCommands.script()), to: curlFile, what: "the curl commands")
         }
         return status
     }
@@ -297,5 +303,27 @@ final class OutputLock: @unchecked Sendable {
         pendingSecrets = nil
         Terminal.write(pending, to: toStandardError ? STDERR_FILENO : STDOUT_FILENO)
         pending = ""
+    }
+}
+
+/// `sonde run --curl FILE`: each request sent, as a curl command line, under a comment that
+/// names it; collections in the order they were given.
+final class CurlCommandList: RunListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [Int: [String]] = [:]
+
+    func requestFinished(_ collection: SessionCollection, _ result: RequestResult) {
+        guard let command = result.curlCommand else { return }
+        let location = result.location.map { " (\($0))" } ?? ""
+        let comment = "# \(collection.name): \(result.name)\(location)".map { $0.isNewline ? " " : $0 }
+        lock.lock()
+        lines[collection.index, default: []] += [String(comment), command]
+        lock.unlock()
+    }
+
+    func script() -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        return lines.sorted { $0.key < $1.key }.flatMap(\.value).map { $0 + "\n" }.joined()
     }
 }

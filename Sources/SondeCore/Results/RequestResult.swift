@@ -48,6 +48,8 @@ public struct RequestResult: Sendable {
     /// -vv: the bodies, as text (a binary body is summarised).
     public var requestBody: String?
     public var responseBody: String?
+    /// -v and `--curl`: the request as a curl command line (`CurlCommand`), masked.
+    public var curlCommand: String?
 
     public init(
         step: String, position: Int, name: String, method: String, url: String, location: SourceLocation? = nil, startOffset: Duration? = nil,
@@ -98,6 +100,7 @@ public struct RequestResult: Sendable {
         copy.redirectHeaders = []
         copy.requestBody = nil
         copy.responseBody = nil
+        copy.curlCommand = nil
         if !withShape { copy.shapeSource = nil }
         return copy
     }

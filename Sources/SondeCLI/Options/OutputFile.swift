@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+
+/// A file a command will write (a report, the curl commands): its folder must exist before
+/// any work is done, so that a run is never lost for a typo in a path.
+enum OutputFile {
+    /// - Parameter argument: the option as the user wrote it (`--report junit:out/r.xml`).
+    /// - Throws: `ValidationError` (exit 2) naming the option and the missing folder.
+    static func checkFolder(of path: String, argument: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        if !folder.isEmpty, !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
+            throw ValidationError("\(argument): the folder \(folder) does not exist")
+        }
+    }
+
+    /// Writes `text` whole or not at all; a failure is an error naming what and where (exit 3).
+    static func write(_ text: String, to path: String, what: String) throws {
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            Terminal.error("cannot write \(what) to \(path): \(error.localizedDescription)")
+            throw ExitCode(ExitStatus.internalError)
+        }
+    }
+}
