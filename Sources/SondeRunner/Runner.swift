@@ -427,6 +427,19 @@ public final class Runner {
         return captureError
     }
 
+    /// `diff: { ignore: … }`: the body's JSON without those nodes, whose hash and shape the
+    /// history keeps, so that `sonde diff` sees no change in them. Nil for a body that is not
+    /// JSON, or a path that cannot be evaluated on it: the body is then hashed whole.
+    func keptForDiffs(_ paths: [JSONPath], _ exchange: Exchange) -> JSONValue? {
+        guard case .success(let document) = exchange.json else { return nil }
+        var locations: [NormalizedPath] = []
+        for path in paths {
+            guard let nodes = try? path.nodes(in: document) else { return nil }
+            locations += nodes.map(\.location)
+        }
+        return document.removing(locations)
+    }
+
     /// 5. The expectations, then the body's hash and shape, and the outcome. A function of
     /// the exchange and the variables' snapshot: it may run while the next request is sent.
     func expectations(_ sent: Sent) -> RequestResult {
@@ -437,9 +450,17 @@ public final class Runner {
         result.status = response.status
         result.timings = response.timings
         result.responseSize = response.body.count
-        let rawHash = Digest.sha256(response.body)
+        // What the history hashes: the body, or with `diff: { ignore: … }` its JSON without
+        // those nodes.
+        var hashed = response.body
+        result.shapeSource = exchange.shapeSource(redactor)
+        if !request.diffIgnore.isEmpty, let kept = keptForDiffs(request.diffIgnore, exchange) {
+            hashed = Array(kept.jsonText.utf8)
+            result.shapeSource = .document(kept, redactor)
+        }
+        let rawHash = Digest.sha256(hashed)
         result.bodyHash = rawHash
-        retain(response.body, at: result.position)
+        retain(hashed, at: result.position)
         if !redactor.isEmpty {
             // A hash computed from a secret could be checked against guesses of it: a body
             // that holds one is hashed with it masked (it then differs from sha256sum's).
@@ -450,13 +471,12 @@ public final class Runner {
             if let known = maskedHashes.byRawHash[rawHash] {
                 result.bodyHash = known
             } else {
-                let text = String(decoding: response.body, as: UTF8.self)
+                let text = String(decoding: hashed, as: UTF8.self)
                 let masked = redactor.redact(text)
                 if masked != text { result.bodyHash = Digest.sha256(masked) }
                 if maskedHashes.byRawHash.count < 4096 { maskedHashes.byRawHash[rawHash] = result.bodyHash }
             }
         }
-        result.shapeSource = exchange.shapeSource(redactor)
         do {
             var checks: [CheckResult] = sent.statusCheck.map { [$0] } ?? []
             for expectation in request.expectations {

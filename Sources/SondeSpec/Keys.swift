@@ -4,12 +4,17 @@ package enum CollectionKey: String, CaseIterable {
 }
 
 package enum DefaultsKey: String, CaseIterable {
-    case headers, query, timeout, delay, retry, follow_redirects, max_redirects, location_trusted, max_body_size, insecure, auth
+    case headers, query, timeout, delay, retry, follow_redirects, max_redirects, location_trusted, max_body_size, insecure, auth, diff
 }
 
 package enum RequestKey: String, CaseIterable {
     case name, method, url, query, headers, json, form, body, multipart, timeout, delay, retry, skip
-    case follow_redirects, max_redirects, location_trusted, max_body_size, insecure, auth, capture, expect
+    case follow_redirects, max_redirects, location_trusted, max_body_size, insecure, auth, capture, expect, diff
+}
+
+/// `diff:` on a request or in `defaults`: how `sonde diff` compares its runs.
+package enum DiffKey: String, CaseIterable {
+    case ignore
 }
 
 package enum ExpectKey: String, CaseIterable {

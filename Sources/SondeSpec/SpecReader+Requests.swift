@@ -14,6 +14,7 @@ struct RequestDefaults {
     var maxBodySize: ByteSize?
     var insecure: Bool?
     var auth: Auth?
+    var diffIgnore: [JSONPath]?
 }
 
 extension SpecReader {
@@ -33,6 +34,7 @@ extension SpecReader {
             case .max_body_size: defaults.maxBodySize = byteSize(value, "defaults.max_body_size")
             case .insecure: defaults.insecure = bool(value, "defaults.insecure")
             case .auth: defaults.auth = auth(value, "defaults.auth")
+            case .diff: defaults.diffIgnore = diffIgnore(value, "defaults.diff")
             }
         }
         return defaults
@@ -139,6 +141,7 @@ extension SpecReader {
             case .auth: spec.auth = auth(value, "auth of \(label)")
             case .capture: spec.captures = captures(value, label)
             case .expect: expectNode = value
+            case .diff: spec.diffIgnore = diffIgnore(value, "diff of \(label)") ?? []
             }
         }
         if !hasURL && name != nil { report("\(label) has no url", at: node) }
@@ -160,6 +163,7 @@ extension SpecReader {
         if !pairs.contains(where: { $0.key == .max_body_size }) { spec.maxBodySize = defaults.maxBodySize ?? RequestSpec.defaultMaxBodySize }
         if !pairs.contains(where: { $0.key == .insecure }) { spec.insecure = defaults.insecure ?? false }
         if !pairs.contains(where: { $0.key == .auth }) { spec.auth = defaults.auth }
+        if !pairs.contains(where: { $0.key == .diff }) { spec.diffIgnore = defaults.diffIgnore ?? [] }
         if let expectNode {
             currentScope = .request(index: index, inExpect: true)
             spec.expectations = expectations(expectNode, label)
@@ -241,6 +245,31 @@ extension SpecReader {
             report("unknown method '\(text)' in \(label); did you mean '\(suggestion)'?", at: node)
         }
         return method
+    }
+
+    /// `diff: { ignore: [JSONPath, …] }`: what `sonde diff` leaves out of the body and shape
+    /// comparisons (a token that is new on every login).
+    func diffIgnore(_ node: Node, _ what: String) -> [JSONPath]? {
+        guard let pairs = keyed(node, DiffKey.self, what) else { return nil }
+        var paths: [JSONPath] = []
+        for (key, _, value) in pairs {
+            switch key {
+            case .ignore:
+                let items: [Node]
+                switch value {
+                case .sequence(let sequence): items = Array(sequence)
+                case .scalar: items = [value]
+                default:
+                    report("ignore in \(what) must be a JSONPath or a list of them, found \(value.kindDescription)", at: value)
+                    continue
+                }
+                for item in items {
+                    guard let text = string(item, "ignore in \(what)") else { continue }
+                    if let path = jsonPath(text, at: item, "ignore in \(what)") { paths.append(path) }
+                }
+            }
+        }
+        return paths
     }
 
     func retry(_ node: Node, _ what: String) -> RetryPolicy? {

@@ -286,5 +286,44 @@ struct HistoryCommandTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: other)) == before)
         #expect(server.state.totalRequests == sent)
     }
-}
 
+    /// `diff: { ignore: … }`: values that change on every call (a token, a resource version,
+    /// an item's timestamp) are no body or shape change; anything else still is.
+    @Test func diffIgnoresTheNodesACollectionNames() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-ignore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let collection = folder.appendingPathComponent("c.yaml")
+        func write(ignore: String) throws {
+            try """
+                name: ignoring
+                requests:
+                  - name: item
+                    url: "{{ base }}/respond?content_type=application/json&body={{ body | urlencode }}"
+                    diff: { ignore: \(ignore) }
+                """.write(to: collection, atomically: true, encoding: .utf8)
+        }
+        let db = folder.appendingPathComponent("h.sqlite").path
+        func run(_ body: String) async throws {
+            let result = try await Sonde.runAsync(["run", collection.path, "--db", db, "--var", "base=\(server.baseURL)", "--var", "body=\(body)"])
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        }
+        try write(ignore: #"[$.token, $.metadata.resourceVersion, "$.items[*].seen"]"#)
+        try await run(#"{"token": "a1", "metadata": {"resourceVersion": "7", "name": "x"}, "items": [{"id": 1, "seen": 1}, {"id": 2, "seen": 2}]}"#)
+        try await run(#"{"token": {"new": "shape"}, "metadata": {"resourceVersion": "8", "name": "x"}, "items": [{"id": 1, "seen": "now"}, {"id": 2}]}"#)
+        let quiet = try await Sonde.runAsync(["diff", "--db", db])
+        #expect(quiet.status == 0)
+        #expect(!quiet.stdout.contains("body changed") && !quiet.stdout.contains("$."), "\(quiet.stdout)")
+        // A value not named is still a change.
+        try await run(#"{"token": "b2", "metadata": {"resourceVersion": "9", "name": "y"}, "items": [{"id": 1, "seen": 3}, {"id": 2, "seen": 4}]}"#)
+        let changed = try await Sonde.runAsync(["diff", "--db", db])
+        #expect(changed.stdout.contains("body changed"), "\(changed.stdout)")
+        // Without ignore, the token's new type is a shape change.
+        try write(ignore: "[]")
+        try await run(#"{"token": 5, "metadata": {"resourceVersion": "9", "name": "y"}, "items": [{"id": 1, "seen": 3}, {"id": 2, "seen": 4}]}"#)
+        let shape = try await Sonde.runAsync(["diff", "--db", db])
+        #expect(shape.stdout.contains("$.token"), "\(shape.stdout)")
+    }
+}

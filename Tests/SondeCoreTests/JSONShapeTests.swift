@@ -35,4 +35,18 @@ struct JSONShapeTests {
         #expect(changes.removed == ["$.b"])
         #expect(changes.retyped == [.init(path: "$.a", old: "number", new: "string")])
     }
+
+    /// `diff: { ignore: … }` removes every node a query selects: members, items (later ones
+    /// first, so that indices hold), a node inside one removed, a path that selects nothing.
+    @Test func removingTheNodesQueriesSelect() throws {
+        let document = try JSONValue.parse(Array(#"{"a":1,"b":{"c":2,"d":[0,1,2,3]},"items":[{"id":1,"t":9},{"id":2,"t":8}],"x'y":true}"#.utf8))
+        var locations: [NormalizedPath] = []
+        for query in ["$.a", "$.b.d[1]", "$.b.d[-1]", "$.items[*].t", "$.b", "$.b.c", "$.nothing", "$['x\\'y']", "$.items[5]"] {
+            locations += try JSONPath(query).nodes(in: document).map(\.location)
+        }
+        #expect(document.removing(locations).jsonText == #"{"items":[{"id":1},{"id":2}]}"#)
+        #expect(document.removing([NormalizedPath()]) == document, "the root stays")
+        let list = try JSONValue.parse(Array("[0,1,2,3,4]".utf8))
+        #expect(list.removing(try JSONPath("$[?@ > 1]").nodes(in: list).map(\.location)).jsonText == "[0,1]")
+    }
 }

@@ -23,6 +23,7 @@ struct DocsTests {
         ("`retry` keys", RetryKey.allCases.map(\.rawValue)),
         ("`auth` keys", AuthKey.allCases.map(\.rawValue) + BasicAuthKey.allCases.map(\.rawValue) + OAuth2Key.allCases.map(\.rawValue)),
         ("Multipart field keys", MultipartKey.allCases.map(\.rawValue)),
+        ("`diff` keys", DiffKey.allCases.map(\.rawValue)),
         ("Environment file keys", EnvironmentFileKey.allCases.map(\.rawValue)),
     ]
 

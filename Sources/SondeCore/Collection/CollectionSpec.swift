@@ -117,6 +117,9 @@ public struct RequestSpec: Sendable {
     public var auth: Auth?
     public var captures: [Capture]
     public var expectations: [Expectation]
+    /// `diff: { ignore: … }`: nodes left out of the recorded body hash and JSON shape, so
+    /// that `sonde diff` does not report them (a fresh token, a resource version).
+    public var diffIgnore: [JSONPath] = []
 
     public init(name: String, location: SourceLocation, method: String = "GET", url: Template) {
         self.name = name
