@@ -26,18 +26,18 @@ public enum CurlCommand {
         } else if request.method != (hasBody ? "POST" : "GET") {
             arguments += ["-X", request.method]
         }
-        arguments.append(quoted(request.url))
+        arguments.append(ShellWord.quoted(request.url))
         var sawCookie = false
         for header in request.headers {
             if header.name.equalsIgnoringASCIICase("Cookie"), let cookie {
-                if !sawCookie { arguments += ["-H", quoted("Cookie: \(cookie)")] }
+                if !sawCookie { arguments += ["-H", ShellWord.quoted("Cookie: \(cookie)")] }
                 sawCookie = true
                 continue
             }
             // `Name;` is curl's way to send a field with an empty value.
-            arguments += ["-H", quoted(header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)")]
+            arguments += ["-H", ShellWord.quoted(header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)")]
         }
-        if !sawCookie, let cookie { arguments += ["-H", quoted("Cookie: \(cookie)")] }
+        if !sawCookie, let cookie { arguments += ["-H", ShellWord.quoted("Cookie: \(cookie)")] }
         var note: String?
         switch request.body {
         case nil: break
@@ -46,10 +46,10 @@ public enum CurlCommand {
                 arguments += ["--data-binary", "@BODY"]
                 note = "the body, \(bytes.count) bytes, is not shown: put it in the file BODY"
             } else {
-                arguments += ["--data-binary", quoted(bytes)]
+                arguments += ["--data-binary", ShellWord.quoted(bytes)]
             }
             // curl adds a Content-Type of its own for --data-binary; Sonde sends none unless asked.
-            if !request.hasHeader("Content-Type") { arguments += ["-H", quoted("Content-Type:")] }
+            if !request.hasHeader("Content-Type") { arguments += ["-H", ShellWord.quoted("Content-Type:")] }
         case .multipart(let fields):
             for field in fields {
                 var form: String
@@ -58,7 +58,7 @@ public enum CurlCommand {
                     // `-F name=value` would read `@` and `<` at the start of a value: --form-string does not.
                     form = "\(field.name)=\(String(decoding: bytes, as: UTF8.self))"
                     if field.filename == nil && field.contentType == nil {
-                        arguments += ["--form-string", quoted(form)]
+                        arguments += ["--form-string", ShellWord.quoted(form)]
                         continue
                     }
                 case .file(let path):
@@ -66,7 +66,7 @@ public enum CurlCommand {
                 }
                 if let type = field.contentType { form += ";type=\(type)" }
                 if let filename = field.filename { form += ";filename=\"\(filename)\"" }
-                arguments += ["-F", quoted(form)]
+                arguments += ["-F", ShellWord.quoted(form)]
             }
         }
         arguments.append("--compressed")
@@ -76,48 +76,10 @@ public enum CurlCommand {
         }
         if let timeout = request.timeoutSeconds { arguments += ["--max-time", String(timeout)] }
         if request.insecure { arguments.append("--insecure") }
-        arguments += extraArguments.map(quoted)
+        arguments += extraArguments.map { ShellWord.quoted($0) }
         let line = arguments.joined(separator: " ")
         return note.map { "\(line)  # \($0)" } ?? line
     }
 
-    /// A shell word that is `text` exactly.
-    public static func quoted(_ text: String) -> String { quoted(Array(text.utf8)) }
 
-    static func quoted(_ bytes: [UInt8]) -> String {
-        if !bytes.isEmpty, bytes.allSatisfy({ plain.contains($0) }) { return String(decoding: bytes, as: UTF8.self) }
-        let text = String(validating: bytes, as: UTF8.self)
-        if let text, !text.unicodeScalars.contains(where: needsEscape) {
-            return "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
-        }
-        // bash's ANSI-C quoting: every byte that is not plain printable ASCII as \xHH.
-        var out = "$'"
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\\"): out += #"\\"#
-            case UInt8(ascii: "'"): out += #"\'"#
-            case UInt8(ascii: "\n"): out += #"\n"#
-            case UInt8(ascii: "\t"): out += #"\t"#
-            case UInt8(ascii: "\r"): out += #"\r"#
-            case 0x20..<0x7F: out.unicodeScalars.append(Unicode.Scalar(byte))
-            default: out += "\\x" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-            }
-        }
-        return out + "'"
-    }
-
-    /// What a terminal would act on: C0, DEL, C1, and the bidirectional overrides and isolates.
-    static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0..<0x20, 0x7F..<0xA0, 0x202A...0x202E, 0x2066...0x2069: true
-        default: false
-        }
-    }
-
-    /// Characters that need no quoting in a POSIX shell word.
-    private static let plain = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_./:=@%+,".utf8)
-}
-
-private extension String {
-    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SondeCore
 import SondeMock
+import SondeTestSupport
 import Testing
 
 /// `sonde run` and `sonde demo` through the binary, against the mock on loopback.
@@ -213,5 +214,38 @@ struct RunCommandTests {
         let verbose = try await Sonde.runAsync(["run", collection, "--no-save", "-v", "--var", "base=\(server.baseURL)"])
         #expect(verbose.stdout.contains("      $ curl -X PUT "), "\(verbose.stdout)")
         #expect(verbose.stdout.contains(#"$'bell\x07, tab\t"#), "control characters are escaped: \(verbose.stdout)")
+    }
+
+    /// `sonde demo` from a folder that is not a clone: the collection inside the binary is
+    /// written out (the same bytes as collections/kubesphere.yaml), and every "Try next" line,
+    /// pasted into a shell there as printed, runs and succeeds.
+    @Test func theDemoWorksFromAnyFolderAndEveryTryNextLineRuns() async throws {
+        let folder = try Self.write([:])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let environment = ["SONDE_DB": ""]
+        let demo = try await Sonde.runAsync(["demo"], environment: environment, directory: folder)
+        #expect(demo.status == 0, "\(demo.stdout)\(demo.stderr)")
+        let written = try String(contentsOf: folder.appendingPathComponent(".sonde/demo/kubesphere.yaml"), encoding: .utf8)
+        let original = try String(contentsOf: Sonde.packageRoot.appendingPathComponent("collections/kubesphere.yaml"), encoding: .utf8)
+        #expect(written == original, "the demo's built-in collection differs from collections/kubesphere.yaml")
+        let lines = demo.stdout.components(separatedBy: "Try next:\n").last?.components(separatedBy: "\n\n").first?.split(separator: "\n").map(String.init) ?? []
+        #expect(lines.count >= 5, "\(demo.stdout)")
+        #expect(!demo.stdout.contains("127.0.0.1:") || !lines.joined().contains("127.0.0.1"), "no line points at the mock, which is gone")
+        for line in lines {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", line]
+            process.currentDirectoryURL = folder
+            var env = ProcessInfo.processInfo.environment
+            env["PATH"] = Sonde.executable.deletingLastPathComponent().path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+            env["SONDE_DB"] = nil
+            process.environment = env
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try await offPool { process.waitUntilExit() }
+            #expect(process.terminationStatus == 0, "a Try next line failed: \(line)")
+        }
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("health.html").path))
     }
 }

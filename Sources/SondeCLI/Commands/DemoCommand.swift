@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SondeHTTP
 import SondeMock
+import SondeRunner
 import SondeSpec
 import SondeEngine
 import SondeStore
@@ -11,11 +12,16 @@ import SondeCore
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Start the bundled mock API on a free loopback port and run collections/kubesphere.yaml on it."
+        abstract: "Start the bundled mock API on a free loopback port and run the KubeSphere smoke collection on it.",
+        discussion: """
+            The collection is collections/kubesphere.yaml when the folder has one (a clone of Sonde), else the copy \
+            inside the binary, written to \(DemoCollection.path) so that you can read it, change it and run it again. \
+            The run is recorded as every run is.
+            """
     )
 
-    @Option(help: "The collection to run against the mock.")
-    var collection = "collections/kubesphere.yaml"
+    @Option(help: ArgumentHelp("The collection to run against the mock (default: collections/kubesphere.yaml, else the built-in copy).", valueName: "file"))
+    var collection: String?
 
     @OptionGroup var recording: RecordingOptions
 
@@ -31,7 +37,26 @@ struct DemoCommand: ParsableCommand {
         }
     }
 
+    /// The collection to run: the one given, the clone's, or the built-in copy written out.
+    func collectionFile() throws -> String {
+        if let collection { return collection }
+        let bundled = "collections/kubesphere.yaml"
+        if FileManager.default.fileExists(atPath: bundled) { return bundled }
+        let path = DemoCollection.path
+        if (try? String(contentsOfFile: path, encoding: .utf8)) == nil {
+            do {
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try Data(DemoCollection.text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            } catch {
+                Terminal.error("cannot write the demo collection to \(path): \(error.localizedDescription)")
+                throw ExitCode(ExitStatus.internalError)
+            }
+        }
+        return path
+    }
+
     func run() throws {
+        let collection = try collectionFile()
         let server = try MockServer.startBlocking()
         defer { server.stop() }
         say("mock KubeSphere API listening on \(server.baseURL)\n")
@@ -52,15 +77,32 @@ struct DemoCommand: ParsableCommand {
             interruption: interruption)
         // Interrupted (128 and a signal's number): nothing more to say.
         if status >= 128 { throw ExitCode(status) }
-        say("""
-            Try next:
-              sonde run \(collection) --var base_url=http://NODE_IP:NODE_PORT   against a real cluster
-              sonde run \(collection) --env staging                             with environments/staging.yaml
-              sonde validate collections                                                      check collections, send nothing
-              sonde history; sonde diff; sonde trend                                          what was recorded, what changed, how healthy
-              sonde report --html health.html                                                 a page of charts of the history
-              curl -s URL | sonde jsonpath '$.items[*].metadata.name'                         try a JSONPath
-            """)
+        say(tryNext(collection: collection, recorded: history != nil))
         throw ExitCode(status)
+    }
+}
+
+extension DemoCommand {
+    /// What to run next, each line runnable as printed (from the same folder, the mock gone).
+    func tryNext(collection: String, recorded: Bool) -> String {
+        let file = ShellWord.quoted(collection)
+        let db = recording.database.path.map { " --db " + ShellWord.quoted($0) } ?? ""
+        var lines: [(String, String)] = []
+        if recorded {
+            lines += [
+                ("sonde show\(db)", "this run again, from the history"),
+                ("sonde demo\(db) && sonde diff\(db)", "run it again, then what changed between the two runs"),
+                ("sonde history\(db); sonde trend\(db)", "what was recorded, how healthy it has been"),
+                ("sonde report --html health.html\(db)", "a page of charts of the history"),
+            ]
+        }
+        lines += [
+            ("sonde validate \(file)", "check the collection, send nothing"),
+            (#"echo '{"items": [{"metadata": {"name": "etcd-0"}}]}' | sonde jsonpath '$.items[*].metadata.name'"#, "try a JSONPath"),
+        ]
+        // Each line pasted whole into a shell runs: the description is a comment.
+        let width = lines.map(\.0.count).filter { $0 <= 48 }.max() ?? 0
+        let list = lines.map { "  " + $0.0 + String(repeating: " ", count: max(width - $0.0.count, 0) + 2) + "# " + $0.1 }.joined(separator: "\n")
+        return "Try next:\n" + list + "\n\nAgainst a real KubeSphere, give the collection its address: sonde run \(file) --var base_url=http://NODE_IP:NODE_PORT"
     }
 }
