@@ -83,7 +83,11 @@ public struct HistoryText: Sendable {
                 for change in request.changes { out += describe(change) }
             }
         }
-        var summary = "\(diff.worseCount) worse, \(diff.betterCount) better, \(diff.unchangedCount) unchanged"
+        var summary = "\(diff.worseCount) worse, \(diff.betterCount) better"
+        // Changed, neither worse nor better (a body, a latency within the threshold): counted, so that the counts add up.
+        let changed = diff.requests.filter { $0.kind == .compared && !$0.changes.isEmpty && !$0.isWorse && !$0.isBetter }.count
+        if changed > 0 { summary += ", \(changed) changed" }
+        summary += ", \(diff.unchangedCount) unchanged"
         let added = diff.requests.filter { $0.kind == .added }.count
         let removed = diff.requests.filter { $0.kind == .removed }.count
         if added > 0 { summary += ", \(added) added" }

@@ -421,7 +421,8 @@ public final class Runner {
                     scope.capture(capture.name, value.json, secret: capture.secret)
                 }
             case .failure(let message):
-                captureError = captureError ?? "capture '\(capture.name)': \(message)"
+                // Where the capture is written, as a failed expectation says where it is.
+                captureError = captureError ?? "capture '\(capture.name)' (\(capture.location)): \(message)"
             }
         }
         return captureError

@@ -35,6 +35,9 @@ public struct LoadedCollection: Sendable {
     public var processEnvironment: [String: String]
     /// What was said and passed over: a line of `.env` that cannot be read, a weak secret.
     public var warnings: [Diagnostic] = []
+    /// Every variable name a template of the collection or of a variable's value reads
+    /// (captures included): a `--var` that no collection reads is worth a warning.
+    public var readNames: Set<String> = []
 
     /// A fresh scope for one run.
     public func makeScope() -> VariableScope {
@@ -114,7 +117,7 @@ public struct CollectionLoader: Sendable {
 
         // 4. Names: every template must read something defined or captured earlier.
         if let spec {
-            reader.checkNames(spec, variables: variables, secrets: secrets)
+            reader.checkNames(spec, variables: variables, secrets: secrets, environment: options.processEnvironment, dotEnv: sources.dotEnvDescription)
             // An environment file's secrets name variables or captures, as the collection's do.
             let known = Set(variables.map(\.name)).union(spec.requests.flatMap { $0.captures.map(\.name) })
             for (name, location) in sourceSecrets where !known.contains(name) {
@@ -136,6 +139,8 @@ public struct CollectionLoader: Sendable {
         var loaded = LoadedCollection(
             spec: spec, variables: variables, secrets: secrets, environmentName: options.environmentName ?? options.environmentFile,
             text: text, processEnvironment: options.processEnvironment)
+        loaded.readNames = Set(
+            (reader.recordedTemplates.map(\.template) + variables.flatMap(\.value.templates)).flatMap(\.references).filter { !$0.isEnvironment }.map(\.name))
 
         // 5. Every variable renders (they read no capture): an unset environment variable or
         // text of the wrong type is found here, at its definition, before anything is sent.
@@ -412,6 +417,9 @@ extension SpecReader {
     /// A `vars` mapping: names to any YAML value, strings may be templates.
     func variables(_ node: Node, source variableSource: VariableSource, _ what: String) -> [VariableDefinition] {
         guard let pairs = mapping(node, what) else { return [] }
+        let outer = currentScope
+        currentScope = .variables
+        defer { currentScope = outer }
         var out: [VariableDefinition] = []
         for pair in pairs {
             if !isValidVariableName(pair.key) {

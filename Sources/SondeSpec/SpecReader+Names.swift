@@ -3,7 +3,12 @@ import SondeCore
 extension SpecReader {
     /// Every template must read a variable that some source defines or an earlier step of
     /// the plan captures (the steps in the order the runner sends them).
-    func checkNames(_ spec: CollectionSpec, variables: [VariableDefinition], secrets: [String]) {
+    ///
+    /// An `env.NAME` that the process environment does not set, with no `| default(…)` after
+    /// it, is reported here too, at its position, so that `sonde validate` finds it before
+    /// anything is sent (variables' values are rendered at load, which reports theirs).
+    /// `dotEnv` names the `.env` looked for, for the message of a name no source defines.
+    func checkNames(_ spec: CollectionSpec, variables: [VariableDefinition], secrets: [String], environment: [String: String], dotEnv: String) {
         let defined = Set(variables.map(\.name))
         let plan = RunPlan(spec)
         var capturedBefore: [Set<String>] = []
@@ -18,6 +23,14 @@ extension SpecReader {
         }
 
         for (template, node, scope) in recordedTemplates {
+            if scope != .variables {
+                for reference in template.references where reference.isEnvironment && !reference.guarded && environment[reference.name] == nil {
+                    let location = source.location(inside: node, offset: reference.offset, value: template.source)
+                    report(
+                        "environment variable '\(reference.name)' is not set (set it, or add `| default(…)` to make it optional)", at: location,
+                        length: reference.length)
+                }
+            }
             var allowed = defined
             var ownIndex: Int?
             // A template read from the request of step `index` (one step per request).
@@ -35,7 +48,7 @@ extension SpecReader {
                 } else if let suggestion = nearestName(to: reference.name, among: allowed) {
                     message += "; did you mean '\(suggestion)'?"
                 } else {
-                    message += " (define it in vars, an environment file, .env or --var, or capture it in an earlier request)"
+                    message += " (define it in vars, an environment file, \(dotEnv), or --var, or capture it in an earlier request)"
                 }
                 let location = source.location(inside: node, offset: reference.offset, value: template.source)
                 report(message, at: location, length: reference.name.unicodeScalars.count)

@@ -9,6 +9,9 @@ final class SpecReader {
     /// Which names a template may read depends on where it stands.
     enum TemplateScope: Equatable {
         case collection
+        /// A variable's value (`vars`): rendered when the collection is loaded, which reports
+        /// what it cannot read.
+        case variables
         /// In request `index`; `inExpect` when in its expectations, which may read its own captures.
         case request(index: Int, inExpect: Bool)
     }

@@ -57,6 +57,13 @@ package struct VariableSources {
         return (variables, secrets)
     }
 
+    /// The `.env` beside the collection, as a message names it: `collections/.env (there is none)`.
+    var dotEnvDescription: String {
+        let folder = (collectionFile as NSString).deletingLastPathComponent
+        let path = folder.isEmpty ? ".env" : (folder as NSString).appendingPathComponent(".env")
+        return FileManager.default.fileExists(atPath: self.folder.appendingPathComponent(".env").path) ? "\(path) (which does not set it)" : "\(path) (there is none)"
+    }
+
     func environmentFilePath() -> String? {
         if let file = options.environmentFile { return file }
         guard let name = options.environmentName else { return nil }

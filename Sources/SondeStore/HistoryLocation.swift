@@ -48,7 +48,11 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
                 throw HistoryError("\(Self.option): a sqlite: URL takes no query or fragment (?…, #…): write sqlite:PATH", isUsage: true)
             }
             guard !path.isEmpty else { throw HistoryError("\(Self.option) sqlite: names no file: write sqlite:PATH", isUsage: true) }
-            if path == "~" || path.hasPrefix("~/") { path = (path as NSString).expandingTildeInPath }
+            // `~` is $HOME, as a shell reads it (CI containers set HOME to a folder of their own).
+            if path == "~" || path.hasPrefix("~/") {
+                let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+                path = home + path.dropFirst()
+            }
             self.init(kind: .sqlite(path: path))
             return
         }

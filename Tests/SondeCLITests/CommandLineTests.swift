@@ -60,6 +60,25 @@ struct ValidateCommandTests {
         #expect(result.stdout.contains("ok  collections/kubesphere.yaml: kubesphere-smoke, 2 requests, 1 capture, 9 expectations"))
     }
 
+    /// A `--var` that no collection reads is most likely a typo: a warning with the nearest name;
+    /// an undefined name says which `.env` was looked for.
+    @Test func unreadVariablesAndTheDotEnvLookedForAreNamed() throws {
+        let typo = try Sonde.run(["validate", "collections/kubesphere.yaml", "--var", "usrname=x", "--var", "username=y", "--var", "zzz=1"])
+        #expect(typo.status == 0, "\(typo.stderr)")
+        #expect(typo.stderr.contains("warning: --var usrname: the collection never reads 'usrname'; did you mean 'username'?"), "\(typo.stderr)")
+        #expect(typo.stderr.contains("warning: --var zzz: the collection never reads 'zzz'\n"), "\(typo.stderr)")
+        #expect(!typo.stderr.contains("--var username"), "a variable the collection reads is no warning")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-dotenv-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "name: x\nrequests:\n  - { name: a, url: \"http://h/{{ missing_token }}\" }\n".write(to: folder.appendingPathComponent("c.yaml"), atomically: true, encoding: .utf8)
+        let none = try Sonde.run(["validate", "c.yaml"], directory: folder)
+        #expect(none.status == 2 && none.stderr.contains("an environment file, .env (there is none), or --var"), "\(none.stderr)")
+        try "OTHER=1\n".write(to: folder.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        let other = try Sonde.run(["validate", folder.appendingPathComponent("c.yaml").path])
+        #expect(other.stderr.contains("an environment file, \(folder.path)/.env (which does not set it), or --var"), "\(other.stderr)")
+    }
+
     @Test func anInvalidCollectionExitsTwoWithEveryErrorAndASnippet() throws {
         let result = try Sonde.run(["validate", "Tests/SondeSpecTests/Fixtures/invalid/many_errors.yaml"])
         #expect(result.status == 2)

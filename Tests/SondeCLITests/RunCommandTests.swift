@@ -40,7 +40,7 @@ struct RunCommandTests {
         let result = try await Sonde.runAsync(["run", "collections/kubesphere.yaml", "--var", "base_url=\(server.baseURL)"])
         #expect(result.status == 1)
         #expect(result.stdout.contains("✗ component statuses"))
-        #expect(result.stdout.contains("collections/kubesphere.yaml:41:9  $.items[*].conditions[?@.type == 'Healthy'].status"))
+        #expect(result.stdout.contains("collections/kubesphere.yaml:44:9  $.items[*].conditions[?@.type == 'Healthy'].status"))
         #expect(result.stdout.contains(#"at $['items'][0]['conditions'][0]['status']: expected "True", got "False""#))
         #expect(result.stdout.contains("FAILED kubesphere-smoke: 1 passed, 1 failed"))
     }

@@ -59,7 +59,7 @@ struct EndToEndTests {
         #expect(failed.subject == "$.items[*].conditions[?@.type == 'Healthy'].status")
         #expect(failed.message == "at $['items'][3]['conditions'][0]['status']: expected \"True\", got \"False\"")
         #expect(failed.actual == #"["True","True","True","False","True"]"#)
-        #expect(failed.location.line == 41)
+        #expect(failed.location.line == 44)
     }
 
     @Test func timeoutsAndRefusedConnectionsAreRequestErrors() async throws {

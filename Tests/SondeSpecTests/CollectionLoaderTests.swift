@@ -21,7 +21,7 @@ struct CollectionLoaderTests {
         let statuses = spec.requests[1]
         #expect(statuses.headers.map(\.name.source) == ["Authorization"])
         #expect(statuses.expectations.count == 7)
-        #expect(statuses.location.line == 30)
+        #expect(statuses.location.line == 33)
 
         let scope = loaded.makeScope()
         #expect(try scope.variable("password") == "P@88w0rd")

@@ -57,6 +57,8 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         let collection = try collectionFile()
+        // A --db this sonde cannot use is refused before the mock starts.
+        if !recording.noSave { _ = try recording.database.location() }
         let server = try MockServer.startBlocking()
         defer { server.stop() }
         say("mock KubeSphere API listening on \(server.baseURL)\n")

@@ -16,7 +16,7 @@ struct DiffCommand: ParsableCommand {
             which must be of one collection (the same name from the same file) unless --across-collections.
             A collection is its file and its name: --collection takes either; a name two files share must be given as a file.
             Exit status: 0 nothing got worse; 1 something got worse (an outcome, a status from success to failure, \
-            a slowdown beyond the threshold, JSON paths removed or retyped); 2 bad usage.
+            a slowdown beyond the threshold, JSON paths removed or retyped); 2 bad usage; 3 the history cannot be read.
             """
     )
 

@@ -8,7 +8,8 @@ import SondeStore
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
-        abstract: "List recorded runs, newest first: id, time, environment, passed/failed/errors/skipped, duration."
+        abstract: "List recorded runs, newest first: id, time, environment, passed/failed/errors/skipped, duration.",
+        discussion: "Exit status: 0 the runs were listed (or there were none: it says so); 2 an unknown collection, or bad usage; 3 the history cannot be read."
     )
 
     @Argument(help: "A collection's name, or the file it was run from (default: every collection).")
@@ -55,8 +56,16 @@ func storeCall<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-/// Says why a listing is empty: an unknown collection (exit 2, with the known ones), or no runs yet.
-func explainNoRuns(_ store: any RunHistory, collection: String?, environment: String?, window: String? = nil, completeOnly: Bool = false) throws {
+/// Says why a listing is empty: an unknown collection (exit 2, with the known ones), or no runs yet
+/// (on standard output, exit 0; with `fatal`, on standard error, exit 2: `show` has nothing to show).
+func explainNoRuns(
+    _ store: any RunHistory, collection: String?, environment: String?, window: String? = nil, completeOnly: Bool = false, fatal: Bool = false
+) throws {
+    func say(_ text: String) throws {
+        guard fatal else { return Terminal.print(text) }
+        Terminal.error(text)
+        throw ExitCode(ExitStatus.usage)
+    }
     if let collection, try storeCall({ try store.runs(RunFilter(collection: collection, last: 1)) }).isEmpty {
         let known = try storeCall { try store.collections() }
         let names = Array(Set(known.map(\.name))).sorted()
@@ -69,14 +78,21 @@ func explainNoRuns(_ store: any RunHistory, collection: String?, environment: St
     let runs = completeOnly ? "no complete runs" : "no runs"
     var what = collection.map { "\(runs) of '\(TerminalText.escape($0))'" } ?? runs
     if let environment { what += " in environment '\(TerminalText.escape(environment))'" }
-    if let window, !(try storeCall({ try store.runs(RunFilter(collection: collection, environment: environment, last: 1)) }).isEmpty) {
-        // There are runs, older than the window.
-        Terminal.print("\(what) in \(window) in \(store.location) (older ones are recorded: widen the window with --since, or use --last)")
-        return
+    if let window {
+        // Runs older than the window: how many, the latest, and a window that holds it.
+        let older = try storeCall { try store.runs(RunFilter(collection: collection, environment: environment)) }
+        if let latest = older.map(\.started).max() {
+            let days = max(1, Int((Date().timeIntervalSince(latest) / 86_400).rounded(.up)))
+            let count = older.count == 1 ? "1 older run is" : "\(older.count) older runs are"
+            try say(
+                "\(what) in \(window) in \(store.location); \(count) recorded, the latest started \(HistoryText.time(latest)) "
+                    + "(widen the window: --since \(days)d, or --last \(min(older.count, 100)))")
+            return
+        }
     }
     if completeOnly, !(try storeCall({ try store.runs(RunFilter(collection: collection, environment: environment, last: 1)) }).isEmpty) {
-        Terminal.print("\(what) recorded in \(store.location): the runs recorded were interrupted (incomplete), and diff compares complete runs")
+        try say("\(what) recorded in \(store.location): the runs recorded were interrupted (incomplete), and diff compares complete runs")
         return
     }
-    Terminal.print("\(what) recorded in \(store.location)")
+    try say("\(what) recorded in \(store.location)")
 }

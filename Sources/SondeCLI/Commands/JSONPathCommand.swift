@@ -12,6 +12,8 @@ struct JSONPathCommand: ParsableCommand {
             Reads FILE, or standard input when FILE is absent or '-'. Prints the selected \
             values as a JSON array, or with --paths one `normalized-path<TAB>json` line per node.
             Example: curl -s URL | sonde jsonpath '$.items[?@.status == "True"].metadata.name'
+            Exit status: 0 printed what was selected (perhaps nothing); 1 the query hit a limit while evaluating; \
+            2 a malformed JSONPath or document, or a file that cannot be read.
             """
     )
 

@@ -87,6 +87,7 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         Self.noteSharedNames(loaded)
+        variables.warnAboutUnread(in: loaded)
         let transport = TransportOptions(caFile: caFile, clientCertificate: clientCertificate, clientKey: clientKey, proxy: proxy)
         let options = RunSession.Options(
             jobs: jobs, failFast: failFast, keepExchanges: verbose > 0, keepRecords: !reports.targets.isEmpty, compare: compare ? thresholds.thresholds : nil,

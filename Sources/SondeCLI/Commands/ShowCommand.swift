@@ -51,7 +51,7 @@ struct ShowCommand: ParsableCommand {
             guard let latest = try storeCall({ try store.runs(RunFilter(collection: collection, environment: env, last: 1)) }).first,
                 let found = try storeCall({ try store.run(id: latest.id) })
             else {
-                try explainNoRuns(store, collection: collection, environment: env)
+                try explainNoRuns(store, collection: collection, environment: env, fatal: true)
                 return
             }
             record = found

@@ -9,7 +9,11 @@ struct TrendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trend",
         abstract: "Per request: success rate, p50/p95/max latency and a latency sparkline; per collection: pass rate over time.",
-        discussion: "The window is the last 30 days unless --last or --since says otherwise."
+        discussion: """
+            The window is the last 30 days unless --last or --since says otherwise.
+            Exit status: 0 the trends were shown (or there were no runs in the window: it says so); \
+            2 an unknown collection, or bad usage; 3 the history cannot be read.
+            """
     )
 
     @OptionGroup var window: HistoryWindow
@@ -27,9 +31,7 @@ struct TrendCommand: ParsableCommand {
             return
         }
         if trends.allSatisfy({ $0.runs.isEmpty }) {
-            try explainNoRuns(
-                store, collection: window.collection, environment: window.env,
-                window: window.since.map { "the last \($0.written)" } ?? (window.last == nil ? "the last 30 days" : nil))
+            try explainNoRuns(store, collection: window.collection, environment: window.env, window: window.described)
             return
         }
         let text = HistoryText(colors: Terminal.colorsEnabled())

@@ -21,9 +21,11 @@ struct ValidateCommand: ParsableCommand {
         let loader = CollectionLoader(options: variables.options)
         let renderer = DiagnosticRenderer(colors: Terminal.colorsEnabled(forStandardError: true))
         var invalid = 0
+        var valid: [LoadedCollection] = []
         for file in files {
             do {
                 let loaded = try loader.load(file: file)
+                valid.append(loaded)
                 Terminal.printDiagnostics(loaded.warnings, renderer: renderer)
                 Terminal.print("ok  \(file): \(Summary.describe(loaded.spec))")
             } catch {
@@ -33,6 +35,7 @@ struct ValidateCommand: ParsableCommand {
                 Terminal.print("bad \(file): \(count) error\(count == 1 ? "" : "s")")
             }
         }
+        if invalid == 0 { variables.warnAboutUnread(in: valid) }
         if invalid > 0 || !complete { throw ExitCode(ExitStatus.usage) }
     }
 }
@@ -71,6 +74,21 @@ struct VariableArguments: ParsableArguments {
 
     var options: VariableOptions {
         VariableOptions(environmentName: environment, environmentFile: environmentFile, assignments: assignments)
+    }
+
+    /// A `--var` that none of the collections reads is most likely a typo of one that is.
+    func warnAboutUnread(in loaded: [LoadedCollection]) {
+        guard !loaded.isEmpty else { return }
+        let read = loaded.reduce(into: Set<String>()) { $0.formUnion($1.readNames) }
+        var warned = Set<String>()
+        for assignment in assignments {
+            guard let equals = assignment.firstIndex(of: "=") else { continue }
+            let name = String(assignment[..<equals])
+            guard !read.contains(name), warned.insert(name).inserted else { continue }
+            let hint = nearestName(to: name, among: read).map { "; did you mean '\(TerminalText.escape($0))'?" } ?? ""
+            let which = loaded.count == 1 ? "the collection" : "any of the \(loaded.count) collections"
+            Terminal.warning("--var \(TerminalText.escape(name)): \(which) never reads '\(TerminalText.escape(name))'\(hint)")
+        }
     }
 }
 

@@ -153,4 +153,7 @@ struct HistoryWindow: ParsableArguments {
     var start: Date? { since?.date ?? (last == nil ? Since(days: 30).date : nil) }
 
     var filter: RunFilter { RunFilter(collection: collection, environment: env, since: start, last: last) }
+
+    /// The window in words (`the last 7d`), when it is one of time.
+    var described: String? { since.map { "the last \($0.written)" } ?? (last == nil ? "the last 30 days" : nil) }
 }
