@@ -10,18 +10,19 @@ TEST_PACKAGES := libxml2-utils chromium
 BENCH_PACKAGES := wrk time nginx-light valgrind
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps bench-deps install demo test build release validate bench fuzz fuzz-build
+.PHONY: deps test-deps bench-deps packages install check-install demo test build release validate bench fuzz fuzz-build
 
 deps:
-	@$(MAKE) --no-print-directory install PACKAGES="$(DEBIAN_PACKAGES)"
+	@$(MAKE) --no-print-directory packages PACKAGES="$(DEBIAN_PACKAGES)"
 
 test-deps:
-	@$(MAKE) --no-print-directory install PACKAGES="$(DEBIAN_PACKAGES) $(TEST_PACKAGES)"
+	@$(MAKE) --no-print-directory packages PACKAGES="$(DEBIAN_PACKAGES) $(TEST_PACKAGES)"
 
 bench-deps:
-	@$(MAKE) --no-print-directory install PACKAGES="$(DEBIAN_PACKAGES) $(BENCH_PACKAGES)"
+	@$(MAKE) --no-print-directory packages PACKAGES="$(DEBIAN_PACKAGES) $(BENCH_PACKAGES)"
 
-install:
+# Installs the Debian packages in PACKAGES that are missing.
+packages:
 	@missing=""; \
 	for p in $(PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
@@ -34,10 +35,35 @@ install:
 demo: deps
 	swift run sonde demo
 
-# The tests, then every fuzz target for a short smoke run, so that no harness rots.
+# A release binary with the Swift runtime linked in (--static-swift-stdlib): it runs on a
+# Debian machine without a Swift toolchain, needing only libcurl, libsqlite3 and libssl. With
+# it, a man page (swift-argument-parser's generate-manual plugin) and shell completions.
+# The plugin builds every product in release first; the static link comes after it, so that
+# the installed binary is the static one.
+PREFIX ?= /usr/local
+MANUAL := .build/plugins/GenerateManual/outputs/sonde/sonde.1
+install: deps
+	swift package generate-manual --configuration release
+	swift build -c release --product sonde --static-swift-stdlib
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -s -m 0755 .build/release/sonde $(DESTDIR)$(PREFIX)/bin/sonde
+	install -m 0644 $(MANUAL) $(DESTDIR)$(PREFIX)/share/man/man1/sonde.1
+	.build/release/sonde --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sonde
+	.build/release/sonde --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sonde
+	.build/release/sonde --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sonde.fish
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/sonde, its man page and completions (bash, zsh, fish)"
+
+# `make install` into a temporary PREFIX, checked as on a machine without Swift (Scripts/check-install).
+check-install: deps
+	Scripts/check-install
+
+# The tests, then every fuzz target for a short smoke run, so that no harness rots, then
+# `make install` checked as on a machine without Swift.
 test: test-deps
 	swift test
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+	Scripts/check-install
 
 FUZZ_SMOKE_SECONDS ?= 30
 
