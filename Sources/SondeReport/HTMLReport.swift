@@ -25,33 +25,57 @@ public enum HTMLReport {
         return page(title: "Sonde run: " + runs.map(\.collection).joined(separator: ", "), body: body)
     }
 
+    /// A row per request, in columns of fixed widths so that a long URL cannot push the status
+    /// and the times off screen: the URL breaks anywhere, shows at most two lines, and is whole
+    /// in the row's tooltip. Why a request was skipped is on its row; the details below it
+    /// (checks, errors, the response) fold.
     static func requestTable(_ run: RunRecord) -> String {
-        var out = "<table class=\"requests\"><thead><tr><th></th><th>request</th><th>status</th><th>time</th><th>expectations</th></tr></thead><tbody>\n"
+        var out = "<table class=\"requests\"><colgroup><col class=\"mark\"><col><col class=\"status\"><col class=\"time\"><col class=\"checks\"></colgroup>"
+        out += "<thead><tr><th></th><th>request</th><th>status</th><th>time</th><th>expectations</th></tr></thead><tbody>\n"
         for request in run.requests {
             let passedChecks = request.checks.filter(\.passed).count
-            let open = request.outcome == .failed || request.outcome == .error
-            out += "<tr class=\"request \(request.outcome.rawValue)\" data-toggle=\"\(request.position)\">"
-            out += "<td>\(mark(request.outcome))</td><td><b>\(escape(request.name))</b><br><span class=\"muted\">\(escape(request.method)) \(escape(request.url))</span></td>"
-            out += "<td>\(request.status.map(String.init) ?? "–")</td><td>\(request.duration.map { milliseconds($0.inMilliseconds) } ?? "–")</td>"
-            out += "<td>\(passedChecks)/\(request.checks.count)</td></tr>\n"
-            out += "<tr class=\"details\(open ? " open" : "")\" data-details=\"\(request.position)\"><td></td><td colspan=\"4\">"
-            if let reason = request.skip { out += "<p class=\"skip\">skipped: \(escape(reason.message))</p>" }
-            if let problem = request.problem { out += "<p class=\"error\">\(request.outcome == .error ? "error" : "failed"): \(escape(problem.message))</p>" }
-            if !request.checks.isEmpty {
-                out += "<table class=\"checks\"><tr><th></th><th>expectation</th><th>expected</th><th>actual</th></tr>"
-                for check in request.checks {
-                    out += "<tr class=\"\(check.passed ? "passed" : "failed")\"><td>\(check.passed ? "✓" : "✗")</td>"
-                    out += "<td><code>\(escape(check.subject))</code><br><span class=\"muted\">line \(check.location.line), column \(check.location.column)</span></td>"
-                    out += "<td><code>\(escape(check.expected))</code></td><td><code>\(escape(check.actual))</code>"
-                    if let message = check.message, !message.isEmpty, !check.passed { out += "<br><span class=\"error\">\(escape(message))</span>" }
-                    out += "</td></tr>"
-                }
-                out += "</table>"
+            let details = requestDetails(request)
+            out += "<tr class=\"request \(request.outcome.rawValue)\"\(details.isEmpty ? "" : " data-toggle=\"\(request.position)\"")>"
+            out += "<td>\(mark(request.outcome))</td><td><b>\(escape(request.name))</b>"
+            out += "<span class=\"url muted\" title=\"\(escape(request.method)) \(escape(request.url))\">\(escape(request.method)) \(escape(request.url))</span>"
+            if let reason = request.skip {
+                out += "<span class=\"reason skip\" data-skip=\"\(reason.kind.rawValue)\">skipped (\(skipWords(reason.kind))): \(escape(reason.message))</span>"
             }
-            if let excerpt = request.responseExcerpt { out += "<p class=\"muted\">response body</p><pre>\(escape(excerpt))</pre>" }
-            out += "</td></tr>\n"
+            out += "</td><td>\(request.status.map(String.init) ?? "–")</td><td>\(request.duration.map { milliseconds($0.inMilliseconds) } ?? "–")</td>"
+            out += "<td>\(request.outcome == .skipped ? "–" : "\(passedChecks)/\(request.checks.count)")</td></tr>\n"
+            guard !details.isEmpty else { continue }
+            let open = request.outcome == .failed || request.outcome == .error
+            out += "<tr class=\"details\(open ? " open" : "")\" data-details=\"\(request.position)\"><td></td><td colspan=\"4\">\(details)</td></tr>\n"
         }
         return out + "</tbody></table>\n"
+    }
+
+    /// What unfolds under a request's row: its error, its checks, the start of the response.
+    static func requestDetails(_ request: RequestResult) -> String {
+        var out = ""
+        if let problem = request.problem { out += "<p class=\"error\">\(request.outcome == .error ? "error" : "failed"): \(escape(problem.message))</p>" }
+        if !request.checks.isEmpty {
+            out += "<table class=\"checks\"><tr><th></th><th>expectation</th><th>expected</th><th>actual</th></tr>"
+            for check in request.checks {
+                out += "<tr class=\"\(check.passed ? "passed" : "failed")\"><td>\(check.passed ? "✓" : "✗")</td>"
+                out += "<td><code>\(escape(check.subject))</code><br><span class=\"muted\">line \(check.location.line), column \(check.location.column)</span></td>"
+                out += "<td><code>\(escape(check.expected))</code></td><td><code>\(escape(check.actual))</code>"
+                if let message = check.message, !message.isEmpty, !check.passed { out += "<br><span class=\"error\">\(escape(message))</span>" }
+                out += "</td></tr>"
+            }
+            out += "</table>"
+        }
+        if let excerpt = request.responseExcerpt { out += "<p class=\"muted\">response body</p><pre>\(escape(excerpt))</pre>" }
+        return out
+    }
+
+    /// A skip reason's kind in a reader's words, close to its name in the JSON report.
+    static func skipWords(_ kind: SkipReason.Kind) -> String {
+        switch kind {
+        case .failedCapture: "failed capture"
+        case .condition: "condition"
+        case .failFast: "fail-fast"
+        }
     }
 
     /// One row per request: when it started within the run, and its phases (DNS, connect,
@@ -73,7 +97,8 @@ public enum HTMLReport {
             let y = Double(index) * rowHeight
             svg += "<text class=\"label\" x=\"\(f(labelWidth - 8))\" y=\"\(f(y + 14))\" text-anchor=\"end\">\(escape(truncate(request.name, 30)))</text>"
             guard let t = request.timings.map(SecondsTimings.init) else {
-                svg += "<text class=\"axis\" x=\"\(f(labelWidth + 4))\" y=\"\(f(y + 14))\">\(request.outcome == .skipped ? "skipped" : "no response")</text>\n"
+                let why = request.skip.map { "skipped: \(skipWords($0.kind))" } ?? (request.outcome == .skipped ? "skipped" : "no response")
+                svg += "<text class=\"axis\" x=\"\(f(labelWidth + 4))\" y=\"\(f(y + 14))\">\(why)</text>\n"
                 continue
             }
             let start = request.startOffset?.inSeconds ?? 0
@@ -271,12 +296,14 @@ public enum HTMLReport {
     static let style = """
         :root{--good:#1a7f37;--bad:#cf222e;--warn:#bf8700;--muted:#57606a;--line:#d0d7de;--bg:#fff;--fg:#1f2328}
         @media (prefers-color-scheme:dark){:root{--muted:#8b949e;--line:#30363d;--bg:#0d1117;--fg:#e6edf3}}
-        body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:960px;padding:0 16px;background:var(--bg);color:var(--fg)}
+        body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:960px;padding:0 16px;background:var(--bg);color:var(--fg);overflow-wrap:anywhere}
         h1{font-size:22px;margin:0}h2{font-size:18px;margin:28px 0 4px}h3{font-size:14px;margin:18px 0 6px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}h4{margin:0 0 2px}
         .muted{color:var(--muted)}.bad,.error{color:var(--bad)}.skip{color:var(--warn)}
         .badge{font-size:12px;padding:2px 8px;border-radius:10px;color:#fff;vertical-align:middle}.badge.passed{background:var(--good)}.badge.failed,.badge.error{background:var(--bad)}.badge.incomplete{background:var(--warn)}
         table{border-collapse:collapse;width:100%}th{text-align:left;color:var(--muted);font-weight:500}td,th{padding:4px 6px;border-bottom:1px solid var(--line);vertical-align:top}
-        tr.request{cursor:pointer}tr.details{display:none}tr.details.open{display:table-row}tr.failed td,tr.error td{background:rgba(207,34,46,.06)}
+        table.requests{table-layout:fixed}col.mark{width:24px}col.status{width:64px}col.time{width:84px}col.checks{width:104px}
+        .url{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;overflow:hidden;word-break:break-all}.reason{display:block}
+        tr.request[data-toggle]{cursor:pointer}tr.details{display:none}tr.details.open{display:table-row}tr.failed td,tr.error td{background:rgba(207,34,46,.06)}
         code,pre{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;white-space:pre-wrap;word-break:break-all}pre{background:rgba(127,127,127,.08);padding:8px;border-radius:6px}
         svg.chart{width:100%;height:auto;display:block}.grid{stroke:var(--line);stroke-width:1}.axis,.label{font-size:11px;fill:var(--muted)}.label{fill:var(--fg)}
         .phase.dns,.key.dns{fill:#8250df;background:#8250df}.phase.connect,.key.connect{fill:#bf8700;background:#bf8700}.phase.tls,.key.tls{fill:#cf222e;background:#cf222e}.phase.wait,.key.wait{fill:#0969da;background:#0969da}.phase.receive,.key.receive{fill:#1a7f37;background:#1a7f37}
