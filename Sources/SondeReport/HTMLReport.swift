@@ -122,15 +122,19 @@ public enum HTMLReport {
 
     // MARK: the page of the history (`sonde report --html`)
 
-    /// Per collection the pass rate over time, per request a latency chart (p50/p95 per
-    /// period) and a strip of outcomes, then the latest diff.
+    /// An overview of every collection (a row each, linking to its section), then per
+    /// collection the pass rate over time, per request a latency chart and a strip of
+    /// outcomes, then the latest diff.
     public static func historyPage(_ trends: [Trend], diffs: [RunDiff], since: Date?, generated: Date = Date()) -> String {
         var body = "<header><h1>API health</h1><p class=\"muted\">"
         body += since.map { "runs since \(escape(HistoryJSON.timestamp($0).prefix(10).description)) · " } ?? ""
         body += "generated \(escape(HistoryJSON.timestamp(generated)))</p></header>\n"
-        if trends.allSatisfy({ $0.runs.isEmpty }) { body += "<p>No runs recorded in this window.</p>\n" }
-        for trend in trends where !trend.runs.isEmpty {
-            body += "<section class=\"collection\">\n<h2>\(escape(HistoryText.title(collection: trend.collection, environment: trend.environment)))</h2>\n"
+        let shown = trends.filter { !$0.runs.isEmpty }.enumerated().map { (anchor: "collection-\($0.offset + 1)", trend: $0.element) }
+        if shown.isEmpty { body += "<p>No runs recorded in this window.</p>\n" } else { body += overview(shown) }
+        for (anchor, trend) in shown {
+            body += "<section class=\"collection\" id=\"\(anchor)\">\n"
+            body += "<h2>\(escape(HistoryText.title(collection: trend.collection, environment: trend.environment)))"
+            body += " <a class=\"up\" href=\"#overview\" title=\"back to the overview\">↑</a></h2>\n"
             if !trend.collectionPath.isEmpty { body += "<p class=\"file\">\(escape(trend.collectionPath))</p>\n" }
             let rate = trend.passRate.map { String(format: "%.1f%%", $0 * 100) } ?? "–"
             body += "<p><b>\(rate)</b> of \(trend.finishedRuns) finished runs passed"
@@ -314,6 +318,9 @@ public enum HTMLReport {
         .key{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;border-radius:2px;vertical-align:middle}
         .requests-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:16px}.request-card{border:1px solid var(--line);border-radius:8px;padding:10px}
         ul.diff li.worse{color:var(--bad)}ul.diff li.better{color:var(--good)}
+        table.overview{table-layout:fixed;margin-top:16px}col.runs{width:56px}col.rate{width:84px}col.last{width:100px}col.p95{width:96px}col.spark{width:136px}
+        table.overview td{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;vertical-align:middle}.number{text-align:right}svg.spark{display:block}
+        .good{color:var(--good)}.warn{color:var(--warn)}h2 a.up{font-size:14px;font-weight:400;text-decoration:none;color:var(--muted)}
         #tip{position:fixed;pointer-events:none;background:#1f2328;color:#fff;font-size:12px;padding:4px 8px;border-radius:4px;max-width:420px;z-index:10}
         """
 

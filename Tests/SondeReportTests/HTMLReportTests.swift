@@ -3,9 +3,25 @@ import SondeCore
 import SondeReport
 import Testing
 
-/// The HTML pages from records built in memory: what a reader finds on them. How they lay
-/// out in a browser: `ReportCommandTests` (Chromium).
+/// The HTML pages from records and trends built in memory: what a reader finds on them. How
+/// they lay out in a browser: `ReportCommandTests` (Chromium).
 struct HTMLReportTests {
+    static let start = Date(timeIntervalSince1970: 1_764_000_000)
+
+    /// A collection's trend over `latencies.count` runs, one request answering in the given
+    /// times (nil: skipped), a run passing when its request did.
+    static func trend(_ name: String, path: String = "c.yaml", latencies: [Double?], outcomes: [Outcome?]? = nil, firstID: Int64 = 1) -> Trend {
+        let runs = latencies.indices.map { index in
+            Trend.RunPoint(
+                id: firstID + Int64(index), started: start.addingTimeInterval(Double(index) * 60),
+                outcome: outcomes.map { $0[index] } ?? (latencies[index] == nil ? .failed : .passed))
+        }
+        let samples = zip(runs, latencies).map { run, latency in
+            Trend.Sample(runID: run.id, outcome: latency == nil ? .skipped : .passed, duration: latency.map { .fromSeconds($0 / 1000) })
+        }
+        return Trend(collection: name, collectionPath: path, environment: nil, runs: runs, samples: [("get", samples)])
+    }
+
     @Test func aSkippedRequestSaysWhyOnItsRowWithItsKind() throws {
         // Given a run with a request skipped for each reason
         var run = ReportTests.runs[0]
@@ -39,5 +55,34 @@ struct HTMLReportTests {
         #expect(page.contains(#"<span class="url muted" title="POST \#(escaped)">POST \#(escaped)</span>"#))
         #expect(page.contains(#"title="GET http://x/&quot;onmouseover=&quot;alert(1)&quot;&lt;b&gt;""#))
         #expect(!page.contains(#""onmouseover="#) && !page.contains(#")"<b>"#))
+    }
+
+    @Test func theHistoryPageOpensWithARowPerCollectionLinkingToItsSection() throws {
+        // Given ten collections, one named to break out of its cell, one whose last run did not finish
+        var trends = (1...10).map { index in
+            Self.trend("collection \(index) " + String(repeating: "long-name-", count: 10), path: "c\(index).yaml", latencies: (1...20).map { Double($0) }, firstID: Int64(index) * 100)
+        }
+        trends[3] = Self.trend(#"<img src=x onerror="alert(1)">"#, latencies: [5, 6, nil, 8], outcomes: [.passed, .failed, .error, .passed])
+        trends[4] = Self.trend("unfinished", latencies: [5, 6], outcomes: [.passed, nil])
+        // When
+        let page = HTMLReport.historyPage(trends, diffs: [], since: nil)
+        // Then the overview comes before every section, a row per collection
+        let overview = try #require(page.range(of: #"<table class="overview" id="overview">"#))
+        #expect(overview.lowerBound < (page.range(of: "<section")?.lowerBound ?? page.startIndex))
+        #expect(page.components(separatedBy: #"<tr><td class="name""#).count - 1 == 10)
+        // each linking to its section, and each section back to the overview
+        for index in 1...10 {
+            #expect(page.contains(##"<a href="#collection-\##(index)">"##) && page.contains(#"<section class="collection" id="collection-\#(index)">"#))
+        }
+        #expect(page.components(separatedBy: ##"href="#overview""##).count - 1 == 10)
+        // with the pass rate, the last outcome, the p95 of every response and the last 30 runs
+        #expect(page.contains(#"<td class="number good">100.0%</td><td><span class="badge passed" title="run #119, "#))
+        #expect(page.contains(#"<td class="number">19.0 ms</td>"#))
+        #expect(page.contains(#"aria-label="20 of the last 20 runs passed""#))
+        #expect(page.contains(#"<td class="number bad">50.0%</td><td><span class="badge passed""#))
+        #expect(page.contains(#"<td class="number good">100.0%</td><td><span class="badge incomplete""#))
+        #expect(page.contains(#"<rect class="cell incomplete""#))
+        // and a name from the history is text, never markup.
+        #expect(!page.contains("<img") && page.contains("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"))
     }
 }
