@@ -194,11 +194,13 @@ public enum HTMLReport {
         return svg + "</svg>\n"
     }
 
-    /// p50 and p95 of the request's latency per period: the runs cut into at most 40 equal
-    /// groups, oldest on the left.
+    /// The request's latency over the window, oldest on the left: the runs cut into at most 40
+    /// equal groups, and per group the p50 and p95 of its responses. When no group holds more
+    /// than one response (40 runs or fewer), p50 and p95 are the same number: one line is drawn,
+    /// the latency of each run, and called that.
     static func latencyChart(_ request: Trend.RequestTrend, runs: [Trend.RunPoint]) -> String {
         let groups = min(40, max(runs.count, 1))
-        var points: [(label: String, p50: Double, p95: Double)?] = []
+        var points: [(label: String, p50: Double, p95: Double, samples: Int)?] = []
         for group in 0..<groups {
             let lower = group * runs.count / groups, upper = (group + 1) * runs.count / groups
             var values = request.latencies[lower..<upper].compactMap { $0?.inMilliseconds }
@@ -207,18 +209,24 @@ public enum HTMLReport {
                 continue
             }
             let label = upper - lower == 1 ? "run #\(runs[lower].id)" : "runs #\(runs[lower].id)–#\(runs[upper - 1].id)"
-            points.append((label, p50, p95))
+            points.append((label, p50, p95, values.count))
         }
+        // A request skipped in every run has nothing to draw; an empty chart with a legend would say otherwise.
+        guard points.contains(where: { $0 != nil }) else { return "<p class=\"muted\">no response in this window</p>\n" }
+        let single = points.allSatisfy { ($0?.samples ?? 0) <= 1 }
         let width = 400.0, height = 120.0, top = 8.0, bottom = 8.0, left = 58.0
         let high = max(points.compactMap { $0?.p95 }.max() ?? 1, 0.001)
         func x(_ index: Int) -> Double { left + (groups == 1 ? 0.5 : Double(index) / Double(groups - 1)) * (width - left - 6) }
         func y(_ value: Double) -> Double { top + (1 - value / high) * (height - top - bottom) }
-        var svg = "<svg class=\"chart latency\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"latency p50 and p95\">\n"
+        let name = single ? "latency of each run" : "latency p50 and p95"
+        var svg = "<svg class=\"chart latency\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(name)\">\n"
         for level in [0.0, 0.5, 1.0] {
             svg += "<line class=\"grid\" x1=\"\(f(left))\" y1=\"\(f(y(high * level)))\" x2=\"\(f(width))\" y2=\"\(f(y(high * level)))\"/>"
             svg += "<text class=\"axis\" x=\"\(f(left - 4))\" y=\"\(f(y(high * level) + 4))\" text-anchor=\"end\">\(milliseconds(high * level))</text>\n"
         }
-        for (name, value) in [("p95", points.map { $0?.p95 }), ("p50", points.map { $0?.p50 })] {
+        // One response is its own p50: the single line is drawn as the p50's.
+        let series = single ? [("p50", points.map { $0?.p50 })] : [("p95", points.map { $0?.p95 }), ("p50", points.map { $0?.p50 })]
+        for (name, value) in series {
             var path = ""
             for (index, point) in value.enumerated() {
                 guard let point else { continue }
@@ -228,9 +236,18 @@ public enum HTMLReport {
         }
         for (index, point) in points.enumerated() {
             guard let point else { continue }
-            svg += "<circle class=\"dot\" cx=\"\(f(x(index)))\" cy=\"\(f(y(point.p95)))\" r=\"3\" data-tip=\"\(escape(point.label)): p50 \(milliseconds(point.p50)), p95 \(milliseconds(point.p95))\"/>"
+            if single {
+                svg += "<circle class=\"dot p50\" cx=\"\(f(x(index)))\" cy=\"\(f(y(point.p50)))\" r=\"3\" data-tip=\"\(escape(point.label)): \(milliseconds(point.p50))\"/>"
+            } else {
+                let tip = "\(point.label): p50 \(milliseconds(point.p50)), p95 \(milliseconds(point.p95)) of \(point.samples) response\(point.samples == 1 ? "" : "s")"
+                svg += "<circle class=\"dot\" cx=\"\(f(x(index)))\" cy=\"\(f(y(point.p95)))\" r=\"3\" data-tip=\"\(escape(tip))\"/>"
+            }
         }
-        return svg + "\n</svg>\n<p class=\"legend muted\"><span class=\"key p50\"></span>p50 <span class=\"key p95\"></span>p95</p>\n"
+        svg += "\n</svg>\n"
+        if single { return svg + "<p class=\"legend muted\"><span class=\"key p50\"></span>latency of each run</p>\n" }
+        let sizes = (0..<groups).map { ($0 + 1) * runs.count / groups - $0 * runs.count / groups }
+        let runsAPoint = sizes.min() == sizes.max() ? "\(sizes.max() ?? 0)" : "\(sizes.min() ?? 0)–\(sizes.max() ?? 0)"
+        return svg + "<p class=\"legend muted\"><span class=\"key p50\"></span>p50 <span class=\"key p95\"></span>p95 of each point's \(runsAPoint) runs</p>\n"
     }
 
     /// A cell per run (the last 200), colored by outcome.
@@ -313,7 +330,7 @@ public enum HTMLReport {
         .phase.dns,.key.dns{fill:#8250df;background:#8250df}.phase.connect,.key.connect{fill:#bf8700;background:#bf8700}.phase.tls,.key.tls{fill:#cf222e;background:#cf222e}.phase.wait,.key.wait{fill:#0969da;background:#0969da}.phase.receive,.key.receive{fill:#1a7f37;background:#1a7f37}
         .bar.failed .phase,.bar.error .phase{opacity:.55}
         .rate.good{fill:var(--good)}.rate.warn{fill:var(--warn)}.rate.bad{fill:var(--bad)}
-        .line{fill:none;stroke-width:2}.line.p50,.key.p50{stroke:#0969da;background:#0969da}.line.p95,.key.p95{stroke:#bf8700;background:#bf8700}.dot{fill:#bf8700}
+        .line{fill:none;stroke-width:2}.line.p50,.key.p50{stroke:#0969da;background:#0969da}.line.p95,.key.p95{stroke:#bf8700;background:#bf8700}.dot{fill:#bf8700}.dot.p50{fill:#0969da}
         .cell.passed{fill:var(--good)}.cell.failed,.cell.error{fill:var(--bad)}.cell.skipped{fill:var(--warn)}.cell.absent,.cell.incomplete{fill:var(--line)}
         .key{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;border-radius:2px;vertical-align:middle}
         .requests-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:16px}.request-card{border:1px solid var(--line);border-radius:8px;padding:10px}

@@ -3,8 +3,8 @@ import SondeCore
 import SondeReport
 import Testing
 
-/// The HTML pages from records and trends built in memory: what a reader finds on them. How
-/// they lay out in a browser: `ReportCommandTests` (Chromium).
+/// The HTML pages from records and trends built in memory: what a reader finds on them and
+/// what their charts claim. How they lay out in a browser: `ReportCommandTests` (Chromium).
 struct HTMLReportTests {
     static let start = Date(timeIntervalSince1970: 1_764_000_000)
 
@@ -84,5 +84,21 @@ struct HTMLReportTests {
         #expect(page.contains(#"<rect class="cell incomplete""#))
         // and a name from the history is text, never markup.
         #expect(!page.contains("<img") && page.contains("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"))
+    }
+
+    @Test func oneResponseAPointIsOneLineCalledWhatItIs() {
+        // Three runs: each point of the chart is one response, its p50 and p95 the same number.
+        let few = HTMLReport.historyPage([Self.trend("few", latencies: [3, 9, 4])], diffs: [], since: nil)
+        #expect(few.components(separatedBy: #"<path class="line"#).count - 1 == 1)
+        #expect(few.contains(#"aria-label="latency of each run""#) && few.contains(#"<span class="key p50"></span>latency of each run</p>"#))
+        #expect(!few.contains("key p95") && few.contains(#"data-tip="run #2: 9.0 ms""#))
+        // A hundred runs: 40 points of two or three responses each, two lines, said so.
+        let many = HTMLReport.historyPage([Self.trend("many", latencies: (1...100).map { Double($0) })], diffs: [], since: nil)
+        #expect(many.components(separatedBy: #"<path class="line"#).count - 1 == 2)
+        #expect(many.contains(#"<span class="key p50"></span>p50 <span class="key p95"></span>p95 of each point's 2–3 runs</p>"#))
+        #expect(many.contains(#"data-tip="runs #1–#2: p50 1.0 ms, p95 2.0 ms of 2 responses""#))
+        // A request skipped in every run draws no empty chart.
+        let none = HTMLReport.historyPage([Self.trend("none", latencies: [nil, nil])], diffs: [], since: nil)
+        #expect(!none.contains("chart latency") && none.contains("no response in this window"))
     }
 }
