@@ -194,12 +194,14 @@ public enum HTMLReport {
         return svg + "</svg>\n"
     }
 
-    /// The request's latency over the window, oldest on the left: the runs cut into at most 40
-    /// equal groups, and per group the p50 and p95 of its responses. When no group holds more
-    /// than one response (40 runs or fewer), p50 and p95 are the same number: one line is drawn,
-    /// the latency of each run, and called that.
+    /// The request's latency over the window, oldest on the left, at most 40 points. With 40
+    /// runs or fewer a point is a run, its p50 and p95 the same number: one line is drawn, the
+    /// latency of each run, and called that. With more, the runs are cut into groups of two or
+    /// more (41 runs: 20 groups of 2 or 3, never a run alone whose p95 would sit on its p50), and
+    /// a point is the p50 and p95 of its group's responses.
     static func latencyChart(_ request: Trend.RequestTrend, runs: [Trend.RunPoint]) -> String {
-        let groups = min(40, max(runs.count, 1))
+        let perGroup = (max(runs.count, 1) + 39) / 40
+        let groups = max(runs.count, 1) / perGroup
         var points: [(label: String, p50: Double, p95: Double, samples: Int)?] = []
         for group in 0..<groups {
             let lower = group * runs.count / groups, upper = (group + 1) * runs.count / groups
@@ -247,7 +249,7 @@ public enum HTMLReport {
         if single { return svg + "<p class=\"legend muted\"><span class=\"key p50\"></span>latency of each run</p>\n" }
         let sizes = (0..<groups).map { ($0 + 1) * runs.count / groups - $0 * runs.count / groups }
         let runsAPoint = sizes.min() == sizes.max() ? "\(sizes.max() ?? 0)" : "\(sizes.min() ?? 0)–\(sizes.max() ?? 0)"
-        return svg + "<p class=\"legend muted\"><span class=\"key p50\"></span>p50 <span class=\"key p95\"></span>p95 of each point's \(runsAPoint) runs</p>\n"
+        return svg + "<p class=\"legend muted\"><span class=\"key p50\"></span>p50 <span class=\"key p95\"></span>p95, each point \(runsAPoint) runs</p>\n"
     }
 
     /// A cell per run (the last 200), colored by outcome.

@@ -92,11 +92,20 @@ struct HTMLReportTests {
         #expect(few.components(separatedBy: #"<path class="line"#).count - 1 == 1)
         #expect(few.contains(#"aria-label="latency of each run""#) && few.contains(#"<span class="key p50"></span>latency of each run</p>"#))
         #expect(!few.contains("key p95") && few.contains(#"data-tip="run #2: 9.0 ms""#))
-        // A hundred runs: 40 points of two or three responses each, two lines, said so.
+        // A hundred runs: 33 points of three or four responses each, two lines, said so.
         let many = HTMLReport.historyPage([Self.trend("many", latencies: (1...100).map { Double($0) })], diffs: [], since: nil)
         #expect(many.components(separatedBy: #"<path class="line"#).count - 1 == 2)
-        #expect(many.contains(#"<span class="key p50"></span>p50 <span class="key p95"></span>p95 of each point's 2–3 runs</p>"#))
-        #expect(many.contains(#"data-tip="runs #1–#2: p50 1.0 ms, p95 2.0 ms of 2 responses""#))
+        #expect(many.components(separatedBy: #"<circle class="dot""#).count - 1 == 33)
+        #expect(many.contains(#"<span class="key p50"></span>p50 <span class="key p95"></span>p95, each point 3–4 runs</p>"#))
+        #expect(many.contains(#"data-tip="runs #1–#3: p50 2.0 ms, p95 3.0 ms of 3 responses""#))
+        // 45 runs: no run alone in a point (its p95 would sit on its p50), and never more than 40 points.
+        let some = HTMLReport.historyPage([Self.trend("some", latencies: (1...45).map { Double($0) })], diffs: [], since: nil)
+        #expect(some.contains("p95, each point 2–3 runs</p>") && !some.contains(#"r="3" data-tip="run #"#))
+        for count in [40, 41, 79, 80, 81, 1000, 12345] {
+            let page = HTMLReport.historyPage([Self.trend("n", latencies: (1...count).map { Double($0) })], diffs: [], since: nil)
+            let points = page.components(separatedBy: "<circle class=\"dot").count - 1
+            #expect(points <= 40 && points >= 20, "\(count) runs: \(points) points")
+        }
         // A request skipped in every run draws no empty chart.
         let none = HTMLReport.historyPage([Self.trend("none", latencies: [nil, nil])], diffs: [], since: nil)
         #expect(!none.contains("chart latency") && none.contains("no response in this window"))
