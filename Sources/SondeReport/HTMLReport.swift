@@ -25,33 +25,57 @@ public enum HTMLReport {
         return page(title: "Sonde run: " + runs.map(\.collection).joined(separator: ", "), body: body)
     }
 
+    /// A row per request, in columns of fixed widths so that a long URL cannot push the status
+    /// and the times off screen: the URL breaks anywhere, shows at most two lines, and is whole
+    /// in the row's tooltip. Why a request was skipped is on its row; the details below it
+    /// (checks, errors, the response) fold.
     static func requestTable(_ run: RunRecord) -> String {
-        var out = "<table class=\"requests\"><thead><tr><th></th><th>request</th><th>status</th><th>time</th><th>expectations</th></tr></thead><tbody>\n"
+        var out = "<table class=\"requests\"><colgroup><col class=\"mark\"><col><col class=\"status\"><col class=\"time\"><col class=\"checks\"></colgroup>"
+        out += "<thead><tr><th></th><th>request</th><th>status</th><th>time</th><th>expectations</th></tr></thead><tbody>\n"
         for request in run.requests {
             let passedChecks = request.checks.filter(\.passed).count
-            let open = request.outcome == .failed || request.outcome == .error
-            out += "<tr class=\"request \(request.outcome.rawValue)\" data-toggle=\"\(request.position)\">"
-            out += "<td>\(mark(request.outcome))</td><td><b>\(escape(request.name))</b><br><span class=\"muted\">\(escape(request.method)) \(escape(request.url))</span></td>"
-            out += "<td>\(request.status.map(String.init) ?? "–")</td><td>\(request.duration.map { milliseconds($0.inMilliseconds) } ?? "–")</td>"
-            out += "<td>\(passedChecks)/\(request.checks.count)</td></tr>\n"
-            out += "<tr class=\"details\(open ? " open" : "")\" data-details=\"\(request.position)\"><td></td><td colspan=\"4\">"
-            if let reason = request.skip { out += "<p class=\"skip\">skipped: \(escape(reason.message))</p>" }
-            if let problem = request.problem { out += "<p class=\"error\">\(request.outcome == .error ? "error" : "failed"): \(escape(problem.message))</p>" }
-            if !request.checks.isEmpty {
-                out += "<table class=\"checks\"><tr><th></th><th>expectation</th><th>expected</th><th>actual</th></tr>"
-                for check in request.checks {
-                    out += "<tr class=\"\(check.passed ? "passed" : "failed")\"><td>\(check.passed ? "✓" : "✗")</td>"
-                    out += "<td><code>\(escape(check.subject))</code><br><span class=\"muted\">line \(check.location.line), column \(check.location.column)</span></td>"
-                    out += "<td><code>\(escape(check.expected))</code></td><td><code>\(escape(check.actual))</code>"
-                    if let message = check.message, !message.isEmpty, !check.passed { out += "<br><span class=\"error\">\(escape(message))</span>" }
-                    out += "</td></tr>"
-                }
-                out += "</table>"
+            let details = requestDetails(request)
+            out += "<tr class=\"request \(request.outcome.rawValue)\"\(details.isEmpty ? "" : " data-toggle=\"\(request.position)\"")>"
+            out += "<td>\(mark(request.outcome))</td><td><b>\(escape(request.name))</b>"
+            out += "<span class=\"url muted\" title=\"\(escape(request.method)) \(escape(request.url))\">\(escape(request.method)) \(escape(request.url))</span>"
+            if let reason = request.skip {
+                out += "<span class=\"reason skip\" data-skip=\"\(reason.kind.rawValue)\">skipped (\(skipWords(reason.kind))): \(escape(reason.message))</span>"
             }
-            if let excerpt = request.responseExcerpt { out += "<p class=\"muted\">response body</p><pre>\(escape(excerpt))</pre>" }
-            out += "</td></tr>\n"
+            out += "</td><td>\(request.status.map(String.init) ?? "–")</td><td>\(request.duration.map { milliseconds($0.inMilliseconds) } ?? "–")</td>"
+            out += "<td>\(request.outcome == .skipped ? "–" : "\(passedChecks)/\(request.checks.count)")</td></tr>\n"
+            guard !details.isEmpty else { continue }
+            let open = request.outcome == .failed || request.outcome == .error
+            out += "<tr class=\"details\(open ? " open" : "")\" data-details=\"\(request.position)\"><td></td><td colspan=\"4\">\(details)</td></tr>\n"
         }
         return out + "</tbody></table>\n"
+    }
+
+    /// What unfolds under a request's row: its error, its checks, the start of the response.
+    static func requestDetails(_ request: RequestResult) -> String {
+        var out = ""
+        if let problem = request.problem { out += "<p class=\"error\">\(request.outcome == .error ? "error" : "failed"): \(escape(problem.message))</p>" }
+        if !request.checks.isEmpty {
+            out += "<table class=\"checks\"><tr><th></th><th>expectation</th><th>expected</th><th>actual</th></tr>"
+            for check in request.checks {
+                out += "<tr class=\"\(check.passed ? "passed" : "failed")\"><td>\(check.passed ? "✓" : "✗")</td>"
+                out += "<td><code>\(escape(check.subject))</code><br><span class=\"muted\">line \(check.location.line), column \(check.location.column)</span></td>"
+                out += "<td><code>\(escape(check.expected))</code></td><td><code>\(escape(check.actual))</code>"
+                if let message = check.message, !message.isEmpty, !check.passed { out += "<br><span class=\"error\">\(escape(message))</span>" }
+                out += "</td></tr>"
+            }
+            out += "</table>"
+        }
+        if let excerpt = request.responseExcerpt { out += "<p class=\"muted\">response body</p><pre>\(escape(excerpt))</pre>" }
+        return out
+    }
+
+    /// A skip reason's kind in a reader's words, close to its name in the JSON report.
+    static func skipWords(_ kind: SkipReason.Kind) -> String {
+        switch kind {
+        case .failedCapture: "failed capture"
+        case .condition: "condition"
+        case .failFast: "fail-fast"
+        }
     }
 
     /// One row per request: when it started within the run, and its phases (DNS, connect,
@@ -73,7 +97,8 @@ public enum HTMLReport {
             let y = Double(index) * rowHeight
             svg += "<text class=\"label\" x=\"\(f(labelWidth - 8))\" y=\"\(f(y + 14))\" text-anchor=\"end\">\(escape(truncate(request.name, 30)))</text>"
             guard let t = request.timings.map(SecondsTimings.init) else {
-                svg += "<text class=\"axis\" x=\"\(f(labelWidth + 4))\" y=\"\(f(y + 14))\">\(request.outcome == .skipped ? "skipped" : "no response")</text>\n"
+                let why = request.skip.map { "skipped: \(skipWords($0.kind))" } ?? (request.outcome == .skipped ? "skipped" : "no response")
+                svg += "<text class=\"axis\" x=\"\(f(labelWidth + 4))\" y=\"\(f(y + 14))\">\(why)</text>\n"
                 continue
             }
             let start = request.startOffset?.inSeconds ?? 0
@@ -97,15 +122,19 @@ public enum HTMLReport {
 
     // MARK: the page of the history (`sonde report --html`)
 
-    /// Per collection the pass rate over time, per request a latency chart (p50/p95 per
-    /// period) and a strip of outcomes, then the latest diff.
+    /// An overview of every collection (a row each, linking to its section), then per
+    /// collection the pass rate over time, per request a latency chart and a strip of
+    /// outcomes, then the latest diff.
     public static func historyPage(_ trends: [Trend], diffs: [RunDiff], since: Date?, generated: Date = Date()) -> String {
         var body = "<header><h1>API health</h1><p class=\"muted\">"
         body += since.map { "runs since \(escape(HistoryJSON.timestamp($0).prefix(10).description)) · " } ?? ""
         body += "generated \(escape(HistoryJSON.timestamp(generated)))</p></header>\n"
-        if trends.allSatisfy({ $0.runs.isEmpty }) { body += "<p>No runs recorded in this window.</p>\n" }
-        for trend in trends where !trend.runs.isEmpty {
-            body += "<section class=\"collection\">\n<h2>\(escape(HistoryText.title(collection: trend.collection, environment: trend.environment)))</h2>\n"
+        let shown = trends.filter { !$0.runs.isEmpty }.enumerated().map { (anchor: "collection-\($0.offset + 1)", trend: $0.element) }
+        if shown.isEmpty { body += "<p>No runs recorded in this window.</p>\n" } else { body += overview(shown) }
+        for (anchor, trend) in shown {
+            body += "<section class=\"collection\" id=\"\(anchor)\">\n"
+            body += "<h2>\(escape(HistoryText.title(collection: trend.collection, environment: trend.environment)))"
+            body += " <a class=\"up\" href=\"#overview\" title=\"back to the overview\">↑</a></h2>\n"
             if !trend.collectionPath.isEmpty { body += "<p class=\"file\">\(escape(trend.collectionPath))</p>\n" }
             let rate = trend.passRate.map { String(format: "%.1f%%", $0 * 100) } ?? "–"
             body += "<p><b>\(rate)</b> of \(trend.finishedRuns) finished runs passed"
@@ -165,11 +194,15 @@ public enum HTMLReport {
         return svg + "</svg>\n"
     }
 
-    /// p50 and p95 of the request's latency per period: the runs cut into at most 40 equal
-    /// groups, oldest on the left.
+    /// The request's latency over the window, oldest on the left, at most 40 points. With 40
+    /// runs or fewer a point is a run, its p50 and p95 the same number: one line is drawn, the
+    /// latency of each run, and called that. With more, the runs are cut into groups of two or
+    /// more (41 runs: 20 groups of 2 or 3, never a run alone whose p95 would sit on its p50), and
+    /// a point is the p50 and p95 of its group's responses.
     static func latencyChart(_ request: Trend.RequestTrend, runs: [Trend.RunPoint]) -> String {
-        let groups = min(40, max(runs.count, 1))
-        var points: [(label: String, p50: Double, p95: Double)?] = []
+        let perGroup = (max(runs.count, 1) + 39) / 40
+        let groups = max(runs.count, 1) / perGroup
+        var points: [(label: String, p50: Double, p95: Double, samples: Int)?] = []
         for group in 0..<groups {
             let lower = group * runs.count / groups, upper = (group + 1) * runs.count / groups
             var values = request.latencies[lower..<upper].compactMap { $0?.inMilliseconds }
@@ -178,18 +211,24 @@ public enum HTMLReport {
                 continue
             }
             let label = upper - lower == 1 ? "run #\(runs[lower].id)" : "runs #\(runs[lower].id)–#\(runs[upper - 1].id)"
-            points.append((label, p50, p95))
+            points.append((label, p50, p95, values.count))
         }
+        // A request skipped in every run has nothing to draw; an empty chart with a legend would say otherwise.
+        guard points.contains(where: { $0 != nil }) else { return "<p class=\"muted\">no response in this window</p>\n" }
+        let single = points.allSatisfy { ($0?.samples ?? 0) <= 1 }
         let width = 400.0, height = 120.0, top = 8.0, bottom = 8.0, left = 58.0
         let high = max(points.compactMap { $0?.p95 }.max() ?? 1, 0.001)
         func x(_ index: Int) -> Double { left + (groups == 1 ? 0.5 : Double(index) / Double(groups - 1)) * (width - left - 6) }
         func y(_ value: Double) -> Double { top + (1 - value / high) * (height - top - bottom) }
-        var svg = "<svg class=\"chart latency\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"latency p50 and p95\">\n"
+        let name = single ? "latency of each run" : "latency p50 and p95"
+        var svg = "<svg class=\"chart latency\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(name)\">\n"
         for level in [0.0, 0.5, 1.0] {
             svg += "<line class=\"grid\" x1=\"\(f(left))\" y1=\"\(f(y(high * level)))\" x2=\"\(f(width))\" y2=\"\(f(y(high * level)))\"/>"
             svg += "<text class=\"axis\" x=\"\(f(left - 4))\" y=\"\(f(y(high * level) + 4))\" text-anchor=\"end\">\(milliseconds(high * level))</text>\n"
         }
-        for (name, value) in [("p95", points.map { $0?.p95 }), ("p50", points.map { $0?.p50 })] {
+        // One response is its own p50: the single line is drawn as the p50's.
+        let series = single ? [("p50", points.map { $0?.p50 })] : [("p95", points.map { $0?.p95 }), ("p50", points.map { $0?.p50 })]
+        for (name, value) in series {
             var path = ""
             for (index, point) in value.enumerated() {
                 guard let point else { continue }
@@ -199,9 +238,18 @@ public enum HTMLReport {
         }
         for (index, point) in points.enumerated() {
             guard let point else { continue }
-            svg += "<circle class=\"dot\" cx=\"\(f(x(index)))\" cy=\"\(f(y(point.p95)))\" r=\"3\" data-tip=\"\(escape(point.label)): p50 \(milliseconds(point.p50)), p95 \(milliseconds(point.p95))\"/>"
+            if single {
+                svg += "<circle class=\"dot p50\" cx=\"\(f(x(index)))\" cy=\"\(f(y(point.p50)))\" r=\"3\" data-tip=\"\(escape(point.label)): \(milliseconds(point.p50))\"/>"
+            } else {
+                let tip = "\(point.label): p50 \(milliseconds(point.p50)), p95 \(milliseconds(point.p95)) of \(point.samples) response\(point.samples == 1 ? "" : "s")"
+                svg += "<circle class=\"dot\" cx=\"\(f(x(index)))\" cy=\"\(f(y(point.p95)))\" r=\"3\" data-tip=\"\(escape(tip))\"/>"
+            }
         }
-        return svg + "\n</svg>\n<p class=\"legend muted\"><span class=\"key p50\"></span>p50 <span class=\"key p95\"></span>p95</p>\n"
+        svg += "\n</svg>\n"
+        if single { return svg + "<p class=\"legend muted\"><span class=\"key p50\"></span>latency of each run</p>\n" }
+        let sizes = (0..<groups).map { ($0 + 1) * runs.count / groups - $0 * runs.count / groups }
+        let runsAPoint = sizes.min() == sizes.max() ? "\(sizes.max() ?? 0)" : "\(sizes.min() ?? 0)–\(sizes.max() ?? 0)"
+        return svg + "<p class=\"legend muted\"><span class=\"key p50\"></span>p50 <span class=\"key p95\"></span>p95, each point \(runsAPoint) runs</p>\n"
     }
 
     /// A cell per run (the last 200), colored by outcome.
@@ -271,22 +319,27 @@ public enum HTMLReport {
     static let style = """
         :root{--good:#1a7f37;--bad:#cf222e;--warn:#bf8700;--muted:#57606a;--line:#d0d7de;--bg:#fff;--fg:#1f2328}
         @media (prefers-color-scheme:dark){:root{--muted:#8b949e;--line:#30363d;--bg:#0d1117;--fg:#e6edf3}}
-        body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:960px;padding:0 16px;background:var(--bg);color:var(--fg)}
+        body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:960px;padding:0 16px;background:var(--bg);color:var(--fg);overflow-wrap:anywhere}
         h1{font-size:22px;margin:0}h2{font-size:18px;margin:28px 0 4px}h3{font-size:14px;margin:18px 0 6px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}h4{margin:0 0 2px}
         .muted{color:var(--muted)}.bad,.error{color:var(--bad)}.skip{color:var(--warn)}
         .badge{font-size:12px;padding:2px 8px;border-radius:10px;color:#fff;vertical-align:middle}.badge.passed{background:var(--good)}.badge.failed,.badge.error{background:var(--bad)}.badge.incomplete{background:var(--warn)}
         table{border-collapse:collapse;width:100%}th{text-align:left;color:var(--muted);font-weight:500}td,th{padding:4px 6px;border-bottom:1px solid var(--line);vertical-align:top}
-        tr.request{cursor:pointer}tr.details{display:none}tr.details.open{display:table-row}tr.failed td,tr.error td{background:rgba(207,34,46,.06)}
+        table.requests{table-layout:fixed}col.mark{width:24px}col.status{width:64px}col.time{width:84px}col.checks{width:104px}
+        .url{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;overflow:hidden;word-break:break-all}.reason{display:block}
+        tr.request[data-toggle]{cursor:pointer}tr.details{display:none}tr.details.open{display:table-row}tr.failed td,tr.error td{background:rgba(207,34,46,.06)}
         code,pre{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;white-space:pre-wrap;word-break:break-all}pre{background:rgba(127,127,127,.08);padding:8px;border-radius:6px}
         svg.chart{width:100%;height:auto;display:block}.grid{stroke:var(--line);stroke-width:1}.axis,.label{font-size:11px;fill:var(--muted)}.label{fill:var(--fg)}
         .phase.dns,.key.dns{fill:#8250df;background:#8250df}.phase.connect,.key.connect{fill:#bf8700;background:#bf8700}.phase.tls,.key.tls{fill:#cf222e;background:#cf222e}.phase.wait,.key.wait{fill:#0969da;background:#0969da}.phase.receive,.key.receive{fill:#1a7f37;background:#1a7f37}
         .bar.failed .phase,.bar.error .phase{opacity:.55}
         .rate.good{fill:var(--good)}.rate.warn{fill:var(--warn)}.rate.bad{fill:var(--bad)}
-        .line{fill:none;stroke-width:2}.line.p50,.key.p50{stroke:#0969da;background:#0969da}.line.p95,.key.p95{stroke:#bf8700;background:#bf8700}.dot{fill:#bf8700}
+        .line{fill:none;stroke-width:2}.line.p50,.key.p50{stroke:#0969da;background:#0969da}.line.p95,.key.p95{stroke:#bf8700;background:#bf8700}.dot{fill:#bf8700}.dot.p50{fill:#0969da}
         .cell.passed{fill:var(--good)}.cell.failed,.cell.error{fill:var(--bad)}.cell.skipped{fill:var(--warn)}.cell.absent,.cell.incomplete{fill:var(--line)}
         .key{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;border-radius:2px;vertical-align:middle}
         .requests-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:16px}.request-card{border:1px solid var(--line);border-radius:8px;padding:10px}
         ul.diff li.worse{color:var(--bad)}ul.diff li.better{color:var(--good)}
+        table.overview{table-layout:fixed;margin-top:16px}col.runs{width:56px}col.rate{width:84px}col.last{width:100px}col.p95{width:96px}col.spark{width:136px}
+        table.overview td{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;vertical-align:middle}.number{text-align:right}svg.spark{display:block}
+        .good{color:var(--good)}.warn{color:var(--warn)}h2 a.up{font-size:14px;font-weight:400;text-decoration:none;color:var(--muted)}
         #tip{position:fixed;pointer-events:none;background:#1f2328;color:#fff;font-size:12px;padding:4px 8px;border-radius:4px;max-width:420px;z-index:10}
         """
 

@@ -86,6 +86,70 @@ struct ReportCommandTests {
             #expect(!rendered.log.contains(":CONSOLE("), "console output in \(page.lastPathComponent): \(rendered.log)")
         }
     }
+
+    /// Ten collections with long names, a request whose URL is hundreds of characters without a
+    /// space, requests skipped for a failed capture and by their `skip:`: in a 1280 px window
+    /// neither page is wider than the window, no script fails, and the history page opens with an
+    /// overview whose every row links to its collection's section.
+    @Test func thePagesFitA1280PixelWindow() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let out = try Self.folder()
+        let longQuery = "filter=" + String(repeating: "abcdefghijklmnopqrstuvwxyz0123456789", count: 16)
+        var files: [String] = []
+        for index in 1...10 {
+            // One name without a space to break it at, the others long sentences.
+            let name = index == 1 ? String(repeating: "checkout_", count: 12) + "eu" : "customer accounts and billing, region \(index), the end-to-end smoke checks"
+            var yaml = "name: \(yamlQuoted(name))\nbase_url: \"{{ base }}\"\nrequests:\n  - name: health\n    url: /status/{{ code }}\n"
+            if index == 1 {
+                yaml += """
+                      - name: search with every filter the product page can set at once
+                        url: /status/200?\(longQuery)
+                      - name: login
+                        url: /status/401
+                        capture: { token: $.status }
+                      - name: needs login
+                        url: /status/200?token={{ token }}
+                      - name: skipped on purpose
+                        url: /status/200
+                        skip: true
+
+                    """
+            }
+            let file = out.appendingPathComponent("c\(index).yaml")
+            try yaml.write(to: file, atomically: true, encoding: .utf8)
+            files.append(file.path)
+        }
+        let db = out.appendingPathComponent("h.sqlite").path
+        let run = ["run"] + files + ["--var", "base=\(server.baseURL)", "--db", db]
+        // Four rounds, the third failing everywhere so that each sparkline has a dip, the last writing the run page.
+        for code in [200, 200, 500] { _ = try await Sonde.runAsync(run + ["--var", "code=\(code)"]) }
+        let runPage = out.appendingPathComponent("run.html")
+        let last = try await Sonde.runAsync(run + ["--var", "code=200", "--report", "html:\(runPage.path)"])
+        #expect(last.status == 1, "\(last.stderr)")
+        let historyPage = out.appendingPathComponent("history.html")
+        let report = try await Sonde.runAsync(["report", "--html", historyPage.path, "--db", db])
+        #expect(report.stdout.contains("10 collection(s), 40 run(s)"), "\(report.stdout)\(report.stderr)")
+
+        let run1280 = try await offPool { try Chromium.layout(runPage) }
+        #expect(run1280.viewport == 1280)
+        #expect(run1280.scrollWidth <= 1280 && run1280.tooWide.isEmpty, "the run page is wider than 1280 px: \(run1280.tooWide)")
+        #expect(!run1280.log.contains("Uncaught"), "script error in the run page: \(run1280.log)")
+        // The long URL is cut to two lines in its row and whole in its tooltip.
+        #expect(run1280.urlLines == 2)
+        #expect(run1280.dom.contains("title=\"GET \(server.baseURL)/status/200?\(longQuery)\""))
+        // Skip reasons are on screen, not folded away with the details.
+        #expect(run1280.visibleText.contains("needs 'token', captured by request 'login', which did not pass"))
+        #expect(run1280.visibleText.contains("skip: true is true"))
+
+        let history1280 = try await offPool { try Chromium.layout(historyPage) }
+        #expect(history1280.scrollWidth <= 1280 && history1280.tooWide.isEmpty, "the history page is wider than 1280 px: \(history1280.tooWide)")
+        #expect(!history1280.log.contains("Uncaught"), "script error in the history page: \(history1280.log)")
+        #expect(history1280.overviewRows == 10, "\(history1280.log.suffix(2000))")
+        #expect(history1280.brokenLinks.isEmpty, "overview links without their section: \(history1280.brokenLinks)")
+        // Ten rows in the first screen (900 px high): the overview's bottom above the fold.
+        #expect(history1280.overviewBottom > 0 && history1280.overviewBottom <= 900, "the overview ends at \(history1280.overviewBottom) px")
+    }
 }
 
 /// Headless Chromium from Debian (`make test` installs it).
@@ -94,8 +158,84 @@ enum Chromium {
         var description = "chromium is not installed: make test installs it (apt-get install chromium)"
     }
 
+    /// What a page looks like in a window of a given width, measured by a script appended after
+    /// the page's own (`layoutCheck`): what shows at first, then, every folded row opened, what
+    /// sticks out of the window.
+    struct Layout {
+        var dom: String
+        var log: String
+        /// `window.innerWidth`: the width the page was laid out in.
+        var viewport: Int
+        /// `document.documentElement.scrollWidth`: wider than `viewport` when the page scrolls sideways.
+        var scrollWidth: Int
+        /// Elements whose box ends right of the window (or starts left of it), with their edges.
+        var tooWide: String
+        /// The text a reader sees before unfolding anything (`innerText`).
+        var visibleText: String
+        var overviewRows: Int
+        /// The bottom of the overview table, from the top of the page.
+        var overviewBottom: Double
+        /// Links to an anchor of the page that has no element with that id.
+        var brokenLinks: String
+        /// The most lines a request's URL takes on the run page.
+        var urlLines: Int
+    }
+
+    static let layoutCheck = """
+        window.addEventListener('load',function(){
+          var root=document.documentElement,width=window.innerWidth,wide=[],broken=[];
+          function mark(name,value){root.setAttribute('data-check-'+name,String(value));}
+          mark('visible-text',document.body.innerText);
+          var overview=document.querySelector('table.overview');
+          mark('overview-rows',overview?overview.querySelectorAll('tbody tr').length:0);
+          mark('overview-bottom',overview?overview.getBoundingClientRect().bottom+window.scrollY:-1);
+          document.querySelectorAll('a[href^="#"]').forEach(function(a){if(!document.getElementById(a.getAttribute('href').slice(1))){broken.push(a.getAttribute('href'));}});
+          mark('broken-links',broken.join(' '));
+          var lines=0;
+          document.querySelectorAll('.url').forEach(function(el){lines=Math.max(lines,Math.round(el.getBoundingClientRect().height/parseFloat(getComputedStyle(el).lineHeight)));});
+          mark('url-lines',lines);
+          document.querySelectorAll('tr.details').forEach(function(row){row.classList.add('open');});
+          function describe(el){return el.tagName.toLowerCase()+(el.getAttribute('class')?'.'+el.getAttribute('class').replace(/ /g,'.'):'');}
+          // What shows of a box: cut by every ancestor from `clip` up that hides its overflow (an elided cell, an SVG).
+          function check(box,clip,what){
+            var left=box.left,right=box.right;
+            if(box.width===0&&box.height===0){return;}
+            for(var a=clip;a&&a!==document.documentElement;a=a.parentElement){
+              if(getComputedStyle(a).overflowX!=='visible'){var c=a.getBoundingClientRect();left=Math.max(left,c.left);right=Math.min(right,c.right);}
+            }
+            if(right>left&&(right>width+0.5||left<-0.5)){wide.push(what+' '+Math.round(left)+'..'+Math.round(right));}
+          }
+          document.querySelectorAll('body *').forEach(function(el){check(el.getBoundingClientRect(),el.parentElement,describe(el));});
+          // Text can stick out of a box that fits (a long word in a heading): measure the text itself.
+          var walker=document.createTreeWalker(document.body,NodeFilter.SHOW_TEXT),range=document.createRange(),node;
+          while((node=walker.nextNode())){range.selectNodeContents(node);check(range.getBoundingClientRect(),node.parentElement,'text in '+describe(node.parentElement));}
+          mark('viewport',width);
+          mark('scroll-width',root.scrollWidth);
+          mark('too-wide',wide.slice(0,12).join(' | '));
+        });
+        """
+
+    static func layout(_ page: URL, width: Int = 1280) throws -> Layout {
+        let source = try String(contentsOf: page, encoding: .utf8)
+        let end = try #require(source.range(of: "</body>", options: .backwards))
+        let checked = page.deletingLastPathComponent().appendingPathComponent("checked-" + page.lastPathComponent)
+        try source.replacingCharacters(in: end, with: "<script>\(layoutCheck)</script>\n</body>").write(to: checked, atomically: true, encoding: .utf8)
+        let (dom, log) = try dumpDOM(checked, windowSize: (width, 900))
+        // The check's attributes are on <html>, the first thing of the dump.
+        func attribute(_ name: String) -> String {
+            guard let start = dom.range(of: "data-check-\(name)=\"") else { return "" }
+            let value = dom[start.upperBound...].prefix { $0 != "\"" }
+            return value.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&quot;", with: "\"")
+                .replacingOccurrences(of: "&nbsp;", with: "\u{A0}").replacingOccurrences(of: "&amp;", with: "&")
+        }
+        return Layout(
+            dom: dom, log: log, viewport: Int(attribute("viewport")) ?? 0, scrollWidth: Int(attribute("scroll-width")) ?? .max,
+            tooWide: attribute("too-wide"), visibleText: attribute("visible-text"), overviewRows: Int(attribute("overview-rows")) ?? 0,
+            overviewBottom: Double(attribute("overview-bottom")) ?? -1, brokenLinks: attribute("broken-links"), urlLines: Int(attribute("url-lines")) ?? 0)
+    }
+
     /// The DOM after the page's scripts ran, and what the browser logged (console messages, script errors).
-    static func dumpDOM(_ page: URL) throws -> (dom: String, log: String) {
+    static func dumpDOM(_ page: URL, windowSize: (width: Int, height: Int)? = nil) throws -> (dom: String, log: String) {
         guard let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first(where: FileManager.default.isExecutableFile)
         else { throw Missing() }
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-chromium-\(UUID().uuidString)")
@@ -105,7 +245,7 @@ enum Chromium {
         process.arguments = [
             "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile.path)", "--enable-logging=stderr", "--v=0",
             "--virtual-time-budget=2000", "--dump-dom", page.absoluteString,
-        ]
+        ] + (windowSize.map { ["--window-size=\($0.width),\($0.height)"] } ?? [])
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
