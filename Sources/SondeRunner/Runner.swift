@@ -45,8 +45,9 @@ public final class Runner {
     let clock: RunClock
     let cancellation: Cancellation?
     var redactor: Redactor
-    /// Captures of requests that did not pass, by name, with the step that failed.
-    var failedCaptures: [String: String] = [:]
+    /// Captures of requests that did not pass (or were skipped, for names nothing else
+    /// defines), by name, with the step and whether it was skipped.
+    var failedCaptures: [String: (request: String, skipped: Bool)] = [:]
     var oauthTokens: [String: String] = [:]
     /// Per step, the variables its templates read (fixed for the plan, so found once).
     let readNames: [[String]]
@@ -171,12 +172,17 @@ public final class Runner {
                     let step = plan.steps[position]
                     switch done[position].outcome {
                     case .failed, .error:
-                        for capture in step.request.captures { failedCaptures[capture.name] = step.name }
+                        for capture in step.request.captures { failedCaptures[capture.name] = (step.name, false) }
                         if options.failFast { stop = true }
                     case .passed:
                         for capture in step.request.captures { failedCaptures[capture.name] = nil }
                     case .skipped:
-                        break
+                        // Its captures were not taken: a later request that needs one that nothing
+                        // else defines (no earlier capture, no variable) is skipped too, rather
+                        // than an error of an undefined name.
+                        for capture in step.request.captures where scope.source(of: capture.name) == nil && failedCaptures[capture.name] == nil {
+                            failedCaptures[capture.name] = (step.name, true)
+                        }
                     }
                 }
                 settled = done.count
@@ -273,7 +279,8 @@ public final class Runner {
         // 1. Skip when a capture it needs was never taken, or when `skip:` renders true.
         for name in readNames[position] {
             if let failed = failedCaptures[name] {
-                return .finished(skipped(step, position: position, shownName: shownName, reason: .failedCapture(name, capturedBy: failed)))
+                let reason = SkipReason.failedCapture(name, capturedBy: failed.request, whichWasSkipped: failed.skipped)
+                return .finished(skipped(step, position: position, shownName: shownName, reason: reason))
             }
         }
         var result = blank(step, position: position, shownName: shownName)

@@ -103,9 +103,9 @@ public struct SkipReason: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { message }
 
-    /// `needs 'token', captured by request 'login', which did not pass`.
-    public static func failedCapture(_ name: String, capturedBy request: String) -> SkipReason {
-        SkipReason(.failedCapture, "needs '\(name)', captured by request '\(request)', which did not pass")
+    /// `needs 'token', captured by request 'login', which did not pass` (or `which was skipped`).
+    public static func failedCapture(_ name: String, capturedBy request: String, whichWasSkipped: Bool = false) -> SkipReason {
+        SkipReason(.failedCapture, "needs '\(name)', captured by request '\(request)', which \(whichWasSkipped ? "was skipped" : "did not pass")")
     }
 
     /// `skip: {{ flag }} is true`.
