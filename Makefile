@@ -38,12 +38,12 @@ demo: deps
 # A release binary with the Swift runtime linked in (--static-swift-stdlib): it runs on a
 # Debian machine without a Swift toolchain, needing only libcurl, libsqlite3 and libssl. With
 # it, a man page (swift-argument-parser's generate-manual plugin) and shell completions.
-# The plugin builds every product in release first; the static link comes after it, so that
-# the installed binary is the static one.
+# The plugin builds every product to read their help; in debug, which `swift test` has built
+# already (a release build of its own would compile everything a second time).
 PREFIX ?= /usr/local
 MANUAL := .build/plugins/GenerateManual/outputs/sonde/sonde.1
 install: deps
-	swift package generate-manual --configuration release
+	swift package generate-manual --configuration debug
 	swift build -c release --product sonde --static-swift-stdlib
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
