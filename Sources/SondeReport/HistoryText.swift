@@ -73,9 +73,12 @@ public struct HistoryText: Sendable {
         for request in diff.requests {
             switch request.kind {
             case .added:
-                out += "  " + style.green("+") + " \(TerminalText.escape(request.name))" + style.dim("  new request") + "\n"
+                // A request the old run, interrupted, never reached is not new to the collection.
+                let why = diff.old.outcome == nil ? "  not reached in run #\(diff.old.id), which was interrupted" : "  new request"
+                out += "  " + style.green("+") + " \(TerminalText.escape(request.name))" + style.dim(why) + "\n"
             case .removed:
-                out += "  " + style.yellow("-") + " \(TerminalText.escape(request.name))" + style.dim("  removed from the collection") + "\n"
+                let why = diff.new.outcome == nil ? "  not reached in run #\(diff.new.id), which was interrupted" : "  removed from the collection"
+                out += "  " + style.yellow("-") + " \(TerminalText.escape(request.name))" + style.dim(why) + "\n"
             case .compared:
                 guard !request.changes.isEmpty else { continue }
                 let mark = request.isWorse ? style.red("✗") : request.isBetter ? style.green("✓") : style.dim("~")

@@ -39,7 +39,8 @@ public struct TerminalReport: Sendable {
             out += "        actual:   \(safe(check.actual))\n"
             if let message = check.message, !message.isEmpty { out += "        " + red(safe(message)) + "\n" }
         }
-        if verbosity == 0, result.outcome == .failed, let body = result.responseExcerpt, !body.isEmpty {
+        // -vv shows the whole body below; -v shows headers only, so the excerpt too.
+        if verbosity < 2, result.outcome == .failed, let body = result.responseExcerpt, !body.isEmpty {
             out += "      " + dim("response body: " + Self.excerpt(body)) + "\n"
         }
         if verbosity >= 1, let command = result.curlCommand { out += dim("      $ " + safe(command)) + "\n" }

@@ -20,11 +20,16 @@ public enum CurlCommand {
         _ request: HTTPRequest, followRedirects: Bool, maxRedirects: Int, locationTrusted: Bool, cookie: String?, extraArguments: [String]
     ) -> String {
         var arguments = ["curl"]
+        var notes: [String] = []
         let hasBody = request.body != nil
+        // curl's -X holds on every redirect, where Sonde (and curl without -X) turns a 303's
+        // next request into a GET: with -X, redirects are left to the reader.
+        var customMethod = false
         if request.method == "HEAD" {
             arguments.append("--head")
         } else if request.method != (hasBody ? "POST" : "GET") {
             arguments += ["-X", request.method]
+            customMethod = true
         }
         arguments.append(ShellWord.quoted(request.url))
         var sawCookie = false
@@ -34,43 +39,56 @@ public enum CurlCommand {
                 sawCookie = true
                 continue
             }
-            // `Name;` is curl's way to send a field with an empty value.
-            arguments += ["-H", ShellWord.quoted(header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)")]
+            // `Name;` is curl's way to send a field with an empty value; `Name:` with blanks
+            // only would remove the field.
+            let blank = header.value.allSatisfy { $0 == " " || $0 == "\t" }
+            arguments += ["-H", ShellWord.quoted(blank ? "\(header.name);" : "\(header.name): \(header.value)")]
         }
         if !sawCookie, let cookie { arguments += ["-H", ShellWord.quoted("Cookie: \(cookie)")] }
-        var note: String?
         switch request.body {
         case nil: break
         case .bytes(let bytes):
             if bytes.count > bodyLimit {
                 arguments += ["--data-binary", "@BODY"]
-                note = "the body, \(bytes.count) bytes, is not shown: put it in the file BODY"
+                notes.append("the body, \(bytes.count) bytes, is not shown: put it in the file BODY")
+            } else if bytes.contains(0) {
+                // No shell word can hold a NUL byte.
+                arguments += ["--data-binary", "@BODY"]
+                notes.append("the body holds NUL bytes, which no shell argument can: put its \(bytes.count) bytes in the file BODY")
             } else {
-                arguments += ["--data-binary", ShellWord.quoted(bytes)]
+                // --data-raw never reads a file, whatever the body starts with (`@`).
+                arguments += ["--data-raw", ShellWord.quoted(bytes)]
             }
-            // curl adds a Content-Type of its own for --data-binary; Sonde sends none unless asked.
+            // curl adds a Content-Type of its own for --data-raw; Sonde sends none unless asked.
             if !request.hasHeader("Content-Type") { arguments += ["-H", ShellWord.quoted("Content-Type:")] }
         case .multipart(let fields):
             for field in fields {
+                // curl reads a part's name up to its first `=`.
+                if field.name.contains("=") { notes.append("curl's -F cannot name a part '\(field.name)' (an '=' in it)") }
                 var form: String
                 switch field.content {
                 case .bytes(let bytes):
-                    // `-F name=value` would read `@` and `<` at the start of a value: --form-string does not.
-                    form = "\(field.name)=\(String(decoding: bytes, as: UTF8.self))"
+                    let text = String(decoding: bytes, as: UTF8.self)
                     if field.filename == nil && field.contentType == nil {
-                        arguments += ["--form-string", ShellWord.quoted(form)]
+                        // Taken as it is: no `@` or `<` read as a file, no `;type=` read.
+                        arguments += ["--form-string", ShellWord.quoted("\(field.name)=\(text)")]
                         continue
                     }
+                    // In double quotes, curl reads no file and no `;` parameter in the value.
+                    form = "\(field.name)=\(formQuoted(text))"
                 case .file(let path):
-                    form = "\(field.name)=@\"\(path)\""
+                    form = "\(field.name)=@\(formQuoted(path))"
                 }
                 if let type = field.contentType { form += ";type=\(type)" }
-                if let filename = field.filename { form += ";filename=\"\(filename)\"" }
+                if let filename = field.filename { form += ";filename=\(formQuoted(filename))" }
                 arguments += ["-F", ShellWord.quoted(form)]
             }
         }
+        if followRedirects && customMethod {
+            notes.append("curl -X \(request.method) would keep that method on every redirect (Sonde follows a 303 with a GET): follow redirects by hand")
+        }
         arguments.append("--compressed")
-        if followRedirects {
+        if followRedirects && !customMethod {
             arguments += ["-L", "--max-redirs", String(maxRedirects)]
             if locationTrusted { arguments.append("--location-trusted") }
         }
@@ -78,7 +96,12 @@ public enum CurlCommand {
         if request.insecure { arguments.append("--insecure") }
         arguments += extraArguments.map { ShellWord.quoted($0) }
         let line = arguments.joined(separator: " ")
-        return note.map { "\(line)  # \($0)" } ?? line
+        return notes.isEmpty ? line : line + "  # " + notes.joined(separator: "; ").map { $0.isNewline ? " " : $0 }.reduce(into: "") { $0.append($1) }
+    }
+
+    /// A value in curl's -F syntax: in double quotes, `"` and `\\` escaped with a backslash.
+    static func formQuoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
 

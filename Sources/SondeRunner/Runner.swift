@@ -438,14 +438,14 @@ public final class Runner {
     /// `diff: { ignore: … }`: the body's JSON without those nodes, whose hash and shape the
     /// history keeps, so that `sonde diff` sees no change in them. Nil for a body that is not
     /// JSON, or a path that cannot be evaluated on it: the body is then hashed whole.
-    func keptForDiffs(_ paths: [JSONPath], _ exchange: Exchange) -> JSONValue? {
+    func keptForDiffs(_ paths: [JSONPath], _ exchange: Exchange) -> (JSONValue, [NormalizedPath])? {
         guard case .success(let document) = exchange.json else { return nil }
         var locations: [NormalizedPath] = []
         for path in paths {
             guard let nodes = try? path.nodes(in: document) else { return nil }
             locations += nodes.map(\.location)
         }
-        return document.removing(locations)
+        return (document.removing(locations), locations)
     }
 
     /// 5. The expectations, then the body's hash and shape, and the outcome. A function of
@@ -462,9 +462,9 @@ public final class Runner {
         // those nodes.
         var hashed = response.body
         result.shapeSource = exchange.shapeSource(redactor)
-        if !request.diffIgnore.isEmpty, let kept = keptForDiffs(request.diffIgnore, exchange) {
+        if !request.diffIgnore.isEmpty, let (kept, ignored) = keptForDiffs(request.diffIgnore, exchange) {
             hashed = Array(kept.jsonText.utf8)
-            result.shapeSource = .document(kept, redactor)
+            result.shapeSource = .documentIgnoring(kept, ignored, redactor)
         }
         let rawHash = Digest.sha256(hashed)
         result.bodyHash = rawHash

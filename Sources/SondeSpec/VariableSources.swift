@@ -59,8 +59,7 @@ package struct VariableSources {
 
     /// The `.env` beside the collection, as a message names it: `collections/.env (there is none)`.
     var dotEnvDescription: String {
-        let folder = (collectionFile as NSString).deletingLastPathComponent
-        let path = folder.isEmpty ? ".env" : (folder as NSString).appendingPathComponent(".env")
+        let path = PathText.joining(PathText.folder(of: collectionFile), ".env")
         return FileManager.default.fileExists(atPath: self.folder.appendingPathComponent(".env").path) ? "\(path) (which does not set it)" : "\(path) (there is none)"
     }
 

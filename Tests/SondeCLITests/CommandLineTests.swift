@@ -79,6 +79,28 @@ struct ValidateCommandTests {
         #expect(other.stderr.contains("an environment file, \(folder.path)/.env (which does not set it), or --var"), "\(other.stderr)")
     }
 
+    /// One-letter paths (Foundation's NSString path methods trapped on them), folders and empty
+    /// names as output files: read, written, or refused before anything is sent.
+    @Test func oneLetterPathsAndFoldersAsOutputFiles() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-one-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "name: a\nrequests:\n  - { name: x, url: \"http://127.0.0.1:1/\" }\n".write(to: folder.appendingPathComponent("a"), atomically: true, encoding: .utf8)
+        #expect(try Sonde.run(["validate", "a"], directory: folder).status == 0)
+        let run = try Sonde.run(["run", "a", "--no-save", "--report", "junit:b", "--curl", "c"], directory: folder)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("b").path) && FileManager.default.fileExists(atPath: folder.appendingPathComponent("c").path))
+        for (arguments, message) in [
+            (["run", "a", "--no-save", "--report", "html:."], "--report html:.: that is a folder; name a file in it"),
+            (["run", "a", "--no-save", "--curl", ""], "--curl : no file named"),
+            (["run", "a", "--no-save", "--curl", "a/x"], "--curl a/x: a is a file, not a folder"),
+            (["report", "--html", "b/"], "--html b/: that is a folder; name a file in it"),
+        ] {
+            let refused = try Sonde.run(arguments, directory: folder)
+            #expect(refused.status == 2 && refused.stderr.contains(message), "\(arguments): \(refused.stderr)")
+        }
+    }
+
     @Test func anInvalidCollectionExitsTwoWithEveryErrorAndASnippet() throws {
         let result = try Sonde.run(["validate", "Tests/SondeSpecTests/Fixtures/invalid/many_errors.yaml"])
         #expect(result.status == 2)

@@ -131,12 +131,12 @@ struct RunCommandTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let db = folder.appendingPathComponent("h.sqlite").path
         let shape = folder.appendingPathComponent("shape.yaml").path
-        let first = try await Sonde.runAsync(["run", shape, "--db", db, "--compare", "--var", "base=\(server.baseURL)", "--var", #"body={"a":1,"b":2}"#])
+        let first = try await Sonde.runAsync(["run", shape, "--db", db, "--compare", "--latency-floor", "10s", "--var", "base=\(server.baseURL)", "--var", #"body={"a":1,"b":2}"#])
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
-        let worse = try await Sonde.runAsync(["run", shape, "--db", db, "--compare", "--var", "base=\(server.baseURL)", "--var", #"body={"a":1}"#])
+        let worse = try await Sonde.runAsync(["run", shape, "--db", db, "--compare", "--latency-floor", "10s", "--var", "base=\(server.baseURL)", "--var", #"body={"a":1}"#])
         #expect(worse.status == 1, "\(worse.stdout)\(worse.stderr)")
         #expect(worse.stdout.contains("PASSED shape") && worse.stdout.contains("- $.b"), "\(worse.stdout)")
-        let same = try await Sonde.runAsync(["run", shape, "--db", db, "--compare", "--var", "base=\(server.baseURL)", "--var", #"body={"a":1}"#])
+        let same = try await Sonde.runAsync(["run", shape, "--db", db, "--compare", "--latency-floor", "10s", "--var", "base=\(server.baseURL)", "--var", #"body={"a":1}"#])
         #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
         let both = try await Sonde.runAsync(["run", folder.path, "--no-save", "--var", "base=\(server.baseURL)", "--var", #"body={"a":1}"#])
         #expect(both.status == 0, "\(both.stderr)")
@@ -172,6 +172,17 @@ struct RunCommandTests {
                     method: POST
                     url: /echo
                     form: { a: "1 & 2", b: "@file" }
+                  - name: a body that names a file
+                    method: POST
+                    url: /echo
+                    headers: { X-Blank: "   " }
+                    body: "@/etc/hostname"
+                  - name: typed part
+                    method: POST
+                    url: /echo
+                    multipart:
+                      typed: { value: "a;b,c=d", content_type: text/plain }
+                      plain: "<not a file"
                 """#,
         ])
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -185,9 +196,10 @@ struct RunCommandTests {
         let text = try String(contentsOf: script, encoding: .utf8)
         #expect(!text.contains("k9Zr2mQx7Lw4") && text.contains("Authorization: Bearer ••••••"), "\(text)")
         let commands = text.split(separator: "\n").filter { $0.hasPrefix("curl ") }.map(String.init)
-        #expect(commands.count == 3, "\(text)")
+        #expect(commands.count == 5, "\(text)")
+        #expect(text.hasPrefix("#!/usr/bin/env bash\n"), "\(text)")
         #expect(text.contains("# replay: odd put (\(collection):"), "\(text)")
-        guard commands.count == 3 else { return }
+        guard commands.count == 5 else { return }
         // Replayed by bash (for $'…'), with the masked token as it is: the echo shows what arrived.
         func replay(_ command: String) throws -> JSONValue {
             let process = Process()
@@ -211,6 +223,14 @@ struct RunCommandTests {
         let form = try replay(commands[2])
         #expect(form["body"] == "a=1%20%26%202&b=%40file")
         #expect(form["headers"]?["Content-Type"] == "application/x-www-form-urlencoded")
+        // A body that starts with @ is text, never a file curl reads; a blank field stays, empty.
+        let at = try replay(commands[3])
+        #expect(at["body"] == "@/etc/hostname")
+        #expect(at["headers"]?["X-Blank"] == "")
+        let typed = try replay(commands[4])
+        let multipart = typed["body"]?.stringValue ?? ""
+        #expect(multipart.contains("name=\"typed\"\r\nContent-Type: text/plain\r\n\r\na;b,c=d\r\n"), "\(multipart)")
+        #expect(multipart.contains("name=\"plain\"\r\n\r\n<not a file\r\n"), "\(multipart)")
         let verbose = try await Sonde.runAsync(["run", collection, "--no-save", "-v", "--var", "base=\(server.baseURL)"])
         #expect(verbose.stdout.contains("      $ curl -X PUT "), "\(verbose.stdout)")
         #expect(verbose.stdout.contains(#"$'bell\x07, tab\t"#), "control characters are escaped: \(verbose.stdout)")

@@ -45,7 +45,7 @@ struct DemoCommand: ParsableCommand {
         let path = DemoCollection.path
         if (try? String(contentsOfFile: path, encoding: .utf8)) == nil {
             do {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: PathText.folder(of: path), withIntermediateDirectories: true)
                 try Data(DemoCollection.text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
             } catch {
                 Terminal.error("cannot write the demo collection to \(path): \(error.localizedDescription)")

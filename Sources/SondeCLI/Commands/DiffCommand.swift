@@ -12,7 +12,7 @@ struct DiffCommand: ParsableCommand {
         abstract: "Compare two recorded runs: outcome flips, status changes, latency, JSON shape and body changes.",
         discussion: """
             With no run: the last two complete runs of each collection (and environment). With one run: that run \
-            against the previous run of its collection and environment. With two: the first against the second, \
+            against the previous complete run of its collection and environment. With two: the first against the second, \
             which must be of one collection (the same name from the same file) unless --across-collections.
             A collection is its file and its name: --collection takes either; a name two files share must be given as a file.
             Exit status: 0 nothing got worse; 1 something got worse (an outcome, a status from success to failure, \

@@ -27,12 +27,12 @@ struct ValidateCommand: ParsableCommand {
                 let loaded = try loader.load(file: file)
                 valid.append(loaded)
                 Terminal.printDiagnostics(loaded.warnings, renderer: renderer)
-                Terminal.print("ok  \(file): \(Summary.describe(loaded.spec))")
+                Terminal.print("ok  \(TerminalText.escape(file)): \(TerminalText.escape(Summary.describe(loaded.spec)))")
             } catch {
                 invalid += 1
                 Terminal.printDiagnostics(error.diagnostics, renderer: renderer)
                 let count = error.diagnostics.count
-                Terminal.print("bad \(file): \(count) error\(count == 1 ? "" : "s")")
+                Terminal.print("bad \(TerminalText.escape(file)): \(count) error\(count == 1 ? "" : "s")")
             }
         }
         if invalid == 0 { variables.warnAboutUnread(in: valid) }
@@ -49,8 +49,8 @@ struct CollectionPaths: ParsableArguments {
     /// here, and make `complete` false.
     func resolve() -> (files: [String], complete: Bool) {
         let (files, missing) = CollectionLoader.collectionFiles(in: paths)
-        for path in missing { Terminal.error("\(path): no such file or folder") }
-        if files.isEmpty && missing.isEmpty { Terminal.error("no *.yaml or *.yml collections under \(paths.joined(separator: ", "))") }
+        for path in missing { Terminal.error("\(TerminalText.escape(path)): no such file or folder") }
+        if files.isEmpty && missing.isEmpty { Terminal.error("no *.yaml or *.yml collections under \(paths.map { TerminalText.escape($0) }.joined(separator: ", "))") }
         return (files, missing.isEmpty && !files.isEmpty)
     }
 }
@@ -86,8 +86,8 @@ struct VariableArguments: ParsableArguments {
             let name = String(assignment[..<equals])
             guard !read.contains(name), warned.insert(name).inserted else { continue }
             let hint = nearestName(to: name, among: read).map { "; did you mean '\(TerminalText.escape($0))'?" } ?? ""
-            let which = loaded.count == 1 ? "the collection" : "any of the \(loaded.count) collections"
-            Terminal.warning("--var \(TerminalText.escape(name)): \(which) never reads '\(TerminalText.escape(name))'\(hint)")
+            let which = loaded.count == 1 ? "the collection never reads" : "none of the \(loaded.count) collections reads"
+            Terminal.warning("--var \(TerminalText.escape(name)): \(which) '\(TerminalText.escape(name))'\(hint)")
         }
     }
 }

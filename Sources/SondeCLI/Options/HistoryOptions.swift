@@ -119,7 +119,7 @@ struct Milliseconds: ExpressibleByArgument, CustomStringConvertible {
 
 /// What a change must exceed to count, for `diff` and `run --compare`.
 struct DiffThresholdOptions: ParsableArguments {
-    @Option(name: .customLong("latency-threshold"), help: "A latency change counts beyond this fraction of the old latency.")
+    @Option(name: .customLong("latency-threshold"), help: "A latency change counts beyond this percentage of the old latency (50% or 50).")
     var latencyThreshold = Percentage(fraction: RunDiff.Thresholds().latencyRatio)
 
     @Option(name: .customLong("latency-floor"), help: "…and beyond this absolute change (e.g. 50ms).")

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import SondeCore
+import SondeReport
 
 /// A file a command will write (a report, the curl commands): its folder must exist before
 /// any work is done, so that a run is never lost for a typo in a path.
@@ -7,10 +9,17 @@ enum OutputFile {
     /// - Parameter argument: the option as the user wrote it (`--report junit:out/r.xml`).
     /// - Throws: `ValidationError` (exit 2) naming the option and the missing folder.
     static func checkFolder(of path: String, argument: String) throws {
-        let folder = (path as NSString).deletingLastPathComponent
+        let shown = TerminalText.escape(argument)
+        if path.isEmpty { throw ValidationError("\(shown): no file named") }
         var isFolder: ObjCBool = false
-        if !folder.isEmpty, !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
-            throw ValidationError("\(argument): the folder \(folder) does not exist")
+        if path.hasSuffix("/") || (FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue) {
+            throw ValidationError("\(shown): that is a folder; name a file in it")
+        }
+        let folder = PathText.folder(of: path)
+        if !folder.isEmpty {
+            let exists = FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder)
+            if !exists { throw ValidationError("\(shown): the folder \(TerminalText.escape(folder)) does not exist") }
+            if !isFolder.boolValue { throw ValidationError("\(shown): \(TerminalText.escape(folder)) is a file, not a folder") }
         }
     }
 

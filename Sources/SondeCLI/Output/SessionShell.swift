@@ -53,6 +53,11 @@ enum SessionShell {
             }
         }
         for failure in failures { Terminal.error(failure.description) }
+        // Written however the session ended (an interrupted run's requests too), masked with
+        // every secret the session learned.
+        if let curlFile, let curlCommands {
+            try OutputFile.write(session.maskKnownSecrets(curlCommands.script()), to: curlFile, what: "the curl commands")
+        }
         // Interrupted: a run was cancelled, or never started. A signal after every run had
         // ended interrupts nothing.
         if let signal = interruption.received, outcome.collections.contains(where: { $0.result?.cancelled ?? true }) {
@@ -71,10 +76,7 @@ enum SessionShell {
         } else {
             try reports.write(outcome.collections.compactMap(\.record))
         }
-        // Written last, masked with every secret the session learned.
-        if let curlFile, let curlCommands {
-            try OutputFile.write(session.maskKnownSecrets(curlCommands.script()), to: curlFile, what: "the curl commands")
-        }
+
         return status
     }
 
@@ -315,15 +317,18 @@ final class CurlCommandList: RunListener, @unchecked Sendable {
     func requestFinished(_ collection: SessionCollection, _ result: RequestResult) {
         guard let command = result.curlCommand else { return }
         let location = result.location.map { " (\($0))" } ?? ""
-        let comment = "# \(collection.name): \(result.name)\(location)".map { $0.isNewline ? " " : $0 }
+        // Names are the collection's text: escaped, as on the terminal, so that `cat` of the file is safe.
+        let comment = "# " + TerminalText.escape("\(collection.name): \(result.name)\(location)")
         lock.lock()
-        lines[collection.index, default: []] += [String(comment), command]
+        lines[collection.index, default: []] += [comment, TerminalText.escape(command)]
         lock.unlock()
     }
 
+    /// A bash script (the lines use bash's `$'…'` quoting).
     func script() -> String {
         lock.lock()
         defer { lock.unlock() }
-        return lines.sorted { $0.key < $1.key }.flatMap(\.value).map { $0 + "\n" }.joined()
+        let header = "#!/usr/bin/env bash\n# Written by sonde run --curl: each request as curl sends it again. Secrets are masked (••••••): put them back to replay.\n"
+        return header + lines.sorted { $0.key < $1.key }.flatMap(\.value).map { $0 + "\n" }.joined()
     }
 }

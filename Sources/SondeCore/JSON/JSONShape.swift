@@ -25,6 +25,25 @@ public struct JSONShape: Sendable, Equatable {
 
     private static let names = ["null", "boolean", "number", "string", "array", "object"]
 
+    /// The type of a path that `diff: { ignore: … }` left out: neither its change nor
+    /// anything under it is a change of shape, whichever run ignored it.
+    public static let ignored = "ignored"
+
+    /// The shape of `document`, which is a body without the nodes at `ignored` (those
+    /// `diff: { ignore: … }` selected): each of their paths that no other node has is `ignored`.
+    public init(of document: JSONValue, ignored locations: [NormalizedPath]) {
+        self.init(of: document)
+        for location in locations {
+            let path = location.elements.reduce("$") { path, element in
+                switch element {
+                case .name(let key): path + Self.segment(key)
+                case .index: path + "[*]"
+                }
+            }
+            if types[path] == nil { types[path] = Self.ignored }
+        }
+    }
+
     /// Paths as numbers while walking: a 5 MB list repeats the same few paths 41,000 times,
     /// so each is spelled once and found again by (parent, key).
     private struct Walker {
@@ -104,17 +123,22 @@ public struct JSONShape: Sendable, Equatable {
         self.types = types
     }
 
-    /// What changed from `old` to `self`.
+    /// What changed from `old` to `self`. A path either shape marks `ignored`, and every path
+    /// under it, is no change.
     public func changes(since old: JSONShape) -> ShapeChanges {
         var changes = ShapeChanges()
-        for (path, type) in types {
+        let ignored = Set(types.filter { $0.value == Self.ignored }.keys).union(old.types.filter { $0.value == Self.ignored }.keys)
+        func isIgnored(_ path: String) -> Bool {
+            ignored.contains { path == $0 || (path.hasPrefix($0) && (path.dropFirst($0.count).first == "." || path.dropFirst($0.count).first == "[")) }
+        }
+        for (path, type) in types where !isIgnored(path) {
             if let was = old.types[path] {
                 if was != type { changes.retyped.append(.init(path: path, old: was, new: type)) }
             } else {
                 changes.added.append(path)
             }
         }
-        changes.removed = old.types.keys.filter { types[$0] == nil }
+        changes.removed = old.types.keys.filter { types[$0] == nil && !isIgnored($0) }
         changes.added.sort()
         changes.removed.sort()
         changes.retyped.sort { $0.path < $1.path }

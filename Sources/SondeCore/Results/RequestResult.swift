@@ -111,6 +111,8 @@ public struct RequestResult: Sendable {
 package enum ShapeSource: Sendable {
     case computed(JSONShape)
     case document(JSONValue, Redactor)
+    /// A body's document without the nodes `diff: { ignore: … }` selected, and where they were.
+    case documentIgnoring(JSONValue, [NormalizedPath], Redactor)
     case body([UInt8], Redactor)
 
     var shape: JSONShape? {
@@ -119,6 +121,8 @@ package enum ShapeSource: Sendable {
             return shape
         case .document(let document, let redactor):
             return redactor.redact(JSONShape(of: document))
+        case .documentIgnoring(let document, let ignored, let redactor):
+            return redactor.redact(JSONShape(of: document, ignored: ignored))
         case .body(let bytes, let redactor):
             guard let document = try? JSONValue.parse(bytes) else { return nil }
             return redactor.redact(JSONShape(of: document))
