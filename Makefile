@@ -76,7 +76,8 @@ release: deps
 validate: build
 	swift run sonde validate collections
 
-# Speed figures (release build); see the README.
+# Speed figures (release build); see the README. SONDE_INSTALLED=PATH (a binary `make install`
+# wrote) adds its cold start beside the toolchain build's.
 bench: bench-deps
 	swift build -c release --product sonde
 	swift build -c release --product sonde-bench

@@ -50,9 +50,17 @@ func runnerBench(tools: URL) throws {
         // 4. Cold start: one request, the whole process.
         let one = folder.appendingPathComponent("one-\(server.name).yaml")
         try benchCollection(baseURL: server.baseURL, count: 0).write(to: one, atomically: true, encoding: .utf8)
-        for (label, extra) in [("cold start: sonde run, 1 request, --no-save", ["--no-save"]), ("cold start: sonde run, 1 request, recorded", ["--db", database])] {
-            let run = try timeRun(tools.appendingPathComponent("sonde"), ["run", one.path] + extra, rounds: 11)
-            rows.append((label, nil, String(format: "wall %.1f ms, exit %d", run.milliseconds, run.status)))
+        // The toolchain's build, and (SONDE_INSTALLED, `make install`'s binary) the installed one,
+        // whose Swift runtime is linked in.
+        var binaries = [("", tools.appendingPathComponent("sonde"))]
+        if let installed = ProcessInfo.processInfo.environment["SONDE_INSTALLED"], !installed.isEmpty {
+            binaries.append((" (installed)", URL(fileURLWithPath: installed)))
+        }
+        for (which, binary) in binaries {
+            for (label, extra) in [("cold start: sonde run, 1 request, --no-save", ["--no-save"]), ("cold start: sonde run, 1 request, recorded", ["--db", database])] {
+                let run = try timeRun(binary, ["run", one.path] + extra, rounds: 11)
+                rows.append((label + which, nil, String(format: "wall %.1f ms, exit %d", run.milliseconds, run.status)))
+            }
         }
         print("on \(server.name) (\(server.baseURL)):")
         print("  " + "figure".padding(toLength: 62, withPad: " ", startingAt: 0) + "   µs/request   × wrk   × libcurl")
