@@ -136,7 +136,8 @@ public struct TerminalReport: Sendable {
 
     /// The start of a body on one line, escaped.
     static func excerpt(_ body: String) -> String {
-        let flat = TerminalText.lines(body).joined(separator: " ")
+        // One line: its tabs written `\x09` too, as everywhere a line is escaped.
+        let flat = TerminalText.lines(body).joined(separator: " ").replacingOccurrences(of: "\t", with: "\\x09")
         return flat.count > 200 ? String(flat.prefix(200)) + "…" : flat
     }
 

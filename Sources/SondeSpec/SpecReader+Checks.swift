@@ -51,13 +51,25 @@ extension SpecReader {
                     group = integer(value, "group in \(context)", range: 0...99)
                 case .status:
                     sourceCount += 1
-                    if bool(value, "status in \(context)") == true { captureSource = .status }
+                    switch bool(value, "status in \(context)") {
+                    case true: captureSource = .status
+                    case false: report("status: false in \(context) captures nothing; write status: true", at: value)
+                    case nil: break
+                    }
                 case .duration:
                     sourceCount += 1
-                    if bool(value, "duration in \(context)") == true { captureSource = .duration }
+                    switch bool(value, "duration in \(context)") {
+                    case true: captureSource = .duration
+                    case false: report("duration: false in \(context) captures nothing; write duration: true", at: value)
+                    case nil: break
+                    }
                 case .url:
                     sourceCount += 1
-                    if bool(value, "url in \(context)") == true { captureSource = .url }
+                    switch bool(value, "url in \(context)") {
+                    case true: captureSource = .url
+                    case false: report("url: false in \(context) captures nothing; write url: true", at: value)
+                    case nil: break
+                    }
                 case .secret:
                     secret = bool(value, "secret in \(context)") ?? false
                 }

@@ -52,6 +52,14 @@ struct ReportTests {
         ]
     }()
 
+    /// The one-line excerpt of a failed response escapes its tabs and controls as the docs say.
+    @Test func theResponseExcerptIsOneEscapedLine() {
+        var result = RequestResult(step: "s", position: 0, name: "s", method: "GET", url: "http://h/", outcome: .failed, status: 500)
+        result.responseExcerpt = "a\tb\r\nc\u{1b}[2J"
+        let line = TerminalReport(colors: false).line(result)
+        #expect(line.contains("response body: a\\x09b c\\x1b[2J\n"), "\(line)")
+    }
+
     @Test func junitValidatesAgainstTheXSD() throws {
         let xml = JUnitReport.render(Self.runs, hostname: "ci-host")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-junit-\(UUID().uuidString).xml")
