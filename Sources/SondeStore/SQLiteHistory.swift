@@ -168,6 +168,16 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
     /// migration) or was written by a newer sonde (migrations this one does not know, beside
     /// its own). An empty database passes: it becomes a history when written.
     static func checkIsHistory(_ db: Database, path: String, migrator: DatabaseMigrator) throws {
+        // The migrations applied and the tables, read from one snapshot: outside a transaction
+        // each statement sees the file as it is then, and another sonde creating the file
+        // between the two reads (its first migration committed) looked like a foreign database.
+        guard db.isInsideTransaction else {
+            try db.inTransaction(.deferred) {
+                try checkIsHistory(db, path: path, migrator: migrator)
+                return .commit
+            }
+            return
+        }
         let applied = try migrator.appliedIdentifiers(db)
         if applied.isEmpty {
             // (grdb_migrations alone: another sonde is creating the file at this moment.)

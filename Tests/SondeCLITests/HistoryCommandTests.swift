@@ -127,6 +127,21 @@ struct HistoryCommandTests {
         #expect(runs.allSatisfy { $0["passed"] == 30 && $0["outcome"] == "passed" })
     }
 
+    /// Six processes creating one new file at once: none takes the file another is creating for
+    /// a foreign database (its first migration committed between two reads of a check).
+    @Test func processesCreatingOneNewFileAtOnceAllRecord() async throws {
+        let folder = try RunCommandTests.write(["one.yaml": "name: one\nrequests:\n  - { name: a, url: \"http://127.0.0.1:1/\" }\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for round in 0..<8 {
+            let db = folder.appendingPathComponent("h\(round).sqlite").path
+            let results = try await withThrowingTaskGroup(of: Sonde.Result.self) { group in
+                for _ in 0..<6 { group.addTask { try await Sonde.runAsync(["run", folder.appendingPathComponent("one.yaml").path, "--db", db]) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.allSatisfy { $0.status == 1 && !$0.stderr.contains("not a sonde history") }, "round \(round): \(results.map(\.stderr))")
+        }
+    }
+
     @Test func aRunKilledHalfWayIsRecordedIncomplete() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }
