@@ -181,11 +181,17 @@ public enum HTMLReport {
             svg += "<line class=\"grid\" x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(width))\" y2=\"\(f(y))\"/><text class=\"axis\" x=\"\(f(left - 4))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(Int(level * 100))%</text>\n"
         }
         for (index, point) in points.enumerated() {
-            let barHeight = max(point.rate * (height - top - bottom), 1)
+            let plot = height - top - bottom
+            let barHeight = max(point.rate * plot, 1)
             let x = left + Double(index) * barWidth
             let tone = point.rate >= 1 ? "good" : point.rate >= 0.9 ? "warn" : "bad"
-            svg += "<rect class=\"rate \(tone)\" x=\"\(f(x + 1))\" y=\"\(f(height - bottom - barHeight))\" width=\"\(f(max(barWidth - 2, 1)))\" height=\"\(f(barHeight))\""
-            svg += " data-tip=\"\(escape(point.label)): \(String(format: "%.1f%%", point.rate * 100)) of \(point.runs) run\(point.runs == 1 ? "" : "s")\"/>\n"
+            let tip = " data-tip=\"\(escape(point.label)): \(String(format: "%.1f%%", point.rate * 100)) of \(point.runs) run\(point.runs == 1 ? "" : "s")\"/>\n"
+            // The failed share, pale, above the passed one: a day when nothing passed is a
+            // full pale red bar, not a line of one pixel.
+            if point.rate < 1 {
+                svg += "<rect class=\"rate failed-share\" x=\"\(f(x + 1))\" y=\"\(f(top))\" width=\"\(f(max(barWidth - 2, 1)))\" height=\"\(f(plot - barHeight))\"" + tip
+            }
+            svg += "<rect class=\"rate \(tone)\" x=\"\(f(x + 1))\" y=\"\(f(height - bottom - barHeight))\" width=\"\(f(max(barWidth - 2, 1)))\" height=\"\(f(barHeight))\"" + tip
         }
         if let first = points.first, let last = points.last {
             svg += "<text class=\"axis\" x=\"\(f(left))\" y=\"\(f(height - 6))\">\(escape(first.label))</text>"
@@ -331,7 +337,7 @@ public enum HTMLReport {
         svg.chart{width:100%;height:auto;display:block}.grid{stroke:var(--line);stroke-width:1}.axis,.label{font-size:11px;fill:var(--muted)}.label{fill:var(--fg)}
         .phase.dns,.key.dns{fill:#8250df;background:#8250df}.phase.connect,.key.connect{fill:#bf8700;background:#bf8700}.phase.tls,.key.tls{fill:#cf222e;background:#cf222e}.phase.wait,.key.wait{fill:#0969da;background:#0969da}.phase.receive,.key.receive{fill:#1a7f37;background:#1a7f37}
         .bar.failed .phase,.bar.error .phase{opacity:.55}
-        .rate.good{fill:var(--good)}.rate.warn{fill:var(--warn)}.rate.bad{fill:var(--bad)}
+        .rate.good{fill:var(--good)}.rate.warn{fill:var(--warn)}.rate.bad{fill:var(--bad)}.rate.failed-share{fill:var(--bad);opacity:.22}
         .line{fill:none;stroke-width:2}.line.p50,.key.p50{stroke:#0969da;background:#0969da}.line.p95,.key.p95{stroke:#bf8700;background:#bf8700}.dot{fill:#bf8700}.dot.p50{fill:#0969da}
         .cell.passed{fill:var(--good)}.cell.failed,.cell.error{fill:var(--bad)}.cell.skipped{fill:var(--warn)}.cell.absent,.cell.incomplete{fill:var(--line)}
         .key{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px;border-radius:2px;vertical-align:middle}
