@@ -373,7 +373,15 @@ extension SpecReader {
         var requestsNode: Node?
         for (key, _, value) in pairs {
             switch key {
-            case .name: spec.name = literal(value, "the collection's name") ?? spec.name
+            case .name:
+                if let name = literal(value, "the collection's name") {
+                    // The history tells collections apart by name: a blank one names nothing.
+                    if name.trimmingCharacters(in: .whitespaces).isEmpty {
+                        report("the collection's name is empty; remove it to use the file's name", at: value)
+                    } else {
+                        spec.name = name
+                    }
+                }
             case .description: spec.description = string(value, "description")
             case .base_url:
                 spec.baseURL = template(value, "base_url")

@@ -140,7 +140,7 @@ struct ReportCommandTests {
         #expect(run1280.dom.contains("title=\"GET \(server.baseURL)/status/200?\(longQuery)\""))
         // Skip reasons are on screen, not folded away with the details.
         #expect(run1280.visibleText.contains("needs 'token', captured by request 'login', which did not pass"))
-        #expect(run1280.visibleText.contains("skip: true is true"))
+        #expect(run1280.visibleText.contains("skipped (condition): skip: true"))
 
         let history1280 = try await offPool { try Chromium.layout(historyPage) }
         #expect(history1280.scrollWidth <= 1280 && history1280.tooWide.isEmpty, "the history page is wider than 1280 px: \(history1280.tooWide)")

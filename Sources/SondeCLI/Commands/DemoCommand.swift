@@ -76,7 +76,7 @@ struct DemoCommand: ParsableCommand {
             keepRecords: !reports.targets.isEmpty, compare: history != nil ? RunDiff.Thresholds() : nil, toolVersion: SondeCommand.version)
         let status = try SessionShell.run(
             [PlannedCollection(loaded)], options: options, transport: TransportOptions(), history: history, verbosity: 0, reports: reports,
-            interruption: interruption)
+            gatesOnComparison: false, interruption: interruption)
         // Interrupted (128 and a signal's number): nothing more to say.
         if status >= 128 { throw ExitCode(status) }
         say(tryNext(collection: collection, recorded: history != nil))

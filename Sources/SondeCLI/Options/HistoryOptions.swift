@@ -142,7 +142,7 @@ struct HistoryWindow: ParsableArguments {
     @Option(help: "Only the last N runs of each collection.")
     var last: Int?
 
-    @Option(help: "Only runs started in this window back from now: 7d, 12h, 2w.")
+    @Option(help: "Only runs started in this window back from now: 7d, 12h, 2w. (default: 30d, unless --last)")
     var since: Since?
 
     func validate() throws {

@@ -16,7 +16,7 @@ enum SessionShell {
     /// the history was opened: a signal from then on ends the session.
     static func run(
         _ collections: [PlannedCollection], options: RunSession.Options, transport: TransportOptions, history: (any RunHistory)?, verbosity: Int,
-        reports: ReportOptions, curlFile: String? = nil, interruption: Interruption
+        reports: ReportOptions, curlFile: String? = nil, gatesOnComparison: Bool = true, interruption: Interruption
     ) throws -> Int32 {
         let session = RunSession(collections: collections, history: history, options: options) { cancellation in
             try CurlTransport(options: transport, cancellation: cancellation)
@@ -70,7 +70,7 @@ enum SessionShell {
             }
             return signal.exitStatus
         }
-        let status = exitStatus(outcome)
+        let status = exitStatus(outcome, gatesOnComparison: gatesOnComparison)
         if status == ExitStatus.internalError {
             if !reports.targets.isEmpty { Terminal.error("no report was written: a collection could not be run or recorded") }
         } else {
@@ -84,9 +84,11 @@ enum SessionShell {
     /// when a check failed, a request could not be completed, or a comparison (`--compare`)
     /// found something worse than the previous run, as `sonde diff` does; 3 when a
     /// collection could not be run or recorded.
-    static func exitStatus(_ outcome: RunSession.Outcome) -> Int32 {
+    /// `gatesOnComparison` false (`sonde demo`, which shows the comparison to teach it): only
+    /// the checks decide.
+    static func exitStatus(_ outcome: RunSession.Outcome, gatesOnComparison: Bool = true) -> Int32 {
         if outcome.failure != nil || outcome.collections.contains(where: { $0.failure != nil }) { return ExitStatus.internalError }
-        let worse = outcome.collections.contains { if case .diff(let diff)? = $0.comparison { diff.isWorse } else { false } }
+        let worse = gatesOnComparison && outcome.collections.contains { if case .diff(let diff)? = $0.comparison { diff.isWorse } else { false } }
         return outcome.collections.allSatisfy(\.passed) && !worse ? ExitStatus.passed : ExitStatus.failed
     }
 }

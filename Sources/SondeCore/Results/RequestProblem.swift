@@ -109,7 +109,9 @@ public struct SkipReason: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `skip: {{ flag }} is true`.
-    public static func condition(_ source: String) -> SkipReason { SkipReason(.condition, "skip: \(source) is true") }
+    public static func condition(_ source: String) -> SkipReason {
+        SkipReason(.condition, source == "true" ? "skip: true" : "skip: \(source) is true")
+    }
 
     public static let failFast = SkipReason(.failFast, "--fail-fast: an earlier request failed")
 
