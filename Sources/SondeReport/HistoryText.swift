@@ -87,9 +87,7 @@ public struct HistoryText: Sendable {
             }
         }
         var summary = "\(diff.worseCount) worse, \(diff.betterCount) better"
-        // Changed, neither worse nor better (a body, a latency within the threshold): counted, so that the counts add up.
-        let changed = diff.requests.filter { $0.kind == .compared && !$0.changes.isEmpty && !$0.isWorse && !$0.isBetter }.count
-        if changed > 0 { summary += ", \(changed) changed" }
+        if diff.changedCount > 0 { summary += ", \(diff.changedCount) changed" }
         summary += ", \(diff.unchangedCount) unchanged"
         let added = diff.requests.filter { $0.kind == .added }.count
         let removed = diff.requests.filter { $0.kind == .removed }.count

@@ -14,11 +14,12 @@ public enum TerminalText {
         guard needsEscaping(text, keepingTabs: keepingTabs) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x09 where keepingTabs: out.unicodeScalars.append(scalar)
-            case 0x00..<0x20, 0x7F: out += "\\x" + hex(scalar.value, digits: 2)
-            case 0x80..<0xA0, 0x202A...0x202E, 0x2066...0x2069: out += "\\u" + hex(scalar.value, digits: 4)
-            default: out.unicodeScalars.append(scalar)
+            if !scalar.isTerminalControl || (scalar == "\t" && keepingTabs) {
+                out.unicodeScalars.append(scalar)
+            } else if scalar.value <= 0x7F {
+                out += "\\x" + hex(scalar.value, digits: 2)
+            } else {
+                out += "\\u" + hex(scalar.value, digits: 4)
             }
         }
         return out

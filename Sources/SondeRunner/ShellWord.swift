@@ -7,7 +7,7 @@ public enum ShellWord {
     public static func quoted(_ bytes: [UInt8]) -> String {
         if !bytes.isEmpty, bytes.allSatisfy({ plain.contains($0) }) { return String(decoding: bytes, as: UTF8.self) }
         let text = String(validating: bytes, as: UTF8.self)
-        if let text, !text.unicodeScalars.contains(where: needsEscape) {
+        if let text, !text.unicodeScalars.contains(where: \.isTerminalControl) {
             return "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
         }
         // bash's ANSI-C quoting: every byte that is not plain printable ASCII as \xHH.
@@ -24,14 +24,6 @@ public enum ShellWord {
             }
         }
         return out + "'"
-    }
-
-    /// What a terminal would act on: C0, DEL, C1, and the bidirectional overrides and isolates.
-    static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0..<0x20, 0x7F..<0xA0, 0x202A...0x202E, 0x2066...0x2069: true
-        default: false
-        }
     }
 
     /// Characters that need no quoting in a POSIX shell word.

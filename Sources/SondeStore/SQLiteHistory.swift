@@ -65,8 +65,7 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
         let exists = FileManager.default.fileExists(atPath: path)
         if !exists {
             guard access == .readWrite else { throw HistoryError("no history at \(path): nothing has been recorded there yet (sonde run records every run)", isUsage: true) }
-            // The folder part of the path, if any (NSString's reading of a one-letter name traps).
-            let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
+            let folder = PathText.folder(of: path)
             if !folder.isEmpty {
                 do {
                     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -125,4 +125,7 @@ public struct RunDiff: Sendable {
     public var worseCount: Int { requests.filter(\.isWorse).count }
     public var betterCount: Int { requests.filter(\.isBetter).count }
     public var unchangedCount: Int { requests.filter { $0.kind == .compared && $0.changes.isEmpty }.count }
+    /// Compared requests that changed without getting worse or better (a body, a latency
+    /// within the threshold): with the three above, every compared request is counted once.
+    public var changedCount: Int { requests.filter { $0.kind == .compared && !$0.changes.isEmpty && !$0.isWorse && !$0.isBetter }.count }
 }
