@@ -261,7 +261,7 @@ public final class RunSession: @unchecked Sendable {
         let result = runner.run { event in
             switch event {
             case .requestStarted(let position, let name):
-                (shared, sharedCount) = sharedSecrets.values(after: sharedCount)
+                (shared, sharedCount) = sharedSecrets.values(after: sharedCount, besides: runner.secretValues)
                 if !shared.isEmpty {
                     runner.mask(shared)
                     remaskedBelow = 0
@@ -270,16 +270,17 @@ public final class RunSession: @unchecked Sendable {
                 for listener in listeners { listener.requestStarted(collection, position: position, name: name) }
             case .requestFinished(let request):
                 if let history, let runID { history.append(request, to: runID) }
-                if runner.requestsBeforeLatestSecret > remaskedBelow {
+                // A secret captured by this request may stand in what was recorded before it,
+                // and in this request's own record (its URL, its verdicts): both are masked again.
+                if let learned = runner.requestOfLatestSecret, learned + 1 > remaskedBelow {
                     sharedSecrets.add(runner.secretValues)
-                    remask(below: runner.requestsBeforeLatestSecret)
+                    remask(below: learned + 1)
                 }
                 for listener in listeners { listener.requestFinished(collection, request) }
             }
         }
-        sharedSecrets.add(runner.secretValues)
-        // Secrets another collection learned while this one ran.
-        (shared, sharedCount) = sharedSecrets.values(after: sharedCount)
+        // Secrets another collection learned while this one ran (its own are masked already).
+        (shared, sharedCount) = sharedSecrets.add(own: runner.secretValues, after: sharedCount)
         if !shared.isEmpty {
             runner.mask(shared)
             remask(below: Int.max)

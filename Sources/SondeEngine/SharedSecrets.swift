@@ -28,11 +28,22 @@ final class SharedSecrets: @unchecked Sendable {
         return known.count
     }
 
-    /// The values added after the first `count`, and how many there are now.
-    func values(after count: Int) -> (new: [JSONValue], count: Int) {
+    /// The values added after the first `count` that are not among `own` (a collection's
+    /// own secrets, which it masks already), and how many values there are now.
+    func values(after count: Int, besides own: [JSONValue] = []) -> (new: [JSONValue], count: Int) {
         lock.lock()
         defer { lock.unlock() }
-        return (Array(known.dropFirst(count)), known.count)
+        return (known.dropFirst(count).filter { !own.contains($0) }, known.count)
+    }
+
+    /// Adds a collection's own secrets and returns, in the same step, what others added
+    /// after the first `count` (so that no value slips between the two).
+    func add(own values: [JSONValue], after count: Int) -> (new: [JSONValue], count: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        let new = known.dropFirst(count).filter { !values.contains($0) }
+        for value in values where !known.contains(value) { known.append(value) }
+        return (new, known.count)
     }
 }
 

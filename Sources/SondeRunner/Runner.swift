@@ -112,9 +112,6 @@ public final class Runner {
     /// What masks every secret this run knows now, for what was recorded before some became known.
     public var currentRedactor: Redactor { redactor }
 
-    /// How many requests, from the first, were recorded before the latest secret became known.
-    public var requestsBeforeLatestSecret: Int { requestOfLatestSecret ?? 0 }
-
     /// The latest response bodies, kept up to `retainedBodyBudget` bytes: a secret learned
     /// later (a capture, or another collection's) may stand in one, whose recorded hash must
     /// then be of its masked text.

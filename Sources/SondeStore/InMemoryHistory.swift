@@ -50,8 +50,17 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
         }
     }
 
+    /// The `positionsBelow` of each `redact` call, in order: how much was masked again.
+    public var redactionLimits: [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        return redactions
+    }
+    private var redactions: [Int] = []
+
     public func redact(run: Int64, positionsBelow limit: Int, with redactor: Redactor, bodyHashes: [Int: String?]) throws(HistoryError) {
         try locked { () throws(HistoryError) in
+            redactions.append(limit)
             guard let index = index(of: run) else { return }
             let masked = records[index].redacted(with: redactor, bodyHashes: bodyHashes.filter { $0.key < limit })
             for (position, request) in masked.requests.enumerated() where request.position < limit {
