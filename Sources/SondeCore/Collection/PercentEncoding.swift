@@ -30,7 +30,7 @@ public enum PercentEncoding {
         var part = Part.path
         var bytes = Array(url.utf8)[...]
         // The scheme and authority are left alone: a host is not percent-encoded.
-        if let separator = url.range(of: "://") {
+        if let separator = url.firstRange(ofExactly: "://") {
             let authorityStart = url.utf8.distance(from: url.utf8.startIndex, to: separator.upperBound)
             var end = authorityStart
             while end < bytes.count, bytes[end] != UInt8(ascii: "/"), bytes[end] != UInt8(ascii: "?"), bytes[end] != UInt8(ascii: "#") { end += 1 }

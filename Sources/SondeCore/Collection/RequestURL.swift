@@ -34,24 +34,44 @@ public enum RequestURL {
     }
 
     /// A URL's text before `?`, between `?` and `#`, and after `#`.
+    /// Found in the UTF-8, as every delimiter here: a URL is bytes, and walking it by
+    /// `Character` cost more than sending the request.
     static func parts(_ url: String) -> (path: Substring, query: Substring?, fragment: Substring?) {
         var rest = Substring(url)
         var fragment: Substring?
-        if let hash = rest.firstIndex(of: "#") {
-            fragment = rest[rest.index(after: hash)...]
+        if let hash = rest.utf8.firstIndex(of: UInt8(ascii: "#")) {
+            fragment = rest[rest.utf8.index(after: hash)...]
             rest = rest[..<hash]
         }
         var query: Substring?
-        if let mark = rest.firstIndex(of: "?") {
-            query = rest[rest.index(after: mark)...]
+        if let mark = rest.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            query = rest[rest.utf8.index(after: mark)...]
             rest = rest[..<mark]
         }
         return (rest, query, fragment)
     }
 
+    /// The authority of an absolute URL: what stands between `://` and the first `/`, `?` or `#`.
+    static func authority(of url: String, after separator: Range<String.Index>) -> Substring {
+        let rest = url[separator.upperBound...]
+        let end = rest.utf8.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? rest.endIndex
+        return rest[..<end]
+    }
+
+    /// The host and port of an authority (`user@host:port`), without the userinfo; the port
+    /// nil without a colon after the host (an IPv6 literal's colons are inside `[…]`).
+    static func hostAndPort(_ authority: Substring) -> (host: Substring, port: Substring?) {
+        var authority = authority
+        if let at = authority.utf8.lastIndex(of: UInt8(ascii: "@")) { authority = authority[authority.utf8.index(after: at)...] }
+        guard let colon = authority.utf8.lastIndex(of: UInt8(ascii: ":")), !authority.utf8[colon...].contains(UInt8(ascii: "]")) else {
+            return (authority, nil)
+        }
+        return (authority[..<colon], authority[authority.utf8.index(after: colon)...])
+    }
+
     /// The scheme of an absolute URL (`https` in `https://h/`), lowercased; nil for anything else.
     public static func scheme(of url: String) -> String? {
-        guard let separator = url.range(of: "://") else { return nil }
+        guard let separator = url.firstRange(ofExactly: "://") else { return nil }
         let scheme = url[..<separator.lowerBound]
         guard isScheme(scheme) else { return nil }
         return scheme.lowercased()
@@ -67,7 +87,7 @@ public enum RequestURL {
     /// The scheme a reference starts with (RFC 3986 §3.1: a letter, then letters, digits,
     /// `+`, `-`, `.`, then `:`), lowercased, with or without `//` after it; nil otherwise.
     public static func referenceScheme(of reference: String) -> String? {
-        guard let colon = reference.firstIndex(of: ":") else { return nil }
+        guard let colon = reference.utf8.firstIndex(of: UInt8(ascii: ":")) else { return nil }
         let scheme = reference[..<colon]
         guard let first = scheme.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic,
             scheme.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0)) })
@@ -78,15 +98,8 @@ public enum RequestURL {
     /// The origin (RFC 6454): scheme, host and port, lowercased, with the scheme's default port
     /// made explicit; nil for a URL that is not absolute.
     public static func origin(of url: String) -> String? {
-        guard let scheme = scheme(of: url), let separator = url.range(of: "://") else { return nil }
-        var authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        var host = authority
-        var port: Substring?
-        if let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]") {
-            host = authority[..<colon]
-            port = authority[authority.index(after: colon)...]
-        }
+        guard let scheme = scheme(of: url), let separator = url.firstRange(ofExactly: "://") else { return nil }
+        let (host, port) = hostAndPort(authority(of: url, after: separator))
         let defaultPort = scheme == "https" ? "443" : scheme == "http" ? "80" : ""
         let effectivePort = port.flatMap { $0.isEmpty ? nil : String($0) } ?? defaultPort
         return "\(scheme)://\(host.lowercased()):\(effectivePort)"
@@ -96,9 +109,9 @@ public enum RequestURL {
     /// and browsers send it: `/v2/api/../../echo` is `/echo`, so that what is shown, recorded
     /// and captured is the URL requested.
     public static func removingDotSegments(_ url: String) -> String {
-        guard url.contains("/.") || url.lowercased().contains("/%2e") else { return url }
+        guard url.firstRange(ofExactly: "/.") != nil || url.firstRange(ofExactly: "/%2e") != nil || url.firstRange(ofExactly: "/%2E") != nil else { return url }
         var authorityEnd = url.startIndex
-        if let separator = url.range(of: "://") {
+        if let separator = url.firstRange(ofExactly: "://") {
             authorityEnd = url[separator.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
         }
         let rest = url[authorityEnd...]
@@ -150,7 +163,7 @@ public enum RequestURL {
         } else {
             let b = parts(base)
             let authorityEnd: String.Index = {
-                guard let separator = base.range(of: "://") else { return base.startIndex }
+                guard let separator = base.firstRange(ofExactly: "://") else { return base.startIndex }
                 return base[separator.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? base.endIndex
             }()
             let origin = String(base[..<authorityEnd])
@@ -176,9 +189,9 @@ public enum RequestURL {
     /// The user name and password of a URL's userinfo (`https://user:pass@host/`),
     /// percent-decoded as libcurl decodes them for Basic authentication; nil without a password.
     public static func credentials(of url: String) -> (user: String, password: String)? {
-        guard let separator = url.range(of: "://") else { return nil }
-        let authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard let at = authority.lastIndex(of: "@") else { return nil }
+        guard let separator = url.firstRange(ofExactly: "://") else { return nil }
+        let authority = authority(of: url, after: separator)
+        guard let at = authority.utf8.lastIndex(of: UInt8(ascii: "@")) else { return nil }
         let userinfo = authority[..<at]
         guard let colon = userinfo.firstIndex(of: ":") else { return nil }
         let user = String(userinfo[..<colon]), password = String(userinfo[userinfo.index(after: colon)...])
@@ -188,7 +201,7 @@ public enum RequestURL {
     /// The URL with the password of its userinfo (`https://user:pass@host/`) replaced by the
     /// redactor's mask, for messages and the request line of a URL that could not be rendered.
     public static func maskingPassword(_ url: String) -> String {
-        guard let separator = url.range(of: "://") else { return url }
+        guard let separator = url.firstRange(ofExactly: "://") else { return url }
         let authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":"), authority.index(after: colon) < at else { return url }
         return String(url[..<authority.index(after: colon)]) + Redactor.mask + String(url[at...])
@@ -200,26 +213,20 @@ public enum RequestURL {
     public static func problem(withAbsolute url: String) -> String? {
         // (`localhost:8080/x` is a host and a port without a scheme, not the scheme `localhost`.)
         if let scheme = referenceScheme(of: url), scheme != "http" && scheme != "https",
-            let colon = url.firstIndex(of: ":"), !(url[url.index(after: colon)...].first?.isNumber ?? false)
+            let colon = url.utf8.firstIndex(of: UInt8(ascii: ":")), !(url[url.utf8.index(after: colon)...].first?.isNumber ?? false)
         {
             return "\(JSONValue.quoted(maskingPassword(url))) uses \(scheme):, and only http and https are sent"
         }
-        guard let scheme = scheme(of: url), let separator = url.range(of: "://") else {
+        guard let scheme = scheme(of: url), let separator = url.firstRange(ofExactly: "://") else {
             return "\(JSONValue.quoted(maskingPassword(url))) is not an absolute URL (scheme://host/path)"
         }
         guard scheme == "http" || scheme == "https" else {
             return "\(JSONValue.quoted(maskingPassword(url))) uses \(scheme):, and only http and https are sent"
         }
-        var authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        var host = authority
-        if let colon = authority.lastIndex(of: ":"), !authority[colon...].contains("]") {
-            host = authority[..<colon]
-            let port = authority[authority.index(after: colon)...]
-            if !port.isEmpty {
-                guard port.allSatisfy(\.isASCII), let number = Int(port), (1...65535).contains(number) else {
-                    return "\(JSONValue.quoted(maskingPassword(url))) has the port \(JSONValue.quoted(String(port))), which is not a number from 1 to 65535"
-                }
+        let (host, port) = hostAndPort(authority(of: url, after: separator))
+        if let port, !port.isEmpty {
+            guard port.allSatisfy(\.isASCII), let number = Int(port), (1...65535).contains(number) else {
+                return "\(JSONValue.quoted(maskingPassword(url))) has the port \(JSONValue.quoted(String(port))), which is not a number from 1 to 65535"
             }
         }
         if host.isEmpty { return "\(JSONValue.quoted(maskingPassword(url))) has no host" }

@@ -66,6 +66,12 @@ extension JSONValue {
     /// Writes `s` as a JSON string literal.
     public static func writeQuoted(_ s: String, to out: inout String) {
         out += "\""
+        // Most text is printable ASCII without a quote or a backslash: written as it is.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

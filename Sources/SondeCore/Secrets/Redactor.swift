@@ -61,6 +61,32 @@ public struct Redactor: Sendable {
     private var hasControlSecret = false
     /// The widest gap any skeleton allows.
     private(set) var widestSkeletonGap = 0
+    /// Texts already masked with these secrets: a run masks the same URL, expected value and
+    /// verdict for request after request, and a search costs some 100 instructions a byte.
+    /// Shared by copies; replaced whenever a secret is added.
+    private var memo = Memo()
+
+    /// The masked text of texts of up to `maximumLength` bytes, up to `capacity` of them
+    /// (emptied when full): bounded, whatever a run masks.
+    final class Memo: @unchecked Sendable {
+        static let capacity = 1_024
+        static let maximumLength = 4_096
+        private let lock = NSLock()
+        private var masked: [ExactString: String] = [:]
+
+        func text(for text: String) -> String? {
+            lock.lock()
+            defer { lock.unlock() }
+            return masked[ExactString(text)]
+        }
+
+        func store(_ result: String, for text: String) {
+            lock.lock()
+            defer { lock.unlock() }
+            if masked.count >= Self.capacity { masked.removeAll(keepingCapacity: true) }
+            masked[ExactString(text)] = result
+        }
+    }
 
     public init(_ secrets: [String] = []) {
         for secret in secrets { add(secret) }
@@ -88,6 +114,7 @@ public struct Redactor: Sendable {
     /// Adds a value to mask wherever it appears, in any of the forms above, and its base64
     /// (standard and URL-safe, with and without padding), as servers echo credentials.
     public mutating func add(_ secret: String) {
+        memo = Memo()
         let scalars = Array(secret.unicodeScalars)
         // `true`, `false` and `null` as text stand in every JSON document: never masked, as
         // the booleans and null are not (the loader warns).
@@ -192,6 +219,15 @@ public struct Redactor: Sendable {
     ///   whole (a request body echoed base64-encoded, as AWS Lambda passes it).
     public func redact(_ text: String) -> String {
         guard !secrets.isEmpty else { return text }
+        let remembered = text.utf8.count <= Memo.maximumLength
+        if remembered, let masked = memo.text(for: text) { return masked }
+        let masked = search(text)
+        if remembered { memo.store(masked, for: text) }
+        return masked
+    }
+
+    /// `redact(_:)` without the memo.
+    private func search(_ text: String) -> String {
         var copy = text
         let masked = copy.withUTF8 { bytes -> [UInt8]? in
             var ranges = matches(in: bytes)
