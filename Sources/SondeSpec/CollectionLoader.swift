@@ -220,7 +220,7 @@ public struct CollectionLoader: Sendable {
     static func setsCredential(line: Int, of text: String) -> Bool {
         guard line >= 1, let content = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(line - 1).first else { return false }
         let key = content.drop { $0 == " " || $0 == "-" || $0 == "\t" || $0 == "{" }.prefix { $0 != ":" }
-        if let scheme = content.range(of: "://") {
+        if let scheme = content.firstRange(ofExactly: "://") {
             let start = content[..<scheme.lowerBound].lastIndex(of: " ").map { content.index(after: $0) } ?? content.startIndex
             let url = content[start...]
             if let (_, password) = RequestURL.credentials(of: String(url)), !password.isEmpty { return true }
@@ -270,7 +270,7 @@ public struct CollectionLoader: Sendable {
                 }
             case .scalar(let scalar):
                 // A URL with a password in it (`https://user:pass@host/`).
-                if scalar.string.contains("://"), let (_, password) = RequestURL.credentials(of: scalar.string), !password.isEmpty,
+                if scalar.string.firstRange(ofExactly: "://") != nil, let (_, password) = RequestURL.credentials(of: scalar.string), !password.isEmpty,
                     let line = scalar.mark?.line
                 {
                     lines.formUnion(line...max(line, end))
@@ -376,7 +376,7 @@ extension SpecReader {
             case .name:
                 if let name = literal(value, "the collection's name") {
                     // The history tells collections apart by name: a blank one names nothing.
-                    if name.trimmingCharacters(in: .whitespaces).isEmpty {
+                    if name.isBlank {
                         report("the collection's name is empty; remove it to use the file's name", at: value)
                     } else {
                         spec.name = name

@@ -96,7 +96,7 @@ extension SpecReader {
     /// Parses a JSONPath written in the file, reporting a syntax error at its exact column.
     func jsonPath(_ text: String, at node: Node, _ context: String) -> JSONPath? {
         if let known = parsedPaths[ExactString(text)] { return known }
-        if text.contains("{{") {
+        if text.firstRange(ofExactly: "{{") != nil {
             rejectTemplate(text, at: node, "a JSONPath (in \(context))")
             return nil
         }
@@ -124,7 +124,7 @@ extension SpecReader {
                     if let codes = statusList(value, context) {
                         out.append(Expectation(subject: .status, predicate: .oneOf(codes.map { .number(JSONNumber($0)) }), location: location))
                     }
-                case .scalar(let scalar) where scalar.string.contains("{{"):
+                case .scalar(let scalar) where scalar.string.firstRange(ofExactly: "{{") != nil:
                     if let t = template(value, context) { out.append(Expectation(subject: .status, predicate: .equals(.string(t)), location: location)) }
                 case .scalar:
                     if let code = integer(value, context, range: 100...599) {

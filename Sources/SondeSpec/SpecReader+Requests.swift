@@ -80,7 +80,7 @@ extension SpecReader {
         if case .mapping(let m) = node, let nameNode = m["name"] {
             name = string(nameNode, "the name of \(fallbackName)")
             if let name { rejectTemplate(name, at: nameNode, "the name of \(fallbackName)") }
-            if name?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+            if name?.isBlank == true {
                 report("\(fallbackName) has an empty name", at: nameNode)
                 name = nil
             }
@@ -220,8 +220,8 @@ extension SpecReader {
     /// absolute one written out must be one Sonde can send (`RequestURL.problem`).
     func checkURL(_ url: Template, at node: Node, _ label: String, baseURL: Template?) {
         guard !url.source.hasPrefix("{{") else { return }
-        let prefix = url.source.components(separatedBy: "{{").first ?? ""
-        if RequestURL.scheme(of: prefix.contains("://") ? prefix : url.source) != nil {
+        let prefix = url.source.firstRange(ofExactly: "{{").map { String(url.source[..<$0.lowerBound]) } ?? url.source
+        if RequestURL.scheme(of: prefix.firstRange(ofExactly: "://") != nil ? prefix : url.source) != nil {
             guard let literal = url.literalValue else {
                 if let scheme = RequestURL.scheme(of: prefix), scheme != "http" && scheme != "https" {
                     report("url of \(label) uses \(scheme):, and only http and https are sent", at: node)

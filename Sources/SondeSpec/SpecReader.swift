@@ -192,7 +192,7 @@ final class SpecReader {
     /// Returns false when it reported.
     @discardableResult
     func rejectTemplate(_ text: String, at node: Node, _ what: String) -> Bool {
-        guard let braces = text.range(of: "{{") else { return true }
+        guard let braces = text.firstRange(ofExactly: "{{") else { return true }
         let offset = text.unicodeScalars.distance(from: text.unicodeScalars.startIndex, to: braces.lowerBound)
         report("\(what) is not a template: '{{' here would be taken as two literal braces",
             at: source.location(inside: node, offset: offset, value: text), length: 2)

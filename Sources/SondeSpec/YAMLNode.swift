@@ -6,7 +6,7 @@ import SondeCore
 /// Composed by `YAMLComposer` from libyaml's events (libyaml is the parser Yams wraps),
 /// so that what a file can make Sonde do is bounded here: how deep it nests, how far its
 /// aliases expand, and which keys are duplicates (compared code point for code point).
-enum Node {
+indirect enum Node {
     case scalar(Scalar)
     case mapping(Mapping)
     case sequence(Sequence)
