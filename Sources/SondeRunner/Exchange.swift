@@ -13,9 +13,12 @@ final class Exchange {
     /// the label says (RFC 8259 §8.1 and §11: "adding one really has no effect").
     lazy var charset: String? = {
         let contentTypes = response.headers.filter { $0.name.equalsIgnoringASCIICase("Content-Type") }.map(\.value)
-        guard let mediaType = contentTypes.last?.prefix(while: { $0 != ";" }).trimmingCharacters(in: .whitespaces).lowercased(),
-            mediaType != "application/json", !mediaType.hasSuffix("+json")
-        else { return nil }
+        guard let last = contentTypes.last else { return nil }
+        // The media type: before any `;`, without the blanks around it (RFC 9110 §8.3.1's OWS).
+        let mediaType = last.utf8.prefix { $0 != UInt8(ascii: ";") }.drop { $0 == 0x20 || $0 == 0x09 }
+        let trimmed = mediaType.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
+        let lowered = String(decoding: trimmed.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+        guard lowered != "application/json", !lowered.hasSuffix("+json") else { return nil }
         return TextDecoding.charset(ofContentTypes: contentTypes)
     }()
     /// The body as text, decoded with its charset (`TextDecoding`), as checks read it; fails
