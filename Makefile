@@ -76,12 +76,14 @@ release: deps
 validate: build
 	swift run sonde validate collections
 
-# Speed figures (release build); see the README. SONDE_INSTALLED=PATH (a binary `make install`
-# wrote) adds its cold start beside the toolchain build's.
+# Speed figures (release build, the Swift runtime linked in as `make install` links it: the
+# same objects, and the start-up users get); see the README. SECTIONS picks some of parse,
+# runner, callgrind, history. SONDE_INSTALLED=PATH (a binary `make install` wrote) adds its
+# cold start beside this build's.
 bench: bench-deps
-	swift build -c release --product sonde
-	swift build -c release --product sonde-bench
-	swift build -c release --product curl-loop
+	swift build -c release --product sonde --static-swift-stdlib
+	swift build -c release --product sonde-bench --static-swift-stdlib
+	swift build -c release --product curl-loop --static-swift-stdlib
 	.build/release/sonde-bench $(SECTIONS)
 
 # The libFuzzer targets (Sources/sonde-fuzz), AddressSanitizer on, in a build of their own:

@@ -4,7 +4,7 @@ import SondeMock
 import SondeRunner
 
 /// The runner against the loopback limit: `wrk -t1 -c1`, a raw libcurl loop in C, and
-/// `sonde run` of a 1,000-request collection, side by side, on SondeMock and on nginx.
+/// `sonde run` of login + 500 checked GETs, side by side, on SondeMock and on nginx.
 func runnerBench(tools: URL) throws {
     print("\n== runner (sequential authenticated GETs of componentstatuses, one connection)\n")
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-bench-run-\(UUID().uuidString)")
@@ -32,19 +32,19 @@ func runnerBench(tools: URL) throws {
         // 2. The transport's floor: the same requests from C, one reused easy handle.
         let raw = try curlLoopMicroseconds(tools.appendingPathComponent("curl-loop"), url, token: token, count: 5_000)
         rows.append(("raw libcurl loop in C (5,000 requests)", raw, ""))
-        // 3. sonde run: login, capture, 1,000 GETs with 4 expectations each.
+        // 3. sonde run: login, capture, 500 GETs with 4 expectations each.
         let collection = folder.appendingPathComponent("bench-\(server.name).yaml")
-        try benchCollection(baseURL: server.baseURL, count: 1_000).write(to: collection, atomically: true, encoding: .utf8)
+        try benchCollection(baseURL: server.baseURL, count: 500).write(to: collection, atomically: true, encoding: .utf8)
         let database = folder.appendingPathComponent("bench-\(server.name).sqlite").path
-        for (label, extra) in [("sonde run, 1,001 requests, recorded", ["--db", database]), ("sonde run, 1,001 requests, --no-save", ["--no-save"])] {
+        for (label, extra) in [("sonde run, 501 requests, recorded", ["--db", database]), ("sonde run, 501 requests, --no-save", ["--no-save"])] {
             let run = try timeRun(tools.appendingPathComponent("sonde"), ["run", collection.path] + extra, rounds: 9)
             // The run's own time, from its first request to its last, as its summary line says;
             // two threads and a server on two cores make it vary from run to run, so its range too.
             rows.append((
-                "  " + label + ": requests only", run.inRunMilliseconds * 1000 / 1_001,
-                String(format: "range %.1f-%.1f us over 9 runs", run.inRunRange.lowerBound * 1000 / 1_001, run.inRunRange.upperBound * 1000 / 1_001)
+                "  " + label + ": requests only", run.inRunMilliseconds * 1000 / 501,
+                String(format: "range %.1f-%.1f us over 9 runs", run.inRunRange.lowerBound * 1000 / 501, run.inRunRange.upperBound * 1000 / 501)
             ))
-            rows.append(("  " + label + ": whole process", run.milliseconds * 1000 / 1_001,
+            rows.append(("  " + label + ": whole process", run.milliseconds * 1000 / 501,
                 String(format: "wall %.0f ms, peak RSS %.1f MB, exit %d", run.milliseconds, run.maxRSSKB / 1024, run.status)))
         }
         // 4. Cold start: one request, the whole process.
@@ -61,6 +61,20 @@ func runnerBench(tools: URL) throws {
                 let run = try timeRun(binary, ["run", one.path] + extra, rounds: 11)
                 rows.append((label + which, nil, String(format: "wall %.1f ms, exit %d", run.milliseconds, run.status)))
             }
+        }
+        // 5. Memory: a 20,000-request run against a 1-request one, and loading alone.
+        if server.name == "nginx" {
+            let many = folder.appendingPathComponent("many.yaml")
+            try benchCollection(baseURL: server.baseURL, count: 20_000).write(to: many, atomically: true, encoding: .utf8)
+            let large = try timeRun(tools.appendingPathComponent("sonde"), ["run", many.path, "--db", database], rounds: 1)
+            let small = try timeRun(tools.appendingPathComponent("sonde"), ["run", one.path, "--db", database], rounds: 3)
+            rows.append(("memory: sonde run, 20,001 requests, recorded", nil, String(
+                format: "peak RSS %.1f MB, %.2f× the 1-request run's %.1f MB (wall %.1f s, exit %d)", large.maxRSSKB / 1024,
+                large.maxRSSKB / small.maxRSSKB, small.maxRSSKB / 1024, large.milliseconds / 1000, large.status)))
+            let validate = try timeRun(tools.appendingPathComponent("sonde"), ["validate", many.path], rounds: 3)
+            rows.append(("loading: sonde validate, 20,001 requests, whole process", nil, String(
+                format: "%.1f µs a request (wall %.0f ms, peak RSS %.1f MB, exit %d)", validate.milliseconds * 1000 / 20_001,
+                validate.milliseconds, validate.maxRSSKB / 1024, validate.status)))
         }
         print("on \(server.name) (\(server.baseURL)):")
         print("  " + "figure".padding(toLength: 62, withPad: " ", startingAt: 0) + "   µs/request   × wrk   × libcurl")
