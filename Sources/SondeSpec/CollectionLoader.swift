@@ -126,7 +126,7 @@ public struct CollectionLoader: Sendable {
             }
         }
         diagnostics += reader.diagnostics
-        let hidden = Self.secretLines(of: root, secrets: Set(secrets), lineCount: text.utf8.count { $0 == 0x0A } + 1)
+        let hidden = Self.secretLines(of: root, secrets: Set(secrets), lineCount: Self.lineCount(of: text))
         func unquotingSecrets(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
             diagnostics.map { diagnostic in
                 var diagnostic = diagnostic
@@ -227,6 +227,12 @@ public struct CollectionLoader: Sendable {
         }
         return credentialKeys.contains(key.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'")))
             || credentialKeys.contains { content.contains(" \($0):") || content.contains("{\($0):") }
+    }
+
+    /// How many lines the text has: its line feeds, plus one.
+    static func lineCount(of text: String) -> Int {
+        var text = text
+        return text.withUTF8 { bytes in bytes.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) } }
     }
 
     /// The lines of the collection that hold a secret's value: a variable named in `secrets`

@@ -114,7 +114,21 @@ enum YAMLComposer {
         var pairs: [(key: Node, value: Node)] = []
         var nodes: [Node] = []
         var pendingKey: Node?
-        var keys = Set<ExactString>()
+        /// The scalar keys so far: compared one by one while there are few (most mappings
+        /// have fewer than a dozen), hashed beyond that.
+        private var keys: [String] = []
+        private var keySet: Set<ExactString>?
+
+        /// Adds a key; false if the mapping has it already (the same code points).
+        func insertKey(_ key: String) -> Bool {
+            if keySet == nil {
+                if keys.contains(where: { $0.isExactly(key) }) { return false }
+                keys.append(key)
+                if keys.count > 16 { keySet = Set(keys.map(ExactString.init)) }
+                return true
+            }
+            return keySet!.insert(ExactString(key)).inserted
+        }
         let mark: Node.Mark
         let anchor: String?
         /// The nodes this one stands for, aliases expanded.
@@ -162,7 +176,7 @@ enum YAMLComposer {
                 top.pairs.append((key, node))
                 top.pendingKey = nil
             } else {
-                if case .scalar(let scalar) = node, !top.keys.insert(ExactString(scalar.string)).inserted {
+                if case .scalar(let scalar) = node, !top.insertKey(scalar.string) {
                     throw YAMLError(message: "duplicate key '\(scalar.string)' in a mapping", mark: scalar.mark ?? top.mark, length: max(1, scalar.string.count))
                 }
                 top.pendingKey = node
