@@ -139,6 +139,18 @@ enum YAMLScalarValue {
             self = .string(text)
             return
         }
+        // Only text that starts like a number, a null or a boolean can be one: most plain
+        // scalars (names, paths, media types) are strings at their first byte.
+        if let first = text.utf8.first {
+            switch first {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "~"),
+                UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"):
+                break
+            default:
+                self = .string(text)
+                return
+            }
+        }
         switch text {
         case "", "~", "null", "Null", "NULL": self = .null
         case "true", "True", "TRUE": self = .bool(true)
@@ -186,7 +198,7 @@ enum YAMLScalarValue {
 
     /// `0o[0-7]+` and `0x[0-9a-fA-F]+`, the YAML 1.2 core schema's octal and hexadecimal integers.
     static func radixInteger(_ text: String) -> Int64? {
-        guard text.count > 2, text.hasPrefix("0o") || text.hasPrefix("0x") else { return nil }
+        guard text.utf8.count > 2, text.hasPrefix("0o") || text.hasPrefix("0x") else { return nil }
         return Int64(text.dropFirst(2), radix: text.hasPrefix("0o") ? 8 : 16)
     }
 
