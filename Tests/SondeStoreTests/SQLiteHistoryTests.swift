@@ -262,9 +262,9 @@ struct SQLiteHistoryTests {
         #expect(try store.runs(RunFilter(collection: "kubesphere-smoke", environment: "prod")).isEmpty)
         #expect(try store.runs(RunFilter(collection: "nope")).isEmpty)
         let trend = try #require(try store.trends(RunFilter()).first)
-        #expect(trend.runs.map(\.id) == [first, second])
+        #expect(trend.recentRuns.map(\.id) == [first, second])
         #expect(trend.requests.map(\.name) == ["login", "component statuses"])
-        #expect(trend.requests.allSatisfy { $0.successRate == 1 && $0.latencies.count == 2 })
+        #expect(trend.requests.allSatisfy { $0.successRate == 1 && $0.latency.count == 2 })
     }
 
     @Test func theWriterCommitsEverythingItIsHanded() throws {
