@@ -1,0 +1,248 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import SondeCore
+
+/// `trends(_:)`: a window of up to `exactTrendRuns` runs (of a collection and environment) is
+/// read run by run, request by request, and every figure is exact. A longer window is read
+/// from the rollups (`SQLiteHistory+Rollups.swift`): its first hour, which is only partly in
+/// the window, from its runs, every later hour from the rollups, and its newest runs
+/// (`Trend.recentLimit`) one by one for the strips of outcomes.
+extension SQLiteHistory {
+    /// A collection in one environment, and how SQL picks its runs (or its rollup group).
+    struct RunGroup {
+        var identity: CollectionIdentity
+        var environment: String?
+
+        /// Texts are bound as bytes, cast: GRDB binds a String as a C string, which a NUL would cut.
+        static let condition = "collection = CAST(? AS TEXT) AND collectionPath = CAST(? AS TEXT) AND environment IS CAST(? AS TEXT)"
+        var arguments: StatementArguments { [Data(identity.name.utf8), Data(identity.path.utf8), environment.map { Data($0.utf8) }] }
+    }
+
+    /// Per collection and environment the filter matches, its trend over the filter's window.
+    public func trends(_ filter: RunFilter) throws(HistoryError) -> [Trend] {
+        try read { db in
+            var identities: Set<CollectionIdentity>?
+            if let collection = filter.collection {
+                identities = Set(try collections(db, matching: collection))
+                guard identities?.isEmpty == false else { return [] }
+            }
+            return try Self.trendGroups(db, among: identities, environment: filter.environment, since: filter.since).map { group in
+                try trend(db, group, filter)
+            }
+        }
+    }
+
+    /// The collections and environments with a run in the window, ordered by name, path and
+    /// environment (none first). Each run is finished (and its group is in `trendGroup`) or
+    /// not (and in the index `run_unfinished`): neither needs every run read.
+    static func trendGroups(_ db: Database, among identities: Set<CollectionIdentity>?, environment: String?, since: Date?) throws -> [RunGroup] {
+        let candidates = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT CAST(collection AS BLOB) AS collection, CAST(collectionPath AS BLOB) AS collectionPath, CAST(environment AS BLOB) AS environment
+                FROM trendGroup
+                UNION SELECT CAST(collection AS BLOB), CAST(collectionPath AS BLOB), CAST(environment AS BLOB) FROM run WHERE finishedAt IS NULL
+                ORDER BY 1, 2, 3
+                """
+        ).map { RunGroup(identity: CollectionIdentity(name: text($0, "collection") ?? "", path: text($0, "collectionPath") ?? ""), environment: text($0, "environment")) }
+        return try candidates.filter { group in
+            if let identities, !identities.contains(group.identity) { return false }
+            if let environment, group.environment != environment { return false }
+            var arguments = group.arguments
+            var condition = RunGroup.condition
+            if let since {
+                condition += " AND startedAt >= ?"
+                _ = arguments.append(contentsOf: [since.timeIntervalSince1970])
+            }
+            return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM run WHERE \(condition))", arguments: arguments) ?? false
+        }
+    }
+
+    /// One group's trend: exact when the window holds `exactTrendRuns` runs or fewer, from the rollups beyond.
+    func trend(_ db: Database, _ group: RunGroup, _ filter: RunFilter) throws -> Trend {
+        var window = RunGroup.condition
+        var arguments = group.arguments
+        if let since = filter.since {
+            window += " AND startedAt >= ?"
+            _ = arguments.append(contentsOf: [since.timeIntervalSince1970])
+        }
+        let newestFirst = "SELECT id, startedAt, outcome FROM run WHERE \(window) ORDER BY startedAt DESC, id DESC"
+        // Every run of a short window; of a long one, as many and one more (and the newest
+        // runs it shows one by one).
+        let limit = min(filter.last ?? Int.max, max(exactTrendRuns + 1, Trend.recentLimit))
+        let newest = try Self.runPoints(db, "\(newestFirst) LIMIT \(limit)", arguments)
+        guard newest.count > exactTrendRuns else {
+            let (order, samples) = try Self.samples(db, runsSelectedBy: "\(newestFirst) LIMIT \(limit)", arguments)
+            return Trend(
+                collection: group.identity.name, collectionPath: group.identity.path, environment: group.environment, runs: newest.reversed(),
+                samples: Array(zip(order, samples)))
+        }
+        return try rolledUpTrend(db, group, window: (window, arguments), last: filter.last, newest: newest)
+    }
+
+    /// The trend of a window longer than `exactTrendRuns` runs, from the rollups.
+    /// - Parameters:
+    ///   - window: the condition that picks the group's runs since the window's start, and its arguments.
+    ///   - newest: the window's newest runs, newest first.
+    private func rolledUpTrend(
+        _ db: Database, _ group: RunGroup, window: (sql: String, arguments: StatementArguments), last: Int?, newest: [Trend.RunPoint]
+    ) throws -> Trend {
+        // 1. The window's oldest run: the last of `--last N`, or the first since `--since`.
+        let boundary = try last.flatMap { last in
+            try Self.runPoints(db, "SELECT id, startedAt, NULL AS outcome FROM run WHERE \(window.sql) ORDER BY startedAt DESC, id DESC LIMIT 1 OFFSET \(last - 1)", window.arguments).first
+        }
+        guard let oldest = try boundary ?? Self.runPoints(db, "SELECT id, startedAt, NULL AS outcome FROM run WHERE \(window.sql) ORDER BY startedAt, id LIMIT 1", window.arguments).first
+        else { return Trend(collection: group.identity.name, collectionPath: group.identity.path, environment: group.environment, runs: [], samples: []) }
+        // (The bound on startedAt alone, too, for the index.)
+        let fromOldest = "startedAt >= ? AND (startedAt > ? OR id >= ?)"
+        var fromArguments = group.arguments
+        _ = fromArguments.append(contentsOf: [oldest.started.timeIntervalSince1970, oldest.started.timeIntervalSince1970, oldest.id])
+        let firstHour = RequestRollup.hour(of: oldest.started)
+
+        // 2. The first hour, only partly in the window, summed from its finished runs.
+        var sums = RollupSums()
+        var firstHourArguments = fromArguments
+        _ = firstHourArguments.append(contentsOf: [Self.bounds(ofHour: firstHour).to])
+        try Self.sum(
+            db, runs: "SELECT 0 AS groupId, id, startedAt, outcome FROM run WHERE \(RunGroup.condition) AND finishedAt IS NOT NULL AND \(fromOldest) AND startedAt < ?",
+            firstHourArguments, keep: { RequestRollup.hour(of: $0) == firstHour }, into: &sums)
+
+        // 3. Every later hour from the rollups.
+        var runRollups = sums.runs.values.sorted { $0.quarter < $1.quarter }
+        var requestRollups = Array(sums.requests.values)
+        if let groupID = try Int64.fetchOne(db, sql: "SELECT id FROM trendGroup WHERE \(RunGroup.condition)", arguments: group.arguments) {
+            typealias C = RunRollupTable.Columns
+            runRollups += try Row.fetchAll(
+                db, sql: "SELECT \(RunRollupTable.list([.quarter, .passed, .failed, .errored, .skipped])) FROM runRollup WHERE groupId = ? AND quarter >= ? ORDER BY quarter",
+                arguments: [groupID, (firstHour + 1) * 4]
+            ).map { RunRollup(quarter: $0[C.quarter], outcomes: OutcomeCounts(passed: $0[C.passed], failed: $0[C.failed], errored: $0[C.errored], skipped: $0[C.skipped])) }
+            requestRollups += try Self.requestRollups(
+                db, "SELECT \(Self.requestRollupColumns) FROM requestRollup WHERE groupId = ? AND hour > ?", [groupID, firstHour])
+        }
+        let unfinished = try Int.fetchOne(db, sql: "SELECT count(*) FROM run WHERE \(RunGroup.condition) AND finishedAt IS NULL AND \(fromOldest)", arguments: fromArguments) ?? 0
+
+        // 4. The newest runs one by one, and their requests, for the strips of outcomes.
+        let recent = Array(newest.prefix(Trend.recentLimit).reversed())
+        let recentRequests = try Self.recentRequests(db, runs: recent.map(\.id))
+
+        // 5. Each step's rollups, named and ordered as its newest run has it.
+        var steps: [String: (newest: (run: Int64, position: Int), name: String, rollups: [RequestRollup], recent: [Trend.Sample])] = [:]
+        func see(_ step: String, run: Int64, position: Int, name: String) {
+            let newest = steps[step]?.newest ?? (Int64.min, Int.min)
+            if (run, position) > newest {
+                steps[step, default: ((run, position), name, [], [])].newest = (run, position)
+                steps[step]?.name = name
+            }
+        }
+        for rollup in requestRollups {
+            see(rollup.step, run: rollup.newestRun, position: rollup.position, name: rollup.name)
+            steps[rollup.step]?.rollups.append(rollup)
+        }
+        for request in recentRequests {
+            see(request.step, run: request.sample.runID, position: request.position, name: request.name)
+            steps[request.step]?.recent.append(request.sample)
+        }
+        let ordered = steps.values.sorted { ($0.newest.run, -$0.newest.position) > ($1.newest.run, -$1.newest.position) }
+        let finished = runRollups.reduce(0) { $0 + $1.runs }
+        return Trend(
+            collection: group.identity.name, collectionPath: group.identity.path, environment: group.environment, runCount: finished + unfinished,
+            first: oldest.started, recentRuns: recent, runRollups: runRollups, requests: ordered.map { ($0.name, $0.rollups, $0.recent) })
+    }
+
+    /// Runs as a trend needs them, from a query of id, startedAt and outcome.
+    static func runPoints(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws -> [Trend.RunPoint] {
+        try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            Trend.RunPoint(id: row["id"], started: Date(timeIntervalSince1970: row["startedAt"]), outcome: try (row["outcome"] as String?).map(Outcome.stored))
+        }
+    }
+
+    /// The requests of a few runs, as a trend's strips of outcomes need them.
+    private static func recentRequests(_ db: Database, runs: [Int64]) throws -> [(step: String, name: String, position: Int, sample: Trend.Sample)] {
+        guard !runs.isEmpty else { return [] }
+        typealias R = RequestTable.Columns
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT \(RequestTable.selection([.runId, .position, .step, .name, .outcome, .totalMs])) FROM request
+                WHERE runId IN (\(runs.map(String.init).joined(separator: ",")))
+                """
+        ).map { row in
+            let name = row.text(R.name) ?? ""
+            let sample = Trend.Sample(runID: row[R.runId], outcome: try Outcome.stored(row[R.outcome]), duration: (row[R.totalMs] as Double?).map(Duration.fromMilliseconds))
+            return (row.text(R.step) ?? name, name, row[R.position], sample)
+        }
+    }
+}
+
+extension SQLiteHistory {
+    /// The requests of the runs `selection` picks, per plan step, in the order the latest run
+    /// lists them, each named as the latest run names it. A thousand runs of a large collection
+    /// are tens of thousands of rows, so this loop reads SQLite's columns directly: a String
+    /// for each step and outcome would cost more than the query.
+    static func samples(_ db: Database, runsSelectedBy selection: String, _ arguments: StatementArguments) throws -> ([String], [[Trend.Sample]]) {
+        var names: [String] = []
+        var samples: [[Trend.Sample]] = []
+        var latestPosition: [(run: Int64, position: Int)] = []
+        var stepIndex: [String: Int] = [:]
+        // Per position, the last step seen there and its index: steps rarely change between runs.
+        var byPosition: [Int: (bytes: [UInt8], index: Int)] = [:]
+        let runIDs = "SELECT id FROM (\(selection))"
+        let statement = try db.makeStatement(
+            sql: "SELECT \(RequestTable.list([.runId, .position, .step, .outcome, .totalMs, .name])) FROM request WHERE runId IN (\(runIDs))")
+        statement.arguments = arguments
+        let sqlite = statement.sqliteStatement
+        let cursor = try Row.fetchCursor(statement)
+        while try cursor.next() != nil {
+            let runID = sqlite3_column_int64(sqlite, 0)
+            let position = Int(sqlite3_column_int64(sqlite, 1))
+            let length = Int(sqlite3_column_bytes(sqlite, 2))
+            let text = sqlite3_column_text(sqlite, 2)
+            let index: Int
+            if let cached = byPosition[position], cached.bytes.count == length,
+                let text, cached.bytes.withUnsafeBufferPointer({ $0.baseAddress.map { memcmp($0, text, length) == 0 } ?? (length == 0) })
+            {
+                index = cached.index
+            } else {
+                let bytes = text.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? []
+                let step = String(decoding: bytes, as: UTF8.self)
+                if let known = stepIndex[step] {
+                    index = known
+                } else {
+                    index = names.count
+                    stepIndex[step] = index
+                    names.append(Self.text(sqlite, column: 5))
+                    samples.append([])
+                    latestPosition.append((runID, position))
+                }
+                byPosition[position] = (bytes, index)
+            }
+            let outcome = try Self.outcome(sqlite, column: 3)
+            let duration: Duration? = sqlite3_column_type(sqlite, 4) == SQLITE_NULL ? nil : .fromMilliseconds(sqlite3_column_double(sqlite, 4))
+            samples[index].append(Trend.Sample(runID: runID, outcome: outcome, duration: duration))
+            if runID >= latestPosition[index].run {
+                if runID > latestPosition[index].run { names[index] = Self.text(sqlite, column: 5) }
+                latestPosition[index] = (runID, position)
+            }
+        }
+        // Newest runs first, then by position: the order of the collection as it is now.
+        let order = names.indices.sorted {
+            (latestPosition[$0].run, -latestPosition[$0].position) > (latestPosition[$1].run, -latestPosition[$1].position)
+        }
+        return (order.map { names[$0] }, order.map { samples[$0] })
+    }
+
+    /// A text column of the current row, read by length.
+    static func text(_ statement: OpaquePointer, column: Int32) -> String {
+        let length = Int(sqlite3_column_bytes(statement, column))
+        return sqlite3_column_text(statement, column).map { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) } ?? ""
+    }
+
+    /// An outcome column of the current row, read whole from SQLite's bytes.
+    static func outcome(_ statement: OpaquePointer, column: Int32) throws -> Outcome {
+        guard let text = sqlite3_column_text(statement, column) else { throw HistoryError("the history holds a request with no outcome") }
+        let bytes = UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, column)))
+        for outcome in Outcome.allCases where outcome.rawValue.utf8.elementsEqual(bytes) { return outcome }
+        throw HistoryError("the history holds an outcome that is none of passed, failed, error, skipped: \(JSONValue.quoted(String(decoding: bytes, as: UTF8.self)))")
+    }
+}
