@@ -102,22 +102,18 @@ extension SQLiteHistory {
     static func sum(
         _ db: Database, runs selection: String, _ arguments: StatementArguments, keep: (Date) -> Bool = { _ in true }, into sums: inout RollupSums
     ) throws {
-        let statement = try db.makeStatement(
-            sql: """
-                SELECT s.groupId, s.id, s.startedAt, s.outcome, r.step, r.name, r.position, r.outcome, r.totalMs
-                FROM (\(selection)) s LEFT JOIN request r ON r.runId = s.id
-                """)
-        statement.arguments = arguments
-        let sqlite = statement.sqliteStatement
-        let cursor = try Row.fetchCursor(statement)
-        while try cursor.next() != nil {
+        let sql = """
+            SELECT s.groupId, s.id, s.startedAt, s.outcome, r.step, r.name, r.position, r.outcome, r.totalMs
+            FROM (\(selection)) s LEFT JOIN request r ON r.runId = s.id
+            """
+        try forEachRow(db, sql, arguments) { sqlite in
             let started = Date(timeIntervalSince1970: sqlite3_column_double(sqlite, 2))
-            guard keep(started) else { continue }
+            guard keep(started) else { return }
             let group = sqlite3_column_int64(sqlite, 0)
             let run = sqlite3_column_int64(sqlite, 1)
             sums.add(run: run, group: group, started: started, outcome: try outcome(sqlite, column: 3))
             // A run that sent nothing has no request to join.
-            guard sqlite3_column_type(sqlite, 4) != SQLITE_NULL else { continue }
+            guard sqlite3_column_type(sqlite, 4) != SQLITE_NULL else { return }
             sums.add(
                 step: text(sqlite, column: 4), name: text(sqlite, column: 5), position: Int(sqlite3_column_int64(sqlite, 6)),
                 outcome: try outcome(sqlite, column: 7), latency: sqlite3_column_type(sqlite, 8) == SQLITE_NULL ? nil : .fromMilliseconds(sqlite3_column_double(sqlite, 8)),
@@ -125,7 +121,17 @@ extension SQLiteHistory {
         }
     }
 
-    /// The columns of `requestRollup` that `requestRollup(_:)` reads, in its order.
+    /// The rollups of runs of a query of `quarter`, `passed`, `failed`, `errored`, `skipped`.
+    static func runRollups(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws -> [RunRollup] {
+        var rollups: [RunRollup] = []
+        try forEachRow(db, sql, arguments) { sqlite in
+            func integer(_ column: Int32) -> Int { Int(sqlite3_column_int64(sqlite, column)) }
+            rollups.append(RunRollup(quarter: integer(0), outcomes: OutcomeCounts(passed: integer(1), failed: integer(2), errored: integer(3), skipped: integer(4))))
+        }
+        return rollups
+    }
+
+    /// The columns of `requestRollup` that `requestRollups(_:_:_:)` reads, in its order.
     static let requestRollupColumns = RequestRollupTable.selection([
         .hour, .step, .name, .newestRun, .position, .passed, .failed, .errored, .skipped, .latencySumNs, .latencyMinNs, .latencyMaxNs, .histogram,
     ])
@@ -133,12 +139,8 @@ extension SQLiteHistory {
     /// The rollups a query of `requestRollupColumns` finds, read from SQLite's columns (a
     /// month of a collection is thousands of rows).
     static func requestRollups(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws -> [RequestRollup] {
-        let statement = try db.makeStatement(sql: sql)
-        statement.arguments = arguments
-        let sqlite = statement.sqliteStatement
-        let cursor = try Row.fetchCursor(statement)
         var rollups: [RequestRollup] = []
-        while try cursor.next() != nil {
+        try forEachRow(db, sql, arguments) { sqlite in
             func integer(_ column: Int32) -> Int { Int(sqlite3_column_int64(sqlite, column)) }
             func nanoseconds(_ column: Int32) -> Duration? {
                 sqlite3_column_type(sqlite, column) == SQLITE_NULL ? nil : .nanoseconds(sqlite3_column_int64(sqlite, column))

@@ -112,11 +112,9 @@ extension SQLiteHistory {
         var runRollups = sums.runs.values.sorted { $0.quarter < $1.quarter }
         var requestRollups = Array(sums.requests.values)
         if let groupID = try Int64.fetchOne(db, sql: "SELECT id FROM trendGroup WHERE \(RunGroup.condition)", arguments: group.arguments) {
-            typealias C = RunRollupTable.Columns
-            runRollups += try Row.fetchAll(
-                db, sql: "SELECT \(RunRollupTable.list([.quarter, .passed, .failed, .errored, .skipped])) FROM runRollup WHERE groupId = ? AND quarter >= ? ORDER BY quarter",
-                arguments: [groupID, (firstHour + 1) * 4]
-            ).map { RunRollup(quarter: $0[C.quarter], outcomes: OutcomeCounts(passed: $0[C.passed], failed: $0[C.failed], errored: $0[C.errored], skipped: $0[C.skipped])) }
+            runRollups += try Self.runRollups(
+                db, "SELECT \(RunRollupTable.list([.quarter, .passed, .failed, .errored, .skipped])) FROM runRollup WHERE groupId = ? AND quarter >= ? ORDER BY quarter",
+                [groupID, (firstHour + 1) * 4])
             requestRollups += try Self.requestRollups(
                 db, "SELECT \(Self.requestRollupColumns) FROM requestRollup WHERE groupId = ? AND hour > ?", [groupID, firstHour])
         }
@@ -152,26 +150,28 @@ extension SQLiteHistory {
 
     /// Runs as a trend needs them, from a query of id, startedAt and outcome.
     static func runPoints(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws -> [Trend.RunPoint] {
-        try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-            Trend.RunPoint(id: row["id"], started: Date(timeIntervalSince1970: row["startedAt"]), outcome: try (row["outcome"] as String?).map(Outcome.stored))
+        var runs: [Trend.RunPoint] = []
+        try forEachRow(db, sql, arguments) { sqlite in
+            let outcome = sqlite3_column_type(sqlite, 2) == SQLITE_NULL ? nil : try Self.outcome(sqlite, column: 2)
+            runs.append(Trend.RunPoint(id: sqlite3_column_int64(sqlite, 0), started: Date(timeIntervalSince1970: sqlite3_column_double(sqlite, 1)), outcome: outcome))
         }
+        return runs
     }
 
     /// The requests of a few runs, as a trend's strips of outcomes need them.
     private static func recentRequests(_ db: Database, runs: [Int64]) throws -> [(step: String, name: String, position: Int, sample: Trend.Sample)] {
         guard !runs.isEmpty else { return [] }
-        typealias R = RequestTable.Columns
-        return try Row.fetchAll(
-            db,
-            sql: """
-                SELECT \(RequestTable.selection([.runId, .position, .step, .name, .outcome, .totalMs])) FROM request
-                WHERE runId IN (\(runs.map(String.init).joined(separator: ",")))
-                """
-        ).map { row in
-            let name = row.text(R.name) ?? ""
-            let sample = Trend.Sample(runID: row[R.runId], outcome: try Outcome.stored(row[R.outcome]), duration: (row[R.totalMs] as Double?).map(Duration.fromMilliseconds))
-            return (row.text(R.step) ?? name, name, row[R.position], sample)
+        var requests: [(step: String, name: String, position: Int, sample: Trend.Sample)] = []
+        let sql = """
+            SELECT \(RequestTable.list([.runId, .position, .step, .name, .outcome, .totalMs])) FROM request
+            WHERE runId IN (\(runs.map(String.init).joined(separator: ",")))
+            """
+        try forEachRow(db, sql, []) { sqlite in
+            let latency: Duration? = sqlite3_column_type(sqlite, 5) == SQLITE_NULL ? nil : .fromMilliseconds(sqlite3_column_double(sqlite, 5))
+            let sample = Trend.Sample(runID: sqlite3_column_int64(sqlite, 0), outcome: try outcome(sqlite, column: 4), duration: latency)
+            requests.append((text(sqlite, column: 2), text(sqlite, column: 3), Int(sqlite3_column_int64(sqlite, 1)), sample))
         }
+        return requests
     }
 }
 
@@ -188,12 +188,8 @@ extension SQLiteHistory {
         // Per position, the last step seen there and its index: steps rarely change between runs.
         var byPosition: [Int: (bytes: [UInt8], index: Int)] = [:]
         let runIDs = "SELECT id FROM (\(selection))"
-        let statement = try db.makeStatement(
-            sql: "SELECT \(RequestTable.list([.runId, .position, .step, .outcome, .totalMs, .name])) FROM request WHERE runId IN (\(runIDs))")
-        statement.arguments = arguments
-        let sqlite = statement.sqliteStatement
-        let cursor = try Row.fetchCursor(statement)
-        while try cursor.next() != nil {
+        let sql = "SELECT \(RequestTable.list([.runId, .position, .step, .outcome, .totalMs, .name])) FROM request WHERE runId IN (\(runIDs))"
+        try forEachRow(db, sql, arguments) { sqlite in
             let runID = sqlite3_column_int64(sqlite, 0)
             let position = Int(sqlite3_column_int64(sqlite, 1))
             let length = Int(sqlite3_column_bytes(sqlite, 2))
@@ -230,6 +226,16 @@ extension SQLiteHistory {
             (latestPosition[$0].run, -latestPosition[$0].position) > (latestPosition[$1].run, -latestPosition[$1].position)
         }
         return (order.map { names[$0] }, order.map { samples[$0] })
+    }
+
+    /// Calls `body` with SQLite's statement at each row of a query, for queries of thousands
+    /// of rows: reading its columns costs less than a GRDB `Row` each.
+    static func forEachRow(_ db: Database, _ sql: String, _ arguments: StatementArguments, _ body: (OpaquePointer) throws -> Void) throws {
+        let statement = try db.makeStatement(sql: sql)
+        statement.arguments = arguments
+        let sqlite = statement.sqliteStatement
+        let cursor = try Row.fetchCursor(statement)
+        while try cursor.next() != nil { try body(sqlite) }
     }
 
     /// A text column of the current row, read by length.
