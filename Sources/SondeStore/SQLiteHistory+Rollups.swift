@@ -246,15 +246,22 @@ enum HistogramCoding {
 
     /// The first bucket's index and the counts, or nil for bytes that are not such a list.
     static func counts(_ bytes: UnsafeRawBufferPointer) -> (offset: Int, counts: [Int])? {
-        var position = 0
-        guard !bytes.isEmpty else { return (0, []) }
-        guard let offset = read(bytes, &position) else { return nil }
         var counts: [Int] = []
+        return decode(bytes, into: &counts).map { ($0, counts) }
+    }
+
+    /// The counts into `counts` (emptied first, its storage kept), and the first bucket's
+    /// index; nil for bytes that are not such a list.
+    static func decode(_ bytes: UnsafeRawBufferPointer, into counts: inout [Int]) -> Int? {
+        counts.removeAll(keepingCapacity: true)
+        var position = 0
+        guard !bytes.isEmpty else { return 0 }
+        guard let offset = read(bytes, &position) else { return nil }
         while position < bytes.count {
             guard let count = read(bytes, &position) else { return nil }
             counts.append(count)
         }
-        return offset + counts.count <= LatencyHistogram.bucketCount ? (offset, counts) : nil
+        return offset + counts.count <= LatencyHistogram.bucketCount ? offset : nil
     }
 
     private static func append(_ value: Int, to bytes: inout [UInt8]) {

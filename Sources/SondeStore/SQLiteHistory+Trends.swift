@@ -108,44 +108,57 @@ extension SQLiteHistory {
             db, runs: "SELECT 0 AS groupId, id, startedAt, outcome FROM run WHERE \(RunGroup.condition) AND finishedAt IS NOT NULL AND \(fromOldest) AND startedAt < ?",
             firstHourArguments, keep: { RequestRollup.hour(of: $0) == firstHour }, into: &sums)
 
-        // 3. Every later hour from the rollups.
+        // 3. Every later hour from the rollups, each request's summed as they are read.
+        let hours = HourPoints(first: oldest.started, last: newest.first?.started ?? oldest.started)
+        var requests = RequestWindows(points: hours.count)
+        for rollup in sums.requests.values { requests.all[requests.index(of: rollup.step)].add(rollup, at: hours.point(ofHour: rollup.hour)) }
         var runRollups = sums.runs.values.sorted { $0.quarter < $1.quarter }
-        var requestRollups = Array(sums.requests.values)
         if let groupID = try Int64.fetchOne(db, sql: "SELECT id FROM trendGroup WHERE \(RunGroup.condition)", arguments: group.arguments) {
             runRollups += try Self.runRollups(
                 db, "SELECT \(RunRollupTable.list([.quarter, .passed, .failed, .errored, .skipped])) FROM runRollup WHERE groupId = ? AND quarter >= ? ORDER BY quarter",
                 [groupID, (firstHour + 1) * 4])
-            requestRollups += try Self.requestRollups(
-                db, "SELECT \(Self.requestRollupColumns) FROM requestRollup WHERE groupId = ? AND hour > ?", [groupID, firstHour])
+            try Self.addRequestRollups(db, group: groupID, after: firstHour, hours, into: &requests)
         }
         let unfinished = try Int.fetchOne(db, sql: "SELECT count(*) FROM run WHERE \(RunGroup.condition) AND finishedAt IS NULL AND \(fromOldest)", arguments: fromArguments) ?? 0
 
         // 4. The newest runs one by one, and their requests, for the strips of outcomes.
         let recent = Array(newest.prefix(Trend.recentLimit).reversed())
-        let recentRequests = try Self.recentRequests(db, runs: recent.map(\.id))
+        for request in try Self.recentRequests(db, runs: recent.map(\.id)) {
+            let index = requests.index(of: request.step)
+            requests.all[index].see(name: request.name, run: request.sample.runID, position: request.position)
+            requests.recent[index].append(request.sample)
+        }
 
-        // 5. Each step's rollups, named and ordered as its newest run has it.
-        var steps: [String: (newest: (run: Int64, position: Int), name: String, rollups: [RequestRollup], recent: [Trend.Sample])] = [:]
-        func see(_ step: String, run: Int64, position: Int, name: String) {
-            let newest = steps[step]?.newest ?? (Int64.min, Int.min)
-            if (run, position) > newest {
-                steps[step, default: ((run, position), name, [], [])].newest = (run, position)
-                steps[step]?.name = name
-            }
+        // 5. In the order the newest run lists them.
+        let ordered = requests.all.indices.sorted {
+            (requests.all[$0].newestRun, -requests.all[$0].position) > (requests.all[$1].newestRun, -requests.all[$1].position)
         }
-        for rollup in requestRollups {
-            see(rollup.step, run: rollup.newestRun, position: rollup.position, name: rollup.name)
-            steps[rollup.step]?.rollups.append(rollup)
-        }
-        for request in recentRequests {
-            see(request.step, run: request.sample.runID, position: request.position, name: request.name)
-            steps[request.step]?.recent.append(request.sample)
-        }
-        let ordered = steps.values.sorted { ($0.newest.run, -$0.newest.position) > ($1.newest.run, -$1.newest.position) }
         let finished = runRollups.reduce(0) { $0 + $1.runs }
         return Trend(
             collection: group.identity.name, collectionPath: group.identity.path, environment: group.environment, runCount: finished + unfinished,
-            first: oldest.started, recentRuns: recent, runRollups: runRollups, requests: ordered.map { ($0.name, $0.rollups, $0.recent) })
+            first: oldest.started, recentRuns: recent, runRollups: runRollups, hours: hours, requests: ordered.map { (requests.all[$0], requests.recent[$0]) })
+    }
+
+    /// Adds a group's request rollups of the hours after `firstHour` to `requests`. A month is
+    /// thousands of rows: this loop reads SQLite's columns and merges each histogram's buckets
+    /// into its point as it decodes them, making no rollup, no string and no array a row.
+    static func addRequestRollups(_ db: Database, group: Int64, after firstHour: Int, _ hours: HourPoints, into requests: inout RequestWindows) throws {
+        var counts: [Int] = []
+        try forEachRow(db, "SELECT \(requestRollupColumns) FROM requestRollup WHERE groupId = ? AND hour > ?", [group, firstHour]) { sqlite in
+            func integer(_ column: Int32) -> Int { Int(sqlite3_column_int64(sqlite, column)) }
+            func nanoseconds(_ column: Int32) -> Duration? {
+                sqlite3_column_type(sqlite, column) == SQLITE_NULL ? nil : .nanoseconds(sqlite3_column_int64(sqlite, column))
+            }
+            let index = requests.index(of: bytes(sqlite, column: 1))
+            let blob = UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, 12), count: Int(sqlite3_column_bytes(sqlite, 12)))
+            guard let offset = HistogramCoding.decode(blob, into: &counts) else {
+                throw HistoryError("the history holds a damaged latency histogram (hour \(integer(0)))")
+            }
+            requests.all[index].outcomes.merge(OutcomeCounts(passed: integer(5), failed: integer(6), errored: integer(7), skipped: integer(8)))
+            requests.all[index].points[hours.point(ofHour: integer(0))].merge(
+                offset: offset, counts: counts, sum: .nanoseconds(sqlite3_column_int64(sqlite, 9)), min: nanoseconds(10), max: nanoseconds(11))
+            requests.all[index].see(name: text(sqlite, column: 2), run: sqlite3_column_int64(sqlite, 3), position: integer(4))
+        }
     }
 
     /// Runs as a trend needs them, from a query of id, startedAt and outcome.
@@ -238,6 +251,12 @@ extension SQLiteHistory {
         while try cursor.next() != nil { try body(sqlite) }
     }
 
+    /// A text column of the current row, as SQLite holds it (valid until the next row).
+    static func bytes(_ statement: OpaquePointer, column: Int32) -> UnsafeBufferPointer<UInt8> {
+        let text = sqlite3_column_text(statement, column)
+        return UnsafeBufferPointer(start: text, count: text == nil ? 0 : Int(sqlite3_column_bytes(statement, column)))
+    }
+
     /// A text column of the current row, read by length.
     static func text(_ statement: OpaquePointer, column: Int32) -> String {
         let length = Int(sqlite3_column_bytes(statement, column))
@@ -250,5 +269,42 @@ extension SQLiteHistory {
         let bytes = UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, column)))
         for outcome in Outcome.allCases where outcome.rawValue.utf8.elementsEqual(bytes) { return outcome }
         throw HistoryError("the history holds an outcome that is none of passed, failed, error, skipped: \(JSONValue.quoted(String(decoding: bytes, as: UTF8.self)))")
+    }
+}
+
+/// The requests of a long trend by step, as their rollups are read: rollups come hour by hour,
+/// each hour's steps in one order, so the step after the last one found is tried first.
+struct RequestWindows {
+    let points: Int
+    var all: [RequestWindow] = []
+    /// Per step, its samples in the window's newest runs.
+    var recent: [[Trend.Sample]] = []
+    private var steps: [[UInt8]] = []
+    private var indexes: [[UInt8]: Int] = [:]
+    private var last = -1
+
+    init(points: Int) {
+        self.points = points
+    }
+
+    mutating func index(of step: String) -> Int { Array(step.utf8).withUnsafeBufferPointer { index(of: $0) } }
+
+    mutating func index(of step: UnsafeBufferPointer<UInt8>) -> Int {
+        let next = last + 1 < steps.count ? last + 1 : 0
+        if next < steps.count, steps[next].elementsEqual(step) {
+            last = next
+            return next
+        }
+        let key = Array(step)
+        if let known = indexes[key] {
+            last = known
+            return known
+        }
+        indexes[key] = steps.count
+        steps.append(key)
+        all.append(RequestWindow(points: points))
+        recent.append([])
+        last = steps.count - 1
+        return last
     }
 }

@@ -26,9 +26,12 @@ struct TrendReportTests {
             return rollup
         }
         let recent = (0..<5).map { Trend.RunPoint(id: Int64(hours * 12 - 4 + $0), started: start.addingTimeInterval(Double(hours) * 3600 - 600 + Double($0) * 100), outcome: .passed) }
+        let points = HourPoints(first: start, last: recent.last?.started ?? start)
+        var window = RequestWindow(points: points.count)
+        for rollup in requestRollups { window.add(rollup, at: points.point(ofHour: rollup.hour)) }
         return Trend(
             collection: "long", collectionPath: "long.yaml", environment: nil, runCount: hours * 12 + 1, first: start, recentRuns: recent, runRollups: runRollups,
-            requests: [("get", requestRollups, recent.map { Trend.Sample(runID: $0.id, outcome: .passed, duration: .milliseconds(10)) })])
+            hours: points, requests: [(window, recent.map { Trend.Sample(runID: $0.id, outcome: .passed, duration: .milliseconds(10)) })])
     }
 
     @Test func theCountsAreTheRollupsAndThePercentilesSaySo() throws {

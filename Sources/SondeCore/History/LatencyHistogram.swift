@@ -38,16 +38,7 @@ public struct LatencyHistogram: Sendable, Equatable {
     /// A histogram as stored: how many latencies fell in each bucket from `offset` on, with
     /// the exact sum and bounds kept beside them.
     public init(offset: Int, counts: [Int], sum: Duration, min: Duration?, max: Duration?) {
-        var first = counts.startIndex
-        var last = counts.endIndex
-        while first < last, counts[first] == 0 { first += 1 }
-        while last > first, counts[last - 1] == 0 { last -= 1 }
-        self.offset = offset + first
-        self.counts = Array(counts[first..<last])
-        count = self.counts.reduce(0, +)
-        self.sum = sum
-        self.min = min
-        self.max = max
+        merge(offset: offset, counts: counts, sum: sum, min: min, max: max)
     }
 
     /// The bucket a latency falls in: bucket i > 0 holds (smallest × growthⁱ⁻¹, smallest × growthⁱ].
@@ -67,33 +58,48 @@ public struct LatencyHistogram: Sendable, Equatable {
     public var mean: Duration? { count == 0 ? nil : sum / count }
 
     public mutating func add(_ latency: Duration) {
-        add(1, at: Self.bucket(of: latency))
-        sum += latency
-        min = Swift.min(min ?? latency, latency)
-        max = Swift.max(max ?? latency, latency)
+        merge(offset: Self.bucket(of: latency), counts: [1], sum: latency, min: latency, max: latency)
     }
 
     public mutating func merge(_ other: LatencyHistogram) {
-        guard other.count > 0 else { return }
         guard count > 0 else {
             self = other
             return
         }
+        merge(offset: other.offset, counts: other.counts, sum: other.sum, min: other.min, max: other.max)
+    }
+
+    /// Adds a histogram as stored (see `init(offset:counts:sum:min:max:)`) without making one:
+    /// a long trend adds thousands.
+    public mutating func merge(offset otherOffset: Int, counts other: [Int], sum otherSum: Duration, min otherMin: Duration?, max otherMax: Duration?) {
+        var first = other.startIndex
+        var last = other.endIndex
+        while first < last, other[first] == 0 { first += 1 }
+        while last > first, other[last - 1] == 0 { last -= 1 }
+        guard first < last else { return }
         // Widened once for the other's buckets, then added to in place.
-        let low = Swift.min(offset, other.offset)
-        let high = Swift.max(offset + counts.count, other.offset + other.counts.count)
-        if low < offset || high > offset + counts.count {
-            var widened = [Int](repeating: 0, count: high - low)
-            widened.replaceSubrange(offset - low..<offset - low + counts.count, with: counts)
-            counts = widened
+        let low = otherOffset + first
+        let high = otherOffset + last
+        if counts.isEmpty {
             offset = low
+            counts = [Int](repeating: 0, count: high - low)
+        } else if low < offset || high > offset + counts.count {
+            let widenedLow = Swift.min(offset, low)
+            var widened = [Int](repeating: 0, count: Swift.max(offset + counts.count, high) - widenedLow)
+            widened.replaceSubrange(offset - widenedLow..<offset - widenedLow + counts.count, with: counts)
+            counts = widened
+            offset = widenedLow
         }
-        let shift = other.offset - offset
-        for place in other.counts.indices { counts[shift + place] += other.counts[place] }
-        count += other.count
-        sum += other.sum
-        min = [min, other.min].compactMap { $0 }.min()
-        max = [max, other.max].compactMap { $0 }.max()
+        let shift = otherOffset - offset
+        var added = 0
+        for place in first..<last {
+            counts[shift + place] += other[place]
+            added += other[place]
+        }
+        count += added
+        sum += otherSum
+        if let otherMin { min = Swift.min(min ?? otherMin, otherMin) }
+        if let otherMax { max = Swift.max(max ?? otherMax, otherMax) }
     }
 
     /// The nearest-rank percentile (as `Trend.percentile` takes it of exact values), read at
@@ -109,21 +115,5 @@ public struct LatencyHistogram: Sendable, Equatable {
             return offset + place == 0 ? min : Swift.min(Swift.max(Self.middle(ofBucket: offset + place), min), max)
         }
         return max
-    }
-
-    /// Adds `count` latencies to bucket `index` (0 only widens the range), keeping the count.
-    private mutating func add(_ count: Int, at index: Int) {
-        if counts.isEmpty {
-            guard count > 0 else { return }
-            offset = index
-            counts = [0]
-        } else if index < offset {
-            counts.insert(contentsOf: repeatElement(0, count: offset - index), at: 0)
-            offset = index
-        } else if index >= offset + counts.count {
-            counts.append(contentsOf: repeatElement(0, count: index - offset - counts.count + 1))
-        }
-        counts[index - offset] += count
-        self.count += count
     }
 }

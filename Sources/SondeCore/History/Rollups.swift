@@ -110,3 +110,58 @@ public struct RequestRollup: Sendable, Equatable {
         self.position = position
     }
 }
+
+/// A long window's hours cut into at most `Trend.latencyPoints` equal stretches: the points
+/// of its requests' latency, read from rollups.
+public struct HourPoints: Sendable, Equatable {
+    public let firstHour: Int
+    public let hours: Int
+    public let hoursAPoint: Int
+
+    /// From the hour of the window's oldest run to the hour of its newest.
+    public init(first: Date, last: Date) {
+        firstHour = RequestRollup.hour(of: first)
+        hours = Swift.max(RequestRollup.hour(of: last) - firstHour + 1, 1)
+        hoursAPoint = (hours + Trend.latencyPoints - 1) / Trend.latencyPoints
+    }
+
+    public var count: Int { (hours + hoursAPoint - 1) / hoursAPoint }
+
+    /// The point an hour falls in (one outside the window: the nearest end's).
+    public func point(ofHour hour: Int) -> Int { Swift.min(Swift.max(hour - firstHour, 0) / hoursAPoint, count - 1) }
+
+    public func span(ofPoint point: Int) -> Trend.LatencyPoint.Span {
+        .hours(start: RequestRollup.start(ofHour: firstHour + point * hoursAPoint), count: Swift.min(hoursAPoint, hours - point * hoursAPoint))
+    }
+}
+
+/// One request (plan step) over a long window, summed from its rollups as they are read: how
+/// it ended, how its newest run names it, and its latencies per point of the window.
+public struct RequestWindow: Sendable {
+    public var name = ""
+    public var newestRun = Int64.min
+    public var position = Int.min
+    public var outcomes = OutcomeCounts()
+    /// A histogram per point of the window's `HourPoints`.
+    public var points: [LatencyHistogram]
+
+    public init(points: Int) {
+        self.points = [LatencyHistogram](repeating: LatencyHistogram(), count: points)
+    }
+
+    /// Adds an hour's rollup to its point.
+    public mutating func add(_ rollup: RequestRollup, at point: Int) {
+        outcomes.merge(rollup.outcomes)
+        points[point].merge(rollup.latencies)
+        see(name: rollup.name, run: rollup.newestRun, position: rollup.position)
+    }
+
+    /// Takes the name a run gives the request when the run is newer (or the place later, in
+    /// one run); the name is made only then.
+    public mutating func see(name: @autoclosure () -> String, run: Int64, position: Int) {
+        guard (run, position) > (newestRun, self.position) else { return }
+        self.name = name()
+        newestRun = run
+        self.position = position
+    }
+}

@@ -184,18 +184,19 @@ public struct Trend: Sendable {
     }
 
     /// A trend of a long window, read from rollups: per quarter hour its finished runs, per
-    /// request and hour its requests (the window's first hour, which is only partly in it,
-    /// summed from its runs by the same rules), and its newest runs one by one.
+    /// request its rollups summed over the window (the window's first hour, which is only
+    /// partly in it, summed from its runs by the same rules), and its newest runs one by one.
     /// - Parameters:
     ///   - runCount: runs in the window, finished or not.
     ///   - first: when the oldest run of the window started.
     ///   - recentRuns: the newest runs, at most `recentLimit`, oldest first.
     ///   - runRollups: the window's finished runs, by quarter, oldest first.
-    ///   - requests: per request, in the order the collection lists them, its rollups (any order)
-    ///     and its samples in `recentRuns`.
+    ///   - hours: the points of the requests' latency.
+    ///   - requests: per request, in the order the collection lists them, its rollups over the
+    ///     window and its samples in `recentRuns`.
     public init(
         collection: String, collectionPath: String, environment: String?, runCount: Int, first: Date, recentRuns: [RunPoint], runRollups: [RunRollup],
-        requests: [(name: String, rollups: [RequestRollup], recent: [Sample])], calendar: Calendar = .current
+        hours: HourPoints, requests: [(window: RequestWindow, recent: [Sample])], calendar: Calendar = .current
     ) {
         self.collection = collection
         self.collectionPath = collectionPath
@@ -206,33 +207,20 @@ public struct Trend: Sendable {
         self.first = first
         self.recentRuns = recentRuns
         percentiles = .estimated
-        let firstHour = RequestRollup.hour(of: first)
-        let hours = Swift.max(RequestRollup.hour(of: recentRuns.last?.started ?? first) - firstHour + 1, 1)
-        let hoursAPoint = (hours + Self.latencyPoints - 1) / Self.latencyPoints
-        let points = (hours + hoursAPoint - 1) / hoursAPoint
         let order = Dictionary(recentRuns.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         var every = LatencyHistogram()
-        self.requests = requests.map { name, rollups, recent in
-            var counts = OutcomeCounts()
-            var slices = [LatencyHistogram](repeating: LatencyHistogram(), count: points)
-            for rollup in rollups {
-                counts.merge(rollup.outcomes)
-                slices[Swift.min(Swift.max((rollup.hour - firstHour) / hoursAPoint, 0), points - 1)].merge(rollup.latencies)
-            }
+        self.requests = requests.map { window, recent in
             var whole = LatencyHistogram()
-            for slice in slices { whole.merge(slice) }
+            for point in window.points { whole.merge(point) }
             every.merge(whole)
             var outcomes = [Outcome?](repeating: nil, count: recentRuns.count)
             for sample in recent { if let index = order[sample.runID] { outcomes[index] = sample.outcome } }
-            let latency = slices.enumerated().map { index, slice in
-                LatencyPoint(
-                    span: .hours(
-                        start: RequestRollup.start(ofHour: firstHour + index * hoursAPoint), count: Swift.min(hoursAPoint, hours - index * hoursAPoint)),
-                    responses: slice.count, p50: slice.percentile(0.5), p95: slice.percentile(0.95))
+            let latency = window.points.enumerated().map { index, point in
+                LatencyPoint(span: hours.span(ofPoint: index), responses: point.count, p50: point.percentile(0.5), p95: point.percentile(0.95))
             }
             return RequestTrend(
-                name: name, outcomes: counts, p50: whole.percentile(0.5), p95: whole.percentile(0.95), max: whole.max, mean: whole.mean, latency: latency,
-                recentOutcomes: outcomes)
+                name: window.name, outcomes: window.outcomes, p50: whole.percentile(0.5), p95: whole.percentile(0.95), max: whole.max, mean: whole.mean,
+                latency: latency, recentOutcomes: outcomes)
         }
         latencyP95 = every.percentile(0.95)
         days = Self.days(runRollups.map { ($0.start, $0.runs, $0.outcomes.passed) }, calendar: calendar)
