@@ -20,28 +20,22 @@ extension HTMLReport {
             let whole = trend.collectionPath.isEmpty ? title : "\(title) · \(trend.collectionPath)"
             out += "<tr><td class=\"name\" title=\"\(escape(whole))\"><a href=\"#\(anchor)\">\(escape(title))</a>"
             if !trend.collectionPath.isEmpty { out += " <span class=\"muted\">\(escape(trend.collectionPath))</span>" }
-            out += "</td><td class=\"number\">\(trend.runs.count)</td>"
+            out += "</td><td class=\"number\">\(trend.runCount)</td>"
             if let rate = trend.passRate {
                 out += "<td class=\"number \(rate >= 1 ? "good" : rate >= 0.9 ? "warn" : "bad")\">\(String(format: "%.1f%%", rate * 100))</td>"
             } else {
                 out += "<td class=\"number\">–</td>"
             }
-            if let last = trend.runs.last {
+            if let last = trend.recentRuns.last {
                 let outcome = last.outcome?.rawValue ?? "incomplete"
                 out += "<td><span class=\"badge \(outcome)\" title=\"run #\(last.id), \(escape(HistoryText.time(last.started)))\">\(outcome)</span></td>"
             } else {
                 out += "<td>–</td>"
             }
-            out += "<td class=\"number\">\(latencyP95(trend).map { milliseconds($0.inMilliseconds) } ?? "–")</td>"
-            out += "<td>\(sparkline(trend.runs.suffix(sparklineRuns)))</td></tr>\n"
+            out += "<td class=\"number\">\(trend.latencyP95.map { milliseconds($0.inMilliseconds) } ?? "–")</td>"
+            out += "<td>\(sparkline(trend.recentRuns.suffix(sparklineRuns)))</td></tr>\n"
         }
         return out + "</tbody></table>\n"
-    }
-
-    /// The 95th percentile of every response time of the collection's requests in the window.
-    static func latencyP95(_ trend: Trend) -> Duration? {
-        var seconds = trend.requests.flatMap { $0.latencies.compactMap { $0?.inSeconds } }
-        return Trend.percentile(selectingIn: &seconds, 0.95).map(Duration.fromSeconds)
     }
 
     /// A win/loss sparkline, oldest on the left: a passed run a bar up, a failed one a bar down,

@@ -129,7 +129,7 @@ public enum HTMLReport {
         var body = "<header><h1>API health</h1><p class=\"muted\">"
         body += since.map { "runs since \(escape(HistoryJSON.timestamp($0).prefix(10).description)) · " } ?? ""
         body += "generated \(escape(HistoryJSON.timestamp(generated)))</p></header>\n"
-        let shown = trends.filter { !$0.runs.isEmpty }.enumerated().map { (anchor: "collection-\($0.offset + 1)", trend: $0.element) }
+        let shown = trends.filter { !$0.isEmpty }.enumerated().map { (anchor: "collection-\($0.offset + 1)", trend: $0.element) }
         if shown.isEmpty { body += "<p>No runs recorded in this window.</p>\n" } else { body += overview(shown) }
         for (anchor, trend) in shown {
             body += "<section class=\"collection\" id=\"\(anchor)\">\n"
@@ -138,18 +138,22 @@ public enum HTMLReport {
             if !trend.collectionPath.isEmpty { body += "<p class=\"file\">\(escape(trend.collectionPath))</p>\n" }
             let rate = trend.passRate.map { String(format: "%.1f%%", $0 * 100) } ?? "–"
             body += "<p><b>\(rate)</b> of \(trend.finishedRuns) finished runs passed"
-            if let first = trend.runs.first, let last = trend.runs.last {
-                body += " <span class=\"muted\">(\(escape(HistoryText.time(first.started))) to \(escape(HistoryText.time(last.started))))</span>"
+            if let first = trend.first, let last = trend.last {
+                body += " <span class=\"muted\">(\(escape(HistoryText.time(first))) to \(escape(HistoryText.time(last))))</span>"
             }
             body += "</p>\n<h3>Pass rate over time</h3>\n" + passRateChart(trend)
-            body += "<h3>Runs</h3>\n" + outcomeStrip(trend.runs.map(\.outcome), ids: trend.runs.map(\.id), width: 860)
-            body += "<h3>Requests</h3>\n<div class=\"requests-grid\">\n"
+            body += "<h3>Runs</h3>\n" + outcomeStrip(trend.recentRuns.map(\.outcome), ids: trend.recentRuns.map(\.id), width: 860)
+            body += "<h3>Requests</h3>\n"
+            if trend.percentiles == .estimated {
+                body += "<p class=\"muted\">\(trend.runCount) runs: p50 and p95 are estimated from hourly rollups, within \(HistoryText.percentileError)</p>\n"
+            }
+            body += "<div class=\"requests-grid\">\n"
             for request in trend.requests {
                 body += "<div class=\"request-card\"><h4>\(escape(request.name))</h4>"
                 body += "<p class=\"muted\">success \(request.successRate.map { String(format: "%.1f%%", $0 * 100) } ?? "–")"
                 body += " · p50 \(request.p50.map { milliseconds($0.inMilliseconds) } ?? "–") · p95 \(request.p95.map { milliseconds($0.inMilliseconds) } ?? "–") · max \(request.max.map { milliseconds($0.inMilliseconds) } ?? "–")</p>"
-                body += latencyChart(request, runs: trend.runs)
-                body += outcomeStrip(request.outcomes, ids: trend.runs.map(\.id), width: 400)
+                body += latencyChart(request)
+                body += outcomeStrip(request.recentOutcomes, ids: trend.recentRuns.map(\.id), width: 400)
                 body += "</div>\n"
             }
             body += "</div>\n"
@@ -167,9 +171,9 @@ public enum HTMLReport {
     static func passRateChart(_ trend: Trend) -> String {
         let points: [(label: String, rate: Double, runs: Int)]
         if trend.days.count >= 2 {
-            points = trend.days.map { (String(HistoryJSON.timestamp($0.start).prefix(10)), $0.passRate, $0.runs) }
+            points = trend.days.map { (HistoryText.day($0.start), $0.passRate, $0.runs) }
         } else {
-            points = trend.runs.suffix(60).compactMap { run in
+            points = trend.recentRuns.suffix(60).compactMap { run in
                 run.outcome.map { ("#\(run.id) \(HistoryText.time(run.started))", $0 == .passed ? 1 : 0, 1) }
             }
         }
@@ -200,24 +204,21 @@ public enum HTMLReport {
         return svg + "</svg>\n"
     }
 
-    /// The request's latency over the window, oldest on the left, at most 40 points. With 40
-    /// runs or fewer a point is a run, its p50 and p95 the same number: one line is drawn, the
-    /// latency of each run, and called that. With more, the runs are cut into groups of two or
-    /// more (41 runs: 20 groups of 2 or 3, never a run alone whose p95 would sit on its p50), and
-    /// a point is the p50 and p95 of its group's responses.
-    static func latencyChart(_ request: Trend.RequestTrend, runs: [Trend.RunPoint]) -> String {
-        let perGroup = (max(runs.count, 1) + 39) / 40
-        let groups = max(runs.count, 1) / perGroup
-        var points: [(label: String, p50: Double, p95: Double, samples: Int)?] = []
-        for group in 0..<groups {
-            let lower = group * runs.count / groups, upper = (group + 1) * runs.count / groups
-            var values = request.latencies[lower..<upper].compactMap { $0?.inMilliseconds }
-            guard let p50 = Trend.percentile(selectingIn: &values, 0.5), let p95 = Trend.percentile(selectingIn: &values, 0.95), upper > lower else {
-                points.append(nil)
-                continue
+    /// The request's latency over the window, oldest on the left: its points
+    /// (`Trend.RequestTrend.latency`, at most 40). Over 40 runs or fewer a point is a run, its
+    /// p50 and p95 the same number: one line is drawn, the latency of each run, and called
+    /// that. Otherwise a point is the p50 and p95 of a group of two runs or more, or, in a long
+    /// window read from the rollups, of a stretch of hours.
+    static func latencyChart(_ request: Trend.RequestTrend) -> String {
+        let groups = request.latency.count
+        let points: [(label: String, p50: Double, p95: Double, samples: Int)?] = request.latency.map { point in
+            guard let p50 = point.p50, let p95 = point.p95 else { return nil }
+            let label: String = switch point.span {
+            case .runs(let first, let last, let count): count == 1 ? "run #\(first)" : "runs #\(first)–#\(last)"
+            case .hours(let start, let count):
+                "\(HistoryText.time(start).prefix(16)) to \(HistoryText.time(start.addingTimeInterval(Double(count) * 3600)).prefix(16))"
             }
-            let label = upper - lower == 1 ? "run #\(runs[lower].id)" : "runs #\(runs[lower].id)–#\(runs[upper - 1].id)"
-            points.append((label, p50, p95, values.count))
+            return (label, p50.inMilliseconds, p95.inMilliseconds, point.responses)
         }
         // A request skipped in every run has nothing to draw; an empty chart with a legend would say otherwise.
         guard points.contains(where: { $0 != nil }) else { return "<p class=\"muted\">no response in this window</p>\n" }
@@ -253,9 +254,10 @@ public enum HTMLReport {
         }
         svg += "\n</svg>\n"
         if single { return svg + "<p class=\"legend muted\"><span class=\"key p50\"></span>latency of each run</p>\n" }
-        let sizes = (0..<groups).map { ($0 + 1) * runs.count / groups - $0 * runs.count / groups }
-        let runsAPoint = sizes.min() == sizes.max() ? "\(sizes.max() ?? 0)" : "\(sizes.min() ?? 0)–\(sizes.max() ?? 0)"
-        return svg + "<p class=\"legend muted\"><span class=\"key p50\"></span>p50 <span class=\"key p95\"></span>p95, each point \(runsAPoint) runs</p>\n"
+        let sizes = request.latency.map(\.span.count)
+        let size = sizes.min() == sizes.max() ? "\(sizes.max() ?? 0)" : "\(sizes.min() ?? 0)–\(sizes.max() ?? 0)"
+        let unit = request.latency.first?.span.isHours == true ? (sizes.max() == 1 ? "hour" : "hours") : "runs"
+        return svg + "<p class=\"legend muted\"><span class=\"key p50\"></span>p50 <span class=\"key p95\"></span>p95, each point \(size) \(unit)</p>\n"
     }
 
     /// A cell per run (the last 200), colored by outcome.

@@ -3,7 +3,7 @@ import SondeCore
 
 /// The history as JSON for machines: `sonde history --json`, `sonde diff --json`,
 /// `sonde trend --json`, and the JSON report of a run. Every document carries
-/// `"format": "sonde.<kind>/1"`; a change that breaks readers bumps the number.
+/// `"format": "sonde.<kind>/N"`; a change that breaks readers bumps the number.
 public enum HistoryJSON {
     public static func runs(_ runs: [RunRecord]) -> JSONValue {
         ["format": "sonde.history/1", "runs": .array(runs.map(summary))]
@@ -109,31 +109,40 @@ public enum HistoryJSON {
         return object
     }
 
+    /// `sonde.trend/2`. Version 1 had no `incompleteRuns`, `first`, `last`, `percentiles`,
+    /// `percentileError`, `latencyP95Ms`, `failed`, `errors` or `meanMs`, counted the requests of
+    /// incomplete runs, and its percentiles were always exact.
     public static func trends(_ trends: [Trend]) -> JSONValue {
         [
-            "format": "sonde.trend/1",
+            "format": "sonde.trend/2",
             "trends": .array(
                 trends.map { trend in
                     [
-                        "collection": .string(trend.collection), "collectionPath": .string(trend.collectionPath), "environment": optional(trend.environment), "runs": .int(trend.runs.count),
-                        "passedRuns": .int(trend.passedRuns), "finishedRuns": .int(trend.finishedRuns),
-                        "passRate": optional(trend.passRate.map { .double(rounded($0 * 1000) / 1000) }),
-                        "days": .array(
-                            trend.days.map { ["day": .string(String(timestamp($0.start).prefix(10))), "runs": .int($0.runs), "passed": .int($0.passed)] }),
+                        "collection": .string(trend.collection), "collectionPath": .string(trend.collectionPath), "environment": optional(trend.environment),
+                        "runs": .int(trend.runCount), "passedRuns": .int(trend.passedRuns), "finishedRuns": .int(trend.finishedRuns),
+                        "incompleteRuns": .int(trend.incompleteRuns), "passRate": optional(trend.passRate.map { .double(rounded($0 * 1000) / 1000) }),
+                        "first": optional(trend.first.map(timestamp)), "last": optional(trend.last.map(timestamp)),
+                        "percentiles": .string(trend.percentiles == .exact ? "exact" : "estimated"),
+                        "percentileError": .double(trend.percentiles == .exact ? 0 : (LatencyHistogram.relativeError * 10_000).rounded(.up) / 10_000),
+                        "latencyP95Ms": milliseconds(trend.latencyP95),
+                        "days": .array(trend.days.map { ["day": .string(HistoryText.day($0.start)), "runs": .int($0.runs), "passed": .int($0.passed)] }),
                         "requests": .array(
                             trend.requests.map { request in
                                 [
-                                    "name": .string(request.name), "sent": .int(request.runs), "passed": .int(request.passed),
-                                    "skipped": .int(request.skipped), "successRate": optional(request.successRate.map { .double(rounded($0 * 1000) / 1000) }),
-                                    "p50Ms": optional(request.p50.map { .double(rounded($0.inMilliseconds)) }),
-                                    "p95Ms": optional(request.p95.map { .double(rounded($0.inMilliseconds)) }),
-                                    "maxMs": optional(request.max.map { .double(rounded($0.inMilliseconds)) }),
+                                    "name": .string(request.name), "sent": .int(request.runs), "passed": .int(request.passed), "failed": .int(request.failed),
+                                    "errors": .int(request.errored), "skipped": .int(request.skipped),
+                                    "successRate": optional(request.successRate.map { .double(rounded($0 * 1000) / 1000) }),
+                                    "p50Ms": milliseconds(request.p50), "p95Ms": milliseconds(request.p95), "maxMs": milliseconds(request.max),
+                                    "meanMs": milliseconds(request.mean),
                                 ]
                             }),
                     ]
                 }),
         ]
     }
+
+    /// A duration as milliseconds to the microsecond, or null.
+    static func milliseconds(_ duration: Duration?) -> JSONValue { optional(duration.map { .double(rounded($0.inMilliseconds)) }) }
 
     static func optional(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
     static func optional(_ value: JSONValue?) -> JSONValue { value ?? .null }

@@ -115,24 +115,23 @@ public struct HistoryText: Sendable {
     public func trend(_ trend: Trend) -> String {
         var out = style.bold(Self.title(collection: trend.collection, environment: trend.environment))
         if !trend.collectionPath.isEmpty { out += style.dim("  " + TerminalText.escape(trend.collectionPath)) }
-        guard let first = trend.runs.first, let last = trend.runs.last else { return out + style.dim("  no runs in this window") + "\n" }
-        out += style.dim("  \(trend.runs.count) run\(trend.runs.count == 1 ? "" : "s"), \(Self.time(first.started)) to \(Self.time(last.started))") + "\n"
+        guard let first = trend.first, let last = trend.last else { return out + style.dim("  no runs in this window") + "\n" }
+        out += style.dim("  \(trend.runCount) run\(trend.runCount == 1 ? "" : "s"), \(Self.time(first)) to \(Self.time(last))") + "\n"
         if let rate = trend.passRate {
             out += "  pass rate " + rateColor(rate)(Self.percent(rate)) + " (\(trend.passedRuns) of \(trend.finishedRuns) runs passed)"
-            let incomplete = trend.runs.count - trend.finishedRuns
-            out += incomplete > 0 ? style.yellow(", \(incomplete) incomplete") : ""
+            out += trend.incompleteRuns > 0 ? style.yellow(", \(trend.incompleteRuns) incomplete") : ""
             out += "\n"
         }
         if trend.days.count > 1 {
             let rates = trend.days.map { Optional($0.passRate) }
             out += "  per day   " + Sparkline.render(rates, width: 60, range: 0...1) + style.dim("  \(trend.days.count) days, pass rate from ▁ 0% to █ 100%") + "\n"
         }
-        out += "  outcomes  " + outcomeStrip(trend.runs.map(\.outcome)) + "\n\n"
+        out += "  outcomes  " + outcomeStrip(trend.recentRuns.map(\.outcome)) + "\n\n"
         let header = ["REQUEST", "SUCCESS", "P50", "P95", "MAX", "LATENCY"]
         let rows = trend.requests.map { request in
             [
                 TerminalText.escape(request.name), request.successRate.map(Self.percent) ?? "-", request.p50.map(Self.milliseconds) ?? "-",
-                request.p95.map(Self.milliseconds) ?? "-", request.max.map(Self.milliseconds) ?? "-", Sparkline.render(request.latencies.map { $0?.inMilliseconds }),
+                request.p95.map(Self.milliseconds) ?? "-", request.max.map(Self.milliseconds) ?? "-", Sparkline.render(request.latency.map { $0.p50?.inMilliseconds }),
             ]
         }
         let table = Self.columns([header] + rows, rightAligned: 1...4)
@@ -145,8 +144,15 @@ public struct HistoryText: Sendable {
             }
             out += "  " + text + "\n"
         }
+        if trend.percentiles == .estimated, let span = trend.requests.first?.latency.first?.span {
+            let hours = span.count == 1 ? "hour" : "\(span.count) hours"
+            out += style.dim("  p50 and p95 estimated from hourly rollups, within \(Self.percentileError); latency: the p50 of each \(hours)") + "\n"
+        }
         return out
     }
+
+    /// How far an estimated percentile may be from the exact one, in words.
+    static let percentileError = String(format: "%.0f%%", (LatencyHistogram.relativeError * 100).rounded(.up))
 
     /// One mark per run, oldest first, at most the last 60.
     func outcomeStrip(_ outcomes: [Outcome?]) -> String {
@@ -187,6 +193,9 @@ public struct HistoryText: Sendable {
         defer { formatterLock.unlock() }
         return formatter.string(from: date)
     }
+
+    /// The local date (`2026-11-29`): a trend's days are local days.
+    public static func day(_ date: Date) -> String { String(time(date).prefix(10)) }
 
     static func milliseconds(_ ms: Double) -> String { TerminalReport.milliseconds(ms) }
 

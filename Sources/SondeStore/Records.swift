@@ -72,6 +72,36 @@ enum ShapeTable: HistoryTable {
     static let textColumns: Set<Columns> = [.paths]
 }
 
+/// A collection in one environment, as the trend rollups key it (`trendGroup`): every
+/// collection and environment with a finished run has one.
+enum TrendGroupTable: HistoryTable {
+    static let name = "trendGroup"
+    enum Columns: String, CaseIterable {
+        case id, collection, collectionPath, environment
+    }
+    static let textColumns: Set<Columns> = [.collection, .collectionPath, .environment]
+}
+
+/// A group's finished runs that started in one quarter hour (`runRollup`, `RunRollup`).
+enum RunRollupTable: HistoryTable {
+    static let name = "runRollup"
+    enum Columns: String, CaseIterable {
+        case groupId, quarter, runs, passed, failed, errored, skipped
+    }
+    static let textColumns: Set<Columns> = []
+}
+
+/// One step's requests in a group's finished runs that started in one hour (`requestRollup`,
+/// `RequestRollup`): latencies as integer nanoseconds (exact) and a histogram
+/// (`LatencyHistogram`, encoded by `HistogramCoding`).
+enum RequestRollupTable: HistoryTable {
+    static let name = "requestRollup"
+    enum Columns: String, CaseIterable {
+        case groupId, hour, step, name, newestRun, position, passed, failed, errored, skipped, latencySumNs, latencyMinNs, latencyMaxNs, histogram
+    }
+    static let textColumns: Set<Columns> = [.step, .name]
+}
+
 extension Row {
     /// A text column read as bytes (see `HistoryTable`), whole.
     func text<C: RawRepresentable<String>>(_ column: C) -> String? {

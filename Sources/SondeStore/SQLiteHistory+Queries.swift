@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import GRDBSQLite
 import SondeCore
 
 extension SQLiteHistory {
@@ -20,13 +19,19 @@ extension SQLiteHistory {
 
     /// The collections (name and path) a filter's `collection` stands for (`CollectionIdentity.matching`).
     func collections(_ db: Database, matching text: String) throws -> [CollectionIdentity] {
-        try CollectionIdentity.matching(text, among: try Self.identities(db, "", []))
+        try CollectionIdentity.matching(text, among: try Self.identities(db))
     }
 
-    static func identities(_ db: Database, _ clause: String, _ arguments: StatementArguments) throws -> [CollectionIdentity] {
+    /// Every collection recorded, by path and name. A run is finished (its collection is in the
+    /// trend rollups' `trendGroup`) or not (in the index `run_unfinished`): no need to read every run.
+    static func identities(_ db: Database) throws -> [CollectionIdentity] {
         try Row.fetchAll(
-            db, sql: "SELECT DISTINCT CAST(collection AS BLOB) AS collection, CAST(collectionPath AS BLOB) AS collectionPath FROM run \(clause) ORDER BY 2, 1",
-            arguments: arguments
+            db,
+            sql: """
+                SELECT CAST(collection AS BLOB) AS collection, CAST(collectionPath AS BLOB) AS collectionPath FROM trendGroup
+                UNION SELECT CAST(collection AS BLOB), CAST(collectionPath AS BLOB) FROM run WHERE finishedAt IS NULL
+                ORDER BY 2, 1
+                """
         ).map { CollectionIdentity(name: text($0, "collection") ?? "", path: text($0, "collectionPath") ?? "") }
     }
 
@@ -168,108 +173,11 @@ extension SQLiteHistory {
             }.filter { !$0.isEmpty }
         }
     }
-
-    /// Per collection and environment the filter matches, its trend over the runs in the filter's window.
-    public func trends(_ filter: RunFilter) throws(HistoryError) -> [Trend] {
-        try read { db in
-            guard let (clause, arguments) = try whereClause(db, filter) else { return [] }
-            return try Self.groups(db, clause, arguments).map { identity, environment in
-                var selection = "SELECT id, startedAt, outcome FROM run WHERE collection = ? AND collectionPath = ? AND environment IS ?"
-                var groupArguments: StatementArguments = [identity.name, identity.path, environment]
-                if let since = filter.since {
-                    selection += " AND startedAt >= ?"
-                    _ = groupArguments.append(contentsOf: [since.timeIntervalSince1970])
-                }
-                selection += " ORDER BY startedAt DESC, id DESC"
-                if let last = filter.last { selection += " LIMIT \(last)" }
-                let runs = try Row.fetchAll(db, sql: selection, arguments: groupArguments).reversed().map { row in
-                    Trend.RunPoint(id: row["id"], started: Date(timeIntervalSince1970: row["startedAt"]), outcome: try (row["outcome"] as String?).map(Outcome.stored))
-                }
-                guard !runs.isEmpty else { return Trend(collection: identity.name, collectionPath: identity.path, environment: environment, runs: [], samples: []) }
-                let (order, samples) = try Self.samples(db, runsSelectedBy: selection, groupArguments)
-                return Trend(
-                    collection: identity.name, collectionPath: identity.path, environment: environment, runs: runs, samples: Array(zip(order, samples)))
-            }
-        }
-    }
 }
 
 extension SQLiteHistory {
     /// Every collection recorded, for messages that list what there is.
     public func collections() throws(HistoryError) -> [CollectionIdentity] {
-        try read { db in try Self.identities(db, "", []) }
-    }
-}
-
-extension SQLiteHistory {
-    /// The requests of the runs `selection` picks, per plan step, in the order the latest run
-    /// lists them, each named as the latest run names it. A month of runs is a million rows,
-    /// so this loop reads SQLite's columns directly: a String for each step and outcome
-    /// would cost most of a second.
-    static func samples(_ db: Database, runsSelectedBy selection: String, _ arguments: StatementArguments) throws -> ([String], [[Trend.Sample]]) {
-        var names: [String] = []
-        var samples: [[Trend.Sample]] = []
-        var latestPosition: [(run: Int64, position: Int)] = []
-        var stepIndex: [String: Int] = [:]
-        // Per position, the last step seen there and its index: steps rarely change between runs.
-        var byPosition: [Int: (bytes: [UInt8], index: Int)] = [:]
-        let runIDs = "SELECT id FROM (\(selection))"
-        typealias R = RequestTable.Columns
-        let statement = try db.makeStatement(
-            sql: "SELECT \(RequestTable.list([.runId, .position, .step, .outcome, .totalMs, .name])) FROM request WHERE runId IN (\(runIDs))")
-        statement.arguments = arguments
-        let sqlite = statement.sqliteStatement
-        let cursor = try Row.fetchCursor(statement)
-        while try cursor.next() != nil {
-            let runID = sqlite3_column_int64(sqlite, 0)
-            let position = Int(sqlite3_column_int64(sqlite, 1))
-            let length = Int(sqlite3_column_bytes(sqlite, 2))
-            let text = sqlite3_column_text(sqlite, 2)
-            let index: Int
-            if let cached = byPosition[position], cached.bytes.count == length,
-                let text, cached.bytes.withUnsafeBufferPointer({ $0.baseAddress.map { memcmp($0, text, length) == 0 } ?? (length == 0) })
-            {
-                index = cached.index
-            } else {
-                let bytes = text.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? []
-                let step = String(decoding: bytes, as: UTF8.self)
-                if let known = stepIndex[step] {
-                    index = known
-                } else {
-                    index = names.count
-                    stepIndex[step] = index
-                    names.append(Self.text(sqlite, column: 5))
-                    samples.append([])
-                    latestPosition.append((runID, position))
-                }
-                byPosition[position] = (bytes, index)
-            }
-            let outcome = try Self.outcome(sqlite3_column_text(sqlite, 3), length: Int(sqlite3_column_bytes(sqlite, 3)))
-            let duration: Duration? = sqlite3_column_type(sqlite, 4) == SQLITE_NULL ? nil : .fromMilliseconds(sqlite3_column_double(sqlite, 4))
-            samples[index].append(Trend.Sample(runID: runID, outcome: outcome, duration: duration))
-            if runID >= latestPosition[index].run {
-                if runID > latestPosition[index].run { names[index] = Self.text(sqlite, column: 5) }
-                latestPosition[index] = (runID, position)
-            }
-        }
-        // Newest runs first, then by position: the order of the collection as it is now.
-        let order = names.indices.sorted {
-            (latestPosition[$0].run, -latestPosition[$0].position) > (latestPosition[$1].run, -latestPosition[$1].position)
-        }
-        return (order.map { names[$0] }, order.map { samples[$0] })
-    }
-
-    /// A text column of the current row, read by length.
-    private static func text(_ statement: OpaquePointer, column: Int32) -> String {
-        let length = Int(sqlite3_column_bytes(statement, column))
-        return sqlite3_column_text(statement, column).map { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) } ?? ""
-    }
-
-    /// An outcome column read whole from SQLite's bytes.
-    private static func outcome(_ text: UnsafePointer<UInt8>?, length: Int) throws -> Outcome {
-        guard let text else { throw HistoryError("the history holds a request with no outcome") }
-        let bytes = UnsafeBufferPointer(start: text, count: length)
-        for outcome in Outcome.allCases where outcome.rawValue.utf8.elementsEqual(bytes) { return outcome }
-        throw HistoryError("the history holds an outcome that is none of passed, failed, error, skipped: \(JSONValue.quoted(String(decoding: bytes, as: UTF8.self)))")
+        try read { db in try Self.identities(db) }
     }
 }

@@ -48,9 +48,13 @@ extension SQLiteHistory {
     public func finish(run: Int64, outcome: Outcome, at finished: Date) throws(HistoryError) {
         if let writer = writers.remove(run) { try writer.close() }
         try write { db in
+            let finishedBefore = try Bool.fetchOne(db, sql: "SELECT finishedAt IS NOT NULL FROM run WHERE id = ?", arguments: [run]) ?? false
             try db.execute(
                 sql: "UPDATE run SET \(RunTable.list([.outcome])) = ?, \(RunTable.list([.finishedAt])) = ? WHERE id = ?",
                 arguments: [outcome.rawValue, finished.timeIntervalSince1970, run])
+            // Into the trend rollups in the same transaction: a run is counted when it first
+            // finishes; finished again, its hour is summed anew.
+            try finishedBefore ? Self.resumRollups(ofRun: run, db) : Self.rollUp(run: run, db)
         }
     }
 
@@ -198,6 +202,8 @@ extension SQLiteHistory {
                     FROM expectation e JOIN request r ON r.id = e.requestId WHERE r.runId = ? AND r.position < ?
                     """, arguments: [runID, limit])
             try Self.remask(db, checks, CheckTable.maskedColumns.map(\.rawValue), table: CheckTable.name, keys: ["requestId", "position"], redactor)
+            // A finished run's steps and names are in the trend rollups too.
+            try Self.resumRollups(ofRun: runID, db)
         }
     }
 

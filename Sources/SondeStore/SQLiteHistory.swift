@@ -44,6 +44,9 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
     public let access: Access
     /// Each run being written, by id: its requests go through its writer thread.
     let writers = WriterRegistry()
+    /// How many runs of a collection (and environment) a trend reads one by one, exact; a
+    /// longer window is read from the rollups. Tests lower it, to read a few runs that way.
+    var exactTrendRuns = 1_000
 
     /// How a command uses the history: `sonde run` writes it; the commands that only read
     /// (`history`, `diff`, `trend`, `report`) open it read-only, so that they work on a

@@ -135,6 +135,53 @@ enum Schema {
                 try db.execute(sql: "UPDATE request SET skipKind = ? WHERE id = ?", arguments: [kind.rawValue, row["id"] as Int64])
             }
         }
+        // v7: trend rollups (SQLiteHistory+Rollups.swift). Per collection and environment (a
+        // `trendGroup`), its finished runs per quarter hour (`runRollup`) and, per step and
+        // hour, their requests' outcomes and latencies as a histogram (`requestRollup`), so
+        // that a trend over a month reads thousands of rows, not a million. The runs not
+        // finished get an index of their own: with `trendGroup`, it lists every collection
+        // without reading every run. Runs recorded before are summed here, by the code that
+        // keeps the rollups as runs finish, so that a trend reads the same after the upgrade.
+        migrator.registerMigration("v7 trend rollups") { db in
+            try db.execute(sql: """
+                CREATE TABLE trendGroup (
+                    id INTEGER PRIMARY KEY,
+                    collection TEXT NOT NULL,
+                    collectionPath TEXT NOT NULL,
+                    environment TEXT
+                );
+                CREATE UNIQUE INDEX trendGroup_by_identity ON trendGroup(collection, collectionPath, ifnull(environment, ''), environment IS NULL);
+                CREATE TABLE runRollup (
+                    groupId INTEGER NOT NULL REFERENCES trendGroup(id) ON DELETE CASCADE,
+                    quarter INTEGER NOT NULL,
+                    runs INTEGER NOT NULL,
+                    passed INTEGER NOT NULL,
+                    failed INTEGER NOT NULL,
+                    errored INTEGER NOT NULL,
+                    skipped INTEGER NOT NULL,
+                    PRIMARY KEY (groupId, quarter)
+                ) WITHOUT ROWID;
+                CREATE TABLE requestRollup (
+                    groupId INTEGER NOT NULL REFERENCES trendGroup(id) ON DELETE CASCADE,
+                    hour INTEGER NOT NULL,
+                    step TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    newestRun INTEGER NOT NULL,
+                    position INTEGER NOT NULL,
+                    passed INTEGER NOT NULL,
+                    failed INTEGER NOT NULL,
+                    errored INTEGER NOT NULL,
+                    skipped INTEGER NOT NULL,
+                    latencySumNs INTEGER NOT NULL,
+                    latencyMinNs INTEGER,
+                    latencyMaxNs INTEGER,
+                    histogram BLOB NOT NULL,
+                    PRIMARY KEY (groupId, hour, step)
+                ) WITHOUT ROWID;
+                CREATE INDEX run_unfinished ON run(collection, collectionPath, environment, startedAt) WHERE finishedAt IS NULL;
+                """)
+            try SQLiteHistory.sumAllRollups(db)
+        }
         return migrator
     }
 

@@ -4,8 +4,8 @@ import SondeCore
 import SondeStore
 import SondeMock
 
-/// The history database: the cost of recording a request, and how fast `history`, `diff`
-/// and `trend` answer over 100,000 recorded runs of a 10-request collection.
+/// The history database: the cost of recording a request and a run, and how fast `history`,
+/// `diff`, `trend` and `report` answer over 100,000 recorded runs of a 10-request collection.
 func historyBench(sonde: URL) throws {
     print("\n== history database\n")
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-bench-\(UUID().uuidString)")
@@ -48,24 +48,53 @@ func historyBench(sonde: URL) throws {
         history.flush()
     } / 100
     report("record one request (7 expectations), 100 a transaction", perRequestBatched)
+    // A whole run as `sonde run` records it: begun, 10 requests, finished (its trend rollups in
+    // finish's transaction), in a history that already holds 2,000 runs of that collection.
+    let runs = try SQLiteHistory(path: folder.appendingPathComponent("runs.sqlite").path)
+    var started = Date().addingTimeInterval(-86_400)
+    func recordRun() throws {
+        started += 30
+        let id = try runs.begin(
+            RunStart(collection: "runs", file: "r.yaml", collectionPath: "r.yaml", contentHash: "h", environment: nil, started: started, toolVersion: "bench",
+                gitCommit: nil, plannedRequests: 10))
+        for position in 0..<10 {
+            var next = request
+            next.position = position
+            next.step = "request \(position)"
+            next.name = next.step
+            runs.append(next, to: id)
+        }
+        try runs.finish(run: id, outcome: .passed, at: started.addingTimeInterval(1))
+    }
+    for _ in 0..<2_000 { try recordRun() }
+    report("record a run of 10 requests and finish it", try measure(iterations: 50, rounds: 5, recordRun))
+    runs.close()
 
     // 2. 100,000 runs of a 10-request collection over 30 days, written in bulk.
     // SONDE_BENCH_DB keeps the generated database for a closer look.
     let path = ProcessInfo.processInfo.environment["SONDE_BENCH_DB"] ?? folder.appendingPathComponent("history.sqlite").path
     try? FileManager.default.removeItem(atPath: path)
     try SQLiteHistory(path: path).close()
-    let runs = 100_000
-    let started = Date()
-    try generateHistory(path: path, runs: runs, requestsPerRun: 10)
-    let generated = Date().timeIntervalSince(started)
+    let count = 100_000
+    let generating = Date()
+    try generateHistory(path: path, runs: count, requestsPerRun: 10)
+    let generated = Date().timeIntervalSince(generating)
     let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-    print(String(format: "generated %d runs, %d requests, %d expectations in %.1f s (%.0f MB)\n", runs, runs * 10, runs * 20, generated,
+    print(String(format: "generated %d runs, %d requests, %d expectations in %.1f s (%.0f MB)", count, count * 10, count * 20, generated,
         Double(size) / 1_048_576))
+    // The rows went in past `finish`: their trend rollups are summed from them, by the code that
+    // upgrades a history recorded before rollups, and which `trend` then reads.
+    let summing = Date()
+    let generatedHistory = try SQLiteHistory(path: path)
+    try generatedHistory.rebuildRollups()
+    generatedHistory.close()
+    print(String(format: "summed their trend rollups in %.1f s (once, as upgrading such a history does)\n", Date().timeIntervalSince(summing)))
 
     // 3. The commands, as a user runs them: the release binary, wall time with process start.
     for arguments in [
         ["history", "--last", "20"], ["history", "bench-10", "--env", "staging", "--last", "20"], ["diff"], ["diff", "--json"],
-        ["trend", "bench-10", "--last", "100"], ["trend", "bench-10"], ["trend", "bench-10", "--since", "7d"],
+        ["trend", "bench-10", "--last", "100"], ["trend", "bench-10"], ["trend", "bench-10", "--since", "7d"], ["trend", "bench-10", "--json"],
+        ["trend", "bench-10", "--last", "5000"], ["report", "bench-10", "--html", folder.appendingPathComponent("history.html").path],
     ] {
         let (milliseconds, status) = try timeCommand(sonde, arguments + ["--db", path])
         report("sonde " + arguments.joined(separator: " "), milliseconds * 1000, "exit \(status)")

@@ -125,6 +125,11 @@ struct HistoryCommandTests {
         let runs = history["runs"]?.arrayValue ?? []
         #expect(runs.count == 4)
         #expect(runs.allSatisfy { $0["passed"] == 30 && $0["outcome"] == "passed" })
+        // and the trend rollups, which each process adds its run to as it finishes, lost no count.
+        let rollups = try await DatabaseQueue(path: db).read { db in
+            (try Int.fetchOne(db, sql: "SELECT sum(runs) FROM runRollup"), try Int.fetchOne(db, sql: "SELECT sum(passed) FROM requestRollup"))
+        }
+        #expect(rollups.0 == 4 && rollups.1 == 120, "runs \(String(describing: rollups.0)), requests \(String(describing: rollups.1))")
     }
 
     /// Six processes creating one new file at once: none takes the file another is creating for
@@ -183,6 +188,9 @@ struct HistoryCommandTests {
         #expect(runs?[0]?["plannedRequests"] == 3)
         // An incomplete run is never one side of the default diff.
         #expect(try await Sonde.runAsync(["diff", "--db", db]).stdout.contains("only one complete run") == false)
+        // A trend counts it, incomplete, and nothing it sent.
+        let trend = try Self.json(try await Sonde.runAsync(["trend", "--json", "--db", db]).stdout)["trends"]?[0]
+        #expect(trend?["runs"] == 1 && trend?["incompleteRuns"] == 1 && trend?["finishedRuns"] == 0 && trend?["requests"]?[0]?["sent"] == 0)
     }
 
     @Test func ctrlCKeepsEveryFinishedRequest() async throws {

@@ -105,10 +105,12 @@ struct TrendTests {
         let login = trend.requests[0]
         #expect(login.successRate == 0.75)
         #expect([login.p50, login.p95, login.max] == [.milliseconds(20), .milliseconds(40), .milliseconds(40)])
-        #expect(login.latencies == [.milliseconds(10), .milliseconds(30), .milliseconds(20), .milliseconds(40)])
+        #expect(login.latency.map(\.p50) == [.milliseconds(10), .milliseconds(30), .milliseconds(20), .milliseconds(40)])
+        #expect(login.latency.map(\.span) == (1...4).map { Trend.LatencyPoint.Span.runs(first: $0, last: $0, count: 1) })
+        #expect(trend.latencyP95 == .milliseconds(40))
         let list = trend.requests[1]
         #expect((list.runs, list.skipped, list.successRate) == (1, 1, 1))
-        #expect(list.latencies == [.milliseconds(5), nil, nil, nil])
+        #expect(list.latency.map(\.p50) == [.milliseconds(5), nil, nil, nil])
     }
 
 }

@@ -110,19 +110,7 @@ struct ReportTests {
         let docs = try String(
             contentsOf: Self.fixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("docs/json-formats.md"), encoding: .utf8)
-        var keys = Set<String>()
-        func collect(_ value: JSONValue) {
-            switch value {
-            case .object(let object):
-                for member in object.members {
-                    keys.insert(member.key)
-                    collect(member.value)
-                }
-            case .array(let items): items.forEach(collect)
-            default: break
-            }
-        }
-        collect(HistoryJSON.report(Self.runs))
+        let keys = memberNames(HistoryJSON.report(Self.runs))
         #expect(keys.count > 30)
         for key in keys.sorted() { #expect(docs.contains("`\(key)`"), "docs/json-formats.md does not describe '\(key)'") }
     }

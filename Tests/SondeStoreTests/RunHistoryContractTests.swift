@@ -120,6 +120,10 @@ struct RunHistoryContractTests {
         #expect(try history.latestRuns(RunFilter()).map { $0.map(\.id) } == [[complete]])
         let newest = try #require(try history.run(id: interrupted))
         #expect(try history.previousRun(before: newest)?.id == complete)
+        // A trend counts it among the runs and shows its requests, but counts only what finished runs sent.
+        let trend = try #require(try history.trends(RunFilter()).first)
+        #expect((trend.runCount, trend.finishedRuns, trend.incompleteRuns) == (2, 1, 1))
+        #expect(trend.requests.map(\.runs) == [1] && trend.requests[0].recentOutcomes == [.passed, .passed])
     }
 
     @Test(arguments: Kind.allCases)
@@ -186,17 +190,18 @@ struct RunHistoryContractTests {
             history, Self.start("a", path: "api/a.yaml", at: 20),
             [Self.result("health", position: 0), Self.result("login", position: 1, name: "sign in", milliseconds: 20)])
         let trend = try #require(try history.trends(RunFilter()).first)
-        #expect(trend.runs.count == 3 && trend.passRate.map { abs($0 - 2.0 / 3) < 1e-9 } == true)
+        #expect(trend.runCount == 3 && trend.passRate.map { abs($0 - 2.0 / 3) < 1e-9 } == true)
+        #expect(trend.percentiles == .exact)
         #expect(trend.requests.map(\.name) == ["health", "sign in", "list"])
         let login = trend.requests[1]
-        #expect((login.runs, login.passed, login.skipped) == (3, 2, 0))
-        #expect(login.latencies == [.milliseconds(10), .milliseconds(30), .milliseconds(20)])
-        #expect(login.p50 == .milliseconds(20) && login.max == .milliseconds(30))
-        #expect(login.outcomes == [.passed, .failed, .passed])
+        #expect((login.runs, login.passed, login.failed, login.skipped) == (3, 2, 1, 0))
+        #expect(login.latency.map(\.p50) == [.milliseconds(10), .milliseconds(30), .milliseconds(20)])
+        #expect(login.p50 == .milliseconds(20) && login.max == .milliseconds(30) && login.mean == .milliseconds(20))
+        #expect(login.recentOutcomes == [.passed, .failed, .passed])
         let list = trend.requests[2]
-        #expect((list.runs, list.skipped) == (1, 1) && list.latencies == [.milliseconds(10), nil, nil])
+        #expect((list.runs, list.skipped) == (1, 1) && list.latency.map(\.p50) == [.milliseconds(10), nil, nil])
         let recent = try #require(try history.trends(RunFilter(last: 2)).first)
-        #expect(recent.runs.count == 2)
+        #expect(recent.runCount == 2)
     }
 
     @Test(arguments: Kind.allCases)

@@ -62,7 +62,7 @@ struct SQLiteHistoryTests {
         let applied = try store.read { try Schema.migrator(filesRelativeTo: "").appliedIdentifiers($0) }
         #expect(applied == [
             "v1 runs, requests, expectations", "v2 shapes, history indexes", "v3 request start, response excerpt", "v4 final url, redirects",
-            "v5 collection identity", "v6 plan steps, problem kinds, check files",
+            "v5 collection identity", "v6 plan steps, problem kinds, check files", "v7 trend rollups",
         ])
         #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
         #expect(try store.runs(RunFilter()).isEmpty)
@@ -112,7 +112,7 @@ struct SQLiteHistoryTests {
         } throws: { error in
             "\(error)".contains("was written by a newer sonde")
         }
-        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 7)
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 8)
     }
 
     @Test func aFileThatIsNotADatabaseGivesAClearError() throws {
@@ -262,9 +262,9 @@ struct SQLiteHistoryTests {
         #expect(try store.runs(RunFilter(collection: "kubesphere-smoke", environment: "prod")).isEmpty)
         #expect(try store.runs(RunFilter(collection: "nope")).isEmpty)
         let trend = try #require(try store.trends(RunFilter()).first)
-        #expect(trend.runs.map(\.id) == [first, second])
+        #expect(trend.recentRuns.map(\.id) == [first, second])
         #expect(trend.requests.map(\.name) == ["login", "component statuses"])
-        #expect(trend.requests.allSatisfy { $0.successRate == 1 && $0.latencies.count == 2 })
+        #expect(trend.requests.allSatisfy { $0.successRate == 1 && $0.latency.count == 2 })
     }
 
     @Test func theWriterCommitsEverythingItIsHanded() throws {

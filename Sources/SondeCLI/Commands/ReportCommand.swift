@@ -31,14 +31,14 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let store = try database.openExisting()
         let trends = try storeCall { try store.trends(window.filter) }
-        if trends.allSatisfy({ $0.runs.isEmpty }) {
+        if trends.allSatisfy(\.isEmpty) {
             // An unknown collection exits 2 here; an empty window still gets its (empty) page.
             try explainNoRuns(store, collection: window.collection, environment: window.env, window: window.described)
         }
         let diffs = try storeCall { try HistoryQueries(store).latestChanges(RunFilter(collection: window.collection, environment: window.env)).diffs }
         let page = HTMLReport.historyPage(trends, diffs: diffs, since: window.start)
         try OutputFile.write(page, to: html, what: "the page")
-        let runs = trends.map(\.runs.count).reduce(0, +)
-        Terminal.print("wrote \(html): \(trends.filter { !$0.runs.isEmpty }.count) collection(s), \(runs) run(s)")
+        let runs = trends.map(\.runCount).reduce(0, +)
+        Terminal.print("wrote \(html): \(trends.filter { !$0.isEmpty }.count) collection(s), \(runs) run(s)")
     }
 }

@@ -18,7 +18,7 @@ struct TrendCommand: ParsableCommand {
 
     @OptionGroup var window: HistoryWindow
 
-    @Flag(help: "Print JSON (format sonde.trend/1).")
+    @Flag(help: "Print JSON (format sonde.trend/2).")
     var json = false
 
     @OptionGroup var database: DatabaseOption
@@ -30,11 +30,11 @@ struct TrendCommand: ParsableCommand {
             Terminal.print(HistoryJSON.trends(trends).prettyText())
             return
         }
-        if trends.allSatisfy({ $0.runs.isEmpty }) {
+        if trends.allSatisfy(\.isEmpty) {
             try explainNoRuns(store, collection: window.collection, environment: window.env, window: window.described)
             return
         }
         let text = HistoryText(colors: Terminal.colorsEnabled())
-        Terminal.print(trends.filter { !$0.runs.isEmpty }.map(text.trend).joined(separator: "\n"), terminator: "")
+        Terminal.print(trends.filter { !$0.isEmpty }.map(text.trend).joined(separator: "\n"), terminator: "")
     }
 }

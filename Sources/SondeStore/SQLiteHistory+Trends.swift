@@ -1,0 +1,310 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import SondeCore
+
+/// `trends(_:)`: a window of up to `exactTrendRuns` runs (of a collection and environment) is
+/// read run by run, request by request, and every figure is exact. A longer window is read
+/// from the rollups (`SQLiteHistory+Rollups.swift`): its first hour, which is only partly in
+/// the window, from its runs, every later hour from the rollups, and its newest runs
+/// (`Trend.recentLimit`) one by one for the strips of outcomes.
+extension SQLiteHistory {
+    /// A collection in one environment, and how SQL picks its runs (or its rollup group).
+    struct RunGroup {
+        var identity: CollectionIdentity
+        var environment: String?
+
+        /// Texts are bound as bytes, cast: GRDB binds a String as a C string, which a NUL would cut.
+        static let condition = "collection = CAST(? AS TEXT) AND collectionPath = CAST(? AS TEXT) AND environment IS CAST(? AS TEXT)"
+        var arguments: StatementArguments { [Data(identity.name.utf8), Data(identity.path.utf8), environment.map { Data($0.utf8) }] }
+    }
+
+    /// Per collection and environment the filter matches, its trend over the filter's window.
+    public func trends(_ filter: RunFilter) throws(HistoryError) -> [Trend] {
+        try read { db in
+            var identities: Set<CollectionIdentity>?
+            if let collection = filter.collection {
+                identities = Set(try collections(db, matching: collection))
+                guard identities?.isEmpty == false else { return [] }
+            }
+            return try Self.trendGroups(db, among: identities, environment: filter.environment, since: filter.since).map { group in
+                try trend(db, group, filter)
+            }
+        }
+    }
+
+    /// The collections and environments with a run in the window, ordered by name, path and
+    /// environment (none first). Each run is finished (and its group is in `trendGroup`) or
+    /// not (and in the index `run_unfinished`): neither needs every run read.
+    static func trendGroups(_ db: Database, among identities: Set<CollectionIdentity>?, environment: String?, since: Date?) throws -> [RunGroup] {
+        let candidates = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT CAST(collection AS BLOB) AS collection, CAST(collectionPath AS BLOB) AS collectionPath, CAST(environment AS BLOB) AS environment
+                FROM trendGroup
+                UNION SELECT CAST(collection AS BLOB), CAST(collectionPath AS BLOB), CAST(environment AS BLOB) FROM run WHERE finishedAt IS NULL
+                ORDER BY 1, 2, 3
+                """
+        ).map { RunGroup(identity: CollectionIdentity(name: text($0, "collection") ?? "", path: text($0, "collectionPath") ?? ""), environment: text($0, "environment")) }
+        return try candidates.filter { group in
+            if let identities, !identities.contains(group.identity) { return false }
+            if let environment, group.environment != environment { return false }
+            var arguments = group.arguments
+            var condition = RunGroup.condition
+            if let since {
+                condition += " AND startedAt >= ?"
+                _ = arguments.append(contentsOf: [since.timeIntervalSince1970])
+            }
+            return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM run WHERE \(condition))", arguments: arguments) ?? false
+        }
+    }
+
+    /// One group's trend: exact when the window holds `exactTrendRuns` runs or fewer, from the rollups beyond.
+    func trend(_ db: Database, _ group: RunGroup, _ filter: RunFilter) throws -> Trend {
+        var window = RunGroup.condition
+        var arguments = group.arguments
+        if let since = filter.since {
+            window += " AND startedAt >= ?"
+            _ = arguments.append(contentsOf: [since.timeIntervalSince1970])
+        }
+        let newestFirst = "SELECT id, startedAt, outcome FROM run WHERE \(window) ORDER BY startedAt DESC, id DESC"
+        // Every run of a short window; of a long one, as many and one more (and the newest
+        // runs it shows one by one).
+        let limit = min(filter.last ?? Int.max, max(exactTrendRuns + 1, Trend.recentLimit))
+        let newest = try Self.runPoints(db, "\(newestFirst) LIMIT \(limit)", arguments)
+        guard newest.count > exactTrendRuns else {
+            let (order, samples) = try Self.samples(db, runsSelectedBy: "\(newestFirst) LIMIT \(limit)", arguments)
+            return Trend(
+                collection: group.identity.name, collectionPath: group.identity.path, environment: group.environment, runs: newest.reversed(),
+                samples: Array(zip(order, samples)))
+        }
+        return try rolledUpTrend(db, group, window: (window, arguments), last: filter.last, newest: newest)
+    }
+
+    /// The trend of a window longer than `exactTrendRuns` runs, from the rollups.
+    /// - Parameters:
+    ///   - window: the condition that picks the group's runs since the window's start, and its arguments.
+    ///   - newest: the window's newest runs, newest first.
+    private func rolledUpTrend(
+        _ db: Database, _ group: RunGroup, window: (sql: String, arguments: StatementArguments), last: Int?, newest: [Trend.RunPoint]
+    ) throws -> Trend {
+        // 1. The window's oldest run: the last of `--last N`, or the first since `--since`.
+        let boundary = try last.flatMap { last in
+            try Self.runPoints(db, "SELECT id, startedAt, NULL AS outcome FROM run WHERE \(window.sql) ORDER BY startedAt DESC, id DESC LIMIT 1 OFFSET \(last - 1)", window.arguments).first
+        }
+        guard let oldest = try boundary ?? Self.runPoints(db, "SELECT id, startedAt, NULL AS outcome FROM run WHERE \(window.sql) ORDER BY startedAt, id LIMIT 1", window.arguments).first
+        else { return Trend(collection: group.identity.name, collectionPath: group.identity.path, environment: group.environment, runs: [], samples: []) }
+        // (The bound on startedAt alone, too, for the index.)
+        let fromOldest = "startedAt >= ? AND (startedAt > ? OR id >= ?)"
+        var fromArguments = group.arguments
+        _ = fromArguments.append(contentsOf: [oldest.started.timeIntervalSince1970, oldest.started.timeIntervalSince1970, oldest.id])
+        let firstHour = RequestRollup.hour(of: oldest.started)
+
+        // 2. The first hour, only partly in the window, summed from its finished runs.
+        var sums = RollupSums()
+        var firstHourArguments = fromArguments
+        _ = firstHourArguments.append(contentsOf: [Self.bounds(ofHour: firstHour).to])
+        try Self.sum(
+            db, runs: "SELECT 0 AS groupId, id, startedAt, outcome FROM run WHERE \(RunGroup.condition) AND finishedAt IS NOT NULL AND \(fromOldest) AND startedAt < ?",
+            firstHourArguments, keep: { RequestRollup.hour(of: $0) == firstHour }, into: &sums)
+
+        // 3. Every later hour from the rollups, each request's summed as they are read.
+        let hours = HourPoints(first: oldest.started, last: newest.first?.started ?? oldest.started)
+        var requests = RequestWindows(points: hours.count)
+        for rollup in sums.requests.values { requests.all[requests.index(of: rollup.step)].add(rollup, at: hours.point(ofHour: rollup.hour)) }
+        var runRollups = sums.runs.values.sorted { $0.quarter < $1.quarter }
+        if let groupID = try Int64.fetchOne(db, sql: "SELECT id FROM trendGroup WHERE \(RunGroup.condition)", arguments: group.arguments) {
+            runRollups += try Self.runRollups(
+                db, "SELECT \(RunRollupTable.list([.quarter, .passed, .failed, .errored, .skipped])) FROM runRollup WHERE groupId = ? AND quarter >= ? ORDER BY quarter",
+                [groupID, (firstHour + 1) * 4])
+            try Self.addRequestRollups(db, group: groupID, after: firstHour, hours, into: &requests)
+        }
+        let unfinished = try Int.fetchOne(db, sql: "SELECT count(*) FROM run WHERE \(RunGroup.condition) AND finishedAt IS NULL AND \(fromOldest)", arguments: fromArguments) ?? 0
+
+        // 4. The newest runs one by one, and their requests, for the strips of outcomes.
+        let recent = Array(newest.prefix(Trend.recentLimit).reversed())
+        for request in try Self.recentRequests(db, runs: recent.map(\.id)) {
+            let index = requests.index(of: request.step)
+            requests.all[index].see(name: request.name, run: request.sample.runID, position: request.position)
+            requests.recent[index].append(request.sample)
+        }
+
+        // 5. In the order the newest run lists them.
+        let ordered = requests.all.indices.sorted {
+            (requests.all[$0].newestRun, -requests.all[$0].position) > (requests.all[$1].newestRun, -requests.all[$1].position)
+        }
+        let finished = runRollups.reduce(0) { $0 + $1.runs }
+        return Trend(
+            collection: group.identity.name, collectionPath: group.identity.path, environment: group.environment, runCount: finished + unfinished,
+            first: oldest.started, recentRuns: recent, runRollups: runRollups, hours: hours, requests: ordered.map { (requests.all[$0], requests.recent[$0]) })
+    }
+
+    /// Adds a group's request rollups of the hours after `firstHour` to `requests`. A month is
+    /// thousands of rows: this loop reads SQLite's columns and merges each histogram's buckets
+    /// into its point as it decodes them, making no rollup, no string and no array a row.
+    static func addRequestRollups(_ db: Database, group: Int64, after firstHour: Int, _ hours: HourPoints, into requests: inout RequestWindows) throws {
+        var counts: [Int] = []
+        try forEachRow(db, "SELECT \(requestRollupColumns) FROM requestRollup WHERE groupId = ? AND hour > ?", [group, firstHour]) { sqlite in
+            func integer(_ column: Int32) -> Int { Int(sqlite3_column_int64(sqlite, column)) }
+            func nanoseconds(_ column: Int32) -> Duration? {
+                sqlite3_column_type(sqlite, column) == SQLITE_NULL ? nil : .nanoseconds(sqlite3_column_int64(sqlite, column))
+            }
+            let index = requests.index(of: bytes(sqlite, column: 1))
+            let blob = UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, 12), count: Int(sqlite3_column_bytes(sqlite, 12)))
+            guard let offset = HistogramCoding.decode(blob, into: &counts) else {
+                throw HistoryError("the history holds a damaged latency histogram (hour \(integer(0)))")
+            }
+            requests.all[index].outcomes.merge(OutcomeCounts(passed: integer(5), failed: integer(6), errored: integer(7), skipped: integer(8)))
+            requests.all[index].points[hours.point(ofHour: integer(0))].merge(
+                offset: offset, counts: counts, sum: .nanoseconds(sqlite3_column_int64(sqlite, 9)), min: nanoseconds(10), max: nanoseconds(11))
+            requests.all[index].see(name: text(sqlite, column: 2), run: sqlite3_column_int64(sqlite, 3), position: integer(4))
+        }
+    }
+
+    /// Runs as a trend needs them, from a query of id, startedAt and outcome.
+    static func runPoints(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws -> [Trend.RunPoint] {
+        var runs: [Trend.RunPoint] = []
+        try forEachRow(db, sql, arguments) { sqlite in
+            let outcome = sqlite3_column_type(sqlite, 2) == SQLITE_NULL ? nil : try Self.outcome(sqlite, column: 2)
+            runs.append(Trend.RunPoint(id: sqlite3_column_int64(sqlite, 0), started: Date(timeIntervalSince1970: sqlite3_column_double(sqlite, 1)), outcome: outcome))
+        }
+        return runs
+    }
+
+    /// The requests of a few runs, as a trend's strips of outcomes need them.
+    private static func recentRequests(_ db: Database, runs: [Int64]) throws -> [(step: String, name: String, position: Int, sample: Trend.Sample)] {
+        guard !runs.isEmpty else { return [] }
+        var requests: [(step: String, name: String, position: Int, sample: Trend.Sample)] = []
+        let sql = """
+            SELECT \(RequestTable.list([.runId, .position, .step, .name, .outcome, .totalMs])) FROM request
+            WHERE runId IN (\(runs.map(String.init).joined(separator: ",")))
+            """
+        try forEachRow(db, sql, []) { sqlite in
+            let latency: Duration? = sqlite3_column_type(sqlite, 5) == SQLITE_NULL ? nil : .fromMilliseconds(sqlite3_column_double(sqlite, 5))
+            let sample = Trend.Sample(runID: sqlite3_column_int64(sqlite, 0), outcome: try outcome(sqlite, column: 4), duration: latency)
+            requests.append((text(sqlite, column: 2), text(sqlite, column: 3), Int(sqlite3_column_int64(sqlite, 1)), sample))
+        }
+        return requests
+    }
+}
+
+extension SQLiteHistory {
+    /// The requests of the runs `selection` picks, per plan step, in the order the latest run
+    /// lists them, each named as the latest run names it. A thousand runs of a large collection
+    /// are tens of thousands of rows, so this loop reads SQLite's columns directly: a String
+    /// for each step and outcome would cost more than the query.
+    static func samples(_ db: Database, runsSelectedBy selection: String, _ arguments: StatementArguments) throws -> ([String], [[Trend.Sample]]) {
+        var names: [String] = []
+        var samples: [[Trend.Sample]] = []
+        var latestPosition: [(run: Int64, position: Int)] = []
+        var stepIndex: [String: Int] = [:]
+        // Per position, the last step seen there and its index: steps rarely change between runs.
+        var byPosition: [Int: (bytes: [UInt8], index: Int)] = [:]
+        let runIDs = "SELECT id FROM (\(selection))"
+        let sql = "SELECT \(RequestTable.list([.runId, .position, .step, .outcome, .totalMs, .name])) FROM request WHERE runId IN (\(runIDs))"
+        try forEachRow(db, sql, arguments) { sqlite in
+            let runID = sqlite3_column_int64(sqlite, 0)
+            let position = Int(sqlite3_column_int64(sqlite, 1))
+            let length = Int(sqlite3_column_bytes(sqlite, 2))
+            let text = sqlite3_column_text(sqlite, 2)
+            let index: Int
+            if let cached = byPosition[position], cached.bytes.count == length,
+                let text, cached.bytes.withUnsafeBufferPointer({ $0.baseAddress.map { memcmp($0, text, length) == 0 } ?? (length == 0) })
+            {
+                index = cached.index
+            } else {
+                let bytes = text.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? []
+                let step = String(decoding: bytes, as: UTF8.self)
+                if let known = stepIndex[step] {
+                    index = known
+                } else {
+                    index = names.count
+                    stepIndex[step] = index
+                    names.append(Self.text(sqlite, column: 5))
+                    samples.append([])
+                    latestPosition.append((runID, position))
+                }
+                byPosition[position] = (bytes, index)
+            }
+            let outcome = try Self.outcome(sqlite, column: 3)
+            let duration: Duration? = sqlite3_column_type(sqlite, 4) == SQLITE_NULL ? nil : .fromMilliseconds(sqlite3_column_double(sqlite, 4))
+            samples[index].append(Trend.Sample(runID: runID, outcome: outcome, duration: duration))
+            if runID >= latestPosition[index].run {
+                if runID > latestPosition[index].run { names[index] = Self.text(sqlite, column: 5) }
+                latestPosition[index] = (runID, position)
+            }
+        }
+        // Newest runs first, then by position: the order of the collection as it is now.
+        let order = names.indices.sorted {
+            (latestPosition[$0].run, -latestPosition[$0].position) > (latestPosition[$1].run, -latestPosition[$1].position)
+        }
+        return (order.map { names[$0] }, order.map { samples[$0] })
+    }
+
+    /// Calls `body` with SQLite's statement at each row of a query, for queries of thousands
+    /// of rows: reading its columns costs less than a GRDB `Row` each.
+    static func forEachRow(_ db: Database, _ sql: String, _ arguments: StatementArguments, _ body: (OpaquePointer) throws -> Void) throws {
+        let statement = try db.makeStatement(sql: sql)
+        statement.arguments = arguments
+        let sqlite = statement.sqliteStatement
+        let cursor = try Row.fetchCursor(statement)
+        while try cursor.next() != nil { try body(sqlite) }
+    }
+
+    /// A text column of the current row, as SQLite holds it (valid until the next row).
+    static func bytes(_ statement: OpaquePointer, column: Int32) -> UnsafeBufferPointer<UInt8> {
+        let text = sqlite3_column_text(statement, column)
+        return UnsafeBufferPointer(start: text, count: text == nil ? 0 : Int(sqlite3_column_bytes(statement, column)))
+    }
+
+    /// A text column of the current row, read by length.
+    static func text(_ statement: OpaquePointer, column: Int32) -> String {
+        let length = Int(sqlite3_column_bytes(statement, column))
+        return sqlite3_column_text(statement, column).map { String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self) } ?? ""
+    }
+
+    /// An outcome column of the current row, read whole from SQLite's bytes.
+    static func outcome(_ statement: OpaquePointer, column: Int32) throws -> Outcome {
+        guard let text = sqlite3_column_text(statement, column) else { throw HistoryError("the history holds a request with no outcome") }
+        let bytes = UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, column)))
+        for outcome in Outcome.allCases where outcome.rawValue.utf8.elementsEqual(bytes) { return outcome }
+        throw HistoryError("the history holds an outcome that is none of passed, failed, error, skipped: \(JSONValue.quoted(String(decoding: bytes, as: UTF8.self)))")
+    }
+}
+
+/// The requests of a long trend by step, as their rollups are read: rollups come hour by hour,
+/// each hour's steps in one order, so the step after the last one found is tried first.
+struct RequestWindows {
+    let points: Int
+    var all: [RequestWindow] = []
+    /// Per step, its samples in the window's newest runs.
+    var recent: [[Trend.Sample]] = []
+    private var steps: [[UInt8]] = []
+    private var indexes: [[UInt8]: Int] = [:]
+    private var last = -1
+
+    init(points: Int) {
+        self.points = points
+    }
+
+    mutating func index(of step: String) -> Int { Array(step.utf8).withUnsafeBufferPointer { index(of: $0) } }
+
+    mutating func index(of step: UnsafeBufferPointer<UInt8>) -> Int {
+        let next = last + 1 < steps.count ? last + 1 : 0
+        if next < steps.count, steps[next].elementsEqual(step) {
+            last = next
+            return next
+        }
+        let key = Array(step)
+        if let known = indexes[key] {
+            last = known
+            return known
+        }
+        indexes[key] = steps.count
+        steps.append(key)
+        all.append(RequestWindow(points: points))
+        recent.append([])
+        last = steps.count - 1
+        return last
+    }
+}
