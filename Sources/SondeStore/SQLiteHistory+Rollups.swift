@@ -215,12 +215,21 @@ struct RollupSums {
                 INSERT OR REPLACE INTO requestRollup (\(RequestRollupTable.list(columns)))
                 VALUES (?, ?, CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+        // What each hour of each group holds already, read once per hour (a run of 500 steps
+        // read them one query each), by the exact text of their steps.
+        struct Hour: Hashable {
+            var group: Int64
+            var hour: Int
+        }
+        var stored: [Hour: [ExactString: [RequestRollup]]] = [:]
+        for hour in Set(requests.keys.map { Hour(group: $0.group, hour: $0.hour) }) {
+            let rows = try SQLiteHistory.requestRollups(
+                db, "SELECT \(SQLiteHistory.requestRollupColumns) FROM requestRollup WHERE groupId = ? AND hour = ?", [hour.group, hour.hour])
+            stored[hour] = Dictionary(grouping: rows) { ExactString($0.step) }
+        }
         for (key, sum) in requests {
             var rollup = sum
-            let stored = try SQLiteHistory.requestRollups(
-                db, "SELECT \(SQLiteHistory.requestRollupColumns) FROM requestRollup WHERE groupId = ? AND hour = ? AND step = CAST(? AS TEXT)",
-                [key.group, key.hour, Data(key.step.utf8)])
-            for row in stored { rollup.merge(row) }
+            for row in stored[Hour(group: key.group, hour: key.hour)]?[ExactString(key.step)] ?? [] { rollup.merge(row) }
             let counts = rollup.outcomes
             let latencies = rollup.latencies
             try replace.execute(arguments: [
