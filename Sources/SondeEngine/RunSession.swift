@@ -258,12 +258,22 @@ public final class RunSession: @unchecked Sendable {
             guard let history, let runID else { return }
             try? history.redact(run: runID, positionsBelow: limit, with: runner.currentRedactor, bodyHashes: runner.rehashedBodies(below: limit))
         }
+        // Secrets another collection learned are masked before the next step is rendered (its
+        // URL and name hold them masked); what was recorded before it is masked again when its
+        // start event comes, behind the results of the steps before it.
+        var learnedElsewhere = false
+        runner.beforeEachRequest = { [unowned runner] in
+            (shared, sharedCount) = sharedSecrets.values(after: sharedCount, besides: runner.secretValues)
+            if !shared.isEmpty {
+                runner.mask(shared)
+                learnedElsewhere = true
+            }
+        }
         let result = runner.run { event in
             switch event {
             case .requestStarted(let position, let name):
-                (shared, sharedCount) = sharedSecrets.values(after: sharedCount, besides: runner.secretValues)
-                if !shared.isEmpty {
-                    runner.mask(shared)
+                if learnedElsewhere {
+                    learnedElsewhere = false
                     remaskedBelow = 0
                     remask(below: position)
                 }

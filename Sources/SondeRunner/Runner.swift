@@ -57,7 +57,10 @@ public final class Runner {
     /// steps before it were recorded without knowing that secret.
     var currentRequest: Int?
     public private(set) var requestOfLatestSecret: Int?
-    private var capturedSecretsSeen = 0
+    /// Called on the runner's thread before each step is rendered, so that what it does (mask
+    /// the secrets another collection learned) holds for that step's own record. The events
+    /// of `run` come later, while the step is on the wire.
+    public var beforeEachRequest: (() -> Void)?
     /// When `run` began: each result's start is an offset from it (the report's waterfall).
     var runStarted = Date()
     /// The checks waiting to run while the next request is on the wire.
@@ -85,12 +88,10 @@ public final class Runner {
         // secret) is masked from then on.
         scope.onSecret = { [unowned self] value in
             self.redactor.add(leavesOf: value)
-            // Only a captured secret may stand in what earlier responses said; a value computed
-            // from a secret already known is masked from now on.
-            if self.scope.capturedSecrets > self.capturedSecretsSeen {
-                self.capturedSecretsSeen = self.scope.capturedSecrets
-                self.requestOfLatestSecret = self.currentRequest
-            }
+            // Any value new to the masks may stand in what was recorded before: a capture
+            // declared secret, and a value that becomes secret by its use (a captured token
+            // sent in `auth:`, a password that arrives in a redirect's Location).
+            if let current = self.currentRequest { self.requestOfLatestSecret = current }
         }
         for value in scope.secretValues { redactor.add(leavesOf: value) }
         for name in secrets {
@@ -192,6 +193,7 @@ public final class Runner {
                     break
                 }
                 currentRequest = position
+                beforeEachRequest?()
                 if options.failFast || readNames[position].contains(where: unsettledCaptures.contains) { settle() }
                 // A name is the collection's text, but a secret's value may stand in it.
                 let shownName = redactor.redact(step.name)

@@ -238,6 +238,10 @@ extension SQLiteHistory {
             guard maskedHash != hash else { continue }
             try db.execute(sql: "UPDATE request SET shapeHash = ? WHERE id = ?", arguments: [maskedHash, row["id"] as Int64])
         }
+        // A shape in clear that no request points at any more goes: it holds the secret.
+        for (hash, maskedHash) in done where maskedHash != hash {
+            try db.execute(sql: "DELETE FROM shape WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM request WHERE shapeHash = ?)", arguments: [hash, hash])
+        }
     }
 
     /// Writes back, masked, each text column of `rows` that masking changes; rows are found by `keys`.

@@ -145,6 +145,9 @@ public final class SQLiteHistory: RunHistory, @unchecked Sendable {
                 // In WAL mode a killed process loses nothing that was committed; only a power
                 // cut can lose the last commits, and it never corrupts the file.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // What a re-mask replaces (a secret learned late) is overwritten with zeros in
+                // the file, not left in its free pages.
+                try db.execute(sql: "PRAGMA secure_delete = ON")
             }
         }
         return configuration

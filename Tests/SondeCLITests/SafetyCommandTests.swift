@@ -8,6 +8,13 @@ import Testing
 /// What a hostile server can do to a user's terminal and files, through the binary.
 @Suite(.serialized)
 struct SafetyCommandTests {
+    /// A history file's bytes with its write-ahead log's.
+    static func bytes(of database: URL) throws -> Data {
+        var bytes = Data()
+        for suffix in ["", "-wal", "-shm"] { bytes += (try? Data(contentsOf: URL(fileURLWithPath: database.path + suffix))) ?? Data() }
+        return bytes
+    }
+
     static func folder() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-safety-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -172,6 +179,39 @@ extension SafetyCommandTests {
     /// A secret captured late is masked at once in what was recorded before it, so that a run
     /// interrupted after the capture leaves nothing in clear; an earlier collection of the same
     /// `sonde run` is masked again too: its records, its reports and its body hashes.
+    /// A value that becomes secret by its use (a token captured plainly, then sent in
+    /// `auth:`) is masked in what was recorded before: in a URL, as a JSON member name (the
+    /// recorded shape), and where a verdict was cut short in the middle of it.
+    @Test func aValueThatBecomesSecretLateIsMaskedEverywhere() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let out = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let token = "tok-Q7w8E9r0T1y2U3"
+        let collection = out.appendingPathComponent("late.yaml")
+        try """
+            name: late
+            base_url: "\(server.baseURL)"
+            requests:
+              - { name: in a url, url: "/echo?note=\(token)" }
+              - { name: as a key, url: "/echo?\(token)=1" }
+              - name: cut in a verdict
+                url: "/echo?note=\(String(repeating: "x", count: 285))\(token)"
+                expect: { jsonpath: { $.query.note: nope } }
+              - { name: login, url: "/echo?t=\(token)", capture: { token: $.query.t } }
+              - { name: me, url: /echo, auth: { bearer: "{{ token }}" } }
+            """.write(to: collection, atomically: true, encoding: .utf8)
+        let database = out.appendingPathComponent("h.sqlite"), report = out.appendingPathComponent("r.json")
+        let run = try await Sonde.runAsync(["run", collection.path, "--db", database.path, "--report", "json:\(report.path)"])
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(!run.stdout.contains(token) && !run.stdout.contains(String(token.prefix(8))), "\(run.stdout)")
+        let shown = try await Sonde.runAsync(["show", "--db", database.path])
+        for (name, data) in [("the history", try Self.bytes(of: database)), ("the report", try Data(contentsOf: report)), ("sonde show", Data(shown.stdout.utf8))] {
+            // Whole, or its first characters where a verdict was cut.
+            #expect(data.range(of: Data(token.prefix(8).utf8)) == nil, "the token is in \(name)")
+        }
+    }
+
     @Test(arguments: [false, true])
     func aLateSecretIsMaskedInWhatCameBefore(_ interrupted: Bool) async throws {
         let server = try await MockServer.start()

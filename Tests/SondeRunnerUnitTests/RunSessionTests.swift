@@ -125,6 +125,51 @@ struct RunSessionTests {
         #expect(!login.url.contains("t0k-5ecret") && !(login.responseExcerpt ?? "").contains("t0k-5ecret-9876543"))
     }
 
+    /// With two collections at once, a secret one learns while the other's request is on the
+    /// wire is masked in the other's next request as it is rendered and recorded (its URL holds
+    /// the value as written), not only in what the other recorded before.
+    @Test func aSecretLearnedByAnotherCollectionMidRunIsMaskedInTheNextRequest() throws {
+        let learner = """
+            name: learner
+            base_url: "{{ base_url }}"
+            requests:
+              - { name: login, url: /login, capture: { token: { jsonpath: $.token, secret: true } } }
+            """
+        let other = """
+            name: other
+            base_url: "{{ base_url }}"
+            requests:
+              - { name: slow, url: /slow }
+              - { name: uses it, url: "/echo?key=t0k-5ecret-9876543" }
+            """
+        let history = InMemoryHistory()
+        let box = SessionBox()
+        let session = RunSession(
+            collections: [try Self.planned(other, file: "other.yaml"), try Self.planned(learner, file: "learner.yaml")], history: history,
+            options: RunSession.Options(jobs: 2, toolVersion: "test")
+        ) { _ in
+            ScriptedTransport(fallback: { request in
+                if request.url.hasSuffix("/login") { return ScriptedTransport.response(200, #"{"token":"t0k-5ecret-9876543"}"#) }
+                if request.url.hasSuffix("/slow") {
+                    // On the wire until the learner has told the session its secret.
+                    let deadline = Date().addingTimeInterval(10)
+                    while (box.session?.secretsKnown ?? 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
+                }
+                return ScriptedTransport.response(200, "{}")
+            })
+        }
+        box.session = session
+        let outcome = session.run()
+        #expect(outcome.collections.allSatisfy { $0.passed })
+        let recorded = try #require(try history.run(id: outcome.collections[0].runID ?? 0))
+        #expect(recorded.requests.count == 2)
+        #expect(recorded.requests.allSatisfy { !$0.url.contains("t0k-5ecret") }, "\(recorded.requests.map(\.url))")
+    }
+
+    final class SessionBox: @unchecked Sendable {
+        var session: RunSession?
+    }
+
     @Test func cancellingLeavesTheRunIncompleteWithWhatFinished() throws {
         let history = InMemoryHistory()
         let yaml = """

@@ -221,9 +221,38 @@ public struct Redactor: Sendable {
         guard !secrets.isEmpty else { return text }
         let remembered = text.utf8.count <= Memo.maximumLength
         if remembered, let masked = memo.text(for: text) { return masked }
-        let masked = search(text)
+        let masked = maskingCutSecret(search(text))
         if remembered { memo.store(masked, for: text) }
         return masked
+    }
+
+    /// A text cut short (`cut(_:limit:)` ends it with `…`) before a secret became known may
+    /// end with that secret's first characters, which a search for the whole secret misses:
+    /// four or more of them just before a `…` are masked too (a verdict cut short may stand
+    /// inside a longer text: a report, a terminal's lines gathered for a pipe).
+    private func maskingCutSecret(_ text: String) -> String {
+        let ellipsis = Array("…".utf8)
+        let bytes = Array(text.utf8)
+        var cuts: [Range<Int>] = []
+        var i = 0
+        while i + ellipsis.count <= bytes.count {
+            defer { i += 1 }
+            guard bytes[i] == ellipsis[0], bytes[i + 1] == ellipsis[1], bytes[i + 2] == ellipsis[2] else { continue }
+            var longest = 0
+            for secret in secrets where !secret.wholeWordOnly {
+                var count = min(secret.utf8.count - 1, i)
+                while count >= 4 && count > longest {
+                    if bytes[(i - count)..<i].elementsEqual(secret.utf8.prefix(count)) {
+                        longest = count
+                        break
+                    }
+                    count -= 1
+                }
+            }
+            if longest > 0 { cuts.append((i - longest)..<i) }
+        }
+        guard !cuts.isEmpty else { return text }
+        return bytes.withUnsafeBufferPointer { String(decoding: Self.masking(cuts, in: $0), as: UTF8.self) }
     }
 
     /// `redact(_:)` without the memo.
