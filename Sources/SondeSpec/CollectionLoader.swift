@@ -73,6 +73,7 @@ public struct CollectionLoader: Sendable {
 
     public func load(text: String, file: String) throws(DiagnosticsError) -> LoadedCollection {
         let source = YAMLSource(file: file, text: text)
+        let text = source.text
         let composed: Node?
         do {
             composed = try source.compose()

@@ -27,8 +27,26 @@ struct YAMLSource {
 
     init(file: String, text: String) {
         self.file = file
-        self.text = text
-        index = ScalarIndex(text)
+        self.text = Self.normalizingLineBreaks(text)
+        index = ScalarIndex(self.text)
+    }
+
+    /// The text with each lone CR (an old Mac line break, which YAML reads as one) made an LF,
+    /// so that lines are counted as libyaml counts them, for positions and for the lines a
+    /// message shows or hides. CR LF stays as it is; a text without a lone CR is returned as is.
+    static func normalizingLineBreaks(_ text: String) -> String {
+        let bytes = text.utf8
+        guard bytes.contains(0x0D) else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if previous == 0x0D && byte != 0x0A { out[out.count - 1] = 0x0A }
+            out.append(byte)
+            previous = byte
+        }
+        if previous == 0x0D { out[out.count - 1] = 0x0A }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The document's root node, or a diagnostic for the YAML syntax error (or for a

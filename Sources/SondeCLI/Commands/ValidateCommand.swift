@@ -111,7 +111,8 @@ extension Terminal {
             let file = diagnostic.location.file
             if files[file] == nil, diagnostic.quotesSource {
                 let text = FileManager.default.contents(atPath: file).flatMap { String(data: $0, encoding: .utf8) } ?? ""
-                files[file] = text.split(separator: "\n", omittingEmptySubsequences: false)
+                // Lines end as YAML ends them: LF, CR LF, or a lone CR.
+                files[file] = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }
             }
             let lines = files[file] ?? []
             let index = diagnostic.location.line - 1
