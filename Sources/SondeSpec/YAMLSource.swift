@@ -217,7 +217,12 @@ enum YAMLScalarValue {
     /// `0o[0-7]+` and `0x[0-9a-fA-F]+`, the YAML 1.2 core schema's octal and hexadecimal integers.
     static func radixInteger(_ text: String) -> Int64? {
         guard text.utf8.count > 2, text.hasPrefix("0o") || text.hasPrefix("0x") else { return nil }
-        return Int64(text.dropFirst(2), radix: text.hasPrefix("0o") ? 8 : 16)
+        let octal = text.hasPrefix("0o")
+        // Digits only: `Int64(_:radix:)` would take a sign (`0x+1F`), which the schema does not.
+        let digits = text.utf8.dropFirst(2)
+        guard digits.allSatisfy({ octal ? (0x30...0x37).contains($0) : ($0 >= 0x30 && $0 <= 0x39) || (0x41...0x46).contains($0) || (0x61...0x66).contains($0) })
+        else { return nil }
+        return Int64(text.dropFirst(2), radix: octal ? 8 : 16)
     }
 
     /// `[-+]?[0-9]+`

@@ -57,3 +57,20 @@ struct TextHelpersTests {
         #expect(Digest.sha256(Array("abc".utf8)) == Digest.sha256("abc"))
     }
 }
+
+extension TextHelpersTests {
+    /// Hosts and ports read on bytes: a port is digits only, a host has no colon outside
+    /// an IP literal's brackets, and a bracket is closed.
+    @Test func malformedHostsAndPortsAreRefused() {
+        for url in ["http://127.0.0.1:+8080/", "http://127.0.0.1:8080:8080/", "http://[::1/", "http://h:0/", "http://h:65536/", "http://h:８０/"] {
+            #expect(RequestURL.problem(withAbsolute: url) != nil, "\(url)")
+        }
+        for url in ["http://[::1]:8080/x", "http://[::1]/", "https://user:p%40ss@h.example:443/a?b#c", "http://h:/"] {
+            #expect(RequestURL.problem(withAbsolute: url) == nil, "\(url)")
+        }
+        #expect(RequestURL.origin(of: "HTTP://User@Example.COM/x") == "http://example.com:80")
+        #expect(RequestURL.origin(of: "https://[::1]/x") == "https://[::1]:443")
+        #expect(RequestURL.credentials(of: "https://u%40x:p%3Aw@h/")?.password == "p:w")
+        #expect(RequestURL.join(base: "https://h/v2/", "//pods?x=1#f") == "https://h/v2/pods?x=1#f")
+    }
+}

@@ -87,3 +87,12 @@ struct SchemaTests {
         #expect(try keys("$.definitions.predicateOperators.properties") == Set(ValuePredicate.Operator.allCases.map(\.rawValue)))
     }
 }
+
+
+extension SchemaTests {
+    /// YAML 1.2's core schema: `0x` and `0o` integers are digits only (`0x+1F` is text).
+    @Test func radixIntegersAreDigitsOnly() throws {
+        let value = try YAMLDocument.json(from: "{ a: 0x1F, b: 0o17, c: 0x+1F, d: 0o-7, e: 0xG }", file: "radix.yaml")
+        #expect(value.jsonText(atMost: .max) == #"{"a":31,"b":15,"c":"0x+1F","d":"0o-7","e":"0xG"}"#)
+    }
+}

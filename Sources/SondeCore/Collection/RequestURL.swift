@@ -225,11 +225,16 @@ public enum RequestURL {
         }
         let (host, port) = hostAndPort(authority(of: url, after: separator))
         if let port, !port.isEmpty {
-            guard port.allSatisfy(\.isASCII), let number = Int(port), (1...65535).contains(number) else {
+            guard port.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let number = Int(port), (1...65535).contains(number) else {
                 return "\(JSONValue.quoted(maskingPassword(url))) has the port \(JSONValue.quoted(String(port))), which is not a number from 1 to 65535"
             }
         }
         if host.isEmpty { return "\(JSONValue.quoted(maskingPassword(url))) has no host" }
+        // An IP literal is `[…]` whole; any other host has no colon (`h:1:2` is two ports).
+        let bracketed = host.utf8.first == UInt8(ascii: "[")
+        if bracketed ? host.utf8.last != UInt8(ascii: "]") : host.utf8.contains(UInt8(ascii: ":")) {
+            return "\(JSONValue.quoted(maskingPassword(url))) has a malformed host or port"
+        }
         if host.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) {
             return "\(JSONValue.quoted(maskingPassword(url))) has a blank or a control character in its host"
         }
