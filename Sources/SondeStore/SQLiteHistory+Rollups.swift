@@ -168,10 +168,22 @@ struct RollupSums {
         var quarter: Int
     }
 
+    /// Steps compare by their exact text, as the request table keeps them: two steps whose
+    /// names differ only by Unicode normalization (`é`, `e` + U+0301) are two steps.
     struct RequestKey: Hashable {
         var group: Int64
         var hour: Int
         var step: String
+
+        static func == (lhs: RequestKey, rhs: RequestKey) -> Bool {
+            lhs.group == rhs.group && lhs.hour == rhs.hour && lhs.step.isExactly(rhs.step)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(group)
+            hasher.combine(hour)
+            hasher.combine(ExactString(step))
+        }
     }
 
     private(set) var runs: [RunKey: RunRollup] = [:]

@@ -70,7 +70,7 @@ struct TrendRollupTests {
                 for rollup in try SQLiteHistory.requestRollups(
                     db, "SELECT \(SQLiteHistory.requestRollupColumns) FROM requestRollup WHERE groupId = ?", [group["id"] as Int64])
                 {
-                    rollups.requests["\(key)|\(rollup.hour)|\(rollup.step)"] = rollup
+                    rollups.requests["\(key)|\(rollup.hour)|\(Self.exact(rollup.step))"] = rollup
                 }
             }
             return rollups
@@ -98,7 +98,7 @@ struct TrendRollupTests {
                 for request in try Row.fetchAll(db, sql: "SELECT * FROM request WHERE runId = ?", arguments: [run["id"] as Int64]) {
                     let step: String = request["step"]
                     let runID: Int64 = run["id"], position: Int = request["position"]
-                    var rollup = sums.requests["\(key)|\(hour)|\(step)"] ?? RequestRollup(hour: hour, step: step, name: request["name"], newestRun: runID, position: position)
+                    var rollup = sums.requests["\(key)|\(hour)|\(Self.exact(step))"] ?? RequestRollup(hour: hour, step: step, name: request["name"], newestRun: runID, position: position)
                     switch Outcome(rawValue: request["outcome"]) {
                     case .passed: rollup.outcomes.passed += 1
                     case .failed: rollup.outcomes.failed += 1
@@ -110,7 +110,7 @@ struct TrendRollupTests {
                     if (runID, position) > (rollup.newestRun, rollup.position) {
                         (rollup.name, rollup.newestRun, rollup.position) = (request["name"], runID, position)
                     }
-                    sums.requests["\(key)|\(hour)|\(step)"] = rollup
+                    sums.requests["\(key)|\(hour)|\(Self.exact(step))"] = rollup
                 }
             }
             return sums
@@ -217,11 +217,27 @@ struct TrendRollupTests {
         #expect(!trend.requests.contains { $0.name.contains("s3cr3t") })
     }
 
+    /// A step in a key, by its code points: `é` and `e` + U+0301 are two steps.
+    static func exact(_ step: String) -> String {
+        step.unicodeScalars.allSatisfy(\.isASCII) ? step : step.unicodeScalars.map { "U+" + String($0.value, radix: 16) }.joined(separator: " ")
+    }
+
     /// Every text of the rollup tables, as stored.
     static func rollupBytes(_ history: SQLiteHistory) throws -> String {
         try history.read { db in
             try String.fetchAll(db, sql: "SELECT CAST(step AS BLOB) || CAST(name AS BLOB) FROM requestRollup").joined(separator: "\n")
         }
+    }
+
+    /// Two steps whose names differ only by Unicode normalization are two rollups, as they
+    /// are two requests.
+    @Test func stepsAreRolledUpByTheirExactText() throws {
+        let history = try SQLiteHistory(path: try Self.temporaryDatabase())
+        defer { history.close() }
+        let start = Contract.start("a", path: "api/a.yaml", at: 100)
+        _ = try Contract.record(history, start, [Contract.result("caf\u{E9}", position: 0), Contract.result("cafe\u{301}", position: 1, .failed)])
+        try Self.expectRollupsMatchTheRows(history)
+        #expect(try history.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM requestRollup") } == 2)
     }
 
     @Test func aRunFinishedTwiceIsCountedOnce() throws {
