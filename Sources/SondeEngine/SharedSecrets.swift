@@ -33,7 +33,7 @@ final class SharedSecrets: @unchecked Sendable {
     func values(after count: Int, besides own: [JSONValue] = []) -> (new: [JSONValue], count: Int) {
         lock.lock()
         defer { lock.unlock() }
-        return (known.dropFirst(count).filter { !own.contains($0) }, known.count)
+        return (added(after: count, besides: own), known.count)
     }
 
     /// Adds a collection's own secrets and returns, in the same step, what others added
@@ -41,9 +41,14 @@ final class SharedSecrets: @unchecked Sendable {
     func add(own values: [JSONValue], after count: Int) -> (new: [JSONValue], count: Int) {
         lock.lock()
         defer { lock.unlock() }
-        let new = known.dropFirst(count).filter { !values.contains($0) }
+        let new = added(after: count, besides: values)
         for value in values where !known.contains(value) { known.append(value) }
         return (new, known.count)
+    }
+
+    /// What was added after the first `count`, but `own`; the caller holds the lock.
+    private func added(after count: Int, besides own: [JSONValue]) -> [JSONValue] {
+        known.dropFirst(count).filter { !own.contains($0) }
     }
 }
 

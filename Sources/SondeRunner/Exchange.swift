@@ -14,11 +14,8 @@ final class Exchange {
     lazy var charset: String? = {
         let contentTypes = response.headers.filter { $0.name.equalsIgnoringASCIICase("Content-Type") }.map(\.value)
         guard let last = contentTypes.last else { return nil }
-        // The media type: before any `;`, without the blanks around it (RFC 9110 §8.3.1's OWS).
-        let mediaType = last.utf8.prefix { $0 != UInt8(ascii: ";") }.drop { $0 == 0x20 || $0 == 0x09 }
-        let trimmed = mediaType.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
-        let lowered = String(decoding: trimmed.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
-        guard lowered != "application/json", !lowered.hasSuffix("+json") else { return nil }
+        let mediaType = TextDecoding.mediaType(of: last).lowercased()
+        guard mediaType != "application/json", !mediaType.hasSuffix("+json") else { return nil }
         return TextDecoding.charset(ofContentTypes: contentTypes)
     }()
     /// The body as text, decoded with its charset (`TextDecoding`), as checks read it; fails
@@ -208,7 +205,7 @@ enum BodySummary {
     /// Media types whose bodies are text, whatever bytes they hold.
     static func isTextual(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
-        let type = contentType.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
+        let type = TextDecoding.mediaType(of: contentType).lowercased()
         return type.hasPrefix("text/") || type.hasSuffix("+json") || type.hasSuffix("+xml") || type.hasSuffix("/json") || type.hasSuffix("/xml")
             || ["application/javascript", "application/x-www-form-urlencoded", "application/yaml", "application/x-yaml", "application/graphql"].contains(type)
     }
@@ -231,7 +228,7 @@ enum BodySummary {
 
     /// `<binary body, 4,213 bytes, image/png>`.
     static func binary(_ count: Int, contentType: String?) -> String {
-        let type = contentType.map { ", " + $0.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces) } ?? ""
+        let type = contentType.map { ", " + TextDecoding.mediaType(of: $0) } ?? ""
         return "<binary body, \(grouped(count)) bytes\(type)>"
     }
 

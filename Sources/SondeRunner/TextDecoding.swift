@@ -99,6 +99,13 @@ enum TextDecoding {
         labels[label.trimmingASCIIWhitespace().lowercased()]
     }
 
+    /// A Content-Type's media type as written: before its first `;`, without the blanks
+    /// around it (RFC 9110 §8.3.1); compared lowercased, as types are case-insensitive.
+    static func mediaType(of contentType: String) -> String {
+        let end = contentType.utf8.firstIndex(of: UInt8(ascii: ";")) ?? contentType.endIndex
+        return String(contentType[..<end]).trimmingASCIIWhitespace()
+    }
+
     /// The `charset` parameter of the last Content-Type (RFC 9110 §8.3.1: a parameter value
     /// may be a quoted string, in which `;` is text), unquoted; nil when absent.
     static func charset(ofContentTypes values: [String]) -> String? {

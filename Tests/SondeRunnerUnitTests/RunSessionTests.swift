@@ -104,18 +104,13 @@ struct RunSessionTests {
     /// the requests after it knew it, and nothing else learned a secret (masking the whole run
     /// again at its end cost a fifth of a recorded run of 500 requests).
     @Test func aCaptureMasksAgainOnlyWhatCameBeforeIt() throws {
-        let yaml = """
-            name: login
-            base_url: "{{ base_url }}"
-            requests:
-              - { name: login, url: /login, capture: { token: { jsonpath: $.token, secret: true } } }
-              - { name: one, url: /one, headers: { Authorization: "Bearer {{ token }}" } }
-              - { name: two, url: /two, headers: { Authorization: "Bearer {{ token }}" } }
-            """
+        let yaml = Self.collection(
+            "login", Self.loginStep, #"{ name: one, url: /one, headers: { Authorization: "Bearer {{ token }}" } }"#,
+            #"{ name: two, url: /two, headers: { Authorization: "Bearer {{ token }}" } }"#)
         let history = InMemoryHistory()
         let session = RunSession(collections: [try Self.planned(yaml, file: "login.yaml")], history: history, options: RunSession.Options(toolVersion: "test")) { _ in
             ScriptedTransport(fallback: { request in
-                request.url.hasSuffix("/login") ? ScriptedTransport.response(200, #"{"token":"t0k-5ecret-9876543"}"#) : ScriptedTransport.response(200, "{}")
+                request.url.hasSuffix("/login") ? ScriptedTransport.response(200, Self.loginAnswer) : ScriptedTransport.response(200, "{}")
             })
         }
         let outcome = session.run()
@@ -129,19 +124,8 @@ struct RunSessionTests {
     /// wire is masked in the other's next request as it is rendered and recorded (its URL holds
     /// the value as written), not only in what the other recorded before.
     @Test func aSecretLearnedByAnotherCollectionMidRunIsMaskedInTheNextRequest() throws {
-        let learner = """
-            name: learner
-            base_url: "{{ base_url }}"
-            requests:
-              - { name: login, url: /login, capture: { token: { jsonpath: $.token, secret: true } } }
-            """
-        let other = """
-            name: other
-            base_url: "{{ base_url }}"
-            requests:
-              - { name: slow, url: /slow }
-              - { name: uses it, url: "/echo?key=t0k-5ecret-9876543" }
-            """
+        let learner = Self.collection("learner", Self.loginStep)
+        let other = Self.collection("other", "{ name: slow, url: /slow }", #"{ name: uses it, url: "/echo?key=t0k-5ecret-9876543" }"#)
         let history = InMemoryHistory()
         let box = SessionBox()
         let session = RunSession(
@@ -149,7 +133,7 @@ struct RunSessionTests {
             options: RunSession.Options(jobs: 2, toolVersion: "test")
         ) { _ in
             ScriptedTransport(fallback: { request in
-                if request.url.hasSuffix("/login") { return ScriptedTransport.response(200, #"{"token":"t0k-5ecret-9876543"}"#) }
+                if request.url.hasSuffix("/login") { return ScriptedTransport.response(200, Self.loginAnswer) }
                 if request.url.hasSuffix("/slow") {
                     // On the wire until the learner has told the session its secret.
                     let deadline = Date().addingTimeInterval(10)
@@ -169,6 +153,15 @@ struct RunSessionTests {
     final class SessionBox: @unchecked Sendable {
         var session: RunSession?
     }
+
+    /// A collection on `base_url` with these steps (flow mappings).
+    static func collection(_ name: String, _ steps: String...) -> String {
+        "name: \(name)\nbase_url: \"{{ base_url }}\"\nrequests:\n" + steps.map { "  - \($0)\n" }.joined()
+    }
+
+    /// A login that captures a secret token, and what the scripted server answers it.
+    static let loginStep = "{ name: login, url: /login, capture: { token: { jsonpath: $.token, secret: true } } }"
+    static let loginAnswer = #"{"token":"t0k-5ecret-9876543"}"#
 
     @Test func cancellingLeavesTheRunIncompleteWithWhatFinished() throws {
         let history = InMemoryHistory()

@@ -202,8 +202,10 @@ public enum RequestURL {
     /// redactor's mask, for messages and the request line of a URL that could not be rendered.
     public static func maskingPassword(_ url: String) -> String {
         guard let separator = url.firstRange(ofExactly: "://") else { return url }
-        let authority = url[separator.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":"), authority.index(after: colon) < at else { return url }
+        let authority = authority(of: url, after: separator)
+        guard let at = authority.utf8.lastIndex(of: UInt8(ascii: "@")), let colon = authority[..<at].utf8.firstIndex(of: UInt8(ascii: ":")),
+            authority.utf8.index(after: colon) < at
+        else { return url }
         return String(url[..<authority.index(after: colon)]) + Redactor.mask + String(url[at...])
     }
 

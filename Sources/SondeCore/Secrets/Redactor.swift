@@ -231,6 +231,8 @@ public struct Redactor: Sendable {
     /// four or more of them just before a `…` are masked too (a verdict cut short may stand
     /// inside a longer text: a report, a terminal's lines gathered for a pipe).
     private func maskingCutSecret(_ text: String) -> String {
+        // Most text was never cut: it is not copied.
+        guard text.firstRange(ofExactly: "…") != nil else { return text }
         let ellipsis = Array("…".utf8)
         let bytes = Array(text.utf8)
         var cuts: [Range<Int>] = []
