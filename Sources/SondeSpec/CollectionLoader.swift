@@ -23,7 +23,8 @@ public struct VariableOptions: Sendable {
     }
 }
 
-/// A collection ready to run: its model, every variable definition, and its text for error snippets.
+/// A collection ready to run: its model, every variable definition, and its text (which
+/// `PlannedCollection` turns into its hash).
 public struct LoadedCollection: Sendable {
     public var spec: CollectionSpec
     /// Every definition from every source; `VariableScope` picks the winner per name.
@@ -62,21 +63,28 @@ public struct CollectionLoader: Sendable {
     }
 
     public func load(file path: String) throws(DiagnosticsError) -> LoadedCollection {
+        try load(text: Self.text(ofFile: path), file: path)
+    }
+
+    /// The file's text; its bytes are let go before it is read (a long collection's are megabytes).
+    static func text(ofFile path: String) throws(DiagnosticsError) -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DiagnosticsError([Diagnostic("cannot read the file (missing or not readable)", at: SourceLocation(file: path, line: 1, column: 1))])
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw DiagnosticsError([Diagnostic("the file is not UTF-8 text", at: SourceLocation(file: path, line: 1, column: 1))])
         }
-        return try load(text: text, file: path)
+        return text
     }
 
     public func load(text: String, file: String) throws(DiagnosticsError) -> LoadedCollection {
         let source = YAMLSource(file: file, text: text)
         let text = source.text
+        // Requests are read as they are composed: the file is never one tree (`requestSink`).
+        let reader = SpecReader(source: source)
         let composed: Node?
         do {
-            composed = try source.compose()
+            composed = try source.compose(sink: reader.requestSink)
         } catch {
             // Before the file is read, its secrets are unknown: a line that may hold one
             // (the file declares secrets, or the line sets a credential) is not shown.
@@ -92,7 +100,6 @@ public struct CollectionLoader: Sendable {
         guard let root = composed else {
             throw DiagnosticsError([Diagnostic("the file is empty; a collection needs at least 'requests'", at: SourceLocation(file: file, line: 1, column: 1))])
         }
-        let reader = SpecReader(source: source)
         var diagnostics: [Diagnostic] = []
 
         // 1. The collection itself.
@@ -127,9 +134,12 @@ public struct CollectionLoader: Sendable {
             }
         }
         diagnostics += reader.diagnostics
-        let hidden = Self.secretLines(of: root, secrets: Set(secrets), lineCount: Self.lineCount(of: text))
         func unquotingSecrets(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
-            diagnostics.map { diagnostic in
+            guard !diagnostics.isEmpty else { return [] }
+            // The requests were not kept as a tree: composed again, only to say something.
+            let whole = (try? source.compose()).flatMap { $0 } ?? root
+            let hidden = Self.secretLines(of: whole, secrets: Set(secrets), lineCount: Self.lineCount(of: text))
+            return diagnostics.map { diagnostic in
                 var diagnostic = diagnostic
                 // Environment files and .env are where secrets live: their lines are never shown.
                 if diagnostic.location.file != file || hidden.contains(diagnostic.location.line) { diagnostic.quotesSource = false }
@@ -140,8 +150,12 @@ public struct CollectionLoader: Sendable {
         var loaded = LoadedCollection(
             spec: spec, variables: variables, secrets: secrets, environmentName: options.environmentName ?? options.environmentFile,
             text: text, processEnvironment: options.processEnvironment)
-        loaded.readNames = Set(
-            (reader.recordedTemplates.map(\.template) + variables.flatMap(\.value.templates)).flatMap(\.references).filter { !$0.isEnvironment }.map(\.name))
+        // Name by name, without a list of every template (a long collection has tens of thousands).
+        func noteNames(readBy template: Template) {
+            for reference in template.references where !reference.isEnvironment { loaded.readNames.insert(reference.name) }
+        }
+        for recorded in reader.recordedTemplates { noteNames(readBy: recorded.template) }
+        for variable in variables { variable.value.templates.forEach(noteNames) }
 
         // 5. Every variable renders (they read no capture): an unset environment variable or
         // text of the wrong type is found here, at its definition, before anything is sent.
@@ -372,12 +386,49 @@ public struct CollectionLoader: Sendable {
 }
 
 extension SpecReader {
+    /// The composer's sink for `requests`: each request is read as it is composed, and its
+    /// tree dropped. The collection's keys before `requests` are read when its first item comes.
+    var requestSink: YAMLComposer.ItemSink {
+        YAMLComposer.ItemSink(key: CollectionKey.requests.rawValue) { [self] item, index, preceding in
+            if index == 0 {
+                readCollectionKeys(Array(preceding))
+                readPairs = preceding.count
+            }
+            addRequest(item, index: index)
+            streamedRequests += 1
+        }
+    }
+
+    /// The collection, once composed: the keys not read yet, the requests not streamed, and
+    /// what needs every key (`defaults`, `base_url`) applied to every request.
     func collection(_ root: Node) -> CollectionSpec? {
-        guard let pairs = keyed(root, CollectionKey.self, "the collection") else { return nil }
-        let defaultName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        var spec = CollectionSpec(name: defaultName, file: file, location: source.location(of: root))
-        var defaultsNode: Node?
-        var requestsNode: Node?
+        collection.location = source.location(of: root)
+        if case .mapping(let mapping) = root {
+            readCollectionKeys(Array(mapping.pairs[min(readPairs, mapping.pairs.count)...]))
+        } else {
+            // Reports that the collection must be a mapping.
+            _ = keyed(root, CollectionKey.self, "the collection")
+            return nil
+        }
+        if let requestsNode, streamedRequests == 0, let items = sequence(requestsNode, "requests") {
+            if items.isEmpty { report("'requests' is empty; a collection needs at least one request", at: requestsNode) }
+            for (index, item) in items.enumerated() { addRequest(item, index: index) }
+        } else if requestsNode == nil {
+            report("the collection has no 'requests' list", at: root)
+        }
+        let defaults = defaultsNode.map { self.defaults($0) } ?? RequestDefaults()
+        for index in collection.requests.indices {
+            applying(defaults, to: &collection.requests[index], ownKeys: requestKeys[index])
+        }
+        if collection.baseURL == nil { for diagnostic in relativeURLs { report(diagnostic) } }
+        relativeURLs = []
+        return collection
+    }
+
+    /// The collection's own keys (`requests` is only noted: its items are read one by one).
+    private func readCollectionKeys(_ pairs: [(key: Node, value: Node)]) {
+        let mark = pairs.first?.key.mark
+        guard let pairs = keyed(.mapping(Node.Mapping(pairs: pairs, mark: mark)), CollectionKey.self, "the collection") else { return }
         for (key, _, value) in pairs {
             switch key {
             case .name:
@@ -386,21 +437,22 @@ extension SpecReader {
                     if name.isBlank {
                         report("the collection's name is empty; remove it to use the file's name", at: value)
                     } else {
-                        spec.name = name
+                        collection.name = name
                     }
                 }
-            case .description: spec.description = string(value, "description")
+            case .description: collection.description = string(value, "description")
             case .base_url:
-                spec.baseURL = template(value, "base_url")
-                if let literal = spec.baseURL?.literalValue, let problem = RequestURL.problem(withAbsolute: RequestURL.encode(literal)) {
+                collection.baseURL = template(value, "base_url")
+                collectionHasBaseURL = true
+                if let literal = collection.baseURL?.literalValue, let problem = RequestURL.problem(withAbsolute: RequestURL.encode(literal)) {
                     report("base_url: \(problem)", at: value)
                 }
-            case .vars: spec.variables = variables(value, source: .collection, "vars")
+            case .vars: collection.variables = variables(value, source: .collection, "vars")
             case .secrets:
                 if let items = sequence(value, "secrets") {
                     for item in items {
                         guard let name = literal(item, "a secret's name") else { continue }
-                        spec.secrets.append(name)
+                        collection.secrets.append(name)
                         secretNodes.append((name, item))
                     }
                 }
@@ -408,25 +460,18 @@ extension SpecReader {
             case .requests: requestsNode = value
             }
         }
-        let defaults = defaultsNode.map { self.defaults($0) } ?? RequestDefaults()
-        guard let requestsNode else {
-            report("the collection has no 'requests' list", at: root)
-            return spec
+    }
+
+    private func addRequest(_ item: Node, index: Int) {
+        guard let (request, ownKeys) = request(item, index: index) else { return }
+        if let first = requestNames[request.name] {
+            let nameNode: Node = { if case .mapping(let m) = item, let n = m["name"] { return n } else { return item } }()
+            report("duplicate request name '\(request.name)' (first used at line \(first)); names must be unique", at: nameNode)
+        } else {
+            requestNames[request.name] = request.location.line
         }
-        guard let items = sequence(requestsNode, "requests") else { return spec }
-        if items.isEmpty { report("'requests' is empty; a collection needs at least one request", at: requestsNode) }
-        var seen: [String: SourceLocation] = [:]
-        for (index, item) in items.enumerated() {
-            guard let request = request(item, index: index, defaults: defaults, baseURL: spec.baseURL) else { continue }
-            if let first = seen[request.name] {
-                let nameNode: Node = { if case .mapping(let m) = item, let n = m["name"] { return n } else { return item } }()
-                report("duplicate request name '\(request.name)' (first used at line \(first.line)); names must be unique", at: nameNode)
-            } else {
-                seen[request.name] = request.location
-            }
-            spec.requests.append(request)
-        }
-        return spec
+        collection.requests.append(request)
+        requestKeys.append(ownKeys)
     }
 
     /// A `vars` mapping: names to any YAML value, strings may be templates.

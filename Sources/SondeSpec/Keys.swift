@@ -10,6 +10,17 @@ package enum DefaultsKey: String, CaseIterable {
 package enum RequestKey: String, CaseIterable {
     case name, method, url, query, headers, json, form, body, multipart, timeout, delay, retry, skip
     case follow_redirects, max_redirects, location_trusted, max_body_size, insecure, auth, capture, expect, diff
+
+    /// Which keys a request sets, one bit each: kept for every request until `defaults` is read.
+    package struct Set {
+        private var bits: UInt64 = 0
+        package init() {}
+        package mutating func insert(_ key: RequestKey) { bits |= 1 << RequestKey.bit(of: key) }
+        package func contains(_ key: RequestKey) -> Bool { bits & (1 << RequestKey.bit(of: key)) != 0 }
+    }
+
+    /// Its place among the cases (22 of them, fewer than 64).
+    private static func bit(of key: RequestKey) -> Int { allCases.firstIndex(of: key) ?? 63 }
 }
 
 /// `diff:` on a request or in `defaults`: how `sonde diff` compares its runs.

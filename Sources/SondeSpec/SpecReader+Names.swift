@@ -10,22 +10,24 @@ extension SpecReader {
     /// `dotEnv` names the `.env` looked for, for the message of a name no source defines.
     func checkNames(_ spec: CollectionSpec, variables: [VariableDefinition], secrets: [String], environment: [String: String], dotEnv: String) {
         let defined = Set(variables.map(\.name))
-        let plan = RunPlan(spec)
+        // The plan's steps are the requests, one each and in order (`RunPlan.init(_:)`):
+        // read in place, as a plan would copy every request.
+        let steps = spec.requests
         var capturedBefore: [Set<String>] = []
         var capturer: [String: (request: String, index: Int)] = [:]
         var running = Set<String>()
-        for (index, step) in plan.steps.enumerated() {
+        for (index, request) in steps.enumerated() {
             capturedBefore.append(running)
-            for capture in step.request.captures {
+            for capture in request.captures {
                 running.insert(capture.name)
-                if capturer[capture.name] == nil { capturer[capture.name] = (step.name, index) }
+                if capturer[capture.name] == nil { capturer[capture.name] = (request.name, index) }
             }
         }
 
-        for (template, node, scope) in recordedTemplates {
+        for (template, position, scope) in recordedTemplates {
             if scope != .variables {
                 for reference in template.references where reference.isEnvironment && !reference.guarded && environment[reference.name] == nil {
-                    let location = source.location(inside: node, offset: reference.offset, value: template.source)
+                    let location = source.location(inside: position, offset: reference.offset, value: template.source)
                     report(
                         "environment variable '\(reference.name)' is not set (set it, or add `| default(…)` to make it optional)", at: location,
                         length: reference.length)
@@ -34,10 +36,10 @@ extension SpecReader {
             var allowed = defined
             var ownIndex: Int?
             // A template read from the request of step `index` (one step per request).
-            if case .request(let index, let inExpect) = scope, index < plan.steps.count {
+            if case .request(let index, let inExpect) = scope, index < steps.count {
                 allowed.formUnion(capturedBefore[index])
                 ownIndex = index
-                if inExpect { allowed.formUnion(plan.steps[index].request.captures.map(\.name)) }
+                if inExpect { allowed.formUnion(steps[index].captures.map(\.name)) }
             }
             for reference in template.references where !reference.isEnvironment && !reference.guarded && !allowed.contains(reference.name) {
                 var message = "'\(reference.name)' is not defined"
@@ -50,7 +52,7 @@ extension SpecReader {
                 } else {
                     message += " (define it in vars, an environment file, \(dotEnv), or --var, or capture it in an earlier request)"
                 }
-                let location = source.location(inside: node, offset: reference.offset, value: template.source)
+                let location = source.location(inside: position, offset: reference.offset, value: template.source)
                 report(message, at: location, length: reference.name.unicodeScalars.count)
             }
         }

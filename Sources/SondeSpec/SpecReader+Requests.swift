@@ -70,7 +70,9 @@ extension SpecReader {
         return out
     }
 
-    func request(_ node: Node, index: Int, defaults: RequestDefaults, baseURL: Template? = nil) -> RequestSpec? {
+    /// A request as written, without what `defaults` gives it (`applying(_:to:ownKeys:)` adds
+    /// that once the defaults are read: they may come after `requests`), and the keys it sets.
+    func request(_ node: Node, index: Int) -> (spec: RequestSpec, ownKeys: RequestKey.Set)? {
         let fallbackName = "request #\(index + 1)"
         guard case .mapping = node else {
             report("\(fallbackName) must be a mapping with at least name and url, found \(node.kindDescription)", at: node)
@@ -107,7 +109,7 @@ extension SpecReader {
                 hasURL = true
                 if let t = template(value, "url of \(label)") {
                     spec.url = t
-                    checkURL(t, at: value, label, baseURL: baseURL)
+                    checkURL(t, at: value, label)
                 }
             case .query: ownQuery = namedTemplates(value, "query of \(label)")
             case .headers: ownHeaders = namedTemplates(value, "headers of \(label)")
@@ -151,24 +153,30 @@ extension SpecReader {
         }
         spec.headers = ownHeaders
         spec.query = ownQuery
-        spec.defaultHeaders = defaults.headers
-        spec.defaultQuery = defaults.query
         checkHeaders(node, label, own: ownHeaders, body: spec.body, method: spec.method)
-        if !pairs.contains(where: { $0.key == .timeout }) { spec.timeout = defaults.timeout }
-        if !pairs.contains(where: { $0.key == .delay }) { spec.delay = defaults.delay }
-        if !pairs.contains(where: { $0.key == .retry }) { spec.retry = defaults.retry }
-        if !pairs.contains(where: { $0.key == .follow_redirects }) { spec.followRedirects = defaults.followRedirects ?? true }
-        if !pairs.contains(where: { $0.key == .max_redirects }) { spec.maxRedirects = defaults.maxRedirects ?? RequestSpec.defaultMaxRedirects }
-        if !pairs.contains(where: { $0.key == .location_trusted }) { spec.locationTrusted = defaults.locationTrusted ?? false }
-        if !pairs.contains(where: { $0.key == .max_body_size }) { spec.maxBodySize = defaults.maxBodySize ?? RequestSpec.defaultMaxBodySize }
-        if !pairs.contains(where: { $0.key == .insecure }) { spec.insecure = defaults.insecure ?? false }
-        if !pairs.contains(where: { $0.key == .auth }) { spec.auth = defaults.auth }
-        if !pairs.contains(where: { $0.key == .diff }) { spec.diffIgnore = defaults.diffIgnore ?? [] }
         if let expectNode {
             currentScope = .request(index: index, inExpect: true)
             spec.expectations = expectations(expectNode, label)
         }
-        return spec
+        var ownKeys = RequestKey.Set()
+        for pair in pairs { ownKeys.insert(pair.key) }
+        return (spec, ownKeys)
+    }
+
+    /// What `defaults` gives a request that does not set it itself.
+    func applying(_ defaults: RequestDefaults, to spec: inout RequestSpec, ownKeys: RequestKey.Set) {
+        spec.defaultHeaders = defaults.headers
+        spec.defaultQuery = defaults.query
+        if !ownKeys.contains(.timeout) { spec.timeout = defaults.timeout }
+        if !ownKeys.contains(.delay) { spec.delay = defaults.delay }
+        if !ownKeys.contains(.retry) { spec.retry = defaults.retry }
+        if !ownKeys.contains(.follow_redirects) { spec.followRedirects = defaults.followRedirects ?? true }
+        if !ownKeys.contains(.max_redirects) { spec.maxRedirects = defaults.maxRedirects ?? RequestSpec.defaultMaxRedirects }
+        if !ownKeys.contains(.location_trusted) { spec.locationTrusted = defaults.locationTrusted ?? false }
+        if !ownKeys.contains(.max_body_size) { spec.maxBodySize = defaults.maxBodySize ?? RequestSpec.defaultMaxBodySize }
+        if !ownKeys.contains(.insecure) { spec.insecure = defaults.insecure ?? false }
+        if !ownKeys.contains(.auth) { spec.auth = defaults.auth }
+        if !ownKeys.contains(.diff) { spec.diffIgnore = defaults.diffIgnore ?? [] }
     }
 
     /// A number in a JSON body that no double can hold (`1e999`) would reach most servers as
@@ -216,9 +224,10 @@ extension SpecReader {
         }
     }
 
-    /// What is known of a URL before it is rendered: a relative one needs a base_url, and an
+    /// What is known of a URL before it is rendered: a relative one needs a base_url (known
+    /// once the collection's keys are read: reported then, from `relativeURLs`), and an
     /// absolute one written out must be one Sonde can send (`RequestURL.problem`).
-    func checkURL(_ url: Template, at node: Node, _ label: String, baseURL: Template?) {
+    func checkURL(_ url: Template, at node: Node, _ label: String) {
         guard !url.source.hasPrefix("{{") else { return }
         let prefix = url.source.firstRange(ofExactly: "{{").map { String(url.source[..<$0.lowerBound]) } ?? url.source
         if RequestURL.scheme(of: prefix.firstRange(ofExactly: "://") != nil ? prefix : url.source) != nil {
@@ -229,8 +238,10 @@ extension SpecReader {
                 return
             }
             if let problem = RequestURL.problem(withAbsolute: RequestURL.encode(literal)) { report("url of \(label): \(problem)", at: node) }
-        } else if baseURL == nil {
-            report("url of \(label) is not absolute (\(JSONValue.quoted(url.source)) has no scheme://) and the collection has no base_url", at: node)
+        } else if !collectionHasBaseURL {
+            relativeURLs.append(Diagnostic(
+                "url of \(label) is not absolute (\(JSONValue.quoted(url.source)) has no scheme://) and the collection has no base_url",
+                at: source.location(of: node), length: node.spanLength))
         }
     }
 

@@ -17,8 +17,8 @@ final class SpecReader {
     }
 
     var currentScope: TemplateScope = .collection
-    /// Every template read that reads a variable, with its node, for the check of names.
-    private(set) var recordedTemplates: [(template: Template, node: Node, scope: TemplateScope)] = []
+    /// Every template read that reads a variable, with where it stands, for the check of names.
+    private(set) var recordedTemplates: [(template: Template, position: YAMLSource.ScalarPosition, scope: TemplateScope)] = []
     var secretNodes: [(name: String, node: Node)] = []
     /// The templates that name a file to read (a multipart part's `file`), which no response may choose.
     var filePathNodes: [(template: Template, node: Node)] = []
@@ -28,8 +28,27 @@ final class SpecReader {
     var parsedTemplates: [ExactString: Template] = [:]
     var parsedPaths: [ExactString: JSONPath] = [:]
 
+    /// The collection as it is read (`collection(_:)`, `requestSink`). Stored, not lazy: a
+    /// lazy property is mutated by a copy, and its requests are appended one by one.
+    var collection: CollectionSpec
+    /// The root's pairs already read, before `requests` when its items were streamed.
+    var readPairs = 0
+    var streamedRequests = 0
+    var defaultsNode: Node?
+    var requestsNode: Node?
+    var collectionHasBaseURL = false
+    /// The keys each request of `collection` sets itself, in order.
+    var requestKeys: [RequestKey.Set] = []
+    /// Each request's name, with the line it is written on.
+    var requestNames: [String: Int] = [:]
+    /// Relative URLs read before `base_url` was: reported if the collection has none.
+    var relativeURLs: [Diagnostic] = []
+
     init(source: YAMLSource) {
         self.source = source
+        collection = CollectionSpec(
+            name: URL(fileURLWithPath: source.file).deletingPathExtension().lastPathComponent, file: source.file,
+            location: SourceLocation(file: source.file, line: 1, column: 1))
     }
 
     var file: String { source.file }
@@ -41,6 +60,8 @@ final class SpecReader {
     func report(_ message: String, at location: SourceLocation, length: Int = 1) {
         diagnostics.append(Diagnostic(message, at: location, length: length))
     }
+
+    func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
 
     // MARK: Structure
 
@@ -179,7 +200,7 @@ final class SpecReader {
                 template = try Template(parsing: text)
                 parsedTemplates[ExactString(text)] = template
             }
-            if !template.references.isEmpty { recordedTemplates.append((template, node, currentScope)) }
+            if !template.references.isEmpty { recordedTemplates.append((template, YAMLSource.ScalarPosition(node), currentScope)) }
             return template
         } catch {
             report(error.message, at: source.location(inside: node, offset: error.offset, value: text), length: error.length)

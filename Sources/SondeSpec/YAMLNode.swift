@@ -131,6 +131,8 @@ enum YAMLComposer {
         }
         let mark: Node.Mark
         let anchor: String?
+        /// Items handed to an `ItemSink` instead of kept in `nodes`.
+        var streamed = 0
         /// The nodes this one stands for, aliases expanded.
         var size = 1
 
@@ -141,20 +143,34 @@ enum YAMLComposer {
         }
     }
 
-    /// The first document's root, or nil for an empty stream.
-    static func compose(_ text: String) throws(YAMLError) -> Node? {
+    /// Where the items of a top-level sequence go as each is composed, instead of into the tree.
+    struct ItemSink {
+        /// The key of the root mapping whose sequence is streamed (`requests`).
+        var key: String
+        /// Called with each item, its index, and the root mapping's pairs before the key.
+        /// The sequence's node in the tree is left empty, and `streamed` says how many went here.
+        var take: (_ item: Node, _ index: Int, _ preceding: [(key: Node, value: Node)]) -> Void
+    }
+
+    /// The first document's root, or nil for an empty stream. With a `sink`, the items of the
+    /// root mapping's `sink.key` sequence are handed over one by one and never held together
+    /// (unless the sequence has an anchor, which an alias could copy): a collection of
+    /// 20,000 requests is never one tree.
+    static func compose(_ text: String, sink: ItemSink? = nil) throws(YAMLError) -> Node? {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { throw YAMLError(message: "libyaml could not start", mark: .init(line: 1, column: 1)) }
         defer { yaml_parser_delete(&parser) }
-        var bytes = Array(text.utf8)
-        return try bytes.withUnsafeMutableBufferPointer { buffer throws(YAMLError) -> Node? in
+        var text = text
+        // libyaml reads the string's own UTF-8 bytes: no copy of a large file.
+        let composed = text.withUTF8 { buffer -> Result<Node?, YAMLError> in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
             yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
-            return try compose(&parser)
+            do throws(YAMLError) { return .success(try compose(&parser, sink: sink)) } catch { return .failure(error) }
         }
+        return try composed.get()
     }
 
-    private static func compose(_ parser: inout yaml_parser_t) throws(YAMLError) -> Node? {
+    private static func compose(_ parser: inout yaml_parser_t, sink: ItemSink?) throws(YAMLError) -> Node? {
         var stack: [Frame] = []
         var anchors: [String: (node: Node, size: Int)] = [:]
         var expansion = 0
@@ -169,6 +185,13 @@ enum YAMLComposer {
             }
             top.size += size
             guard top.isMapping else {
+                if let sink, stack.count == 2, top.anchor == nil, stack[0].isMapping, case .scalar(let key)? = stack[0].pendingKey,
+                    key.string.isExactly(sink.key)
+                {
+                    sink.take(node, top.streamed, stack[0].pairs)
+                    top.streamed += 1
+                    return
+                }
                 top.nodes.append(node)
                 return
             }

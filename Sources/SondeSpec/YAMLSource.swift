@@ -51,10 +51,11 @@ struct YAMLSource {
 
     /// The document's root node, or a diagnostic for the YAML syntax error (or for a
     /// document that nests too deep, or whose aliases expand too far).
-    func compose() throws(DiagnosticsError) -> Node? {
+    /// With a `sink`, the items of the root's `sink.key` sequence go there instead of into the tree.
+    func compose(sink: YAMLComposer.ItemSink? = nil) throws(DiagnosticsError) -> Node? {
         do {
             // SondeSpec types scalars itself (YAMLScalarValue, YAML 1.2 core schema).
-            return try YAMLComposer.compose(text)
+            return try YAMLComposer.compose(text, sink: sink)
         } catch {
             let location = error.mark.line < 0 ? offsetLocation(error.mark.column) : SourceLocation(file: file, line: error.mark.line, column: error.mark.column)
             throw DiagnosticsError([Diagnostic(error.message, at: location, length: error.length)])
@@ -85,13 +86,31 @@ struct YAMLSource {
     /// Exact for plain and quoted scalars without escapes before the spot; otherwise the
     /// first occurrence of the text at that spot after the scalar's start; else the scalar's start.
     func location(inside node: Node, offset: Int, value: String) -> SourceLocation {
-        guard let mark = node.mark, case .scalar(let scalar) = node else { return location(of: node) }
+        location(inside: ScalarPosition(node), offset: offset, value: value)
+    }
+
+    /// Where a scalar starts and how it is quoted: what `location(inside:offset:value:)` needs
+    /// of it, kept for each template until its names are checked (a node would keep its text).
+    struct ScalarPosition {
+        var mark: Node.Mark?
+        /// nil for a node that is not a scalar: a place inside it is its start.
+        var style: Node.Scalar.Style?
+
+        init(_ node: Node) {
+            mark = node.mark
+            if case .scalar(let scalar) = node { style = scalar.style }
+        }
+    }
+
+    func location(inside position: ScalarPosition, offset: Int, value: String) -> SourceLocation {
+        guard let mark = position.mark else { return SourceLocation(file: file, line: 1, column: 1) }
+        guard position.style != nil else { return location(mark) }
         let valueScalars = Array(value.unicodeScalars)
         let start = absoluteIndex(mark)
-        let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
+        let quoted = position.style == .singleQuoted || position.style == .doubleQuoted
         if offset >= valueScalars.count, offset > 0 {
             // The end of the value: one column past its last character.
-            var end = location(inside: node, offset: valueScalars.count - 1, value: value)
+            var end = location(inside: position, offset: valueScalars.count - 1, value: value)
             end.column += 1 + offset - valueScalars.count
             return end
         }

@@ -70,6 +70,50 @@ struct CollectionLoaderTests {
         #expect(b.auth == .basic(username: Template(literal: "u"), password: Template(literal: "p")))
     }
 
+    /// Requests are read as they are composed (the file is never one tree), so `defaults`,
+    /// `base_url`, `vars` and `secrets` after `requests` must count as much as before it.
+    @Test func theCollectionsKeysMayComeInAnyOrder() throws {
+        let requests = """
+            requests:
+              - name: a
+                url: /a
+                headers: &shared { X-Trace: "{{ trace }}" }
+                timeout: 250ms
+              - name: b
+                url: /b
+                headers: *shared
+                capture: { id: { jsonpath: $.id } }
+              - name: c
+                url: "/c/{{ id }}"
+
+            """
+        let keys = """
+            base_url: http://x
+            defaults: { timeout: 3s, follow_redirects: false, headers: { Accept: application/json } }
+            vars: { trace: t-1, key: k-123456 }
+            secrets: [key]
+
+            """
+        let before = try CollectionLoader().load(text: keys + requests, file: "k.yaml")
+        let after = try CollectionLoader().load(text: requests + keys, file: "k.yaml")
+        for loaded in [before, after] {
+            let spec = loaded.spec
+            #expect(spec.baseURL?.source == "http://x")
+            #expect(loaded.secrets == ["key"])
+            #expect(spec.requests.map(\.name) == ["a", "b", "c"])
+            #expect(spec.requests.map(\.timeout) == [TimeSpan(milliseconds: 250), TimeSpan(milliseconds: 3000), TimeSpan(milliseconds: 3000)])
+            #expect(spec.requests.allSatisfy { !$0.followRedirects && $0.defaultHeaders.map(\.name.source) == ["Accept"] })
+            #expect(spec.requests[1].headers.map(\.name.source) == ["X-Trace"])
+        }
+        // Without a base_url anywhere, each relative URL is reported where it is written.
+        let error = #expect(throws: DiagnosticsError.self) { try CollectionLoader().load(text: requests + "vars: { trace: t }\n", file: "k.yaml") }
+        #expect(error?.diagnostics.map { "\($0.location.line):\($0.location.column)" } == ["3:10", "7:10", "11:10"])
+        #expect(error?.diagnostics.allSatisfy { $0.message.contains("has no base_url") } == true)
+        // An anchored list of requests (which an alias could copy) is read whole, the same way.
+        let anchored = try CollectionLoader().load(text: keys + requests.replacingOccurrences(of: "requests:", with: "requests: &all"), file: "k.yaml")
+        #expect(anchored.spec.requests.map(\.timeout) == before.spec.requests.map(\.timeout))
+    }
+
     @Test func everyRequestKeyIsRead() throws {
         let text = """
             vars: { n: 2, flag: "false" }
