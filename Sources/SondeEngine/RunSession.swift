@@ -5,18 +5,25 @@ import SondeRunner
 import SondeSpec
 import SondeStore
 
-/// A collection ready to run: as loaded (variables, secrets, text) and its plan.
+/// A collection ready to run: as loaded (variables, secrets), its plan, and its text's hash.
 public struct PlannedCollection: Sendable {
+    /// As loaded, less what the plan holds (`spec.requests`) and the text (`contentHash`):
+    /// a collection of 20,000 requests is not held twice, nor its megabytes of text.
     public var loaded: LoadedCollection
     public var plan: RunPlan
+    /// SHA-256 of the collection file's text, hex: what the history compares (`RunStart.contentHash`).
+    public var contentHash: String
 
     /// The plan of one step per request.
     public init(_ loaded: LoadedCollection) {
-        self.loaded = loaded
-        plan = RunPlan(loaded.spec)
+        self.init(loaded, plan: RunPlan(loaded.spec))
     }
 
     public init(_ loaded: LoadedCollection, plan: RunPlan) {
+        var loaded = loaded
+        contentHash = Digest.sha256(loaded.text)
+        loaded.spec.requests = []
+        loaded.text = ""
         self.loaded = loaded
         self.plan = plan
     }
@@ -203,7 +210,7 @@ public final class RunSession: @unchecked Sendable {
     func start(_ planned: PlannedCollection) -> RunStart {
         let spec = planned.plan.collection
         return RunStart(
-            collection: spec.name, file: spec.file, collectionPath: CollectionPath.of(file: spec.file), contentHash: Digest.sha256(planned.loaded.text),
+            collection: spec.name, file: spec.file, collectionPath: CollectionPath.of(file: spec.file), contentHash: planned.contentHash,
             environment: planned.loaded.environmentName, started: clock.now(), toolVersion: options.toolVersion,
             gitCommit: GitCommit.head(containing: spec.file), plannedRequests: planned.plan.steps.count)
     }

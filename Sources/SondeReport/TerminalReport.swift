@@ -107,15 +107,15 @@ public struct TerminalReport: Sendable {
     ///     12 requests: 9 passed, 1 failed, 1 error, 1 skipped in 1.23 s
     public func sessionSummary(_ runs: [RunResult]) -> String {
         let failedRuns = runs.filter { $0.outcome != .passed }.count
-        let requests = runs.flatMap(\.requests)
-        func count(_ outcome: Outcome) -> Int { requests.filter { $0.outcome == outcome }.count }
+        var requests = OutcomeCounts()
+        for run in runs { requests.merge(run.counts) }
         let start = runs.map(\.started).min() ?? Date()
         let end = runs.map(\.finished).max() ?? start
         let collections = "\(runs.count) collections: " + green("\(runs.count - failedRuns) passed") + ", "
             + (failedRuns > 0 ? red : { $0 })("\(failedRuns) failed")
-        let counts = (count(.passed), count(.failed), count(.error), count(.skipped))
+        let counts = (requests.passed, requests.failed, requests.errored, requests.skipped)
         let elapsed = Self.milliseconds(end.timeIntervalSince(start) * 1000)
-        return bold(collections) + "\n" + "\(requests.count) request\(requests.count == 1 ? "" : "s"): " + countsText(counts) + " in \(elapsed)\n"
+        return bold(collections) + "\n" + "\(requests.total) request\(requests.total == 1 ? "" : "s"): " + countsText(counts) + " in \(elapsed)\n"
     }
 
     /// `12.3 ms`, or `1.23 s` from a second up; written by hand, since String(format:) goes

@@ -14,7 +14,10 @@ final class CheckQueue {
 
     private var jobs: [Job] = []
     private var pendingChecks = 0
+    /// Every result, when `keepDetails`; otherwise none (listeners have had them).
     private var results: [RequestResult] = []
+    /// Every request's outcome so far, in order: what the runner settles its captures by.
+    private(set) var outcomes: [Outcome] = []
     private var onEvent: ((RunEvent) -> Void)?
     private let keepDetails: Bool
     /// Deferred checks beyond this run at once: each holds a response (and maybe its parsed
@@ -56,26 +59,23 @@ final class CheckQueue {
                 result = work()
             }
             onEvent?(.requestFinished(result))
-            results.append(keepDetails ? result : result.slim)
+            outcomes.append(result.outcome)
+            if keepDetails { results.append(result) }
         }
     }
 
-    /// Runs what is queued; the results so far, in order.
-    func drain() -> [RequestResult] {
+    /// Runs what is queued; the outcomes so far, in order.
+    func drain() -> [Outcome] {
         runPending()
-        return results
+        return outcomes
+    }
+
+    /// Runs what is queued; the results kept.
+    func finish() -> (results: [RequestResult], counts: OutcomeCounts) {
+        runPending()
+        return (results, OutcomeCounts(outcomes))
     }
 
     /// Drops the listener, which must not outlive `run` (a non-escaping closure).
     func stop() { onEvent = nil }
-}
-
-extension RequestResult {
-    /// What a run's summary and exit status need, once listeners have had the rest.
-    var slim: RequestResult {
-        var result = recorded(withShape: false)
-        result.checks = []
-        result.responseExcerpt = nil
-        return result
-    }
 }

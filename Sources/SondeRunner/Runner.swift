@@ -19,9 +19,9 @@ public final class Runner {
         public var failFast: Bool
         /// Keep request and response headers and bodies (for -v and -vv).
         public var keepExchanges: Bool
-        /// Keep every detail of each result in the returned `RunResult`. Without it, a
-        /// result keeps its outcome, status and timings once its event has been delivered,
-        /// so that memory does not grow with the length of a run; listeners see it whole.
+        /// Keep each result in the returned `RunResult`. Without it, the run keeps only each
+        /// request's outcome (one byte) once its event has been delivered, and `RunResult`
+        /// has the `counts` and no `requests`: memory does not grow with the length of a run.
         public var keepDetails: Bool
         /// Write each request sent as a curl command line (`RequestResult.curlCommand`), with
         /// these arguments added (the command line's TLS and proxy options); nil: none.
@@ -123,7 +123,9 @@ public final class Runner {
     private var retainedBytes = 0
     /// Positions below this one whose bodies are no longer kept.
     private var forgottenBelow = 0
-    static let retainedBodyBudget = 8 << 20
+    /// 2 MiB: a secret is most often learned first (a login), and what it cannot keep loses
+    /// only its hash (nil), never its masking; more is memory a long run pays on every request.
+    static let retainedBodyBudget = 2 << 20
 
     private func retain(_ body: [UInt8], at position: Int) {
         retainedBodies.append((position, body))
@@ -168,7 +170,7 @@ public final class Runner {
                 let done = checker.drain()
                 for position in settled..<done.count {
                     let step = plan.steps[position]
-                    switch done[position].outcome {
+                    switch done[position] {
                     case .failed, .error:
                         for capture in step.request.captures { failedCaptures[capture.name] = (step.name, false) }
                         if options.failFast { stop = true }
@@ -216,10 +218,11 @@ public final class Runner {
                 }
                 for capture in step.request.captures { unsettledCaptures.insert(capture.name) }
             }
-            return checker.drain()
+            return checker.finish()
         }
         var result = RunResult(
-            collection: redactor.redact(spec.name), file: spec.file, environment: environmentName, started: started, finished: clock.now(), requests: results)
+            collection: redactor.redact(spec.name), file: spec.file, environment: environmentName, started: started, finished: clock.now(),
+            requests: results.results, counts: results.counts)
         result.warnings = scope.unmaskedLeafWarnings
         result.cancelled = cancelled
         return result

@@ -325,6 +325,7 @@ final class RunWriter: @unchecked Sendable {
     private var lastCommit = Date.distantPast
     static let interval: TimeInterval = 0.002
     static let batchLimit = 1024
+    static let backlogLimit = 2 * batchLimit
     /// The writer waits for a first request (rather than gathering until its next commit is due).
     private var idle = false
     /// Shapes already stored by this run, by body hash (nil: that body has none): the same
@@ -348,9 +349,12 @@ final class RunWriter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Hands something over; never blocks on the database.
+    /// Hands something over. Blocks only when `backlogLimit` items wait already (the writer
+    /// far behind, as on a slow disk): each holds a response's parsed body for its shape, and
+    /// a long run must not pile them up.
     func submit(_ item: Pending) {
         condition.lock()
+        while pending.count >= Self.backlogLimit && !stopped { condition.wait() }
         pending.append(item)
         // Wake the writer only when it waits for a first request, or when a batch is full:
         // while it gathers, a wake-up per request would cost two context switches each.
@@ -407,6 +411,8 @@ final class RunWriter: @unchecked Sendable {
             let batch = pending
             pending = []
             writing = true
+            // A runner waiting for room (`backlogLimit`) has it now.
+            condition.broadcast()
             // After a storage error the run goes on, unrecorded; close reports the error.
             let failedAlready = failure != nil
             condition.unlock()

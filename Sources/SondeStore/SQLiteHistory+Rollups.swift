@@ -33,7 +33,7 @@ extension SQLiteHistory {
     static func rollUp(run id: Int64, _ db: Database) throws {
         try makeGroups(db, forRunsWhere: "id = ?", [id])
         var sums = RollupSums()
-        try sum(db, runs: groupedRuns(where: "run.id = ?"), [id], into: &sums)
+        try sum(db, runs: groupedRuns(where: "run.id = ?"), [id], into: &sums, mergingSlices: true)
         try sums.merge(into: db)
     }
 
@@ -53,7 +53,7 @@ extension SQLiteHistory {
         let (from, to) = bounds(ofHour: hour)
         try sum(
             db, runs: groupedRuns(where: "g.id = ? AND run.startedAt >= ? AND run.startedAt < ?"), [group, from, to],
-            keep: { RequestRollup.hour(of: $0) == hour }, into: &sums)
+            keep: { RequestRollup.hour(of: $0) == hour }, into: &sums, mergingSlices: true)
         try sums.merge(into: db)
     }
 
@@ -68,7 +68,7 @@ extension SQLiteHistory {
             let range: StatementArguments = [start, start + slice - 1]
             try makeGroups(db, forRunsWhere: "id BETWEEN ? AND ?", range)
             var sums = RollupSums()
-            try sum(db, runs: groupedRuns(where: "run.id BETWEEN ? AND ?"), range, into: &sums)
+            try sum(db, runs: groupedRuns(where: "run.id BETWEEN ? AND ?"), range, into: &sums, mergingSlices: true)
             try sums.merge(into: db)
             start += slice
         }
@@ -99,14 +99,19 @@ extension SQLiteHistory {
 
     /// Adds to `sums` the runs a selection picks (its columns: a group, a run's id, start and
     /// outcome; finished runs only) and their requests, those whose start `keep` accepts.
+    /// `mergingSlices`: the request sums are merged into the tables each `RollupSums.slice`
+    /// (for writers, whose sums all go there; a reader keeps them).
     static func sum(
-        _ db: Database, runs selection: String, _ arguments: StatementArguments, keep: (Date) -> Bool = { _ in true }, into sums: inout RollupSums
+        _ db: Database, runs selection: String, _ arguments: StatementArguments, keep: (Date) -> Bool = { _ in true }, into sums: inout RollupSums,
+        mergingSlices: Bool = false
     ) throws {
         let sql = """
             SELECT s.groupId, s.id, s.startedAt, s.outcome, r.step, r.name, r.position, r.outcome, r.totalMs
             FROM (\(selection)) s LEFT JOIN request r ON r.runId = s.id
             """
         try forEachRow(db, sql, arguments) { sqlite in
+            // A slice at a time: the sums of a run of 20,000 steps would be megabytes at once.
+            if mergingSlices, sums.requests.count >= RollupSums.slice { try sums.mergeRequests(into: db) }
             let started = Date(timeIntervalSince1970: sqlite3_column_double(sqlite, 2))
             guard keep(started) else { return }
             let group = sqlite3_column_int64(sqlite, 0)
@@ -138,9 +143,12 @@ extension SQLiteHistory {
 
     /// The rollups a query of `requestRollupColumns` finds, read from SQLite's columns (a
     /// month of a collection is thousands of rows).
-    static func requestRollups(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws -> [RequestRollup] {
+    /// With `steps`, only the rows of those steps are read whole (a run of 20,000 steps merges
+    /// a slice at a time, and an hour's other rows are passed over).
+    static func requestRollups(_ db: Database, _ sql: String, _ arguments: StatementArguments, steps: Set<ExactString>? = nil) throws -> [RequestRollup] {
         var rollups: [RequestRollup] = []
         try forEachRow(db, sql, arguments) { sqlite in
+            if let steps, !steps.contains(ExactString(text(sqlite, column: 1))) { return }
             func integer(_ column: Int32) -> Int { Int(sqlite3_column_int64(sqlite, column)) }
             func nanoseconds(_ column: Int32) -> Duration? {
                 sqlite3_column_type(sqlite, column) == SQLITE_NULL ? nil : .nanoseconds(sqlite3_column_int64(sqlite, column))
@@ -186,6 +194,9 @@ struct RollupSums {
         }
     }
 
+    /// How many request sums are merged into the tables at once.
+    static let slice = 2_048
+
     private(set) var runs: [RunKey: RunRollup] = [:]
     private(set) var requests: [RequestKey: RequestRollup] = [:]
     /// Runs counted already: a run comes once per request.
@@ -206,7 +217,8 @@ struct RollupSums {
     }
 
     /// Adds the sums to the tables' rows (upserts in the caller's write transaction).
-    func merge(into db: Database) throws {
+    mutating func merge(into db: Database) throws {
+        try mergeRequests(into: db)
         let addRuns = try db.cachedStatement(
             sql: """
                 INSERT INTO runRollup (groupId, quarter, runs, passed, failed, errored, skipped) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -217,6 +229,13 @@ struct RollupSums {
             let counts = rollup.outcomes
             try addRuns.execute(arguments: [key.group, key.quarter, rollup.runs, counts.passed, counts.failed, counts.errored, counts.skipped])
         }
+        runs = [:]
+    }
+
+    /// Adds the request sums to the tables' rows, and lets them go: a step comes once per run,
+    /// so a run's requests merged a slice at a time add up to the same rows.
+    mutating func mergeRequests(into db: Database) throws {
+        guard !requests.isEmpty else { return }
         typealias C = RequestRollupTable.Columns
         let columns: [C] = [
             .groupId, .hour, .step, .name, .newestRun, .position, .passed, .failed, .errored, .skipped, .latencySumNs, .latencyMinNs, .latencyMaxNs, .histogram,
@@ -234,9 +253,12 @@ struct RollupSums {
             var hour: Int
         }
         var stored: [Hour: [ExactString: [RequestRollup]]] = [:]
-        for hour in Set(requests.keys.map { Hour(group: $0.group, hour: $0.hour) }) {
+        var steps: [Hour: Set<ExactString>] = [:]
+        for key in requests.keys { steps[Hour(group: key.group, hour: key.hour), default: []].insert(ExactString(key.step)) }
+        for (hour, wanted) in steps {
             let rows = try SQLiteHistory.requestRollups(
-                db, "SELECT \(SQLiteHistory.requestRollupColumns) FROM requestRollup WHERE groupId = ? AND hour = ?", [hour.group, hour.hour])
+                db, "SELECT \(SQLiteHistory.requestRollupColumns) FROM requestRollup WHERE groupId = ? AND hour = ?", [hour.group, hour.hour],
+                steps: wanted)
             stored[hour] = Dictionary(grouping: rows) { ExactString($0.step) }
         }
         for (key, sum) in requests {
@@ -250,6 +272,7 @@ struct RollupSums {
                 HistogramCoding.data(latencies),
             ])
         }
+        requests = [:]
     }
 }
 

@@ -95,8 +95,14 @@ struct RunCommand: ParsableCommand {
             curlArguments: verbose > 0 || curlFile != nil ? transport.curlArguments : nil)
         // Signals are taken from here on: opening (and upgrading) the history included.
         let interruption = Interruption()
+        let planned = loaded.map(PlannedCollection.init)
+        // The plans hold the requests now: the loaded copies go, or a long collection is held twice.
+        loaded = []
+        // What loading let go is given back to the system: the run allocates on its own
+        // threads, whose malloc arenas would not reuse the main thread's free pages.
+        Memory.returnFreePages()
         let status = try SessionShell.run(
-            loaded.map(PlannedCollection.init), options: options, transport: transport, history: try recording.openHistory(), verbosity: verbose,
+            planned, options: options, transport: transport, history: try recording.openHistory(), verbosity: verbose,
             reports: reports, curlFile: curlFile, interruption: interruption)
         throw ExitCode(status)
     }

@@ -90,53 +90,258 @@ public enum VariableSource: Int, Sendable, Hashable, Comparable, CustomStringCon
     }
 }
 
+/// A request as the collection writes it.
+///
+/// Copy-on-write: its fields (about 300 bytes) live in one shared object, so the loader's
+/// list, the plan's steps and the runner hold one request once, not a copy each (a
+/// collection of 20,000 requests is then 8 bytes a request in every list).
 public struct RequestSpec: Sendable {
-    public var name: String
-    public var location: SourceLocation
-    public var method: String
-    public var url: Template
+    private final class Storage: @unchecked Sendable {
+        var name: String
+        var location: SourceLocation
+        var method: String
+        var url: Template
+        var query: [NamedTemplate]
+        var headers: [NamedTemplate]
+        var defaultQuery: [NamedTemplate]
+        var defaultHeaders: [NamedTemplate]
+        var body: RequestBody?
+        var timeout: TimeSpan?
+        var delay: TimeSpan?
+        var retry: RetryPolicy?
+        var skip: Template?
+        var followRedirects: Bool
+        var maxRedirects: Int
+        var maxBodySize: ByteSize
+        var locationTrusted: Bool
+        var insecure: Bool
+        var auth: Auth?
+        var captures: [Capture]
+        var expectations: [Expectation]
+        var diffIgnore: [JSONPath]
+
+        init(name: String, location: SourceLocation, method: String, url: Template) {
+            self.name = name
+            self.location = location
+            self.method = method
+            self.url = url
+            self.query = []
+            self.headers = []
+            self.defaultQuery = []
+            self.defaultHeaders = []
+            self.body = nil
+            self.timeout = nil
+            self.delay = nil
+            self.retry = nil
+            self.skip = nil
+            self.followRedirects = true
+            self.maxRedirects = RequestSpec.defaultMaxRedirects
+            self.maxBodySize = RequestSpec.defaultMaxBodySize
+            self.locationTrusted = false
+            self.insecure = false
+            self.auth = nil
+            self.captures = []
+            self.expectations = []
+            self.diffIgnore = []
+        }
+
+        init(copying other: Storage) {
+            name = other.name
+            location = other.location
+            method = other.method
+            url = other.url
+            query = other.query
+            headers = other.headers
+            defaultQuery = other.defaultQuery
+            defaultHeaders = other.defaultHeaders
+            body = other.body
+            timeout = other.timeout
+            delay = other.delay
+            retry = other.retry
+            skip = other.skip
+            followRedirects = other.followRedirects
+            maxRedirects = other.maxRedirects
+            maxBodySize = other.maxBodySize
+            locationTrusted = other.locationTrusted
+            insecure = other.insecure
+            auth = other.auth
+            captures = other.captures
+            expectations = other.expectations
+            diffIgnore = other.diffIgnore
+        }
+    }
+
+    /// Mutated only when no other copy shares it (`makeUnique`): as safe to send as its fields are.
+    private var storage: Storage
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
+    }
+
+    public var name: String {
+        get { storage.name }
+        _modify {
+            makeUnique()
+            yield &storage.name
+        }
+    }
+    public var location: SourceLocation {
+        get { storage.location }
+        _modify {
+            makeUnique()
+            yield &storage.location
+        }
+    }
+    public var method: String {
+        get { storage.method }
+        _modify {
+            makeUnique()
+            yield &storage.method
+        }
+    }
+    public var url: Template {
+        get { storage.url }
+        _modify {
+            makeUnique()
+            yield &storage.url
+        }
+    }
     /// The request's own query fields and headers; `defaults` ones are apart, since a
     /// default gives way to a field of the same name only once both names are rendered.
-    public var query: [NamedTemplate]
-    public var headers: [NamedTemplate]
-    public var defaultQuery: [NamedTemplate]
-    public var defaultHeaders: [NamedTemplate]
-    public var body: RequestBody?
-    public var timeout: TimeSpan?
-    public var delay: TimeSpan?
-    public var retry: RetryPolicy?
-    public var skip: Template?
-    public var followRedirects: Bool
+    public var query: [NamedTemplate] {
+        get { storage.query }
+        _modify {
+            makeUnique()
+            yield &storage.query
+        }
+    }
+    public var headers: [NamedTemplate] {
+        get { storage.headers }
+        _modify {
+            makeUnique()
+            yield &storage.headers
+        }
+    }
+    public var defaultQuery: [NamedTemplate] {
+        get { storage.defaultQuery }
+        _modify {
+            makeUnique()
+            yield &storage.defaultQuery
+        }
+    }
+    public var defaultHeaders: [NamedTemplate] {
+        get { storage.defaultHeaders }
+        _modify {
+            makeUnique()
+            yield &storage.defaultHeaders
+        }
+    }
+    public var body: RequestBody? {
+        get { storage.body }
+        _modify {
+            makeUnique()
+            yield &storage.body
+        }
+    }
+    public var timeout: TimeSpan? {
+        get { storage.timeout }
+        _modify {
+            makeUnique()
+            yield &storage.timeout
+        }
+    }
+    public var delay: TimeSpan? {
+        get { storage.delay }
+        _modify {
+            makeUnique()
+            yield &storage.delay
+        }
+    }
+    public var retry: RetryPolicy? {
+        get { storage.retry }
+        _modify {
+            makeUnique()
+            yield &storage.retry
+        }
+    }
+    public var skip: Template? {
+        get { storage.skip }
+        _modify {
+            makeUnique()
+            yield &storage.skip
+        }
+    }
+    public var followRedirects: Bool {
+        get { storage.followRedirects }
+        _modify {
+            makeUnique()
+            yield &storage.followRedirects
+        }
+    }
     /// How many redirects may be followed before the request is an error.
-    public var maxRedirects: Int
+    public var maxRedirects: Int {
+        get { storage.maxRedirects }
+        _modify {
+            makeUnique()
+            yield &storage.maxRedirects
+        }
+    }
     /// The largest response body read (after decompression); past it the transfer stops.
-    public var maxBodySize: ByteSize
+    public var maxBodySize: ByteSize {
+        get { storage.maxBodySize }
+        _modify {
+            makeUnique()
+            yield &storage.maxBodySize
+        }
+    }
     /// Send credentials (Authorization, Cookie headers) to another origin a redirect leads to.
-    public var locationTrusted: Bool
-    public var insecure: Bool
-    public var auth: Auth?
-    public var captures: [Capture]
-    public var expectations: [Expectation]
+    public var locationTrusted: Bool {
+        get { storage.locationTrusted }
+        _modify {
+            makeUnique()
+            yield &storage.locationTrusted
+        }
+    }
+    public var insecure: Bool {
+        get { storage.insecure }
+        _modify {
+            makeUnique()
+            yield &storage.insecure
+        }
+    }
+    public var auth: Auth? {
+        get { storage.auth }
+        _modify {
+            makeUnique()
+            yield &storage.auth
+        }
+    }
+    public var captures: [Capture] {
+        get { storage.captures }
+        _modify {
+            makeUnique()
+            yield &storage.captures
+        }
+    }
+    public var expectations: [Expectation] {
+        get { storage.expectations }
+        _modify {
+            makeUnique()
+            yield &storage.expectations
+        }
+    }
     /// `diff: { ignore: … }`: nodes left out of the recorded body hash and JSON shape, so
     /// that `sonde diff` does not report them (a fresh token, a resource version).
-    public var diffIgnore: [JSONPath] = []
+    public var diffIgnore: [JSONPath] {
+        get { storage.diffIgnore }
+        _modify {
+            makeUnique()
+            yield &storage.diffIgnore
+        }
+    }
 
     public init(name: String, location: SourceLocation, method: String = "GET", url: Template) {
-        self.name = name
-        self.location = location
-        self.method = method
-        self.url = url
-        self.query = []
-        self.headers = []
-        self.defaultQuery = []
-        self.defaultHeaders = []
-        self.followRedirects = true
-        self.maxRedirects = RequestSpec.defaultMaxRedirects
-        self.maxBodySize = RequestSpec.defaultMaxBodySize
-        self.locationTrusted = false
-        self.insecure = false
-        self.captures = []
-        self.expectations = []
+        storage = Storage(name: name, location: location, method: method, url: url)
     }
 
     /// The redirects followed when a request does not say (the Fetch standard's limit, 20).
@@ -224,7 +429,8 @@ public struct RetryPolicy: Sendable, Hashable {
     }
 }
 
-public enum Auth: Sendable, Hashable {
+/// Indirect: a request carries one rarely, and an inline one would take 96 bytes in every request.
+public indirect enum Auth: Sendable, Hashable {
     case bearer(Template)
     case basic(username: Template, password: Template)
     case oauth2ClientCredentials(tokenURL: Template, clientID: Template, clientSecret: Template, scope: Template?)

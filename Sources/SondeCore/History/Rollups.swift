@@ -14,6 +14,22 @@ public struct OutcomeCounts: Sendable, Equatable {
         self.skipped = skipped
     }
 
+    public init(_ outcomes: some Sequence<Outcome>) {
+        for outcome in outcomes { add(outcome) }
+    }
+
+    public subscript(outcome: Outcome) -> Int {
+        switch outcome {
+        case .passed: passed
+        case .failed: failed
+        case .error: errored
+        case .skipped: skipped
+        }
+    }
+
+    /// The worst outcome of a request that was not skipped; passed when none was sent.
+    public var outcome: Outcome { errored > 0 ? .error : failed > 0 ? .failed : .passed }
+
     public var total: Int { passed + failed + errored + skipped }
     /// Requests sent: all but the skipped ones.
     public var sent: Int { passed + failed + errored }

@@ -2,7 +2,8 @@
 /// capture-name check, the history and `diff` know steps by their `id`, never by where a
 /// request stands in one file: includes and loops expand into more steps of one plan.
 public struct RunPlan: Sendable {
-    /// The collection the plan runs (its name, file, variables, defaults).
+    /// The collection the plan runs (its name, file, variables, defaults); its requests are
+    /// in `steps`, and not kept twice (`requests` is empty when the plan was made from it).
     public var collection: CollectionSpec
     public var steps: [PlanStep]
 
@@ -14,7 +15,10 @@ public struct RunPlan: Sendable {
     /// One step per request of the collection, in order; each step's id is its request's
     /// name (unique in a collection).
     public init(_ collection: CollectionSpec) {
-        self.init(collection: collection, steps: collection.requests.map { PlanStep(id: $0.name, name: $0.name, request: $0, location: $0.location) })
+        var collection = collection
+        let requests = collection.requests
+        collection.requests = []
+        self.init(collection: collection, steps: requests.map { PlanStep(id: $0.name, name: $0.name, request: $0, location: $0.location) })
     }
 }
 
