@@ -311,6 +311,28 @@ struct TrendRollupTests {
         #expect(kept == rebuilt)
     }
 
+    /// A run's steps are merged into the rollups a slice at a time (a run of 20,000 steps
+    /// would sum megabytes at once): two runs in one hour, each of two slices and more, and a
+    /// rebuild, all come to what the rows say.
+    @Test func aRunOfMoreStepsThanASliceIsRolledUpWhole() throws {
+        let history = try SQLiteHistory(path: try Self.temporaryDatabase())
+        defer { history.close() }
+        let steps = 2 * RollupSums.slice + 5
+        for (index, offset) in [100.0, 1_900.0].enumerated() {
+            let start = Contract.start("long", path: "long.yaml", at: offset, planned: steps)
+            let results = (0..<steps).map { position in
+                Contract.result("step \(position)", position: position, position % 7 == index ? .failed : .passed, milliseconds: Double(1 + position % 50), body: "b")
+            }
+            try Contract.record(history, start, results)
+        }
+        try Self.expectRollupsMatchTheRows(history)
+        let rows = try history.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM requestRollup") }
+        #expect(rows == steps)
+        let kept = try Self.stored(history)
+        try history.rebuildRollups()
+        #expect(try Self.stored(history) == kept)
+    }
+
     @Test func aHistogramIsStoredWhole() {
         var histogram = LatencyHistogram()
         for milliseconds in [0.0, 0.0005, 0.3, 0.3, 12.5, 1_999.9, 90_000_000_000] { histogram.add(.fromMilliseconds(milliseconds)) }
