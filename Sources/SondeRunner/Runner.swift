@@ -26,12 +26,20 @@ public final class Runner {
         /// Write each request sent as a curl command line (`RequestResult.curlCommand`), with
         /// these arguments added (the command line's TLS and proxy options); nil: none.
         public var curlArguments: [String]?
+        /// The run is recorded: the shape of a large JSON body (`largeBody` bytes or more) is
+        /// worked out as soon as it is checked, so that its document (several times the
+        /// body's size) is let go before the next one is parsed. Otherwise the recorder works
+        /// shapes out on its own thread, and a run not recorded never does.
+        public var recordsShapes: Bool
 
-        public init(failFast: Bool = false, keepExchanges: Bool = false, keepDetails: Bool = true, curlArguments: [String]? = nil) {
+        public init(
+            failFast: Bool = false, keepExchanges: Bool = false, keepDetails: Bool = true, curlArguments: [String]? = nil, recordsShapes: Bool = false
+        ) {
             self.failFast = failFast
             self.keepExchanges = keepExchanges
             self.keepDetails = keepDetails
             self.curlArguments = curlArguments
+            self.recordsShapes = recordsShapes
         }
     }
 
@@ -126,6 +134,8 @@ public final class Runner {
     /// 2 MiB: a secret is most often learned first (a login), and what it cannot keep loses
     /// only its hash (nil), never its masking; more is memory a long run pays on every request.
     static let retainedBodyBudget = 2 << 20
+    /// A body from this size up (1 MiB) is checked before the next request is sent.
+    static let largeBody = 1 << 20
 
     private func retain(_ body: [UInt8], at position: Int) {
         retainedBodies.append((position, body))
@@ -214,7 +224,11 @@ public final class Runner {
                 case .finished(let result):
                     checker.finish(result)
                 case .sent(let sent):
+                    let large = sent.exchange.response.body.count >= Self.largeBody
                     checker.check { self.expectations(sent) }
+                    // Checked at once, not while the next request is on the wire: two large
+                    // documents at a time would be twice the memory.
+                    if large { checker.runPending() }
                 }
                 for capture in step.request.captures { unsettledCaptures.insert(capture.name) }
             }
@@ -463,10 +477,22 @@ public final class Runner {
         // What the history hashes: the body, or with `diff: { ignore: … }` its JSON without
         // those nodes.
         var hashed = response.body
-        result.shapeSource = exchange.shapeSource(redactor)
+        var ignoring: (kept: JSONValue, ignored: [NormalizedPath])?
         if !request.diffIgnore.isEmpty, let (kept, ignored) = keptForDiffs(request.diffIgnore, exchange) {
             hashed = Array(kept.jsonText.utf8)
-            result.shapeSource = .documentIgnoring(kept, ignored, redactor)
+            ignoring = (kept, ignored)
+        }
+        /// Where the shape comes from, once the checks have run: the document they parsed,
+        /// rather than the body to parse a second time on the recorder's thread.
+        func noteShape() {
+            if let ignoring {
+                result.shapeSource = .documentIgnoring(ignoring.kept, ignoring.ignored, redactor)
+            } else {
+                result.shapeSource = exchange.shapeSource(redactor)
+            }
+            if options.recordsShapes, response.body.count >= Self.largeBody, let source = result.shapeSource {
+                result.shapeSource = source.shape.map(ShapeSource.computed)
+            }
         }
         let rawHash = Digest.sha256(hashed)
         result.bodyHash = rawHash
@@ -496,8 +522,10 @@ public final class Runner {
         } catch {
             result.outcome = .error
             result.problem = RequestProblem(.template, redactor.redact("template: \(error.message)"))
+            noteShape()
             return result
         }
+        noteShape()
         let passed = result.checks.allSatisfy(\.passed) && sent.captureError == nil
         if options.keepExchanges {
             result.responseHeaders = response.headers.map { (redactor.redact($0.name), redactor.redact($0.value)) }

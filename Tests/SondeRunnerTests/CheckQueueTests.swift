@@ -82,3 +82,54 @@ enum RunnerTestSupport {
             startOffset: .zero, outcome: .passed, status: 200, attempts: 1)
     }
 }
+
+/// A large body (`Runner.largeBody`) is checked before the next request is sent, and a
+/// recorded run works its shape out at once: its document, several times the body's size,
+/// is let go before the next one is parsed.
+struct LargeBodyTests {
+    final class Seen: @unchecked Sendable {
+        var finished: Set<Int> = []
+        var sends = 0
+        /// Whether the first request's result was out when the second was sent.
+        var firstCheckedBeforeSecondSend = false
+    }
+
+    static func run(bodySize: Int, recordsShapes: Bool) -> (Seen, RunResult) {
+        let items = Array(repeating: #"{"name":"component","status":"True"}"#, count: bodySize / 36 + 1).joined(separator: ",")
+        let body = #"{"items":["# + items + "]}"
+        var request = RequestSpec(name: "r", location: SourceLocation(file: "t.yaml", line: 1, column: 1), url: Template(literal: "http://h/"))
+        request.expectations = [
+            Expectation(subject: .jsonpath(try! JSONPath("$.items[0].status")), predicate: .equals(.string(Template(literal: "True"))), location: request.location)
+        ]
+        var second = request
+        second.name = "r2"
+        let seen = Seen()
+        let transport = ScriptedTransport(overlap: .never) { _ in
+            seen.sends += 1
+            if seen.sends == 2 { seen.firstCheckedBeforeSecondSend = seen.finished.contains(0) }
+            return ScriptedTransport.response(200, body, contentType: "application/json")
+        }
+        let spec = CollectionSpec(name: "c", file: "t.yaml", location: request.location, requests: [request, second])
+        let runner = Runner(
+            plan: RunPlan(spec), scope: VariableScope([], environment: [:]), secrets: [], transport: transport, options: .init(recordsShapes: recordsShapes))
+        let result = runner.run { event in
+            if case .requestFinished(let finished) = event { seen.finished.insert(finished.position) }
+        }
+        return (seen, result)
+    }
+
+    @Test func aLargeBodyIsCheckedBeforeTheNextRequestIsSent() {
+        let (large, largeRun) = Self.run(bodySize: Runner.largeBody + 10, recordsShapes: true)
+        #expect(largeRun.requests.map(\.outcome) == [.passed, .passed])
+        #expect(large.firstCheckedBeforeSecondSend)
+        #expect(largeRun.requests.allSatisfy { if case .computed? = $0.shapeSource { true } else { false } })
+        // A small one waits for the next request's time on the wire, and its shape for the recorder.
+        let (small, smallRun) = Self.run(bodySize: 4_000, recordsShapes: true)
+        #expect(smallRun.requests.map(\.outcome) == [.passed, .passed])
+        #expect(!small.firstCheckedBeforeSecondSend)
+        #expect(smallRun.requests.allSatisfy { if case .document? = $0.shapeSource { true } else { false } })
+        // Unrecorded, no shape is worked out, large or not.
+        let (_, unrecorded) = Self.run(bodySize: Runner.largeBody + 10, recordsShapes: false)
+        #expect(unrecorded.requests.allSatisfy { if case .computed? = $0.shapeSource { false } else { true } })
+    }
+}

@@ -115,7 +115,7 @@ package enum ShapeSource: Sendable {
     case documentIgnoring(JSONValue, [NormalizedPath], Redactor)
     case body([UInt8], Redactor)
 
-    var shape: JSONShape? {
+    package var shape: JSONShape? {
         switch self {
         case .computed(let shape):
             return shape
