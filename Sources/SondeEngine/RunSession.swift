@@ -234,7 +234,7 @@ public final class RunSession: @unchecked Sendable {
             options: Runner.Options(
                 failFast: options.failFast, keepExchanges: options.keepExchanges,
                 // Reports of an unsaved run are made from the results; otherwise from the history.
-                keepDetails: options.keepRecords && history == nil, curlArguments: options.curlArguments, recordsShapes: history != nil),
+                keepDetails: options.keepRecords && history == nil, curlArguments: options.curlArguments, records: history != nil || options.keepRecords),
             clock: clock, cancellation: cancellation)
         // Secrets this run knows: its own, and those of the other collections, pulled before
         // each request. What was recorded before one became known is masked again at once.

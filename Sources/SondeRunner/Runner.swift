@@ -26,20 +26,20 @@ public final class Runner {
         /// Write each request sent as a curl command line (`RequestResult.curlCommand`), with
         /// these arguments added (the command line's TLS and proxy options); nil: none.
         public var curlArguments: [String]?
-        /// The run is recorded: the shape of a large JSON body (`largeBody` bytes or more) is
-        /// worked out as soon as it is checked, so that its document (several times the
-        /// body's size) is let go before the next one is parsed. Otherwise the recorder works
-        /// shapes out on its own thread, and a run not recorded never does.
-        public var recordsShapes: Bool
+        /// The results are recorded or reported: each body is hashed (and the latest kept,
+        /// for secrets learned later), and the shape of a large JSON body (`largeBody` bytes
+        /// or more) is worked out as soon as it is checked, so that its document (several
+        /// times the body's size) is let go before the next one is parsed; smaller bodies'
+        /// shapes are worked out by the recorder, on its own thread. A run that is neither
+        /// (`--no-save`, no report) does none of it.
+        public var records: Bool
 
-        public init(
-            failFast: Bool = false, keepExchanges: Bool = false, keepDetails: Bool = true, curlArguments: [String]? = nil, recordsShapes: Bool = false
-        ) {
+        public init(failFast: Bool = false, keepExchanges: Bool = false, keepDetails: Bool = true, curlArguments: [String]? = nil, records: Bool = true) {
             self.failFast = failFast
             self.keepExchanges = keepExchanges
             self.keepDetails = keepDetails
             self.curlArguments = curlArguments
-            self.recordsShapes = recordsShapes
+            self.records = records
         }
     }
 
@@ -478,7 +478,7 @@ public final class Runner {
         // those nodes.
         var hashed = response.body
         var ignoring: (kept: JSONValue, ignored: [NormalizedPath])?
-        if !request.diffIgnore.isEmpty, let (kept, ignored) = keptForDiffs(request.diffIgnore, exchange) {
+        if options.records, !request.diffIgnore.isEmpty, let (kept, ignored) = keptForDiffs(request.diffIgnore, exchange) {
             hashed = Array(kept.jsonText.utf8)
             ignoring = (kept, ignored)
         }
@@ -490,27 +490,29 @@ public final class Runner {
             } else {
                 result.shapeSource = exchange.shapeSource(redactor)
             }
-            if options.recordsShapes, response.body.count >= Self.largeBody, let source = result.shapeSource {
+            if options.records, response.body.count >= Self.largeBody, let source = result.shapeSource {
                 result.shapeSource = source.shape.map(ShapeSource.computed)
             }
         }
-        let rawHash = Digest.sha256(hashed)
-        result.bodyHash = rawHash
-        retain(hashed, at: result.position)
-        if !redactor.isEmpty {
-            // A hash computed from a secret could be checked against guesses of it: a body
-            // that holds one is hashed with it masked (it then differs from sha256sum's).
-            // The same body with the same secrets gives the same hash: searched once.
-            if maskedHashes.secretCount != redactor.count {
-                maskedHashes = (redactor.count, [:])
-            }
-            if let known = maskedHashes.byRawHash[rawHash] {
-                result.bodyHash = known
-            } else {
-                let text = String(decoding: hashed, as: UTF8.self)
-                let masked = redactor.redact(text)
-                if masked != text { result.bodyHash = Digest.sha256(masked) }
-                if maskedHashes.byRawHash.count < 4096 { maskedHashes.byRawHash[rawHash] = result.bodyHash }
+        if options.records {
+            let rawHash = Digest.sha256(hashed)
+            result.bodyHash = rawHash
+            retain(hashed, at: result.position)
+            if !redactor.isEmpty {
+                // A hash computed from a secret could be checked against guesses of it: a body
+                // that holds one is hashed with it masked (it then differs from sha256sum's).
+                // The same body with the same secrets gives the same hash: searched once.
+                if maskedHashes.secretCount != redactor.count {
+                    maskedHashes = (redactor.count, [:])
+                }
+                if let known = maskedHashes.byRawHash[rawHash] {
+                    result.bodyHash = known
+                } else {
+                    let text = String(decoding: hashed, as: UTF8.self)
+                    let masked = redactor.redact(text)
+                    if masked != text { result.bodyHash = Digest.sha256(masked) }
+                    if maskedHashes.byRawHash.count < 4096 { maskedHashes.byRawHash[rawHash] = result.bodyHash }
+                }
             }
         }
         do {

@@ -94,7 +94,7 @@ struct LargeBodyTests {
         var firstCheckedBeforeSecondSend = false
     }
 
-    static func run(bodySize: Int, recordsShapes: Bool) -> (Seen, RunResult) {
+    static func run(bodySize: Int, records: Bool) -> (Seen, RunResult) {
         let items = Array(repeating: #"{"name":"component","status":"True"}"#, count: bodySize / 36 + 1).joined(separator: ",")
         let body = #"{"items":["# + items + "]}"
         var request = RequestSpec(name: "r", location: SourceLocation(file: "t.yaml", line: 1, column: 1), url: Template(literal: "http://h/"))
@@ -111,7 +111,7 @@ struct LargeBodyTests {
         }
         let spec = CollectionSpec(name: "c", file: "t.yaml", location: request.location, requests: [request, second])
         let runner = Runner(
-            plan: RunPlan(spec), scope: VariableScope([], environment: [:]), secrets: [], transport: transport, options: .init(recordsShapes: recordsShapes))
+            plan: RunPlan(spec), scope: VariableScope([], environment: [:]), secrets: [], transport: transport, options: .init(records: records))
         let result = runner.run { event in
             if case .requestFinished(let finished) = event { seen.finished.insert(finished.position) }
         }
@@ -119,17 +119,17 @@ struct LargeBodyTests {
     }
 
     @Test func aLargeBodyIsCheckedBeforeTheNextRequestIsSent() {
-        let (large, largeRun) = Self.run(bodySize: Runner.largeBody + 10, recordsShapes: true)
+        let (large, largeRun) = Self.run(bodySize: Runner.largeBody + 10, records: true)
         #expect(largeRun.requests.map(\.outcome) == [.passed, .passed])
         #expect(large.firstCheckedBeforeSecondSend)
         #expect(largeRun.requests.allSatisfy { if case .computed? = $0.shapeSource { true } else { false } })
         // A small one waits for the next request's time on the wire, and its shape for the recorder.
-        let (small, smallRun) = Self.run(bodySize: 4_000, recordsShapes: true)
+        let (small, smallRun) = Self.run(bodySize: 4_000, records: true)
         #expect(smallRun.requests.map(\.outcome) == [.passed, .passed])
         #expect(!small.firstCheckedBeforeSecondSend)
         #expect(smallRun.requests.allSatisfy { if case .document? = $0.shapeSource { true } else { false } })
         // Unrecorded, no shape is worked out, large or not.
-        let (_, unrecorded) = Self.run(bodySize: Runner.largeBody + 10, recordsShapes: false)
+        let (_, unrecorded) = Self.run(bodySize: Runner.largeBody + 10, records: false)
         #expect(unrecorded.requests.allSatisfy { if case .computed? = $0.shapeSource { false } else { true } })
     }
 }
