@@ -13,15 +13,11 @@ extension SpecReader {
         // The plan's steps are the requests, one each and in order (`RunPlan.init(_:)`):
         // read in place, as a plan would copy every request.
         let steps = spec.requests
-        var capturedBefore: [Set<String>] = []
+        // Where each name is first captured: a name is known to the steps after that one (a
+        // set of names per step grew with both, quadratic in a collection of many captures).
         var capturer: [String: (request: String, index: Int)] = [:]
-        var running = Set<String>()
         for (index, request) in steps.enumerated() {
-            capturedBefore.append(running)
-            for capture in request.captures {
-                running.insert(capture.name)
-                if capturer[capture.name] == nil { capturer[capture.name] = (request.name, index) }
-            }
+            for capture in request.captures where capturer[capture.name] == nil { capturer[capture.name] = (request.name, index) }
         }
 
         for (template, position, scope) in recordedTemplates {
@@ -33,15 +29,23 @@ extension SpecReader {
                         length: reference.length)
                 }
             }
-            var allowed = defined
             var ownIndex: Int?
+            var inOwnExpect = false
             // A template read from the request of step `index` (one step per request).
             if case .request(let index, let inExpect) = scope, index < steps.count {
-                allowed.formUnion(capturedBefore[index])
                 ownIndex = index
-                if inExpect { allowed.formUnion(steps[index].captures.map(\.name)) }
+                inOwnExpect = inExpect
             }
-            for reference in template.references where !reference.isEnvironment && !reference.guarded && !allowed.contains(reference.name) {
+            /// Defined, captured by an earlier step, or (in expect) by this step itself.
+            func isAllowed(_ name: String) -> Bool {
+                if defined.contains(name) { return true }
+                guard let ownIndex else { return false }
+                if let first = capturer[name]?.index, first < ownIndex { return true }
+                return inOwnExpect && steps[ownIndex].captures.contains { $0.name == name }
+            }
+            for reference in template.references where !reference.isEnvironment && !reference.guarded && !isAllowed(reference.name) {
+                // The names this template may read, for a suggestion (only when one is missing).
+                let allowed = defined.union(capturer.keys.filter(isAllowed))
                 var message = "'\(reference.name)' is not defined"
                 if let (request, index) = capturer[reference.name], let ownIndex {
                     message += index == ownIndex
