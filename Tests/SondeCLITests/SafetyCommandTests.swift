@@ -212,6 +212,26 @@ extension SafetyCommandTests {
         }
     }
 
+    /// Off a terminal the output is held until the run ends: lines written long before a
+    /// value became secret (here 600 requests, 60 KB of output, before the capture) cannot be
+    /// taken back once written, so none is written early. They were, in blocks of 16 KB.
+    @Test func aLongRunsOutputToAPipeIsMaskedWithASecretLearnedAtItsEnd() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let out = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let token = "tok-P4o5I6u7Y8t9Rr"
+        var text = "name: long\nbase_url: \"\(server.baseURL)\"\nrequests:\n"
+        for index in 0..<600 { text += "  - { name: r\(index), url: \"/echo?note=\(token)\", expect: { status: 201 } }\n" }
+        text += "  - { name: login, url: \"/echo?t=\(token)\", capture: { token: { jsonpath: $.query.t, secret: true } } }\n"
+        let collection = out.appendingPathComponent("long.yaml")
+        try text.write(to: collection, atomically: true, encoding: .utf8)
+        let run = try await Sonde.runAsync(["run", collection.path, "--no-save"])
+        #expect(run.status == 1)
+        #expect(run.stdout.utf8.count > 16_384 && run.stdout.contains("r599"))
+        #expect(!run.stdout.contains(token) && !run.stderr.contains(token), "the token is printed in clear")
+    }
+
     @Test(arguments: [false, true])
     func aLateSecretIsMaskedInWhatCameBefore(_ interrupted: Bool) async throws {
         let server = try await MockServer.start()

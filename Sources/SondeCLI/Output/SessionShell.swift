@@ -268,8 +268,10 @@ final class OutputLock: @unchecked Sendable {
     private let lock = NSLock()
     /// Standard error when a report goes to standard output.
     let toStandardError: Bool
-    /// Off a terminal (a CI log, a file, a pipe), lines are gathered and written in
-    /// blocks of 16 KB rather than one system call a request; a terminal sees each at once.
+    /// Off a terminal (a CI log, a file, a pipe), the output is held until the session
+    /// ends (`flush`), and goes out masked with every secret the run came to know: a value
+    /// captured as secret by the last request may stand in the first request's line, and
+    /// text already written cannot be taken back. A terminal sees each line at once.
     private let buffered: Bool
     private var pending = ""
     /// How many secrets were known when the oldest pending text was made.
@@ -291,7 +293,7 @@ final class OutputLock: @unchecked Sendable {
         defer { lock.unlock() }
         pending += text
         pendingSecrets = min(pendingSecrets ?? known, known)
-        if !buffered || pending.utf8.count >= 16_384 { emit() }
+        if !buffered { emit() }
     }
 
     func flush() {
