@@ -139,10 +139,25 @@ public struct CollectionLoader: Sendable {
             // The requests were not kept as a tree: composed again, only to say something.
             let whole = (try? source.compose()).flatMap { $0 } ?? root
             let hidden = Self.secretLines(of: whole, secrets: Set(secrets), lineCount: Self.lineCount(of: text))
+            // A secret's value written out (in vars, an environment file, .env, --var) may stand
+            // on other lines too, and in a message that quotes what it found: masked there.
+            let secretNames = Set(secrets)
+            var redactor = Redactor()
+            var literals: [String] = []
+            for definition in variables where secretNames.contains(definition.name) {
+                for literal in definition.value.templates.compactMap(\.literalValue) where !literal.isBlank {
+                    redactor.add(leavesOf: .string(literal))
+                    literals.append(literal)
+                }
+            }
+            let lines = literals.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false)
             return diagnostics.map { diagnostic in
                 var diagnostic = diagnostic
                 // Environment files and .env are where secrets live: their lines are never shown.
                 if diagnostic.location.file != file || hidden.contains(diagnostic.location.line) { diagnostic.quotesSource = false }
+                let line = diagnostic.location.line - 1
+                if lines.indices.contains(line), literals.contains(where: { lines[line].firstRange(ofExactly: $0) != nil }) { diagnostic.quotesSource = false }
+                if !redactor.isEmpty { diagnostic.message = redactor.redact(diagnostic.message) }
                 return diagnostic
             }
         }

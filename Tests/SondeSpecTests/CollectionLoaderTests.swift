@@ -135,6 +135,27 @@ struct CollectionLoaderTests {
         #expect(error?.diagnostics.map(\.message) == ["'v5' is not defined; it is captured by request 'r5', which runs after this one"])
     }
 
+    /// A secret's value written out stands on other lines than its definition too: no
+    /// message quotes such a line, or the value (from the break-test of issue 16).
+    @Test func aSecretsValueIsNeitherQuotedNorNamedInAnError() throws {
+        let secret = "LiteralTok3nValue"
+        let text = """
+            vars: { token: \(secret) }
+            secrets: [token]
+            requests:
+              - name: a
+                url: http://x/
+                headers: { X: "\(secret) {{ nope }}" }
+              - name: b
+                url: http://x/
+                \(secret): 1
+            """
+        let error = #expect(throws: DiagnosticsError.self) { try CollectionLoader().load(text: text, file: "s.yaml") }
+        let diagnostics = try #require(error?.diagnostics)
+        #expect(diagnostics.map(\.location.line) == [6, 9])
+        #expect(diagnostics.allSatisfy { !$0.quotesSource && !$0.message.contains(secret) })
+    }
+
     @Test func everyRequestKeyIsRead() throws {
         let text = """
             vars: { n: 2, flag: "false" }
