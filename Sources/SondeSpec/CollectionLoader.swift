@@ -157,7 +157,8 @@ public struct CollectionLoader: Sendable {
                 if diagnostic.location.file != file || hidden.contains(diagnostic.location.line) { diagnostic.quotesSource = false }
                 let line = diagnostic.location.line - 1
                 if lines.indices.contains(line), literals.contains(where: { lines[line].firstRange(ofExactly: $0) != nil }) { diagnostic.quotesSource = false }
-                if !redactor.isEmpty { diagnostic.message = redactor.redact(diagnostic.message) }
+                // (A warning names no value: it may name a key that is also a short value.)
+                if !redactor.isEmpty, diagnostic.severity == .error { diagnostic.message = redactor.redact(diagnostic.message) }
                 return diagnostic
             }
         }
