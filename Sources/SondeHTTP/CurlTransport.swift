@@ -357,8 +357,6 @@ private final class ResponseAccumulator {
     var sentBody: [UInt8] = []
     /// The body's cap, and whether the response went past it (and how far it got).
     var maxBodySize = Int.max
-    /// The most reserved ahead of a body on its Content-Length alone.
-    static let largestReserve = 64 << 20
     var overflowed = false
     var received = 0
     /// How much of a sent body is kept for -vv.
@@ -401,11 +399,5 @@ private final class ResponseAccumulator {
         let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[..<colon]), as: UTF8.self)
         let value = String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<stop]), as: UTF8.self)
         headers.append((name, value))
-        // Room for the body it announces (RFC 9110 §8.6), up to max_body_size: a large body
-        // then arrives without being copied each time its buffer doubles. A wrong length
-        // costs nothing more: the pages are touched only as bytes arrive.
-        if body.isEmpty, name.equalsIgnoringASCIICase("Content-Length"), let length = Int(value), length > 0 {
-            body.reserveCapacity(min(length, maxBodySize, Self.largestReserve))
-        }
     }
 }

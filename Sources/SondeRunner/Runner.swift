@@ -131,9 +131,9 @@ public final class Runner {
     private var retainedBytes = 0
     /// Positions below this one whose bodies are no longer kept.
     private var forgottenBelow = 0
-    /// 2 MiB: a secret is most often learned first (a login), and what it cannot keep loses
+    /// 1 MiB: a secret is most often learned first (a login), and what it cannot keep loses
     /// only its hash (nil), never its masking; more is memory a long run pays on every request.
-    static let retainedBodyBudget = 2 << 20
+    static let retainedBodyBudget = 1 << 20
     /// A body from this size up (1 MiB) is checked before the next request is sent.
     static let largeBody = 1 << 20
 
