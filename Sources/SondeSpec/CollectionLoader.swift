@@ -143,20 +143,16 @@ public struct CollectionLoader: Sendable {
             // on other lines too, and in a message that quotes what it found: masked there.
             let secretNames = Set(secrets)
             var redactor = Redactor()
-            var literals: [String] = []
             for definition in variables where secretNames.contains(definition.name) {
-                for literal in definition.value.templates.compactMap(\.literalValue) where !literal.isBlank {
-                    redactor.add(leavesOf: .string(literal))
-                    literals.append(literal)
-                }
+                for literal in definition.value.templates.compactMap(\.literalValue) where !literal.isBlank { redactor.add(leavesOf: .string(literal)) }
             }
-            let lines = literals.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false)
+            let lines = redactor.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false)
             return diagnostics.map { diagnostic in
                 var diagnostic = diagnostic
                 // Environment files and .env are where secrets live: their lines are never shown.
                 if diagnostic.location.file != file || hidden.contains(diagnostic.location.line) { diagnostic.quotesSource = false }
                 let line = diagnostic.location.line - 1
-                if lines.indices.contains(line), literals.contains(where: { lines[line].firstRange(ofExactly: $0) != nil }) { diagnostic.quotesSource = false }
+                if lines.indices.contains(line), redactor.redact(String(lines[line])) != lines[line] { diagnostic.quotesSource = false }
                 // (A warning names no value: it may name a key that is also a short value.)
                 if !redactor.isEmpty, diagnostic.severity == .error { diagnostic.message = redactor.redact(diagnostic.message) }
                 return diagnostic

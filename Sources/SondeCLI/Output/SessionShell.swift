@@ -273,10 +273,9 @@ final class OutputLock: @unchecked Sendable {
     /// captured as secret by the last request may stand in the first request's line, and
     /// text already written cannot be taken back. A terminal sees each line at once.
     private let buffered: Bool
-    /// Text not written yet, in runs of text made while the same number of secrets was
-    /// known, masked and written a run at a time (a whole run's output copied to be masked
-    /// would be twice its size in memory).
-    private var pending: [(text: String, secrets: Int)] = []
+    private var pending = ""
+    /// How many secrets were known when the oldest pending text was made.
+    private var pendingSecrets: Int?
     private let secretsKnown: @Sendable () -> Int
     private let mask: @Sendable (String) -> String
 
@@ -292,11 +291,8 @@ final class OutputLock: @unchecked Sendable {
         let known = made ?? secretsKnown()
         lock.lock()
         defer { lock.unlock() }
-        if let last = pending.indices.last, pending[last].secrets == known {
-            pending[last].text += text
-        } else {
-            pending.append((text, known))
-        }
+        pending += text
+        pendingSecrets = min(pendingSecrets ?? known, known)
         if !buffered { emit() }
     }
 
@@ -309,11 +305,12 @@ final class OutputLock: @unchecked Sendable {
     private func emit() {
         guard !pending.isEmpty else { return }
         // A secret learned since the oldest text was made is masked in all of it before
-        // anyone sees it (a line is made before it is written: the request that captured a
-        // secret is written once the secret is known), a run of text at a time.
-        let remask = secretsKnown() > (pending.map(\.secrets).min() ?? .max)
-        for (text, _) in pending { Terminal.write(remask ? mask(text) : text, to: toStandardError ? STDERR_FILENO : STDOUT_FILENO) }
-        pending = []
+        // anyone sees it (a line is made before it is written: the line of the request that
+        // captured a secret is written once the secret is known).
+        if let made = pendingSecrets, secretsKnown() > made { pending = mask(pending) }
+        pendingSecrets = nil
+        Terminal.write(pending, to: toStandardError ? STDERR_FILENO : STDOUT_FILENO)
+        pending = ""
     }
 }
 
