@@ -19,12 +19,15 @@ let package = Package(
     targets: [
         // SHA-256 from libcrypto (already loaded by libcurl): body, shape and collection hashes.
         .systemLibrary(name: "COpenSSL"),
+        // XPath on XML and HTML bodies (Debian's libxml2-dev; the library Hurl uses too).
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         // The model, JSON, JSONPath, templates, predicates, results, the history port. No I/O,
-        // no third-party code. Regular expressions run on ICU's C API (the toolchain's, as
-        // Foundation does), for its limits; SHA-256 on libcrypto's.
-        .target(name: "SondeCore", dependencies: ["COpenSSL"], linkerSettings: [.linkedLibrary("_FoundationICU")]),
-        // YAML collections -> validated SondeCore model, with positions.
-        .target(name: "SondeSpec", dependencies: ["SondeCore", .product(name: "Yams", package: "Yams")]),
+        // no third-party Swift code. Regular expressions run on ICU's C API (the toolchain's, as
+        // Foundation does), for its limits; SHA-256 and MD5 on libcrypto's; XPath on libxml2's.
+        .target(name: "SondeCore", dependencies: ["COpenSSL", "CLibXML2"], linkerSettings: [.linkedLibrary("_FoundationICU")]),
+        // YAML collections -> validated SondeCore model, with positions; asks libcurl what it
+        // can do (HTTP/3, NTLM) to refuse an option this build cannot honour.
+        .target(name: "SondeSpec", dependencies: ["SondeCore", "CCurl", .product(name: "Yams", package: "Yams")]),
         // Runs a plan over an HTTPTransport.
         .target(name: "SondeRunner", dependencies: ["SondeCore"]),
         // Typed wrappers over libcurl's variadic C API.

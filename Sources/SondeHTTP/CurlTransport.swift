@@ -98,8 +98,10 @@ public final class CurlTransport: HTTPTransport {
         let context = Unmanaged.passUnretained(accumulator).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
         var mime: OpaquePointer?
+        var transferLists: [UnsafeMutablePointer<curl_slist>?] = []
         defer {
             curl_slist_free_all(headerList)
+            for list in transferLists { curl_slist_free_all(list) }
             if let mime { curl_mime_free(mime) }
         }
 
@@ -112,8 +114,10 @@ public final class CurlTransport: HTTPTransport {
         // Only HTTP: a URL, or a Location a server sends, never reaches a file or another protocol.
         try set(CURLOPT_PROTOCOLS_STR, "http,https")
         try set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
-        try set(CURLOPT_USERAGENT, "sonde/0.1")
-        try set(CURLOPT_ACCEPT_ENCODING, "")  // every decoding this libcurl has: gzip, deflate, br
+        let transfer = request.transfer
+        try set(CURLOPT_USERAGENT, transfer.userAgent ?? "sonde/0.1")
+        // Every decoding this libcurl has (gzip, deflate, br, zstd), unless compressed: false.
+        if transfer.compressed { try set(CURLOPT_ACCEPT_ENCODING, "") }
         try set(CURLOPT_COOKIEFILE, "")  // the cookie engine, in memory, for the whole run
         try set(CURLOPT_FOLLOWLOCATION, 0)  // the runner follows redirects (RFC 9110 §15.4)
         if let timeout = request.timeoutSeconds { try set(CURLOPT_TIMEOUT_MS, max(1, Int(min(timeout, 86_400) * 1000))) }
@@ -121,10 +125,12 @@ public final class CurlTransport: HTTPTransport {
             try set(CURLOPT_SSL_VERIFYPEER, 0)
             try set(CURLOPT_SSL_VERIFYHOST, 0)
         }
-        if let caFile = options.caFile { try set(CURLOPT_CAINFO, caFile) }
-        if let certificate = options.clientCertificate { try set(CURLOPT_SSLCERT, certificate) }
-        if let key = options.clientKey { try set(CURLOPT_SSLKEY, key) }
-        if let proxy = options.proxy { try set(CURLOPT_PROXY, proxy) }
+        // A request's own files and proxy win over the run's (--cacert, --cert, --key, --proxy).
+        if let caFile = transfer.cacert ?? options.caFile { try set(CURLOPT_CAINFO, caFile) }
+        if let certificate = transfer.cert ?? options.clientCertificate { try set(CURLOPT_SSLCERT, certificate) }
+        if let key = transfer.key ?? options.clientKey { try set(CURLOPT_SSLKEY, key) }
+        if let proxy = transfer.proxy ?? options.proxy { try set(CURLOPT_PROXY, proxy) }
+        try applyTransfer(transfer, lists: &transferLists)
         try check(sonde_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
 
         // Cookie fields the request sets join the jar's cookies in one Cookie header (RFC 6265
@@ -240,11 +246,83 @@ public final class CurlTransport: HTTPTransport {
         var redirect: UnsafeMutablePointer<CChar>?
         let redirectURL = sonde_curl_getinfo_string(handle, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK ? redirect.map { String(cString: $0) } : nil
         var response = HTTPResponse(status: status, headers: accumulator.headers, body: accumulator.body, timings: timings, redirectURL: redirectURL)
+        var version = 0
+        _ = sonde_curl_getinfo_long(handle, CURLINFO_HTTP_VERSION, &version)
+        switch version {
+        case CURL_HTTP_VERSION_1_0: response.httpVersion = "1.0"
+        case CURL_HTTP_VERSION_2_0: response.httpVersion = "2"
+        case CURL_HTTP_VERSION_3: response.httpVersion = "3"
+        default: response.httpVersion = "1.1"
+        }
         if request.recordsWire {
             response.sentHeaders = ResponseAccumulator.fields(ofHeaderBlock: accumulator.sentHeaderBlock)
             response.sentBody = accumulator.sentBody
         }
         return response
+    }
+
+    /// `resolve` entries this transport put in the shared DNS cache: they stay there
+    /// (CURLOPT_RESOLVE), so a later request without them removes them (`-HOST:PORT`).
+    private var resolvedEntries: Set<String> = []
+
+    /// What `HTTPRequest.Transfer` asks of libcurl; the lists it makes are freed by the caller
+    /// after the transfer.
+    private func applyTransfer(_ transfer: HTTPRequest.Transfer, lists: inout [UnsafeMutablePointer<curl_slist>?]) throws {
+        if let version = transfer.httpVersion {
+            let value: Int
+            switch version {
+            case .http1_0: value = CURL_HTTP_VERSION_1_0
+            case .http1_1: value = CURL_HTTP_VERSION_1_1
+            case .http2: value = CURL_HTTP_VERSION_2_0
+            case .http2PriorKnowledge: value = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+            case .http3: value = CURL_HTTP_VERSION_3
+            }
+            try set(CURLOPT_HTTP_VERSION, value)
+            // HTTP/1.0 has no persistent connection (RFC 9112 §9.3): one kept open after it
+            // carried the next request in a way servers refuse (400 from SwiftNIO).
+            if version == .http1_0 { try set(CURLOPT_FORBID_REUSE, 1) }
+        }
+        if let ip = transfer.ipVersion { try set(CURLOPT_IPRESOLVE, ip == .v4 ? Int(CURL_IPRESOLVE_V4) : Int(CURL_IPRESOLVE_V6)) }
+        if transfer.pathAsIs { try set(CURLOPT_PATH_AS_IS, 1) }
+        if let rate = transfer.limitRate {
+            try set(CURLOPT_MAX_RECV_SPEED_LARGE, off: curl_off_t(rate))
+            try set(CURLOPT_MAX_SEND_SPEED_LARGE, off: curl_off_t(rate))
+        }
+        if !transfer.connectTo.isEmpty {
+            var list: UnsafeMutablePointer<curl_slist>?
+            for entry in transfer.connectTo { list = curl_slist_append(list, entry) }
+            lists.append(list)
+            try check(sonde_curl_setopt_slist(handle, CURLOPT_CONNECT_TO, list))
+        }
+        let wanted = Set(transfer.resolve)
+        let stale = resolvedEntries.subtracting(wanted)
+        if !wanted.isEmpty || !stale.isEmpty {
+            var list: UnsafeMutablePointer<curl_slist>?
+            for entry in stale {
+                // `HOST:PORT:ADDRESS` is removed as `-HOST:PORT`.
+                let hostAndPort = entry.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).prefix(2).joined(separator: ":")
+                list = curl_slist_append(list, "-" + hostAndPort)
+            }
+            for entry in transfer.resolve { list = curl_slist_append(list, entry) }
+            lists.append(list)
+            try check(sonde_curl_setopt_slist(handle, CURLOPT_RESOLVE, list))
+            resolvedEntries = wanted
+        }
+        switch transfer.auth {
+        case nil: break
+        case .digest(let username, let password), .ntlm(let username, let password):
+            let isDigest: Bool = if case .digest = transfer.auth { true } else { false }
+            try check(sonde_curl_setopt_ulong(handle, CURLOPT_HTTPAUTH, isDigest ? SONDE_CURLAUTH_DIGEST : SONDE_CURLAUTH_NTLM))
+            try set(CURLOPT_USERNAME, username)
+            try set(CURLOPT_PASSWORD, password)
+        case .awsSigV4(let parameter, let accessKeyID, let secretAccessKey):
+            try set(CURLOPT_AWS_SIGV4, parameter)
+            try set(CURLOPT_USERNAME, accessKeyID)
+            try set(CURLOPT_PASSWORD, secretAccessKey)
+        case .netrc(let file, let optional):
+            try set(CURLOPT_NETRC, Int(optional ? CURL_NETRC_OPTIONAL.rawValue : CURL_NETRC_REQUIRED.rawValue))
+            if let file { try set(CURLOPT_NETRC_FILE, file) }
+        }
     }
 
     /// A new easy handle on the same share and multi handles: cookies, DNS answers, TLS

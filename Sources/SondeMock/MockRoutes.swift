@@ -200,6 +200,14 @@ enum MockRoutes {
             return json(["user": .string(configuration.username)])
         }
 
+        router.get("/digest") { request, _ -> Response in
+            MockAuth.digest(request, username: state.current.username, password: state.current.password)
+        }
+
+        router.get("/ntlm") { request, _ -> Response in
+            MockAuth.ntlm(request, username: state.current.username)
+        }
+
         router.post("/oauth/token") { request, _ -> Response in
             var request = request
             let form = String(decoding: try await body(&request), as: UTF8.self)

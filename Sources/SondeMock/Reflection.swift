@@ -33,19 +33,8 @@ public enum Reflection {
         case "json_go": return jsonEscaped(text, escape: { "<>&".unicodeScalars.contains($0) || $0.value == 0x2028 || $0.value == 0x2029 }, uppercase: false, slash: false)
         // PHP's json_encode: \/ for a slash and \uXXXX for non-ASCII.
         case "php": return jsonEscaped(text, escape: { $0.value > 0x7E }, uppercase: false, slash: true)
-        case "html":
-            var out = ""
-            for c in text.unicodeScalars {
-                switch c {
-                case "&": out += "&amp;"
-                case "<": out += "&lt;"
-                case ">": out += "&gt;"
-                case "\"": out += "&quot;"
-                case "'": out += "&#x27;"
-                default: out.unicodeScalars.append(c)
-                }
-            }
-            return out
+        // Python's html.escape, as the html_escape filter writes it.
+        case "html": return HTMLText.escape(text)
         case "html_numeric": return text.unicodeScalars.map { "&#\($0.value);" }.joined()
         case "html_hex": return text.unicodeScalars.map { "&#x\(String($0.value, radix: 16, uppercase: true));" }.joined()
         case "percent_upper": return percent(text, keep: Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~".utf8), uppercase: true, plus: false)

@@ -80,6 +80,68 @@ final class Exchange {
         return ""
     }
 
+    /// Every field line of a header, in order.
+    func headerLines(_ name: String) -> [String] {
+        response.headers.filter { $0.name.equalsIgnoringASCIICase(name) }.map(\.value)
+    }
+
+    /// The fields of the last `Set-Cookie` of the cookie `name` (split at `;`), looked for
+    /// as `cookie(_:)` does; nil when no response sets it.
+    func setCookieFields(_ name: String) -> [Substring]? {
+        for headers in [response.headers] + redirectHeaders.reversed() {
+            var found: [Substring]?
+            for header in headers where header.name.equalsIgnoringASCIICase("Set-Cookie") {
+                let fields = header.value.split(separator: ";", omittingEmptySubsequences: false)
+                let pair = fields.first ?? ""
+                guard let equals = pair.firstIndex(of: "="), pair[..<equals].trimmingCharacters(in: .whitespaces) == name else { continue }
+                found = fields
+            }
+            if let found { return found }
+        }
+        return nil
+    }
+
+    /// A cookie's value or attribute as `Set-Cookie` writes it (RFC 6265 §5.2): Secure and
+    /// HttpOnly as booleans, Max-Age as a number when it is one, the rest as text; nil
+    /// when the cookie is not set, or (for Expires, Max-Age, Domain, Path, SameSite) has no
+    /// such attribute.
+    func cookieAttribute(_ name: String, _ attribute: CookieAttribute) -> Operand? {
+        guard let fields = setCookieFields(name) else { return nil }
+        if attribute == .value {
+            let pair = fields[0]
+            guard let equals = pair.firstIndex(of: "=") else { return nil }
+            return .text(pair[pair.index(after: equals)...].trimmingCharacters(in: .whitespaces))
+        }
+        var found: Operand?
+        for field in fields.dropFirst() {
+            let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = parts[0].trimmingCharacters(in: .whitespaces)
+            guard key.equalsIgnoringASCIICase(attribute.rawValue) else { continue }
+            let value = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+            switch attribute {
+            case .secure, .httpOnly: found = .json(.bool(true))
+            case .maxAge: found = Int(value).map { .json(.int($0)) } ?? .text(value)
+            default: found = .text(value)  // the last of a name wins (RFC 6265 §5.3 step 11)
+            }
+        }
+        if found == nil, attribute == .secure || attribute == .httpOnly { return .json(.bool(false)) }
+        return found
+    }
+
+    /// The response's HTTP version: `1.0`, `1.1`, `2` or `3`.
+    var version: String { response.httpVersion }
+
+    /// The SHA-256 or MD5 of the body's bytes, lowercase hex.
+    func digest(_ kind: BodyDigest) -> String {
+        kind == .sha256 ? Digest.sha256(response.body) : Digest.md5(response.body)
+    }
+
+    /// An XPath expression on the body: read as HTML when its Content-Type says HTML, else as XML.
+    func xpath(_ expression: String) -> Result<XPathQuery.Value, XPathQuery.Failure> {
+        let type = header("Content-Type").map { TextDecoding.mediaType(of: $0).lowercased() } ?? ""
+        return XPathQuery.evaluate(expression, in: response.body, html: type == "text/html")
+    }
+
     /// A header's value; several headers of one name are joined with ", " as RFC 9110 allows.
     func header(_ name: String) -> String? {
         let values = response.headers.filter { $0.name.equalsIgnoringASCIICase(name) }.map(\.value)
@@ -146,6 +208,17 @@ final class Exchange {
                 return .failure("\(where_) no cookie '\(name)'")
             }
         case .url: return .success(.text(url))
+        case .version: return .success(.text(version))
+        case .digest(let kind): return .success(.text(digest(kind)))
+        case .cookieAttribute(let name, let attribute):
+            guard setCookieFields(name) != nil else { return .failure("the response sets no cookie '\(name)'") }
+            return cookieAttribute(name, attribute).map(CaptureOutcome.success) ?? .failure("the cookie '\(name)' has no \(attribute.rawValue) attribute")
+        case .xpath(let expression):
+            switch xpath(expression) {
+            case .failure(let error): return .failure(error.message)
+            case .success(.nodes([])): return .failure("\(expression) selected nothing")
+            case .success(let value): return .success(.json(value.json))
+            }
         case .regex(let pattern, let group):
             let body: String
             switch decodedText {
@@ -174,29 +247,6 @@ final class Exchange {
             }
             return .success(.json(.array(values)))
         }
-    }
-}
-
-/// HTTP dates as cookies carry them (RFC 6265 §5.1.1 accepts more; these are what servers send).
-enum HTTPDate {
-    nonisolated(unsafe) private static let formatters: [DateFormatter] = [
-        "EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE, dd-MMM-yyyy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy",
-    ].map { format in
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = format
-        return formatter
-    }
-
-    /// DateFormatter is not safe to share between threads (collections run side by side).
-    private static let lock = NSLock()
-
-    static func parse(_ text: String) -> Date? {
-        lock.lock()
-        defer { lock.unlock() }
-        for formatter in formatters { if let date = formatter.date(from: text) { return date } }
-        return nil
     }
 }
 

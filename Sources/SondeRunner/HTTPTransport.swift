@@ -23,6 +23,28 @@ public struct HTTPRequest: Sendable {
     /// Whether the body was computed from a secret: a 307 or 308 to another origin, which
     /// would send it there again, is not followed.
     public var bodyHoldsSecret = false
+    /// How the request travels, rendered (`TransferSpec`), and the authentication libcurl does.
+    public var transfer = Transfer()
+
+    /// How a request travels: what `TransferSpec` says, rendered, with paths made absolute.
+    public struct Transfer: Sendable {
+        public var httpVersion: HTTPVersion?
+        public var connectTo: [String] = []
+        public var resolve: [String] = []
+        public var ipVersion: IPVersion?
+        public var cert: String?
+        public var key: String?
+        public var cacert: String?
+        public var proxy: String?
+        public var compressed = true
+        /// Bytes a second, each way.
+        public var limitRate: Int?
+        public var pathAsIs = false
+        public var userAgent: String?
+        public var auth: TransportAuth?
+
+        public init() {}
+    }
 
     public init(
         method: String, url: String, headers: [(name: String, value: String)] = [], body: HTTPBody? = nil,
@@ -40,6 +62,17 @@ public struct HTTPRequest: Sendable {
 
     /// Whether a header of this name is set (names compare ignoring ASCII case, RFC 9110 §5.1).
     public func hasHeader(_ name: String) -> Bool { headers.contains { $0.name.equalsIgnoringASCIICase(name) } }
+}
+
+/// Authentication libcurl does itself, with the request's credentials (rendered).
+public enum TransportAuth: Sendable {
+    /// RFC 7616 (CURLAUTH_DIGEST): a first request learns the challenge, a second answers it.
+    case digest(username: String, password: String)
+    case ntlm(username: String, password: String)
+    /// CURLOPT_AWS_SIGV4 with `provider1[:provider2[:region[:service]]]`, and the keys as CURLOPT_USERPWD.
+    case awsSigV4(parameter: String, accessKeyID: String, secretAccessKey: String)
+    /// CURLOPT_NETRC (required, or optional) and CURLOPT_NETRC_FILE (nil: `~/.netrc`).
+    case netrc(file: String?, optional: Bool)
 }
 
 /// A request's content.
@@ -91,6 +124,8 @@ public struct HTTPResponse: Sendable {
     /// Content-Length and the rest included), and the body bytes it sent.
     public var sentHeaders: [(name: String, value: String)]?
     public var sentBody: [UInt8]?
+    /// The HTTP version the response came in: `1.0`, `1.1`, `2` or `3`.
+    public var httpVersion = "1.1"
 
     public typealias Timings = RequestTimings
 

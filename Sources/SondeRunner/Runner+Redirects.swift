@@ -112,6 +112,10 @@ extension Runner {
                         || (!request.locationTrusted
                             && (http.secretHeaders.contains(header.name.lowercased()) || redactor.redact(header.name + ": " + header.value) != header.name + ": " + header.value))
                 }
+                // So do the credentials libcurl answers a challenge with (a .netrc names its hosts itself).
+                if !request.locationTrusted, let auth = current.transfer.auth {
+                    if case .netrc = auth {} else { current.transfer.auth = nil }
+                }
                 // A body sent again (307, 308) goes to another origin only when trusted.
                 if !request.locationTrusted, current.body != nil, http.bodyHoldsSecret || bodyHoldsSecret(current.body) {
                     throw RedirectError(

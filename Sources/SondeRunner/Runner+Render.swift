@@ -12,7 +12,9 @@ extension Runner {
         let written = try request.url.renderURL(in: scope)
         try Self.checkLine(base ?? "", "base_url", spec.baseURL?.source)
         try Self.checkLine(written, "the url", request.url.source)
-        var url = RequestURL.removingDotSegments(RequestURL.encode(RequestURL.join(base: base, written)))
+        let joined = RequestURL.encode(RequestURL.join(base: base, written))
+        // path_as_is: `/../` and `/./` go out as written (a test of the server's own handling).
+        var url = request.transfer.pathAsIs == true ? joined : RequestURL.removingDotSegments(joined)
         // A password in the URL is a credential: libcurl sends it as Basic authentication.
         if let (user, password) = RequestURL.credentials(of: url), !password.isEmpty {
             let pair = "\(user):\(password)"
@@ -54,6 +56,7 @@ extension Runner {
                 headers.append((name, value))
             }
         }
+        var transportAuth: TransportAuth?
         if let auth = request.auth {
             switch auth {
             case .bearer(let template):
@@ -76,6 +79,25 @@ extension Runner {
                     url: absoluteTokenURL, clientID: try clientID.render(in: scope),
                     clientSecret: try clientSecret.render(in: scope), scope: try scopeTemplate?.render(in: scope))
                 setHeader("Authorization", "Bearer " + token, override: true)
+            case .digest(let username, let password), .ntlm(let username, let password):
+                let user = try username.render(in: scope), secret = try password.render(in: scope)
+                scope.noteSecret(.string(secret))
+                headers.removeAll { $0.name.equalsIgnoringASCIICase("Authorization") }
+                if case .digest = auth { transportAuth = .digest(username: user, password: secret) } else { transportAuth = .ntlm(username: user, password: secret) }
+            case .awsSigV4(let provider, let region, let service, let accessKeyID, let secretAccessKey, let sessionToken):
+                let id = try accessKeyID.render(in: scope), secret = try secretAccessKey.render(in: scope)
+                scope.noteSecret(.string(secret))
+                let parts = [try provider.render(in: scope), try region.render(in: scope), try service.render(in: scope)]
+                for part in parts { try Self.checkLine(part, "a part of aws_sigv4", nil) }
+                if let sessionToken {
+                    let token = try sessionToken.render(in: scope)
+                    scope.noteSecret(.string(token))
+                    setHeader("x-amz-security-token", token, override: true)
+                }
+                headers.removeAll { $0.name.equalsIgnoringASCIICase("Authorization") }
+                transportAuth = .awsSigV4(parameter: parts.joined(separator: ":"), accessKeyID: id, secretAccessKey: secret)
+            case .netrc(let file, let optional):
+                transportAuth = .netrc(file: try file.map { try path($0.render(in: scope)) }, optional: optional)
             }
             if let value = headers.first(where: { $0.name.equalsIgnoringASCIICase("Authorization") })?.value {
                 do {
@@ -103,6 +125,22 @@ extension Runner {
             setHeader("Content-Type", "application/x-www-form-urlencoded", override: !ownContentType)
         case .raw(let template):
             body = .bytes(Array(try template.render(in: scope).utf8))
+        case .bytes(let bytes):
+            body = .bytes(bytes)
+        case .templatedFile(let template, let mediaType):
+            body = .bytes(Array(try template.render(in: scope).utf8))
+            setHeader("Content-Type", mediaType, override: !ownContentType)
+        case .file(let pathTemplate):
+            let written = try pathTemplate.render(in: scope)
+            let path = written.hasPrefix("/") ? written : URL(fileURLWithPath: spec.file).deletingLastPathComponent().appendingPathComponent(written).path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                let data = FileManager.default.contents(atPath: path)
+            else {
+                throw RunnerError("body file '\(written)' cannot be read as a file (\(path))", kind: .file)
+            }
+            body = .bytes([UInt8](data))
+            setHeader("Content-Type", MediaType.forFileExtension(URL(fileURLWithPath: path).pathExtension), override: !ownContentType)
         case .multipart(let parts):
             body = .multipart(try multipart(parts))
             // libcurl writes multipart/form-data with its boundary; a request may ask for
@@ -118,6 +156,8 @@ extension Runner {
         var http = HTTPRequest(
             method: request.method, url: url, headers: headers, body: body, timeoutSeconds: (request.timeout ?? RequestSpec.defaultTimeout).seconds,
             maxBodySize: request.maxBodySize.bytes, insecure: request.insecure, recordsWire: options.keepExchanges || options.curlArguments != nil)
+        http.transfer = try transfer(request.transfer)
+        http.transfer.auth = transportAuth
         // 4. Taint: which fields and whether the body were computed from a secret.
         for field in request.defaultHeaders + request.headers where field.name.readsSecret(in: scope) || field.value.readsSecret(in: scope) {
             if let name = try? field.name.render(in: scope) { http.secretHeaders.insert(name.lowercased()) }
@@ -125,6 +165,40 @@ extension Runner {
         if request.auth != nil { http.secretHeaders.insert("authorization") }
         http.bodyHoldsSecret = request.body?.templates.contains { $0.readsSecret(in: scope) } ?? false
         return http
+    }
+
+    /// A path written in the collection, relative to the collection's folder.
+    func path(_ written: String) -> String {
+        written.hasPrefix("/") ? written : URL(fileURLWithPath: spec.file).deletingLastPathComponent().appendingPathComponent(written).path
+    }
+
+    /// How the request travels, rendered; nothing here may hold a line break or a NUL,
+    /// which libcurl would read as the end of the option.
+    func transfer(_ written: TransferSpec) throws -> HTTPRequest.Transfer {
+        var out = HTTPRequest.Transfer()
+        out.httpVersion = written.httpVersion
+        out.ipVersion = written.ipVersion
+        out.compressed = written.compressed ?? true
+        out.pathAsIs = written.pathAsIs ?? false
+        out.limitRate = written.limitRate.map(\.bytes)
+        func render(_ template: Template, _ what: String) throws -> String {
+            let text = try template.render(in: scope)
+            try Self.checkLine(text, what, template.source)
+            return text
+        }
+        out.connectTo = try (written.connectTo ?? []).map { try render($0, "connect_to") }
+        out.resolve = try (written.resolve ?? []).map { try render($0, "resolve") }
+        out.cert = try written.cert.map { path(try render($0, "cert")) }
+        out.key = try written.key.map { path(try render($0, "key")) }
+        out.cacert = try written.cacert.map { path(try render($0, "cacert")) }
+        out.proxy = try written.proxy.map { try render($0, "proxy") }
+        out.userAgent = try written.userAgent.map { try render($0, "user_agent") }
+        if let proxy = out.proxy, let scheme = RequestURL.scheme(of: proxy),
+            !TransferSpec.proxySchemes.contains(scheme.lowercased())
+        {
+            throw RunnerError("the proxy uses \(scheme):, and a proxy is http, https, socks4, socks4a, socks5 or socks5h")
+        }
+        return out
     }
 
     /// Default fields, then the request's own: a default is left out when the request has a
@@ -268,36 +342,5 @@ struct RunnerError: Error, CustomStringConvertible {
     init(_ description: String, kind: RequestProblem.Kind = .request) {
         self.description = description
         self.kind = kind
-    }
-}
-
-/// Content types by file extension, for multipart file parts that do not say theirs.
-enum MediaType {
-    static func forFileExtension(_ ext: String) -> String {
-        switch ext.lowercased() {
-        case "json": return "application/json"
-        case "txt", "text", "log": return "text/plain"
-        case "csv": return "text/csv"
-        case "html", "htm": return "text/html"
-        case "xml": return "application/xml"
-        case "yaml", "yml": return "application/yaml"
-        case "js", "mjs": return "text/javascript"
-        case "css": return "text/css"
-        case "md": return "text/markdown"
-        case "png": return "image/png"
-        case "jpg", "jpeg": return "image/jpeg"
-        case "gif": return "image/gif"
-        case "webp": return "image/webp"
-        case "svg": return "image/svg+xml"
-        case "ico": return "image/vnd.microsoft.icon"
-        case "pdf": return "application/pdf"
-        case "zip": return "application/zip"
-        case "gz", "tgz": return "application/gzip"
-        case "tar": return "application/x-tar"
-        case "wasm": return "application/wasm"
-        case "mp3": return "audio/mpeg"
-        case "mp4": return "video/mp4"
-        default: return "application/octet-stream"
-        }
     }
 }

@@ -435,7 +435,16 @@ public final class Runner {
     func capture(_ request: RequestSpec, _ exchange: Exchange) -> String? {
         var captureError: String?
         for capture in request.captures {
-            switch exchange.capture(capture) {
+            var outcome = exchange.capture(capture)
+            if case .success(let found) = outcome, let filters = capture.filters {
+                switch filters.apply(to: found.json, in: scope) {
+                case .success(let (value, fromSecret)):
+                    if fromSecret { scope.noteSecret(value) }
+                    outcome = .success(.json(value))
+                case .failure(let error): outcome = .failure(redactor.redact("filters \(filters.description): \(error.message)"))
+                }
+            }
+            switch outcome {
             case .success(let value):
                 // The scope tells the redactor when the value is secret (`secret: true`, or a name in `secrets:`).
                 if case .text(let text) = value {
@@ -548,9 +557,11 @@ public final class Runner {
     /// 5. One expectation; everything it shows is masked with the redactor of the moment
     /// (secrets its own expected values compute are known once they are rendered).
     func evaluate(_ expectation: Expectation, _ exchange: Exchange, variables scope: VariableScope) throws(TemplateError) -> CheckResult {
-        let subject: String
-        let actual: Actual
+        var subject: String
+        var actual: Actual
         var binarySummary: String?
+        // Filters computed from a secret add their result to it.
+        var redactor = self.redactor
         switch expectation.subject {
         case .status:
             subject = "status"
@@ -559,7 +570,44 @@ public final class Runner {
             actual = expectation.predicate.templates.isEmpty ? .value(.int(exchange.response.status)) : .text(String(exchange.response.status))
         case .header(let name):
             subject = "header \(name)"
-            actual = exchange.header(name).map(Actual.text) ?? .missing
+            let lines = exchange.headerLines(name)
+            actual = lines.isEmpty ? .missing : lines.count == 1 ? .text(lines[0]) : .lines(lines)
+        case .template(let template):
+            subject = template.soleVariable.map { "vars \($0)" } ?? "vars \(template.source)"
+            do {
+                actual = .value(try template.renderValue(in: scope))
+            } catch where error.undefinedName != nil {
+                actual = .missing
+            }
+        case .version:
+            subject = "version"
+            actual = .text(exchange.version)
+        case .cookie(let name, let attribute):
+            subject = attribute == .value ? "cookie \(name)" : "cookie \(name)[\(attribute.rawValue)]"
+            switch exchange.cookieAttribute(name, attribute) {
+            case .text(let text)?: actual = .text(text)
+            case .json(let value)?: actual = .value(value)
+            case nil: actual = .missing
+            }
+        case .digest(let kind):
+            subject = kind.rawValue
+            actual = .text(exchange.digest(kind))
+        case .xpath(let expression):
+            subject = expression
+            switch exchange.xpath(expression) {
+            case .failure(let error):
+                return CheckResult(subject: subject, expected: redactor.redact(try expectation.predicate.describeExpected(in: scope)),
+                    actual: "a body that XPath cannot read", passed: false, message: redactor.excerpt(error.message, limit: 500), location: expectation.location)
+            case .success(.nodes(let nodes)):
+                actual = nodes.isEmpty ? .missing : nodes.count == 1 ? .text(nodes[0]) : .value(.array(nodes.map(JSONValue.string)))
+            case .success(let value): actual = .value(value.json)
+            }
+        case .bytes(let check):
+            subject = "bytes"
+            let outcome = try check.evaluate(exchange.response.body, in: scope)
+            return CheckResult(subject: subject, expected: redactor.redact(try check.describeExpected(in: scope)),
+                actual: BodySummary.grouped(exchange.response.body.count) + " bytes", passed: outcome.passed,
+                message: outcome.message.map { redactor.excerpt($0, limit: 500) }, location: expectation.location)
         case .body:
             subject = "body"
             let contentType = exchange.header("Content-Type")
@@ -609,10 +657,29 @@ public final class Runner {
                 passed: violations.isEmpty, message: redactor.excerpt(violations.prefix(5).map(\.description).joined(separator: "; "), limit: 500),
                 location: expectation.location)
         }
-        let unit: String? = if case .duration = expectation.subject { "ms" } else { nil }
+        var unit: String? = if case .duration = expectation.subject { "ms" } else { nil }
+        var predicate = expectation.predicate
+        // Reading the subject may have rendered a secret (`vars`): mask with what is known now.
+        redactor = self.redactor
+        // Filters first: the verdict shows what they gave, under the subject and its filters.
+        if case .filtered(let chain, let inner) = predicate {
+            let (filtered, masking) = ValuePredicate.filter(actual, chain, redactor: redactor, in: scope)
+            redactor = masking
+            subject += " | " + chain.description
+            switch filtered {
+            case .failure(let failure):
+                return CheckResult(subject: subject, expected: redactor.redact(try inner.describeExpected(unit: unit, redactor: redactor, in: scope)),
+                    actual: "filters that could not apply", passed: false, message: redactor.excerpt(failure.message, limit: 500), location: expectation.location)
+            case .success(let value):
+                actual = .value(value)
+                predicate = inner
+                unit = nil
+                binarySummary = nil
+            }
+        }
         // Expected values are rendered first: a secret they compute is masked in the verdict too.
-        let expected = try expectation.predicate.describeExpected(unit: unit, redactor: redactor, in: scope)
-        let outcome = try expectation.predicate.evaluate(actual, unit: unit, redactor: redactor, in: scope)
+        let expected = try predicate.describeExpected(unit: unit, redactor: redactor, in: scope)
+        let outcome = try predicate.evaluate(actual, unit: unit, redactor: redactor, in: scope)
         // A binary body is summarised, never dumped into the verdict.
         if let binarySummary {
             return CheckResult(

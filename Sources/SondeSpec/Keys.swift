@@ -5,11 +5,23 @@ package enum CollectionKey: String, CaseIterable {
 
 package enum DefaultsKey: String, CaseIterable {
     case headers, query, timeout, delay, retry, follow_redirects, max_redirects, location_trusted, max_body_size, insecure, auth, diff
+    case http_version, connect_to, resolve, ipv4, ipv6, cert, key, cacert, proxy, compressed, limit_rate, path_as_is, user_agent
+
+    /// The keys of how a request travels (`TransferSpec`), which a request may set too.
+    var transferKey: TransferKey? { TransferKey(rawValue: rawValue) }
+}
+
+/// The keys of `TransferSpec`: in `defaults` and on a request.
+package enum TransferKey: String, CaseIterable {
+    case http_version, connect_to, resolve, ipv4, ipv6, cert, key, cacert, proxy, compressed, limit_rate, path_as_is, user_agent
 }
 
 package enum RequestKey: String, CaseIterable {
     case name, method, url, query, headers, json, form, body, multipart, timeout, delay, retry, skip
     case follow_redirects, max_redirects, location_trusted, max_body_size, insecure, auth, capture, expect, diff
+    case http_version, connect_to, resolve, ipv4, ipv6, cert, key, cacert, proxy, compressed, limit_rate, path_as_is, user_agent
+
+    var transferKey: TransferKey? { TransferKey(rawValue: rawValue) }
 
     /// Which keys a request sets, one bit each: kept for every request until `defaults` is read.
     package struct Set {
@@ -19,7 +31,7 @@ package enum RequestKey: String, CaseIterable {
         package func contains(_ key: RequestKey) -> Bool { bits & (1 << RequestKey.bit(of: key)) != 0 }
     }
 
-    /// Its place among the cases (22 of them, fewer than 64).
+    /// Its place among the cases (35 of them, fewer than 64).
     private static func bit(of key: RequestKey) -> Int { allCases.firstIndex(of: key) ?? 63 }
 }
 
@@ -29,11 +41,21 @@ package enum DiffKey: String, CaseIterable {
 }
 
 package enum ExpectKey: String, CaseIterable {
-    case status, headers, jsonpath, body, duration, schema, url, redirects
+    case status, headers, jsonpath, xpath, body, bytes, sha256, md5, duration, schema, url, redirects, version, cookies, vars
 }
 
 package enum CaptureKey: String, CaseIterable {
-    case jsonpath, header, cookie, regex, group, status, duration, url, secret
+    case jsonpath, xpath, header, cookie, regex, group, status, duration, url, version, sha256, md5, filters, secret
+}
+
+/// `body:` written as a mapping: bytes from a file, or written as base64 or hex.
+package enum BodyKey: String, CaseIterable {
+    case file, templated, base64, hex
+}
+
+/// Bytes a `bytes:` check compares with: exactly one of these.
+package enum BytesKey: String, CaseIterable {
+    case file, base64, hex
 }
 
 package enum RetryKey: String, CaseIterable {
@@ -41,7 +63,15 @@ package enum RetryKey: String, CaseIterable {
 }
 
 package enum AuthKey: String, CaseIterable {
-    case bearer, basic, oauth2_client_credentials
+    case bearer, basic, digest, ntlm, aws_sigv4, netrc, oauth2_client_credentials
+}
+
+package enum AWSSigV4Key: String, CaseIterable {
+    case provider, region, service, access_key_id, secret_access_key, session_token
+}
+
+package enum NetrcKey: String, CaseIterable {
+    case file, optional
 }
 
 package enum BasicAuthKey: String, CaseIterable {

@@ -29,6 +29,7 @@ extension SpecReader {
             var group: Int?
             var groupNode: Node?
             var regexNode: Node?
+            var filters: FilterChain?
             for (key, _, value) in fields {
                 switch key {
                 case .jsonpath:
@@ -36,12 +37,26 @@ extension SpecReader {
                     if let text = string(value, "jsonpath in \(context)"), let path = jsonPath(text, at: value, context) {
                         captureSource = .jsonpath(path)
                     }
+                case .xpath:
+                    sourceCount += 1
+                    if let expression = xpath(value, context) { captureSource = .xpath(expression) }
                 case .header:
                     sourceCount += 1
                     if let name = literal(value, "the header name in \(context)") { captureSource = .header(name) }
                 case .cookie:
                     sourceCount += 1
-                    if let name = literal(value, "the cookie name in \(context)") { captureSource = .cookie(name) }
+                    if let written = literal(value, "the cookie name in \(context)"), let (name, attribute) = cookieName(written, at: value, context) {
+                        captureSource = attribute == .value ? .cookie(name) : .cookieAttribute(name, attribute)
+                    }
+                case .version, .sha256, .md5:
+                    sourceCount += 1
+                    switch bool(value, "\(key.rawValue) in \(context)") {
+                    case true: captureSource = key == .version ? .version : .digest(key == .sha256 ? .sha256 : .md5)
+                    case false: report("\(key.rawValue): false in \(context) captures nothing; write \(key.rawValue): true", at: value)
+                    case nil: break
+                    }
+                case .filters:
+                    filters = filterChain(value, "filters in \(context)")
                 case .regex:
                     sourceCount += 1
                     regexNode = value
@@ -75,7 +90,7 @@ extension SpecReader {
                 }
             }
             if sourceCount != 1 {
-                report("\(context) takes exactly one of jsonpath, header, cookie, regex, status, duration, url", at: pair.value)
+                report("\(context) takes exactly one of jsonpath, xpath, header, cookie, regex, status, duration, url, version, sha256, md5", at: pair.value)
                 continue
             }
             if case .regex(let pattern, _) = captureSource, let regexNode {
@@ -88,7 +103,7 @@ extension SpecReader {
             } else if let groupNode, regexNode == nil {
                 report("group applies to a regex capture only", at: groupNode)
             }
-            if let captureSource { out.append(Capture(name: pair.key, source: captureSource, secret: secret, location: location)) }
+            if let captureSource { out.append(Capture(name: pair.key, source: captureSource, secret: secret, location: location, filters: filters)) }
         }
         return out
     }
@@ -132,6 +147,63 @@ extension SpecReader {
                     }
                 default:
                     if let p = predicate(value, kind: .json, context) { out.append(Expectation(subject: .status, predicate: p, location: location)) }
+                }
+            case .xpath:
+                guard let expressions = mapping(value, "expect.xpath of \(label)") else { continue }
+                for entry in expressions {
+                    let context = "expect.xpath of \(label)"
+                    let expression = xpath(entry.keyNode, context)
+                    let p = predicate(entry.value, kind: .json, "'\(entry.key)' in \(context)")
+                    if let expression, let p { out.append(Expectation(subject: .xpath(expression), predicate: p, location: source.location(of: entry.keyNode))) }
+                }
+            case .vars:
+                guard let entries = mapping(value, "expect.vars of \(label)") else { continue }
+                for entry in entries {
+                    // A name (`order_id`, `user.id`) or an expression (`order_id | int`) is short
+                    // for the template `{{ … }}`; anything with `{{` is a template as written.
+                    let written = entry.key.firstRange(ofExactly: "{{") != nil ? entry.key : "{{ \(entry.key) }}"
+                    guard let t = template(written, at: entry.keyNode) else { continue }
+                    if let p = predicate(entry.value, kind: .json, "'\(entry.key)' in expect.vars of \(label)") {
+                        out.append(Expectation(subject: .template(t), predicate: p, location: source.location(of: entry.keyNode)))
+                    }
+                }
+            case .cookies:
+                guard let cookies = mapping(value, "expect.cookies of \(label)") else { continue }
+                for cookie in cookies {
+                    let context = "expect.cookies of \(label)"
+                    rejectTemplate(cookie.key, at: cookie.keyNode, "a cookie name to check")
+                    guard let (name, attribute) = cookieName(cookie.key, at: cookie.keyNode, context) else { continue }
+                    if let p = predicate(cookie.value, kind: .json, "'\(cookie.key)' in \(context)") {
+                        out.append(Expectation(subject: .cookie(name, attribute), predicate: p, location: source.location(of: cookie.keyNode)))
+                    }
+                }
+            case .version:
+                let context = "expect.version of \(label)"
+                if case .scalar(let scalar) = value, case let version = YAMLScalarValue(scalar).json.interpolated {
+                    guard ["1.0", "1.1", "2", "3"].contains(version) else {
+                        report("\(context) is an HTTP version: 1.0, 1.1, 2 or 3, found \(scalar.string)", at: value)
+                        continue
+                    }
+                    out.append(Expectation(subject: .version, predicate: .equals(.string(Template(literal: version))), location: location))
+                } else if let p = predicate(value, kind: .json, context) {
+                    out.append(Expectation(subject: .version, predicate: p, location: location))
+                }
+            case .sha256, .md5:
+                let kind: BodyDigest = key == .sha256 ? .sha256 : .md5
+                let context = "expect.\(key.rawValue) of \(label)"
+                if case .scalar(let scalar) = value, scalar.string.firstRange(ofExactly: "{{") == nil {
+                    let digest = scalar.string.lowercased()
+                    guard digest.count == kind.hexLength, digest.allSatisfy({ $0.isHexDigit && $0.isASCII }) else {
+                        report("\(context) is \(kind.hexLength) hex digits (the body's \(kind == .sha256 ? "SHA-256" : "MD5")), found \(scalar.string)", at: value)
+                        continue
+                    }
+                    out.append(Expectation(subject: .digest(kind), predicate: .equals(.string(Template(literal: digest))), location: location))
+                } else if let p = predicate(value, kind: .json, context) {
+                    out.append(Expectation(subject: .digest(kind), predicate: p, location: location))
+                }
+            case .bytes:
+                if let check = bytesPredicate(value, "expect.bytes of \(label)") {
+                    out.append(Expectation(subject: .bytes(check), predicate: .exists(true), location: location))
                 }
             case .headers:
                 guard let headers = mapping(value, "expect.headers of \(label)") else { continue }
@@ -197,5 +269,82 @@ extension SpecReader {
         }
         report("schema file '\(path)' for \(label) is neither JSON nor YAML", at: node)
         return nil
+    }
+
+    /// An XPath expression (not a template), compiled now so that a syntax error is found before anything is sent.
+    func xpath(_ node: Node, _ context: String) -> String? {
+        guard let expression = literal(node, "the XPath in \(context)") else { return nil }
+        if let problem = XPathQuery.syntaxError(expression) {
+            report("\(problem) in \(context)", at: node)
+            return nil
+        }
+        return expression
+    }
+
+    /// `session` or `session[Max-Age]`: a cookie's name, and its value or one attribute.
+    func cookieName(_ written: String, at node: Node, _ context: String) -> (String, CookieAttribute)? {
+        guard let (name, attribute) = CookieAttribute.split(written) else {
+            let names = CookieAttribute.allCases.map(\.rawValue).joined(separator: ", ")
+            report("\(context): '\(written)' names no cookie attribute; write name[Attribute] with one of \(names)", at: node)
+            return nil
+        }
+        guard !name.isEmpty else {
+            report("\(context): '\(written)' has no cookie name before the brackets", at: node)
+            return nil
+        }
+        return (name, attribute)
+    }
+
+    /// `bytes:`: bytes (`{ hex: … }`, `{ base64: … }`, `{ file: … }`) the body must equal, or
+    /// a mapping of operators on bytes: equals, not_equals, starts_with, ends_with,
+    /// contains, not_contains (each with bytes), length (a number or a predicate), empty.
+    func bytesPredicate(_ node: Node, _ context: String) -> BytesPredicate? {
+        guard case .mapping(let pairs) = node else {
+            report("\(context) is bytes ({ hex: … }, { base64: … }, { file: … }) or a mapping of operators, found \(node.kindDescription)", at: node)
+            return nil
+        }
+        if BytesKey.allCases.contains(where: { pairs[$0.rawValue] != nil }) {
+            return bytesOperand(node, context).map(BytesPredicate.equals)
+        }
+        let allowed: [ValuePredicate.Operator] = [.equals, .not_equals, .starts_with, .ends_with, .contains, .not_contains, .length, .empty]
+        var parts: [BytesPredicate] = []
+        guard let entries = mapping(node, context) else { return nil }
+        for entry in entries {
+            guard let op = ValuePredicate.Operator(rawValue: entry.key), allowed.contains(op) else {
+                let names = allowed.map(\.rawValue) + BytesKey.allCases.map(\.rawValue)
+                let hint = nearestName(to: entry.key, among: names).map { "; did you mean '\($0)'?" } ?? " (operators on bytes: \(names.joined(separator: ", ")))"
+                report("unknown operator '\(entry.key)' in \(context)\(hint)", at: entry.keyNode)
+                return nil
+            }
+            let what = "'\(op.rawValue)' in \(context)"
+            switch op {
+            case .length:
+                if case .mapping = entry.value {
+                    guard let p = predicate(entry.value, kind: .json, what) else { return nil }
+                    parts.append(.length(p))
+                } else {
+                    guard let count = integer(entry.value, what, range: 0...Int.max) else { return nil }
+                    parts.append(.length(.equals(.number(JSONNumber(count)))))
+                }
+            case .empty:
+                guard let b = bool(entry.value, what) else { return nil }
+                parts.append(.empty(b))
+            default:
+                guard let bytes = bytesOperand(entry.value, what) else { return nil }
+                switch op {
+                case .equals: parts.append(.equals(bytes))
+                case .not_equals: parts.append(.notEquals(bytes))
+                case .starts_with: parts.append(.startsWith(bytes))
+                case .ends_with: parts.append(.endsWith(bytes))
+                case .contains: parts.append(.contains(bytes))
+                default: parts.append(.notContains(bytes))
+                }
+            }
+        }
+        if parts.isEmpty {
+            report("\(context) has no operator", at: node)
+            return nil
+        }
+        return parts.count == 1 ? parts[0] : .all(parts)
     }
 }

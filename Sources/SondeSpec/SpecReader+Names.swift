@@ -89,7 +89,7 @@ extension SpecReader {
             }
             if let capturedName {
                 report(
-                    "a file's path cannot read '\(capturedName)', which a response sets (a capture): a server must not choose which file is sent; name the file in the collection or a variable",
+                    "'\(template.source)' cannot read '\(capturedName)', which a response sets (a capture): a server must not choose which file is read or where requests go; name it in the collection or a variable",
                     at: node)
             }
         }

@@ -20,7 +20,12 @@ extension SpecReader {
         }
         var parts: [ValuePredicate] = []
         var ok = true
+        var filters: FilterChain?
         for pair in pairs {
+            if pair.key == ValuePredicate.Operator.filters.rawValue {
+                if let chain = filterChain(pair.value, "filters in \(what)") { filters = chain } else { ok = false }
+                continue
+            }
             guard let op = ValuePredicate.Operator(rawValue: pair.key) else {
                 let valid = ValuePredicate.Operator.allCases.map(\.rawValue)
                 if let suggestion = nearestName(to: pair.key, among: valid) {
@@ -34,7 +39,45 @@ extension SpecReader {
             if let part = operatorPredicate(op, pair.value, kind: kind, what) { parts.append(part) } else { ok = false }
         }
         guard ok else { return nil }
+        if let filters {
+            guard !parts.isEmpty else {
+                report("filters in \(what) need a check of what they give, such as { filters: [count], equals: 2 }", at: node)
+                return nil
+            }
+            return .filtered(filters, parts.count == 1 ? parts[0] : .all(parts))
+        }
         return parts.count == 1 ? parts[0] : .all(parts)
+    }
+
+    /// `filters:`: one string of filters joined by `|` (`split('/') | nth(-1)`), or a list of
+    /// them (`[ split('/'), nth(-1) ]`), as in templates. Errors are reported at their column.
+    func filterChain(_ node: Node, _ what: String) -> FilterChain? {
+        let items: [Node]
+        switch node {
+        case .scalar: items = [node]
+        case .sequence(let list) where !list.isEmpty: items = Array(list)
+        default:
+            report("\(what) must be filters such as \"split('/') | nth(-1)\", or a list of them, found \(node.kindDescription)", at: node)
+            return nil
+        }
+        var chain = FilterChain()
+        for item in items {
+            guard case .scalar(let scalar) = item else {
+                report("\(what): each filter is a string such as nth(-1), found \(item.kindDescription)", at: item)
+                return nil
+            }
+            do {
+                let parsed = try FilterChain(parsing: scalar.string)
+                for template in parsed.argumentTemplates {
+                    recordedTemplates.append((template, YAMLSource.ScalarPosition(item), currentScope))
+                }
+                chain = chain.followed(by: parsed)
+            } catch {
+                report("\(what): \(error.message)", at: source.location(inside: item, offset: error.offset, value: scalar.string), length: error.length)
+                return nil
+            }
+        }
+        return chain
     }
 
     private func operatorPredicate(_ op: ValuePredicate.Operator, _ node: Node, kind: OperandKind, _ what: String) -> ValuePredicate? {
@@ -78,6 +121,13 @@ extension SpecReader {
             return .oneOf(values)
         case .each:
             return predicate(node, kind: kind, context).map(ValuePredicate.each)
+        case .not:
+            return predicate(node, kind: kind, context).map(ValuePredicate.not)
+        case .filters:
+            return nil  // read before the operators, in predicate(_:kind:_:)
+        case .is_integer, .is_float, .is_number, .is_string, .is_boolean, .is_collection, .is_date, .is_iso_date, .is_uuid, .is_ipv4, .is_ipv6:
+            guard let kindChecked = op.kind, let expected = bool(node, context) else { return nil }
+            return .kind(kindChecked, expected)
         }
     }
 

@@ -15,6 +15,7 @@ struct RequestDefaults {
     var insecure: Bool?
     var auth: Auth?
     var diffIgnore: [JSONPath]?
+    var transfer = TransferSpec()
 }
 
 extension SpecReader {
@@ -35,6 +36,8 @@ extension SpecReader {
             case .insecure: defaults.insecure = bool(value, "defaults.insecure")
             case .auth: defaults.auth = auth(value, "defaults.auth")
             case .diff: defaults.diffIgnore = diffIgnore(value, "defaults.diff")
+            default:
+                if let transferKey = key.transferKey { transfer(transferKey, value, into: &defaults.transfer, "defaults.\(key.rawValue)") }
             }
         }
         return defaults
@@ -120,7 +123,7 @@ extension SpecReader {
                     spec.body = templateValue(value).map(RequestBody.json)
                     rejectNumbersBeyondDoubles(in: value, "the json body of \(label)")
                 case .form: spec.body = .form(namedTemplates(value, "form of \(label)"))
-                case .body: spec.body = template(value, "body of \(label)").map(RequestBody.raw)
+                case .body: spec.body = requestBody(value, label)
                 default: spec.body = multipart(value, label).map(RequestBody.multipart)
                 }
             case .timeout: spec.timeout = timeout(value, "timeout of \(label)")
@@ -144,6 +147,8 @@ extension SpecReader {
             case .capture: spec.captures = captures(value, label)
             case .expect: expectNode = value
             case .diff: spec.diffIgnore = diffIgnore(value, "diff of \(label)") ?? []
+            default:
+                if let transferKey = key.transferKey { transfer(transferKey, value, into: &spec.transfer, "\(key.rawValue) of \(label)") }
             }
         }
         if !hasURL && name != nil { report("\(label) has no url", at: node) }
@@ -177,6 +182,99 @@ extension SpecReader {
         if !ownKeys.contains(.insecure) { spec.insecure = defaults.insecure ?? false }
         if !ownKeys.contains(.auth) { spec.auth = defaults.auth }
         if !ownKeys.contains(.diff) { spec.diffIgnore = defaults.diffIgnore ?? [] }
+        if !defaults.transfer.isEmpty { spec.transfer = spec.transfer.over(defaults.transfer) }
+    }
+
+    /// One key of how a request travels, into `transfer`.
+    func transfer(_ key: TransferKey, _ value: Node, into transfer: inout TransferSpec, _ what: String) {
+        /// A template a response must not choose: where requests go, and which files are read.
+        func guarded(_ node: Node) -> Template? {
+            guard let t = template(node, what) else { return nil }
+            if !t.references.isEmpty { filePathNodes.append((t, node)) }
+            return t
+        }
+        func list(_ node: Node, parts: Int) -> [Template]? {
+            let items: [Node] = if case .sequence(let s) = node { Array(s) } else { [node] }
+            var out: [Template] = []
+            for item in items {
+                guard let t = guarded(item) else { return nil }
+                if let literal = t.literalValue {
+                    let fields = literal.split(separator: ":", omittingEmptySubsequences: false)
+                    // An IPv6 address in brackets has colons of its own: only the count before it is checked.
+                    if fields.count < parts || (fields.count > parts && !literal.contains("[") && key != .resolve) {
+                        let shape = key == .resolve ? "HOST:PORT:ADDRESS" : "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT"
+                        report("\(what) must be \(shape) (as curl's --\(key == .resolve ? "resolve" : "connect-to")), found '\(literal)'", at: item)
+                        return nil
+                    }
+                }
+                out.append(t)
+            }
+            return out
+        }
+        switch key {
+        case .http_version:
+            guard case .scalar(let scalar) = value else {
+                report("\(what) is one of 1.0, 1.1, 2, 2-prior-knowledge, 3; found \(value.kindDescription)", at: value)
+                return
+            }
+            let text = YAMLScalarValue(scalar).json.interpolated
+            guard let version = HTTPVersion(rawValue: text) else {
+                report("\(what) is one of 1.0, 1.1, 2, 2-prior-knowledge, 3; found '\(scalar.string)'", at: value)
+                return
+            }
+            if version == .http3, !CurlFeatures.hasHTTP3 {
+                report("\(what): HTTP/3 needs a libcurl built with it, and this one (\(CurlFeatures.version)) is not", at: value)
+                return
+            }
+            transfer.httpVersion = version
+        case .connect_to: transfer.connectTo = list(value, parts: 4)
+        case .resolve: transfer.resolve = list(value, parts: 3)
+        case .ipv4, .ipv6:
+            guard let flag = bool(value, what) else { return }
+            let version: IPVersion = key == .ipv4 ? .v4 : .v6
+            if flag {
+                if let other = transfer.ipVersion, other != version {
+                    report("\(what): ipv4 and ipv6 cannot both be true", at: value)
+                    return
+                }
+                transfer.ipVersion = version
+            } else if transfer.ipVersion == version {
+                transfer.ipVersion = nil
+            }
+        case .cert, .key, .cacert:
+            guard let t = guarded(value) else { return }
+            if let literalPath = t.literalValue, readableFile(literalPath, at: value, what) == nil { return }
+            switch key {
+            case .cert: transfer.cert = t
+            case .key: transfer.key = t
+            default: transfer.cacert = t
+            }
+        case .proxy:
+            guard let t = guarded(value) else { return }
+            if let literal = t.literalValue, let scheme = RequestURL.scheme(of: literal),
+                !TransferSpec.proxySchemes.contains(scheme.lowercased())
+            {
+                report("\(what) uses \(scheme):, and a proxy is http, https, socks4, socks4a, socks5 or socks5h", at: value)
+                return
+            }
+            transfer.proxy = t
+        case .compressed: transfer.compressed = bool(value, what)
+        case .limit_rate:
+            guard let size = byteSize(value, what) else { return }
+            guard size.bytes > 0 else {
+                report("\(what) must be more than 0 bytes a second (leave it out for no limit)", at: value)
+                return
+            }
+            transfer.limitRate = size
+        case .path_as_is: transfer.pathAsIs = bool(value, what)
+        case .user_agent:
+            guard let t = template(value, what) else { return }
+            if let literal = t.literalValue, literal.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+                report("\(what) has a line break or a NUL, which would end its header line", at: value)
+                return
+            }
+            transfer.userAgent = t
+        }
     }
 
     /// A number in a JSON body that no double can hold (`1e999`) would reach most servers as
@@ -311,14 +409,14 @@ extension SpecReader {
     func auth(_ node: Node, _ what: String) -> Auth? {
         guard let pairs = keyed(node, AuthKey.self, what) else { return nil }
         guard pairs.count == 1, let (key, _, value) = pairs.first else {
-            if !pairs.isEmpty { report("\(what) takes one of bearer, basic, oauth2_client_credentials", at: node) }
+            if !pairs.isEmpty { report("\(what) takes one of \(AuthKey.allCases.map(\.rawValue).joined(separator: ", "))", at: node) }
             return nil
         }
         switch key {
         case .bearer:
             return template(value, "bearer in \(what)").map(Auth.bearer)
-        case .basic:
-            guard let fields = keyed(value, BasicAuthKey.self, "basic in \(what)") else { return nil }
+        case .basic, .digest, .ntlm:
+            guard let fields = keyed(value, BasicAuthKey.self, "\(key.rawValue) in \(what)") else { return nil }
             var username: Template?, password: Template?
             for (field, _, fieldValue) in fields {
                 switch field {
@@ -327,10 +425,65 @@ extension SpecReader {
                 }
             }
             guard let username, let password else {
-                report("basic in \(what) needs username and password", at: value)
+                report("\(key.rawValue) in \(what) needs username and password", at: value)
                 return nil
             }
-            return .basic(username: username, password: password)
+            switch key {
+            case .digest: return .digest(username: username, password: password)
+            case .ntlm:
+                guard CurlFeatures.hasNTLM else {
+                    report("ntlm in \(what): the libcurl Sonde runs on was built without NTLM", at: value)
+                    return nil
+                }
+                return .ntlm(username: username, password: password)
+            default: return .basic(username: username, password: password)
+            }
+        case .aws_sigv4:
+            let context = "aws_sigv4 in \(what)"
+            guard let fields = keyed(value, AWSSigV4Key.self, context) else { return nil }
+            var found: [AWSSigV4Key: Template] = [:]
+            for (field, _, fieldValue) in fields {
+                if let t = template(fieldValue, "\(field.rawValue) in \(context)") { found[field] = t }
+            }
+            for (field, fieldNode) in [(AWSSigV4Key.provider, found[.provider]), (.region, found[.region]), (.service, found[.service])] {
+                // libcurl reads provider:region:service as one text split at ':'.
+                if let literal = fieldNode?.literalValue, literal.contains(":") && field != .provider || literal.isEmpty {
+                    report("\(field.rawValue) in \(context) must be a name without ':', found '\(literal)'", at: value)
+                    return nil
+                }
+            }
+            guard let region = found[.region], let service = found[.service], let id = found[.access_key_id], let secret = found[.secret_access_key] else {
+                let missing = [AWSSigV4Key.region, .service, .access_key_id, .secret_access_key].filter { found[$0] == nil }.map(\.rawValue)
+                report("\(context) needs \(missing.joined(separator: ", "))", at: value)
+                return nil
+            }
+            return .awsSigV4(
+                provider: found[.provider] ?? Template(literal: "aws:amz"), region: region, service: service, accessKeyID: id,
+                secretAccessKey: secret, sessionToken: found[.session_token])
+        case .netrc:
+            let context = "netrc in \(what)"
+            if case .scalar = value {
+                switch bool(value, context) {
+                case true: return .netrc(file: nil, optional: false)
+                case false: return nil
+                case nil: return nil
+                }
+            }
+            guard let fields = keyed(value, NetrcKey.self, context) else { return nil }
+            var file: Template?
+            var optional = false
+            for (field, _, fieldValue) in fields {
+                switch field {
+                case .file:
+                    file = template(fieldValue, "file in \(context)")
+                    if let file {
+                        if !file.references.isEmpty { filePathNodes.append((file, fieldValue)) }
+                        if let literalPath = file.literalValue { _ = readableFile(literalPath, at: fieldValue, context) }
+                    }
+                case .optional: optional = bool(fieldValue, "optional in \(context)") ?? false
+                }
+            }
+            return .netrc(file: file, optional: optional)
         case .oauth2_client_credentials:
             let context = "oauth2_client_credentials in \(what)"
             guard let fields = keyed(value, OAuth2Key.self, context) else { return nil }

@@ -18,7 +18,7 @@ final class SpecReader {
 
     var currentScope: TemplateScope = .collection
     /// Every template read that reads a variable, with where it stands, for the check of names.
-    private(set) var recordedTemplates: [(template: Template, position: YAMLSource.ScalarPosition, scope: TemplateScope)] = []
+    var recordedTemplates: [(template: Template, position: YAMLSource.ScalarPosition, scope: TemplateScope)] = []
     var secretNodes: [(name: String, node: Node)] = []
     /// The templates that name a file to read (a multipart part's `file`), which no response may choose.
     var filePathNodes: [(template: Template, node: Node)] = []

@@ -166,7 +166,7 @@ struct RequestSafetyTests {
         } throws: { error in
             let diagnostics = (error as? DiagnosticsError)?.diagnostics ?? []
             return diagnostics.count == 1 && diagnostics[0].location.line == 9 && diagnostics[0].location.column == 18
-                && diagnostics[0].message.contains("a file's path cannot read 'path', which a response sets")
+                && diagnostics[0].message.contains("cannot read 'path', which a response sets")
         }
     }
 

@@ -21,8 +21,10 @@ struct DocsTests {
         ("`expect` keys", ExpectKey.allCases.map(\.rawValue)),
         ("Capture keys", CaptureKey.allCases.map(\.rawValue)),
         ("`retry` keys", RetryKey.allCases.map(\.rawValue)),
-        ("`auth` keys", AuthKey.allCases.map(\.rawValue) + BasicAuthKey.allCases.map(\.rawValue) + OAuth2Key.allCases.map(\.rawValue)),
+        ("`auth` keys", AuthKey.allCases.map(\.rawValue) + BasicAuthKey.allCases.map(\.rawValue) + OAuth2Key.allCases.map(\.rawValue)
+            + AWSSigV4Key.allCases.map(\.rawValue) + NetrcKey.allCases.map(\.rawValue)),
         ("Multipart field keys", MultipartKey.allCases.map(\.rawValue)),
+        ("`body` and `bytes` keys", BodyKey.allCases.map(\.rawValue) + BytesKey.allCases.map(\.rawValue)),
         ("`diff` keys", DiffKey.allCases.map(\.rawValue)),
         ("Environment file keys", EnvironmentFileKey.allCases.map(\.rawValue)),
     ]

@@ -54,4 +54,17 @@ static inline CURLcode sonde_curl_getinfo_string(CURL *handle, CURLINFO info, ch
     return curl_easy_getinfo(handle, info, value);
 }
 
+/// CURLAUTH_* are unsigned long macros.
+static const unsigned long SONDE_CURLAUTH_DIGEST = CURLAUTH_DIGEST;
+static const unsigned long SONDE_CURLAUTH_NTLM = CURLAUTH_NTLM;
+
+static inline CURLcode sonde_curl_setopt_ulong(CURL *handle, CURLoption option, unsigned long value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+/// CURLVERSION_NOW is a macro Swift cannot read.
+static inline curl_version_info_data *sonde_curl_version_info(void) {
+    return curl_version_info(CURLVERSION_NOW);
+}
+
 #endif

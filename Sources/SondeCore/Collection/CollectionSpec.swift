@@ -116,6 +116,7 @@ public struct RequestSpec: Sendable {
         var locationTrusted: Bool
         var insecure: Bool
         var auth: Auth?
+        var transfer: TransferSpec
         var captures: [Capture]
         var expectations: [Expectation]
         var diffIgnore: [JSONPath]
@@ -140,6 +141,7 @@ public struct RequestSpec: Sendable {
             self.locationTrusted = false
             self.insecure = false
             self.auth = nil
+            self.transfer = TransferSpec()
             self.captures = []
             self.expectations = []
             self.diffIgnore = []
@@ -165,6 +167,7 @@ public struct RequestSpec: Sendable {
             locationTrusted = other.locationTrusted
             insecure = other.insecure
             auth = other.auth
+            transfer = other.transfer
             captures = other.captures
             expectations = other.expectations
             diffIgnore = other.diffIgnore
@@ -330,6 +333,14 @@ public struct RequestSpec: Sendable {
             yield &storage.expectations
         }
     }
+    /// How the request travels (`http_version`, `proxy`, `resolve`, …), defaults merged in.
+    public var transfer: TransferSpec {
+        get { storage.transfer }
+        _modify {
+            makeUnique()
+            yield &storage.transfer
+        }
+    }
     /// `diff: { ignore: … }`: nodes left out of the recorded body hash and JSON shape, so
     /// that `sonde diff` does not report them (a fresh token, a resource version).
     public var diffIgnore: [JSONPath] {
@@ -358,6 +369,7 @@ public struct RequestSpec: Sendable {
         var out = [url] + (defaultQuery + query + defaultHeaders + headers).flatMap(\.templates)
         if let body { out += body.templates }
         if let auth { out += auth.templates }
+        out += transfer.templates
         if let skip { out.append(skip) }
         return out
     }
@@ -386,13 +398,22 @@ public enum RequestBody: Sendable, Hashable {
     case form([NamedTemplate])
     case raw(Template)
     case multipart([MultipartPart])
+    /// A file's bytes, sent as they are and read when the request is sent; the path is
+    /// relative to the collection. Labelled by its extension unless the request says.
+    case file(Template)
+    /// Bytes written in the collection as base64 or hex.
+    case bytes([UInt8])
+    /// A text file read when the collection is loaded, whose text is a template; labelled
+    /// with `mediaType` (from its extension) unless the request says.
+    case templatedFile(Template, mediaType: String)
 
     public var templates: [Template] {
         switch self {
         case .json(let value): return value.templates
         case .form(let fields): return fields.flatMap(\.templates)
-        case .raw(let t): return [t]
+        case .raw(let t), .file(let t), .templatedFile(let t, _): return [t]
         case .multipart(let parts): return parts.flatMap(\.templates)
+        case .bytes: return []
         }
     }
 }
@@ -434,11 +455,23 @@ public indirect enum Auth: Sendable, Hashable {
     case bearer(Template)
     case basic(username: Template, password: Template)
     case oauth2ClientCredentials(tokenURL: Template, clientID: Template, clientSecret: Template, scope: Template?)
+    /// HTTP Digest (RFC 7616), by libcurl (CURLAUTH_DIGEST).
+    case digest(username: Template, password: Template)
+    /// NTLM, by libcurl (CURLAUTH_NTLM).
+    case ntlm(username: Template, password: Template)
+    /// AWS Signature Version 4, by libcurl (CURLOPT_AWS_SIGV4): `provider` is
+    /// `aws:amz` unless said; a session token goes as `x-amz-security-token`.
+    case awsSigV4(provider: Template, region: Template, service: Template, accessKeyID: Template, secretAccessKey: Template, sessionToken: Template?)
+    /// Credentials from a .netrc file (CURLOPT_NETRC, CURLOPT_NETRC_FILE): `file` relative
+    /// to the collection, else `~/.netrc`; `optional`: a host the file does not name goes without.
+    case netrc(file: Template?, optional: Bool)
 
     public var templates: [Template] {
         switch self {
         case .bearer(let t): return [t]
-        case .basic(let u, let p): return [u, p]
+        case .basic(let u, let p), .digest(let u, let p), .ntlm(let u, let p): return [u, p]
+        case .awsSigV4(let provider, let region, let service, let id, let secret, let token): return [provider, region, service, id, secret] + (token.map { [$0] } ?? [])
+        case .netrc(let file, _): return file.map { [$0] } ?? []
         case .oauth2ClientCredentials(let url, let id, let secret, let scope): return [url, id, secret] + (scope.map { [$0] } ?? [])
         }
     }
@@ -460,13 +493,21 @@ public struct Capture: Sendable {
         case duration
         /// The URL the request ended at, after redirects.
         case url
+        case cookieAttribute(String, CookieAttribute)
+        case xpath(String)
+        case version
+        case digest(BodyDigest)
     }
 
-    public init(name: String, source: Source, secret: Bool, location: SourceLocation) {
+    /// Applied to what the source gives before it is kept.
+    public var filters: FilterChain?
+
+    public init(name: String, source: Source, secret: Bool, location: SourceLocation, filters: FilterChain? = nil) {
         self.name = name
         self.source = source
         self.secret = secret
         self.location = location
+        self.filters = filters
     }
 }
 
@@ -487,6 +528,19 @@ public struct Expectation: Sendable {
         case url
         /// The redirects followed: a list of `{ "url", "status", "location" }` objects.
         case redirects
+        /// A template rendered after the response's captures (`vars: { order_id: … }`): a
+        /// variable, or any template; nothing when a variable it reads is not defined.
+        case template(Template)
+        /// The HTTP version of the response, as `1.0`, `1.1`, `2` or `3` (text).
+        case version
+        /// A cookie the response sets (`Set-Cookie`, RFC 6265 §4.1), or one of its attributes.
+        case cookie(String, CookieAttribute)
+        /// The body's raw bytes.
+        case bytes(BytesPredicate)
+        /// The SHA-256 or MD5 digest of the body's raw bytes, as lowercase hex text.
+        case digest(BodyDigest)
+        /// An XPath 1.0 expression on the body, read as HTML or XML by its Content-Type.
+        case xpath(String)
     }
 
     public init(subject: Subject, predicate: ValuePredicate, location: SourceLocation) {
@@ -494,4 +548,34 @@ public struct Expectation: Sendable {
         self.predicate = predicate
         self.location = location
     }
+}
+
+/// A cookie's value or one of its attributes (RFC 6265 §5.2), as `Set-Cookie` gives them:
+/// `session`, `session[Max-Age]`, `session[HttpOnly]` (Hurl's notation).
+public enum CookieAttribute: String, Sendable, Hashable, CaseIterable {
+    case value = "Value"
+    case expires = "Expires"
+    case maxAge = "Max-Age"
+    case domain = "Domain"
+    case path = "Path"
+    case secure = "Secure"
+    case httpOnly = "HttpOnly"
+    case sameSite = "SameSite"
+
+    /// The attribute named in `name[Attribute]` (ASCII case ignored), and the cookie's name.
+    /// Nil when the brackets name no attribute.
+    public static func split(_ text: String) -> (name: String, attribute: CookieAttribute)? {
+        guard text.hasSuffix("]"), let open = text.lastIndex(of: "[") else { return (text, .value) }
+        let attributeName = text[text.index(after: open)..<text.index(before: text.endIndex)]
+        guard let attribute = allCases.first(where: { $0.rawValue.equalsIgnoringASCIICase(String(attributeName)) }) else { return nil }
+        return (String(text[..<open]), attribute)
+    }
+}
+
+/// Digests of a body's raw bytes.
+public enum BodyDigest: String, Sendable, Hashable, CaseIterable {
+    case sha256, md5
+
+    /// How many hex digits the digest has.
+    public var hexLength: Int { self == .sha256 ? 64 : 32 }
 }

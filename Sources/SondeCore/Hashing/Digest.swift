@@ -1,6 +1,6 @@
 import COpenSSL
 
-/// SHA-256 through libcrypto, hex encoded: the same text `sha256sum` prints.
+/// SHA-256 (and MD5) through libcrypto, hex encoded: the same text `sha256sum` prints.
 public enum Digest {
     /// SHA-256 fetched from libcrypto's default provider once: `SHA256()` fetches it on every
     /// call (OpenSSL 3's `EVP_Q_digest`), which cost twice the hashing of a 1 KB body.
@@ -24,6 +24,17 @@ public enum Digest {
             _ = EVP_Digest(bytes.baseAddress, bytes.count, &digest, &length, method, nil)
         } else {
             _ = SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &digest)
+        }
+        return hex(digest)
+    }
+
+    /// The hex MD5 of `bytes` (RFC 1321), for `expect: { md5: … }`: a checksum servers still
+    /// publish (Content-MD5, S3's ETag), not a security measure.
+    public static func md5(_ bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: 16)
+        var length: UInt32 = 0
+        bytes.withUnsafeBufferPointer { buffer in
+            _ = EVP_Digest(buffer.baseAddress, buffer.count, &digest, &length, EVP_md5(), nil)
         }
         return hex(digest)
     }

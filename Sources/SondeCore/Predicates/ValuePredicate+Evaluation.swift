@@ -7,6 +7,9 @@ public enum Actual: Sendable, Equatable {
     case value(JSONValue)
     case text(String)
     case nodes([JSONPathNode])
+    /// A header's field lines, one or more: compared as their values joined with ", " (RFC
+    /// 9110 §5.3); `each` and filters see them one by one.
+    case lines([String])
 
     /// The value compared by operators: the nodes' values as a list for a non-singular path.
     var comparable: Operand? {
@@ -15,6 +18,18 @@ public enum Actual: Sendable, Equatable {
         case .value(let v): return .json(v)
         case .text(let t): return .text(t)
         case .nodes(let nodes): return .json(.array(nodes.map(\.value)))
+        case .lines(let lines): return .text(lines.joined(separator: ", "))
+        }
+    }
+
+    /// What filters read: nothing, a value, text as a string, several nodes or field lines as a list.
+    public var filterInput: JSONValue? {
+        switch self {
+        case .missing: return nil
+        case .value(let v): return v
+        case .text(let t): return .string(t)
+        case .nodes(let nodes): return .array(nodes.map(\.value))
+        case .lines(let lines): return lines.count == 1 ? .string(lines[0]) : .array(lines.map(JSONValue.string))
         }
     }
 
@@ -29,6 +44,7 @@ public enum Actual: Sendable, Equatable {
         case .value(let v): return v.jsonText(atMost: limit, redactor: redactor)
         case .text(let t): return JSONValue.string(t).jsonText(atMost: limit, redactor: redactor)
         case .nodes(let nodes): return JSONValue.array(nodes.map(\.value)).jsonText(atMost: limit, redactor: redactor)
+        case .lines(let lines): return JSONValue.string(lines.joined(separator: ", ")).jsonText(atMost: limit, redactor: redactor)
         }
     }
 }
@@ -77,6 +93,7 @@ extension ValuePredicate {
             case .missing: exists = false
             case .value, .text: exists = true
             case .nodes(let nodes): exists = !nodes.isEmpty
+            case .lines(let lines): exists = !lines.isEmpty
             }
             return exists == expected ? .pass : .fail(expected ? "expected a value, found nothing" : "expected nothing, found \(actual.display(atMost: .max, redactor: redactor))")
         case .each(let inner):
@@ -88,6 +105,7 @@ extension ValuePredicate {
             case .value(.array(let elements)): items = elements.map { ($0, nil) }
             case .value(let v): return .fail("expected a list, found \(Self.typed(.json(v), p))")
             case .text(let t): return .fail("expected a list, found \(Self.typed(.text(t), p))")
+            case .lines(let lines): items = lines.map { (.string($0), nil) }
             }
             // Every item of none would hold of anything: an API that dropped the list must not pass.
             if items.isEmpty {
@@ -106,6 +124,22 @@ extension ValuePredicate {
             guard let count = Self.length(of: value) else { return .fail("\(value.typeName) \(show(value)) has no length") }
             let outcome = try inner.evaluate(.value(.int(count)), in: context)
             return outcome.passed ? .pass : .fail("length \(count): \(outcome.message ?? "failed")")
+        case .not(let inner):
+            // Nothing is no value to negate a comparison on; `not: { exists: true }` still holds of it.
+            if case .missing = actual, !inner.isExistence {
+                return .fail("expected \(try describeExpected(unit: unit, redactor: redactor, in: context)), found nothing")
+            }
+            let outcome = try inner.evaluate(actual, unit: unit, redactor: redactor, in: context)
+            guard outcome.passed else { return .pass }
+            return .fail("expected \(try describeExpected(unit: unit, redactor: redactor, in: context)), got \(actual.display(atMost: 300, redactor: redactor))")
+        case .filtered(let chain, let inner):
+            let (filtered, redactor) = Self.filter(actual, chain, redactor: redactor, in: context)
+            switch filtered {
+            case .failure(let failure): return .fail(failure.message)
+            case .success(let value):
+                let outcome = try inner.evaluate(.value(value), unit: unit, redactor: redactor, in: context)
+                return outcome.passed ? .pass : .fail("\(chain.description) gives \(value.jsonText(atMost: 300, redactor: redactor)): \(outcome.message ?? "failed")")
+            }
         default:
             break
         }
@@ -114,6 +148,9 @@ extension ValuePredicate {
             if case .empty(let expected) = self {
                 // Missing is not empty: `exists: false` says a value must be missing.
                 return .fail(expected ? "expected something empty, found nothing (a missing value is checked with exists: false)" : "expected something not empty, found nothing")
+            }
+            if case .kind(let kind, let expected) = self, !expected {
+                return .fail("expected something that is not \(kind.article), found nothing")
             }
             return .fail("expected \(try describeExpected(unit: unit, redactor: redactor, in: context)), found nothing")
         }
@@ -183,8 +220,39 @@ extension ValuePredicate {
             case .json: isEmpty = false
             }
             return isEmpty == expected ? .pass : .fail(expected ? "expected empty, got \(show(value))" : "expected something not empty, got \(show(value))")
-        case .all, .exists, .each, .length:
+        case .kind(let kind, let expected):
+            return kind.holds(of: value) == expected ? .pass
+                : .fail(expected ? "expected \(kind.article), got \(Self.typed(value, p))" : "expected something that is not \(kind.article), got \(Self.typed(value, p))")
+        case .all, .exists, .each, .length, .not, .filtered:
             return .pass
+        }
+    }
+
+    /// Whether the predicate speaks of a value's presence (`exists`), so that it has a verdict on nothing.
+    var isExistence: Bool {
+        switch self {
+        case .exists: return true
+        case .all(let parts): return parts.allSatisfy(\.isExistence)
+        default: return false
+        }
+    }
+
+    /// What the filters make of `actual`, or why they could not; and a redactor that also masks
+    /// the result when it was computed from a secret (an argument that reads one, or a value
+    /// a secret shows in), so that a piece of a secret is never shown in clear.
+    public static func filter(_ actual: Actual, _ chain: FilterChain, redactor: Redactor, in context: some TemplateContext) -> (Result<JSONValue, FilterFailure>, Redactor) {
+        let input = actual.filterInput
+        switch chain.apply(to: input, in: context) {
+        case .failure(let error):
+            return (.failure(FilterFailure(message: redactor.redact(error.message))), redactor)
+        case .success(let (value, secret)):
+            var redactor = redactor
+            let fromSecret = secret || input.map { redactor.redact($0.jsonText(atMost: .max)) != $0.jsonText(atMost: .max) } ?? false
+            if fromSecret, value.interpolated.unicodeScalars.count >= 1 {
+                context.noteSecret(value)
+                redactor.add(leavesOf: value)
+            }
+            return (.success(value), redactor)
         }
     }
 
@@ -214,6 +282,9 @@ extension ValuePredicate {
             return "one of \(Self.list(rendered, p))"
         case .each(let inner): return "each \(try inner.describeExpected(unit: unit, redactor: redactor, in: context))"
         case .empty(let b): return b ? "empty" : "not empty"
+        case .not(let inner): return "not (\(try inner.describeExpected(unit: unit, redactor: redactor, in: context)))"
+        case .kind(let kind, let b): return b ? kind.article : "not \(kind.article)"
+        case .filtered(let chain, let inner): return "\(chain.description) gives \(try inner.describeExpected(unit: unit, redactor: redactor, in: context))"
         }
     }
 
@@ -292,5 +363,40 @@ extension ValuePredicate {
             message += " (the same letters in other Unicode code points: \(codePoints(e)) against \(codePoints(a)))"
         }
         return message
+    }
+}
+
+/// Why filters could not apply, masked.
+public struct FilterFailure: Error, Sendable, Equatable {
+    public var message: String
+}
+
+extension ValueKind {
+    /// Whether the value is of this kind. Text (a header, the body) is a string, whatever it spells.
+    func holds(of value: Operand) -> Bool {
+        switch self {
+        case .integer, .float:
+            guard case .json(.number(let n)) = value else { return false }
+            let written = n.jsonText.contains { $0 == "." || $0 == "e" || $0 == "E" }
+            return (self == .float) == written
+        case .number: if case .json(.number) = value { return true } else { return false }
+        case .string: return value.string != nil
+        case .boolean: if case .json(.bool) = value { return true } else { return false }
+        case .collection:
+            switch value {
+            case .json(.array), .json(.object): return true
+            default: return false
+            }
+        case .date: return value.string.flatMap { DateText.parse($0) } != nil
+        case .iso_date: return value.string.flatMap { DateText.rfc3339($0) } != nil
+        case .uuid:
+            guard let text = value.string else { return false }
+            let groups = text.split(separator: "-", omittingEmptySubsequences: false)
+            return groups.map(\.count) == [8, 4, 4, 4, 12] && groups.allSatisfy { $0.allSatisfy(\.isHexDigit) && $0.allSatisfy(\.isASCII) }
+        case .ipv4, .ipv6:
+            guard let text = value.string else { return false }
+            var buffer = [UInt8](repeating: 0, count: 16)
+            return inet_pton(self == .ipv4 ? AF_INET : AF_INET6, text, &buffer) == 1
+        }
     }
 }

@@ -99,7 +99,7 @@ indirect enum TemplateExpression: Sendable, Hashable {
                 secret = secret || evaluated.secret
             }
             do {
-                return (try filter.apply(to: input.value, values, offset: offset), secret)
+                return (try filter.apply(to: input.value, values, offset: offset, sources: context.sources), secret)
             } catch where secret {
                 // The message would quote the value: say what failed, not what it was given.
                 throw TemplateError("\(filter.rawValue): the filter failed on a secret value (not shown)", offset: offset)
@@ -153,67 +153,4 @@ public struct TemplateSources: Sendable {
 
     /// The system clock and the system's random generator.
     public static let system = TemplateSources(now: { Date() }, uuid: { UUID() }, randomInteger: { Int64.random(in: $0) })
-}
-
-/// The filters a value can go through, left to right.
-package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
-    case `default`, base64, base64_decode, urlencode, upper, lower, json, int, float, bool, from_json
-
-    var arity: Int { self == .default ? 1 : 0 }
-
-    func apply(to input: JSONValue, _ arguments: [JSONValue], offset: Int) throws(TemplateError) -> JSONValue {
-        switch self {
-        case .default: return input == .null ? arguments[0] : input
-        case .base64: return .string(Data(input.interpolated.utf8).base64EncodedString())
-        case .base64_decode:
-            let text = input.interpolated
-            var padded = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-            while padded.count % 4 != 0 { padded += "=" }
-            guard let data = Data(base64Encoded: padded), let decoded = String(data: data, encoding: .utf8) else {
-                throw TemplateError("base64_decode: the value is not base64-encoded UTF-8 text", offset: offset)
-            }
-            return .string(decoded)
-        case .urlencode: return .string(PercentEncoding.encode(input.interpolated))
-        case .upper: return .string(input.interpolated.uppercased())
-        case .lower: return .string(input.interpolated.lowercased())
-        case .json: return .string(input.jsonText)
-        case .int:
-            // A whole number from its text, or a number cut toward zero; never a guess.
-            switch input {
-            case .number(let n):
-                guard let whole = n.truncated else { throw TemplateError("int: \(input.jsonText) is not a finite number", offset: offset) }
-                return .number(whole)
-            case .string(let text):
-                if let n = ValueComparison.number(fromText: text), let digits = n.integerText { return .number(JSONNumber(jsonText: digits)) }
-                throw TemplateError("int: \(JSONValue.quoted(text)) is not a whole number", offset: offset)
-            case .bool(let b): return .int(b ? 1 : 0)
-            default: throw TemplateError("int: cannot make a number of \(input.typeName) \(input.jsonText)", offset: offset)
-            }
-        case .float:
-            // Exact, as every number is: a decimal of the same value, never rounded to a double.
-            func decimal(_ text: String) -> JSONNumber? {
-                let integral = !text.contains { $0 == "." || $0 == "e" || $0 == "E" }
-                return ValueComparison.number(fromText: integral ? text + ".0" : text)
-            }
-            switch input {
-            case .number(let n): return .number(decimal(n.jsonText) ?? n)
-            case .string(let text):
-                if let n = decimal(text.trimmingCharacters(in: .whitespaces)) { return .number(n) }
-                throw TemplateError("float: \(JSONValue.quoted(text)) is not a number", offset: offset)
-            default: throw TemplateError("float: cannot make a number of \(input.typeName) \(input.jsonText)", offset: offset)
-            }
-        case .bool:
-            guard let flag = Booleans.parse(input) else {
-                throw TemplateError("bool: \(input.jsonText) is not true or false (nor yes/no, on/off, 1/0)", offset: offset)
-            }
-            return .bool(flag)
-        case .from_json:
-            guard case .string(let text) = input else { return input }
-            do {
-                return try JSONValue.parse(text)
-            } catch {
-                throw TemplateError("from_json: the text is not JSON: \(error.message) (line \(error.line), column \(error.column))", offset: offset)
-            }
-        }
-    }
 }

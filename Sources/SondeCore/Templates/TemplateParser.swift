@@ -80,24 +80,43 @@ struct TemplateParser {
             guard current == "|" else { return expression }
             index += 1
             skipSpaces()
-            let start = index
             filters += 1
             if filters > Template.maxFilters {
-                throw TemplateError("more than \(Template.maxFilters) filters in one chain", offset: start)
+                throw TemplateError("more than \(Template.maxFilters) filters in one chain", offset: index)
             }
-            let name = identifier()
-            guard let filter = TemplateFilter(rawValue: name) else {
-                let known = TemplateFilter.allCases.map(\.rawValue)
-                if name.isEmpty { throw TemplateError("expected a filter name after '|'", offset: start) }
-                let hint = nearestName(to: name, among: known).map { "; did you mean '\($0)'?" } ?? " (filters: \(known.joined(separator: ", ")))"
-                throw TemplateError("unknown filter '\(name)'\(hint)", offset: start, length: name.unicodeScalars.count)
-            }
-            let arguments = current == "(" ? try parseArguments() : []
-            guard arguments.count == filter.arity else {
-                throw TemplateError("filter '\(name)' takes \(filter.arity) argument\(filter.arity == 1 ? "" : "s"), got \(arguments.count)", offset: start, length: name.unicodeScalars.count)
-            }
-            expression = .filter(expression, filter, arguments: arguments, offset: start)
+            let call = try parseFilterCall()
+            expression = .filter(expression, call.filter, arguments: call.arguments, offset: call.offset)
         }
+    }
+
+    /// `filter [ '(' args ')' ]`: a filter's name, checked, and its arguments, counted; a
+    /// literal regex, JSONPath or date format is checked too.
+    mutating func parseFilterCall() throws(TemplateError) -> (filter: TemplateFilter, arguments: [TemplateExpression], offset: Int) {
+        let start = index
+        let name = identifier()
+        guard let filter = TemplateFilter(rawValue: name) else {
+            let known = TemplateFilter.allCases.map(\.rawValue)
+            if name.isEmpty { throw TemplateError("expected a filter name", offset: start) }
+            let hint: String
+            if let renamed = TemplateFilter.hurlNames[name] {
+                hint = "; Hurl's '\(name)' is '\(renamed.rawValue)' here"
+            } else {
+                hint = nearestName(to: name, among: known).map { "; did you mean '\($0)'?" } ?? " (filters: \(known.joined(separator: ", ")))"
+            }
+            throw TemplateError("unknown filter '\(name)'\(hint)", offset: start, length: max(1, name.unicodeScalars.count))
+        }
+        let arguments = current == "(" ? try parseArguments() : []
+        guard filter.arity.contains(arguments.count) else {
+            let arity = filter.arity
+            let wanted = arity.count == 1 ? "\(arity.lowerBound)" : "\(arity.lowerBound) or \(arity.upperBound)"
+            throw TemplateError("filter '\(name)' takes \(wanted) argument\(arity == 1...1 ? "" : "s"), got \(arguments.count)", offset: start, length: name.unicodeScalars.count)
+        }
+        for argument in arguments {
+            if case .literal(let value) = argument, let problem = filter.checkLiteral(value) {
+                throw TemplateError(problem, offset: start, length: name.unicodeScalars.count)
+            }
+        }
+        return (filter, arguments, start)
     }
 
     mutating func parseArguments() throws(TemplateError) -> [TemplateExpression] {

@@ -1,0 +1,12 @@
+// Debian builds libxml2 with ICU, and its encoding.h then includes ICU's headers, whose
+// types clash with the toolchain's own ICU (_FoundationICU) that SondeCore uses. Nothing
+// here touches the ICU converter fields, so the headers are read without them.
+#include <libxml/xmlversion.h>
+#undef LIBXML_ICU_ENABLED
+#include <libxml/parser.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
+/// xmlFree is a global function pointer, which Swift 6 cannot read safely from any thread.
+static inline void sonde_xml_free(void *pointer) { xmlFree(pointer); }

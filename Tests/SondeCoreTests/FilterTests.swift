@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+
+@testable import SondeCore
+
+/// The filters of templates and of `filters:`, the kinds of `is_…`, and dates.
+struct FilterTests {
+    /// A fixed clock: 2026-11-30T12:00:00Z.
+    static let now = Date(timeIntervalSince1970: 1_796_040_000)
+    static var context: DictionaryTemplateContext {
+        DictionaryTemplateContext(
+        ["path": "/orders/42", "items": ["a", "b", "c"], "doc": #"{"kind": "order", "n": [1, 2]}"#, "i": -1],
+            sources: TemplateSources(now: { FilterTests.now }, uuid: { UUID() }, randomInteger: { $0.lowerBound }))
+    }
+
+    static func render(_ source: String) throws -> JSONValue {
+        try Template(parsing: source).renderValue(in: context)
+    }
+
+    @Test(arguments: [
+        ("{{ path | split('/') | nth(-1) }}", #""42""#),
+        ("{{ path | split('/') | nth(i) | int }}", "42"),
+        ("{{ items | count }}", "3"),
+        ("{{ 'x' | count }}", "1"),
+        ("{{ items | first }}{{ items | last }}", #""ac""#),
+        ("{{ 'a-b-a' | replace('a', 'z') }}", #""z-b-z""#),
+        ("{{ 'id=42;' | regex('id=([0-9]+)') }}", #""42""#),
+        ("{{ 'abc' | regex('b') }}", #""b""#),
+        ("{{ 'caf%C3%A9%20ok' | url_decode }}", #""café ok""#),
+        ("{{ '<a href=\"x\">' | html_escape }}", #""&lt;a href=&quot;x&quot;&gt;""#),
+        ("{{ '&lt;&eacute;&#233;&#xE9;&bogus;' | html_unescape }}", #""<ééé&bogus;""#),
+        ("{{ 'hé' | utf8_encode | json }}", #""[104,195,169]""#),
+        ("{{ 'hé' | utf8_encode | utf8_decode }}", #""hé""#),
+        ("{{ doc | jsonpath('$.kind') }}", #""order""#),
+        ("{{ doc | jsonpath('$.n[*]') | count }}", "2"),
+        ("{{ '<a><b>1</b><b>2</b></a>' | xpath('count(//b)') }}", "2"),
+        ("{{ '<a><b>x</b></a>' | xpath('//b') }}", #""x""#),
+        ("{{ 7 | string }}", #""7""#),
+        ("{{ '30/11/2026 08:15' | to_date('%d/%m/%Y %H:%M') }}", #""2026-11-30T08:15:00Z""#),
+        ("{{ '2026-11-30T09:15:00.250+01:00' | to_date }}", #""2026-11-30T08:15:00.25Z""#),
+        ("{{ 'Sun, 06 Nov 1994 08:49:37 GMT' | to_date }}", #""1994-11-06T08:49:37Z""#),
+        ("{{ 0 | to_date }}", #""1970-01-01T00:00:00Z""#),
+        ("{{ '2026-11-30T08:15:00Z' | format('%Y/%m/%d %A') }}", #""2026/11/30 Monday""#),
+        ("{{ '2026-12-03T13:00:00Z' | days_after_now }}", "3"),
+        ("{{ '2026-11-20T12:00:00Z' | days_before_now }}", "10"),
+        ("{{ '2026-11-20T12:00:00Z' | days_after_now }}", "-10"),
+        ("{{ 'Thu, 03 Dec 2026 11:59:00 GMT' | days_after_now }}", "2"),
+    ])
+    func filtersGiveTheirValue(source: String, expected: String) throws {
+        #expect(try Self.render(source).jsonText(atMost: .max) == expected, "\(source)")
+    }
+
+    @Test(arguments: [
+        ("{{ items | nth(5) }}", "nth: no item 5 in a list of 3"),
+        ("{{ 'abc' | regex('z') }}", #"regex: /z/ does not match "abc""#),
+        ("{{ '%zz' | url_decode }}", "url_decode: the value has a '%' not followed by two hex digits, or encodes bytes that are not UTF-8"),
+        ("{{ 'x' | to_date('%Y') }}", "to_date: \"x\" does not have the format '%Y'"),
+        ("{{ 'soon' | days_after_now }}", #"days_after_now: "soon" is not a date"#),
+        ("{{ '<a>' | xpath('//a') }}", "xpath: the body is not XML"),
+        ("{{ 'nope' | jsonpath('$.a') }}", "jsonpath: the text is not JSON"),
+        ("{{ items | utf8_decode }}", #"utf8_decode: expected a list of bytes (whole numbers 0 to 255), found "a""#),
+    ])
+    func aFilterThatCannotApplySaysWhy(source: String, message: String) throws {
+        #expect(throws: TemplateError.self) { try Self.render(source) }
+        do {
+            _ = try Self.render(source)
+        } catch let error as TemplateError {
+            #expect(error.message.hasPrefix(message), "\(error.message)")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    @Test(arguments: [
+        ("{{ x | toInt }}", "unknown filter 'toInt'; Hurl's 'toInt' is 'int' here"),
+        ("{{ x | regex('(') }}", "regex: bad regex /(/"),
+        ("{{ x | jsonpath('$[') }}", "jsonpath: malformed JSONPath '$['"),
+        ("{{ x | format('%Q') }}", "format: the format directive '%Q' is not supported"),
+        ("{{ x | xpath('//[') }}", "xpath: bad XPath '//['"),
+        ("{{ x | nth }}", "filter 'nth' takes 1 argument, got 0"),
+        ("{{ x | to_date(1, 2) }}", "filter 'to_date' takes 0 or 1 arguments, got 2"),
+    ])
+    func aBadFilterIsFoundWhenTheTemplateIsRead(source: String, message: String) {
+        do {
+            _ = try Template(parsing: source)
+            Issue.record("\(source) parsed")
+        } catch {
+            #expect(error.message.hasPrefix(message), "\(error.message)")
+        }
+    }
+
+    @Test func aChainParsesAsOneStringOrPieces() throws {
+        let chain = try FilterChain(parsing: "split('/') | nth(-1)")
+        #expect(chain.description == "split('/') | nth(-1)")
+        let value = chain.apply(to: .string("/a/b"), in: Self.context)
+        #expect(try value.get().value == .string("b"))
+        let both = try FilterChain(parsing: "split('/')").followed(by: FilterChain(parsing: "count"))
+        #expect(try both.apply(to: .string("/a/b"), in: Self.context).get().value == .int(3))
+        #expect(try FilterChain(parsing: "count").apply(to: nil, in: Self.context).get().value == .int(0))
+        #expect(throws: TemplateError.self) { try FilterChain(parsing: "upper").apply(to: nil, in: Self.context).get() }
+        #expect(throws: TemplateError.self) { try FilterChain(parsing: "split('/') nth(1)") }
+    }
+
+    @Test(arguments: [
+        (ValueKind.integer, Operand.json(.int(3)), true), (.integer, .json(.number(JSONNumber(jsonText: "3.0"))), false),
+        (.float, .json(.number(JSONNumber(jsonText: "3.0"))), true), (.float, .json(.number(JSONNumber(jsonText: "2e3"))), true),
+        (.integer, .text("3"), false), (.string, .text("3"), true), (.number, .json(.int(1)), true), (.boolean, .json(.bool(false)), true),
+        (.collection, .json(.array([])), true), (.collection, .json(.object(JSONObject())), true), (.collection, .json(.string("")), false),
+        (.uuid, .text("6F1C2A9E-4B7D-4E3A-9F00-1B2C3D4E5F60"), true), (.uuid, .text("6f1c2a9e4b7d4e3a9f001b2c3d4e5f60"), false),
+        (.ipv4, .text("192.168.0.1"), true), (.ipv4, .text("256.1.1.1"), false), (.ipv4, .text("::1"), false),
+        (.ipv6, .text("2001:db8::ff00:42:8329"), true), (.ipv6, .text("1.2.3.4"), false),
+        (.iso_date, .text("2026-11-30T06:27:20Z"), true), (.iso_date, .text("2026-11-30 06:27:20.5+01:00"), true),
+        (.iso_date, .text("2026-02-30T00:00:00Z"), false), (.iso_date, .text("2026-11-30"), false), (.iso_date, .text("2026-11-30T06:27:20"), false),
+        (.date, .text("Sun, 06 Nov 1994 08:49:37 GMT"), true), (.date, .text("yesterday"), false), (.date, .json(.int(0)), false),
+    ])
+    func kindsHoldOfWhatTheyName(kind: ValueKind, value: Operand, expected: Bool) {
+        #expect(kind.holds(of: value) == expected, "\(kind) of \(value)")
+    }
+
+    @Test func notNegatesAndNothingFailsIt() throws {
+        let context = DictionaryTemplateContext()
+        let not = ValuePredicate.not(.matches("^5"))
+        #expect(try not.evaluate(.value(.int(200)), in: context).passed)
+        #expect(try !not.evaluate(.value(.int(503)), in: context).passed)
+        #expect(try !not.evaluate(.missing, in: context).passed)
+        #expect(try ValuePredicate.not(.exists(true)).evaluate(.missing, in: context).passed)
+    }
+
+    @Test func datesRoundTripThroughRFC3339() throws {
+        for seconds in [0.0, 951_782_400, 1_795_003_200.5, -86_400 * 365.0, 4_102_444_799] {
+            let date = Date(timeIntervalSince1970: seconds)
+            let text = DateText.rfc3339(date)
+            #expect(DateText.rfc3339(text)?.timeIntervalSince1970 == seconds, "\(text)")
+        }
+        #expect(DateText.rfc3339("2024-02-29T00:00:00Z") != nil)
+        #expect(DateText.rfc3339("2023-02-29T00:00:00Z") == nil)
+        #expect(DateText.rfc3339("2026-11-30T24:00:00Z") == nil)
+    }
+}
