@@ -96,6 +96,26 @@ public enum FuzzSeeds {
                 "A=1\r\nB=\"two\"\r\nC='{{ A }}'\r\nBROKEN\r\n",
                 "UNCLOSED=\"never\nNEXT=ok\n",
             ].map { Array($0.utf8) }
+        case .filters:
+            return [
+                "split('/') | nth(index) | int\n/orders/42",
+                "to_date('%d/%m/%Y %H:%M') | format('%A %j %Z')\n30/11/2026 08:15",
+                "to_date | days_after_now\n2026-11-30T09:15:00.250+01:00",
+                "days_before_now\nSun, 06 Nov 1994 08:49:37 GMT",
+                "jsonpath('$.items[*].id') | count\n{\"items\":[{\"id\":1},{\"id\":2}]}",
+                "xpath('string(//a/@href)')\n<p><a href=\"x\">y</a></p>",
+                "html_unescape | html_escape | url_decode\n&lt;&eacute;&#233;&#xE9;%41&bogus;",
+                "regex('id=([0-9]+)') | utf8_encode | utf8_decode\nid=42;",
+                "replace('a', 'b') | first | last | string\nbanana",
+            ].map { Array($0.utf8) }
+        case .xpath:
+            return [
+                "string(/_:feed/_:title)\n<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title></feed>",
+                "count(//li)\n<!DOCTYPE html><ul><li>a<li>b</ul>",
+                "//x:a/@b\n<r xmlns:x=\"urn:x\"><x:a b=\"1\"/></r>",
+                "sum(//n) div count(//n)\n<r><n>1</n><n>2.5</n></r>",
+                "//e\n<!DOCTYPE r [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;\">]><r><e>&b;</e></r>",
+            ].map { Array($0.utf8) }
         }
     }
 
@@ -122,6 +142,12 @@ public enum FuzzSeeds {
                 "propertyNames", "minLength", "maxLength", "minItems", "maxItems", "\"string\"", "\"integer\"", "\"object\"", "\"array\""]
         case .dotenv:
             return ["=", "export ", "#", "\"", "'", "\\n", "\\\"", "{{", "}}", "\r\n"]
+        case .filters:
+            return ["|", "(", ")", "'", ",", "%Y", "%m", "%d", "%H", "%M", "%S", "%z", "%Z", "T", "Z", "+01:00", "GMT", "&amp;", "&#x", "%"]
+                + TemplateFilter.allCases.map(\.rawValue)
+        case .xpath:
+            return ["//", "/", "@", "[", "]", "(", ")", "_:", "count(", "string(", "sum(", "contains(", "normalize-space(", "text()", "node()",
+                "<", ">", "</", "/>", "xmlns=", "xmlns:x=", "<!DOCTYPE", "<!ENTITY", "&", ";", "<![CDATA[", "]]>"]
         }
     }
 }

@@ -20,6 +20,13 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case schema
     /// The bytes as a `.env` file.
     case dotenv
+    /// The first line as a `filters:` chain, applied at a fixed time to the rest (as text,
+    /// and as JSON when it is): the date parsers and formats, regex, JSONPath, XPath and
+    /// the HTML references filters read untrusted values.
+    case filters
+    /// The first line as an XPath expression, the rest as a body read as XML and as HTML
+    /// by libxml2.
+    case xpath
 
     /// Runs the target on one input.
     public func run(_ bytes: UnsafeRawBufferPointer) {
@@ -55,6 +62,22 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             _ = JSONSchema(schema).validate(instance)
         case .dotenv:
             _ = VariableSources.dotEnv(text: String(decoding: data, as: UTF8.self), path: ".env")
+        case .filters:
+            let (first, rest) = Self.split(data)
+            guard let chain = try? FilterChain(parsing: String(decoding: first, as: UTF8.self)) else { return }
+            let context = DictionaryTemplateContext(
+                ["index": .number(JSONNumber(-1))],
+                sources: TemplateSources(now: { Date(timeIntervalSince1970: 1_796_040_000) }, uuid: { UUID() }, randomInteger: { $0.lowerBound }))
+            let text = String(decoding: rest, as: UTF8.self)
+            _ = chain.apply(to: .string(text), in: context)
+            if let json = try? JSONValue.parse(rest) { _ = chain.apply(to: json, in: context) }
+            _ = DateText.parse(text)
+        case .xpath:
+            let (first, rest) = Self.split(data)
+            let expression = String(decoding: first, as: UTF8.self)
+            guard XPathQuery.syntaxError(expression) == nil else { return }
+            _ = XPathQuery.evaluate(expression, in: Array(rest), html: false)
+            _ = XPathQuery.evaluate(expression, in: Array(rest), html: true)
         }
     }
 

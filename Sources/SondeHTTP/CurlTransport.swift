@@ -246,6 +246,19 @@ public final class CurlTransport: HTTPTransport {
         var redirect: UnsafeMutablePointer<CChar>?
         let redirectURL = sonde_curl_getinfo_string(handle, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK ? redirect.map { String(cString: $0) } : nil
         var response = HTTPResponse(status: status, headers: accumulator.headers, body: accumulator.body, timings: timings, redirectURL: redirectURL)
+        if request.transfer.readsCookieJar {
+            var list: UnsafeMutablePointer<curl_slist>?
+            if sonde_curl_getinfo_slist(handle, CURLINFO_COOKIELIST, &list) == CURLE_OK {
+                var cookies: [JarCookie] = []
+                var item = list
+                while let node = item {
+                    if let data = node.pointee.data, let cookie = JarCookie(netscapeLine: String(cString: data)) { cookies.append(cookie) }
+                    item = node.pointee.next
+                }
+                curl_slist_free_all(list)
+                response.cookieJar = cookies
+            }
+        }
         var version = 0
         _ = sonde_curl_getinfo_long(handle, CURLINFO_HTTP_VERSION, &version)
         switch version {
@@ -307,6 +320,10 @@ public final class CurlTransport: HTTPTransport {
             lists.append(list)
             try check(sonde_curl_setopt_slist(handle, CURLOPT_RESOLVE, list))
             resolvedEntries = wanted
+        }
+        for cookie in transfer.seedCookies {
+            // A Netscape cookie line: host only (no subdomains), path /, not secure, a session cookie.
+            try set(CURLOPT_COOKIELIST, "\(cookie.host)\tFALSE\t/\tFALSE\t0\t\(cookie.name)\t\(cookie.value)")
         }
         switch transfer.auth {
         case nil: break

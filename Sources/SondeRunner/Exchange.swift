@@ -128,6 +128,24 @@ final class Exchange {
         return found
     }
 
+    /// A cookie of the jar after the response, or one of its attributes (Expires as an RFC
+    /// 3339 date, nothing for a session cookie); of several of one name, the one for the
+    /// host the request ended at, else the last listed.
+    func jarCookie(_ name: String, _ attribute: CookieAttribute) -> Operand? {
+        let named = (response.cookieJar ?? []).filter { $0.name == name }
+        let host = RequestURL.host(of: url) ?? ""
+        guard let cookie = named.last(where: { $0.domain == host }) ?? named.last else { return nil }
+        switch attribute {
+        case .value: return .text(cookie.value)
+        case .domain: return .text(cookie.domain)
+        case .path: return .text(cookie.path)
+        case .secure: return .json(.bool(cookie.secure))
+        case .httpOnly: return .json(.bool(cookie.httpOnly))
+        case .expires: return cookie.expires.map { .text(DateText.rfc3339(Date(timeIntervalSince1970: Double($0)))) }
+        case .maxAge, .sameSite: return nil
+        }
+    }
+
     /// The response's HTTP version: `1.0`, `1.1`, `2` or `3`.
     var version: String { response.httpVersion }
 

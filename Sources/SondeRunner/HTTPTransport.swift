@@ -42,6 +42,10 @@ public struct HTTPRequest: Sendable {
         public var pathAsIs = false
         public var userAgent: String?
         public var auth: TransportAuth?
+        /// Cookies put in the jar before the request, each for one host (`cookies:`).
+        public var seedCookies: [(host: String, name: String, value: String)] = []
+        /// Read the cookie jar after the response (`HTTPResponse.cookieJar`).
+        public var readsCookieJar = false
 
         public init() {}
     }
@@ -62,6 +66,45 @@ public struct HTTPRequest: Sendable {
 
     /// Whether a header of this name is set (names compare ignoring ASCII case, RFC 9110 §5.1).
     public func hasHeader(_ name: String) -> Bool { headers.contains { $0.name.equalsIgnoringASCIICase(name) } }
+}
+
+/// A cookie of the jar, as libcurl lists it (the Netscape cookie file's fields).
+public struct JarCookie: Sendable, Equatable {
+    public var domain: String
+    public var path: String
+    public var secure: Bool
+    public var httpOnly: Bool
+    /// Seconds since 1970; nil for a session cookie.
+    public var expires: Int?
+    public var name: String
+    public var value: String
+
+    public init(domain: String, path: String, secure: Bool, httpOnly: Bool, expires: Int?, name: String, value: String) {
+        self.domain = domain
+        self.path = path
+        self.secure = secure
+        self.httpOnly = httpOnly
+        self.expires = expires
+        self.name = name
+        self.value = value
+    }
+
+    /// A line of libcurl's CURLINFO_COOKIELIST: `[#HttpOnly_]domain TAB subdomains TAB path
+    /// TAB secure TAB expires TAB name TAB value`; nil for anything else.
+    public init?(netscapeLine line: String) {
+        let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        guard fields.count == 7 else { return nil }
+        var domain = fields[0]
+        httpOnly = domain.hasPrefix("#HttpOnly_")
+        if httpOnly { domain.removeFirst("#HttpOnly_".count) }
+        self.domain = domain.hasPrefix(".") ? String(domain.dropFirst()) : domain
+        path = fields[2]
+        secure = fields[3] == "TRUE"
+        let seconds = Int(fields[4]) ?? 0
+        expires = seconds == 0 ? nil : seconds
+        name = fields[5]
+        value = fields[6]
+    }
 }
 
 /// Authentication libcurl does itself, with the request's credentials (rendered).
@@ -126,6 +169,8 @@ public struct HTTPResponse: Sendable {
     public var sentBody: [UInt8]?
     /// The HTTP version the response came in: `1.0`, `1.1`, `2` or `3`.
     public var httpVersion = "1.1"
+    /// The cookie jar after the response, when the request asked (`readsCookieJar`).
+    public var cookieJar: [JarCookie]?
 
     public typealias Timings = RequestTimings
 

@@ -124,6 +124,8 @@ extension Runner {
                 }
             }
             current.url = location
+            // Cookies were put in the jar once; the jar sends them where they belong.
+            current.transfer.seedCookies = []
             elapsed += response.timings.total
             if let deadline {
                 let left = deadline.timeIntervalSinceNow

@@ -158,6 +158,21 @@ extension Runner {
             maxBodySize: request.maxBodySize.bytes, insecure: request.insecure, recordsWire: options.keepExchanges || options.curlArguments != nil)
         http.transfer = try transfer(request.transfer)
         http.transfer.auth = transportAuth
+        http.transfer.readsCookieJar = request.expectations.contains { if case .cookieJar = $0.subject { true } else { false } }
+        if let cookies = request.transfer.cookies, !cookies.isEmpty {
+            guard let host = RequestURL.host(of: url) else { throw RunnerError("cookies: the URL has no host to keep them for") }
+            for cookie in cookies {
+                let name = try cookie.name.render(in: scope), value = try cookie.value.render(in: scope)
+                guard !name.isEmpty, name.utf8.allSatisfy(Self.isTokenCharacter) else {
+                    throw RunnerError("cookies: \(JSONValue.quoted(name)) is not a cookie name (RFC 6265 §4.1.1: a token)")
+                }
+                guard value.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F && !"\",;\\".utf8.contains($0) }) else {
+                    throw RunnerError("cookies: the value of \(JSONValue.quoted(name)) has a character a cookie cannot hold (a control, a blank, '\"', ',', ';' or '\\')")
+                }
+                if cookie.value.readsSecret(in: scope) { scope.noteSecret(.string(value)) }
+                http.transfer.seedCookies.append((host, name, value))
+            }
+        }
         // 4. Taint: which fields and whether the body were computed from a secret.
         for field in request.defaultHeaders + request.headers where field.name.readsSecret(in: scope) || field.value.readsSecret(in: scope) {
             if let name = try? field.name.render(in: scope) { http.secretHeaders.insert(name.lowercased()) }

@@ -589,6 +589,13 @@ public final class Runner {
             case .json(let value)?: actual = .value(value)
             case nil: actual = .missing
             }
+        case .cookieJar(let name, let attribute):
+            subject = attribute == .value ? "cookie jar \(name)" : "cookie jar \(name)[\(attribute.rawValue)]"
+            switch exchange.jarCookie(name, attribute) {
+            case .text(let text)?: actual = .text(text)
+            case .json(let value)?: actual = .value(value)
+            case nil: actual = .missing
+            }
         case .digest(let kind):
             subject = kind.rawValue
             actual = .text(exchange.digest(kind))

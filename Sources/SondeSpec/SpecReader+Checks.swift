@@ -177,6 +177,20 @@ extension SpecReader {
                         out.append(Expectation(subject: .cookie(name, attribute), predicate: p, location: source.location(of: cookie.keyNode)))
                     }
                 }
+            case .cookie_jar:
+                guard let cookies = mapping(value, "expect.cookie_jar of \(label)") else { continue }
+                for cookie in cookies {
+                    let context = "expect.cookie_jar of \(label)"
+                    rejectTemplate(cookie.key, at: cookie.keyNode, "a cookie name to check")
+                    guard let (name, attribute) = cookieName(cookie.key, at: cookie.keyNode, context) else { continue }
+                    if attribute == .maxAge || attribute == .sameSite {
+                        report("\(context): the cookie jar keeps no \(attribute.rawValue) (it keeps Value, Domain, Path, Secure, HttpOnly, Expires); check the response's with expect.cookies", at: cookie.keyNode)
+                        continue
+                    }
+                    if let p = predicate(cookie.value, kind: .json, "'\(cookie.key)' in \(context)") {
+                        out.append(Expectation(subject: .cookieJar(name, attribute), predicate: p, location: source.location(of: cookie.keyNode)))
+                    }
+                }
             case .version:
                 let context = "expect.version of \(label)"
                 if case .scalar(let scalar) = value, case let version = YAMLScalarValue(scalar).json.interpolated {

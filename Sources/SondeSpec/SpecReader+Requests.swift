@@ -267,6 +267,17 @@ extension SpecReader {
             }
             transfer.limitRate = size
         case .path_as_is: transfer.pathAsIs = bool(value, what)
+        case .cookies:
+            let cookies = namedTemplates(value, what)
+            for cookie in cookies {
+                if let name = cookie.name.literalValue, name.isEmpty || !name.utf8.allSatisfy(Self.isCookieNameByte) {
+                    report("\(what): '\(name)' is not a cookie name (RFC 6265 §4.1.1: a token)", at: value)
+                }
+                if let text = cookie.value.literalValue, !text.utf8.allSatisfy(Self.isCookieValueByte) {
+                    report("\(what): the value of '\(cookie.name.source)' has a character a cookie cannot hold (RFC 6265 §4.1.1: no blank, '\"', ',', ';' or '\\')", at: value)
+                }
+            }
+            transfer.cookies = cookies
         case .user_agent:
             guard let t = template(value, what) else { return }
             if let literal = t.literalValue, literal.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
@@ -548,5 +559,19 @@ extension SpecReader {
     func resolveRelative(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         return URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(path).path
+    }
+
+    /// A cookie name's bytes: a token (RFC 9110 §5.6.2).
+    static func isCookieNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
+        default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+
+    /// A cookie value's bytes (RFC 6265 §4.1.1 cookie-octet, and UTF-8 beyond ASCII, which
+    /// servers accept): no control, blank, `"`, `,`, `;` or `\`.
+    static func isCookieValueByte(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte != 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: ",") && byte != UInt8(ascii: ";") && byte != UInt8(ascii: "\\")
     }
 }

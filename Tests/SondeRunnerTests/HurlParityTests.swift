@@ -299,4 +299,40 @@ struct HurlParityTests {
         #expect(!(failed.actual + (failed.message ?? "")).contains("bravo-charlie"), "\(failed)")
         #expect(!(failed.actual + (failed.message ?? "")).contains("alpha"), "\(failed)")
     }
+
+    @Test func theCookieJarIsSeededAndInspected() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let yaml = """
+            vars: { session_token: s3cr3t-cookie-value }
+            secrets: [session_token]
+            defaults:
+              cookies: { lang: en }
+            requests:
+              - name: seeded
+                url: /cookies
+                cookies: { session: "{{ session_token }}", lang: fr }
+                expect:
+                  jsonpath: { $.cookies.session: "{{ session_token }}", $.cookies.lang: fr }
+                  cookie_jar: { session: { exists: true }, "session[Path]": /, "session[Expires]": { exists: false } }
+              - name: the server sets one
+                url: /cookies/set
+                query: { theme: dark }
+                expect:
+                  cookie_jar:
+                    theme: dark
+                    "theme[HttpOnly]": true
+                    "theme[Secure]": false
+                    "theme[Domain]": 127.0.0.1
+                    lang: en
+                    nothing: { exists: false }
+              - name: the jar sends them all
+                url: /cookies
+                expect:
+                  jsonpath: { $.cookies.theme: dark, $.cookies.session: "{{ session_token }}", $.cookies.lang: en }
+            """
+        let result = try await Self.run(yaml, baseURL: server.baseURL)
+        for request in result.requests { #expect(request.outcome == .passed, "\(describe(request))") }
+        #expect(!result.requests.flatMap(\.requestHeaders).contains { $0.value.contains("s3cr3t-cookie-value") })
+    }
 }

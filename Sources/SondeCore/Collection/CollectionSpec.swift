@@ -537,6 +537,10 @@ public struct Expectation: Sendable {
         case cookie(String, CookieAttribute)
         /// The body's raw bytes.
         case bytes(BytesPredicate)
+        /// A cookie of the collection's cookie jar after the response (libcurl's
+        /// CURLINFO_COOKIELIST), or one of its attributes: Value, Domain, Path, Secure,
+        /// HttpOnly, Expires.
+        case cookieJar(String, CookieAttribute)
         /// The SHA-256 or MD5 digest of the body's raw bytes, as lowercase hex text.
         case digest(BodyDigest)
         /// An XPath 1.0 expression on the body, read as HTML or XML by its Content-Type.

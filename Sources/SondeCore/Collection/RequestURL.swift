@@ -95,6 +95,15 @@ public enum RequestURL {
         return scheme.lowercased()
     }
 
+    /// The host of an absolute URL, lowercased, without brackets around an IPv6 address; nil
+    /// for a URL that is not absolute.
+    public static func host(of url: String) -> String? {
+        guard scheme(of: url) != nil, let separator = url.firstRange(ofExactly: "://") else { return nil }
+        var host = hostAndPort(authority(of: url, after: separator)).host
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        return host.lowercased()
+    }
+
     /// The origin (RFC 6454): scheme, host and port, lowercased, with the scheme's default port
     /// made explicit; nil for a URL that is not absolute.
     public static func origin(of url: String) -> String? {

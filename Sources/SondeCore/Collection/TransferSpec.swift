@@ -24,6 +24,9 @@ public struct TransferSpec: Sendable, Hashable {
     public var pathAsIs: Bool?
     /// `user_agent` (CURLOPT_USERAGENT); a `User-Agent` header wins over it.
     public var userAgent: Template?
+    /// `cookies`: put in the collection's cookie jar for the request's host before it is
+    /// sent (CURLOPT_COOKIELIST), so that this request and later ones send them.
+    public var cookies: [NamedTemplate]?
 
     public init() {}
 
@@ -45,13 +48,18 @@ public struct TransferSpec: Sendable, Hashable {
         out.limitRate = limitRate ?? defaults.limitRate
         out.pathAsIs = pathAsIs ?? defaults.pathAsIs
         out.userAgent = userAgent ?? defaults.userAgent
+        // Cookies merge by name: a request's own wins over a default's of the same name.
+        if let defaultCookies = defaults.cookies {
+            let own = cookies ?? []
+            out.cookies = defaultCookies.filter { cookie in !own.contains { $0.name == cookie.name } } + own
+        }
         return out
     }
 
     public var isEmpty: Bool { self == TransferSpec() }
 
     public var templates: [Template] {
-        (connectTo ?? []) + (resolve ?? []) + [cert, key, cacert, proxy, userAgent].compactMap { $0 }
+        (connectTo ?? []) + (resolve ?? []) + [cert, key, cacert, proxy, userAgent].compactMap { $0 } + (cookies ?? []).flatMap(\.templates)
     }
 }
 
