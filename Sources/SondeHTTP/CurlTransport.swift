@@ -259,6 +259,9 @@ public final class CurlTransport: HTTPTransport {
                 response.cookieJar = cookies
             }
         }
+        var ip: UnsafeMutablePointer<CChar>?
+        if sonde_curl_getinfo_string(handle, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK, let ip { response.ip = String(cString: ip) }
+        if request.transfer.readsCertificate { response.certificate = serverCertificate() }
         var version = 0
         _ = sonde_curl_getinfo_long(handle, CURLINFO_HTTP_VERSION, &version)
         switch version {
@@ -321,6 +324,11 @@ public final class CurlTransport: HTTPTransport {
             try check(sonde_curl_setopt_slist(handle, CURLOPT_RESOLVE, list))
             resolvedEntries = wanted
         }
+        if transfer.readsCertificate {
+            // The chain is known after a handshake: a reused connection would have none.
+            try set(CURLOPT_CERTINFO, 1)
+            try set(CURLOPT_FRESH_CONNECT, 1)
+        }
         for cookie in transfer.seedCookies {
             // A Netscape cookie line: host only (no subdomains), path /, not secure, a session cookie.
             try set(CURLOPT_COOKIELIST, "\(cookie.host)\tFALSE\t/\tFALSE\t0\t\(cookie.name)\t\(cookie.value)")
@@ -340,6 +348,46 @@ public final class CurlTransport: HTTPTransport {
             try set(CURLOPT_NETRC, Int(optional ? CURL_NETRC_OPTIONAL.rawValue : CURL_NETRC_REQUIRED.rawValue))
             if let file { try set(CURLOPT_NETRC_FILE, file) }
         }
+    }
+
+    /// The server's (first) certificate from CURLINFO_CERTINFO: OpenSSL's `Subject:`,
+    /// `Issuer:`, `Start date:`, `Expire date:` and `Serial Number:` lines, dates made RFC 3339.
+    private func serverCertificate() -> [String: String]? {
+        var info: UnsafeMutablePointer<curl_certinfo>?
+        guard sonde_curl_getinfo_certinfo(handle, CURLINFO_CERTINFO, &info) == CURLE_OK, let info, info.pointee.num_of_certs > 0,
+            let lists = info.pointee.certinfo
+        else { return nil }
+        var fields: [String: String] = [:]
+        var item = lists[0]
+        while let node = item {
+            if let data = node.pointee.data {
+                let line = String(cString: data)
+                if let colon = line.firstIndex(of: ":") {
+                    let name = line[..<colon], value = String(line[line.index(after: colon)...])
+                    switch name {
+                    case "Subject": fields["subject"] = value
+                    case "Issuer": fields["issuer"] = value
+                    case "Start date": fields["start_date"] = Self.certificateDate(value)
+                    case "Expire date": fields["expire_date"] = Self.certificateDate(value)
+                    case "Serial Number": fields["serial_number"] = value
+                    default: break
+                    }
+                }
+            }
+            item = node.pointee.next
+        }
+        return fields
+    }
+
+    /// `Nov 30 07:00:00 2026 GMT` (OpenSSL's ASN1_TIME_print) as an RFC 3339 date; the text
+    /// as it is when it is not that.
+    static func certificateDate(_ text: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "MMM d HH:mm:ss yyyy zzz"
+        let squeezed = text.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        return formatter.date(from: squeezed).map(DateText.rfc3339) ?? text
     }
 
     /// A new easy handle on the same share and multi handles: cookies, DNS answers, TLS

@@ -227,6 +227,10 @@ final class Exchange {
             }
         case .url: return .success(.text(url))
         case .version: return .success(.text(version))
+        case .ip: return response.ip.map { .success(.text($0)) } ?? .failure("the transport does not say which address it connected to")
+        case .certificate(let field):
+            guard let value = response.certificate?[field.rawValue] else { return .failure("no server certificate (\(field.rawValue)): the request was not made over TLS") }
+            return .success(.text(value))
         case .digest(let kind): return .success(.text(digest(kind)))
         case .cookieAttribute(let name, let attribute):
             guard setCookieFields(name) != nil else { return .failure("the response sets no cookie '\(name)'") }

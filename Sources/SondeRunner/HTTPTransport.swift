@@ -46,6 +46,8 @@ public struct HTTPRequest: Sendable {
         public var seedCookies: [(host: String, name: String, value: String)] = []
         /// Read the cookie jar after the response (`HTTPResponse.cookieJar`).
         public var readsCookieJar = false
+        /// Read the server's certificate (`HTTPResponse.certificate`), on a new connection.
+        public var readsCertificate = false
 
         public init() {}
     }
@@ -171,6 +173,11 @@ public struct HTTPResponse: Sendable {
     public var httpVersion = "1.1"
     /// The cookie jar after the response, when the request asked (`readsCookieJar`).
     public var cookieJar: [JarCookie]?
+    /// The IP address the request went to (CURLINFO_PRIMARY_IP).
+    public var ip: String?
+    /// The fields of the server's certificate, when the request asked (`readsCertificate`):
+    /// `CertificateField` raw values to text, dates as RFC 3339.
+    public var certificate: [String: String]?
 
     public typealias Timings = RequestTimings
 

@@ -159,6 +159,8 @@ extension Runner {
         http.transfer = try transfer(request.transfer)
         http.transfer.auth = transportAuth
         http.transfer.readsCookieJar = request.expectations.contains { if case .cookieJar = $0.subject { true } else { false } }
+        http.transfer.readsCertificate = request.expectations.contains { if case .certificate = $0.subject { true } else { false } }
+            || request.captures.contains { if case .certificate = $0.source { true } else { false } }
         if let cookies = request.transfer.cookies, !cookies.isEmpty {
             guard let host = RequestURL.host(of: url) else { throw RunnerError("cookies: the URL has no host to keep them for") }
             for cookie in cookies {

@@ -596,6 +596,12 @@ public final class Runner {
             case .json(let value)?: actual = .value(value)
             case nil: actual = .missing
             }
+        case .ip:
+            subject = "ip"
+            actual = exchange.response.ip.map(Actual.text) ?? .missing
+        case .certificate(let field):
+            subject = "certificate \(field.rawValue)"
+            actual = exchange.response.certificate?[field.rawValue].map(Actual.text) ?? .missing
         case .digest(let kind):
             subject = kind.rawValue
             actual = .text(exchange.digest(kind))

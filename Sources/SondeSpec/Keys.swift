@@ -41,11 +41,11 @@ package enum DiffKey: String, CaseIterable {
 }
 
 package enum ExpectKey: String, CaseIterable {
-    case status, headers, jsonpath, xpath, body, bytes, sha256, md5, duration, schema, url, redirects, version, cookies, cookie_jar, vars
+    case status, headers, jsonpath, xpath, body, bytes, sha256, md5, duration, schema, url, redirects, version, ip, certificate, cookies, cookie_jar, vars
 }
 
 package enum CaptureKey: String, CaseIterable {
-    case jsonpath, xpath, header, cookie, regex, group, status, duration, url, version, sha256, md5, filters, secret
+    case jsonpath, xpath, header, cookie, regex, group, status, duration, url, version, ip, certificate, sha256, md5, filters, secret
 }
 
 /// `body:` written as a mapping: bytes from a file, or written as base64 or hex.

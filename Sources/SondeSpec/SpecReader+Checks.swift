@@ -48,10 +48,13 @@ extension SpecReader {
                     if let written = literal(value, "the cookie name in \(context)"), let (name, attribute) = cookieName(written, at: value, context) {
                         captureSource = attribute == .value ? .cookie(name) : .cookieAttribute(name, attribute)
                     }
-                case .version, .sha256, .md5:
+                case .certificate:
+                    sourceCount += 1
+                    if let field = certificateField(value, "certificate in \(context)") { captureSource = .certificate(field) }
+                case .version, .ip, .sha256, .md5:
                     sourceCount += 1
                     switch bool(value, "\(key.rawValue) in \(context)") {
-                    case true: captureSource = key == .version ? .version : .digest(key == .sha256 ? .sha256 : .md5)
+                    case true: captureSource = key == .version ? .version : key == .ip ? .ip : .digest(key == .sha256 ? .sha256 : .md5)
                     case false: report("\(key.rawValue): false in \(context) captures nothing; write \(key.rawValue): true", at: value)
                     case nil: break
                     }
@@ -90,7 +93,7 @@ extension SpecReader {
                 }
             }
             if sourceCount != 1 {
-                report("\(context) takes exactly one of jsonpath, xpath, header, cookie, regex, status, duration, url, version, sha256, md5", at: pair.value)
+                report("\(context) takes exactly one of jsonpath, xpath, header, cookie, regex, status, duration, url, version, ip, certificate, sha256, md5", at: pair.value)
                 continue
             }
             if case .regex(let pattern, _) = captureSource, let regexNode {
@@ -175,6 +178,17 @@ extension SpecReader {
                     guard let (name, attribute) = cookieName(cookie.key, at: cookie.keyNode, context) else { continue }
                     if let p = predicate(cookie.value, kind: .json, "'\(cookie.key)' in \(context)") {
                         out.append(Expectation(subject: .cookie(name, attribute), predicate: p, location: source.location(of: cookie.keyNode)))
+                    }
+                }
+            case .ip:
+                if let p = predicate(value, kind: .json, "expect.ip of \(label)") { out.append(Expectation(subject: .ip, predicate: p, location: location)) }
+            case .certificate:
+                guard let fields = mapping(value, "expect.certificate of \(label)") else { continue }
+                for field in fields {
+                    let context = "expect.certificate of \(label)"
+                    guard let name = certificateField(field.keyNode, context) else { continue }
+                    if let p = predicate(field.value, kind: .json, "'\(field.key)' in \(context)") {
+                        out.append(Expectation(subject: .certificate(name), predicate: p, location: source.location(of: field.keyNode)))
                     }
                 }
             case .cookie_jar:
@@ -293,6 +307,18 @@ extension SpecReader {
             return nil
         }
         return expression
+    }
+
+    /// One of `CertificateField`'s names.
+    func certificateField(_ node: Node, _ context: String) -> CertificateField? {
+        guard let name = string(node, context) else { return nil }
+        guard let field = CertificateField(rawValue: name) else {
+            let names = CertificateField.allCases.map(\.rawValue)
+            let hint = nearestName(to: name, among: names).map { "; did you mean '\($0)'?" } ?? " (fields: \(names.joined(separator: ", ")))"
+            report("\(context): unknown certificate field '\(name)'\(hint)", at: node)
+            return nil
+        }
+        return field
     }
 
     /// `session` or `session[Max-Age]`: a cookie's name, and its value or one attribute.

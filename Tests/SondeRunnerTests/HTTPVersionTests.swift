@@ -33,7 +33,17 @@ struct HTTPVersionTests {
                 url: "https://127.0.0.1:{{ tls }}/"
                 cacert: certs/ca.pem
                 http_version: 1.1
-                expect: { version: "1.1" }
+                capture: { expires: { certificate: expire_date } }
+                expect:
+                  version: "1.1"
+                  ip: 127.0.0.1
+                  certificate:
+                    subject: { contains: "CN = 127.0.0.1" }
+                    issuer: { contains: Sonde Test CA }
+                    start_date: { is_iso_date: true }
+                    expire_date: { filters: [days_after_now], one_of: [1, 2] }
+                    serial_number: { matches: '^[0-9a-f:]+$' }
+                  vars: { expires: { is_iso_date: true } }
               - name: the public name, connected to loopback
                 url: "https://api.sonde.test:{{ tls }}/"
                 connect_to: "api.sonde.test:{{ tls }}:127.0.0.1:{{ tls }}"

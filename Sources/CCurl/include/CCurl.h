@@ -58,6 +58,10 @@ static inline CURLcode sonde_curl_getinfo_slist(CURL *handle, CURLINFO info, str
     return curl_easy_getinfo(handle, info, value);
 }
 
+static inline CURLcode sonde_curl_getinfo_certinfo(CURL *handle, CURLINFO info, struct curl_certinfo **value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
 /// CURLAUTH_* are unsigned long macros.
 static const unsigned long SONDE_CURLAUTH_DIGEST = CURLAUTH_DIGEST;
 static const unsigned long SONDE_CURLAUTH_NTLM = CURLAUTH_NTLM;

@@ -497,6 +497,8 @@ public struct Capture: Sendable {
         case xpath(String)
         case version
         case digest(BodyDigest)
+        case ip
+        case certificate(CertificateField)
     }
 
     /// Applied to what the source gives before it is kept.
@@ -545,6 +547,10 @@ public struct Expectation: Sendable {
         case digest(BodyDigest)
         /// An XPath 1.0 expression on the body, read as HTML or XML by its Content-Type.
         case xpath(String)
+        /// The IP address the request was sent to (CURLINFO_PRIMARY_IP), as text.
+        case ip
+        /// A field of the server's TLS certificate (CURLINFO_CERTINFO).
+        case certificate(CertificateField)
     }
 
     public init(subject: Subject, predicate: ValuePredicate, location: SourceLocation) {
@@ -574,6 +580,12 @@ public enum CookieAttribute: String, Sendable, Hashable, CaseIterable {
         guard let attribute = allCases.first(where: { $0.rawValue.equalsIgnoringASCIICase(String(attributeName)) }) else { return nil }
         return (String(text[..<open]), attribute)
     }
+}
+
+/// The fields of a server's TLS certificate a check or a capture reads (Hurl's
+/// `certificate "Expire-Date"`): names as text, dates as RFC 3339 dates.
+public enum CertificateField: String, Sendable, Hashable, CaseIterable {
+    case subject, issuer, start_date, expire_date, serial_number
 }
 
 /// Digests of a body's raw bytes.

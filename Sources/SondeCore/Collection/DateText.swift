@@ -218,25 +218,53 @@ public enum DateText {
     }
 }
 
-/// HTTP-dates (RFC 9110 §5.6.7), as servers send them in `Expires`, `Date` and cookies.
+/// HTTP-dates (RFC 9110 §5.6.7), as servers send them in `Expires`, `Date` and cookies:
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the obsolete RFC 850 form (`Sunday,
+/// 06-Nov-94 08:49:37 GMT`) and asctime's (`Sun Nov  6 08:49:37 1994`), and the
+/// `06-Nov-1994` of old cookies. Read by hand, as RFC 6265 §5.1.1 reads a cookie's date
+/// (tokens for the time, the day, the month and the year, in any order), with no other
+/// word allowed than a day's name and GMT or UTC.
 public enum HTTPDate {
-    nonisolated(unsafe) private static let formatters: [DateFormatter] = [
-        "EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE, dd-MMM-yyyy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy",
-    ].map { format in
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = format
-        return formatter
-    }
-
-    /// DateFormatter is not safe to share between threads (collections run side by side).
-    private static let lock = NSLock()
+    static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    static let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
     public static func parse(_ text: String) -> Date? {
-        lock.lock()
-        defer { lock.unlock() }
-        for formatter in formatters { if let date = formatter.date(from: text) { return date } }
-        return nil
+        guard text.utf8.count <= 64 else { return nil }
+        var time: (Int, Int, Int)?, day: Int?, month: Int?, year: Int?
+        let tokens = text.split { $0 == " " || $0 == "," || $0 == "-" || $0 == "\t" }
+        for token in tokens {
+            let t = token.lowercased()
+            if time == nil, t.contains(":") {
+                let parts = t.split(separator: ":", omittingEmptySubsequences: false)
+                guard parts.count == 3, parts.allSatisfy({ (1...2).contains($0.count) && $0.allSatisfy(\.isASCIIDigit) }),
+                    let h = Int(parts[0]), let m = Int(parts[1]), let s = Int(parts[2]), h < 24, m < 60, s <= 60
+                else { return nil }
+                time = (h, m, s)
+            } else if t.allSatisfy(\.isASCIIDigit) {
+                if day == nil, (1...2).contains(t.count) {
+                    day = Int(t)
+                } else if year == nil, t.count == 2 || t.count == 4 {
+                    let value = Int(t) ?? 0
+                    year = t.count == 4 ? value : value < 70 ? 2000 + value : 1900 + value
+                } else {
+                    return nil
+                }
+            } else if month == nil, t.count >= 3, let index = months.firstIndex(of: String(t.prefix(3))), t.allSatisfy(\.isLetter) {
+                month = index + 1
+            } else if days.contains(String(t.prefix(3))), t.allSatisfy(\.isLetter) || t.hasSuffix(".") {
+                continue
+            } else if t == "gmt" || t == "utc" || t == "z" {
+                continue
+            } else {
+                return nil
+            }
+        }
+        guard let (h, m, s) = time, let day, let month, let year, year >= 1601, day <= DateText.daysIn(month: month, year: year) else { return nil }
+        let seconds = DateText.daysFromCivil(year: year, month: month, day: day) * 86_400 + h * 3600 + m * 60 + s
+        return Date(timeIntervalSince1970: Double(seconds))
     }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
 }

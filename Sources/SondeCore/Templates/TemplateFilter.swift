@@ -3,13 +3,13 @@ import Foundation
 /// The filters a value can go through, left to right: in a template (`{{ id | int }}`), and
 /// under `filters:` in a check or a capture (`filters: [ split('/'), nth(-1) ]`).
 package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
-    case `default`, base64, base64_decode, urlencode, url_decode, upper, lower, json, from_json
+    case `default`, base64, base64_decode, urlencode, url_decode, url_query_param, upper, lower, json, from_json, to_hex
     // Conversions.
     case int, float, bool, string
     // Lists: a value that is not a list is a list of one (a header that occurs once).
     case count, nth, first, last, split
     // Text.
-    case replace, regex, html_escape, html_unescape, utf8_encode, utf8_decode
+    case replace, replace_regex, regex, html_escape, html_unescape, utf8_encode, utf8_decode
     // Queries on a string that holds a document, or on a list or object.
     case jsonpath, xpath
     // Dates.
@@ -18,8 +18,8 @@ package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
     /// How many arguments the filter takes.
     var arity: ClosedRange<Int> {
         switch self {
-        case .default, .nth, .split, .regex, .jsonpath, .xpath, .format: return 1...1
-        case .replace: return 2...2
+        case .default, .nth, .split, .regex, .jsonpath, .xpath, .format, .url_query_param: return 1...1
+        case .replace, .replace_regex: return 2...2
         case .to_date: return 0...1
         default: return 0...0
         }
@@ -31,6 +31,7 @@ package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
         "base64Decode": .base64_decode, "base64Encode": .base64, "urlDecode": .url_decode, "urlEncode": .urlencode,
         "htmlEscape": .html_escape, "htmlUnescape": .html_unescape, "utf8Encode": .utf8_encode, "utf8Decode": .utf8_decode,
         "toDate": .to_date, "daysAfterNow": .days_after_now, "daysBeforeNow": .days_before_now,
+        "replaceRegex": .replace_regex, "urlQueryParam": .url_query_param, "toHex": .to_hex,
     ]
 
     /// Checks an argument written as a literal when the template is read, so that `validate`
@@ -38,8 +39,8 @@ package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
     func checkLiteral(_ argument: JSONValue) -> String? {
         guard case .string(let text) = argument else { return nil }
         switch self {
-        case .regex:
-            if case .failure(let error) = RegexCache.shared.regex(text) { return "regex: bad regex /\(text)/: \(error.message)" }
+        case .regex, .replace_regex:
+            if case .failure(let error) = RegexCache.shared.regex(text) { return "\(rawValue): bad regex /\(text)/: \(error.message)" }
         case .jsonpath:
             do { _ = try JSONPath(text) } catch { return "jsonpath: malformed JSONPath '\(text)': \(error.message)" }
         case .to_date, .format:
@@ -164,6 +165,55 @@ package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
             let group = regex.groupCount > 0 ? 1 : 0
             guard let range = groups[group] else { throw fail("/\(pattern)/ matches, but its group 1 took no part") }
             return .string(String(subject[range]))
+        case .replace_regex:
+            let pattern = try text(arguments[0], "the regex"), replacement = try text(arguments[1], "the replacement")
+            let regex: BoundedRegex
+            switch RegexCache.shared.regex(pattern) {
+            case .success(let r): regex = r
+            case .failure(let error): throw fail("bad regex /\(pattern)/: \(error.message)")
+            }
+            var subject = Substring(try text(input, "the value"))
+            var out = ""
+            // Every match, left to right; an empty match moves on by one character.
+            while true {
+                let groups: [Range<String.Index>?]?
+                do { groups = try regex.firstMatch(in: String(subject)) } catch { throw fail("/\(pattern)/ could not be applied: \(error.message)") }
+                guard let match = groups?.first.flatMap({ $0 }) else { break }
+                let local = String(subject)
+                out += local[..<match.lowerBound] + replacement
+                if match.isEmpty {
+                    guard match.upperBound < local.endIndex else { subject = ""; break }
+                    out.append(local[match.upperBound])
+                    subject = Substring(local[local.index(after: match.upperBound)...])
+                } else {
+                    subject = Substring(local[match.upperBound...])
+                }
+            }
+            return .string(out + subject)
+        case .url_query_param:
+            let name = try text(arguments[0], "the parameter's name")
+            let url = try text(input, "the value")
+            guard let question = url.firstIndex(of: "?") else { throw fail("the URL has no query") }
+            let query = url[url.index(after: question)...].prefix { $0 != "#" }
+            for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let decode = { (s: Substring) in s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+                if decode(parts[0]) == name { return .string(parts.count > 1 ? decode(parts[1]) : "") }
+            }
+            throw fail("the URL's query has no parameter '\(name)'")
+        case .to_hex:
+            var bytes: [UInt8] = []
+            if case .array(let items) = input {
+                for item in items {
+                    guard let byte = item.numberValue?.integer, (0...255).contains(byte) else {
+                        throw fail("expected text or a list of bytes (whole numbers 0 to 255), found \(item.jsonText(atMost: 50))")
+                    }
+                    bytes.append(UInt8(byte))
+                }
+            } else {
+                bytes = Array(try text(input, "the value").utf8)
+            }
+            return .string(bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined())
         case .html_escape: return .string(HTMLText.escape(try text(input, "the value")))
         case .html_unescape: return .string(HTMLText.unescape(try text(input, "the value")))
         case .utf8_encode: return .array(Array(try text(input, "the value").utf8).map { .int(Int($0)) })
