@@ -10,3 +10,12 @@
 
 /// xmlFree is a global function pointer, which Swift 6 cannot read safely from any thread.
 static inline void sonde_xml_free(void *pointer) { xmlFree(pointer); }
+
+/// libxml2 writes some errors (XPath's "function not found") to stderr through its generic
+/// error function, a per-thread global: silenced on the calling thread.
+static void sonde_xml_ignore(void *context, const char *message, ...) {}
+static void sonde_xml_ignore_structured(void *context, xmlErrorPtr error) {}
+static inline void sonde_xml_silence(void) {
+    xmlSetGenericErrorFunc(NULL, sonde_xml_ignore);
+    xmlSetStructuredErrorFunc(NULL, sonde_xml_ignore_structured);
+}

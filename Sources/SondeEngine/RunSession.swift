@@ -54,6 +54,8 @@ public final class RunSession: @unchecked Sendable {
         public var secrets: [JSONValue]
         /// Write each request as a curl command line, with these arguments added (`Runner.Options`).
         public var curlArguments: [String]?
+        /// The authentication of requests without an `auth` of their own (`--netrc`).
+        public var defaultAuth: TransportAuth?
 
         public init(
             jobs: Int = 1, failFast: Bool = false, keepExchanges: Bool = false, keepRecords: Bool = false, compare: RunDiff.Thresholds? = nil,
@@ -234,7 +236,8 @@ public final class RunSession: @unchecked Sendable {
             options: Runner.Options(
                 failFast: options.failFast, keepExchanges: options.keepExchanges,
                 // Reports of an unsaved run are made from the results; otherwise from the history.
-                keepDetails: options.keepRecords && history == nil, curlArguments: options.curlArguments, records: history != nil || options.keepRecords),
+                keepDetails: options.keepRecords && history == nil, curlArguments: options.curlArguments, records: history != nil || options.keepRecords,
+                defaultAuth: options.defaultAuth),
             clock: clock, cancellation: cancellation)
         // Secrets this run knows: its own, and those of the other collections, pulled before
         // each request. What was recorded before one became known is masked again at once.

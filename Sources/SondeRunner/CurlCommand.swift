@@ -87,7 +87,7 @@ public enum CurlCommand {
         if followRedirects && customMethod {
             notes.append("curl -X \(request.method) would keep that method on every redirect (Sonde follows a 303 with a GET): follow redirects by hand")
         }
-        arguments.append("--compressed")
+        if request.transfer.compressed { arguments.append("--compressed") }
         if followRedirects && !customMethod {
             arguments += ["-L", "--max-redirs", String(maxRedirects)]
             if locationTrusted { arguments.append("--location-trusted") }
@@ -95,8 +95,49 @@ public enum CurlCommand {
         if let timeout = request.timeoutSeconds { arguments += ["--max-time", String(timeout)] }
         if request.insecure { arguments.append("--insecure") }
         arguments += extraArguments.map { ShellWord.quoted($0) }
+        // After the command line's own: curl takes the last of an option, as the request's win.
+        arguments += transferArguments(request.transfer).map { ShellWord.quoted($0) }
         let line = arguments.joined(separator: " ")
         return notes.isEmpty ? line : line + "  # " + notes.joined(separator: "; ").map { $0.isNewline ? " " : $0 }.reduce(into: "") { $0.append($1) }
+    }
+
+    /// curl's options for how the request travels (`HTTPRequest.Transfer`), and for the
+    /// authentication libcurl does.
+    static func transferArguments(_ transfer: HTTPRequest.Transfer) -> [String] {
+        var out: [String] = []
+        switch transfer.httpVersion {
+        case .http1_0?: out.append("--http1.0")
+        case .http1_1?: out.append("--http1.1")
+        case .http2?: out.append("--http2")
+        case .http2PriorKnowledge?: out.append("--http2-prior-knowledge")
+        case .http3?: out.append("--http3")
+        case nil: break
+        }
+        for entry in transfer.connectTo { out += ["--connect-to", entry] }
+        for entry in transfer.resolve { out += ["--resolve", entry] }
+        switch transfer.ipVersion {
+        case .v4?: out.append("-4")
+        case .v6?: out.append("-6")
+        case nil: break
+        }
+        if let cacert = transfer.cacert { out += ["--cacert", cacert] }
+        if let cert = transfer.cert { out += ["--cert", cert] }
+        if let key = transfer.key { out += ["--key", key] }
+        if let proxy = transfer.proxy { out += ["--proxy", proxy] }
+        if let rate = transfer.limitRate { out += ["--limit-rate", String(rate)] }
+        if transfer.pathAsIs { out.append("--path-as-is") }
+        if let userAgent = transfer.userAgent { out += ["-A", userAgent] }
+        if !transfer.seedCookies.isEmpty { out += ["-b", transfer.seedCookies.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")] }
+        switch transfer.auth {
+        case .digest(let user, let password)?: out += ["--digest", "-u", "\(user):\(password)"]
+        case .ntlm(let user, let password)?: out += ["--ntlm", "-u", "\(user):\(password)"]
+        case .awsSigV4(let parameter, let id, let secret)?: out += ["--aws-sigv4", parameter, "-u", "\(id):\(secret)"]
+        case .netrc(let file, let optional)?:
+            out.append(optional ? "--netrc-optional" : "--netrc")
+            if let file { out += ["--netrc-file", file] }
+        case nil: break
+        }
+        return out
     }
 
     /// A value in curl's -F syntax: in double quotes, `"` and `\\` escaped with a backslash.

@@ -132,7 +132,9 @@ final class Exchange {
     /// 3339 date, nothing for a session cookie); of several of one name, the one for the
     /// host the request ended at, else the last listed.
     func jarCookie(_ name: String, _ attribute: CookieAttribute) -> Operand? {
-        let named = (response.cookieJar ?? []).filter { $0.name == name }
+        // An expired cookie (one a response deleted with Max-Age=0) is gone, whatever libcurl still lists.
+        let now = Int(Date().timeIntervalSince1970)
+        let named = (response.cookieJar ?? []).filter { $0.name == name && ($0.expires.map { $0 > now } ?? true) }
         let host = RequestURL.host(of: url) ?? ""
         guard let cookie = named.last(where: { $0.domain == host }) ?? named.last else { return nil }
         switch attribute {

@@ -97,7 +97,11 @@ extension Runner {
                 headers.removeAll { $0.name.equalsIgnoringASCIICase("Authorization") }
                 transportAuth = .awsSigV4(parameter: parts.joined(separator: ":"), accessKeyID: id, secretAccessKey: secret)
             case .netrc(let file, let optional):
-                transportAuth = .netrc(file: try file.map { try path($0.render(in: scope)) }, optional: optional)
+                let netrcPath = try file.map { try path($0.render(in: scope)) }
+                if let netrcPath, !FileManager.default.isReadableFile(atPath: netrcPath) {
+                    throw RunnerError("the netrc file \(netrcPath) cannot be read", kind: .file)
+                }
+                transportAuth = .netrc(file: netrcPath, optional: optional)
             }
             if let value = headers.first(where: { $0.name.equalsIgnoringASCIICase("Authorization") })?.value {
                 do {
@@ -157,7 +161,9 @@ extension Runner {
             method: request.method, url: url, headers: headers, body: body, timeoutSeconds: (request.timeout ?? RequestSpec.defaultTimeout).seconds,
             maxBodySize: request.maxBodySize.bytes, insecure: request.insecure, recordsWire: options.keepExchanges || options.curlArguments != nil)
         http.transfer = try transfer(request.transfer)
-        http.transfer.auth = transportAuth
+        http.transfer.auth = transportAuth ?? (request.auth == nil ? options.defaultAuth : nil)
+        // What libcurl writes for that auth is learned from the wire, to be masked (`noteTransportCredentials`).
+        if http.transfer.auth != nil { http.recordsWire = true }
         http.transfer.readsCookieJar = request.expectations.contains { if case .cookieJar = $0.subject { true } else { false } }
         http.transfer.readsCertificate = request.expectations.contains { if case .certificate = $0.subject { true } else { false } }
             || request.captures.contains { if case .certificate = $0.source { true } else { false } }
@@ -210,6 +216,11 @@ extension Runner {
         out.cacert = try written.cacert.map { path(try render($0, "cacert")) }
         out.proxy = try written.proxy.map { try render($0, "proxy") }
         out.userAgent = try written.userAgent.map { try render($0, "user_agent") }
+        // A proxy's credentials go in Proxy-Authorization, which -v shows and a proxy may echo.
+        if let proxy = out.proxy, let (user, password) = RequestURL.credentials(of: proxy), !password.isEmpty {
+            let pair = "\(user):\(password)"
+            for value in [password, pair, Data(pair.utf8).base64EncodedString()] { scope.noteSecret(.string(value)) }
+        }
         if let proxy = out.proxy, let scheme = RequestURL.scheme(of: proxy),
             !TransferSpec.proxySchemes.contains(scheme.lowercased())
         {

@@ -33,8 +33,15 @@ public final class Runner {
         /// shapes are worked out by the recorder, on its own thread. A run that is neither
         /// (`--no-save`, no report) does none of it.
         public var records: Bool
+        /// The authentication libcurl does for requests without an `auth` of their own
+        /// (`sonde run --netrc`).
+        public var defaultAuth: TransportAuth?
 
-        public init(failFast: Bool = false, keepExchanges: Bool = false, keepDetails: Bool = true, curlArguments: [String]? = nil, records: Bool = true) {
+        public init(
+            failFast: Bool = false, keepExchanges: Bool = false, keepDetails: Bool = true, curlArguments: [String]? = nil, records: Bool = true,
+            defaultAuth: TransportAuth? = nil
+        ) {
+            self.defaultAuth = defaultAuth
             self.failFast = failFast
             self.keepExchanges = keepExchanges
             self.keepDetails = keepDetails
@@ -320,6 +327,7 @@ public final class Runner {
                 attempt += 1
                 do {
                     let transfer = try self.transfer(http, for: request, whileWaiting: pendingWork ?? {})
+                    if http.transfer.auth != nil { noteTransportCredentials(transfer.sentHeaders + transfer.hopHeaders.flatMap { $0 }) }
                     let exchange = Exchange(
                         response: transfer.response, url: transfer.finalURL, redirects: transfer.redirects, redirectHeaders: transfer.hopResponseHeaders)
                     result.attempts = attempt
@@ -431,26 +439,58 @@ public final class Runner {
         throw RunnerError("skip: \(skip.source) rendered \(value.jsonText), which is not true or false (nor yes/no, on/off, 1/0)", kind: .template)
     }
 
+    /// The credentials libcurl wrote itself (a .netrc's login and password, a Digest or NTLM
+    /// answer, an AWS signature): Sonde never saw them, so they are learned from the header
+    /// fields sent, and masked wherever they appear, a server's echo included.
+    func noteTransportCredentials(_ sent: [(name: String, value: String)]) {
+        for field in sent where field.name.equalsIgnoringASCIICase("Authorization") {
+            let parts = field.value.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let credentials = String(parts[1])
+            scope.noteSecret(.string(credentials))
+            if String(parts[0]).equalsIgnoringASCIICase("Basic"), let decoded = Data(base64Encoded: credentials).flatMap({ String(data: $0, encoding: .utf8) }) {
+                scope.noteSecret(.string(decoded))
+                if let colon = decoded.firstIndex(of: ":"), decoded.index(after: colon) < decoded.endIndex {
+                    scope.noteSecret(.string(String(decoded[decoded.index(after: colon)...])))
+                }
+            }
+        }
+    }
+
     /// 4. Takes the captures into the scope; the first that fails, described.
     func capture(_ request: RequestSpec, _ exchange: Exchange) -> String? {
         var captureError: String?
         for capture in request.captures {
             var outcome = exchange.capture(capture)
-            if case .success(let found) = outcome, let filters = capture.filters {
-                switch filters.apply(to: found.json, in: scope) {
-                case .success(let (value, fromSecret)):
-                    if fromSecret { scope.noteSecret(value) }
+            var fromSecret = false
+            if let filters = capture.filters {
+                // Nothing found goes through the filters too: `count` makes it 0, `default(x)` x.
+                let found: JSONValue?
+                switch outcome {
+                case .success(let value): found = value.json
+                case .failure: found = nil
+                }
+                let input = found.map { $0.jsonText(atMost: .max) }
+                let inputHoldsSecret = input.map { redactor.redact($0) != $0 } ?? false
+                switch filters.apply(to: found, in: scope) {
+                case .success(let (value, argumentsSecret)):
+                    fromSecret = argumentsSecret || inputHoldsSecret
                     outcome = .success(.json(value))
-                case .failure(let error): outcome = .failure(redactor.redact("filters \(filters.description): \(error.message)"))
+                case .failure(let error):
+                    if found != nil {
+                        let message = inputHoldsSecret || filters.readsSecret(in: scope) ? "a filter failed on a value computed from a secret (not shown)" : error.message
+                        outcome = .failure(redactor.redact("filters \(filters.description): \(message)"))
+                    }
                 }
             }
             switch outcome {
             case .success(let value):
-                // The scope tells the redactor when the value is secret (`secret: true`, or a name in `secrets:`).
+                // The scope tells the redactor when the value is secret (`secret: true`, or a name in `secrets:`);
+                // a value filters computed from a secret is one too.
                 if case .text(let text) = value {
-                    scope.capture(capture.name, .string(text), isText: true, secret: capture.secret)
+                    scope.capture(capture.name, .string(text), isText: true, secret: capture.secret || fromSecret)
                 } else {
-                    scope.capture(capture.name, value.json, secret: capture.secret)
+                    scope.capture(capture.name, value.json, secret: capture.secret || fromSecret)
                 }
             case .failure(let message):
                 // Where the capture is written, as a failed expectation says where it is.
@@ -562,6 +602,8 @@ public final class Runner {
         var binarySummary: String?
         // Filters computed from a secret add their result to it.
         var redactor = self.redactor
+        // The value was computed from a secret: shown as a mask, never in pieces.
+        var hideValue = false
         switch expectation.subject {
         case .status:
             subject = "status"
@@ -576,8 +618,15 @@ public final class Runner {
             subject = template.soleVariable.map { "vars \($0)" } ?? "vars \(template.source)"
             do {
                 actual = .value(try template.renderValue(in: scope))
+                // A secret alone is masked as it is; anything computed from one is not shown.
+                hideValue = template.soleVariable == nil && template.readsSecret(in: scope)
             } catch where error.undefinedName != nil {
                 actual = .missing
+            } catch {
+                // A filter of the template that fails fails this check, not the request.
+                let message = template.readsSecret(in: scope) ? "a filter failed on a value computed from a secret (not shown)" : error.message
+                return CheckResult(subject: subject, expected: redactor.redact(try expectation.predicate.describeExpected(in: scope)),
+                    actual: "a template that cannot be rendered", passed: false, message: self.redactor.redact(message), location: expectation.location)
             }
         case .version:
             subject = "version"
@@ -610,7 +659,8 @@ public final class Runner {
             switch exchange.xpath(expression) {
             case .failure(let error):
                 return CheckResult(subject: subject, expected: redactor.redact(try expectation.predicate.describeExpected(in: scope)),
-                    actual: "a body that XPath cannot read", passed: false, message: redactor.excerpt(error.message, limit: 500), location: expectation.location)
+                    actual: error.isEvaluation ? "an XPath that cannot be evaluated on this body" : "a body that XPath cannot read", passed: false,
+                    message: redactor.excerpt(error.message, limit: 500), location: expectation.location)
             case .success(.nodes(let nodes)):
                 actual = nodes.isEmpty ? .missing : nodes.count == 1 ? .text(nodes[0]) : .value(.array(nodes.map(JSONValue.string)))
             case .success(let value): actual = .value(value.json)
@@ -676,8 +726,9 @@ public final class Runner {
         redactor = self.redactor
         // Filters first: the verdict shows what they gave, under the subject and its filters.
         if case .filtered(let chain, let inner) = predicate {
-            let (filtered, masking) = ValuePredicate.filter(actual, chain, redactor: redactor, in: scope)
+            let (filtered, masking, fromSecret) = ValuePredicate.filter(actual, chain, redactor: redactor, in: scope)
             redactor = masking
+            hideValue = hideValue || fromSecret
             subject += " | " + chain.description
             switch filtered {
             case .failure(let failure):
@@ -693,6 +744,12 @@ public final class Runner {
         // Expected values are rendered first: a secret they compute is masked in the verdict too.
         let expected = try predicate.describeExpected(unit: unit, redactor: redactor, in: scope)
         let outcome = try predicate.evaluate(actual, unit: unit, redactor: redactor, in: scope)
+        if hideValue {
+            return CheckResult(
+                subject: subject, expected: redactor.redact(expected), actual: Redactor.mask, passed: outcome.passed,
+                message: outcome.passed ? nil : "expected \(redactor.excerpt(expected, limit: 300)); the value, computed from a secret, is not shown",
+                location: expectation.location)
+        }
         // A binary body is summarised, never dumped into the verdict.
         if let binarySummary {
             return CheckResult(

@@ -237,6 +237,10 @@ extension SpecReader {
                 guard let headers = mapping(value, "expect.headers of \(label)") else { continue }
                 for header in headers {
                     rejectTemplate(header.key, at: header.keyNode, "a header name to check")
+                    if !header.key.isEmpty, !header.key.utf8.allSatisfy(Self.isCookieNameByte), header.key.firstRange(ofExactly: "{{") == nil {
+                        report("expect.headers of \(label): '\(header.key)' is not a header name (RFC 9110 §5.1: a token), so no response has it", at: header.keyNode)
+                        continue
+                    }
                     if let p = predicate(header.value, kind: .json, "expect.headers.\(header.key) of \(label)") {
                         out.append(Expectation(subject: .header(header.key), predicate: p, location: source.location(of: header.keyNode)))
                     }

@@ -198,14 +198,10 @@ extension SpecReader {
             var out: [Template] = []
             for item in items {
                 guard let t = guarded(item) else { return nil }
-                if let literal = t.literalValue {
-                    let fields = literal.split(separator: ":", omittingEmptySubsequences: false)
-                    // An IPv6 address in brackets has colons of its own: only the count before it is checked.
-                    if fields.count < parts || (fields.count > parts && !literal.contains("[") && key != .resolve) {
-                        let shape = key == .resolve ? "HOST:PORT:ADDRESS" : "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT"
-                        report("\(what) must be \(shape) (as curl's --\(key == .resolve ? "resolve" : "connect-to")), found '\(literal)'", at: item)
-                        return nil
-                    }
+                if let literal = t.literalValue, !Self.isTransferEntry(literal, resolve: key == .resolve) {
+                    let shape = key == .resolve ? "HOST:PORT:ADDRESS[,ADDRESS…]" : "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT"
+                    report("\(what) must be \(shape), ports in digits (as curl's --\(key == .resolve ? "resolve" : "connect-to")), found '\(literal)'", at: item)
+                    return nil
                 }
                 out.append(t)
             }
@@ -573,5 +569,37 @@ extension SpecReader {
     /// servers accept): no control, blank, `"`, `,`, `;` or `\`.
     static func isCookieValueByte(_ byte: UInt8) -> Bool {
         byte > 0x20 && byte != 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: ",") && byte != UInt8(ascii: ";") && byte != UInt8(ascii: "\\")
+    }
+
+    /// A `resolve` entry (`HOST:PORT:ADDRESS[,ADDRESS…]`, the host not empty) or a
+    /// `connect_to` one (`HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT`, any part but the
+    /// separators may be empty), IPv6 addresses in brackets, ports in digits.
+    static func isTransferEntry(_ text: String, resolve: Bool) -> Bool {
+        var fields: [Substring] = []
+        var rest = Substring(text)
+        // Split at colons outside brackets.
+        while !rest.isEmpty || fields.count < (resolve ? 3 : 4) {
+            if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
+                let after = rest.index(after: close)
+                let end = rest[after...].firstIndex(of: ":") ?? rest.endIndex
+                fields.append(rest[..<end])
+                rest = end < rest.endIndex ? rest[rest.index(after: end)...] : ""
+            } else if let colon = rest.firstIndex(of: ":"), !(resolve && fields.count == 2) {
+                fields.append(rest[..<colon])
+                rest = rest[rest.index(after: colon)...]
+            } else {
+                fields.append(rest)
+                rest = ""
+            }
+            if fields.count > 4 { return false }
+            if rest.isEmpty { break }
+        }
+        func isPort(_ s: Substring, emptyAllowed: Bool) -> Bool {
+            s.isEmpty ? emptyAllowed : s.count <= 5 && s.allSatisfy(\.isASCIIDigit) && Int(s).map { $0 <= 65_535 } == true
+        }
+        if resolve {
+            return fields.count == 3 && !fields[0].isEmpty && isPort(fields[1], emptyAllowed: false) && !fields[2].isEmpty
+        }
+        return fields.count == 4 && isPort(fields[1], emptyAllowed: true) && isPort(fields[3], emptyAllowed: true)
     }
 }

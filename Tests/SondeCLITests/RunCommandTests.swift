@@ -34,6 +34,40 @@ struct RunCommandTests {
         }
     }
 
+    /// `--netrc-file` gives credentials to the requests without an auth of their own, and
+    /// `--curl` writes the transfer options and auth as curl's own, the password masked.
+    @Test func netrcFileAndTransferOptionsOnTheCommandLine() async throws {
+        let server = try await MockServer.start(.init(username: "ci", password: "netrc-secret-77"))
+        defer { server.stop() }
+        let folder = try Self.write([
+            "c.yaml": """
+                base_url: "\(server.baseURL)"
+                vars: { pw: netrc-secret-77 }
+                secrets: [pw]
+                requests:
+                  - name: from the netrc file
+                    url: /basic
+                    http_version: 1.1
+                    path_as_is: true
+                    expect: { jsonpath: { $.user: ci } }
+                  - name: digest, its own auth
+                    url: /digest
+                    auth: { digest: { username: ci, password: "{{ pw }}" } }
+                """,
+            "ci.netrc": "machine 127.0.0.1 login ci password netrc-secret-77\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let curl = folder.appendingPathComponent("sent.sh").path
+        let result = try await Sonde.runAsync(["run", folder.appendingPathComponent("c.yaml").path, "--no-save", "--netrc-file", folder.appendingPathComponent("ci.netrc").path, "--curl", curl])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let lines = try String(contentsOfFile: curl, encoding: .utf8)
+        #expect(lines.contains("--http1.1") && lines.contains("--path-as-is") && lines.contains("--netrc-file"), "\(lines)")
+        #expect(lines.contains("--digest -u ") && lines.contains("••••••"), "\(lines)")
+        #expect(!lines.contains("netrc-secret-77") && !result.stdout.contains("netrc-secret-77"))
+        let missing = try await Sonde.runAsync(["run", folder.appendingPathComponent("c.yaml").path, "--no-save", "--netrc-file", "/nonexistent/netrc"])
+        #expect(missing.status == 2 && missing.stderr.contains("--netrc-file /nonexistent/netrc: the file cannot be read"), "\(missing.stderr)")
+    }
+
     @Test func aFailedCheckExitsOneAndSaysWhy() async throws {
         let server = try await MockServer.start(.init(unhealthy: ["scheduler"]))
         defer { server.stop() }

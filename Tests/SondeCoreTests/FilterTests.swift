@@ -41,6 +41,9 @@ struct FilterTests {
         ("{{ 'https://h/p?a=1&next=%2Fhome%3Fx&b=c+d#f' | url_query_param('next') }}", #""/home?x""#),
         ("{{ 'https://h/p?a=1&b=c+d' | url_query_param('b') }}", #""c d""#),
         ("{{ 'hé' | to_hex }}", #""68c3a9""#),
+        ("{{ 'a1b22' | replace_regex('[0-9]+', '') }}", #""ab""#),
+        ("{{ 253402300799 | to_date }}", #""9999-12-31T23:59:59Z""#),
+        ("{{ '&#0;&#xD800;&#x110000;&#65;' | html_unescape }}", "\"\u{FFFD}\u{FFFD}\u{FFFD}A\""),
         ("{{ '30/11/2026 08:15' | to_date('%d/%m/%Y %H:%M') }}", #""2026-11-30T08:15:00Z""#),
         ("{{ '2026-11-30T09:15:00.250+01:00' | to_date }}", #""2026-11-30T08:15:00.25Z""#),
         ("{{ 'Sun, 06 Nov 1994 08:49:37 GMT' | to_date }}", #""1994-11-06T08:49:37Z""#),
@@ -61,9 +64,12 @@ struct FilterTests {
         ("{{ '%zz' | url_decode }}", "url_decode: the value has a '%' not followed by two hex digits, or encodes bytes that are not UTF-8"),
         ("{{ 'x' | to_date('%Y') }}", "to_date: \"x\" does not have the format '%Y'"),
         ("{{ 'soon' | days_after_now }}", #"days_after_now: "soon" is not a date"#),
-        ("{{ '<a>' | xpath('//a') }}", "xpath: the body is not XML"),
+        ("{{ '<a>' | xpath('//a') }}", "xpath: the text is not XML"),
         ("{{ 'nope' | jsonpath('$.a') }}", "jsonpath: the text is not JSON"),
         ("{{ items | utf8_decode }}", #"utf8_decode: expected a list of bytes (whole numbers 0 to 255), found "a""#),
+        ("{{ 1e300 | to_date }}", "to_date: 1e300 is not an RFC 3339 date-time"),
+        ("{{ -1e300 | days_after_now }}", "days_after_now: -1e300 is not a date"),
+        ("{{ 1e300 | format('%Y') }}", "format: 1e300 is not a date"),
     ])
     func aFilterThatCannotApplySaysWhy(source: String, message: String) throws {
         #expect(throws: TemplateError.self) { try Self.render(source) }
@@ -84,6 +90,9 @@ struct FilterTests {
         ("{{ x | xpath('//[') }}", "xpath: bad XPath '//['"),
         ("{{ x | nth }}", "filter 'nth' takes 1 argument, got 0"),
         ("{{ x | to_date(1, 2) }}", "filter 'to_date' takes 0 or 1 arguments, got 2"),
+        ("{{ x | regex('') }}", "regex: the regex is empty"),
+        ("{{ x | xpath('count(') }}", "xpath: bad XPath 'count('"),
+        ("{{ x | xpath('foo(1)') }}", "xpath: bad XPath 'foo(1)'"),
     ])
     func aBadFilterIsFoundWhenTheTemplateIsRead(source: String, message: String) {
         do {
@@ -104,6 +113,12 @@ struct FilterTests {
         #expect(try FilterChain(parsing: "count").apply(to: nil, in: Self.context).get().value == .int(0))
         #expect(throws: TemplateError.self) { try FilterChain(parsing: "upper").apply(to: nil, in: Self.context).get() }
         #expect(throws: TemplateError.self) { try FilterChain(parsing: "split('/') nth(1)") }
+        do {
+            _ = try FilterChain(parsing: "split(")
+            Issue.record("split( parsed")
+        } catch {
+            #expect(error.message == "the filter is not finished: an argument list needs its ')', a text its closing quote")
+        }
     }
 
     @Test(arguments: [

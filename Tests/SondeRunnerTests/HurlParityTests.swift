@@ -285,19 +285,65 @@ struct HurlParityTests {
         let server = try await MockServer.start()
         defer { server.stop() }
         let yaml = """
-            vars: { token: "alpha.bravo-charlie.delta" }
-            secrets: [token]
+            vars: { token: "alpha.bravo-charlie.delta", pw: Hunt3rePass }
+            secrets: [token, pw]
             requests:
               - name: echo
                 url: /echo
+                capture:
+                  piece: { header: X-None, filters: "default(pw) | split('e') | nth(0)" }
+                  missing_count: { header: X-None, filters: [count] }
                 expect:
                   vars:
                     "token | split('.') | nth(1)": { equals: nope }
+                    "pw | utf8_encode": { equals: nope }
+                    "pw | split('e')": { equals: nope }
+                    piece: { equals: nope }
+                    missing_count: 0
+                    "pw | nth(3)": 1
+                  headers:
+                    Content-Type: { filters: "default(pw) | utf8_encode", equals: nope }
+                    X-None: { filters: "default(pw) | replace('H', 'h')", equals: nope }
             """
         let result = try await Self.run(yaml, baseURL: server.baseURL)
-        let failed = try #require(result.requests[0].failedChecks.first)
-        #expect(!(failed.actual + (failed.message ?? "")).contains("bravo-charlie"), "\(failed)")
-        #expect(!(failed.actual + (failed.message ?? "")).contains("alpha"), "\(failed)")
+        let failed = result.requests[0].failedChecks
+        #expect(failed.count == 7, "\(describe(result.requests[0]))")
+        #expect(result.requests[0].outcome == .failed, "\(describe(result.requests[0]))")
+        // No piece of a secret, as text or as its bytes' numbers, in what a failure shows.
+        let shown = failed.map { $0.actual + " " + ($0.message ?? "") }.joined(separator: "\n")
+        for piece in ["bravo-charlie", "alpha", "Hunt", "3r", "Pass", "72,117", "104,117"] {
+            #expect(!shown.contains(piece), "\(piece) in \(shown)")
+        }
+    }
+
+    @Test func anXMLBodyThatDeclaresEntitiesIsRefused() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let bomb = #"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><r>&b;&b;</r>"#
+        let xxe = #"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>"#
+        let yaml = """
+            requests:
+              - name: a bomb
+                url: /respond
+                query: { content_type: application/xml, body: \(yamlQuoted(bomb)) }
+                expect: { xpath: { "string-length(/r)": 0 } }
+              - name: an external entity
+                url: /respond
+                query: { content_type: application/xml, body: \(yamlQuoted(xxe)) }
+                expect: { xpath: { "string(/r)": { not: { contains: "root:" } } } }
+              - name: an undeclared prefix
+                url: /respond
+                query: { content_type: application/xml, body: "<r xmlns:a='urn:a'/>" }
+                expect: { xpath: { "count(//b:x)": 0 } }
+            """
+        let result = try await Self.run(yaml, baseURL: server.baseURL)
+        for request in result.requests.prefix(2) {
+            let check = try #require(request.failedChecks.first, "\(describe(request))")
+            #expect(check.message?.contains("declares entities in a DTD, which Sonde does not expand") == true, "\(check)")
+        }
+        let prefix = try #require(result.requests[2].failedChecks.first)
+        #expect(prefix.actual == "an XPath that cannot be evaluated on this body", "\(prefix)")
+        #expect(prefix.message?.contains("(the document declares a)") == true, "\(prefix)")
     }
 
     @Test func theCookieJarIsSeededAndInspected() async throws {
@@ -330,6 +376,12 @@ struct HurlParityTests {
                 url: /cookies
                 expect:
                   jsonpath: { $.cookies.theme: dark, $.cookies.session: "{{ session_token }}", $.cookies.lang: en }
+              - name: a logout deletes one
+                url: /respond
+                query: { header: "Set-Cookie: theme=; Max-Age=0; Path=/" }
+                expect:
+                  cookies: { theme: "", "theme[Max-Age]": 0 }
+                  cookie_jar: { theme: { exists: false } }
             """
         let result = try await Self.run(yaml, baseURL: server.baseURL)
         for request in result.requests { #expect(request.outcome == .passed, "\(describe(request))") }

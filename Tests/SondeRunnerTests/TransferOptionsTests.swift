@@ -86,6 +86,9 @@ struct TransferOptionsTests {
         let netrc = "machine 127.0.0.1 login netrc-user password netrc-pass\n"
         let result = try await Self.run(yaml, server: server, files: ["ci.netrc": Array(netrc.utf8)], assignments: ["port=\(server.port)"])
         for request in result.requests { #expect(request.outcome == .passed, "\(describe(request))") }
+        // Sonde never read the file, yet what libcurl sent from it is masked.
+        let sent = result.requests[0].requestHeaders
+        #expect(sent.contains { $0.name == "Authorization" && $0.value == "Basic \(Redactor.mask)" }, "\(sent)")
     }
 
     @Test func resolveConnectToAndProxyChooseWhereRequestsGo() async throws {
@@ -103,7 +106,7 @@ struct TransferOptionsTests {
                 expect: { jsonpath: { $.authority: shop.sonde.test } }
               - name: through a proxy
                 url: "http://proxied.sonde.test/echo/via"
-                proxy: "http://127.0.0.1:{{ port }}"
+                proxy: "http://proxy-user:proxy-pass-42@127.0.0.1:{{ port }}"
                 expect: { jsonpath: { $.authority: proxied.sonde.test } }
               - name: resolved, and the server closes the connection
                 url: "http://api.sonde.test:{{ port }}/respond"
@@ -115,6 +118,10 @@ struct TransferOptionsTests {
             """
         let result = try await Self.run(yaml, server: server, assignments: ["port=\(server.port)"])
         for request in result.requests.prefix(4) { #expect(request.outcome == .passed, "\(describe(request))") }
+        // The per-request proxy's credentials are secrets, as --proxy's are: in what was sent and what the proxy echoed.
+        let proxied = result.requests[2]
+        #expect(proxied.requestHeaders.contains { $0.name == "Proxy-Authorization" && $0.value == "Basic \(Redactor.mask)" }, "\(proxied.requestHeaders)")
+        #expect(!(proxied.responseBody ?? "").contains("cHJveHktdXNlcjpwcm94eS1wYXNzLTQy"), "\(proxied.responseBody ?? "")")
         #expect(result.requests[4].outcome == .error, "\(describe(result.requests[4]))")
         #expect(result.requests[4].problem?.kind == .dns, "\(describe(result.requests[4]))")
     }

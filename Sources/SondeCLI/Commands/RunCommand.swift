@@ -43,6 +43,15 @@ struct RunCommand: ParsableCommand {
     @Option(help: "HTTP(S) or SOCKS proxy, e.g. socks5://127.0.0.1:1080.")
     var proxy: String?
 
+    @Flag(help: "Send the login and password ~/.netrc gives for a request's host, for every request without an auth of its own.")
+    var netrc = false
+
+    @Option(name: .customLong("netrc-file"), help: ArgumentHelp("As --netrc, with this file.", valueName: "file"))
+    var netrcFile: String?
+
+    @Flag(name: .customLong("netrc-optional"), help: "As --netrc, but credentials in the URL win over the file's.")
+    var netrcOptional = false
+
     @Option(
         name: .customLong("curl"),
         help: ArgumentHelp(
@@ -62,6 +71,9 @@ struct RunCommand: ParsableCommand {
         if jobs < 1 { throw ValidationError("--jobs takes a number from 1 up") }
         if compare && recording.noSave { throw ValidationError("--compare needs the run recorded; drop --no-save") }
         if let curlFile { try OutputFile.checkFolder(of: curlFile, argument: "--curl \(curlFile)") }
+        if let netrcFile, !FileManager.default.isReadableFile(atPath: netrcFile) {
+            throw ValidationError("--netrc-file \(netrcFile): the file cannot be read")
+        }
     }
 
     func run() throws {
@@ -89,10 +101,11 @@ struct RunCommand: ParsableCommand {
         Self.noteSharedNames(loaded)
         variables.warnAboutUnread(in: loaded)
         let transport = TransportOptions(caFile: caFile, clientCertificate: clientCertificate, clientKey: clientKey, proxy: proxy)
-        let options = RunSession.Options(
+        var options = RunSession.Options(
             jobs: jobs, failFast: failFast, keepExchanges: verbose > 0, keepRecords: !reports.targets.isEmpty, compare: compare ? thresholds.thresholds : nil,
             toolVersion: SondeCommand.version, secrets: Self.proxySecrets(proxy),
             curlArguments: verbose > 0 || curlFile != nil ? transport.curlArguments : nil)
+        if netrc || netrcFile != nil || netrcOptional { options.defaultAuth = .netrc(file: netrcFile, optional: netrcOptional) }
         // Signals are taken from here on: opening (and upgrading) the history included.
         let interruption = Interruption()
         let planned = loaded.map(PlannedCollection.init)

@@ -70,19 +70,28 @@ public enum DateText {
     /// An RFC 3339 date-time, else an HTTP-date.
     public static func parse(_ text: String) -> Date? { rfc3339(text) ?? httpDate(text) }
 
+    /// The seconds since 1970 of 0001-01-01T00:00:00Z and of 9999-12-31T23:59:59Z: the
+    /// dates RFC 3339 can write (four-digit years).
+    public static let earliest = -62_135_596_800.0
+    public static let latest = 253_402_300_799.0
+
     /// The date a value names: an RFC 3339 date-time or an HTTP-date as text, or a number of
-    /// seconds since 1970-01-01T00:00:00Z.
+    /// seconds since 1970-01-01T00:00:00Z; nil outside years 1 to 9999.
     public static func date(of value: JSONValue) -> Date? {
+        let date: Date?
         switch value {
-        case .string(let text): return parse(text.trimmingCharacters(in: .whitespaces))
-        case .number(let n): return n.double.isFinite ? Date(timeIntervalSince1970: n.double) : nil
-        default: return nil
+        case .string(let text): date = parse(text.trimmingCharacters(in: .whitespaces))
+        case .number(let n): date = n.double.isFinite ? Date(timeIntervalSince1970: n.double) : nil
+        default: date = nil
         }
+        guard let date, (earliest...latest).contains(date.timeIntervalSince1970) else { return nil }
+        return date
     }
 
-    /// The date in RFC 3339 form, in UTC, with as many fraction digits as it needs (up to 6).
+    /// The date in RFC 3339 form, in UTC, with as many fraction digits as it needs (up to 6);
+    /// a date outside years 1 to 9999 is written as the nearest of those.
     public static func rfc3339(_ date: Date) -> String {
-        let total = date.timeIntervalSince1970
+        let total = min(max(date.timeIntervalSince1970, earliest), latest)
         var seconds = Int(total.rounded(.down))
         var micros = Int(((total - Double(seconds)) * 1_000_000).rounded())
         if micros == 1_000_000 {
@@ -266,5 +275,6 @@ public enum HTTPDate {
 }
 
 extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
+    /// 0 to 9, and no other digit of Unicode's.
+    package var isASCIIDigit: Bool { isASCII && isNumber }
 }

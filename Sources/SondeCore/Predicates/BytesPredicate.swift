@@ -101,23 +101,39 @@ public indirect enum BytesPredicate: Sendable, Hashable {
         return nil
     }
 
-    /// Bytes written as hex digits (`48656c6c6f`, any case; spaces, `:` and a leading `0x`
-    /// ignored); nil, with the offset of the first bad digit, otherwise.
+    /// Bytes written as hex digits (`48656c6c6f`, any case; blanks, `:` and a leading `0x`
+    /// ignored); otherwise the offset (in scalars) of the first character that is not one.
     public static func bytes(fromHex text: String) -> Result<[UInt8], BadHexDigit> {
-        var digits: [UInt8] = []
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count / 2)
+        var high: UInt8?
         var offset = 0
-        var scalars = Substring(text)
-        if scalars.hasPrefix("0x") || scalars.hasPrefix("0X") {
-            scalars = scalars.dropFirst(2)
+        var utf8 = Substring(text).utf8
+        if utf8.starts(with: "0x".utf8) || utf8.starts(with: "0X".utf8) {
+            utf8 = utf8.dropFirst(2)
             offset = 2
         }
-        for (index, c) in scalars.unicodeScalars.enumerated() {
-            if c == " " || c == ":" || c == "\n" || c == "\t" { continue }
-            guard c.isASCII, let value = UInt8(String(c), radix: 16) else { return .failure(BadHexDigit(offset: offset + index)) }
-            digits.append(value)
+        var scalarOffset = offset
+        for byte in utf8 {
+            // Count scalars, not bytes: a continuation byte of UTF-8 starts none.
+            defer { if byte & 0xC0 != 0x80 { scalarOffset += 1 } }
+            let value: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = byte - UInt8(ascii: "A") + 10
+            case UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: "\n"), UInt8(ascii: "\t"), UInt8(ascii: "\r"): continue
+            default: return .failure(BadHexDigit(offset: scalarOffset))
+            }
+            if let h = high {
+                out.append(h << 4 | value)
+                high = nil
+            } else {
+                high = value
+            }
         }
-        guard digits.count % 2 == 0 else { return .failure(BadHexDigit(offset: text.unicodeScalars.count)) }
-        return .success(stride(from: 0, to: digits.count, by: 2).map { digits[$0] << 4 | digits[$0 + 1] })
+        guard high == nil else { return .failure(BadHexDigit(offset: text.unicodeScalars.count)) }
+        return .success(out)
     }
 }
 

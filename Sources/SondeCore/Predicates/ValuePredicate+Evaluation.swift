@@ -133,12 +133,15 @@ extension ValuePredicate {
             guard outcome.passed else { return .pass }
             return .fail("expected \(try describeExpected(unit: unit, redactor: redactor, in: context)), got \(actual.display(atMost: 300, redactor: redactor))")
         case .filtered(let chain, let inner):
-            let (filtered, redactor) = Self.filter(actual, chain, redactor: redactor, in: context)
+            let (filtered, redactor, fromSecret) = Self.filter(actual, chain, redactor: redactor, in: context)
             switch filtered {
             case .failure(let failure): return .fail(failure.message)
             case .success(let value):
                 let outcome = try inner.evaluate(.value(value), unit: unit, redactor: redactor, in: context)
-                return outcome.passed ? .pass : .fail("\(chain.description) gives \(value.jsonText(atMost: 300, redactor: redactor)): \(outcome.message ?? "failed")")
+                if outcome.passed { return .pass }
+                // A value computed from a secret is never shown, whole or in pieces.
+                if fromSecret { return .fail("\(chain.description) gives a value computed from a secret (not shown), which is not \(try inner.describeExpected(unit: unit, redactor: redactor, in: context))") }
+                return .fail("\(chain.description) gives \(value.jsonText(atMost: 300, redactor: redactor)): \(outcome.message ?? "failed")")
             }
         default:
             break
@@ -240,19 +243,26 @@ extension ValuePredicate {
     /// What the filters make of `actual`, or why they could not; and a redactor that also masks
     /// the result when it was computed from a secret (an argument that reads one, or a value
     /// a secret shows in), so that a piece of a secret is never shown in clear.
-    public static func filter(_ actual: Actual, _ chain: FilterChain, redactor: Redactor, in context: some TemplateContext) -> (Result<JSONValue, FilterFailure>, Redactor) {
+    /// `fromSecret`: the value was computed from a secret, and is never to be shown (its
+    /// pieces may be too short, or numbers, for masking to find).
+    public static func filter(
+        _ actual: Actual, _ chain: FilterChain, redactor: Redactor, in context: some TemplateContext
+    ) -> (Result<JSONValue, FilterFailure>, Redactor, fromSecret: Bool) {
         let input = actual.filterInput
+        let inputHoldsSecret = input.map { redactor.redact($0.jsonText(atMost: .max)) != $0.jsonText(atMost: .max) } ?? false
         switch chain.apply(to: input, in: context) {
         case .failure(let error):
-            return (.failure(FilterFailure(message: redactor.redact(error.message))), redactor)
+            // The message may quote the value: it says only which filter failed when a secret was read.
+            let message = inputHoldsSecret || chain.readsSecret(in: context) ? "\(chain.description): a filter failed on a value computed from a secret (not shown)" : error.message
+            return (.failure(FilterFailure(message: redactor.redact(message))), redactor, inputHoldsSecret)
         case .success(let (value, secret)):
             var redactor = redactor
-            let fromSecret = secret || input.map { redactor.redact($0.jsonText(atMost: .max)) != $0.jsonText(atMost: .max) } ?? false
+            let fromSecret = secret || inputHoldsSecret
             if fromSecret, value.interpolated.unicodeScalars.count >= 1 {
                 context.noteSecret(value)
                 redactor.add(leavesOf: value)
             }
-            return (.success(value), redactor)
+            return (.success(value), redactor, fromSecret)
         }
     }
 

@@ -4,9 +4,10 @@ import CLibXML2
 /// XPath 1.0 on an XML or HTML document, with libxml2 (the library Hurl uses).
 ///
 /// The document comes from a server and is not trusted: it is parsed without the network
-/// (`XML_PARSE_NONET`), without loading a DTD, and without substituting entities into the
-/// tree; libxml2's own limits on entity expansion stay on (no `XML_PARSE_HUGE`). Nothing is
-/// printed: parse and XPath errors are returned as messages.
+/// (`XML_PARSE_NONET`), without loading a DTD, and without substituting entities; and a
+/// document that declares entities is refused, as an XPath string value would expand them
+/// (a kilobyte of "billion laughs" is gigabytes of text). libxml2's own limits stay on (no
+/// `XML_PARSE_HUGE`). Nothing is printed: parse and XPath errors are returned as messages.
 ///
 /// Namespaces: every prefix the document declares can be used as it is declared, and a
 /// default namespace (`xmlns="…"`) is bound to the prefix `_` (as Hurl does), since XPath 1.0
@@ -39,6 +40,8 @@ public enum XPathQuery {
 
     public struct Failure: Error, Sendable, Equatable {
         public var message: String
+        /// The document was read, and the expression failed on it (an undeclared prefix).
+        public var isEvaluation = false
     }
 
     private static let initialized: Bool = {
@@ -46,24 +49,50 @@ public enum XPathQuery {
         return true
     }()
 
-    /// The syntax error of an expression, or nil when it compiles.
+    /// What is wrong with an expression whatever the document: its syntax, a function XPath
+    /// 1.0 does not have, a variable (none is defined); nil when it can run. A prefix is
+    /// known only with the document, which declares it.
     public static func syntaxError(_ expression: String) -> String? {
         _ = initialized
-        guard let context = xmlXPathNewContext(nil) else { return "libxml2 could not make an XPath context" }
+        sonde_xml_silence()
+        guard !expression.trimmingCharacters(in: .whitespaces).isEmpty else { return "the XPath is empty" }
+        guard let document = xmlReadMemory("<_/>", 4, nil, nil, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue)) else { return nil }
+        defer { xmlFreeDoc(document) }
+        guard let context = xmlXPathNewContext(document) else { return "libxml2 could not make an XPath context" }
         defer { xmlXPathFreeContext(context) }
         context.pointee.error = { _, _ in }
         guard let compiled = xmlXPathCtxtCompile(context, expression) else {
             return "bad XPath '\(expression)': \(message(of: context.pointee.lastError, fallback: "it does not compile"))"
         }
-        xmlXPathFreeCompExpr(compiled)
+        defer { xmlXPathFreeCompExpr(compiled) }
+        guard let object = xmlXPathCompiledEval(compiled, context) else {
+            let error = context.pointee.lastError
+            // An undeclared prefix is the document's to declare.
+            if error.code == Int32(XML_XPATH_UNDEF_PREFIX_ERROR.rawValue) { return nil }
+            return "bad XPath '\(expression)': \(message(of: error, fallback: "it cannot be evaluated"))"
+        }
+        xmlXPathFreeObject(object)
         return nil
+    }
+
+    /// Whether the document's DTD declares an entity (whose use an XPath string value expands).
+    private static func declaresEntities(_ document: xmlDocPtr) -> Bool {
+        for dtd in [document.pointee.intSubset, document.pointee.extSubset] {
+            var node = dtd?.pointee.children
+            while let current = node {
+                if current.pointee.type == XML_ENTITY_DECL { return true }
+                node = current.pointee.next
+            }
+        }
+        return false
     }
 
     /// `expression` evaluated on the document in `bytes`, read as HTML (libxml2's HTML
     /// parser, which recovers from what browsers accept) or as XML (which must be
     /// well-formed: a body that is not fails with the parser's message, line and column).
-    public static func evaluate(_ expression: String, in bytes: [UInt8], html: Bool) -> Result<Value, Failure> {
+    public static func evaluate(_ expression: String, in bytes: [UInt8], html: Bool, what: String = "the body") -> Result<Value, Failure> {
         _ = initialized
+        sonde_xml_silence()
         let document: xmlDocPtr
         if html {
             guard let context = htmlNewParserCtxt() else { return .failure(Failure(message: "libxml2 could not make an HTML parser")) }
@@ -74,7 +103,7 @@ public enum XPathQuery {
                     base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { htmlCtxtReadMemory(context, $0, Int32(clamping: buffer.count), nil, nil, options) }
                 }
             }
-            guard let parsed else { return .failure(Failure(message: "the body is not HTML: \(message(of: context.pointee.lastError, fallback: "it is empty"))")) }
+            guard let parsed else { return .failure(Failure(message: "\(what) is not HTML: \(message(of: context.pointee.lastError, fallback: "it is empty"))")) }
             document = parsed
         } else {
             guard let context = xmlNewParserCtxt() else { return .failure(Failure(message: "libxml2 could not make an XML parser")) }
@@ -87,17 +116,25 @@ public enum XPathQuery {
             }
             guard let parsed, context.pointee.wellFormed != 0 else {
                 if let parsed { xmlFreeDoc(parsed) }
-                return .failure(Failure(message: "the body is not XML: \(message(of: context.pointee.lastError, fallback: "it is empty"))"))
+                return .failure(Failure(message: "\(what) is not XML: \(message(of: context.pointee.lastError, fallback: "it is empty"))"))
             }
             document = parsed
         }
         defer { xmlFreeDoc(document) }
+        if declaresEntities(document) {
+            return .failure(Failure(message: "\(what) declares entities in a DTD, which Sonde does not expand (an entity can hide an XML bomb or read a file)"))
+        }
         guard let context = xmlXPathNewContext(document) else { return .failure(Failure(message: "libxml2 could not make an XPath context")) }
         defer { xmlXPathFreeContext(context) }
         context.pointee.error = { _, _ in }
         registerNamespaces(of: xmlDocGetRootElement(document), in: context)
         guard let object = xmlXPathEvalExpression(expression, context) else {
-            return .failure(Failure(message: "bad XPath '\(expression)': \(message(of: context.pointee.lastError, fallback: "it cannot be evaluated"))"))
+            var reason = message(of: context.pointee.lastError, fallback: "it cannot be evaluated")
+            if context.pointee.lastError.code == Int32(XML_XPATH_UNDEF_PREFIX_ERROR.rawValue) {
+                let declared = declaredPrefixes(xmlDocGetRootElement(document))
+                reason += declared.isEmpty ? " (the document declares no namespace)" : " (the document declares \(declared.joined(separator: ", ")))"
+            }
+            return .failure(Failure(message: "XPath '\(expression)' cannot be evaluated on \(what): \(reason)", isEvaluation: true))
         }
         defer { xmlXPathFreeObject(object) }
         switch object.pointee.type {
@@ -120,21 +157,30 @@ public enum XPathQuery {
         }
     }
 
+    /// The prefixes the document declares (`_` for a default namespace), for messages.
+    private static func declaredPrefixes(_ root: xmlNodePtr?) -> [String] {
+        namespaceDeclarations(root).map(\.prefix)
+    }
+
     /// Binds each namespace declared on the element and its descendants (the first
     /// declaration of a prefix wins), the default one as `_`.
     private static func registerNamespaces(of root: xmlNodePtr?, in context: xmlXPathContextPtr) {
-        var seen: Set<String> = []
+        for declaration in namespaceDeclarations(root) { _ = xmlXPathRegisterNs(context, declaration.prefix, declaration.href) }
+    }
+
+    /// The namespaces declared on the element and its descendants, in document order, the
+    /// first of each prefix (`_` for a default namespace). A bound on the walk: a document of
+    /// a million elements declares its namespaces near the top.
+    private static func namespaceDeclarations(_ root: xmlNodePtr?) -> [(prefix: String, href: UnsafePointer<xmlChar>)] {
+        var out: [(prefix: String, href: UnsafePointer<xmlChar>)] = []
         var stack: [xmlNodePtr] = root.map { [$0] } ?? []
         var visited = 0
-        // A bound on the walk: a document of a million elements declares its namespaces near the top.
         while let node = stack.popLast(), visited < 100_000 {
             visited += 1
             var ns = node.pointee.nsDef
             while let declaration = ns {
                 let prefix = declaration.pointee.prefix.map { String(cString: $0) } ?? "_"
-                if let href = declaration.pointee.href, seen.insert(prefix).inserted {
-                    _ = xmlXPathRegisterNs(context, prefix, href)
-                }
+                if let href = declaration.pointee.href, !out.contains(where: { $0.prefix == prefix }) { out.append((prefix, href)) }
                 ns = declaration.pointee.next
             }
             var child = node.pointee.last
@@ -143,12 +189,16 @@ public enum XPathQuery {
                 child = c.pointee.prev
             }
         }
+        return out
     }
 
     private static func message(of error: xmlError, fallback: String) -> String {
-        guard let text = error.message.map({ String(cString: $0) })?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+        guard var text = error.message.map({ String(cString: $0) })?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
             return fallback
         }
+        // libxml2 names its own option; the user cannot set it, and should not.
+        text = text.replacingOccurrences(of: ", use XML_PARSE_HUGE option", with: " (a limit of libxml2 against XML bombs)")
+            .replacingOccurrences(of: "use XML_PARSE_HUGE option", with: "a limit of libxml2 against XML bombs")
         return error.line > 0 ? "\(text) (line \(error.line), column \(error.int2))" : text
     }
 }

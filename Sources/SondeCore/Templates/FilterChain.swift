@@ -24,6 +24,21 @@ public struct FilterChain: Sendable, Hashable, CustomStringConvertible {
 
     /// `filter(args) | filter(args) …`. Throws at the offset of what is wrong.
     public init(parsing text: String) throws(TemplateError) {
+        do {
+            try self.init(parsingChain: text)
+        } catch {
+            // The grammar is that of `{{ }}`, whose messages speak of braces no chain has.
+            var error = error
+            if error.message.contains("'{{' is not closed") {
+                error.message = "the filter is not finished: an argument list needs its ')', a text its closing quote"
+            } else if error.message.hasPrefix("unterminated string in '{{ }}'") {
+                error.message = "a text in the filter's arguments has no closing quote"
+            }
+            throw error
+        }
+    }
+
+    private init(parsingChain text: String) throws(TemplateError) {
         var parser = TemplateParser(text)
         var calls: [Call] = []
         var arguments: [Template.Part] = []
@@ -48,6 +63,11 @@ public struct FilterChain: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var isEmpty: Bool { calls.isEmpty }
+
+    /// Whether an argument reads a secret variable.
+    public func readsSecret(in context: some TemplateContext) -> Bool {
+        argumentTemplates.contains { $0.readsSecret(in: context) }
+    }
 
     /// This chain, then `other`.
     public func followed(by other: FilterChain) -> FilterChain {

@@ -36,8 +36,11 @@ package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
 
     /// Checks an argument written as a literal when the template is read, so that `validate`
     /// finds a bad regex, JSONPath or date format before anything is sent.
-    func checkLiteral(_ argument: JSONValue) -> String? {
-        guard case .string(let text) = argument else { return nil }
+    func checkLiteral(_ argument: JSONValue, at index: Int) -> String? {
+        guard case .string(let text) = argument, index == 0 else { return nil }
+        if text.isEmpty, [.regex, .replace_regex, .jsonpath, .xpath, .to_date, .format].contains(self) {
+            return "\(rawValue): the \(self == .jsonpath ? "JSONPath" : self == .xpath ? "XPath" : self == .to_date || self == .format ? "format" : "regex") is empty"
+        }
         switch self {
         case .regex, .replace_regex:
             if case .failure(let error) = RegexCache.shared.regex(text) { return "\(rawValue): bad regex /\(text)/: \(error.message)" }
@@ -249,7 +252,7 @@ package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
             let document = try text(input, "the value")
             let start = document.prefix(512).lowercased()
             let html = start.contains("<!doctype html") || start.contains("<html")
-            switch XPathQuery.evaluate(expression, in: Array(document.utf8), html: html) {
+            switch XPathQuery.evaluate(expression, in: Array(document.utf8), html: html, what: "the text") {
             case .success(.nodes([])): throw fail("\(expression) selected nothing")
             case .success(let value): return value.json
             case .failure(let error): throw fail(error.message)
@@ -317,10 +320,14 @@ package enum HTMLText {
             }
             let name = String(String.UnicodeScalarView(scalars[(i + 1)..<end]))
             var replacement: Unicode.Scalar?
-            if name.hasPrefix("#x") || name.hasPrefix("#X") {
-                replacement = UInt32(name.dropFirst(2), radix: 16).flatMap(Unicode.Scalar.init)
-            } else if name.hasPrefix("#") {
-                replacement = UInt32(name.dropFirst(), radix: 10).flatMap(Unicode.Scalar.init)
+            if name.hasPrefix("#") {
+                // A numeric reference to NUL, a surrogate or beyond Unicode is U+FFFD (HTML §13.2.5.80).
+                let digits = name.hasPrefix("#x") || name.hasPrefix("#X") ? name.dropFirst(2) : name.dropFirst()
+                let radix = digits.count == name.count - 2 ? 16 : 10
+                if !digits.isEmpty, digits.allSatisfy({ $0.isHexDigit && (radix == 16 || $0.isNumber) }) {
+                    let code = UInt32(digits.prefix(8), radix: radix).map { digits.count > 8 ? UInt32.max : $0 } ?? UInt32.max
+                    replacement = code == 0 ? "\u{FFFD}" : Unicode.Scalar(code) ?? "\u{FFFD}"
+                }
             } else {
                 replacement = HTMLEntities.byName[Array(name.utf8)].flatMap(Unicode.Scalar.init)
             }

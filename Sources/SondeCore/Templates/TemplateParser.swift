@@ -111,8 +111,8 @@ struct TemplateParser {
             let wanted = arity.count == 1 ? "\(arity.lowerBound)" : "\(arity.lowerBound) or \(arity.upperBound)"
             throw TemplateError("filter '\(name)' takes \(wanted) argument\(arity == 1...1 ? "" : "s"), got \(arguments.count)", offset: start, length: name.unicodeScalars.count)
         }
-        for argument in arguments {
-            if case .literal(let value) = argument, let problem = filter.checkLiteral(value) {
+        for (index, argument) in arguments.enumerated() {
+            if case .literal(let value) = argument, let problem = filter.checkLiteral(value, at: index) {
                 throw TemplateError(problem, offset: start, length: name.unicodeScalars.count)
             }
         }
