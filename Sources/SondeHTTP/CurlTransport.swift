@@ -382,12 +382,8 @@ public final class CurlTransport: HTTPTransport {
     /// `Nov 30 07:00:00 2026 GMT` (OpenSSL's ASN1_TIME_print) as an RFC 3339 date; the text
     /// as it is when it is not that.
     static func certificateDate(_ text: String) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "MMM d HH:mm:ss yyyy zzz"
-        let squeezed = text.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
-        return formatter.date(from: squeezed).map(DateText.rfc3339) ?? text
+        guard case .success(let date?) = DateText.parse(text.trimmingCharacters(in: .whitespaces), format: "%b %e %H:%M:%S %Y %Z") else { return text }
+        return DateText.rfc3339(date)
     }
 
     /// A new easy handle on the same share and multi handles: cookies, DNS answers, TLS

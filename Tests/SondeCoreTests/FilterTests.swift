@@ -167,6 +167,29 @@ struct FilterTests {
         #expect(HTTPDate.parse(text)?.timeIntervalSince1970 == seconds, "\(text)")
     }
 
+    /// strftime by hand: what DateFormatter did, without its leak and lock.
+    @Test(arguments: [
+        ("30/11/2026 08:15", "%d/%m/%Y %H:%M", "2026-11-30T08:15:00Z"),
+        ("November 30, 2026 8:15 pm", "%B %d, %Y %I:%M %p", "2026-11-30T20:15:00Z"),
+        ("Mon Nov  2 12:00:00 2026 GMT", "%a %b %e %H:%M:%S %Y %Z", "2026-11-02T12:00:00Z"),
+        ("2026-334T01:02:03.25+0100", "%Y-%jT%H:%M:%S.%f%z", "2026-11-30T00:02:03.25Z"),
+        ("26-11-30 12:00:00 -05:30", "%y-%m-%d %T %z", "2026-11-30T17:30:00Z"),
+        ("2026-11-30", "%F", "2026-11-30T00:00:00Z"),
+    ])
+    func strftimeFormatsAreRead(text: String, format: String, expected: String) throws {
+        let date = try #require(try DateText.parse(text, format: format).get(), "\(text) with \(format)")
+        #expect(DateText.rfc3339(date) == expected)
+    }
+
+    @Test func strftimeFormatsAreWritten() throws {
+        let date = try #require(DateText.rfc3339("2026-01-04T21:05:09.5Z"))
+        #expect(try DateText.format(date, format: "%A %a %B %b %d %e %j %I:%M:%S %p %y %f %z %Z %% %F %T %D %R").get()
+            == "Sunday Sun January Jan 04  4 004 09:05:09 PM 26 500000 +0000 UTC % 2026-01-04 21:05:09 01/04/26 21:05")
+        #expect(try DateText.parse("31/02/2026", format: "%d/%m/%Y").get() == nil)
+        #expect(try DateText.parse("30/11/2026 extra", format: "%d/%m/%Y").get() == nil)
+        #expect(throws: DateText.FormatError.self) { try DateText.parse("x", format: "%Q").get() }
+    }
+
     @Test(arguments: ["yesterday", "Sun, 06 Nov 1994 08:49:37 PST", "Sun, 31 Feb 1994 08:49:37 GMT", "06 Nov 1994", "Sun, 06 Nov 1994 25:00:00 GMT", "1 2 3 4:5:6"])
     func otherTextIsNoHTTPDate(text: String) {
         #expect(HTTPDate.parse(text) == nil, "\(text)")

@@ -113,62 +113,22 @@ public enum DateText {
         return out + "Z"
     }
 
-    /// A strftime-style format (`%Y-%m-%d %H:%M:%S`) as a `DateFormatter` pattern; nil, with
-    /// the directive, when one is not supported. Supported: `%Y %y %m %d %e %H %I %M %S %f
-    /// %p %b %h %B %a %A %j %z %Z %T %F %D %R %%`; other text is literal.
-    public static func pattern(ofFormat format: String) -> Result<String, FormatError> {
-        var out = ""
-        var literal = ""
-        func flushLiteral() {
-            guard !literal.isEmpty else { return }
-            // DateFormatter: letters are fields unless quoted; '' is a quote.
-            out += "'" + literal.replacingOccurrences(of: "'", with: "''") + "'"
-            literal = ""
-        }
+    /// The directives `parse(_:format:)` and `format(_:format:)` know.
+    static let directives: Set<Character> = ["Y", "y", "m", "d", "e", "H", "I", "M", "S", "f", "p", "b", "h", "B", "a", "A", "j", "z", "Z", "T", "F", "D", "R", "%"]
+
+    /// Checks a strftime-style format (`%Y-%m-%d %H:%M:%S`): every `%` starts a directive of
+    /// `%Y %y %m %d %e %H %I %M %S %f %p %b %h %B %a %A %j %z %Z %T %F %D %R %%`.
+    public static func check(format: String) -> Result<Void, FormatError> {
         var iterator = format.makeIterator()
         while let c = iterator.next() {
-            guard c == "%" else {
-                literal.append(c)
-                continue
-            }
+            guard c == "%" else { continue }
             guard let d = iterator.next() else { return .failure(FormatError(directive: "%")) }
-            let field: String
-            switch d {
-            case "Y": field = "yyyy"
-            case "y": field = "yy"
-            case "m": field = "MM"
-            case "d": field = "dd"
-            case "e": field = "d"
-            case "H": field = "HH"
-            case "I": field = "hh"
-            case "M": field = "mm"
-            case "S": field = "ss"
-            case "f": field = "SSSSSS"
-            case "p": field = "a"
-            case "b", "h": field = "MMM"
-            case "B": field = "MMMM"
-            case "a": field = "EEE"
-            case "A": field = "EEEE"
-            case "j": field = "DDD"
-            case "z": field = "xx"
-            case "Z": field = "zzz"
-            case "T": field = "HH:mm:ss"
-            case "F": field = "yyyy-MM-dd"
-            case "D": field = "MM/dd/yy"
-            case "R": field = "HH:mm"
-            case "%":
-                literal.append("%")
-                continue
-            default: return .failure(FormatError(directive: "%\(d)"))
-            }
-            flushLiteral()
-            out += field
+            guard directives.contains(d) else { return .failure(FormatError(directive: "%\(d)")) }
         }
-        flushLiteral()
-        return .success(out)
+        return .success(())
     }
 
-    /// A strftime directive `pattern(ofFormat:)` does not know.
+    /// A strftime directive `check(format:)` does not know.
     public struct FormatError: Error, Sendable, Equatable {
         public var directive: String
         public var message: String {
@@ -176,24 +136,170 @@ public enum DateText {
         }
     }
 
-    /// `text` read with a strftime-style format, in UTC unless the format reads a zone.
+    static let monthNames = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+    static let dayNames = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
+
+    /// `text` read with a strftime-style format, as strptime reads it (names in English, any
+    /// case; a blank in the format matches any run of blanks), in UTC unless the format
+    /// reads an offset (`%z`) or a zone (`%Z`: UTC, GMT or Z). A field the format leaves out
+    /// is that of 1970-01-01T00:00:00. Nil when the text does not have the format; read by
+    /// hand: Foundation's DateFormatter leaks under the fuzzer and takes a lock.
     public static func parse(_ text: String, format: String) -> Result<Date?, FormatError> {
-        pattern(ofFormat: format).map { pattern in formatter(pattern).date(from: text) }
+        if case .failure(let error) = check(format: format) { return .failure(error) }
+        let expanded = format.replacingOccurrences(of: "%T", with: "%H:%M:%S").replacingOccurrences(of: "%F", with: "%Y-%m-%d")
+            .replacingOccurrences(of: "%D", with: "%m/%d/%y").replacingOccurrences(of: "%R", with: "%H:%M")
+        let input = Array(text.unicodeScalars), pattern = Array(expanded.unicodeScalars)
+        var i = 0, p = 0
+        var year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0, fraction = 0.0, offset = 0
+        var dayOfYear: Int?, hour12: Int?, pm: Bool?
+        func number(_ maxDigits: Int, space: Bool = false) -> Int? {
+            if space, i < input.count, input[i] == " " { i += 1 }
+            var value = 0, digits = 0
+            while digits < maxDigits, i < input.count, let d = input[i].properties.numericType != nil && input[i].isASCII ? Int(String(input[i])) : nil {
+                value = value * 10 + d
+                digits += 1
+                i += 1
+            }
+            return digits == 0 ? nil : value
+        }
+        func name(_ names: [String], short: Bool) -> Int? {
+            for (index, full) in names.enumerated() {
+                let candidate = short ? String(full.prefix(3)) : full
+                let end = i + candidate.unicodeScalars.count
+                guard end <= input.count else { continue }
+                if String(String.UnicodeScalarView(input[i..<end])).lowercased() == candidate {
+                    i = end
+                    return index
+                }
+            }
+            return nil
+        }
+        while p < pattern.count {
+            let c = pattern[p]
+            if c == " " {
+                while p < pattern.count, pattern[p] == " " { p += 1 }
+                guard i < input.count, input[i] == " " || input[i] == "\t" else { return .success(nil) }
+                while i < input.count, input[i] == " " || input[i] == "\t" { i += 1 }
+                continue
+            }
+            guard c == "%", p + 1 < pattern.count else {
+                guard i < input.count, input[i] == c else { return .success(nil) }
+                i += 1
+                p += 1
+                continue
+            }
+            let d = pattern[p + 1]
+            p += 2
+            var ok = true
+            switch d {
+            case "Y": if let v = number(4) { year = v } else { ok = false }
+            case "y": if let v = number(2) { year = v < 69 ? 2000 + v : 1900 + v } else { ok = false }
+            case "m": if let v = number(2) { month = v } else { ok = false }
+            case "d": if let v = number(2) { day = v } else { ok = false }
+            case "e": if let v = number(2, space: true) { day = v } else { ok = false }
+            case "H": if let v = number(2) { hour = v } else { ok = false }
+            case "I": if let v = number(2) { hour12 = v } else { ok = false }
+            case "M": if let v = number(2) { minute = v } else { ok = false }
+            case "S": if let v = number(2) { second = v } else { ok = false }
+            case "f":
+                let start = i
+                if let v = number(9) { fraction = Double(v) / pow(10, Double(i - start)) } else { ok = false }
+            case "j": if let v = number(3) { dayOfYear = v } else { ok = false }
+            case "p":
+                if let v = name(["am", "pm"], short: false) { pm = v == 1 } else { ok = false }
+            case "b", "h": if let v = name(monthNames, short: true) { month = v + 1 } else { ok = false }
+            case "B": if let v = name(monthNames, short: false) { month = v + 1 } else { ok = false }
+            case "a": ok = name(dayNames, short: true) != nil
+            case "A": ok = name(dayNames, short: false) != nil
+            case "z":
+                if i < input.count, input[i] == "Z" || input[i] == "z" {
+                    i += 1
+                } else if i < input.count, input[i] == "+" || input[i] == "-" {
+                    let sign = input[i] == "-" ? -1 : 1
+                    i += 1
+                    guard let h = number(2) else { return .success(nil) }
+                    if i < input.count, input[i] == ":" { i += 1 }
+                    guard let m = number(2), h < 24, m < 60 else { return .success(nil) }
+                    offset = sign * (h * 3600 + m * 60)
+                } else {
+                    ok = false
+                }
+            case "Z": ok = name(["utc", "gmt"], short: false) != nil || name(["z"], short: false) != nil
+            case "%": if i < input.count, input[i] == "%" { i += 1 } else { ok = false }
+            default: ok = false
+            }
+            guard ok else { return .success(nil) }
+        }
+        guard i == input.count else { return .success(nil) }
+        if let hour12 {
+            guard (1...12).contains(hour12) else { return .success(nil) }
+            hour = hour12 % 12 + (pm == true ? 12 : 0)
+        } else if let pm, hour <= 12 {
+            hour = hour % 12 + (pm ? 12 : 0)
+        }
+        var days: Int
+        if let dayOfYear {
+            guard (1...(daysIn(month: 2, year: year) == 29 ? 366 : 365)).contains(dayOfYear) else { return .success(nil) }
+            days = daysFromCivil(year: year, month: 1, day: 1) + dayOfYear - 1
+        } else {
+            guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else { return .success(nil) }
+            days = daysFromCivil(year: year, month: month, day: day)
+        }
+        guard hour < 24, minute < 60, second <= 60 else { return .success(nil) }
+        days = days * 86_400 + hour * 3600 + minute * 60 + second - offset
+        return .success(Date(timeIntervalSince1970: Double(days) + fraction))
     }
 
-    /// `date` written with a strftime-style format, in UTC.
+    /// `date` written with a strftime-style format, in UTC (names in English).
     public static func format(_ date: Date, format: String) -> Result<String, FormatError> {
-        pattern(ofFormat: format).map { pattern in formatter(pattern).string(from: date) }
-    }
-
-    /// A formatter of its own for each use: DateFormatter is not safe to share between threads.
-    private static func formatter(_ pattern: String) -> DateFormatter {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = pattern
-        formatter.isLenient = false
-        return formatter
+        if case .failure(let error) = check(format: format) { return .failure(error) }
+        let total = min(max(date.timeIntervalSince1970, earliest), latest)
+        let seconds = Int(total.rounded(.down))
+        let micros = min(999_999, Int(((total - Double(seconds)) * 1_000_000).rounded()))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let rest = seconds - days * 86_400
+        let (year, month, day) = civil(fromDays: days)
+        let hour = rest / 3600, minute = rest / 60 % 60, second = rest % 60
+        let weekday = ((days % 7) + 11) % 7  // 1970-01-01 was a Thursday (4)
+        let dayOfYear = days - daysFromCivil(year: year, month: 1, day: 1) + 1
+        func pad(_ n: Int, _ width: Int, _ with: Character = "0") -> String {
+            let text = String(n)
+            return String(repeating: with, count: max(0, width - text.count)) + text
+        }
+        var out = ""
+        var iterator = format.makeIterator()
+        while let c = iterator.next() {
+            guard c == "%", let d = iterator.next() else {
+                out.append(c)
+                continue
+            }
+            switch d {
+            case "Y": out += pad(year, 4)
+            case "y": out += pad(year % 100, 2)
+            case "m": out += pad(month, 2)
+            case "d": out += pad(day, 2)
+            case "e": out += pad(day, 2, " ")
+            case "H": out += pad(hour, 2)
+            case "I": out += pad(hour % 12 == 0 ? 12 : hour % 12, 2)
+            case "M": out += pad(minute, 2)
+            case "S": out += pad(second, 2)
+            case "f": out += pad(micros, 6)
+            case "p": out += hour < 12 ? "AM" : "PM"
+            case "b", "h": out += monthNames[month - 1].prefix(3).capitalized
+            case "B": out += monthNames[month - 1].capitalized
+            case "a": out += dayNames[weekday].prefix(3).capitalized
+            case "A": out += dayNames[weekday].capitalized
+            case "j": out += pad(dayOfYear, 3)
+            case "z": out += "+0000"
+            case "Z": out += "UTC"
+            case "T": out += "\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
+            case "F": out += "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+            case "D": out += "\(pad(month, 2))/\(pad(day, 2))/\(pad(year % 100, 2))"
+            case "R": out += "\(pad(hour, 2)):\(pad(minute, 2))"
+            default: out.append("%")
+            }
+        }
+        return .success(out)
     }
 
     static func daysIn(month: Int, year: Int) -> Int {

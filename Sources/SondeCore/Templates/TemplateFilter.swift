@@ -47,7 +47,7 @@ package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
         case .jsonpath:
             do { _ = try JSONPath(text) } catch { return "jsonpath: malformed JSONPath '\(text)': \(error.message)" }
         case .to_date, .format:
-            if case .failure(let error) = DateText.pattern(ofFormat: text) { return "\(rawValue): \(error.message)" }
+            if case .failure(let error) = DateText.check(format: text) { return "\(rawValue): \(error.message)" }
         case .xpath:
             if let message = XPathQuery.syntaxError(text) { return "xpath: \(message)" }
         default: break
