@@ -151,6 +151,13 @@ final class Exchange {
     /// The response's HTTP version: `1.0`, `1.1`, `2` or `3`.
     var version: String { response.httpVersion }
 
+    /// Whether the body's text holds a secret the redactor knows.
+    func holdsSecret(_ redactor: Redactor) -> Bool {
+        guard !redactor.isEmpty else { return false }
+        let body = text
+        return redactor.redact(body) != body
+    }
+
     /// The SHA-256 or MD5 of the body's bytes, lowercase hex.
     func digest(_ kind: BodyDigest) -> String {
         kind == .sha256 ? Digest.sha256(response.body) : Digest.md5(response.body)
@@ -316,4 +323,18 @@ enum BodySummary {
         }
         return out
     }
+}
+
+/// A context that reads as `base` does and learns no secret: for values computed from a
+/// secret that are checked, never shown nor sent (`expect.vars`).
+struct SecretsUnnoted<Base: TemplateContext>: TemplateContext {
+    let base: Base
+    init(_ base: Base) { self.base = base }
+    func variable(_ name: String) throws(TemplateError) -> JSONValue? { try base.variable(name) }
+    func environment(_ name: String) -> String? { base.environment(name) }
+    func isText(_ name: String) -> Bool { base.isText(name) }
+    func isSecret(_ name: String) -> Bool { base.isSecret(name) }
+    func noteSecret(_ value: JSONValue) {}
+    func isCaptured(_ name: String) -> Bool { base.isCaptured(name) }
+    var sources: TemplateSources { base.sources }
 }

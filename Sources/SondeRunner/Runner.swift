@@ -483,6 +483,14 @@ public final class Runner {
                     }
                 }
             }
+            switch capture.source {
+            case .xpath, .digest: fromSecret = fromSecret || exchange.holdsSecret(redactor)
+            default: break
+            }
+            if fromSecret, case .success(let value) = outcome, !(value.json.arrayValue != nil || value.json.objectValue != nil || Redactor.masksAsLeaf(value.json)) {
+                // Short or a plain word: as a secret it would mask every such text of the output.
+                fromSecret = false
+            }
             switch outcome {
             case .success(let value):
                 // The scope tells the redactor when the value is secret (`secret: true`, or a name in `secrets:`);
@@ -617,9 +625,10 @@ public final class Runner {
         case .template(let template):
             subject = template.soleVariable.map { "vars \($0)" } ?? "vars \(template.source)"
             do {
-                actual = .value(try template.renderValue(in: scope))
-                // A secret alone is masked as it is; anything computed from one is not shown.
+                // A secret alone is masked as it is; anything computed from one is not shown,
+                // and not learned as a secret (a short one would mask every `1` of the output).
                 hideValue = template.soleVariable == nil && template.readsSecret(in: scope)
+                actual = .value(hideValue ? try template.renderValue(in: SecretsUnnoted(scope)) : try template.renderValue(in: scope))
             } catch where error.undefinedName != nil {
                 actual = .missing
             } catch {
@@ -654,6 +663,8 @@ public final class Runner {
         case .digest(let kind):
             subject = kind.rawValue
             actual = .text(exchange.digest(kind))
+            // The digest of a body that holds a secret could be checked against guesses of it.
+            hideValue = exchange.holdsSecret(redactor)
         case .xpath(let expression):
             subject = expression
             switch exchange.xpath(expression) {
@@ -665,6 +676,8 @@ public final class Runner {
                 actual = nodes.isEmpty ? .missing : nodes.count == 1 ? .text(nodes[0]) : .value(.array(nodes.map(JSONValue.string)))
             case .success(let value): actual = .value(value.json)
             }
+            // XPath can cut a secret the body holds into pieces masking cannot find.
+            hideValue = exchange.holdsSecret(redactor)
         case .bytes(let check):
             subject = "bytes"
             let outcome = try check.evaluate(exchange.response.body, in: scope)

@@ -264,16 +264,18 @@ extension SpecReader {
             transfer.limitRate = size
         case .path_as_is: transfer.pathAsIs = bool(value, what)
         case .cookies:
-            let cookies = namedTemplates(value, what)
-            for cookie in cookies {
-                if let name = cookie.name.literalValue, name.isEmpty || !name.utf8.allSatisfy(Self.isCookieNameByte) {
-                    report("\(what): '\(name)' is not a cookie name (RFC 6265 §4.1.1: a token)", at: value)
+            // Each written name and value checked at its own position.
+            var pairs: [(key: String, keyNode: Node, value: Node)] = []
+            if case .mapping = value { pairs = mapping(value, what) ?? [] }
+            for pair in pairs {
+                if pair.key.firstRange(ofExactly: "{{") == nil, pair.key.isEmpty || !pair.key.utf8.allSatisfy(Self.isCookieNameByte) {
+                    report("\(what): '\(pair.key)' is not a cookie name (RFC 6265 §4.1.1: a token)", at: pair.keyNode)
                 }
-                if let text = cookie.value.literalValue, !text.utf8.allSatisfy(Self.isCookieValueByte) {
-                    report("\(what): the value of '\(cookie.name.source)' has a character a cookie cannot hold (RFC 6265 §4.1.1: no blank, '\"', ',', ';' or '\\')", at: value)
+                if case .scalar(let scalar) = pair.value, scalar.string.firstRange(ofExactly: "{{") == nil, !scalar.string.utf8.allSatisfy(Self.isCookieValueByte) {
+                    report("\(what): the value of '\(pair.key)' has a character a cookie cannot hold (RFC 6265 §4.1.1: no blank, '\"', ',', ';' or '\\')", at: pair.value)
                 }
             }
-            transfer.cookies = cookies
+            transfer.cookies = namedTemplates(value, what)
         case .user_agent:
             guard let t = template(value, what) else { return }
             if let literal = t.literalValue, literal.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
@@ -597,9 +599,18 @@ extension SpecReader {
         func isPort(_ s: Substring, emptyAllowed: Bool) -> Bool {
             s.isEmpty ? emptyAllowed : s.count <= 5 && s.allSatisfy(\.isASCIIDigit) && Int(s).map { $0 <= 65_535 } == true
         }
-        if resolve {
-            return fields.count == 3 && !fields[0].isEmpty && isPort(fields[1], emptyAllowed: false) && !fields[2].isEmpty
+        /// A host name or address: no blank, no control, no comma.
+        func isHost(_ s: Substring) -> Bool { s.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F && $0 != "," } }
+        /// An IPv4 or IPv6 address, in brackets or not (curl's --resolve takes addresses only).
+        func isAddress(_ s: Substring) -> Bool {
+            let bare = s.hasPrefix("[") && s.hasSuffix("]") ? s.dropFirst().dropLast() : s
+            var buffer = [UInt8](repeating: 0, count: 16)
+            return inet_pton(AF_INET, String(bare), &buffer) == 1 || inet_pton(AF_INET6, String(bare), &buffer) == 1
         }
-        return fields.count == 4 && isPort(fields[1], emptyAllowed: true) && isPort(fields[3], emptyAllowed: true)
+        if resolve {
+            return fields.count == 3 && !fields[0].isEmpty && isHost(fields[0]) && isPort(fields[1], emptyAllowed: false)
+                && !fields[2].isEmpty && fields[2].split(separator: ",", omittingEmptySubsequences: false).allSatisfy(isAddress)
+        }
+        return fields.count == 4 && isHost(fields[0]) && isPort(fields[1], emptyAllowed: true) && isHost(fields[2]) && isPort(fields[3], emptyAllowed: true)
     }
 }

@@ -43,6 +43,7 @@ struct FilterTests {
         ("{{ 'hé' | to_hex }}", #""68c3a9""#),
         ("{{ 'a1b22' | replace_regex('[0-9]+', '') }}", #""ab""#),
         ("{{ 253402300799 | to_date }}", #""9999-12-31T23:59:59Z""#),
+        ("{{ '1700000000' | to_date }}", #""2023-11-14T22:13:20Z""#),
         ("{{ '&#0;&#xD800;&#x110000;&#65;' | html_unescape }}", "\"\u{FFFD}\u{FFFD}\u{FFFD}A\""),
         ("{{ '30/11/2026 08:15' | to_date('%d/%m/%Y %H:%M') }}", #""2026-11-30T08:15:00Z""#),
         ("{{ '2026-11-30T09:15:00.250+01:00' | to_date }}", #""2026-11-30T08:15:00.25Z""#),
@@ -91,6 +92,9 @@ struct FilterTests {
         ("{{ x | nth }}", "filter 'nth' takes 1 argument, got 0"),
         ("{{ x | to_date(1, 2) }}", "filter 'to_date' takes 0 or 1 arguments, got 2"),
         ("{{ x | regex('') }}", "regex: the regex is empty"),
+        ("{{ x | nth('a') }}", "nth: the index must be a whole number, found \"a\""),
+        ("{{ x | nth(1.5) }}", "nth: the index must be a whole number, found 1.5"),
+        ("{{ x | format(3) }}", "format: argument 1 must be a text in quotes, found 3"),
         ("{{ x | xpath('count(') }}", "xpath: bad XPath 'count('"),
         ("{{ x | xpath('foo(1)') }}", "xpath: bad XPath 'foo(1)'"),
     ])
@@ -144,6 +148,22 @@ struct FilterTests {
         #expect(try !not.evaluate(.value(.int(503)), in: context).passed)
         #expect(try !not.evaluate(.missing, in: context).passed)
         #expect(try ValuePredicate.not(.exists(true)).evaluate(.missing, in: context).passed)
+    }
+
+    /// XPath ends: a quadratic expression stops at the step limit, and an HTML body nested
+    /// deeper than libxml2 reads fails rather than being counted cut short.
+    @Test func xpathIsBoundedOnHostileBodies() {
+        let many = Array(("<r>" + String(repeating: "<a/>", count: 20_000) + "</r>").utf8)
+        switch XPathQuery.evaluate("count(//a[count(preceding::a) > count(following::a)])", in: many, html: false) {
+        case .success(let value): Issue.record("it finished: \(value)")
+        case .failure(let failure): #expect(failure.message.contains("takes more than 50 million steps"), "\(failure.message)")
+        }
+        let deep = Array(("<!DOCTYPE html><html><body>" + String(repeating: "<div>", count: 400) + "</body></html>").utf8)
+        switch XPathQuery.evaluate("count(//div)", in: deep, html: true) {
+        case .success(let value): Issue.record("it counted \(value)")
+        case .failure(let failure): #expect(failure.message.contains("nests elements deeper than libxml2 reads"), "\(failure.message)")
+        }
+        #expect(XPathQuery.evaluate("count(//div)", in: Array("<div><div/></div>".utf8), html: true) == .success(.number(2)))
     }
 
     @Test func datesRoundTripThroughRFC3339() throws {

@@ -316,6 +316,41 @@ struct HurlParityTests {
         }
     }
 
+    /// XPath and digests over a body that holds a secret are computed from it: never shown,
+    /// and captured as secrets; a short value computed from a secret masks nothing else.
+    @Test func whatIsComputedFromASecretInTheBodyIsNotShown() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let yaml = """
+            vars: { pw: Tr0ub4dor-Secret99, seventy: "71 72 73" }
+            secrets: [pw]
+            requests:
+              - name: a body with the secret
+                method: POST
+                url: /reflect
+                body: "<pw>{{ pw }}</pw>"
+                capture:
+                  tail: { regex: '<pw>(.*)</pw>' }
+                expect:
+                  xpath: { "substring(//pw, 8)": nope, "substring(//pw, 1, 8)": nope }
+                  sha256: { equals: nope }
+                  md5: { equals: nope }
+                  vars: { "pw | count": 2, "pw | utf8_encode | nth(0)": 0 }
+              - name: a body with numbers
+                url: /respond
+                query: { body: "{{ seventy }} 1 84" }
+                expect: { body: { equals: nope } }
+            """
+        let result = try await Self.run(yaml, baseURL: server.baseURL)
+        let shown = result.requests.flatMap(\.failedChecks).map { $0.actual + " " + ($0.message ?? "") }.joined(separator: "\n")
+        #expect(result.requests[0].failedChecks.count == 6, "\(shown)")
+        for piece in ["Secret99", "Tr0ub4d", "r-Secret", Digest.sha256(Array("you sent: <pw>Tr0ub4dor-Secret99</pw>".utf8))] {
+            #expect(!shown.contains(piece), "\(piece) in \(shown)")
+        }
+        // The count (1) and the first byte (84) are not learned as secrets: the numbers stay.
+        #expect(shown.contains(#"got "71 72 73 1 84""#), "\(shown)")
+    }
+
     @Test func anXMLBodyThatDeclaresEntitiesIsRefused() async throws {
         let server = try await MockServer.start()
         defer { server.stop() }

@@ -80,7 +80,14 @@ public enum DateText {
     public static func date(of value: JSONValue) -> Date? {
         let date: Date?
         switch value {
-        case .string(let text): date = parse(text.trimmingCharacters(in: .whitespaces))
+        case .string(let text):
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            // Seconds since 1970 as text (a header such as `X-Timestamp: 1700000000`).
+            if let seconds = ValueComparison.number(fromText: trimmed)?.double, trimmed.allSatisfy({ $0.isASCIIDigit || $0 == "." || $0 == "-" }) {
+                date = seconds.isFinite ? Date(timeIntervalSince1970: seconds) : nil
+            } else {
+                date = parse(trimmed)
+            }
         case .number(let n): date = n.double.isFinite ? Date(timeIntervalSince1970: n.double) : nil
         default: date = nil
         }

@@ -258,7 +258,14 @@ extension ValuePredicate {
         case .success(let (value, secret)):
             var redactor = redactor
             let fromSecret = secret || inputHoldsSecret
-            if fromSecret, value.interpolated.unicodeScalars.count >= 1 {
+            // Masked wherever it appears, unless it is short or a plain word (a count, a
+            // character): masking every `1` would garble the output and tell the value. The
+            // verdict never shows it either way.
+            let strong: Bool = switch value {
+            case .array, .object: true
+            default: Redactor.masksAsLeaf(value)
+            }
+            if fromSecret, strong {
                 context.noteSecret(value)
                 redactor.add(leavesOf: value)
             }

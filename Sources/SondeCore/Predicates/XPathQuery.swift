@@ -38,6 +38,11 @@ public enum XPathQuery {
         }
     }
 
+    /// The steps an expression may take (libxml2's `opLimit`: nodes visited and operations):
+    /// `count(//a[count(preceding::a) > 0])` is quadratic in the document, and a check must
+    /// end. 50 million take a few seconds.
+    public static let operationLimit: UInt = 50_000_000
+
     public struct Failure: Error, Sendable, Equatable {
         public var message: String
         /// The document was read, and the expression failed on it (an undeclared prefix).
@@ -61,6 +66,7 @@ public enum XPathQuery {
         guard let context = xmlXPathNewContext(document) else { return "libxml2 could not make an XPath context" }
         defer { xmlXPathFreeContext(context) }
         context.pointee.error = { _, _ in }
+        context.pointee.opLimit = operationLimit
         guard let compiled = xmlXPathCtxtCompile(context, expression) else {
             return "bad XPath '\(expression)': \(message(of: context.pointee.lastError, fallback: "it does not compile"))"
         }
@@ -104,6 +110,11 @@ public enum XPathQuery {
                 }
             }
             guard let parsed else { return .failure(Failure(message: "\(what) is not HTML: \(message(of: context.pointee.lastError, fallback: "it is empty"))")) }
+            // What the parser dropped to recover is gone from the tree: a count would be wrong.
+            if sonde_xml_was_too_deep() != 0 {
+                xmlFreeDoc(parsed)
+                return .failure(Failure(message: "\(what) nests elements deeper than libxml2 reads (256 levels), so its tree would be cut short"))
+            }
             document = parsed
         } else {
             guard let context = xmlNewParserCtxt() else { return .failure(Failure(message: "libxml2 could not make an XML parser")) }
@@ -127,9 +138,17 @@ public enum XPathQuery {
         guard let context = xmlXPathNewContext(document) else { return .failure(Failure(message: "libxml2 could not make an XPath context")) }
         defer { xmlXPathFreeContext(context) }
         context.pointee.error = { _, _ in }
+        context.pointee.opLimit = operationLimit
         registerNamespaces(of: xmlDocGetRootElement(document), in: context)
         guard let object = xmlXPathEvalExpression(expression, context) else {
             var reason = message(of: context.pointee.lastError, fallback: "it cannot be evaluated")
+            // libxml2 sets the limit's error without a message.
+            let code = context.pointee.lastError.code - Int32(XML_XPATH_EXPRESSION_OK.rawValue)
+            if code == Int32(XPATH_OP_LIMIT_EXCEEDED.rawValue) || context.pointee.opCount > operationLimit {
+                reason = "it takes more than \(operationLimit / 1_000_000) million steps, the limit of a check"
+            } else if code == Int32(XPATH_RECURSION_LIMIT_EXCEEDED.rawValue) {
+                reason = "it nests deeper than libxml2 evaluates"
+            }
             if context.pointee.lastError.code == Int32(XML_XPATH_UNDEF_PREFIX_ERROR.rawValue) {
                 let declared = declaredPrefixes(xmlDocGetRootElement(document))
                 reason += declared.isEmpty ? " (the document declares no namespace)" : " (the document declares \(declared.joined(separator: ", ")))"
@@ -197,6 +216,7 @@ public enum XPathQuery {
             return fallback
         }
         // libxml2 names its own option; the user cannot set it, and should not.
+        if text.hasPrefix("Operation limit exceeded") { return "it takes more than \(operationLimit / 1_000_000) million steps, the limit of a check" }
         text = text.replacingOccurrences(of: ", use XML_PARSE_HUGE option", with: " (a limit of libxml2 against XML bombs)")
             .replacingOccurrences(of: "use XML_PARSE_HUGE option", with: "a limit of libxml2 against XML bombs")
         return error.line > 0 ? "\(text) (line \(error.line), column \(error.int2))" : text

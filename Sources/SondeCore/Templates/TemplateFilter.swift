@@ -37,6 +37,14 @@ package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
     /// Checks an argument written as a literal when the template is read, so that `validate`
     /// finds a bad regex, JSONPath or date format before anything is sent.
     func checkLiteral(_ argument: JSONValue, at index: Int) -> String? {
+        if self == .nth {
+            guard argument.numberValue?.integer != nil else { return "nth: the index must be a whole number, found \(argument.jsonText(atMost: 50))" }
+            return nil
+        }
+        let takesText: [TemplateFilter] = [.split, .replace, .replace_regex, .regex, .jsonpath, .xpath, .to_date, .format, .url_query_param]
+        if takesText.contains(self), argument.stringValue == nil {
+            return "\(rawValue): argument \(index + 1) must be a text in quotes, found \(argument.jsonText(atMost: 50))"
+        }
         guard case .string(let text) = argument, index == 0 else { return nil }
         if text.isEmpty, [.regex, .replace_regex, .jsonpath, .xpath, .to_date, .format].contains(self) {
             return "\(rawValue): the \(self == .jsonpath ? "JSONPath" : self == .xpath ? "XPath" : self == .to_date || self == .format ? "format" : "regex") is empty"
