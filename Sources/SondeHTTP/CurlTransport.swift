@@ -310,9 +310,9 @@ public final class CurlTransport: HTTPTransport {
             lists.append(list)
             try check(sonde_curl_setopt_slist(handle, CURLOPT_CONNECT_TO, list))
         }
-        let wanted = Set(transfer.resolve)
-        let stale = resolvedEntries.subtracting(wanted)
-        if !wanted.isEmpty || !stale.isEmpty {
+        if !transfer.resolve.isEmpty || !resolvedEntries.isEmpty {
+            let wanted = Set(transfer.resolve)
+            let stale = resolvedEntries.subtracting(wanted)
             var list: UnsafeMutablePointer<curl_slist>?
             for entry in stale {
                 // `HOST:PORT:ADDRESS` is removed as `-HOST:PORT`.
@@ -321,7 +321,7 @@ public final class CurlTransport: HTTPTransport {
             }
             for entry in transfer.resolve { list = curl_slist_append(list, entry) }
             lists.append(list)
-            try check(sonde_curl_setopt_slist(handle, CURLOPT_RESOLVE, list))
+            if list != nil { try check(sonde_curl_setopt_slist(handle, CURLOPT_RESOLVE, list)) }
             resolvedEntries = wanted
         }
         if transfer.readsCertificate {

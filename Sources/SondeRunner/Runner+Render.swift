@@ -199,6 +199,8 @@ extension Runner {
     /// which libcurl would read as the end of the option.
     func transfer(_ written: TransferSpec) throws -> HTTPRequest.Transfer {
         var out = HTTPRequest.Transfer()
+        // Most requests set none of it.
+        if written.isEmpty { return out }
         out.httpVersion = written.httpVersion
         out.ipVersion = written.ipVersion
         out.compressed = written.compressed ?? true
