@@ -115,7 +115,7 @@ public final class CurlTransport: HTTPTransport {
         try set(CURLOPT_PROTOCOLS_STR, "http,https")
         try set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         let transfer = request.transfer
-        try set(CURLOPT_USERAGENT, transfer.userAgent ?? "sonde/0.1")
+        try set(CURLOPT_USERAGENT, transfer.userAgent ?? HTTPRequest.defaultUserAgent)
         // Every decoding this libcurl has (gzip, deflate, br, zstd), unless compressed: false.
         if transfer.compressed { try set(CURLOPT_ACCEPT_ENCODING, "") }
         try set(CURLOPT_COOKIEFILE, "")  // the cookie engine, in memory, for the whole run
@@ -147,11 +147,15 @@ public final class CurlTransport: HTTPTransport {
         }
         // libcurl labels a POST body application/x-www-form-urlencoded; a body goes out with
         // the Content-Type the request gives it, or none.
-        if case .bytes = request.body, !request.hasHeader("Content-Type") {
+        // libcurl 7.88 signs every field of the list for aws_sigv4, removals included (curl
+        // issue 11664, fixed in 8.3): a signed request removes none, and its fields are the
+        // ones sent.
+        let signs: Bool = if case .awsSigV4 = request.transfer.auth { true } else { false }
+        if case .bytes = request.body, !request.hasHeader("Content-Type"), !signs {
             headerList = curl_slist_append(headerList, "Content-Type:")
         }
         // curl adds "Expect: 100-continue" to large bodies; servers seldom want it.
-        if !request.hasHeader("Expect") { headerList = curl_slist_append(headerList, "Expect:") }
+        if !request.hasHeader("Expect"), !signs { headerList = curl_slist_append(headerList, "Expect:") }
         try check(sonde_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
 
         switch request.body {

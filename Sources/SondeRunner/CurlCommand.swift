@@ -97,6 +97,8 @@ public enum CurlCommand {
         arguments += extraArguments.map { ShellWord.quoted($0) }
         // After the command line's own: curl takes the last of an option, as the request's win.
         arguments += transferArguments(request.transfer).map { ShellWord.quoted($0) }
+        // curl's own User-Agent is not Sonde's: the replay sends the same.
+        if !request.hasHeader("User-Agent") { arguments += ["-A", ShellWord.quoted(request.transfer.userAgent ?? HTTPRequest.defaultUserAgent)] }
         let line = arguments.joined(separator: " ")
         return notes.isEmpty ? line : line + "  # " + notes.joined(separator: "; ").map { $0.isNewline ? " " : $0 }.reduce(into: "") { $0.append($1) }
     }
@@ -126,7 +128,6 @@ public enum CurlCommand {
         if let proxy = transfer.proxy { out += ["--proxy", proxy] }
         if let rate = transfer.limitRate { out += ["--limit-rate", String(rate)] }
         if transfer.pathAsIs { out.append("--path-as-is") }
-        if let userAgent = transfer.userAgent { out += ["-A", userAgent] }
         if !transfer.seedCookies.isEmpty { out += ["-b", transfer.seedCookies.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")] }
         switch transfer.auth {
         case .digest(let user, let password)?: out += ["--digest", "-u", "\(user):\(password)"]

@@ -66,6 +66,9 @@ public struct HTTPRequest: Sendable {
         self.recordsWire = recordsWire
     }
 
+    /// The User-Agent a request without `user_agent` (or a `User-Agent` header) sends.
+    public static let defaultUserAgent = "sonde/0.1"
+
     /// Whether a header of this name is set (names compare ignoring ASCII case, RFC 9110 §5.1).
     public func hasHeader(_ name: String) -> Bool { headers.contains { $0.name.equalsIgnoringASCIICase(name) } }
 }

@@ -160,6 +160,9 @@ extension Runner {
         var http = HTTPRequest(
             method: request.method, url: url, headers: headers, body: body, timeoutSeconds: (request.timeout ?? RequestSpec.defaultTimeout).seconds,
             maxBodySize: request.maxBodySize.bytes, insecure: request.insecure, recordsWire: options.keepExchanges || options.curlArguments != nil)
+        // SigV4 signs the query sorted (its canonical form); libcurl 7.88 signs it as written,
+        // so it is sent sorted, and the server's canonical form is the one signed.
+        if case .awsSigV4? = transportAuth { http.url = RequestURL.sortingQuery(http.url) }
         http.transfer = try transfer(request.transfer)
         http.transfer.auth = transportAuth ?? (request.auth == nil ? options.defaultAuth : nil)
         // What libcurl writes for that auth is learned from the wire, to be masked (`noteTransportCredentials`).

@@ -96,7 +96,17 @@ extension SpecReader {
             case .array(let items): return .array(items.enumerated().map { convert($0.element, "\(path)[\($0.offset)]") })
             case .object(let object):
                 return .object(object.members.map { member in
-                    TemplateValue.TemplateMember(key: member.key, value: convert(member.value, "\(path)['\(member.key)']"))
+                    // Keys are templates too, as in `json:`.
+                    var key = Template(literal: member.key)
+                    switch Result(catching: { () throws(TemplateError) in try Template(parsing: member.key) }) {
+                    case .success(let parsed):
+                        key = parsed
+                        if !parsed.references.isEmpty { recordedTemplates.append((parsed, YAMLSource.ScalarPosition(node), currentScope)) }
+                    case .failure(let error):
+                        report("file '\(file)', the key at \(path): \(error.message)", at: node)
+                        failed = true
+                    }
+                    return TemplateValue.TemplateMember(key: key, value: convert(member.value, "\(path)['\(member.key)']"))
                 })
             default: return TemplateValue(value)
             }

@@ -195,6 +195,10 @@ extension SpecReader {
         }
         func list(_ node: Node, parts: Int) -> [Template]? {
             let items: [Node] = if case .sequence(let s) = node { Array(s) } else { [node] }
+            if items.isEmpty {
+                report("\(what) is an empty list; leave it out", at: node)
+                return nil
+            }
             var out: [Template] = []
             for item in items {
                 guard let t = guarded(item) else { return nil }
@@ -268,6 +272,9 @@ extension SpecReader {
             var pairs: [(key: String, keyNode: Node, value: Node)] = []
             if case .mapping = value { pairs = mapping(value, what) ?? [] }
             for pair in pairs {
+                if case .sequence = pair.value {
+                    report("\(what): '\(pair.key)' has a list; a cookie has one value", at: pair.value)
+                }
                 if pair.key.firstRange(ofExactly: "{{") == nil, pair.key.isEmpty || !pair.key.utf8.allSatisfy(Self.isCookieNameByte) {
                     report("\(what): '\(pair.key)' is not a cookie name (RFC 6265 §4.1.1: a token)", at: pair.keyNode)
                 }
@@ -474,7 +481,9 @@ extension SpecReader {
             if case .scalar = value {
                 switch bool(value, context) {
                 case true: return .netrc(file: nil, optional: false)
-                case false: return nil
+                case false:
+                    report("\(context): false sends no credentials and does not turn off --netrc; leave the auth out, or give another", at: value)
+                    return nil
                 case nil: return nil
                 }
             }

@@ -249,6 +249,7 @@ struct HurlParityTests {
                   jsonpath:
                     $.json.limit: { equals: 25, is_integer: true }
                     $.json.note: "for ada"
+                    $.json.ada: { equals: true }
                     $.headers['Content-Type']: application/json
               - name: a templated text file
                 method: POST
@@ -274,7 +275,7 @@ struct HurlParityTests {
             """
         let files: [String: [UInt8]] = [
             "fixtures/raw.txt": Array("hello {{ not_rendered }}".utf8),
-            "fixtures/order.json": Array(#"{"limit": "{{ limit }}", "note": "for {{ who }}"}"#.utf8),
+            "fixtures/order.json": Array(#"{"limit": "{{ limit }}", "note": "for {{ who }}", "{{ who }}": true}"#.utf8),
             "fixtures/note.txt": Array("dear {{ who }}".utf8),
         ]
         let result = try await Self.run(yaml, baseURL: server.baseURL, files: files)

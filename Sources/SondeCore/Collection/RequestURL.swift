@@ -95,6 +95,20 @@ public enum RequestURL {
         return scheme.lowercased()
     }
 
+    /// The URL with its query's `name=value` pairs in byte order of name, then value (as AWS
+    /// SigV4's canonical query string orders them); the fragment kept.
+    public static func sortingQuery(_ url: String) -> String {
+        guard let question = url.firstIndex(of: "?") else { return url }
+        let rest = url[url.index(after: question)...]
+        let hash = rest.firstIndex(of: "#") ?? rest.endIndex
+        let pairs = rest[..<hash].split(separator: "&", omittingEmptySubsequences: true).sorted { a, b in
+            let (an, av) = a.firstIndex(of: "=").map { (a[..<$0], a[$0...]) } ?? (a[...], "")
+            let (bn, bv) = b.firstIndex(of: "=").map { (b[..<$0], b[$0...]) } ?? (b[...], "")
+            return an.utf8.lexicographicallyPrecedes(bn.utf8) || (an.utf8.elementsEqual(bn.utf8) && av.utf8.lexicographicallyPrecedes(bv.utf8))
+        }
+        return url[...question] + pairs.joined(separator: "&") + rest[hash...]
+    }
+
     /// The host of an absolute URL, lowercased, without brackets around an IPv6 address; nil
     /// for a URL that is not absolute.
     public static func host(of url: String) -> String? {
