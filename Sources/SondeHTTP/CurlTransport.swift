@@ -302,6 +302,7 @@ public final class CurlTransport: HTTPTransport {
             // carried the next request in a way servers refuse (400 from SwiftNIO).
             if version == .http1_0 { try set(CURLOPT_FORBID_REUSE, 1) }
         }
+        if let seconds = transfer.connectTimeout { try set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(min(seconds, 86_400) * 1000))) }
         if let ip = transfer.ipVersion { try set(CURLOPT_IPRESOLVE, ip == .v4 ? Int(CURL_IPRESOLVE_V4) : Int(CURL_IPRESOLVE_V6)) }
         if transfer.pathAsIs { try set(CURLOPT_PATH_AS_IS, 1) }
         if let rate = transfer.limitRate {

@@ -115,6 +115,7 @@ public enum CurlCommand {
         case .http3?: out.append("--http3")
         case nil: break
         }
+        if let seconds = transfer.connectTimeout { out += ["--connect-timeout", String(seconds)] }
         for entry in transfer.connectTo { out += ["--connect-to", entry] }
         for entry in transfer.resolve { out += ["--resolve", entry] }
         switch transfer.ipVersion {

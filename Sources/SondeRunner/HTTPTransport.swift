@@ -29,6 +29,8 @@ public struct HTTPRequest: Sendable {
     /// How a request travels: what `TransferSpec` says, rendered, with paths made absolute.
     public struct Transfer: Sendable {
         public var httpVersion: HTTPVersion?
+        /// Seconds.
+        public var connectTimeout: Double?
         public var connectTo: [String] = []
         public var resolve: [String] = []
         public var ipVersion: IPVersion?

@@ -205,6 +205,7 @@ extension Runner {
         // Most requests set none of it.
         if written.isEmpty { return out }
         out.httpVersion = written.httpVersion
+        out.connectTimeout = written.connectTimeout?.seconds
         out.ipVersion = written.ipVersion
         out.compressed = written.compressed ?? true
         out.pathAsIs = written.pathAsIs ?? false

@@ -5,7 +5,7 @@ package enum CollectionKey: String, CaseIterable {
 
 package enum DefaultsKey: String, CaseIterable {
     case headers, query, timeout, delay, retry, follow_redirects, max_redirects, location_trusted, max_body_size, insecure, auth, diff
-    case http_version, connect_to, resolve, ipv4, ipv6, cert, key, cacert, proxy, compressed, limit_rate, path_as_is, user_agent, cookies
+    case http_version, connect_timeout, connect_to, resolve, ipv4, ipv6, cert, key, cacert, proxy, compressed, limit_rate, path_as_is, user_agent, cookies
 
     /// The keys of how a request travels (`TransferSpec`), which a request may set too.
     var transferKey: TransferKey? { TransferKey(rawValue: rawValue) }
@@ -13,13 +13,13 @@ package enum DefaultsKey: String, CaseIterable {
 
 /// The keys of `TransferSpec`: in `defaults` and on a request.
 package enum TransferKey: String, CaseIterable {
-    case http_version, connect_to, resolve, ipv4, ipv6, cert, key, cacert, proxy, compressed, limit_rate, path_as_is, user_agent, cookies
+    case http_version, connect_timeout, connect_to, resolve, ipv4, ipv6, cert, key, cacert, proxy, compressed, limit_rate, path_as_is, user_agent, cookies
 }
 
 package enum RequestKey: String, CaseIterable {
     case name, method, url, query, headers, json, form, body, multipart, timeout, delay, retry, skip
     case follow_redirects, max_redirects, location_trusted, max_body_size, insecure, auth, capture, expect, diff
-    case http_version, connect_to, resolve, ipv4, ipv6, cert, key, cacert, proxy, compressed, limit_rate, path_as_is, user_agent, cookies
+    case http_version, connect_timeout, connect_to, resolve, ipv4, ipv6, cert, key, cacert, proxy, compressed, limit_rate, path_as_is, user_agent, cookies
 
     var transferKey: TransferKey? { TransferKey(rawValue: rawValue) }
 
@@ -31,7 +31,7 @@ package enum RequestKey: String, CaseIterable {
         package func contains(_ key: RequestKey) -> Bool { bits & (1 << RequestKey.bit(of: key)) != 0 }
     }
 
-    /// Its place among the cases (36 of them, fewer than 64).
+    /// Its place among the cases (37 of them, fewer than 64).
     private static func bit(of key: RequestKey) -> Int { allCases.firstIndex(of: key) ?? 63 }
 }
 

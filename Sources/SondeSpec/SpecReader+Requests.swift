@@ -227,6 +227,13 @@ extension SpecReader {
                 return
             }
             transfer.httpVersion = version
+        case .connect_timeout:
+            guard let span = timeSpan(value, what) else { return }
+            guard span.milliseconds > 0, span.milliseconds <= RequestSpec.longestWait.milliseconds else {
+                report("\(what) is \(describe(value)): it must be more than 0 and at most 24h (leave it out, and `timeout` alone bounds the request)", at: value)
+                return
+            }
+            transfer.connectTimeout = span
         case .connect_to: transfer.connectTo = list(value, parts: 4)
         case .resolve: transfer.resolve = list(value, parts: 3)
         case .ipv4, .ipv6:

@@ -49,6 +49,7 @@ struct RunCommandTests {
                     url: /basic
                     http_version: 1.1
                     path_as_is: true
+                    connect_timeout: 1500ms
                     expect: { jsonpath: { $.user: ci } }
                   - name: digest, its own auth
                     url: /digest
@@ -61,7 +62,7 @@ struct RunCommandTests {
         let result = try await Sonde.runAsync(["run", folder.appendingPathComponent("c.yaml").path, "--no-save", "--netrc-file", folder.appendingPathComponent("ci.netrc").path, "--curl", curl])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let lines = try String(contentsOfFile: curl, encoding: .utf8)
-        #expect(lines.contains("--http1.1") && lines.contains("--path-as-is") && lines.contains("--netrc-file"), "\(lines)")
+        #expect(lines.contains("--http1.1") && lines.contains("--path-as-is") && lines.contains("--netrc-file") && lines.contains("--connect-timeout 1.5"), "\(lines)")
         #expect(lines.contains("--digest -u ") && lines.contains("••••••"), "\(lines)")
         #expect(!lines.contains("netrc-secret-77") && !result.stdout.contains("netrc-secret-77"))
         let missing = try await Sonde.runAsync(["run", folder.appendingPathComponent("c.yaml").path, "--no-save", "--netrc-file", "/nonexistent/netrc"])

@@ -41,6 +41,8 @@ struct FilterTests {
         ("{{ 'https://h/p?a=1&next=%2Fhome%3Fx&b=c+d#f' | url_query_param('next') }}", #""/home?x""#),
         ("{{ 'https://h/p?a=1&b=c+d' | url_query_param('b') }}", #""c d""#),
         ("{{ 'hé' | to_hex }}", #""68c3a9""#),
+        ("{{ 'ab?>' | base64_url }}", #""YWI_Pg""#),
+        ("{{ 'ab?>' | base64_url | base64_decode }}", #""ab?>""#),
         ("{{ 'a1b22' | replace_regex('[0-9]+', '') }}", #""ab""#),
         ("{{ 253402300799 | to_date }}", #""9999-12-31T23:59:59Z""#),
         ("{{ '1700000000' | to_date }}", #""2023-11-14T22:13:20Z""#),

@@ -3,6 +3,9 @@
 public struct TransferSpec: Sendable, Hashable {
     /// `http_version` (CURLOPT_HTTP_VERSION).
     public var httpVersion: HTTPVersion?
+    /// `connect_timeout`: the most the connection (TCP and TLS) may take (CURLOPT_CONNECTTIMEOUT_MS);
+    /// `timeout` still bounds the whole request.
+    public var connectTimeout: TimeSpan?
     /// `connect_to`: `HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT` (CURLOPT_CONNECT_TO).
     public var connectTo: [Template]?
     /// `resolve`: `HOST:PORT:ADDRESS[,ADDRESS]…` (CURLOPT_RESOLVE).
@@ -37,6 +40,7 @@ public struct TransferSpec: Sendable, Hashable {
     public func over(_ defaults: TransferSpec) -> TransferSpec {
         var out = self
         out.httpVersion = httpVersion ?? defaults.httpVersion
+        out.connectTimeout = connectTimeout ?? defaults.connectTimeout
         out.connectTo = connectTo ?? defaults.connectTo
         out.resolve = resolve ?? defaults.resolve
         out.ipVersion = ipVersion ?? defaults.ipVersion

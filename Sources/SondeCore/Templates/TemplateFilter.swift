@@ -3,7 +3,7 @@ import Foundation
 /// The filters a value can go through, left to right: in a template (`{{ id | int }}`), and
 /// under `filters:` in a check or a capture (`filters: [ split('/'), nth(-1) ]`).
 package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
-    case `default`, base64, base64_decode, urlencode, url_decode, url_query_param, upper, lower, json, from_json, to_hex
+    case `default`, base64, base64_url, base64_decode, urlencode, url_decode, url_query_param, upper, lower, json, from_json, to_hex
     // Conversions.
     case int, float, bool, string
     // Lists: a value that is not a list is a list of one (a header that occurs once).
@@ -28,7 +28,7 @@ package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
     /// Hurl's names of filters that are spelled otherwise here, for the hint of an unknown name.
     static let hurlNames: [String: TemplateFilter] = [
         "toInt": .int, "to_int": .int, "toFloat": .float, "to_float": .float, "toString": .string, "to_string": .string,
-        "base64Decode": .base64_decode, "base64Encode": .base64, "urlDecode": .url_decode, "urlEncode": .urlencode,
+        "base64Decode": .base64_decode, "base64Encode": .base64, "base64UrlSafeEncode": .base64_url, "base64UrlSafeDecode": .base64_decode, "urlDecode": .url_decode, "urlEncode": .urlencode,
         "htmlEscape": .html_escape, "htmlUnescape": .html_unescape, "utf8Encode": .utf8_encode, "utf8Decode": .utf8_decode,
         "toDate": .to_date, "daysAfterNow": .days_after_now, "daysBeforeNow": .days_before_now,
         "replaceRegex": .replace_regex, "urlQueryParam": .url_query_param, "toHex": .to_hex,
@@ -80,6 +80,10 @@ package enum TemplateFilter: String, Sendable, Hashable, CaseIterable {
         switch self {
         case .default: return input == .null ? arguments[0] : input
         case .base64: return .string(Data(input.interpolated.utf8).base64EncodedString())
+        case .base64_url:
+            // RFC 4648 §5, without padding (as JWTs write it).
+            let standard = Data(input.interpolated.utf8).base64EncodedString()
+            return .string(String(standard.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").prefix { $0 != "=" }))
         case .base64_decode:
             let text = input.interpolated
             var padded = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
