@@ -278,10 +278,11 @@ final class GoldenScene: @unchecked Sendable {
         defer { try? FileManager.default.removeItem(at: folder) }
         let server = try await MockServer.start()
         defer { server.stop() }
-        // A port that was free a moment ago and is closed now: connections to it are refused.
-        let listener = try RawServer(answering: [])
-        listener.stop()
-        return try await body(GoldenScene(folder: folder, server: server, closedPort: listener.port))
+        // A port bound and never listened on: connections to it are refused, and no server
+        // started meanwhile by another test can be given it.
+        let closed = try ClosedPort()
+        defer { withExtendedLifetime(closed) {} }
+        return try await body(GoldenScene(folder: folder, server: server, closedPort: closed.port))
     }
 
     func write(_ name: String, _ text: String) throws {
