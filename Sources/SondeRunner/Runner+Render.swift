@@ -16,10 +16,7 @@ extension Runner {
         // path_as_is: `/../` and `/./` go out as written (a test of the server's own handling).
         var url = request.transfer.pathAsIs == true ? joined : RequestURL.removingDotSegments(joined)
         // A password in the URL is a credential: libcurl sends it as Basic authentication.
-        if let (user, password) = RequestURL.credentials(of: url), !password.isEmpty {
-            let pair = "\(user):\(password)"
-            for value in [password, pair, Data(pair.utf8).base64EncodedString()] { scope.noteSecret(.string(value)) }
-        }
+        for value in RequestURL.credentialSecrets(of: url) { scope.noteSecret(.string(value)) }
         if let problem = RequestURL.problem(withAbsolute: url) {
             throw RunnerError(spec.baseURL == nil && RequestURL.scheme(of: url) == nil ? "\(problem), and the collection has no base_url" : problem)
         }
@@ -174,10 +171,10 @@ extension Runner {
             guard let host = RequestURL.host(of: url) else { throw RunnerError("cookies: the URL has no host to keep them for") }
             for cookie in cookies {
                 let name = try cookie.name.render(in: scope), value = try cookie.value.render(in: scope)
-                guard !name.isEmpty, name.utf8.allSatisfy(Self.isTokenCharacter) else {
+                guard HTTPSyntax.isToken(name) else {
                     throw RunnerError("cookies: \(JSONValue.quoted(name)) is not a cookie name (RFC 6265 §4.1.1: a token)")
                 }
-                guard value.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F && !"\",;\\".utf8.contains($0) }) else {
+                guard HTTPSyntax.isCookieValue(value) else {
                     throw RunnerError("cookies: the value of \(JSONValue.quoted(name)) has a character a cookie cannot hold (a control, a blank, '\"', ',', ';' or '\\')")
                 }
                 if cookie.value.readsSecret(in: scope) { scope.noteSecret(.string(value)) }
@@ -223,10 +220,7 @@ extension Runner {
         out.proxy = try written.proxy.map { try render($0, "proxy") }
         out.userAgent = try written.userAgent.map { try render($0, "user_agent") }
         // A proxy's credentials go in Proxy-Authorization, which -v shows and a proxy may echo.
-        if let proxy = out.proxy, let (user, password) = RequestURL.credentials(of: proxy), !password.isEmpty {
-            let pair = "\(user):\(password)"
-            for value in [password, pair, Data(pair.utf8).base64EncodedString()] { scope.noteSecret(.string(value)) }
-        }
+        for value in RequestURL.credentialSecrets(of: out.proxy ?? "") { scope.noteSecret(.string(value)) }
         if let proxy = out.proxy, let scheme = RequestURL.scheme(of: proxy),
             !TransferSpec.proxySchemes.contains(scheme.lowercased())
         {
@@ -259,7 +253,7 @@ extension Runner {
     /// A header field as RFC 9110 §5 allows it: the name a token, the value without CR, LF or
     /// NUL (§5.5), so that no value can end the line and start another header or request.
     static func checkField(_ name: String, _ value: String) throws {
-        guard !name.isEmpty, name.utf8.allSatisfy(isTokenCharacter) else {
+        guard HTTPSyntax.isToken(name) else {
             throw RunnerError("header name \(JSONValue.quoted(name)) is not a valid field name (RFC 9110 §5.1: letters, digits and !#$%&'*+-.^_`|~)")
         }
         if framingHeaders.contains(where: { name.equalsIgnoringASCIICase($0) }) {
@@ -299,13 +293,6 @@ extension Runner {
 
     /// Header fields that say where a body ends: only the transport writes them.
     static let framingHeaders = ["Content-Length", "Transfer-Encoding"]
-
-    static func isTokenCharacter(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
-        default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
-    }
 
     /// The parts of a multipart body; a file is read by the transport, relative to the collection.
     func multipart(_ parts: [MultipartPart]) throws -> [MultipartField] {

@@ -237,7 +237,7 @@ extension SpecReader {
                 guard let headers = mapping(value, "expect.headers of \(label)") else { continue }
                 for header in headers {
                     rejectTemplate(header.key, at: header.keyNode, "a header name to check")
-                    if !header.key.isEmpty, !header.key.utf8.allSatisfy(Self.isCookieNameByte), header.key.firstRange(ofExactly: "{{") == nil {
+                    if !header.key.isEmpty, !HTTPSyntax.isToken(header.key), header.key.firstRange(ofExactly: "{{") == nil {
                         report("expect.headers of \(label): '\(header.key)' is not a header name (RFC 9110 §5.1: a token), so no response has it", at: header.keyNode)
                         continue
                     }

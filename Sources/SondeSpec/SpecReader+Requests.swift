@@ -282,10 +282,10 @@ extension SpecReader {
                 if case .sequence = pair.value {
                     report("\(what): '\(pair.key)' has a list; a cookie has one value", at: pair.value)
                 }
-                if pair.key.firstRange(ofExactly: "{{") == nil, pair.key.isEmpty || !pair.key.utf8.allSatisfy(Self.isCookieNameByte) {
+                if pair.key.firstRange(ofExactly: "{{") == nil, !HTTPSyntax.isToken(pair.key) {
                     report("\(what): '\(pair.key)' is not a cookie name (RFC 6265 §4.1.1: a token)", at: pair.keyNode)
                 }
-                if case .scalar(let scalar) = pair.value, scalar.string.firstRange(ofExactly: "{{") == nil, !scalar.string.utf8.allSatisfy(Self.isCookieValueByte) {
+                if case .scalar(let scalar) = pair.value, scalar.string.firstRange(ofExactly: "{{") == nil, !HTTPSyntax.isCookieValue(scalar.string) {
                     report("\(what): the value of '\(pair.key)' has a character a cookie cannot hold (RFC 6265 §4.1.1: no blank, '\"', ',', ';' or '\\')", at: pair.value)
                 }
             }
@@ -573,20 +573,6 @@ extension SpecReader {
     func resolveRelative(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         return URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(path).path
-    }
-
-    /// A cookie name's bytes: a token (RFC 9110 §5.6.2).
-    static func isCookieNameByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
-        default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
-    }
-
-    /// A cookie value's bytes (RFC 6265 §4.1.1 cookie-octet, and UTF-8 beyond ASCII, which
-    /// servers accept): no control, blank, `"`, `,`, `;` or `\`.
-    static func isCookieValueByte(_ byte: UInt8) -> Bool {
-        byte > 0x20 && byte != 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: ",") && byte != UInt8(ascii: ";") && byte != UInt8(ascii: "\\")
     }
 
     /// A `resolve` entry (`HOST:PORT:ADDRESS[,ADDRESS…]`, the host not empty) or a

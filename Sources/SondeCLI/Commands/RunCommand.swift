@@ -123,12 +123,7 @@ struct RunCommand: ParsableCommand {
     /// A proxy's credentials are secret in every collection: libcurl sends them in
     /// Proxy-Authorization, which -v shows and a proxy may echo.
     static func proxySecrets(_ proxy: String?) -> [JSONValue] {
-        guard let proxy, let (user, password) = RequestURL.credentials(of: proxy), !password.isEmpty else { return [] }
-        var secrets: [JSONValue] = [.string(password), .string("\(user):\(password)")]
-        if let decoded = password.removingPercentEncoding, decoded != password {
-            secrets += [.string(decoded), .string("\((user.removingPercentEncoding ?? user)):\(decoded)")]
-        }
-        return secrets
+        RequestURL.credentialSecrets(of: proxy ?? "").map(JSONValue.string)
     }
 }
 

@@ -221,6 +221,22 @@ public enum RequestURL {
         return (user.removingPercentEncoding ?? user, password.removingPercentEncoding ?? password)
     }
 
+    /// The texts a URL's credentials travel as, all secrets: the password and `user:password`,
+    /// as written (percent-encoded) and decoded, and the base64 of the pair libcurl sends
+    /// (Basic authentication, `Proxy-Authorization`). Empty without a password.
+    public static func credentialSecrets(of url: String) -> [String] {
+        guard let (user, password) = credentials(of: url), !password.isEmpty else { return [] }
+        var out = [password, "\(user):\(password)", Data("\(user):\(password)".utf8).base64EncodedString()]
+        if let separator = url.firstRange(ofExactly: "://") {
+            let authority = authority(of: url, after: separator)
+            let userinfo = authority.lastIndex(of: "@").map { String(authority[..<$0]) } ?? ""
+            if userinfo != "\(user):\(password)", let colon = userinfo.firstIndex(of: ":") {
+                out += [String(userinfo[userinfo.index(after: colon)...]), userinfo]
+            }
+        }
+        return out
+    }
+
     /// The URL with the password of its userinfo (`https://user:pass@host/`) replaced by the
     /// redactor's mask, for messages and the request line of a URL that could not be rendered.
     public static func maskingPassword(_ url: String) -> String {
