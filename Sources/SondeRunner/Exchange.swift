@@ -151,12 +151,17 @@ final class Exchange {
     /// The response's HTTP version: `1.0`, `1.1`, `2` or `3`.
     var version: String { response.httpVersion }
 
-    /// Whether the body's text holds a secret the redactor knows.
+    /// Whether the body's text holds a secret the redactor knows: searched once for each
+    /// number of secrets known (several XPath and digest checks read one body).
     func holdsSecret(_ redactor: Redactor) -> Bool {
         guard !redactor.isEmpty else { return false }
+        if let known = secretSearch, known.secrets == redactor.count { return known.holds }
         let body = text
-        return redactor.redact(body) != body
+        let holds = redactor.redact(body) != body
+        secretSearch = (redactor.count, holds)
+        return holds
     }
+    private var secretSearch: (secrets: Int, holds: Bool)?
 
     /// The SHA-256 or MD5 of the body's bytes, lowercase hex.
     func digest(_ kind: BodyDigest) -> String {
@@ -182,19 +187,10 @@ final class Exchange {
     /// first, then each redirect response before it, from the last (a login that answers
     /// 302 with the session cookie).
     func cookie(_ name: String) -> CookieFinding {
-        for headers in [response.headers] + redirectHeaders.reversed() {
-            var found: CookieFinding = .absent
-            for header in headers where header.name.equalsIgnoringASCIICase("Set-Cookie") {
-                let fields = header.value.split(separator: ";", omittingEmptySubsequences: false)
-                let pair = fields.first ?? ""
-                guard let equals = pair.firstIndex(of: "="), pair[..<equals].trimmingCharacters(in: .whitespaces) == name else { continue }
-                let value = pair[pair.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-                found = Self.deletes(fields.dropFirst()).map(CookieFinding.deleted) ?? .value(value)
-            }
-            if case .absent = found { continue }
-            return found
-        }
-        return .absent
+        guard let fields = setCookieFields(name) else { return .absent }
+        let pair = fields[0]
+        let value = pair.firstIndex(of: "=").map { pair[pair.index(after: $0)...].trimmingCharacters(in: .whitespaces) } ?? ""
+        return Self.deletes(fields.dropFirst()).map(CookieFinding.deleted) ?? .value(value)
     }
 
     enum CookieFinding {

@@ -465,22 +465,20 @@ public final class Runner {
             var fromSecret = false
             if let filters = capture.filters {
                 // Nothing found goes through the filters too: `count` makes it 0, `default(x)` x.
-                let found: JSONValue?
+                let found: Actual
                 switch outcome {
-                case .success(let value): found = value.json
-                case .failure: found = nil
+                case .success(.text(let text)): found = .text(text)
+                case .success(.json(let value)): found = .value(value)
+                case .failure: found = .missing
                 }
-                let input = found.map { $0.jsonText(atMost: .max) }
-                let inputHoldsSecret = input.map { redactor.redact($0) != $0 } ?? false
-                switch filters.apply(to: found, in: scope) {
-                case .success(let (value, argumentsSecret)):
-                    fromSecret = argumentsSecret || inputHoldsSecret
+                let (filtered, _, computedFromSecret) = ValuePredicate.filter(found, filters, redactor: redactor, in: scope)
+                switch filtered {
+                case .success(let value):
+                    fromSecret = computedFromSecret
                     outcome = .success(.json(value))
-                case .failure(let error):
-                    if found != nil {
-                        let message = inputHoldsSecret || filters.readsSecret(in: scope) ? "a filter failed on a value computed from a secret (not shown)" : error.message
-                        outcome = .failure(redactor.redact("filters \(filters.description): \(message)"))
-                    }
+                case .failure(let failure):
+                    // What was not found is said as such, not as a filter's failure.
+                    if case .success = outcome { outcome = .failure("filters \(filters.description): \(failure.message)") }
                 }
             }
             switch capture.source {

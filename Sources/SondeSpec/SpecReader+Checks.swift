@@ -170,14 +170,21 @@ extension SpecReader {
                         out.append(Expectation(subject: .template(t), predicate: p, location: source.location(of: entry.keyNode)))
                     }
                 }
-            case .cookies:
-                guard let cookies = mapping(value, "expect.cookies of \(label)") else { continue }
+            case .cookies, .cookie_jar:
+                // The response's Set-Cookie fields, or the jar after it: the same names, the jar
+                // without the attributes it does not keep.
+                let context = "expect.\(key.rawValue) of \(label)"
+                guard let cookies = mapping(value, context) else { continue }
                 for cookie in cookies {
-                    let context = "expect.cookies of \(label)"
                     rejectTemplate(cookie.key, at: cookie.keyNode, "a cookie name to check")
                     guard let (name, attribute) = cookieName(cookie.key, at: cookie.keyNode, context) else { continue }
+                    if key == .cookie_jar, attribute == .maxAge || attribute == .sameSite {
+                        report("\(context): the cookie jar keeps no \(attribute.rawValue) (it keeps Value, Domain, Path, Secure, HttpOnly, Expires); check the response's with expect.cookies", at: cookie.keyNode)
+                        continue
+                    }
                     if let p = predicate(cookie.value, kind: .json, "'\(cookie.key)' in \(context)") {
-                        out.append(Expectation(subject: .cookie(name, attribute), predicate: p, location: source.location(of: cookie.keyNode)))
+                        let subject: Expectation.Subject = key == .cookies ? .cookie(name, attribute) : .cookieJar(name, attribute)
+                        out.append(Expectation(subject: subject, predicate: p, location: source.location(of: cookie.keyNode)))
                     }
                 }
             case .ip:
@@ -189,20 +196,6 @@ extension SpecReader {
                     guard let name = certificateField(field.keyNode, context) else { continue }
                     if let p = predicate(field.value, kind: .json, "'\(field.key)' in \(context)") {
                         out.append(Expectation(subject: .certificate(name), predicate: p, location: source.location(of: field.keyNode)))
-                    }
-                }
-            case .cookie_jar:
-                guard let cookies = mapping(value, "expect.cookie_jar of \(label)") else { continue }
-                for cookie in cookies {
-                    let context = "expect.cookie_jar of \(label)"
-                    rejectTemplate(cookie.key, at: cookie.keyNode, "a cookie name to check")
-                    guard let (name, attribute) = cookieName(cookie.key, at: cookie.keyNode, context) else { continue }
-                    if attribute == .maxAge || attribute == .sameSite {
-                        report("\(context): the cookie jar keeps no \(attribute.rawValue) (it keeps Value, Domain, Path, Secure, HttpOnly, Expires); check the response's with expect.cookies", at: cookie.keyNode)
-                        continue
-                    }
-                    if let p = predicate(cookie.value, kind: .json, "'\(cookie.key)' in \(context)") {
-                        out.append(Expectation(subject: .cookieJar(name, attribute), predicate: p, location: source.location(of: cookie.keyNode)))
                     }
                 }
             case .version:
