@@ -21,9 +21,10 @@ public struct PlannedCollection: Sendable {
 
     public init(_ loaded: LoadedCollection, plan: RunPlan) {
         var loaded = loaded
-        contentHash = Digest.sha256(loaded.text)
+        contentHash = Digest.sha256(loaded.includedText.isEmpty ? loaded.text : loaded.text + loaded.includedText)
         loaded.spec.requests = []
         loaded.text = ""
+        loaded.includedText = ""
         self.loaded = loaded
         self.plan = plan
     }
@@ -214,7 +215,8 @@ public final class RunSession: @unchecked Sendable {
         return RunStart(
             collection: spec.name, file: spec.file, collectionPath: CollectionPath.of(file: spec.file), contentHash: planned.contentHash,
             environment: planned.loaded.environmentName, started: clock.now(), toolVersion: options.toolVersion,
-            gitCommit: GitCommit.head(containing: spec.file), plannedRequests: planned.plan.steps.count)
+            gitCommit: GitCommit.head(containing: spec.file), plannedRequests: planned.plan.steps.count,
+            selection: planned.plan.selection.isEmpty ? nil : planned.plan.selection.joined(separator: " "))
     }
 
     /// One collection, on its own thread.

@@ -60,6 +60,25 @@ enum MockRoutes {
             return json(text: ComponentStatuses.json(components: configuration.components, unhealthy: configuration.unhealthy))
         }
 
+        // One component, as Kubernetes answers `GET /api/v1/componentstatuses/{name}`.
+        router.get("/api/v1/componentstatuses/{name}") { request, context -> Response in
+            guard let token = bearer(request) else { return unauthorized("Unauthorized") }
+            guard state.isValid(token: token) else { return unauthorized("token not found in cache") }
+            let name = context.parameters.get("name") ?? ""
+            let configuration = state.current
+            let list = try JSONValue.parse(ComponentStatuses.json(components: configuration.components, unhealthy: configuration.unhealthy))
+            guard case .array(let items)? = list["items"], let item = items.first(where: { $0["metadata"]?["name"]?.stringValue == name }),
+                case .object(let found) = item
+            else {
+                return json(
+                    ["kind": "Status", "apiVersion": "v1", "status": "Failure", "message": .string("componentstatuses \"\(name)\" not found"), "reason": "NotFound", "code": 404],
+                    status: .notFound)
+            }
+            var object = JSONObject([("kind", .string("ComponentStatus")), ("apiVersion", .string("v1"))])
+            for member in found.members { object.append(member.key, member.value) }
+            return json(.object(object))
+        }
+
         router.get("/slow") { request, _ -> Response in
             let ms = Int(query(request, "ms") ?? "") ?? 500
             try await Task.sleep(nanoseconds: UInt64(ms) * 1_000_000)

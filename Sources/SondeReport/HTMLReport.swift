@@ -75,6 +75,8 @@ public enum HTMLReport {
         case .failedCapture: "failed capture"
         case .condition: "condition"
         case .failFast: "fail-fast"
+        case .setupFailed: "setup failed"
+        case .noItems: "no items"
         }
     }
 

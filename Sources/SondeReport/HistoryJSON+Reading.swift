@@ -63,8 +63,7 @@ extension HistoryJSON {
                 SkipReason(optionalString("skipKind", in: request).flatMap(SkipReason.Kind.init(rawValue:)) ?? SkipReason.guessedKind(of: message), message)
             }
             let name = try string("name", in: request)
-            requests.append(
-                RequestResult(
+            var result = RequestResult(
                     step: optionalString("step", in: request) ?? name, position: try int("position", in: request), name: name,
                     method: try string("method", in: request), url: try string("url", in: request),
                     startOffset: milliseconds(request["startMs"]), outcome: outcome,
@@ -72,10 +71,12 @@ extension HistoryJSON {
                     responseSize: try int("responseSize", in: request), bodyHash: optionalString("bodyHash", in: request), shape: shape,
                     problem: problem, skip: skip, responseExcerpt: optionalString("responseExcerpt", in: request),
                     finalURL: optionalString("finalUrl", in: request),
-                    redirects: (request["redirects"]?.arrayValue ?? []).compactMap(RedirectHop.init(json:)), checks: checks))
+                    redirects: (request["redirects"]?.arrayValue ?? []).compactMap(RedirectHop.init(json:)), checks: checks)
+            result.phase = optionalString("phase", in: request).flatMap(Phase.init(rawValue:)) ?? .main
+            requests.append(result)
         }
         guard let started = try date(optionalString("started", in: run)) else { throw ReadError(description: "'started' is missing") }
-        return RunRecord(
+        var record = RunRecord(
             id: Int64(try int("id", in: run)), collection: try string("collection", in: run), file: try string("file", in: run),
             collectionPath: run["collectionPath"]?.stringValue,
             contentHash: try string("contentHash", in: run), environment: optionalString("environment", in: run), started: started,
@@ -83,5 +84,7 @@ extension HistoryJSON {
             gitCommit: optionalString("gitCommit", in: run), outcome: Outcome(rawValue: status), plannedRequests: try int("plannedRequests", in: run),
             passed: try int("passed", in: run), failed: try int("failed", in: run), errored: try int("errors", in: run),
             skipped: try int("skipped", in: run), requests: requests)
+        record.selection = optionalString("selection", in: run)
+        return record
     }
 }

@@ -17,7 +17,7 @@ public enum HistoryJSON {
             "finished": optional(run.finished.map(timestamp)), "durationMs": optional(run.duration.map { .double(rounded($0.inMilliseconds)) }),
             "toolVersion": .string(run.toolVersion), "gitCommit": optional(run.gitCommit), "outcome": .string(run.status),
             "plannedRequests": .int(run.plannedRequests), "passed": .int(run.passed), "failed": .int(run.failed), "errors": .int(run.errored),
-            "skipped": .int(run.skipped),
+            "skipped": .int(run.skipped), "selection": optional(run.selection),
         ]
     }
 
@@ -57,7 +57,7 @@ public enum HistoryJSON {
         }
         return [
             "position": .int(request.position), "name": .string(request.name), "method": .string(request.method), "url": .string(request.url),
-            "step": .string(request.step), "startMs": startMs, "outcome": .string(request.outcome.rawValue), "status": status, "timings": timings,
+            "step": .string(request.step), "phase": .string(request.phase.rawValue), "startMs": startMs, "outcome": .string(request.outcome.rawValue), "status": status, "timings": timings,
             "attempts": .int(request.attempts), "responseSize": .int(request.responseSize), "bodyHash": optional(request.bodyHash),
             "shape": shape, "error": optional(request.problem?.message), "errorKind": optional(request.problem?.kind.rawValue),
             "skipReason": optional(request.skip?.message), "skipKind": optional(request.skip?.kind.rawValue), "responseExcerpt": optional(request.responseExcerpt),

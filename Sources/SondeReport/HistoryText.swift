@@ -67,6 +67,11 @@ public struct HistoryText: Sendable {
         if diff.collectionChanged {
             out += "  " + style.yellow("the collection file changed") + style.dim(" (sha256 \(diff.old.contentHash.prefix(12)) → \(diff.new.contentHash.prefix(12)))") + "\n"
         }
+        for (run, label) in [(diff.old, "run #\(diff.old.id)"), (diff.new, "run #\(diff.new.id)")] {
+            if let selection = run.selection {
+                out += "  " + style.dim("\(label) ran a selection (\(TerminalText.escape(selection))): only the steps both ran are compared") + "\n"
+            }
+        }
         if diff.old.gitCommit != diff.new.gitCommit, let old = diff.old.gitCommit, let new = diff.new.gitCommit {
             out += "  " + style.dim("git commit \(old.prefix(12)) → \(new.prefix(12))") + "\n"
         }

@@ -2,8 +2,9 @@ import Foundation
 import SondeCore
 
 /// JUnit XML as Jenkins, GitLab and the Ant/Surefire schema read it: one testsuite per
-/// collection, one testcase per request. The classname is the collection's name, never a
-/// URL or an environment, so that CI tracks a test across runs and environments.
+/// collection, one testcase per request. The classname is the collection's name (with
+/// `.setup` or `.teardown` for those steps), never a URL or an environment, so that CI
+/// tracks a test across runs and environments.
 public enum JUnitReport {
     public static func render(_ runs: [RunRecord], hostname: String = ProcessInfo.processInfo.hostName) -> String {
         let tests = runs.map(\.requests.count).reduce(0, +)
@@ -29,7 +30,10 @@ public enum JUnitReport {
     }
 
     static func testcase(_ request: RequestResult, run: RunRecord) -> String {
-        let out = "    <testcase name=\"\(XML.escape(request.name))\" classname=\"\(XML.escape(run.collection))\" time=\"\(seconds(request.timings?.total.inSeconds ?? 0))\""
+        // Setup and teardown steps are classes of their own (`smoke.teardown`): a teardown that
+        // failed reads apart from a test that failed.
+        let classname = request.phase == .main ? run.collection : "\(run.collection).\(request.phase.rawValue)"
+        let out = "    <testcase name=\"\(XML.escape(request.name))\" classname=\"\(XML.escape(classname))\" time=\"\(seconds(request.timings?.total.inSeconds ?? 0))\""
         var body = ""
         switch request.outcome {
         case .passed:

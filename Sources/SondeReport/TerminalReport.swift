@@ -26,7 +26,9 @@ public struct TerminalReport: Sendable {
         case .error: mark = red("!")
         case .skipped: mark = yellow("-")
         }
-        out += "  \(mark) \(safe(result.name))  " + dim("\(safe(result.method)) \(safe(result.url))")
+        // Setup and teardown steps say so; the collection's own requests need no label.
+        let phase = result.phase == .main ? "" : dim(result.phase.rawValue + " · ")
+        out += "  \(mark) \(phase)\(safe(result.name))  " + dim("\(safe(result.method)) \(safe(result.url))")
         if let status = result.status { out += "  " + statusColor(status)(String(status)) }
         if let time = result.duration { out += "  " + dim(Self.milliseconds(time.inMilliseconds)) }
         if result.attempts > 1 { out += dim("  (\(result.attempts) attempts)") }
@@ -72,10 +74,12 @@ public struct TerminalReport: Sendable {
             + run.requests.map(line).joined() + summary(run)
     }
 
-    public func summary(_ run: RunResult) -> String {
+    /// `teardownFailures`: how many teardown steps did not pass, said apart from the test's
+    /// verdict (`FAILED … (the teardown failed: 1 step of it)`).
+    public func summary(_ run: RunResult, teardownFailures: Int = 0) -> String {
         let warnings = run.warnings.map { "warning: \(safe($0))\n" }.joined()
         let counts = (run.count(.passed), run.count(.failed), run.count(.error), run.count(.skipped))
-        return warnings + summary(collection: run.collection, outcome: run.outcome, counts: counts, elapsed: run.duration)
+        return warnings + summary(collection: run.collection, outcome: run.outcome, counts: counts, elapsed: run.duration, teardownFailures: teardownFailures)
     }
 
     /// The summary of a recorded run (`sonde show`); an interrupted one says so and how far it got.
@@ -85,13 +89,18 @@ public struct TerminalReport: Sendable {
             let recorded = run.passed + run.failed + run.errored + run.skipped
             return yellow("INCOMPLETE") + " \(safe(run.collection)): \(countsText(counts)); interrupted after \(recorded) of \(run.plannedRequests) requests\n"
         }
-        return summary(collection: run.collection, outcome: outcome, counts: counts, elapsed: run.duration ?? .zero)
+        let teardown = run.requests.filter { $0.phase == .teardown && ($0.outcome == .failed || $0.outcome == .error) }.count
+        return summary(collection: run.collection, outcome: outcome, counts: counts, elapsed: run.duration ?? .zero, teardownFailures: teardown)
     }
 
     /// `FAILED kubesphere-smoke: 1 passed, 1 failed, 0 errors, 0 skipped in 12.3 ms`
-    func summary(collection: String, outcome: Outcome, counts: (passed: Int, failed: Int, errors: Int, skipped: Int), elapsed: Duration) -> String {
+    func summary(
+        collection: String, outcome: Outcome, counts: (passed: Int, failed: Int, errors: Int, skipped: Int), elapsed: Duration, teardownFailures: Int = 0
+    ) -> String {
         let verdict = outcome == .passed ? green("PASSED") : red("FAILED")
-        return "\(verdict) \(safe(collection)): \(countsText(counts)) in \(Self.milliseconds(elapsed.inMilliseconds))\n"
+        // A teardown that failed fails the run, and says it was the teardown: the checks may all have held.
+        let teardown = teardownFailures == 0 ? "" : " " + red("(the teardown failed: \(teardownFailures) step\(teardownFailures == 1 ? "" : "s") of it)")
+        return "\(verdict) \(safe(collection)): \(countsText(counts)) in \(Self.milliseconds(elapsed.inMilliseconds))\(teardown)\n"
     }
 
     private func countsText(_ counts: (passed: Int, failed: Int, errors: Int, skipped: Int)) -> String {

@@ -51,9 +51,17 @@ public final class Runner {
     }
 
     let plan: RunPlan
-    /// The collection the plan runs (base URL, defaults, name).
-    var spec: CollectionSpec { plan.collection }
-    let scope: VariableScope
+    /// The collection of the step being run (base URL, file): the plan's, or an included
+    /// file's (with the including one's base URL when it has none).
+    var spec: CollectionSpec
+    /// The variables of the step being run: the collection's (`rootScope`), or an included
+    /// file's (`PlanScope`), made when its first step is reached.
+    var scope: VariableScope
+    let rootScope: VariableScope
+    var scopes: [VariableScope?]
+    var scopeSpecs: [CollectionSpec?]
+    /// The index of `scope` in `scopes`.
+    var currentScope = 0
     let transport: HTTPTransport
     let options: Options
     let environmentName: String?
@@ -62,6 +70,7 @@ public final class Runner {
     var redactor: Redactor
     /// Captures of requests that did not pass (or were skipped, for names nothing else
     /// defines), by name, with the step and whether it was skipped.
+    /// Keyed by `captureKey` (the name, and its scope when not the collection's).
     var failedCaptures: [String: (request: String, skipped: Bool)] = [:]
     var oauthTokens: [String: String] = [:]
     /// Per step, the variables its templates read (fixed for the plan, so found once).
@@ -87,6 +96,10 @@ public final class Runner {
     ) {
         self.plan = plan
         self.scope = scope
+        self.rootScope = scope
+        self.spec = plan.collection
+        self.scopes = [scope] + Array(repeating: nil, count: max(0, plan.scopes.count - 1))
+        self.scopeSpecs = [plan.collection] + Array(repeating: nil, count: max(0, plan.scopes.count - 1))
         self.transport = transport
         self.options = options
         self.environmentName = environmentName
@@ -123,7 +136,7 @@ public final class Runner {
 
     /// Every secret value this run has come to know (declared, captured, computed), for the
     /// collections that run after it.
-    public var secretValues: [JSONValue] { scope.secretValues }
+    public var secretValues: [JSONValue] { rootScope.secretValues }
 
     /// What masks every secret this run knows now, for what was recorded before some became known.
     public var currentRedactor: Redactor { redactor }
@@ -182,50 +195,64 @@ public final class Runner {
             var settled = 0
             var unsettledCaptures = Set<String>()
             var stop = false
+            /// The step of each result, by the result's position (loops make several of one step).
+            var resultSteps: [Int] = []
+            /// The first setup step that did not pass: the requests after it are not sent.
+            var setupFailure: String?
             /// Waits for the checks in flight, then applies their outcomes, in order.
             func settle() {
                 let done = checker.drain()
                 for position in settled..<done.count {
-                    let step = plan.steps[position]
+                    let step = plan.steps[resultSteps[position]]
                     switch done[position] {
                     case .failed, .error:
-                        for capture in step.request.captures { failedCaptures[capture.name] = (step.name, false) }
+                        for capture in step.request.captures {
+                            for key in exportKeys(capture.name, scope: step.scope) { failedCaptures[key] = (step.name, false) }
+                        }
+                        if step.phase == .setup, setupFailure == nil { setupFailure = step.name }
                         if options.failFast { stop = true }
                     case .passed:
-                        for capture in step.request.captures { failedCaptures[capture.name] = nil }
+                        for capture in step.request.captures {
+                            for key in exportKeys(capture.name, scope: step.scope) { failedCaptures[key] = nil }
+                        }
                     case .skipped:
                         // Its captures were not taken: a later request that needs one that nothing
                         // else defines (no earlier capture, no variable) is skipped too, rather
                         // than an error of an undefined name.
-                        for capture in step.request.captures where scope.source(of: capture.name) == nil && failedCaptures[capture.name] == nil {
-                            failedCaptures[capture.name] = (step.name, true)
+                        if step.phase == .setup, setupFailure == nil { setupFailure = step.name }
+                        let stepScope = scopes[step.scope] ?? scope
+                        for capture in step.request.captures where stepScope.source(of: capture.name) == nil {
+                            for key in exportKeys(capture.name, scope: step.scope) where failedCaptures[key] == nil { failedCaptures[key] = (step.name, true) }
                         }
                     }
                 }
                 settled = done.count
                 unsettledCaptures = []
             }
-            for (position, step) in plan.steps.enumerated() {
-                // A cancelled run stops between steps; the steps it did not reach have no result.
-                if cancellation?.isCancelled == true {
-                    cancelled = true
-                    break
-                }
+            /// One step (or one iteration of a loop), at `position` among the results.
+            func runOne(_ step: PlanStep, index: Int) {
+                let position = resultSteps.count
+                resultSteps.append(index)
                 currentRequest = position
                 beforeEachRequest?()
-                if options.failFast || readNames[position].contains(where: unsettledCaptures.contains) { settle() }
+                if options.failFast || readNames[index].contains(where: { unsettledCaptures.contains(captureKey($0, step.scope)) }) { settle() }
                 // A name is the collection's text, but a secret's value may stand in it.
                 let shownName = redactor.redact(step.name)
                 checker.post(.requestStarted(position: position, name: shownName))
-                if stop {
+                // Teardown runs whatever happened before it.
+                if stop && step.phase != .teardown {
                     checker.finish(skipped(step, position: position, shownName: shownName, reason: .failFast))
-                    continue
+                    return
                 }
-                let stage = execute(step, position: position, shownName: shownName)
+                if let setupFailure, step.phase == .main {
+                    checker.finish(skipped(step, position: position, shownName: shownName, reason: .setupFailed(setupFailure)))
+                    return
+                }
+                let stage = execute(step, index: index, position: position, shownName: shownName)
                 // Cancelled while on the wire: that request's result is not one.
                 if cancellation?.isCancelled == true {
-                    cancelled = true
-                    break
+                    resultSteps.removeLast()
+                    return
                 }
                 switch stage {
                 case .finished(let result):
@@ -237,25 +264,84 @@ public final class Runner {
                     // documents at a time would be twice the memory.
                     if large { checker.runPending() }
                 }
-                for capture in step.request.captures { unsettledCaptures.insert(capture.name) }
+                for capture in step.request.captures { unsettledCaptures.insert(captureKey(capture.name, step.scope)) }
+            }
+            var phase = Phase.setup
+            for (index, step) in plan.steps.enumerated() {
+                // A cancelled run stops between steps; the steps it did not reach have no result.
+                if cancellation?.isCancelled == true {
+                    cancelled = true
+                    break
+                }
+                // The requests wait for the setup's verdict.
+                if step.phase != phase {
+                    if phase == .setup { settle() }
+                    phase = step.phase
+                }
+                if step.scope != currentScope {
+                    // An include's `with:` reads the scope above it as its checks left it.
+                    if scopes[step.scope] == nil { settle() }
+                    enter(step.scope)
+                }
+                guard let loop = step.request.loop else {
+                    runOne(step, index: index)
+                    if cancellation?.isCancelled == true { cancelled = true }
+                    continue
+                }
+                // A loop: its list is known now (a capture's). When the step would be skipped
+                // (a capture its list reads failed, --fail-fast, the setup failed), or its list
+                // cannot be read, it is one result under its own name.
+                if readNames[index].contains(where: { unsettledCaptures.contains(captureKey($0, step.scope)) }) { settle() }
+                let blocked = (stop && step.phase != .teardown) || (setupFailure != nil && step.phase == .main)
+                    || readNames[index].contains { failedCaptures[captureKey($0, step.scope)] != nil }
+                if blocked {
+                    runOne(step, index: index)
+                    continue
+                }
+                switch iterations(of: step, loop) {
+                case .failure(let problem):
+                    let position = resultSteps.count
+                    resultSteps.append(index)
+                    let shownName = redactor.redact(step.name)
+                    checker.post(.requestStarted(position: position, name: shownName))
+                    var result = blank(step, position: position, shownName: shownName)
+                    result.problem = problem
+                    checker.finish(result)
+                case .success(let list) where list.isEmpty:
+                    let position = resultSteps.count
+                    resultSteps.append(index)
+                    let shownName = redactor.redact(step.name)
+                    checker.post(.requestStarted(position: position, name: shownName))
+                    checker.finish(skipped(step, position: position, shownName: shownName, reason: .noItems(loop.itemsDescription)))
+                case .success(let list):
+                    for (iteration, item, secret) in list {
+                        if cancellation?.isCancelled == true { break }
+                        scope.capture(loop.binding, item, secret: secret)
+                        runOne(iteration, index: index)
+                    }
+                    if cancellation?.isCancelled == true { cancelled = true }
+                }
+                if cancelled { break }
             }
             return checker.finish()
         }
         var result = RunResult(
-            collection: redactor.redact(spec.name), file: spec.file, environment: environmentName, started: started, finished: clock.now(),
+            collection: redactor.redact(plan.collection.name), file: plan.collection.file, environment: environmentName, started: started, finished: clock.now(),
             requests: results.results, counts: results.counts)
-        result.warnings = scope.unmaskedLeafWarnings
+        result.warnings = scopes.compactMap { $0 }.flatMap(\.unmaskedLeafWarnings)
         result.cancelled = cancelled
         return result
     }
 
     /// A result with nothing sent yet; `execute` fills it in. `shownName`: the step's name, masked.
     func blank(_ step: PlanStep, position: Int, shownName: String) -> RequestResult {
-        RequestResult(
+        var result = RequestResult(
             step: RequestResult.maskedStep(step.id, masked: step.id == step.name ? shownName : redactor.redact(step.id), position: position),
             position: position, name: shownName, method: step.request.method,
             url: RequestURL.maskingPassword(redactor.redact(step.request.url.source)), location: step.location,
             startOffset: .fromSeconds(clock.now().timeIntervalSince(runStarted)), outcome: .error)
+        result.phase = step.phase
+        return result
     }
 
     func skipped(_ step: PlanStep, position: Int, shownName: String, reason: SkipReason) -> RequestResult {
@@ -282,6 +368,8 @@ public final class Runner {
         var statusCheck: CheckResult?
         var captureError: String?
         var variables: VariableScope
+        /// `repeat: { until }` that still did not hold at the last attempt.
+        var untilCheck: CheckResult? = nil
     }
 
     /// One request, in code order: 1 skip, 2 render and send (retrying as asked), 3 the
@@ -297,11 +385,11 @@ public final class Runner {
                 extraArguments: extra))
     }
 
-    func execute(_ step: PlanStep, position: Int, shownName: String) -> Stage {
+    func execute(_ step: PlanStep, index: Int, position: Int, shownName: String) -> Stage {
         let request = step.request
         // 1. Skip when a capture it needs was never taken, or when `skip:` renders true.
-        for name in readNames[position] {
-            if let failed = failedCaptures[name] {
+        for name in readNames[index] {
+            if let failed = failedCaptures[captureKey(name, step.scope)] {
                 let reason = SkipReason.failedCapture(name, capturedBy: failed.request, whichWasSkipped: failed.skipped)
                 return .finished(skipped(step, position: position, shownName: shownName, reason: reason))
             }
@@ -354,13 +442,36 @@ public final class Runner {
                     let statusCheck = Self.implicitStatusCheck(request, exchange.response.status)
                     // 4. The captures, which the next request may need.
                     let captureError = capture(request, exchange)
+                    exportCaptures(request, from: step.scope)
                     // 5. The expectations read a snapshot of the variables, each of theirs rendered
                     // first; expectations that read none never look at the scope.
-                    let names = expectationNames[position]
+                    let names = expectationNames[index]
                     for name in names { _ = try? scope.variable(name) }
                     let sent = Sent(
                         request: request, result: result, exchange: exchange, statusCheck: statusCheck, captureError: captureError,
                         variables: names.isEmpty ? scope : scope.snapshot())
+                    if let polling = request.repeatUntil {
+                        // Polling: sent again after `delay` until every `until` check holds.
+                        var failing: CheckResult?
+                        for expectation in polling.expectations {
+                            let check = try evaluate(expectation, exchange, variables: scope)
+                            if !check.passed {
+                                failing = check
+                                break
+                            }
+                        }
+                        if failing != nil, attempt < polling.max, cancellation?.isCancelled != true {
+                            wait(polling.delay.duration)
+                            continue
+                        }
+                        var polled = sent
+                        if let failing {
+                            polled.untilCheck = CheckResult(
+                                subject: "repeat until \(failing.subject)", expected: failing.expected, actual: failing.actual, passed: false,
+                                message: "still not so after \(attempt) attempt\(attempt == 1 ? "" : "s") (max \(polling.max))", location: failing.location)
+                        }
+                        return .sent(polled)
+                    }
                     guard let retry = request.retry else { return .sent(sent) }
                     let checked = expectations(sent)
                     let done = retry.untilStatus.map { $0.contains(exchange.response.status) } ?? (checked.outcome == .passed)
@@ -572,6 +683,7 @@ public final class Runner {
         }
         do {
             var checks: [CheckResult] = sent.statusCheck.map { [$0] } ?? []
+            if let untilCheck = sent.untilCheck { checks.append(untilCheck) }
             for expectation in request.expectations {
                 checks.append(try evaluate(expectation, exchange, variables: sent.variables))
             }

@@ -11,11 +11,15 @@ public struct VariableOptions: Sendable {
     public var assignments: [String]
     /// The process environment, for `{{ env.NAME }}`.
     public var processEnvironment: [String: String]
+    /// `--data [NAME=]FILE`, in order: each file's rows (CSV, JSON, YAML) as the list
+    /// variable NAME (`data` unless said), for `for_each: "{{ data }}"`.
+    public var dataFiles: [String]
 
     public init(
         environmentName: String? = nil, environmentFile: String? = nil, assignments: [String] = [],
-        processEnvironment: [String: String] = ProcessInfo.processInfo.environment
+        processEnvironment: [String: String] = ProcessInfo.processInfo.environment, dataFiles: [String] = []
     ) {
+        self.dataFiles = dataFiles
         self.environmentName = environmentName
         self.environmentFile = environmentFile
         self.assignments = assignments
@@ -39,6 +43,9 @@ public struct LoadedCollection: Sendable {
     /// Every variable name a template of the collection or of a variable's value reads
     /// (captures included): a `--var` that no collection reads is worth a warning.
     public var readNames: Set<String> = []
+    /// The text of every file it includes, each after its path: what the collection's hash
+    /// covers beside its own text (a change in an included login is a change of the plan).
+    public var includedText = ""
 
     /// A fresh scope for one run.
     public func makeScope() -> VariableScope {
@@ -78,10 +85,33 @@ public struct CollectionLoader: Sendable {
     }
 
     public func load(text: String, file: String) throws(DiagnosticsError) -> LoadedCollection {
+        try load(text: text, file: file, including: nil)
+    }
+
+    /// What an included file is read with: the chain of includes that led to it (outermost
+    /// first), the run's other variable sources (environment file, `.env`, `--var`), and the
+    /// names its include passes in `with:`.
+    struct IncludeContext {
+        var chain: [(file: String, at: SourceLocation)]
+        var sourceVariables: [VariableDefinition]
+        var sourceSecrets: [String]
+        var withNames: [String]
+
+        /// ` (included from a.yaml:12:5)`, innermost first.
+        var suffix: String {
+            " (included from " + chain.reversed().map { "\($0.at)" }.joined(separator: ", from ") + ")"
+        }
+    }
+
+    /// How deep includes may nest.
+    static let maxIncludeDepth = 16
+
+    func load(text: String, file: String, including context: IncludeContext?) throws(DiagnosticsError) -> LoadedCollection {
         let source = YAMLSource(file: file, text: text)
         let text = source.text
         // Requests are read as they are composed: the file is never one tree (`requestSink`).
         let reader = SpecReader(source: source)
+        reader.isIncluded = context != nil
         let composed: Node?
         do {
             composed = try source.compose(sink: reader.requestSink)
@@ -111,23 +141,46 @@ public struct CollectionLoader: Sendable {
         let sources = VariableSources(collectionFile: file, options: options)
         var warnings: [Diagnostic] = []
         var sourceSecrets: [(name: String, location: SourceLocation)] = []
-        do {
-            let extra = try sources.load(warnings: &warnings)
-            variables += extra.variables
-            sourceSecrets = extra.secrets
-            secrets += extra.secrets.map(\.name)
-        } catch {
-            diagnostics += error.diagnostics
+        var sourceVariables: [VariableDefinition] = []
+        if let context {
+            // An included file reads the run's sources, as the including collection found them.
+            sourceVariables = context.sourceVariables
+            secrets += context.sourceSecrets
+        } else {
+            do {
+                let extra = try sources.load(warnings: &warnings)
+                sourceVariables = extra.variables
+                sourceSecrets = extra.secrets
+                secrets += extra.secrets.map(\.name)
+            } catch {
+                diagnostics += error.diagnostics
+            }
         }
+        variables += sourceVariables
 
         // 3. Text that overrides a typed default takes its type (or is an error, before anything is sent).
         variables = Self.typed(variables, secrets: Set(secrets), diagnostics: &diagnostics)
 
+        // 3b. The included files, each read as a collection of its own.
+        var includedText = ""
+        if spec != nil, !reader.includes.isEmpty {
+            let chain = (context?.chain ?? []) + [(file, SourceLocation(file: file, line: 1, column: 1))]
+            let loaded = reader.includes.enumerated().map { index, entry in
+                resolve(
+                    entry.include, includeIndex: index, pathNode: reader.includePathNodes[index], reader: reader, chain: chain,
+                    sourceVariables: sourceVariables, sourceSecrets: context?.sourceSecrets ?? sourceSecrets.map(\.name),
+                    diagnostics: &diagnostics, text: &includedText)
+            }
+            reader.setIncluded(loaded)
+        }
+
         // 4. Names: every template must read something defined or captured earlier.
-        if let spec {
-            reader.checkNames(spec, variables: variables, secrets: secrets, environment: options.processEnvironment, dotEnv: sources.dotEnvDescription)
+        if var spec {
+            spec = reader.collection
+            let withNames = (context?.withNames ?? []).map { VariableDefinition(name: $0, value: .null, source: .commandLine) }
+            reader.checkNames(spec, variables: variables + withNames, secrets: secrets, environment: options.processEnvironment, dotEnv: sources.dotEnvDescription)
             // An environment file's secrets name variables or captures, as the collection's do.
-            let known = Set(variables.map(\.name)).union(spec.requests.flatMap { $0.captures.map(\.name) })
+            let known = Set(variables.map(\.name)).union(reader.allRequests.flatMap { $0.captures.map(\.name) })
             for (name, location) in sourceSecrets where !known.contains(name) {
                 let hint = nearestName(to: name, among: known).map { "; did you mean '\($0)'?" } ?? ""
                 diagnostics.append(Diagnostic("secret '\(name)' is neither a variable nor a capture\(hint)", at: location, length: max(1, name.count)))
@@ -158,7 +211,26 @@ public struct CollectionLoader: Sendable {
                 return diagnostic
             }
         }
-        guard diagnostics.isEmpty, let spec else { throw DiagnosticsError(unquotingSecrets(diagnostics)) }
+        // An included file's exports are its captures (or its own includes' exports).
+        if context != nil {
+            let captured = Set(reader.allRequests.flatMap { $0.captures.map(\.name) })
+                .union(reader.includes.flatMap { $0.include.included?.spec.exports ?? [] })
+            for (name, node) in reader.exportNodes where !captured.contains(name) {
+                let hint = nearestName(to: name, among: Array(captured)).map { "; did you mean '\($0)'?" } ?? ""
+                diagnostics.append(Diagnostic("exports names '\(name)', which this file does not capture\(hint)", at: source.location(of: node), length: max(1, name.count)))
+            }
+        }
+        if let context {
+            diagnostics = diagnostics.map { diagnostic in
+                var diagnostic = diagnostic
+                if diagnostic.location.file == file { diagnostic.message += context.suffix }
+                return diagnostic
+            }
+        }
+        guard diagnostics.filter({ $0.severity == .error }).isEmpty, let spec = spec.map({ _ in reader.collection }) else {
+            throw DiagnosticsError(unquotingSecrets(diagnostics))
+        }
+        warnings += diagnostics.filter { $0.severity == .warning }
         var loaded = LoadedCollection(
             spec: spec, variables: variables, secrets: secrets, environmentName: options.environmentName ?? options.environmentFile,
             text: text, processEnvironment: options.processEnvironment)
@@ -168,6 +240,12 @@ public struct CollectionLoader: Sendable {
         }
         for recorded in reader.recordedTemplates { noteNames(readBy: recorded.template) }
         for variable in variables { variable.value.templates.forEach(noteNames) }
+        loaded.includedText = includedText
+        // An included file's variables are not rendered here: they may read what `with:` passes.
+        if context != nil {
+            loaded.warnings = unquotingSecrets(warnings)
+            return loaded
+        }
 
         // 5. Every variable renders (they read no capture): an unset environment variable or
         // text of the wrong type is found here, at its definition, before anything is sent.
@@ -209,6 +287,63 @@ public struct CollectionLoader: Sendable {
         guard diagnostics.isEmpty else { throw DiagnosticsError(unquotingSecrets(diagnostics)) }
         loaded.warnings = unquotingSecrets(warnings)
         return loaded
+    }
+
+    /// Reads an included file (relative to the including one), with the chain that led to it:
+    /// a missing file, a cycle and too deep a nesting are errors at the `include:`; the file's
+    /// own errors are at their place in it, with where it was included from.
+    func resolve(
+        _ include: Include, includeIndex: Int, pathNode: Node?, reader: SpecReader, chain: [(file: String, at: SourceLocation)],
+        sourceVariables: [VariableDefinition], sourceSecrets: [String], diagnostics: inout [Diagnostic], text includedText: inout String
+    ) -> IncludedCollection? {
+        let at = pathNode.map { reader.source.location(of: $0) } ?? include.location
+        var length = 1
+        if let pathNode { length = pathNode.spanLength }
+        let via = chain.count > 1 ? " (included from " + chain.dropFirst().reversed().map { "\($0.at)" }.joined(separator: ", from ") + ")" : ""
+        let files = chain.map { PathText.normalized($0.file) }
+        if let first = files.firstIndex(of: include.file) {
+            let cycle = (files[first...] + [include.file]).joined(separator: " -> ")
+            diagnostics.append(Diagnostic("include cycle: \(cycle)\(via)", at: at, length: length))
+            return nil
+        }
+        guard chain.count <= Self.maxIncludeDepth else {
+            diagnostics.append(Diagnostic("includes nest more than \(Self.maxIncludeDepth) deep\(via)", at: at, length: length))
+            return nil
+        }
+        guard let data = FileManager.default.contents(atPath: include.file), !Self.isDirectory(include.file) else {
+            diagnostics.append(Diagnostic("cannot read the included file \(include.file) (missing or not readable)\(via)", at: at, length: length))
+            return nil
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            diagnostics.append(Diagnostic("the included file \(include.file) is not UTF-8 text\(via)", at: at, length: length))
+            return nil
+        }
+        var innerChain = chain
+        innerChain[innerChain.count - 1].at = include.location
+        let context = IncludeContext(chain: innerChain, sourceVariables: sourceVariables, sourceSecrets: sourceSecrets, withNames: include.with.map(\.name))
+        do {
+            let loaded = try load(text: text, file: include.file, including: context)
+            includedText += "\n# include \(include.file)\n" + text + loaded.includedText
+            // A name passed in that the file never reads is a mistake (a misspelling).
+            let reads = loaded.readNames.union(loaded.spec.variables.map(\.name))
+            for (name, _) in include.with where !reads.contains(name) {
+                let location = reader.withKeyLocation(name, include: includeIndex) ?? at
+                let hint = nearestName(to: name, among: Array(reads)).map { "; did you mean '\($0)'?" } ?? ""
+                diagnostics.append(
+                    Diagnostic(
+                        "with passes '\(name)', which \(include.file) does not read\(hint)", at: location,
+                        length: max(1, name.count)))
+            }
+            return IncludedCollection(spec: loaded.spec, variables: loaded.variables, secrets: loaded.secrets)
+        } catch {
+            diagnostics += error.diagnostics
+            return nil
+        }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
     /// What makes a secret's value hard to mask, if anything: a short or plain-word leaf is
@@ -406,7 +541,7 @@ extension SpecReader {
                 readCollectionKeys(Array(preceding))
                 readPairs = preceding.count
             }
-            addRequest(item, index: index)
+            addStep(item, phase: .main, ordinal: index)
             streamedRequests += 1
         }
     }
@@ -424,7 +559,7 @@ extension SpecReader {
         }
         if let requestsNode, streamedRequests == 0, let items = sequence(requestsNode, "requests") {
             if items.isEmpty { report("'requests' is empty; a collection needs at least one request", at: requestsNode) }
-            for (index, item) in items.enumerated() { addRequest(item, index: index) }
+            for (index, item) in items.enumerated() { addStep(item, phase: .main, ordinal: index) }
         } else if requestsNode == nil {
             report("the collection has no 'requests' list", at: root)
         }
@@ -432,8 +567,9 @@ extension SpecReader {
         for index in collection.requests.indices {
             applying(defaults, to: &collection.requests[index], ownKeys: requestKeys[index])
         }
-        if collection.baseURL == nil { for diagnostic in relativeURLs { report(diagnostic) } }
+        if collection.baseURL == nil && !isIncluded { for diagnostic in relativeURLs { report(diagnostic) } }
         relativeURLs = []
+        sortSteps()
         return collection
     }
 
@@ -470,12 +606,38 @@ extension SpecReader {
                 }
             case .defaults: defaultsNode = value
             case .requests: requestsNode = value
+            case .setup, .teardown:
+                if isIncluded {
+                    report("an included file has no \(key.rawValue) of its own; the including collection's setup and teardown hold its steps", at: value)
+                } else if let items = sequence(value, key.rawValue) {
+                    for (index, item) in items.enumerated() { addStep(item, phase: key == .setup ? .setup : .teardown, ordinal: index) }
+                }
+            case .exports:
+                if let items = sequence(value, "exports") {
+                    for item in items {
+                        guard let name = literal(item, "an exported name") else { continue }
+                        collection.exports.append(name)
+                        exportNodes.append((name, item))
+                    }
+                }
             }
         }
     }
 
-    private func addRequest(_ item: Node, index: Int) {
-        guard let (request, ownKeys) = request(item, index: index) else { return }
+    /// One item of `setup`, `requests` or `teardown`: an include, or a request.
+    private func addStep(_ item: Node, phase: Phase, ordinal: Int) {
+        if case .mapping(let mapping) = item, mapping["include"] != nil {
+            if let include = include(item, phase: phase) {
+                stepOrder.append((phase, true, includes.count))
+                includes.append((phase, include))
+            }
+            return
+        }
+        let fallback = phase == .main ? "request #\(ordinal + 1)" : "\(phase.rawValue) step #\(ordinal + 1)"
+        let index = collection.requests.count
+        guard let (request, ownKeys) = request(item, index: index, fallbackName: fallback) else { return }
+        stepOrder.append((phase, false, index))
+        requestPhases.append(phase)
         if let first = requestNames[request.name] {
             let nameNode: Node = { if case .mapping(let m) = item, let n = m["name"] { return n } else { return item } }()
             report("duplicate request name '\(request.name)' (first used at line \(first)); names must be unique", at: nameNode)

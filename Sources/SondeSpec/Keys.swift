@@ -1,6 +1,21 @@
 /// Every key a collection may use, listed once; unknown keys are found by set difference.
 package enum CollectionKey: String, CaseIterable {
-    case name, description, base_url, vars, secrets, defaults, requests
+    case name, description, base_url, vars, secrets, defaults, setup, requests, teardown, exports
+}
+
+/// A step that runs another file's requests in place: `- include: common/login.yaml`.
+package enum IncludeKey: String, CaseIterable {
+    case include, name, with, tags
+}
+
+/// `for_each:` written as a mapping.
+package enum ForEachKey: String, CaseIterable {
+    case items, data, `as`, name
+}
+
+/// `repeat:` written as a mapping: polling.
+package enum RepeatKey: String, CaseIterable {
+    case until, max, delay
 }
 
 package enum DefaultsKey: String, CaseIterable {
@@ -17,7 +32,7 @@ package enum TransferKey: String, CaseIterable {
 }
 
 package enum RequestKey: String, CaseIterable {
-    case name, method, url, query, headers, json, form, body, multipart, timeout, delay, retry, skip
+    case name, method, url, query, headers, json, form, body, multipart, timeout, delay, retry, skip, for_each, `repeat`, tags
     case follow_redirects, max_redirects, location_trusted, max_body_size, insecure, auth, capture, expect, diff
     case http_version, connect_timeout, connect_to, resolve, ipv4, ipv6, cert, key, cacert, proxy, compressed, limit_rate, path_as_is, user_agent, cookies
 
@@ -31,7 +46,7 @@ package enum RequestKey: String, CaseIterable {
         package func contains(_ key: RequestKey) -> Bool { bits & (1 << RequestKey.bit(of: key)) != 0 }
     }
 
-    /// Its place among the cases (37 of them, fewer than 64).
+    /// Its place among the cases (40 of them, fewer than 64).
     private static func bit(of key: RequestKey) -> Int { allCases.firstIndex(of: key) ?? 63 }
 }
 

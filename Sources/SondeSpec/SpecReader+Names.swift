@@ -10,14 +10,22 @@ extension SpecReader {
     /// `dotEnv` names the `.env` looked for, for the message of a name no source defines.
     func checkNames(_ spec: CollectionSpec, variables: [VariableDefinition], secrets: [String], environment: [String: String], dotEnv: String) {
         let defined = Set(variables.map(\.name))
-        // The plan's steps are the requests, one each and in order (`RunPlan.init(_:)`):
-        // read in place, as a plan would copy every request.
-        let steps = spec.requests
-        // Where each name is first captured: a name is known to the steps after that one (a
-        // set of names per step grew with both, quadratic in a collection of many captures).
-        var capturer: [String: (request: String, index: Int)] = [:]
-        for (index, request) in steps.enumerated() {
-            for capture in request.captures where capturer[capture.name] == nil { capturer[capture.name] = (request.name, index) }
+        // Every request of every phase, read in place (a plan would copy every request), and
+        // each one's rank in the order the steps run (`sortSteps`).
+        let steps = allRequests
+        // Where each name is first captured (or exported by an include): a name is known to
+        // the steps after that one (a set of names per step grew with both, quadratic in a
+        // collection of many captures).
+        var capturer: [String: (request: String, rank: Int)] = [:]
+        for (index, request) in steps.enumerated() where index < requestRanks.count {
+            for capture in request.captures where (capturer[capture.name]?.rank ?? Int.max) > requestRanks[index] {
+                capturer[capture.name] = ("request '\(request.name)'", requestRanks[index])
+            }
+        }
+        for (index, entry) in includes.enumerated() where index < includeRanks.count {
+            for name in entry.include.included?.spec.exports ?? [] where (capturer[name]?.rank ?? Int.max) > includeRanks[index] {
+                capturer[name] = ("include '\(entry.include.path)'", includeRanks[index])
+            }
         }
 
         for (template, position, scope) in recordedTemplates {
@@ -30,27 +38,39 @@ extension SpecReader {
                 }
             }
             var ownIndex: Int?
+            var ownRank: Int?
             var inOwnExpect = false
-            // A template read from the request of step `index` (one step per request).
-            if case .request(let index, let inExpect) = scope, index < steps.count {
+            switch scope {
+            case .request(let index, let inExpect) where index < steps.count && index < requestRanks.count:
                 ownIndex = index
+                ownRank = requestRanks[index]
                 inOwnExpect = inExpect
+            case .include(let index) where index < includeRanks.count:
+                ownRank = includeRanks[index]
+            case .defaults:
+                ownRank = requestRanks.min()
+            default: break
             }
-            /// Defined, captured by an earlier step, or (in expect) by this step itself.
+            /// Defined, captured by an earlier step, or (in expect) by this step itself, or the
+            /// variable its loop binds.
             func isAllowed(_ name: String) -> Bool {
                 if defined.contains(name) { return true }
+                guard let ownRank else { return false }
+                if let first = capturer[name]?.rank, first < ownRank { return true }
                 guard let ownIndex else { return false }
-                if let first = capturer[name]?.index, first < ownIndex { return true }
+                if steps[ownIndex].loop?.binding == name { return true }
                 return inOwnExpect && steps[ownIndex].captures.contains { $0.name == name }
             }
             for reference in template.references where !reference.isEnvironment && !reference.guarded && !isAllowed(reference.name) {
                 // The names this template may read, for a suggestion (only when one is missing).
                 let allowed = defined.union(capturer.keys.filter(isAllowed))
                 var message = "'\(reference.name)' is not defined"
-                if let (request, index) = capturer[reference.name], let ownIndex {
-                    message += index == ownIndex
+                if let (request, _) = capturer[reference.name], scope == .defaults {
+                    message += "; defaults apply to every request of the file, and it is captured by \(request), which does not run before the first one (capture it in a setup step or an include that comes first)"
+                } else if let (request, rank) = capturer[reference.name], let ownRank {
+                    message += rank == ownRank
                         ? "; it is captured from this request's own response, so only expect and later requests can use it"
-                        : "; it is captured by request '\(request)', which runs after this one"
+                        : "; it is captured by \(request), which runs after this one"
                 } else if let suggestion = nearestName(to: reference.name, among: allowed) {
                     message += "; did you mean '\(suggestion)'?"
                 } else {

@@ -21,6 +21,9 @@ struct RequestDefaults {
 extension SpecReader {
     func defaults(_ node: Node) -> RequestDefaults {
         var defaults = RequestDefaults()
+        let outer = currentScope
+        currentScope = .defaults
+        defer { currentScope = outer }
         guard let pairs = keyed(node, DefaultsKey.self, "defaults") else { return defaults }
         for (key, _, value) in pairs {
             switch key {
@@ -75,8 +78,7 @@ extension SpecReader {
 
     /// A request as written, without what `defaults` gives it (`applying(_:to:ownKeys:)` adds
     /// that once the defaults are read: they may come after `requests`), and the keys it sets.
-    func request(_ node: Node, index: Int) -> (spec: RequestSpec, ownKeys: RequestKey.Set)? {
-        let fallbackName = "request #\(index + 1)"
+    func request(_ node: Node, index: Int, fallbackName: String) -> (spec: RequestSpec, ownKeys: RequestKey.Set)? {
         guard case .mapping = node else {
             report("\(fallbackName) must be a mapping with at least name and url, found \(node.kindDescription)", at: node)
             return nil
@@ -147,11 +149,15 @@ extension SpecReader {
             case .capture: spec.captures = captures(value, label)
             case .expect: expectNode = value
             case .diff: spec.diffIgnore = diffIgnore(value, "diff of \(label)") ?? []
+            case .for_each: spec.loop = forEach(value, label)
+            case .repeat: loopOrPolling(value, label, into: &spec, index: index)
+            case .tags: spec.tags = tags(value, "tags of \(label)")
             default:
                 if let transferKey = key.transferKey { transfer(transferKey, value, into: &spec.transfer, "\(key.rawValue) of \(label)") }
             }
         }
         if !hasURL && name != nil { report("\(label) has no url", at: node) }
+        checkLoopKeys(pairs, spec, label)
         if bodyKeys.count > 1 {
             let names = bodyKeys.map { "'\($0.0.rawValue)'" }.joined(separator: " and ")
             report("\(label) has \(names): a request has at most one body", at: bodyKeys[1].1)

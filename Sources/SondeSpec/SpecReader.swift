@@ -14,6 +14,11 @@ final class SpecReader {
         case variables
         /// In request `index`; `inExpect` when in its expectations, which may read its own captures.
         case request(index: Int, inExpect: Bool)
+        /// In the `with:` of include `index` (of `includes`).
+        case include(index: Int)
+        /// In `defaults`, which every request of the file takes: a capture they read must be
+        /// taken before the file's first request (by a setup step or an include).
+        case defaults
     }
 
     var currentScope: TemplateScope = .collection
@@ -43,6 +48,26 @@ final class SpecReader {
     var requestNames: [String: Int] = [:]
     /// Relative URLs read before `base_url` was: reported if the collection has none.
     var relativeURLs: [Diagnostic] = []
+    /// The file is read to be included: its relative URLs take the including one's base URL,
+    /// and it has no `setup` or `teardown` of its own.
+    var isIncluded = false
+    /// The phase of each request of `collection.requests` while the file is read (every phase
+    /// in one list, in the order read); `collection(_:)` sorts them out.
+    var requestPhases: [Phase] = []
+    /// The includes read, in order, with their phases.
+    var includes: [(phase: Phase, include: Include)] = []
+    /// Every step in the order read: a request's or an include's index, and its phase.
+    var stepOrder: [(phase: Phase, isInclude: Bool, index: Int)] = []
+    /// Once read: every request of every phase (as `.request(index:)` scopes count them), and
+    /// each request's and include's rank in the order the steps run.
+    var allRequests: [RequestSpec] = []
+    var requestRanks: [Int] = []
+    var includeRanks: [Int] = []
+    /// `exports:` items, for the loader to check that the file captures them.
+    var exportNodes: [(name: String, node: Node)] = []
+    /// Each include's `with:` and path nodes, by the include's index, for messages.
+    var withNodes: [Int: Node] = [:]
+    var includePathNodes: [Int: Node] = [:]
 
     init(source: YAMLSource) {
         self.source = source

@@ -53,6 +53,25 @@ package struct VariableSources {
                 diagnostics.append(Diagnostic("--var \(name)=…: \(error.message) (write \\{{ for literal braces)", at: location, quotesSource: false))
             }
         }
+        for argument in options.dataFiles {
+            // `name=path`, or a path alone for the variable `data`.
+            var name = "data", path = argument
+            if let equals = argument.firstIndex(of: "="), Self.isVariableName(String(argument[..<equals])) {
+                name = String(argument[..<equals])
+                path = String(argument[argument.index(after: equals)...])
+            }
+            do {
+                let rows = try DataFile.rows(ofFile: path)
+                variables.append(
+                    VariableDefinition(name: name, value: TemplateValue(.array(rows)), source: .commandLine, location: SourceLocation(file: "--data", line: 1, column: 1)))
+            } catch {
+                diagnostics += error.diagnostics.map { diagnostic in
+                    var diagnostic = diagnostic
+                    diagnostic.message = "--data \(argument): " + diagnostic.message
+                    return diagnostic
+                }
+            }
+        }
         guard diagnostics.isEmpty else { throw DiagnosticsError(diagnostics) }
         return (variables, secrets)
     }

@@ -26,11 +26,12 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
         try locked { () throws(HistoryError) -> Int64 in
             let id = nextID
             nextID += 1
-            records.append(
-                RunRecord(
-                    id: id, collection: start.collection, file: start.file, collectionPath: start.collectionPath, contentHash: start.contentHash,
-                    environment: start.environment, started: start.started, finished: nil, toolVersion: start.toolVersion, gitCommit: start.gitCommit,
-                    outcome: nil, plannedRequests: start.plannedRequests))
+            var record = RunRecord(
+                id: id, collection: start.collection, file: start.file, collectionPath: start.collectionPath, contentHash: start.contentHash,
+                environment: start.environment, started: start.started, finished: nil, toolVersion: start.toolVersion, gitCommit: start.gitCommit,
+                outcome: nil, plannedRequests: start.plannedRequests)
+            record.selection = start.selection
+            records.append(record)
             return id
         }
     }

@@ -35,9 +35,9 @@ enum RunTable: HistoryTable {
     static let name = "run"
     enum Columns: String, CaseIterable {
         case id, collection, file, collectionPath, contentHash, environment, startedAt, finishedAt, toolVersion, gitCommit, outcome,
-            plannedRequests, passed, failed, errored, skipped
+            plannedRequests, passed, failed, errored, skipped, selection
     }
-    static let textColumns: Set<Columns> = [.collection, .file, .collectionPath, .environment]
+    static let textColumns: Set<Columns> = [.collection, .file, .collectionPath, .environment, .selection]
 }
 
 /// A request of a run (`request`).
@@ -45,7 +45,7 @@ enum RequestTable: HistoryTable {
     static let name = "request"
     enum Columns: String, CaseIterable {
         case id, runId, position, step, name, method, url, file, line, column, outcome, status, dnsMs, connectMs, tlsMs, firstByteMs, totalMs,
-            attempts, responseSize, bodyHash, shapeHash, error, errorKind, skipReason, skipKind, startMs, responseExcerpt, finalUrl, redirects
+            attempts, responseSize, bodyHash, shapeHash, error, errorKind, skipReason, skipKind, startMs, responseExcerpt, finalUrl, redirects, phase
     }
     static let textColumns: Set<Columns> = [.step, .name, .url, .file, .error, .skipReason, .responseExcerpt, .finalUrl, .redirects]
     /// The texts a secret learned later may stand in (`SQLiteHistory.redact`).

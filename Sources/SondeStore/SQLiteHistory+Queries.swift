@@ -9,12 +9,14 @@ extension SQLiteHistory {
 
     static func run(_ row: Row) throws -> RunRecord {
         typealias C = RunTable.Columns
-        return RunRecord(
+        var record = RunRecord(
             id: row[C.id], collection: row.text(C.collection) ?? "", file: row.text(C.file) ?? "", collectionPath: row.text(C.collectionPath),
             contentHash: row[C.contentHash], environment: row.text(C.environment),
             started: Date(timeIntervalSince1970: row[C.startedAt]), finished: (row[C.finishedAt] as Double?).map(Date.init(timeIntervalSince1970:)),
             toolVersion: row[C.toolVersion], gitCommit: row[C.gitCommit], outcome: try (row[C.outcome] as String?).map(Outcome.stored),
             plannedRequests: row[C.plannedRequests], passed: row[C.passed], failed: row[C.failed], errored: row[C.errored], skipped: row[C.skipped])
+        record.selection = row.text(C.selection)
+        return record
     }
 
     /// The collections (name and path) a filter's `collection` stands for (`CollectionIdentity.matching`).
@@ -123,13 +125,15 @@ extension SQLiteHistory {
             let skip = row.text(R.skipReason).map { message in
                 SkipReason((row[R.skipKind] as String?).flatMap(SkipReason.Kind.init(rawValue:)) ?? SkipReason.guessedKind(of: message), message)
             }
-            return RequestResult(
+            var result = RequestResult(
                 step: row.text(R.step) ?? name, position: row[R.position], name: name, method: row[R.method], url: row.text(R.url) ?? "",
                 location: line.map { SourceLocation(file: row.text(R.file) ?? run.file, line: $0, column: column ?? 1) },
                 startOffset: duration(.startMs), outcome: try Outcome.stored(row[R.outcome]), status: row[R.status], timings: timings,
                 attempts: row[R.attempts], responseSize: row[R.responseSize], bodyHash: row[R.bodyHash],
                 shape: Self.text(row, "paths").map(JSONShape.init(text:)), problem: problem, skip: skip, responseExcerpt: row.text(R.responseExcerpt),
                 finalURL: row.text(R.finalUrl), redirects: Self.redirects(fromJSON: row.text(R.redirects)), checks: checks[row[R.id]] ?? [])
+            result.phase = (row[R.phase] as String?).flatMap(Phase.init(rawValue:)) ?? .main
+            return result
         }
         return run
     }

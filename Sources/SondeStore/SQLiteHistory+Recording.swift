@@ -13,7 +13,7 @@ extension SQLiteHistory {
             let insert = RawStatement(
                 try db.cachedStatement(
                     sql: RunTable.insert([
-                        .collection, .file, .contentHash, .environment, .startedAt, .toolVersion, .gitCommit, .plannedRequests, .collectionPath,
+                        .collection, .file, .contentHash, .environment, .startedAt, .toolVersion, .gitCommit, .plannedRequests, .collectionPath, .selection,
                     ])))
             insert.reset()
             insert.bind(1, start.collection)
@@ -25,6 +25,7 @@ extension SQLiteHistory {
             insert.bind(7, start.gitCommit)
             insert.bind(8, Int64(start.plannedRequests))
             insert.bind(9, start.collectionPath)
+            insert.bind(10, start.selection)
             try insert.step(db)
             return db.lastInsertedRowID
         }
@@ -100,7 +101,7 @@ extension SQLiteHistory {
 
     static let requestInsertColumns: [RequestTable.Columns] = [
         .runId, .position, .step, .name, .method, .url, .file, .line, .column, .outcome, .status, .dnsMs, .connectMs, .tlsMs, .firstByteMs, .totalMs,
-        .attempts, .responseSize, .bodyHash, .shapeHash, .error, .errorKind, .skipReason, .skipKind, .startMs, .responseExcerpt, .finalUrl, .redirects,
+        .attempts, .responseSize, .bodyHash, .shapeHash, .error, .errorKind, .skipReason, .skipKind, .startMs, .responseExcerpt, .finalUrl, .redirects, .phase,
     ]
     static let checkInsertColumns: [CheckTable.Columns] = [.requestId, .position, .subject, .expected, .actual, .passed, .message, .file, .line, .column]
     // Built once: a statement is found in GRDB's cache by its text, and building the text
@@ -148,6 +149,7 @@ extension SQLiteHistory {
         insertRequest.bind(next(), request.responseExcerpt)
         insertRequest.bind(next(), request.finalURL)
         insertRequest.bind(next(), request.redirects.isEmpty ? nil : JSONValue.array(request.redirects.map(\.json)).jsonText)
+        insertRequest.bind(next(), request.phase == .main ? nil : request.phase.rawValue)
         try insertRequest.step(db)
         let requestID = db.lastInsertedRowID
         let insertCheck = RawStatement(try db.cachedStatement(sql: checkInsertSQL))

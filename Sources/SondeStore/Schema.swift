@@ -182,6 +182,15 @@ enum Schema {
                 """)
             try SQLiteHistory.sumAllRollups(db)
         }
+        // v8: collection-level phases and selections (`setup:`, `teardown:`, `sonde run
+        // --request/--tag`). A request's phase is NULL for the collection's own requests; a
+        // run's selection is NULL when every step ran.
+        migrator.registerMigration("v8 phases, selections") { db in
+            try db.execute(sql: """
+                ALTER TABLE request ADD COLUMN phase TEXT;
+                ALTER TABLE run ADD COLUMN selection TEXT;
+                """)
+        }
         return migrator
     }
 

@@ -16,6 +16,9 @@ struct DocsTests {
     /// The key enums of Keys.swift, each with the heading of its table under "Keys at a glance".
     static let keyGroups: [(heading: String, keys: [String])] = [
         ("Collection keys", CollectionKey.allCases.map(\.rawValue)),
+        ("Include keys", IncludeKey.allCases.map(\.rawValue)),
+        ("`for_each` keys", ForEachKey.allCases.map(\.rawValue)),
+        ("`repeat` keys", RepeatKey.allCases.map(\.rawValue)),
         ("`defaults` keys", DefaultsKey.allCases.map(\.rawValue)),
         ("Request keys", RequestKey.allCases.map(\.rawValue)),
         ("`expect` keys", ExpectKey.allCases.map(\.rawValue)),
@@ -79,10 +82,27 @@ struct DocsTests {
         #expect(examples.count >= 5, "docs/collections.md has \(examples.count) whole-collection examples")
         let folder = try Paths.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
+        // The examples stand in a collections/ folder beside the shared login and data of
+        // examples/team, which they include as a team's repository would.
+        let team = Paths.packageRoot.appendingPathComponent("examples/team")
+        for shared in ["common", "data"] {
+            try FileManager.default.copyItem(at: team.appendingPathComponent(shared), to: folder.appendingPathComponent(shared))
+        }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("collections"), withIntermediateDirectories: true)
         // No process environment: an example reads `env.NAME` only with a `| default(…)`.
         let loader = CollectionLoader(options: VariableOptions(processEnvironment: [:]))
         for example in examples {
-            let file = folder.appendingPathComponent("example-at-line-\(example.line).yaml")
+            // An example headed by a file of examples/team (`# common/login.yaml`) is that
+            // file, its opening comments aside: the docs show what the repository holds.
+            let lines = example.text.split(separator: "\n", omittingEmptySubsequences: false)
+            if let first = lines.first, first.hasPrefix("# "), case let path = String(first.dropFirst(2)),
+                FileManager.default.fileExists(atPath: team.appendingPathComponent(path).path)
+            {
+                let real = try String(contentsOf: team.appendingPathComponent(path), encoding: .utf8)
+                let body = real.split(separator: "\n", omittingEmptySubsequences: false).drop { $0.hasPrefix("#") || $0.isEmpty }
+                #expect(body.joined(separator: "\n") == lines.dropFirst().joined(separator: "\n"), "the example at line \(example.line) of docs/collections.md differs from examples/team/\(path)")
+            }
+            let file = folder.appendingPathComponent("collections/example-at-line-\(example.line).yaml")
             try example.text.write(to: file, atomically: true, encoding: .utf8)
             do {
                 _ = try loader.load(file: file.path)

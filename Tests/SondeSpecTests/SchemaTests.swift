@@ -83,6 +83,9 @@ struct SchemaTests {
         #expect(try keys("$.definitions.expect.properties") == Set(ExpectKey.allCases.map(\.rawValue)))
         #expect(try keys("$.definitions.capture.anyOf[1].properties") == Set(CaptureKey.allCases.map(\.rawValue)))
         #expect(try keys("$.definitions.retry.properties") == Set(RetryKey.allCases.map(\.rawValue)))
+        #expect(try keys("$.definitions.include.properties") == Set(IncludeKey.allCases.map(\.rawValue)))
+        #expect(try keys("$.definitions.forEach.anyOf[2].properties") == Set(ForEachKey.allCases.map(\.rawValue)))
+        #expect(try keys("$.definitions.repeat.anyOf[1].properties") == Set(RepeatKey.allCases.map(\.rawValue)))
         #expect(try keys("$.definitions.auth.properties") == Set(AuthKey.allCases.map(\.rawValue)))
         #expect(try keys("$.definitions.predicateOperators.properties") == Set(ValuePredicate.Operator.allCases.map(\.rawValue)))
     }

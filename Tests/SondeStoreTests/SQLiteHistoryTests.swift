@@ -62,7 +62,7 @@ struct SQLiteHistoryTests {
         let applied = try store.read { try Schema.migrator(filesRelativeTo: "").appliedIdentifiers($0) }
         #expect(applied == [
             "v1 runs, requests, expectations", "v2 shapes, history indexes", "v3 request start, response excerpt", "v4 final url, redirects",
-            "v5 collection identity", "v6 plan steps, problem kinds, check files", "v7 trend rollups",
+            "v5 collection identity", "v6 plan steps, problem kinds, check files", "v7 trend rollups", "v8 phases, selections",
         ])
         #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
         #expect(try store.runs(RunFilter()).isEmpty)
@@ -106,13 +106,13 @@ struct SQLiteHistoryTests {
         let path = try Self.temporaryDatabase()
         _ = try SQLiteHistory(path: path)
         let queue = try DatabaseQueue(path: path)
-        try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v9 from the future')") }
+        try queue.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v99 from the future')") }
         #expect {
             _ = try SQLiteHistory(path: path)
         } throws: { error in
             "\(error)".contains("was written by a newer sonde")
         }
-        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 8)
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 9)
     }
 
     @Test func aFileThatIsNotADatabaseGivesAClearError() throws {

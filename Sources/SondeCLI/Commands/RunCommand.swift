@@ -22,6 +22,22 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var variables: VariableArguments
 
+    @Option(
+        name: .customLong("request"),
+        help: ArgumentHelp(
+            "Run only the requests whose name matches (a glob: *, ?, [...]; an include's name selects its requests), and every earlier one whose captures they need (repeatable).",
+            valueName: "name"))
+    var requests: [String] = []
+
+    @Option(name: .customLong("tag"), help: ArgumentHelp("Run only the requests with this tag (and what they need) (repeatable).", valueName: "tag"))
+    var tags: [String] = []
+
+    @Option(name: .customLong("skip-tag"), help: ArgumentHelp("Leave out the requests with this tag, unless a request that runs needs them (repeatable).", valueName: "tag"))
+    var skipTags: [String] = []
+
+    @Flag(name: .customLong("dry-run"), help: "Print the plan (the steps, where each comes from, what each needs, what a selection added), send nothing.")
+    var dryRun = false
+
     @Flag(name: .customLong("fail-fast"), help: "Stop a collection at its first failure.")
     var failFast = false
 
@@ -108,9 +124,33 @@ struct RunCommand: ParsableCommand {
         if netrc || netrcFile != nil || netrcOptional { options.defaultAuth = .netrc(file: netrcFile, optional: netrcOptional) }
         // Signals are taken from here on: opening (and upgrading) the history included.
         let interruption = Interruption()
-        let planned = loaded.map(PlannedCollection.init)
+        var planned = loaded.map(PlannedCollection.init)
         // The plans hold the requests now: the loaded copies go, or a long collection is held twice.
         loaded = []
+        let selection = StepSelection(requests: requests, tags: tags, skipTags: skipTags)
+        if !selection.isEmpty {
+            if let problem = RunPlan.unmatched(selection, in: planned.map(\.plan)) {
+                Terminal.error(TerminalText.escape(problem))
+                throw ExitCode(ExitStatus.usage)
+            }
+            // A collection none of whose requests is chosen is not run (nor recorded).
+            planned = planned.compactMap { collection in
+                var collection = collection
+                guard let plan = collection.plan.selecting(selection) else { return nil }
+                collection.plan = plan
+                return collection
+            }
+            for collection in planned {
+                for step in collection.plan.steps where step.addedBecause != nil {
+                    Terminal.note("\(TerminalText.escape(collection.plan.collection.name)): also runs '\(TerminalText.escape(step.name))': \(TerminalText.escape(step.addedBecause ?? ""))")
+                }
+            }
+        }
+        if dryRun {
+            Terminal.print(planned.map { PlanText.render($0.plan) }.joined(separator: "\n"), terminator: "")
+            Terminal.print("nothing was sent (--dry-run)")
+            throw ExitCode.success
+        }
         // What loading let go is given back to the system: the run allocates on its own
         // threads, whose malloc arenas would not reuse the main thread's free pages.
         Memory.returnFreePages()

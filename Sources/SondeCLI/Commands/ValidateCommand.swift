@@ -16,6 +16,9 @@ struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var variables: VariableArguments
 
+    @Flag(inversion: .prefixedNo, help: "Print each valid collection's plan: its steps in order, where each comes from, what each needs (the first 200 steps).")
+    var plan = true
+
     func run() throws {
         let (files, complete) = paths.resolve()
         let loader = CollectionLoader(options: variables.options)
@@ -28,6 +31,7 @@ struct ValidateCommand: ParsableCommand {
                 valid.append(loaded)
                 Terminal.printDiagnostics(loaded.warnings, renderer: renderer)
                 Terminal.print("ok  \(TerminalText.escape(file)): \(TerminalText.escape(Summary.describe(loaded.spec)))")
+                if plan { Terminal.print(PlanText.render(RunPlan(loaded.spec), limit: 200, header: false), terminator: "") }
             } catch {
                 invalid += 1
                 Terminal.printDiagnostics(error.diagnostics, renderer: renderer)
@@ -66,6 +70,11 @@ struct VariableArguments: ParsableArguments {
     @Option(name: .customLong("var"), help: "Set a variable: name=value (repeatable).")
     var assignments: [String] = []
 
+    @Option(
+        name: .customLong("data"),
+        help: ArgumentHelp("Rows of a data file (CSV with a header row, JSON array, YAML list) as the list variable NAME, `data` unless given, for for_each (repeatable).", valueName: "[name=]file"))
+    var dataFiles: [String] = []
+
     func validate() throws {
         if environment != nil && environmentFile != nil {
             throw ValidationError("use --env or --env-file, not both")
@@ -73,7 +82,7 @@ struct VariableArguments: ParsableArguments {
     }
 
     var options: VariableOptions {
-        VariableOptions(environmentName: environment, environmentFile: environmentFile, assignments: assignments)
+        VariableOptions(environmentName: environment, environmentFile: environmentFile, assignments: assignments, dataFiles: dataFiles)
     }
 
     /// A `--var` that none of the collections reads is most likely a typo of one that is.
@@ -94,9 +103,10 @@ struct VariableArguments: ParsableArguments {
 
 enum Summary {
     static func describe(_ spec: CollectionSpec) -> String {
-        let requests = spec.requests.count
-        let captures = spec.requests.reduce(0) { $0 + $1.captures.count }
-        let expectations = spec.requests.reduce(0) { $0 + $1.expectations.count }
+        let all = RunPlan(spec).steps.map(\.request)
+        let requests = all.count
+        let captures = all.reduce(0) { $0 + $1.captures.count }
+        let expectations = all.reduce(0) { $0 + $1.expectations.count }
         func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
         return "\(spec.name), \(plural(requests, "request")), \(plural(captures, "capture")), \(plural(expectations, "expectation"))"
     }

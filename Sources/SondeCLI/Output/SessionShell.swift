@@ -108,6 +108,8 @@ final class TerminalListener: RunListener, @unchecked Sendable {
     private let lock = NSLock()
     /// Per collection, its lines held, and how many secrets were known when the first was made.
     private var buffers: [Int: (text: String, secrets: Int)] = [:]
+    /// Per collection, how many of its teardown steps did not pass (said apart in its summary).
+    private var teardownFailures: [Int: Int] = [:]
 
     init(report: TerminalReport, output: OutputLock, jobs: Int, progress: Bool, historyLocation: String?, secretsKnown: @escaping @Sendable () -> Int) {
         self.report = report
@@ -154,6 +156,7 @@ final class TerminalListener: RunListener, @unchecked Sendable {
     func requestFinished(_ collection: SessionCollection, _ result: RequestResult) {
         lock.lock()
         inFlight = false
+        if result.phase == .teardown, result.outcome == .failed || result.outcome == .error { teardownFailures[collection.index, default: 0] += 1 }
         lock.unlock()
         emit(collection, (progress ? "\r\u{1B}[K" : "") + report.line(result))
     }
@@ -175,7 +178,10 @@ final class TerminalListener: RunListener, @unchecked Sendable {
             if !text.isEmpty { output.write(text, secretsKnown: secrets) }
             return
         }
-        text += report.summary(result)
+        lock.lock()
+        let teardown = teardownFailures.removeValue(forKey: collection.index) ?? 0
+        lock.unlock()
+        text += report.summary(result, teardownFailures: teardown)
         // A run that could not be recorded is shown whole; the error follows, with exit status 3.
         if outcome.failure == nil, let runID = outcome.runID, let historyLocation {
             text += historyText.recorded(runID: runID, path: historyLocation)

@@ -11,6 +11,14 @@ public struct CollectionSpec: Sendable {
     public var secrets: [String]
     /// The requests, with `defaults` already merged in.
     public var requests: [RequestSpec]
+    /// The includes among `requests`, each with the index of the request it stands before
+    /// (`requests.count`: after the last).
+    public var includes: [(before: Int, include: Include)] = []
+    /// `setup:` and `teardown:`: steps run before the requests and after them, whatever happened.
+    public var setup: [CollectionStep] = []
+    public var teardown: [CollectionStep] = []
+    /// `exports:` of a file made to be included: the captures that reach the including collection.
+    public var exports: [String] = []
 
     public init(
         name: String, description: String? = nil, file: String, location: SourceLocation, baseURL: Template? = nil,
@@ -24,6 +32,54 @@ public struct CollectionSpec: Sendable {
         self.variables = variables
         self.secrets = secrets
         self.requests = requests
+    }
+}
+
+/// A step of `setup:` or `teardown:`: a request, or an included file.
+public enum CollectionStep: Sendable {
+    case request(RequestSpec)
+    case include(Include)
+}
+
+/// `- include: common/login.yaml` as a step: that file's steps run in place, in a scope of
+/// their own (`PlanScope`), with `with:` passed in and its `exports` coming back.
+public struct Include: Sendable {
+    /// The path as written, relative to the including file.
+    public var path: String
+    /// The path to read: the including file's folder joined with `path`.
+    public var file: String
+    /// `name:`, or the included collection's name: its steps are named `name/request`.
+    public var name: String?
+    public var with: [(name: String, value: TemplateValue)]
+    public var tags: [String]
+    public var location: SourceLocation
+    /// The file as loaded (its requests, variables, and its own includes), set by the loader.
+    public var included: IncludedCollection?
+
+    public init(path: String, file: String, name: String? = nil, with: [(name: String, value: TemplateValue)] = [], tags: [String] = [], location: SourceLocation) {
+        self.path = path
+        self.file = file
+        self.name = name
+        self.with = with
+        self.tags = tags
+        self.location = location
+    }
+
+    /// The prefix of its steps' ids and names.
+    public var stepPrefix: String { name ?? included?.spec.name ?? PathText.lastComponent(of: path) }
+}
+
+/// An included file as loaded: its collection (requests, includes, setup and teardown are
+/// not allowed in it), its variables from every source, and its secrets.
+public final class IncludedCollection: Sendable {
+    public let spec: CollectionSpec
+    public let variables: [VariableDefinition]
+    public let secrets: [String]
+
+    public init(spec: CollectionSpec, variables: [VariableDefinition], secrets: [String]) {
+        self.spec = spec
+        self.variables = variables
+        self.secrets = secrets
     }
 }
 
@@ -120,6 +176,9 @@ public struct RequestSpec: Sendable {
         var captures: [Capture]
         var expectations: [Expectation]
         var diffIgnore: [JSONPath]
+        var loop: Loop?
+        var repeatUntil: RepeatUntil?
+        var tags: [String]
 
         init(name: String, location: SourceLocation, method: String, url: Template) {
             self.name = name
@@ -145,6 +204,9 @@ public struct RequestSpec: Sendable {
             self.captures = []
             self.expectations = []
             self.diffIgnore = []
+            self.loop = nil
+            self.repeatUntil = nil
+            self.tags = []
         }
 
         init(copying other: Storage) {
@@ -171,6 +233,9 @@ public struct RequestSpec: Sendable {
             captures = other.captures
             expectations = other.expectations
             diffIgnore = other.diffIgnore
+            loop = other.loop
+            repeatUntil = other.repeatUntil
+            tags = other.tags
         }
     }
 
@@ -351,6 +416,31 @@ public struct RequestSpec: Sendable {
         }
     }
 
+    /// `for_each:` or `repeat: N`: the step runs once per item, each its own step.
+    public var loop: Loop? {
+        get { storage.loop }
+        _modify {
+            makeUnique()
+            yield &storage.loop
+        }
+    }
+    /// `repeat: { until, max, delay }`: sent again until the `until` expectations hold.
+    public var repeatUntil: RepeatUntil? {
+        get { storage.repeatUntil }
+        _modify {
+            makeUnique()
+            yield &storage.repeatUntil
+        }
+    }
+    /// `tags:`, for `sonde run --tag` and `--skip-tag`.
+    public var tags: [String] {
+        get { storage.tags }
+        _modify {
+            makeUnique()
+            yield &storage.tags
+        }
+    }
+
     public init(name: String, location: SourceLocation, method: String = "GET", url: Template) {
         storage = Storage(name: name, location: location, method: method, url: url)
     }
@@ -371,6 +461,11 @@ public struct RequestSpec: Sendable {
         if let auth { out += auth.templates }
         out += transfer.templates
         if let skip { out.append(skip) }
+        if let loop {
+            out += loop.templates
+            if let key = loop.key { out.append(key) }
+        }
+        if let repeatUntil { out += repeatUntil.expectations.flatMap(\.predicate.templates) }
         return out
     }
 }
@@ -436,6 +531,77 @@ public struct MultipartPart: Sendable, Hashable {
     }
 
     public var templates: [Template] { [name, value] + [contentType, filename].compactMap { $0 } }
+}
+
+/// `for_each:` (or `repeat: N`) on a step: the step is sent once per item, each time with
+/// the item bound to `binding`, and each iteration is a step of its own, named
+/// `name [key]`: the `key` template rendered, else a short text or number item itself,
+/// else the iteration's number from 1.
+public struct Loop: Sendable {
+    public enum Items: Sendable {
+        /// A list written in the collection; each item may hold templates.
+        case list([TemplateValue])
+        /// A template whose value is a list, known when the step is reached (a capture's).
+        case template(Template)
+        /// The rows of a data file (CSV with a header row, JSON array, YAML list), read at load.
+        case data(file: String, rows: [JSONValue])
+        /// `repeat: N`: the numbers 1 to N.
+        case count(Int)
+    }
+
+    public var items: Items
+    /// The variable each iteration binds (`as:`; `item` unless said).
+    public var binding: String
+    /// `name:` of `for_each`: the text between the brackets of each iteration's name.
+    public var key: Template?
+    public var location: SourceLocation
+
+    public init(items: Items, binding: String = "item", key: Template? = nil, location: SourceLocation) {
+        self.items = items
+        self.binding = binding
+        self.key = key
+        self.location = location
+    }
+
+    /// The most iterations one loop may have: a server's list of a million items is an
+    /// error of the step, not a million requests.
+    public static let maxIterations = 10_000
+
+    /// The templates the loop reads (its items' and its key's, which read the binding too).
+    public var templates: [Template] {
+        switch items {
+        case .list(let values): values.flatMap(\.templates)
+        case .template(let template): [template]
+        case .data, .count: []
+        }
+    }
+
+    /// How the items are described in a plan: `each item of {{ pods }}`.
+    public var itemsDescription: String {
+        switch items {
+        case .list(let values): "\(values.count) item\(values.count == 1 ? "" : "s") in the file"
+        case .template(let template): template.source
+        case .data(let file, let rows): "\(PathText.lastComponent(of: file)), \(rows.count) row\(rows.count == 1 ? "" : "s")"
+        case .count(let count): "repeat \(count) time\(count == 1 ? "" : "s")"
+        }
+    }
+}
+
+/// `repeat: { until, max, delay }`: polling. The request is sent, then again after `delay`,
+/// until every `until` expectation holds (then its own `expect` decides), at most `max` times.
+public struct RepeatUntil: Sendable {
+    public var expectations: [Expectation]
+    public var max: Int
+    public var delay: TimeSpan
+
+    public init(expectations: [Expectation], max: Int, delay: TimeSpan) {
+        self.expectations = expectations
+        self.max = max
+        self.delay = delay
+    }
+
+    public static let defaultMax = 10
+    public static let defaultDelay = TimeSpan(milliseconds: 1_000)
 }
 
 public struct RetryPolicy: Sendable, Hashable {

@@ -80,12 +80,14 @@ public struct RunDiff: Sendable {
         var requests: [RequestDiff] = []
         for request in new.requests {
             guard let previous = before[request.step] else {
-                requests.append(RequestDiff(name: request.name, kind: .added, changes: []))
+                // A run of a selection (`--request`, `--tag`) left the other steps out: they
+                // were not added or removed, only not run.
+                if old.selection == nil { requests.append(RequestDiff(name: request.name, kind: .added, changes: [])) }
                 continue
             }
             requests.append(RequestDiff(name: request.name, kind: .compared, changes: Self.changes(from: previous, to: request, thresholds)))
         }
-        for request in old.requests where !after.contains(request.step) {
+        for request in old.requests where !after.contains(request.step) && new.selection == nil {
             requests.append(RequestDiff(name: request.name, kind: .removed, changes: []))
         }
         self.requests = requests

@@ -76,11 +76,14 @@ public struct RunStart: Sendable {
     public var toolVersion: String
     public var gitCommit: String?
     public var plannedRequests: Int
+    /// The selection it runs (`--request 'get *' --tag smoke`); nil when every step runs.
+    public var selection: String?
 
     public init(
         collection: String, file: String, collectionPath: String, contentHash: String, environment: String?, started: Date, toolVersion: String,
-        gitCommit: String?, plannedRequests: Int
+        gitCommit: String?, plannedRequests: Int, selection: String? = nil
     ) {
+        self.selection = selection
         self.collection = collection
         self.file = file
         self.collectionPath = collectionPath
@@ -94,11 +97,13 @@ public struct RunStart: Sendable {
 
     /// The record a run would have in the history, for reports of a run that is not saved.
     public func record(of result: RunResult, id: Int64 = 0) -> RunRecord {
-        RunRecord(
+        var record = RunRecord(
             id: id, collection: collection, file: file, collectionPath: collectionPath, contentHash: contentHash, environment: environment,
             started: result.started, finished: result.finished, toolVersion: toolVersion, gitCommit: gitCommit, outcome: result.outcome,
             plannedRequests: plannedRequests, passed: result.count(.passed), failed: result.count(.failed), errored: result.count(.error),
             skipped: result.count(.skipped), requests: result.requests.map { $0.recorded(withShape: true) })
+        record.selection = selection
+        return record
     }
 }
 

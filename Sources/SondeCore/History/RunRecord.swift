@@ -27,6 +27,8 @@ public struct RunRecord: Sendable {
     public var skipped: Int
     /// Empty in listings; filled when one run is read whole.
     public var requests: [RequestResult]
+    /// The selection it ran (`--request 'get *' --tag smoke`); nil when every step ran.
+    public var selection: String?
 
     public init(
         id: Int64, collection: String, file: String, collectionPath: String? = nil, contentHash: String, environment: String?, started: Date,

@@ -91,6 +91,10 @@ public struct SkipReason: Sendable, Hashable, CustomStringConvertible {
         case condition
         /// `--fail-fast`, after an earlier failure.
         case failFast = "fail-fast"
+        /// A `setup:` step did not pass: the collection's requests are not sent.
+        case setupFailed = "setup-failed"
+        /// A loop (`for_each`) whose list is empty.
+        case noItems = "no-items"
     }
 
     public var kind: Kind
@@ -115,10 +119,22 @@ public struct SkipReason: Sendable, Hashable, CustomStringConvertible {
 
     public static let failFast = SkipReason(.failFast, "--fail-fast: an earlier request failed")
 
+    /// `setup step 'login' did not pass`.
+    public static func setupFailed(_ step: String) -> SkipReason {
+        SkipReason(.setupFailed, "setup step '\(step)' did not pass")
+    }
+
+    /// `for_each: {{ pods }} has no items`.
+    public static func noItems(_ items: String) -> SkipReason {
+        SkipReason(.noItems, "for_each: \(items) has no items")
+    }
+
     /// The kind of a sentence recorded before kinds were (history v6), by its first words.
     public static func guessedKind(of message: String) -> Kind {
         if message.hasPrefix("needs '") { return .failedCapture }
         if message.hasPrefix("--fail-fast") { return .failFast }
+        if message.hasPrefix("setup step") { return .setupFailed }
+        if message.hasPrefix("for_each:") { return .noItems }
         return .condition
     }
 }

@@ -50,6 +50,8 @@ public struct RequestResult: Sendable {
     public var responseBody: String?
     /// -v and `--curl`: the request as a curl command line (`CurlCommand`), masked.
     public var curlCommand: String?
+    /// `setup`, `main` (the collection's `requests`) or `teardown`.
+    public var phase: Phase = .main
 
     public init(
         step: String, position: Int, name: String, method: String, url: String, location: SourceLocation? = nil, startOffset: Duration? = nil,

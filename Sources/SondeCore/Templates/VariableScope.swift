@@ -75,6 +75,16 @@ public final class VariableScope: TemplateContext {
         return copy
     }
 
+    /// A scope of its own for an included file: `definitions` and `secrets` are its, the
+    /// process environment and template sources are this scope's, and every secret it comes
+    /// to know is noted here too (and so masked everywhere).
+    public func child(_ definitions: [VariableDefinition], secrets: [String]) -> VariableScope {
+        let child = VariableScope(definitions, environment: environmentVariables, secrets: secrets)
+        child.sources = sources
+        child.origin = self
+        return child
+    }
+
     /// Declares `name` secret: its value (and what is computed from it) is masked.
     public func declareSecret(_ name: String) {
         secretNames.insert(name)

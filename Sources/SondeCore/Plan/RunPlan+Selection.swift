@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `sonde run --request NAME --tag T --skip-tag T`: the steps chosen, and every earlier step
+/// whose captures they need.
+public struct StepSelection: Sendable, Hashable {
+    /// Glob patterns (`*`, `?`, `[…]`, as fnmatch(3) reads them) matched against a step's id
+    /// (`login/login`), and against its include's names (`login` selects all its steps).
+    public var requests: [String]
+    public var tags: [String]
+    public var skipTags: [String]
+
+    public init(requests: [String] = [], tags: [String] = [], skipTags: [String] = []) {
+        self.requests = requests
+        self.tags = tags
+        self.skipTags = skipTags
+    }
+
+    public var isEmpty: Bool { requests.isEmpty && tags.isEmpty && skipTags.isEmpty }
+
+    /// As the command line wrote it: `--request 'get *' --tag smoke`.
+    public var arguments: [String] {
+        requests.map { "--request \($0)" } + tags.map { "--tag \($0)" } + skipTags.map { "--skip-tag \($0)" }
+    }
+}
+
+extension RunPlan {
+    /// Whether `pattern` (fnmatch(3)) matches the step's id, or the name of an include it
+    /// comes from (`login` and `login/*` select every step of the include named `login`).
+    static func matches(_ pattern: String, _ step: PlanStep) -> Bool {
+        if fnmatch(pattern, step.id, 0) == 0 { return true }
+        var prefix = Substring(step.id)
+        while let slash = prefix.lastIndex(of: "/") {
+            prefix = prefix[..<slash]
+            if fnmatch(pattern, String(prefix), 0) == 0 { return true }
+        }
+        return false
+    }
+
+    /// The first pattern or tag of `selection` that matches no step of any of `plans`, said
+    /// with the names and tags there are; nil when each matches something.
+    public static func unmatched(_ selection: StepSelection, in plans: [RunPlan]) -> String? {
+        let main = plans.flatMap { $0.steps.filter { $0.phase == .main } }
+        for pattern in selection.requests where !main.contains(where: { matches(pattern, $0) }) {
+            let names = main.map(\.id)
+            let hint = nearestName(to: pattern, among: names).map { "; did you mean '\($0)'?" } ?? ""
+            return "--request '\(pattern)' matches no request\(hint) (the requests: \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", …" : ""))"
+        }
+        let allTags = Set(plans.flatMap { $0.steps.flatMap(\.tags) })
+        for tag in selection.tags + selection.skipTags where !allTags.contains(tag) {
+            let hint = nearestName(to: tag, among: Array(allTags)).map { "; did you mean '\($0)'?" } ?? ""
+            let known = allTags.isEmpty ? " (no step has tags)" : " (the tags: \(allTags.sorted().joined(separator: ", ")))"
+            return "no step has the tag '\(tag)'\(hint)\(known)"
+        }
+        return nil
+    }
+
+    /// The plan with only the steps `selection` chooses among `requests:` (setup and teardown
+    /// always run), plus every earlier step whose captures a kept step reads (directly, or
+    /// through an include's `with:`), each with `addedBecause`. Nil when it chooses none of
+    /// this plan's requests (the collection is then not run).
+    public func selecting(_ selection: StepSelection) -> RunPlan? {
+        guard !selection.isEmpty else { return self }
+        func matches(_ pattern: String, _ step: PlanStep) -> Bool { Self.matches(pattern, step) }
+        var kept = steps.map { step -> Bool in
+            guard step.phase == .main else { return true }
+            let chosen = (selection.requests.isEmpty && selection.tags.isEmpty)
+                || selection.requests.contains { matches($0, step) } || step.tags.contains { selection.tags.contains($0) }
+            return chosen && !step.tags.contains { selection.skipTags.contains($0) }
+        }
+        guard steps.indices.contains(where: { kept[$0] && steps[$0].phase == .main }) else { return nil }
+        var reasons: [Int: String] = [:]
+        // From the last step back: a kept step's names are looked for among the steps before it.
+        var index = steps.count - 1
+        while index >= 0 {
+            defer { index -= 1 }
+            guard kept[index] else { continue }
+            for (name, scope) in namesRead(by: index) {
+                guard let provider = provider(of: name, in: scope, before: index), !kept[provider] else { continue }
+                kept[provider] = true
+                reasons[provider] = "\(steps[index].name) needs \(name)"
+                // The provider's own needs are looked at when the loop reaches it (it is earlier).
+            }
+        }
+        var plan = self
+        plan.steps = []
+        for (position, step) in steps.enumerated() where kept[position] {
+            var step = step
+            step.addedBecause = reasons[position]
+            plan.steps.append(step)
+        }
+        plan.selection = selection.arguments
+        return plan
+    }
+
+    /// The variables step `index` reads, each with the scope it is read in: its own
+    /// templates in its scope, and, for the first step of an include, the include's `with:`
+    /// in the scopes above.
+    public func namesRead(by index: Int) -> [(name: String, scope: Int)] {
+        let step = steps[index]
+        var out: [(String, Int)] = []
+        let templates = step.request.outgoingTemplates + step.request.expectations.flatMap(\.predicate.templates)
+        for reference in templates.flatMap(\.references) where !reference.isEnvironment { out.append((reference.name, step.scope)) }
+        var scope = step.scope
+        while let parent = scopes[scope].parent {
+            for reference in scopes[scope].with.flatMap(\.value.templates).flatMap(\.references) where !reference.isEnvironment {
+                out.append((reference.name, parent))
+            }
+            scope = parent
+        }
+        return out
+    }
+
+    /// The latest step before `index` whose capture sets `name` in `scope`: one of that scope,
+    /// or of an include below it that exports the name up to it.
+    public func provider(of name: String, in scope: Int, before index: Int) -> Int? {
+        var position = index - 1
+        while position >= 0 {
+            defer { position -= 1 }
+            let step = steps[position]
+            guard step.request.captures.contains(where: { $0.name == name }) else { continue }
+            var at = step.scope
+            while at != scope {
+                guard scopes[at].exports.contains(name), let parent = scopes[at].parent else { break }
+                at = parent
+            }
+            if at == scope { return position }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,140 @@
+import SondeCore
+
+extension Runner {
+    /// The key of `failedCaptures` and of the captures in flight: the name alone in the
+    /// collection's scope, and with its scope in an included file's.
+    func captureKey(_ name: String, _ scope: Int) -> String {
+        scope == 0 ? name : "\(scope)\u{1F}\(name)"
+    }
+
+    /// The keys a capture of `name` in `scope` sets: its own, and those of the scopes above
+    /// that it reaches through `exports`.
+    func exportKeys(_ name: String, scope: Int) -> [String] {
+        var keys = [captureKey(name, scope)]
+        var at = scope
+        while plan.scopes.indices.contains(at), plan.scopes[at].exports.contains(name), let parent = plan.scopes[at].parent {
+            keys.append(captureKey(name, parent))
+            at = parent
+        }
+        return keys
+    }
+
+    /// The captures a step took that its file exports, copied to the scope that included it
+    /// (and further up while exported there too), secret as they were.
+    func exportCaptures(_ request: RequestSpec, from scopeIndex: Int) {
+        guard scopeIndex != 0 else { return }
+        for capture in request.captures {
+            var at = scopeIndex
+            while plan.scopes[at].exports.contains(capture.name), let parent = plan.scopes[at].parent,
+                let from = scopes[at], from.isCaptured(capture.name), let value = try? from.variable(capture.name),
+                let target = scopes[parent]
+            {
+                target.capture(capture.name, value, isText: from.isText(capture.name), secret: from.isSecret(capture.name))
+                at = parent
+            }
+        }
+    }
+
+    /// Makes scope `index` current, making it first when its first step is reached: the
+    /// included file's variables, then `with:` rendered in the scope above (a value computed
+    /// from a secret is secret), and its base URL (the including one's when it has none).
+    func enter(_ index: Int) {
+        if scopes[index] == nil { makeScope(index) }
+        currentScope = index
+        scope = scopes[index] ?? rootScope
+        spec = scopeSpecs[index] ?? plan.collection
+    }
+
+    private func makeScope(_ index: Int) {
+        let info = plan.scopes[index]
+        guard let parentIndex = info.parent else { return }
+        if scopes[parentIndex] == nil { makeScope(parentIndex) }
+        let parent = scopes[parentIndex] ?? rootScope
+        let child = parent.child(info.variables, secrets: info.secrets)
+        for (name, value) in info.with {
+            do {
+                let rendered = try value.render(in: parent)
+                child.capture(name, rendered, secret: value.templates.contains { $0.readsSecret(in: parent) })
+            } catch {
+                // A capture it reads did not pass: the steps that read this name are skipped for it.
+                for reference in value.templates.flatMap(\.references) where !reference.isEnvironment {
+                    if let failed = failedCaptures[captureKey(reference.name, parentIndex)] {
+                        failedCaptures[captureKey(name, index)] = failed
+                        break
+                    }
+                }
+            }
+        }
+        for name in info.secrets {
+            child.declareSecret(name)
+            _ = try? child.variable(name)
+        }
+        var childSpec = info.collection
+        if childSpec.baseURL == nil, let base = scopeSpecs[parentIndex]?.baseURL, let rendered = try? base.render(in: parent) {
+            childSpec.baseURL = Template(literal: rendered)
+        }
+        scopes[index] = child
+        scopeSpecs[index] = childSpec
+    }
+
+    /// A loop's iterations, each a step named `name [key]` with its item and whether the item
+    /// is secret; or the problem that stops the loop (its list is not a list, or too long).
+    func iterations(of step: PlanStep, _ loop: Loop) -> Result<[(step: PlanStep, item: JSONValue, secret: Bool)], RequestProblem> {
+        var items: [JSONValue]
+        var secret = false
+        do {
+            switch loop.items {
+            case .count(let count): items = (1...max(1, count)).map { .number(JSONNumber($0)) }
+            case .data(_, let rows): items = rows
+            case .list(let values):
+                items = try values.map { try $0.render(in: scope) }
+                secret = values.flatMap(\.templates).contains { $0.readsSecret(in: scope) }
+            case .template(let template):
+                let value = try template.renderValue(in: scope)
+                secret = template.readsSecret(in: scope)
+                guard case .array(let list) = value else {
+                    let kind = value.typeName == "array" || value.typeName == "object" ? "an \(value.typeName)" : "a \(value.typeName)"
+                    return .failure(RequestProblem(.template, redactor.redact("for_each: \(template.source) is \(kind), not a list")))
+                }
+                items = list
+            }
+        } catch {
+            return .failure(RequestProblem(.template, redactor.redact("for_each: \((error as? TemplateError)?.message ?? "\(error)")")))
+        }
+        guard items.count <= Loop.maxIterations else {
+            return .failure(RequestProblem(.template, "for_each: \(items.count) items, more than the \(Loop.maxIterations) a loop may have"))
+        }
+        var seen: [String: Int] = [:]
+        var out: [(step: PlanStep, item: JSONValue, secret: Bool)] = []
+        out.reserveCapacity(items.count)
+        for (offset, item) in items.enumerated() {
+            var key = "\(offset + 1)"
+            if let template = loop.key {
+                scope.capture(loop.binding, item, secret: secret)
+                if let text = try? template.render(in: scope), !template.readsSecret(in: scope), Self.isLabel(text) { key = text }
+            } else if !secret {
+                switch item {
+                case .string(let text) where Self.isLabel(text): key = text
+                case .number(let number): key = number.jsonText
+                default: break
+                }
+            }
+            let count = (seen[key] ?? 0) + 1
+            seen[key] = count
+            if count > 1 { key += " (\(count))" }
+            var iteration = step
+            iteration.id = "\(step.id) [\(key)]"
+            iteration.name = "\(step.name) [\(key)]"
+            out.append((iteration, item, secret))
+        }
+        return .success(out)
+    }
+
+    /// Text short and plain enough to name an iteration: 1 to 64 characters, no control
+    /// characters, no brackets.
+    static func isLabel(_ text: String) -> Bool {
+        let scalars = text.unicodeScalars
+        guard !scalars.isEmpty, scalars.count <= 64, !text.isBlank else { return false }
+        return !scalars.contains { $0.isTerminalControl || $0 == "[" || $0 == "]" || $0 == "\n" }
+    }
+}
