@@ -116,6 +116,14 @@ public enum FuzzSeeds {
                 "sum(//n) div count(//n)\n<r><n>1</n><n>2.5</n></r>",
                 "//e\n<!DOCTYPE r [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;\">]><r><e>&b;</e></r>",
             ].map { Array($0.utf8) }
+        case .csv:
+            return [
+                "name,role\nscheduler,control-plane\netcd-0,storage\n",
+                "\u{FEFF}a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\r\n\"multi\nline\",2\r\n",
+                "a,a\n1,2\n",
+                "a,b\n1\n",
+                "a\n\"open\n",
+            ].map { Array($0.utf8) }
         }
     }
 
@@ -133,7 +141,8 @@ public enum FuzzSeeds {
             let keys = CollectionKey.allCases.map(\.rawValue) + DefaultsKey.allCases.map(\.rawValue) + RequestKey.allCases.map(\.rawValue)
                 + ExpectKey.allCases.map(\.rawValue) + CaptureKey.allCases.map(\.rawValue) + RetryKey.allCases.map(\.rawValue)
                 + AuthKey.allCases.map(\.rawValue) + BasicAuthKey.allCases.map(\.rawValue) + OAuth2Key.allCases.map(\.rawValue)
-                + MultipartKey.allCases.map(\.rawValue)
+                + MultipartKey.allCases.map(\.rawValue) + IncludeKey.allCases.map(\.rawValue) + ForEachKey.allCases.map(\.rawValue)
+                + RepeatKey.allCases.map(\.rawValue)
             let operators = ValuePredicate.Operator.allCases.map(\.rawValue)
             return Array(Set(keys + operators)).sorted().map { $0 + ": " } + ["- ", "{{ ", " }}", "&a ", "*a", "<<: ", "!!str ", "---\n", "|\n", "$."]
         case .schema:
@@ -148,6 +157,8 @@ public enum FuzzSeeds {
         case .xpath:
             return ["//", "/", "@", "[", "]", "(", ")", "_:", "count(", "string(", "sum(", "contains(", "normalize-space(", "text()", "node()",
                 "<", ">", "</", "/>", "xmlns=", "xmlns:x=", "<!DOCTYPE", "<!ENTITY", "&", ";", "<![CDATA[", "]]>"]
+        case .csv:
+            return [",", "\"", "\"\"", "\r\n", "\n", "\u{FEFF}"]
         }
     }
 }

@@ -27,6 +27,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The first line as an XPath expression, the rest as a body read as XML and as HTML
     /// by libxml2.
     case xpath
+    /// The bytes as a CSV data file (`for_each: { data: … }`, `--data`).
+    case csv
 
     /// Runs the target on one input.
     public func run(_ bytes: UnsafeRawBufferPointer) {
@@ -78,6 +80,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             guard XPathQuery.syntaxError(expression) == nil else { return }
             _ = XPathQuery.evaluate(expression, in: Array(rest), html: false)
             _ = XPathQuery.evaluate(expression, in: Array(rest), html: true)
+        case .csv:
+            _ = try? DataFile.csv(String(decoding: data, as: UTF8.self), file: "fuzz.csv")
         }
     }
 

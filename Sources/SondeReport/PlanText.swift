@@ -39,7 +39,7 @@ public enum PlanText {
             let pad = String(repeating: " ", count: width - number.count)
             let request = step.request
             out += "    \(pad)\(number)  \(TerminalText.escape(step.name))  \(TerminalText.escape(request.method)) \(TerminalText.escape(request.url.source))\n"
-            let indent = "    " + String(repeating: " ", count: width) + "     "
+            let indent = "    " + String(repeating: " ", count: width) + "  "
             var lines: [String] = []
             var from = "\(step.location)"
             if let first = step.includedFrom.first {

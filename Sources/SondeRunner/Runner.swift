@@ -312,7 +312,7 @@ public final class Runner {
                     resultSteps.append(index)
                     let shownName = redactor.redact(step.name)
                     checker.post(.requestStarted(position: position, name: shownName))
-                    checker.finish(skipped(step, position: position, shownName: shownName, reason: .noItems(loop.itemsDescription)))
+                    checker.finish(skipped(step, position: position, shownName: shownName, reason: .noItems(loop)))
                 case .success(let list):
                     for (iteration, item, secret) in list {
                         if cancellation?.isCancelled == true { break }

@@ -163,13 +163,15 @@ public struct CollectionLoader: Sendable {
 
         // 3b. The included files, each read as a collection of its own.
         var includedText = ""
+        // Errors inside included files, already said as their own files' loads say them.
+        var nested: [Diagnostic] = []
         if spec != nil, !reader.includes.isEmpty {
             let chain = (context?.chain ?? []) + [(file, SourceLocation(file: file, line: 1, column: 1))]
             let loaded = reader.includes.enumerated().map { index, entry in
                 resolve(
                     entry.include, includeIndex: index, pathNode: reader.includePathNodes[index], reader: reader, chain: chain,
                     sourceVariables: sourceVariables, sourceSecrets: context?.sourceSecrets ?? sourceSecrets.map(\.name),
-                    diagnostics: &diagnostics, text: &includedText)
+                    diagnostics: &diagnostics, nested: &nested, text: &includedText)
             }
             reader.setIncluded(loaded)
         }
@@ -227,9 +229,10 @@ public struct CollectionLoader: Sendable {
                 return diagnostic
             }
         }
-        guard diagnostics.filter({ $0.severity == .error }).isEmpty, let spec = spec.map({ _ in reader.collection }) else {
-            throw DiagnosticsError(unquotingSecrets(diagnostics))
+        guard (diagnostics + nested).filter({ $0.severity == .error }).isEmpty, let spec = spec.map({ _ in reader.collection }) else {
+            throw DiagnosticsError(unquotingSecrets(diagnostics) + nested)
         }
+        warnings += nested
         warnings += diagnostics.filter { $0.severity == .warning }
         var loaded = LoadedCollection(
             spec: spec, variables: variables, secrets: secrets, environmentName: options.environmentName ?? options.environmentFile,
@@ -294,28 +297,31 @@ public struct CollectionLoader: Sendable {
     /// own errors are at their place in it, with where it was included from.
     func resolve(
         _ include: Include, includeIndex: Int, pathNode: Node?, reader: SpecReader, chain: [(file: String, at: SourceLocation)],
-        sourceVariables: [VariableDefinition], sourceSecrets: [String], diagnostics: inout [Diagnostic], text includedText: inout String
+        sourceVariables: [VariableDefinition], sourceSecrets: [String], diagnostics: inout [Diagnostic], nested: inout [Diagnostic],
+        text includedText: inout String
     ) -> IncludedCollection? {
         let at = pathNode.map { reader.source.location(of: $0) } ?? include.location
         var length = 1
         if let pathNode { length = pathNode.spanLength }
-        let via = chain.count > 1 ? " (included from " + chain.dropFirst().reversed().map { "\($0.at)" }.joined(separator: ", from ") + ")" : ""
         let files = chain.map { PathText.normalized($0.file) }
         if let first = files.firstIndex(of: include.file) {
             let cycle = (files[first...] + [include.file]).joined(separator: " -> ")
-            diagnostics.append(Diagnostic("include cycle: \(cycle)\(via)", at: at, length: length))
+            diagnostics.append(Diagnostic("include cycle: \(cycle)", at: at, length: length))
             return nil
         }
         guard chain.count <= Self.maxIncludeDepth else {
-            diagnostics.append(Diagnostic("includes nest more than \(Self.maxIncludeDepth) deep\(via)", at: at, length: length))
+            diagnostics.append(Diagnostic("includes nest more than \(Self.maxIncludeDepth) deep", at: at, length: length))
             return nil
         }
-        guard let data = FileManager.default.contents(atPath: include.file), !Self.isDirectory(include.file) else {
-            diagnostics.append(Diagnostic("cannot read the included file \(include.file) (missing or not readable)\(via)", at: at, length: length))
+        let data: Data
+        switch LocalFile.contents(atPath: include.file) {
+        case .success(let bytes): data = bytes
+        case .failure(let problem):
+            diagnostics.append(Diagnostic("cannot read the included file \(include.file) (\(problem))", at: at, length: length))
             return nil
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            diagnostics.append(Diagnostic("the included file \(include.file) is not UTF-8 text\(via)", at: at, length: length))
+            diagnostics.append(Diagnostic("the included file \(include.file) is not UTF-8 text", at: at, length: length))
             return nil
         }
         var innerChain = chain
@@ -334,16 +340,12 @@ public struct CollectionLoader: Sendable {
                         "with passes '\(name)', which \(include.file) does not read\(hint)", at: location,
                         length: max(1, name.count)))
             }
+            nested += loaded.warnings
             return IncludedCollection(spec: loaded.spec, variables: loaded.variables, secrets: loaded.secrets)
         } catch {
-            diagnostics += error.diagnostics
+            nested += error.diagnostics
             return nil
         }
-    }
-
-    static func isDirectory(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
     /// What makes a secret's value hard to mask, if anything: a short or plain-word leaf is

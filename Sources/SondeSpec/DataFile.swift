@@ -9,13 +9,14 @@ package enum DataFile {
     /// Throws with the file's position of the problem.
     package static func rows(ofFile path: String) throws(DiagnosticsError) -> [JSONValue] {
         let start = SourceLocation(file: path, line: 1, column: 1)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DiagnosticsError([Diagnostic("cannot read the data file (missing or not readable)", at: start)])
+        let data: Data
+        switch LocalFile.contents(atPath: path) {
+        case .success(let bytes): data = bytes
+        case .failure(let problem): throw DiagnosticsError([Diagnostic("cannot read the data file (\(problem))", at: start)])
         }
-        guard var text = String(data: data, encoding: .utf8) else {
+        guard let text = String(data: data, encoding: .utf8) else {
             throw DiagnosticsError([Diagnostic("the data file is not UTF-8 text", at: start)])
         }
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         let lower = path.lowercased()
         let rows: [JSONValue]
         if lower.hasSuffix(".csv") {
@@ -23,7 +24,7 @@ package enum DataFile {
         } else if lower.hasSuffix(".json") {
             let value: JSONValue
             do {
-                value = try JSONValue.parse(text)
+                value = try JSONValue.parse(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
             } catch {
                 throw DiagnosticsError([Diagnostic("the data file is not JSON: \(error)", at: start)])
             }
@@ -50,6 +51,8 @@ package enum DataFile {
     /// breaks and `""` for a quote; lines end with CRLF or LF. The first row names the
     /// columns; each other row is an object of text values in the columns' order.
     package static func csv(_ text: String, file: String) throws(DiagnosticsError) -> [JSONValue] {
+        // A byte order mark (spreadsheets write one) is not part of the first column's name.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         var records: [(line: Int, fields: [String])] = []
         var fields: [String] = []
         var field: [UInt8] = []

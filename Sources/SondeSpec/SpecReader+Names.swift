@@ -28,6 +28,10 @@ extension SpecReader {
             }
         }
 
+        // An included file that could not be read has said why; what it would have exported
+        // is unknown, and a name it would have is not reported as undefined on top.
+        let exportsUnknown = includes.contains { $0.include.included == nil }
+
         for (template, position, scope) in recordedTemplates {
             if scope != .variables {
                 for reference in template.references where reference.isEnvironment && !reference.guarded && environment[reference.name] == nil {
@@ -61,7 +65,7 @@ extension SpecReader {
                 if steps[ownIndex].loop?.binding == name { return true }
                 return inOwnExpect && steps[ownIndex].captures.contains { $0.name == name }
             }
-            for reference in template.references where !reference.isEnvironment && !reference.guarded && !isAllowed(reference.name) {
+            for reference in template.references where !reference.isEnvironment && !reference.guarded && !exportsUnknown && !isAllowed(reference.name) {
                 // The names this template may read, for a suggestion (only when one is missing).
                 let allowed = defined.union(capturer.keys.filter(isAllowed))
                 var message = "'\(reference.name)' is not defined"

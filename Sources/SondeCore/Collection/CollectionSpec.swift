@@ -576,13 +576,13 @@ public struct Loop: Sendable {
         }
     }
 
-    /// How the items are described in a plan: `each item of {{ pods }}`.
-    public var itemsDescription: String {
+    /// Why a loop sends nothing: `for_each: {{ pods }} is an empty list`.
+    public var emptyMessage: String {
         switch items {
-        case .list(let values): "\(values.count) item\(values.count == 1 ? "" : "s") in the file"
-        case .template(let template): template.source
-        case .data(let file, let rows): "\(PathText.lastComponent(of: file)), \(rows.count) row\(rows.count == 1 ? "" : "s")"
-        case .count(let count): "repeat \(count) time\(count == 1 ? "" : "s")"
+        case .list: "for_each: the list is empty"
+        case .template(let template): "for_each: \(template.source) is an empty list"
+        case .data(let file, _): "for_each: \(file) has no rows"
+        case .count: "repeat: no times"
         }
     }
 }

@@ -124,9 +124,9 @@ public struct SkipReason: Sendable, Hashable, CustomStringConvertible {
         SkipReason(.setupFailed, "setup step '\(step)' did not pass")
     }
 
-    /// `for_each: {{ pods }} has no items`.
-    public static func noItems(_ items: String) -> SkipReason {
-        SkipReason(.noItems, "for_each: \(items) has no items")
+    /// `for_each: {{ pods }} is an empty list` (`Loop.emptyMessage`).
+    public static func noItems(_ loop: Loop) -> SkipReason {
+        SkipReason(.noItems, loop.emptyMessage)
     }
 
     /// The kind of a sentence recorded before kinds were (history v6), by its first words.
