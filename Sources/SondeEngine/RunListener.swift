@@ -29,6 +29,9 @@ public struct SessionCollection: Sendable {
     public var file: String
     /// How many steps its plan has.
     public var steps: Int
+    /// How many of them are loops (`for_each`, `repeat: N`): one result each per item, so
+    /// the run has more results than steps.
+    public var loops: Int = 0
 }
 
 /// How one collection of a session ended.

@@ -206,7 +206,9 @@ public final class RunSession: @unchecked Sendable {
     }
 
     static func describe(_ planned: PlannedCollection, index: Int) -> SessionCollection {
-        SessionCollection(index: index, name: planned.plan.collection.name, file: planned.plan.collection.file, steps: planned.plan.steps.count)
+        SessionCollection(
+            index: index, name: planned.plan.collection.name, file: planned.plan.collection.file, steps: planned.plan.steps.count,
+            loops: planned.plan.steps.filter { $0.request.loop != nil }.count)
     }
 
     /// What the history records before the first request.

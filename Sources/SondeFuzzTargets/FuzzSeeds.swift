@@ -158,7 +158,7 @@ public enum FuzzSeeds {
             return ["//", "/", "@", "[", "]", "(", ")", "_:", "count(", "string(", "sum(", "contains(", "normalize-space(", "text()", "node()",
                 "<", ">", "</", "/>", "xmlns=", "xmlns:x=", "<!DOCTYPE", "<!ENTITY", "&", ";", "<![CDATA[", "]]>"]
         case .csv:
-            return [",", "\"", "\"\"", "\r\n", "\n", "\u{FEFF}"]
+            return [",", "\"", "\"\"", "\r\n", "\n", "\u{FEFF}", ",,", "\",\"", "name,role\n", "\"\n\""]
         }
     }
 }

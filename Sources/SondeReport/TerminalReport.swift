@@ -12,8 +12,11 @@ public struct TerminalReport: Sendable {
         self.verbosity = verbosity
     }
 
-    public func header(_ run: (name: String, file: String, requests: Int)) -> String {
-        bold(safe(run.name)) + dim("  \(safe(run.file)), \(run.requests) request\(run.requests == 1 ? "" : "s")") + "\n"
+    /// `kubesphere-smoke  collections/kubesphere.yaml, 2 requests`; `loops`: how many of
+    /// them loop (`, 4 requests, 2 of them loops`), each sent once per item.
+    public func header(_ run: (name: String, file: String, requests: Int), loops: Int = 0) -> String {
+        let looping = loops == 0 ? "" : ", \(loops == run.requests ? (loops == 1 ? "a loop" : "all loops") : "\(loops) of them loop\(loops == 1 ? "" : "s")")"
+        return bold(safe(run.name)) + dim("  \(safe(run.file)), \(run.requests) request\(run.requests == 1 ? "" : "s")\(looping)") + "\n"
     }
 
     /// Every string of a result may hold what a server sent: it is escaped (`TerminalText`).
@@ -87,7 +90,7 @@ public struct TerminalReport: Sendable {
         let counts = (run.passed, run.failed, run.errored, run.skipped)
         guard let outcome = run.outcome else {
             let recorded = run.passed + run.failed + run.errored + run.skipped
-            return yellow("INCOMPLETE") + " \(safe(run.collection)): \(countsText(counts)); interrupted after \(recorded) of \(run.plannedRequests) requests\n"
+            return yellow("INCOMPLETE") + " \(safe(run.collection)): \(countsText(counts)); interrupted after \(recorded)\(recorded <= run.plannedRequests ? " of \(run.plannedRequests)" : "") requests\n"
         }
         let teardown = run.requests.filter { $0.phase == .teardown && ($0.outcome == .failed || $0.outcome == .error) }.count
         return summary(collection: run.collection, outcome: outcome, counts: counts, elapsed: run.duration ?? .zero, teardownFailures: teardown)

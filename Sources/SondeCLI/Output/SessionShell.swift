@@ -139,7 +139,7 @@ final class TerminalListener: RunListener, @unchecked Sendable {
     }
 
     func collectionStarted(_ collection: SessionCollection) {
-        emit(collection, report.header((collection.name, collection.file, collection.steps)))
+        emit(collection, report.header((collection.name, collection.file, collection.steps), loops: collection.loops))
     }
 
     /// Whether the line of a request in flight is shown, to be replaced.
@@ -150,7 +150,8 @@ final class TerminalListener: RunListener, @unchecked Sendable {
         lock.lock()
         inFlight = true
         lock.unlock()
-        output.write("  … \(TerminalText.escape(name)) (\(position + 1)/\(collection.steps))")
+        // A loop's iterations are results of one step: with loops, the total is not known.
+        output.write("  … \(TerminalText.escape(name)) (\(position + 1)\(collection.loops == 0 ? "/\(collection.steps)" : ""))")
     }
 
     func requestFinished(_ collection: SessionCollection, _ result: RequestResult) {
