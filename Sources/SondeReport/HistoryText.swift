@@ -26,14 +26,20 @@ public struct HistoryText: Sendable {
             ]
         }
         let table = Self.columns([header] + rows, rightAligned: 5...8)
-        return style.dim(table[0].joined(separator: "  ")) + "\n" + zip(rows, table.dropFirst()).map { row, cells in
-            var cells = cells
+        return style.dim(table[0].joined(separator: "  ")) + "\n" + zip(runs, zip(rows, table.dropFirst())).map { run, pair in
+            let row = pair.0
+            var cells = pair.1
             switch row[4] {
             case "passed": cells[4] = style.green(cells[4])
             case "incomplete": cells[4] = style.yellow(cells[4])
             default: cells[4] = style.red(cells[4])
             }
-            return cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+            var line = cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            // A run of part of the collection says which part.
+            if let selection = run.selection {
+                line += "  " + style.dim("part: \(TerminalText.escape(selection))")
+            }
+            return line + "\n"
         }.joined()
     }
 

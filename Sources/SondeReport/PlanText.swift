@@ -61,7 +61,7 @@ public enum PlanText {
             }
             if let polling = request.repeatUntil {
                 let checks = polling.expectations.count
-                lines.append("repeat until \(checks) check\(checks == 1 ? "" : "s") hold, at most \(polling.max) times, every \(polling.delay)")
+                lines.append("repeat until \(checks == 1 ? "its check holds" : "its \(checks) checks hold"), at most \(polling.max) times, every \(polling.delay)")
             }
             var needs: [String] = []
             var seen = Set<String>()

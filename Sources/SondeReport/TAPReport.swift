@@ -13,7 +13,9 @@ public enum TAPReport {
             for request in run.requests {
                 number += 1
                 // One line; a '#' would start a directive, so it is escaped (as is the escape).
-                let description = TerminalText.escape(oneLine("\(run.collection): \(request.name)")).replacingOccurrences(of: "\\", with: "\\\\")
+                // Setup and teardown steps say so, as in the terminal (`smoke: teardown · delete`).
+                let phase = request.phase == .main ? "" : "\(request.phase.rawValue) · "
+                let description = TerminalText.escape(oneLine("\(run.collection): \(phase)\(request.name)")).replacingOccurrences(of: "\\", with: "\\\\")
                     .replacingOccurrences(of: "#", with: "\\#")
                 switch request.outcome {
                 case .passed:

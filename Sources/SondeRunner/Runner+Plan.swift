@@ -104,13 +104,12 @@ extension Runner {
         guard items.count <= Loop.maxIterations else {
             return .failure(RequestProblem(.template, "for_each: \(items.count) items, more than the \(Loop.maxIterations) a loop may have"))
         }
-        var seen: [String: Int] = [:]
         var out: [(step: PlanStep, item: JSONValue, secret: Bool)] = []
         out.reserveCapacity(items.count)
         for (offset, item) in items.enumerated() {
             var key = "\(offset + 1)"
             if let template = loop.key {
-                scope.capture(loop.binding, item, secret: secret)
+                scope.bind(loop.binding, item, secret: secret)
                 if let text = try? template.render(in: scope), !template.readsSecret(in: scope), Self.isLabel(text) { key = text }
             } else if !secret {
                 switch item {
@@ -119,12 +118,18 @@ extension Runner {
                 default: break
                 }
             }
-            let count = (seen[key] ?? 0) + 1
-            seen[key] = count
-            if count > 1 { key += " (\(count))" }
+            // A name no other step has (an earlier item's, another request's `get [1]`):
+            // ` (2)`, ` (3)`, … until one is free.
+            var chosen = key
+            var count = 1
+            while usedStepIDs.contains("\(step.id) [\(chosen)]") {
+                count += 1
+                chosen = "\(key) (\(count))"
+            }
+            usedStepIDs.insert("\(step.id) [\(chosen)]")
             var iteration = step
-            iteration.id = "\(step.id) [\(key)]"
-            iteration.name = "\(step.name) [\(key)]"
+            iteration.id = "\(step.id) [\(chosen)]"
+            iteration.name = "\(step.name) [\(chosen)]"
             out.append((iteration, item, secret))
         }
         return .success(out)
@@ -135,6 +140,10 @@ extension Runner {
     static func isLabel(_ text: String) -> Bool {
         let scalars = text.unicodeScalars
         guard !scalars.isEmpty, scalars.count <= 64, !text.isBlank else { return false }
-        return !scalars.contains { $0.isTerminalControl || $0 == "[" || $0 == "]" || $0 == "\n" }
+        // Invisible and line-breaking characters (zero-width, U+2028) would name two steps alike.
+        return !scalars.contains { scalar in
+            scalar.isTerminalControl || scalar == "[" || scalar == "]"
+                || [.format, .lineSeparator, .paragraphSeparator, .control].contains(scalar.properties.generalCategory)
+        }
     }
 }

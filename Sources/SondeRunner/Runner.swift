@@ -62,6 +62,9 @@ public final class Runner {
     var scopeSpecs: [CollectionSpec?]
     /// The index of `scope` in `scopes`.
     var currentScope = 0
+    /// The step ids given so far: the plan's, then each loop iteration's as it is made, so
+    /// that no iteration takes a name another step has (`iterations(of:)`).
+    lazy var usedStepIDs = Set(plan.steps.map(\.id))
     let transport: HTTPTransport
     let options: Options
     let environmentName: String?
@@ -316,7 +319,7 @@ public final class Runner {
                 case .success(let list):
                     for (iteration, item, secret) in list {
                         if cancellation?.isCancelled == true { break }
-                        scope.capture(loop.binding, item, secret: secret)
+                        scope.bind(loop.binding, item, secret: secret)
                         runOne(iteration, index: index)
                     }
                     if cancellation?.isCancelled == true { cancelled = true }
@@ -389,6 +392,9 @@ public final class Runner {
         let request = step.request
         // 1. Skip when a capture it needs was never taken, or when `skip:` renders true.
         for name in readNames[index] {
+            if step.scope == 0, let owner = plan.leftOutCaptures[name], scope.source(of: name) == nil {
+                return .finished(skipped(step, position: position, shownName: shownName, reason: .leftOutCapture(name, capturedBy: owner)))
+            }
             if let failed = failedCaptures[captureKey(name, step.scope)] {
                 let reason = SkipReason.failedCapture(name, capturedBy: failed.request, whichWasSkipped: failed.skipped)
                 return .finished(skipped(step, position: position, shownName: shownName, reason: reason))
@@ -479,7 +485,10 @@ public final class Runner {
                 } catch let error as TemplateError {
                     throw error
                 } catch {
-                    if attempt > retries || cancellation?.isCancelled == true {
+                    // Polling goes on through an attempt that got no answer (a service that is
+                    // not up yet), as a retry does, until `max` attempts.
+                    let further = request.repeatUntil.map { $0.max - 1 } ?? retries
+                    if attempt > further || cancellation?.isCancelled == true {
                         result.attempts = attempt
                         result.outcome = .error
                         result.problem = RequestProblem(Self.kind(of: error), redactor.redact("\(error)"))
@@ -489,7 +498,7 @@ public final class Runner {
                         return .finished(result)
                     }
                 }
-                wait(request.retry?.delay.duration ?? .seconds(1))
+                wait(request.retry?.delay.duration ?? request.repeatUntil?.delay.duration ?? .seconds(1))
             }
         } catch let error as TemplateError {
             result.outcome = .error

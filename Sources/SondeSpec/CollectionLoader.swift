@@ -213,6 +213,8 @@ public struct CollectionLoader: Sendable {
                 return diagnostic
             }
         }
+        // Every step of the plan has a name of its own: the history, diff and trend know it by it.
+        if diagnostics.isEmpty && nested.isEmpty && !reader.includes.isEmpty { diagnostics += Self.duplicateSteps(reader.collection) }
         // An included file's exports are its captures (or its own includes' exports).
         if context != nil {
             let captured = Set(reader.allRequests.flatMap { $0.captures.map(\.name) })
@@ -346,6 +348,24 @@ public struct CollectionLoader: Sendable {
             nested += error.diagnostics
             return nil
         }
+    }
+
+    /// Two steps of one plan with the same name (a file included twice under one name, a
+    /// request named like an included step): an error at the second, which names the first.
+    /// (A file's own requests are unique already: only includes can make two.)
+    static func duplicateSteps(_ spec: CollectionSpec) -> [Diagnostic] {
+        var first: [String: SourceLocation] = [:]
+        var diagnostics: [Diagnostic] = []
+        for (id, location, include) in RunPlan(spec).steps.map({ ($0.id, $0.location, $0.includedFrom.last) }) {
+            if let earlier = first[id] {
+                let at = include ?? location
+                let hint = include != nil ? "; give this include a name of its own (name: …)" : "; rename the request"
+                diagnostics.append(Diagnostic("a step named '\(id)' comes earlier (at \(earlier))\(hint): the history tells steps apart by name", at: at))
+            } else {
+                first[id] = include ?? location
+            }
+        }
+        return diagnostics
     }
 
     /// What makes a secret's value hard to mask, if anything: a short or plain-word leaf is

@@ -118,7 +118,9 @@ package enum DataFile {
             throw DiagnosticsError([Diagnostic("a quoted field is not closed before the end of the file", at: SourceLocation(file: file, line: recordLine, column: 1))])
         }
         if !field.isEmpty || !fields.isEmpty || wasQuoted { endRecord() }
-        guard let header = records.first else { return [] }
+        guard let header = records.first else {
+            throw DiagnosticsError([Diagnostic("the data file is empty: a CSV data file starts with a header row that names its columns", at: SourceLocation(file: file, line: 1, column: 1))])
+        }
         var seen = Set<String>()
         for name in header.fields {
             if name.isEmpty {

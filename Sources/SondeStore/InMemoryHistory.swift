@@ -124,12 +124,17 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
     }
 
     public func previousRun(before run: RunRecord) throws(HistoryError) -> RunRecord? {
-        try locked { () throws(HistoryError) -> RunRecord? in
-            records.filter {
-                $0.isSameCollection(as: run) && $0.environment == run.environment && $0.isComplete && $0.id != run.id
-                    && ($0.started < run.started || ($0.started == run.started && $0.id < run.id))
-            }.max { Self.newestFirst($1, $0) }
+        try locked { () throws(HistoryError) -> RunRecord? in previous(before: run) }
+    }
+
+    /// As the SQLite history: the last complete run before `run`, a whole one when `run` is.
+    private func previous(before run: RunRecord) -> RunRecord? {
+        let earlier = records.filter {
+            $0.isSameCollection(as: run) && $0.environment == run.environment && $0.isComplete && $0.id != run.id
+                && ($0.started < run.started || ($0.started == run.started && $0.id < run.id))
         }
+        let whole = run.selection == nil ? earlier.filter { $0.selection == nil } : []
+        return (whole.isEmpty ? earlier : whole).max { Self.newestFirst($1, $0) }
     }
 
     /// The collections and environments of the runs, in the SQLite history's order.
@@ -155,7 +160,8 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
     public func latestRuns(_ filter: RunFilter) throws(HistoryError) -> [[RunRecord]] {
         try locked { () throws(HistoryError) -> [[RunRecord]] in
             Self.groups(try matching(filter)).map { group in
-                Array(runs(of: group).filter(\.isComplete).prefix(2).reversed())
+                guard let newest = runs(of: group).first(where: \.isComplete) else { return [] }
+                return previous(before: newest).map { [$0, newest] } ?? [newest]
             }.filter { !$0.isEmpty }
         }
     }

@@ -144,36 +144,47 @@ extension SQLiteHistory {
         return hops.compactMap(RedirectHop.init(json:))
     }
 
-    /// The last complete run of the same collection and environment before `run`.
+    /// The last complete run of the same collection and environment before `run`; when
+    /// `run` ran the whole collection, the last that did too, if there is one (a run of a
+    /// selection would leave its other steps uncompared).
     public func previousRun(before run: RunRecord) throws(HistoryError) -> RunRecord? {
         try read { db in
-            guard
-                let id = try Int64.fetchOne(
-                    db,
-                    sql: """
-                        SELECT id FROM run WHERE collection = ? AND collectionPath = ? AND environment IS ? AND finishedAt IS NOT NULL AND id != ?
-                            AND (startedAt < ? OR (startedAt = ? AND id < ?))
-                        ORDER BY startedAt DESC, id DESC LIMIT 1
-                        """,
-                    arguments: [run.collection, run.collectionPath, run.environment, run.id, run.started.timeIntervalSince1970, run.started.timeIntervalSince1970, run.id])
-            else { return nil }
+            guard let id = try Self.previousID(db, before: run) else { return nil }
             return try Self.fullRun(db, id: id)
         }
     }
 
-    /// Per collection and environment the filter matches, its last two complete runs, oldest first.
-    /// A collection run only once comes with one run.
+    static func previousID(_ db: Database, before run: RunRecord) throws -> Int64? {
+        try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT id FROM run WHERE collection = ? AND collectionPath = ? AND environment IS ? AND finishedAt IS NOT NULL AND id != ?
+                    AND (startedAt < ? OR (startedAt = ? AND id < ?))
+                ORDER BY (? AND selection IS NOT NULL), startedAt DESC, id DESC LIMIT 1
+                """,
+            arguments: [
+                run.collection, run.collectionPath, run.environment, run.id, run.started.timeIntervalSince1970, run.started.timeIntervalSince1970, run.id,
+                run.selection == nil,
+            ])
+    }
+
+    /// Per collection and environment the filter matches, its last complete run and the one
+    /// `previousRun` compares it with, oldest first. A collection run only once comes with one run.
     public func latestRuns(_ filter: RunFilter) throws(HistoryError) -> [[RunRecord]] {
         try read { db in
             guard let (clause, arguments) = try whereClause(db, filter) else { return [] }
-            return try Self.groups(db, clause, arguments).map { group in
-                let ids = try Int64.fetchAll(
-                    db,
-                    sql: """
-                        SELECT id FROM run WHERE collection = ? AND collectionPath = ? AND environment IS ? AND finishedAt IS NOT NULL
-                        ORDER BY startedAt DESC, id DESC LIMIT 2
-                        """, arguments: [group.identity.name, group.identity.path, group.environment])
-                return try ids.reversed().compactMap { try Self.fullRun(db, id: $0) }
+            return try Self.groups(db, clause, arguments).map { group -> [RunRecord] in
+                guard
+                    let newestID = try Int64.fetchOne(
+                        db,
+                        sql: """
+                            SELECT id FROM run WHERE collection = ? AND collectionPath = ? AND environment IS ? AND finishedAt IS NOT NULL
+                            ORDER BY startedAt DESC, id DESC LIMIT 1
+                            """, arguments: [group.identity.name, group.identity.path, group.environment]),
+                    let newest = try Self.fullRun(db, id: newestID)
+                else { return [] }
+                guard let previousID = try Self.previousID(db, before: newest), let previous = try Self.fullRun(db, id: previousID) else { return [newest] }
+                return [previous, newest]
             }.filter { !$0.isEmpty }
         }
     }

@@ -71,7 +71,8 @@ struct PlanStepsTests {
                     + (try await scene.sonde(["run", "collections", "--dry-run", "--tag", "smoke"]).text),
                 "plan-run.txt": try await scene.sonde(["run", "collections"] + base).text
                     + (try await scene.sonde(["run", "collections/smoke.yaml", "--request", "component statuses"] + base).text)
-                    + (try await scene.sonde(["diff"]).text),
+                    // (Latency on a loaded machine is not what this shows.)
+                    + (try await scene.sonde(["diff", "--latency-floor", "10s"]).text),
                 "plan-teardown.txt": try await scene.sonde(["run", "orders.yaml", "--var", "base=\(scene.server.baseURL)"]).text
                     + (try await scene.sonde(["run", "orders.yaml", "--fail-fast", "--var", "base=\(scene.server.baseURL)"]).text)
                     + (try await scene.sonde(["run", "bad-setup.yaml", "--var", "base=\(scene.server.baseURL)"]).text),
@@ -186,6 +187,16 @@ struct PlanStepsTests {
               - include: ../common/login.yaml
                 with: { usernme: ci }
             """, to: "broken/with-typo.yaml", in: folder)
+        try write(
+            """
+            name: twice
+            base_url: http://127.0.0.1:1
+            requests:
+              - include: ../common/login.yaml
+              - include: ../common/login.yaml
+              - name: login/login
+                url: /x
+            """, to: "broken/twice.yaml", in: folder)
         try write("name,role\nscheduler,control-plane\netcd-0,storage,extra\n", to: "broken/bad.csv", in: folder)
         try write(
             """
@@ -277,6 +288,9 @@ extension PlanStepsTests {
               - name: not a list
                 for_each: "{{ base }}"
                 url: /echo/never
+              - name: not up yet
+                url: "{{ closed }}/health"
+                repeat: { until: { status: 200 }, max: 2, delay: 10ms }
               - name: broken list
                 url: /status/500
                 capture: { items: $.items }
@@ -285,8 +299,13 @@ extension PlanStepsTests {
                 url: /echo/never
             """, to: "loops.yaml", in: folder)
         try Self.write("login,team\nada,core\n\"lin, the second\",\"web \"\"front\"\"\"\n", to: "users.csv", in: folder)
+        let closed = try ClosedPort()
         let run = try await Self.sonde(
-            ["run", "loops.yaml", "--var", "base=\(server.baseURL)", "--var", "run=\(UUID().uuidString)", "--data", "users.csv"], in: folder)
+            [
+                "run", "loops.yaml", "--var", "base=\(server.baseURL)", "--var", "run=\(UUID().uuidString)", "--data", "users.csv",
+                "--var", "closed=http://127.0.0.1:\(closed.port)",
+            ], in: folder)
+        withExtendedLifetime(closed) {}
         #expect(run.status == 1)
         let out = run.stdout
         #expect(out.contains("✓ job  GET"), "\(out)")
@@ -301,6 +320,8 @@ extension PlanStepsTests {
         #expect(out.contains("! not a list"), "\(out)")
         #expect(out.contains("is a string, not a list"), "\(out)")
         #expect(out.contains("- each broken"), "\(out)")
+        // Polling goes on through a refused connection, to its max.
+        #expect(out.contains("! not up yet") && out.contains("(2 attempts)\n      error:"), "\(out)")
         #expect(out.contains("needs 'items', captured by request 'broken list', which did not pass"), "\(out)")
         #expect(!out.contains("/echo/never  200"), "\(out)")
     }
@@ -361,5 +382,98 @@ extension PlanStepsTests {
             #expect(!report.contains(secret), "\(secret) in the report")
             #expect(database.range(of: Data(secret.utf8)) == nil, "\(secret) in the history")
         }
+    }
+}
+
+extension PlanStepsTests {
+    /// Loop iterations never take another step's name (an item "dup (2)" after two "dup",
+    /// a request named `a [1]`), and a loop after one over secrets names its plain items
+    /// in clear: a loop's variable is secret only while its item is.
+    @Test func iterationNamesAreUniqueAndNotSecretAfterASecretLoop() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Self.write(
+            """
+            name: names
+            base_url: "{{ base }}"
+            vars: { pw: hunter2-LOOP-secret }
+            secrets: [pw]
+            requests:
+              - name: computed
+                for_each: ["{{ pw }}", "{{ pw | upper }}"]
+                url: /echo/secret
+              - name: a
+                for_each: ["dup", "dup", "dup (2)", "1", 1]
+                url: /echo/a?n=1&m=2
+              - name: "a [1]"
+                url: /echo/plain
+            """, to: "names.yaml", in: folder)
+        for _ in 0..<2 {
+            let run = try await Self.sonde(["run", "names.yaml", "--var", "base=\(server.baseURL)"], in: folder)
+            #expect(run.status == 0, "\(run.stdout)")
+            #expect(!run.stdout.contains("hunter2"), "\(run.stdout)")
+            #expect(run.stdout.contains("✓ computed [1]  GET") && run.stdout.contains("✓ computed [2]  GET"), "\(run.stdout)")
+            #expect(run.stdout.contains("/echo/a?n=1&m=2"), "plain numbers are not masked: \(run.stdout)")
+        }
+        let shown = try JSONValue.parse(try await Self.sonde(["show", "--json"], in: folder).stdout)
+        let steps = (shown["run"]?["requests"]?.arrayValue ?? []).compactMap { $0["step"]?.stringValue }
+        #expect(steps == ["computed [1]", "computed [2]", "a [dup]", "a [dup (2)]", "a [dup (2) (2)]", "a [1 (2)]", "a [1 (3)]", "a [1]"], "\(steps)")
+        #expect(Set(steps).count == steps.count)
+        let diff = try JSONValue.parse(try await Self.sonde(["diff", "--json"], in: folder).stdout)
+        #expect((diff["diffs"]?[0]?["requests"]?.arrayValue ?? []).allSatisfy { $0["kind"] == "compared" }, "\(diff)")
+    }
+
+    /// A full run is compared with the last full run, not with a partial one in between; the
+    /// listing marks the partial run.
+    @Test func aFullRunIsComparedWithTheLastFullRun() async throws {
+        let server = try await MockServer.start()
+        defer { server.stop() }
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Self.write(
+            """
+            name: parts
+            base_url: "{{ base }}"
+            vars: { path: echo/b }
+            requests:
+              - name: a
+                url: /echo/a
+              - name: b
+                url: /{{ path }}
+            """, to: "p.yaml", in: folder)
+        let base = ["--var", "base=\(server.baseURL)"]
+        #expect(try await Self.sonde(["run", "p.yaml"] + base, in: folder).status == 0)
+        #expect(try await Self.sonde(["run", "p.yaml", "--request", "a"] + base, in: folder).status == 0)
+        #expect(try await Self.sonde(["run", "p.yaml", "--var", "path=status/200"] + base, in: folder).status == 0)
+        let diff = try await Self.sonde(["diff"], in: folder)
+        #expect(diff.stdout.contains("run #1 (") && diff.stdout.contains("→ run #3 ("), "\(diff.stdout)")
+        #expect(diff.stdout.contains("JSON shape changed"), "\(diff.stdout)")
+        let history = try await Self.sonde(["history"], in: folder)
+        #expect(history.stdout.split(separator: "\n").contains { $0.hasPrefix("#2 ") && $0.hasSuffix("part: --request a") }, "\(history.stdout)")
+        // A teardown that reads what a left-out request captures is skipped, and pulls nothing in.
+        try Self.write(
+            """
+            name: cleanup
+            base_url: "{{ base }}"
+            requests:
+              - name: create
+                method: POST
+                url: /echo/things
+                json: { id: t-1 }
+                capture: { id: $.json.id }
+                tags: [slow]
+              - name: read
+                url: /echo/read
+            teardown:
+              - name: delete
+                method: DELETE
+                url: /echo/things/{{ id }}
+            """, to: "t.yaml", in: folder)
+        let partial = try await Self.sonde(["run", "t.yaml", "--skip-tag", "slow"] + base, in: folder)
+        #expect(partial.status == 0, "\(partial.stdout)")
+        #expect(!partial.stdout.contains("✓ create"), "\(partial.stdout)")
+        #expect(partial.stdout.contains("skipped: needs 'id', captured by request 'create', which this run's selection (--request, --tag) left out"), "\(partial.stdout)")
     }
 }

@@ -63,6 +63,10 @@ struct SchemaTests {
             ("requests: [{ name: a, url: /x, expect: { jsonpath: { items: 1 } } }]", "does not match"),
             ("requests: [{ name: a, url: /x, expect: { duration: { '<': 2 } } }]", "expected string"),
             ("requests: [{ name: a, url: /x, auth: { bearer: t, basic: { username: u, password: p } } }]", "at most 1 properties"),
+            ("requests: [{ name: a, url: /x, for_each: [1], repeat: 2 }]", "A step loops one way"),
+            ("requests: [{ name: a, url: /x, retry: { count: 1 }, repeat: { until: { status: 200 } } }]", "one would undo the other"),
+            ("requests: [{ include: a.yaml, with: { 9x: 1 } }]", "does not match"),
+            ("setup: [{ include: a.yaml, exports: [t] }]\nrequests: [{ name: a, url: /x }]", "unknown property 'exports'"),
         ]
         for (yaml, expected) in cases {
             let violations = schema.validate(try YAMLDocument.json(from: yaml, file: "inline.yaml"))

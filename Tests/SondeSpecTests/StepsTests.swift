@@ -25,7 +25,7 @@ struct StepsTests {
         #expect(rows[1]["note"] == "")
         #expect(rows[2] == .object(JSONObject([("name", "last"), ("note", "x")])))
         #expect(try DataFile.csv("only,header\n", file: "t.csv").isEmpty)
-        #expect(try DataFile.csv("", file: "t.csv").isEmpty)
+        #expect(throws: DiagnosticsError.self) { try DataFile.csv("", file: "t.csv") }
         for (text, message, line) in [
             ("a,b\n1,2,3\n", "this row has 3 fields, the header row 2", 2), ("a,a\n1,2\n", "names 'a' twice", 1),
             ("a\n\"open\n", "not closed", 2), ("a\nx\"y\n", "a quote inside a field", 2), ("a\n\"x\"y\n", "text after the closing quote", 2),

@@ -30,12 +30,13 @@ public struct StepSelection: Sendable, Hashable {
 extension RunPlan {
     /// Whether `pattern` (fnmatch(3)) matches the step's id, or the name of an include it
     /// comes from (`login` and `login/*` select every step of the include named `login`).
+    /// A name written as it is matches too: `get [1]` is that request, not a glob class.
     static func matches(_ pattern: String, _ step: PlanStep) -> Bool {
-        if fnmatch(pattern, step.id, 0) == 0 { return true }
+        if pattern == step.id || fnmatch(pattern, step.id, 0) == 0 { return true }
         var prefix = Substring(step.id)
         while let slash = prefix.lastIndex(of: "/") {
             prefix = prefix[..<slash]
-            if fnmatch(pattern, String(prefix), 0) == 0 { return true }
+            if pattern == prefix || fnmatch(pattern, String(prefix), 0) == 0 { return true }
         }
         return false
     }
@@ -74,10 +75,11 @@ extension RunPlan {
         guard steps.indices.contains(where: { kept[$0] && steps[$0].phase == .main }) else { return nil }
         var reasons: [Int: String] = [:]
         // From the last step back: a kept step's names are looked for among the steps before it.
+        // A teardown step's are not: it cleans up what ran, and skips what did not.
         var index = steps.count - 1
         while index >= 0 {
             defer { index -= 1 }
-            guard kept[index] else { continue }
+            guard kept[index], steps[index].phase != .teardown else { continue }
             for (name, scope) in namesRead(by: index) {
                 guard let provider = provider(of: name, in: scope, before: index), !kept[provider] else { continue }
                 kept[provider] = true
@@ -87,7 +89,16 @@ extension RunPlan {
         }
         var plan = self
         plan.steps = []
-        for (position, step) in steps.enumerated() where kept[position] {
+        for (position, step) in steps.enumerated() {
+            guard kept[position] else {
+                // What it would have captured (in the collection's scope, or exported to it).
+                for capture in step.request.captures {
+                    var at = step.scope
+                    while at != 0, scopes[at].exports.contains(capture.name), let parent = scopes[at].parent { at = parent }
+                    if at == 0 { plan.leftOutCaptures[capture.name] = step.name }
+                }
+                continue
+            }
             var step = step
             step.addedBecause = reasons[position]
             plan.steps.append(step)

@@ -13,6 +13,9 @@ public struct RunPlan: Sendable {
     /// The selection the plan was made with (`--request`, `--tag`, `--skip-tag`), as the
     /// command line wrote it: empty when every step runs.
     public var selection: [String]
+    /// The captures of the collection's scope that only steps a selection left out take, each
+    /// with the step: a step that still reads one (a teardown's) is skipped for it.
+    public var leftOutCaptures: [String: String] = [:]
 
     public init(collection: CollectionSpec, steps: [PlanStep], scopes: [PlanScope] = [], selection: [String] = []) {
         self.collection = collection

@@ -112,6 +112,11 @@ public struct SkipReason: Sendable, Hashable, CustomStringConvertible {
         SkipReason(.failedCapture, "needs '\(name)', captured by request '\(request)', which \(whichWasSkipped ? "was skipped" : "did not pass")")
     }
 
+    /// `needs 'id', captured by request 'create', which this run's selection left out`.
+    public static func leftOutCapture(_ name: String, capturedBy request: String) -> SkipReason {
+        SkipReason(.failedCapture, "needs '\(name)', captured by request '\(request)', which this run's selection (--request, --tag) left out")
+    }
+
     /// `skip: {{ flag }} is true`.
     public static func condition(_ source: String) -> SkipReason {
         SkipReason(.condition, source == "true" ? "skip: true" : "skip: \(source) is true")

@@ -16,6 +16,8 @@ public final class VariableScope: TemplateContext {
     private let environmentVariables: [String: String]
     /// Names declared secret, and names whose value was computed from a secret.
     private var secretNames: Set<String> = []
+    /// Names declared secret (`secrets:`, `declareSecret`): secret whatever value they hold.
+    private var declaredSecrets: Set<String> = []
     /// Every secret value noted so far, in order; `onSecret` is told of each new one.
     public private(set) var secretValues: [JSONValue] = []
     /// How many secret captures there have been (a server's value that earlier responses
@@ -51,6 +53,7 @@ public final class VariableScope: TemplateContext {
         }
         environmentVariables = environment
         secretNames = Set(secrets)
+        declaredSecrets = Set(secrets)
     }
 
     /// The scope a snapshot was taken from: secrets a snapshot comes to know go to it.
@@ -66,6 +69,7 @@ public final class VariableScope: TemplateContext {
         copy.failed = failed
         copy.textCaptures = textCaptures
         copy.secretNames = secretNames
+        copy.declaredSecrets = declaredSecrets
         copy.secretValues = secretValues
         copy.capturedSecrets = capturedSecrets
         copy.weakLeaves = weakLeaves
@@ -88,6 +92,7 @@ public final class VariableScope: TemplateContext {
     /// Declares `name` secret: its value (and what is computed from it) is masked.
     public func declareSecret(_ name: String) {
         secretNames.insert(name)
+        declaredSecrets.insert(name)
         if let value = rendered[name] { noteSecret(value) }
     }
 
@@ -138,6 +143,14 @@ public final class VariableScope: TemplateContext {
                         + "capture the secret part alone to mask it wherever it stands")
             }
         }
+    }
+
+    /// A loop's variable (`item`, `as:`) bound to the next item: secret when the item is (or
+    /// the name is declared secret), and otherwise not, whatever the item before it was; a
+    /// capture, by contrast, stays secret once it has held a secret.
+    public func bind(_ name: String, _ value: JSONValue, secret: Bool) {
+        if !secret && !declaredSecrets.contains(name) { secretNames.remove(name) }
+        capture(name, value, secret: secret)
     }
 
     /// The leaves of a list or an object that are not masked: true, false, null, and strings
