@@ -77,6 +77,7 @@ public enum HTMLReport {
         case .failFast: "fail-fast"
         case .setupFailed: "setup failed"
         case .noItems: "no items"
+        case .leftOut: "left out by the selection"
         }
     }
 

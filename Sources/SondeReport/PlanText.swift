@@ -26,6 +26,7 @@ public enum PlanText {
         }
         var phase: Phase?
         let width = String(count).count
+        let captures = plan.captureIndex()
         for (index, step) in plan.steps.enumerated() {
             if index >= limit {
                 out += "  … \(count - index) more step\(count - index == 1 ? "" : "s") (sonde run --dry-run shows them all)\n"
@@ -66,7 +67,7 @@ public enum PlanText {
             var needs: [String] = []
             var seen = Set<String>()
             for (name, scope) in plan.namesRead(by: index) where seen.insert(name).inserted {
-                if let provider = plan.provider(of: name, in: scope, before: index) { needs.append("\(name), from \(plan.steps[provider].name)") }
+                if let provider = captures.provider(of: name, in: scope, before: index) { needs.append("\(name), from \(plan.steps[provider].name)") }
             }
             if !needs.isEmpty { lines.append("needs " + needs.joined(separator: "; ")) }
             if !request.captures.isEmpty {

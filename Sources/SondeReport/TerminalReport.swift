@@ -90,7 +90,7 @@ public struct TerminalReport: Sendable {
         let counts = (run.passed, run.failed, run.errored, run.skipped)
         guard let outcome = run.outcome else {
             let recorded = run.passed + run.failed + run.errored + run.skipped
-            return yellow("INCOMPLETE") + " \(safe(run.collection)): \(countsText(counts)); interrupted after \(recorded)\(recorded <= run.plannedRequests ? " of \(run.plannedRequests)" : "") requests\n"
+            return yellow("INCOMPLETE") + " \(safe(run.collection)): \(countsText(counts)); interrupted after \(recorded)\(recorded < run.plannedRequests ? " of \(run.plannedRequests) requests" : " requests (its plan has \(run.plannedRequests) steps; a loop sends one request per item)")\n"
         }
         let teardown = run.requests.filter { $0.phase == .teardown && ($0.outcome == .failed || $0.outcome == .error) }.count
         return summary(collection: run.collection, outcome: outcome, counts: counts, elapsed: run.duration ?? .zero, teardownFailures: teardown)

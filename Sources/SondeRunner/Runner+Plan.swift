@@ -52,17 +52,28 @@ extension Runner {
         let parent = scopes[parentIndex] ?? rootScope
         let child = parent.child(info.variables, secrets: info.secrets)
         for (name, value) in info.with {
+            // A capture it reads did not pass (or was not taken): the steps that read this
+            // name are skipped for it, as a request that reads the capture itself would be,
+            // even when the failed request took a value.
+            let references = value.templates.flatMap(\.references).filter { !$0.isEnvironment }
+            if let failing = references.lazy.compactMap({ reference in
+                self.failedCaptures[self.captureKey(reference.name, parentIndex)].map { (reference.name, $0) }
+            }).first {
+                failedCaptures[captureKey(name, index)] = (failing.1.request, failing.1.skipped, failing.1.name ?? failing.0)
+                continue
+            }
+            if let owner = references.lazy.compactMap({ reference in parentIndex == 0 ? self.plan.leftOutCaptures[reference.name].map { (reference.name, $0) } : nil }).first,
+                parent.source(of: owner.0) == nil
+            {
+                failedCaptures[captureKey(name, index)] = (owner.1, true, owner.0)
+                continue
+            }
             do {
                 let rendered = try value.render(in: parent)
                 child.capture(name, rendered, secret: value.templates.contains { $0.readsSecret(in: parent) })
             } catch {
-                // A capture it reads did not pass: the steps that read this name are skipped for it.
-                for reference in value.templates.flatMap(\.references) where !reference.isEnvironment {
-                    if let failed = failedCaptures[captureKey(reference.name, parentIndex)] {
-                        failedCaptures[captureKey(name, index)] = failed
-                        break
-                    }
-                }
+                // A value that cannot be rendered leaves the name undefined in the include:
+                // its steps that read it are errors that say so.
             }
         }
         for name in info.secrets {
@@ -82,13 +93,15 @@ extension Runner {
     func iterations(of step: PlanStep, _ loop: Loop) -> Result<[(step: PlanStep, item: JSONValue, secret: Bool)], RequestProblem> {
         var items: [JSONValue]
         var secret = false
+        /// Per item of a list written in the file: whether it is computed from a secret.
+        var secretItems: [Bool] = []
         do {
             switch loop.items {
             case .count(let count): items = (1...max(1, count)).map { .number(JSONNumber($0)) }
             case .data(_, let rows): items = rows
             case .list(let values):
                 items = try values.map { try $0.render(in: scope) }
-                secret = values.flatMap(\.templates).contains { $0.readsSecret(in: scope) }
+                secretItems = values.map { value in value.templates.contains { $0.readsSecret(in: scope) } }
             case .template(let template):
                 let value = try template.renderValue(in: scope)
                 secret = template.readsSecret(in: scope)
@@ -107,6 +120,7 @@ extension Runner {
         var out: [(step: PlanStep, item: JSONValue, secret: Bool)] = []
         out.reserveCapacity(items.count)
         for (offset, item) in items.enumerated() {
+            let secret = secret || (offset < secretItems.count && secretItems[offset])
             var key = "\(offset + 1)"
             if let template = loop.key {
                 scope.bind(loop.binding, item, secret: secret)

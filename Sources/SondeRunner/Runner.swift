@@ -74,7 +74,9 @@ public final class Runner {
     /// Captures of requests that did not pass (or were skipped, for names nothing else
     /// defines), by name, with the step and whether it was skipped.
     /// Keyed by `captureKey` (the name, and its scope when not the collection's).
-    var failedCaptures: [String: (request: String, skipped: Bool)] = [:]
+    /// `name`: the capture's own name when the step reads it under another (an include's
+    /// `with: { value: "{{ v }}" }` reads `v` as `value`).
+    var failedCaptures: [String: (request: String, skipped: Bool, name: String?)] = [:]
     var oauthTokens: [String: String] = [:]
     /// Per step, the variables its templates read (fixed for the plan, so found once).
     let readNames: [[String]]
@@ -210,7 +212,7 @@ public final class Runner {
                     switch done[position] {
                     case .failed, .error:
                         for capture in step.request.captures {
-                            for key in exportKeys(capture.name, scope: step.scope) { failedCaptures[key] = (step.name, false) }
+                            for key in exportKeys(capture.name, scope: step.scope) { failedCaptures[key] = (step.name, false, nil) }
                         }
                         if step.phase == .setup, setupFailure == nil { setupFailure = step.name }
                         if options.failFast { stop = true }
@@ -225,7 +227,7 @@ public final class Runner {
                         if step.phase == .setup, setupFailure == nil { setupFailure = step.name }
                         let stepScope = scopes[step.scope] ?? scope
                         for capture in step.request.captures where stepScope.source(of: capture.name) == nil {
-                            for key in exportKeys(capture.name, scope: step.scope) where failedCaptures[key] == nil { failedCaptures[key] = (step.name, true) }
+                            for key in exportKeys(capture.name, scope: step.scope) where failedCaptures[key] == nil { failedCaptures[key] = (step.name, true, nil) }
                         }
                     }
                 }
@@ -267,7 +269,10 @@ public final class Runner {
                     // documents at a time would be twice the memory.
                     if large { checker.runPending() }
                 }
-                for capture in step.request.captures { unsettledCaptures.insert(captureKey(capture.name, step.scope)) }
+                for capture in step.request.captures {
+                    // An included step's export is in flight in the scopes above too.
+                    if step.scope == 0 { unsettledCaptures.insert(capture.name) } else { unsettledCaptures.formUnion(exportKeys(capture.name, scope: step.scope)) }
+                }
             }
             var phase = Phase.setup
             for (index, step) in plan.steps.enumerated() {
@@ -301,6 +306,7 @@ public final class Runner {
                     runOne(step, index: index)
                     continue
                 }
+                let savedBinding = scope.save(loop.binding)
                 switch iterations(of: step, loop) {
                 case .failure(let problem):
                     let position = resultSteps.count
@@ -324,6 +330,8 @@ public final class Runner {
                     }
                     if cancellation?.isCancelled == true { cancelled = true }
                 }
+                // The loop's variable was bound only for its iterations.
+                scope.restore(savedBinding)
                 if cancelled { break }
             }
             return checker.finish()
@@ -396,7 +404,7 @@ public final class Runner {
                 return .finished(skipped(step, position: position, shownName: shownName, reason: .leftOutCapture(name, capturedBy: owner)))
             }
             if let failed = failedCaptures[captureKey(name, step.scope)] {
-                let reason = SkipReason.failedCapture(name, capturedBy: failed.request, whichWasSkipped: failed.skipped)
+                let reason = SkipReason.failedCapture(failed.name ?? name, capturedBy: failed.request, whichWasSkipped: failed.skipped)
                 return .finished(skipped(step, position: position, shownName: shownName, reason: reason))
             }
         }

@@ -46,6 +46,10 @@ public struct LoadedCollection: Sendable {
     /// The text of every file it includes, each after its path: what the collection's hash
     /// covers beside its own text (a change in an included login is a change of the plan).
     public var includedText = ""
+    /// Relative URLs of a file read to be included (and of the files it includes) that no
+    /// `base_url` of its own resolves: an error of the collection that includes it, unless
+    /// that one has a `base_url`.
+    public var unresolvedRelativeURLs: [Diagnostic] = []
 
     /// A fresh scope for one run.
     public func makeScope() -> VariableScope {
@@ -124,11 +128,14 @@ public struct CollectionLoader: Sendable {
             throw DiagnosticsError(error.diagnostics.map { diagnostic in
                 var diagnostic = diagnostic
                 if declaresSecrets || Self.setsCredential(line: diagnostic.location.line, of: text) { diagnostic.quotesSource = false }
+                if let context { diagnostic.message += context.suffix }
                 return diagnostic
             })
         }
         guard let root = composed else {
-            throw DiagnosticsError([Diagnostic("the file is empty; a collection needs at least 'requests'", at: SourceLocation(file: file, line: 1, column: 1))])
+            throw DiagnosticsError([
+                Diagnostic("the file is empty; a collection needs at least 'requests'\(context?.suffix ?? "")", at: SourceLocation(file: file, line: 1, column: 1))
+            ])
         }
         var diagnostics: [Diagnostic] = []
 
@@ -147,14 +154,10 @@ public struct CollectionLoader: Sendable {
             sourceVariables = context.sourceVariables
             secrets += context.sourceSecrets
         } else {
-            do {
-                let extra = try sources.load(warnings: &warnings)
-                sourceVariables = extra.variables
-                sourceSecrets = extra.secrets
-                secrets += extra.secrets.map(\.name)
-            } catch {
-                diagnostics += error.diagnostics
-            }
+            let extra = sources.load(warnings: &warnings, errors: &diagnostics)
+            sourceVariables = extra.variables
+            sourceSecrets = extra.secrets
+            secrets += extra.secrets.map(\.name)
         }
         variables += sourceVariables
 
@@ -165,15 +168,19 @@ public struct CollectionLoader: Sendable {
         var includedText = ""
         // Errors inside included files, already said as their own files' loads say them.
         var nested: [Diagnostic] = []
+        var childRelativeURLs: [Diagnostic] = []
+        /// What the included files read (a `--var` read only there is read).
+        var includedReadNames = Set<String>()
         if spec != nil, !reader.includes.isEmpty {
             let chain = (context?.chain ?? []) + [(file, SourceLocation(file: file, line: 1, column: 1))]
             let loaded = reader.includes.enumerated().map { index, entry in
                 resolve(
                     entry.include, includeIndex: index, pathNode: reader.includePathNodes[index], reader: reader, chain: chain,
                     sourceVariables: sourceVariables, sourceSecrets: context?.sourceSecrets ?? sourceSecrets.map(\.name),
-                    diagnostics: &diagnostics, nested: &nested, text: &includedText)
+                    diagnostics: &diagnostics, nested: &nested, text: &includedText, readNames: &includedReadNames)
             }
             reader.setIncluded(loaded)
+            childRelativeURLs = loaded.compactMap { $0 }.flatMap(\.unresolvedRelativeURLs)
         }
 
         // 4. Names: every template must read something defined or captured earlier.
@@ -213,8 +220,23 @@ public struct CollectionLoader: Sendable {
                 return diagnostic
             }
         }
+        // Relative URLs of included files with no base URL: this file's resolves them, or the
+        // file above must (an error here when there is none).
+        var unresolvedRelativeURLs: [Diagnostic] = []
+        if reader.collection.baseURL == nil {
+            if context == nil { nested += childRelativeURLs } else { unresolvedRelativeURLs = childRelativeURLs }
+        }
+        if let context {
+            unresolvedRelativeURLs += reader.unresolvedRelativeURLs.map { diagnostic in
+                var diagnostic = diagnostic
+                diagnostic.message += context.suffix
+                return diagnostic
+            }
+        }
         // Every step of the plan has a name of its own: the history, diff and trend know it by it.
-        if diagnostics.isEmpty && nested.isEmpty && !reader.includes.isEmpty { diagnostics += Self.duplicateSteps(reader.collection) }
+        if diagnostics.isEmpty && nested.isEmpty && (!reader.includes.isEmpty || reader.allRequests.contains { $0.loop != nil }) {
+            diagnostics += Self.duplicateSteps(reader.collection)
+        }
         // An included file's exports are its captures (or its own includes' exports).
         if context != nil {
             let captured = Set(reader.allRequests.flatMap { $0.captures.map(\.name) })
@@ -245,7 +267,9 @@ public struct CollectionLoader: Sendable {
         }
         for recorded in reader.recordedTemplates { noteNames(readBy: recorded.template) }
         for variable in variables { variable.value.templates.forEach(noteNames) }
-        loaded.includedText = includedText
+        loaded.includedText = includedText + reader.dataDigests.map { "\n# data \($0.file) sha256 \($0.digest)" }.joined()
+        loaded.readNames.formUnion(includedReadNames)
+        loaded.unresolvedRelativeURLs = unresolvedRelativeURLs
         // An included file's variables are not rendered here: they may read what `with:` passes.
         if context != nil {
             loaded.warnings = unquotingSecrets(warnings)
@@ -300,7 +324,7 @@ public struct CollectionLoader: Sendable {
     func resolve(
         _ include: Include, includeIndex: Int, pathNode: Node?, reader: SpecReader, chain: [(file: String, at: SourceLocation)],
         sourceVariables: [VariableDefinition], sourceSecrets: [String], diagnostics: inout [Diagnostic], nested: inout [Diagnostic],
-        text includedText: inout String
+        text includedText: inout String, readNames: inout Set<String>
     ) -> IncludedCollection? {
         let at = pathNode.map { reader.source.location(of: $0) } ?? include.location
         var length = 1
@@ -343,7 +367,8 @@ public struct CollectionLoader: Sendable {
                         length: max(1, name.count)))
             }
             nested += loaded.warnings
-            return IncludedCollection(spec: loaded.spec, variables: loaded.variables, secrets: loaded.secrets)
+            readNames.formUnion(loaded.readNames)
+            return IncludedCollection(spec: loaded.spec, variables: loaded.variables, secrets: loaded.secrets, unresolvedRelativeURLs: loaded.unresolvedRelativeURLs)
         } catch {
             nested += error.diagnostics
             return nil
@@ -356,7 +381,26 @@ public struct CollectionLoader: Sendable {
     static func duplicateSteps(_ spec: CollectionSpec) -> [Diagnostic] {
         var first: [String: SourceLocation] = [:]
         var diagnostics: [Diagnostic] = []
-        for (id, location, include) in RunPlan(spec).steps.map({ ($0.id, $0.location, $0.includedFrom.last) }) {
+        let steps = RunPlan(spec).steps
+        // A loop's iterations are named `loop [key]`: no other step may be named so.
+        let loops = Set(steps.filter { $0.request.loop != nil }.map(\.id))
+        if !loops.isEmpty {
+            for step in steps where step.request.loop == nil && step.id.hasSuffix("]") {
+                var rest = Substring(step.id)
+                while let open = rest.range(of: " [", options: .backwards) {
+                    let loop = String(step.id[..<open.lowerBound])
+                    if loops.contains(loop) {
+                        diagnostics.append(
+                            Diagnostic(
+                                "'\(step.id)' is named like an iteration of the loop '\(loop)' (\(loop) [key]); rename it: the history tells steps apart by name",
+                                at: step.includedFrom.last ?? step.location))
+                        break
+                    }
+                    rest = step.id[..<open.lowerBound]
+                }
+            }
+        }
+        for (id, location, include) in steps.map({ ($0.id, $0.location, $0.includedFrom.last) }) {
             if let earlier = first[id] {
                 let at = include ?? location
                 let hint = include != nil ? "; give this include a name of its own (name: …)" : "; rename the request"
@@ -590,6 +634,9 @@ extension SpecReader {
             applying(defaults, to: &collection.requests[index], ownKeys: requestKeys[index])
         }
         if collection.baseURL == nil && !isIncluded { for diagnostic in relativeURLs { report(diagnostic) } }
+        // An included file's relative URLs take the including one's base URL: said there,
+        // when no file above has one either.
+        if collection.baseURL == nil && isIncluded { unresolvedRelativeURLs = relativeURLs }
         relativeURLs = []
         sortSteps()
         return collection

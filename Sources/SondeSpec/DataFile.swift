@@ -8,6 +8,11 @@ package enum DataFile {
     /// The rows of `path` (read from the disk), by its extension: `.csv`, `.json`, `.yaml`/`.yml`.
     /// Throws with the file's position of the problem.
     package static func rows(ofFile path: String) throws(DiagnosticsError) -> [JSONValue] {
+        try rowsAndDigest(ofFile: path).rows
+    }
+
+    /// The rows, and the SHA-256 of the file's bytes (hex).
+    package static func rowsAndDigest(ofFile path: String) throws(DiagnosticsError) -> (rows: [JSONValue], digest: String) {
         let start = SourceLocation(file: path, line: 1, column: 1)
         let data: Data
         switch LocalFile.contents(atPath: path) {
@@ -44,7 +49,7 @@ package enum DataFile {
         guard rows.count <= Loop.maxIterations else {
             throw DiagnosticsError([Diagnostic("the data file has \(rows.count) rows, more than the \(Loop.maxIterations) a loop may have", at: start)])
         }
-        return rows
+        return (rows, Digest.sha256(Array(data)))
     }
 
     /// RFC 4180: fields separated by commas, a field in double quotes may hold commas, line

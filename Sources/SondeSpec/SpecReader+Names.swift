@@ -78,7 +78,8 @@ extension SpecReader {
                 } else if let suggestion = nearestName(to: reference.name, among: allowed) {
                     message += "; did you mean '\(suggestion)'?"
                 } else {
-                    message += " (define it in vars, an environment file, \(dotEnv), or --var, or capture it in an earlier request)"
+                    message += " (define it in vars, an environment file, \(dotEnv), or --var, or capture it in an earlier request"
+                        + (reference.name == "data" ? "; a data file's rows come with --data FILE" : "") + ")"
                 }
                 let location = source.location(inside: position, offset: reference.offset, value: template.source)
                 report(message, at: location, length: reference.name.unicodeScalars.count)

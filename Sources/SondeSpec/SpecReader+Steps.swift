@@ -91,7 +91,9 @@ extension SpecReader {
                     guard let path = literal(value, "data of for_each in \(label)") else { continue }
                     let resolved = path.hasPrefix("/") ? path : PathText.joining(PathText.folder(of: file), path)
                     do {
-                        loop.items = .data(file: PathText.normalized(resolved), rows: try DataFile.rows(ofFile: resolved))
+                        let (rows, digest) = try DataFile.rowsAndDigest(ofFile: resolved)
+                        loop.items = .data(file: PathText.normalized(resolved), rows: rows)
+                        dataDigests.append((PathText.normalized(resolved), digest))
                     } catch {
                         // The data file's own position, and where the collection names it.
                         for diagnostic in error.diagnostics {

@@ -48,6 +48,11 @@ final class SpecReader {
     var requestNames: [String: Int] = [:]
     /// Relative URLs read before `base_url` was: reported if the collection has none.
     var relativeURLs: [Diagnostic] = []
+    /// The data files its loops read, each with the SHA-256 of its bytes: part of what the
+    /// collection's recorded hash covers.
+    var dataDigests: [(file: String, digest: String)] = []
+    /// Of an included file without `base_url`: its relative URLs, for the including one.
+    var unresolvedRelativeURLs: [Diagnostic] = []
     /// The file is read to be included: its relative URLs take the including one's base URL,
     /// and it has no `setup` or `teardown` of its own.
     var isIncluded = false

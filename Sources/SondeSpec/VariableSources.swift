@@ -10,10 +10,13 @@ package struct VariableSources {
 
     /// The variables and secret names of the sources; `warnings` gets what was passed over
     /// (a line of `.env` that cannot be read).
-    func load(warnings: inout [Diagnostic]) throws(DiagnosticsError) -> (variables: [VariableDefinition], secrets: [(name: String, location: SourceLocation)]) {
+    /// `errors` gets what cannot be used; what can is returned all the same, so that a bad
+    /// source does not make every name of the others undefined on top.
+    func load(warnings: inout [Diagnostic], errors diagnostics: inout [Diagnostic]) -> (
+        variables: [VariableDefinition], secrets: [(name: String, location: SourceLocation)]
+    ) {
         var variables: [VariableDefinition] = []
         var secrets: [(name: String, location: SourceLocation)] = []
-        var diagnostics: [Diagnostic] = []
 
         if let path = environmentFilePath() {
             do {
@@ -53,17 +56,27 @@ package struct VariableSources {
                 diagnostics.append(Diagnostic("--var \(name)=…: \(error.message) (write \\{{ for literal braces)", at: location, quotesSource: false))
             }
         }
+        var dataNames = Set<String>()
         for argument in options.dataFiles {
-            // `name=path`, or a path alone for the variable `data`.
+            // `name=path` (a name before the first `=` with no `/` in it), or a path alone for
+            // the variable `data`.
             var name = "data", path = argument
-            if let equals = argument.firstIndex(of: "="), Self.isVariableName(String(argument[..<equals])) {
+            if let equals = argument.firstIndex(of: "="), !argument[..<equals].contains("/") {
                 name = String(argument[..<equals])
                 path = String(argument[argument.index(after: equals)...])
             }
+            let location = SourceLocation(file: "--data", line: 1, column: 1)
+            guard Self.isVariableName(name) else {
+                diagnostics.append(Diagnostic("--data \(argument): '\(name)' cannot be used in {{ }}: use letters, digits, '_' and '-', starting with a letter", at: location))
+                continue
+            }
+            guard dataNames.insert(name).inserted else {
+                diagnostics.append(Diagnostic("--data \(argument): '\(name)' is given twice", at: location))
+                continue
+            }
+            var rows: [JSONValue] = []
             do {
-                let rows = try DataFile.rows(ofFile: path)
-                variables.append(
-                    VariableDefinition(name: name, value: TemplateValue(.array(rows)), source: .commandLine, location: SourceLocation(file: "--data", line: 1, column: 1)))
+                rows = try DataFile.rows(ofFile: path)
             } catch {
                 diagnostics += error.diagnostics.map { diagnostic in
                     var diagnostic = diagnostic
@@ -71,8 +84,9 @@ package struct VariableSources {
                     return diagnostic
                 }
             }
+            // Defined even when its file could not be read: its error is said, not an undefined name.
+            variables.append(VariableDefinition(name: name, value: TemplateValue(.array(rows)), source: .commandLine, location: location))
         }
-        guard diagnostics.isEmpty else { throw DiagnosticsError(diagnostics) }
         return (variables, secrets)
     }
 

@@ -120,4 +120,61 @@ struct StepsTests {
         #expect(plan.selecting(StepSelection(skipTags: ["smoke"]))?.steps.map(\.id) == ["tenant", "unrelated", "admin/inner/login", "admin/check"])
         #expect(RunPlan.unmatched(StepSelection(requests: ["lsit"]), in: [plan])?.contains("did you mean 'list'?") == true)
     }
+
+    /// Every earlier step that may take a capture comes with a selection, not only the
+    /// nearest; a request named with a `/` is not an include.
+    @Test func aSelectionTakesEveryProviderAndOnlyRealIncludes() throws {
+        let folder = try Self.folder([
+            "c.yaml": """
+                base_url: http://127.0.0.1:1
+                vars: { skip_refresh: true }
+                requests:
+                  - name: login
+                    url: /login
+                    capture: { token: $.t }
+                  - name: refresh
+                    url: /refresh
+                    skip: "{{ skip_refresh }}"
+                    capture: { token: $.t }
+                  - name: get
+                    url: /get/{{ token }}
+                  - name: get/x
+                    url: /write
+                """
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plan = RunPlan(try Self.loader.load(file: folder.appendingPathComponent("c.yaml").path).spec)
+        #expect(plan.selecting(StepSelection(requests: ["get"]))?.steps.map(\.id) == ["login", "refresh", "get"])
+        #expect(plan.selecting(StepSelection(requests: ["get/x"]))?.steps.map(\.id) == ["get/x"])
+        // Everything chosen is the whole collection.
+        #expect(plan.selecting(StepSelection(requests: ["*"]))?.selection == [])
+    }
+
+    /// A bad `--data` is said once: the other data files and names stay defined.
+    @Test func aBadDataFileIsOneError() throws {
+        let folder = try Self.folder([
+            "c.yaml": """
+                base_url: http://127.0.0.1:1
+                requests:
+                  - name: a
+                    for_each: "{{ data }}"
+                    url: /a
+                  - name: b
+                    for_each: "{{ users }}"
+                    url: /b
+                """,
+            "obj.json": "{}",
+            "users.csv": "login\nada\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = { (name: String) in folder.appendingPathComponent(name).path }
+        let loader = CollectionLoader(options: VariableOptions(processEnvironment: [:], dataFiles: [path("obj.json"), "users=" + path("users.csv"), "1bad=" + path("users.csv")]))
+        #expect {
+            _ = try loader.load(file: path("c.yaml"))
+        } throws: { error in
+            let messages = (error as? DiagnosticsError)?.diagnostics.map(\.message) ?? []
+            return messages.count == 2 && messages.contains { $0.contains("must hold an array of rows") }
+                && messages.contains { $0.contains("'1bad' cannot be used") }
+        }
+    }
 }

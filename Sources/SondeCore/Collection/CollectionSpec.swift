@@ -75,11 +75,15 @@ public final class IncludedCollection: Sendable {
     public let spec: CollectionSpec
     public let variables: [VariableDefinition]
     public let secrets: [String]
+    /// Its relative URLs (and those of the files it includes) when it has no `base_url`:
+    /// errors of the including collection unless that one has a base URL.
+    public let unresolvedRelativeURLs: [Diagnostic]
 
-    public init(spec: CollectionSpec, variables: [VariableDefinition], secrets: [String]) {
+    public init(spec: CollectionSpec, variables: [VariableDefinition], secrets: [String], unresolvedRelativeURLs: [Diagnostic] = []) {
         self.spec = spec
         self.variables = variables
         self.secrets = secrets
+        self.unresolvedRelativeURLs = unresolvedRelativeURLs
     }
 }
 

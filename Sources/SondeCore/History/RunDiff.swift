@@ -78,7 +78,11 @@ public struct RunDiff: Sendable {
         let before = Dictionary(old.requests.map { ($0.step, $0) }, uniquingKeysWith: { first, _ in first })
         let after = Set(new.requests.map(\.step))
         var requests: [RequestDiff] = []
-        for request in new.requests {
+        // A step skipped only because a selection left out what it needs was not run: it is
+        // compared with nothing, as a step the selection left out.
+        func leftOut(_ request: RequestResult) -> Bool { request.skip?.kind == .leftOut }
+        for request in new.requests where !leftOut(request) {
+            if let previous = before[request.step], leftOut(previous) { continue }
             guard let previous = before[request.step] else {
                 // A run of a selection (`--request`, `--tag`) left the other steps out: they
                 // were not added or removed, only not run.

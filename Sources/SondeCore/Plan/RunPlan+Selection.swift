@@ -29,14 +29,15 @@ public struct StepSelection: Sendable, Hashable {
 
 extension RunPlan {
     /// Whether `pattern` (fnmatch(3)) matches the step's id, or the name of an include it
-    /// comes from (`login` and `login/*` select every step of the include named `login`).
+    /// comes through (`login` and `login/*` select every step of the include named `login`).
     /// A name written as it is matches too: `get [1]` is that request, not a glob class.
-    static func matches(_ pattern: String, _ step: PlanStep) -> Bool {
-        if pattern == step.id || fnmatch(pattern, step.id, 0) == 0 { return true }
-        var prefix = Substring(step.id)
-        while let slash = prefix.lastIndex(of: "/") {
-            prefix = prefix[..<slash]
-            if pattern == prefix || fnmatch(pattern, String(prefix), 0) == 0 { return true }
+    func matches(_ pattern: String, _ step: PlanStep) -> Bool {
+        func match(_ name: String) -> Bool { pattern == name || fnmatch(pattern, name, 0) == 0 }
+        if match(step.id) { return true }
+        var scope = step.scope
+        while scopes.indices.contains(scope), let parent = scopes[scope].parent {
+            if match(scopes[scope].name) { return true }
+            scope = parent
         }
         return false
     }
@@ -45,8 +46,12 @@ extension RunPlan {
     /// with the names and tags there are; nil when each matches something.
     public static func unmatched(_ selection: StepSelection, in plans: [RunPlan]) -> String? {
         let main = plans.flatMap { $0.steps.filter { $0.phase == .main } }
-        for pattern in selection.requests where !main.contains(where: { matches(pattern, $0) }) {
+        for pattern in selection.requests where !plans.contains(where: { plan in plan.steps.contains { $0.phase == .main && plan.matches(pattern, $0) } }) {
             let names = main.map(\.id)
+            // A setup or teardown step always runs: choosing it says nothing.
+            if let other = plans.lazy.compactMap({ plan in plan.steps.first { $0.phase != .main && plan.matches(pattern, $0) } }).first {
+                return "--request '\(pattern)' matches '\(other.name)', a \(other.phase.rawValue) step: setup and teardown always run; choose among the requests (\(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", …" : ""))"
+            }
             let hint = nearestName(to: pattern, among: names).map { "; did you mean '\($0)'?" } ?? ""
             return "--request '\(pattern)' matches no request\(hint) (the requests: \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", …" : ""))"
         }
@@ -65,7 +70,6 @@ extension RunPlan {
     /// this plan's requests (the collection is then not run).
     public func selecting(_ selection: StepSelection) -> RunPlan? {
         guard !selection.isEmpty else { return self }
-        func matches(_ pattern: String, _ step: PlanStep) -> Bool { Self.matches(pattern, step) }
         var kept = steps.map { step -> Bool in
             guard step.phase == .main else { return true }
             let chosen = (selection.requests.isEmpty && selection.tags.isEmpty)
@@ -74,17 +78,21 @@ extension RunPlan {
         }
         guard steps.indices.contains(where: { kept[$0] && steps[$0].phase == .main }) else { return nil }
         var reasons: [Int: String] = [:]
+        let index = captureIndex()
         // From the last step back: a kept step's names are looked for among the steps before it.
         // A teardown step's are not: it cleans up what ran, and skips what did not.
-        var index = steps.count - 1
-        while index >= 0 {
-            defer { index -= 1 }
-            guard kept[index], steps[index].phase != .teardown else { continue }
-            for (name, scope) in namesRead(by: index) {
-                guard let provider = provider(of: name, in: scope, before: index), !kept[provider] else { continue }
-                kept[provider] = true
-                reasons[provider] = "\(steps[index].name) needs \(name)"
-                // The provider's own needs are looked at when the loop reaches it (it is earlier).
+        var position = steps.count - 1
+        while position >= 0 {
+            defer { position -= 1 }
+            guard kept[position], steps[position].phase != .teardown else { continue }
+            for (name, scope) in namesRead(by: position) {
+                // Every earlier step that may take it: the nearest may be skipped or fail, and
+                // the value then comes from one before it, as in a run of the whole collection.
+                for provider in index.providers(of: name, in: scope, before: position) where !kept[provider] {
+                    kept[provider] = true
+                    reasons[provider] = "\(steps[position].name) needs \(name)"
+                    // The provider's own needs are looked at when the loop reaches it (it is earlier).
+                }
             }
         }
         var plan = self
@@ -103,7 +111,9 @@ extension RunPlan {
             step.addedBecause = reasons[position]
             plan.steps.append(step)
         }
-        plan.selection = selection.arguments
+        // A selection that ends up running every step ran the whole collection.
+        plan.selection = plan.steps.count == steps.count ? [] : selection.arguments
+        if plan.selection.isEmpty { plan.leftOutCaptures = [:] }
         return plan
     }
 
@@ -127,19 +137,41 @@ extension RunPlan {
 
     /// The latest step before `index` whose capture sets `name` in `scope`: one of that scope,
     /// or of an include below it that exports the name up to it.
-    public func provider(of name: String, in scope: Int, before index: Int) -> Int? {
-        var position = index - 1
-        while position >= 0 {
-            defer { position -= 1 }
-            let step = steps[position]
-            guard step.request.captures.contains(where: { $0.name == name }) else { continue }
-            var at = step.scope
-            while at != scope {
-                guard scopes[at].exports.contains(name), let parent = scopes[at].parent else { break }
-                at = parent
-            }
-            if at == scope { return position }
+    /// Where each name is captured, per scope it reaches: built once for a plan, so that
+    /// finding what a step needs is a lookup, not a walk back over the steps.
+    public struct CaptureIndex: Sendable {
+        /// By scope and name: the positions of the steps that take it, in order.
+        var positions: [String: [Int]] = [:]
+
+        static func key(_ name: String, _ scope: Int) -> String { "\(scope)\u{1F}\(name)" }
+
+        /// Every step before `index` whose capture sets `name` in `scope`, nearest first.
+        public func providers(of name: String, in scope: Int, before index: Int) -> [Int] {
+            guard let all = positions[Self.key(name, scope)] else { return [] }
+            return all.filter { $0 < index }.reversed()
         }
-        return nil
+
+        /// The nearest of them.
+        public func provider(of name: String, in scope: Int, before index: Int) -> Int? {
+            guard let all = positions[Self.key(name, scope)] else { return nil }
+            return all.last { $0 < index }
+        }
+    }
+
+    /// The plan's `CaptureIndex`: a capture counts in its step's scope and in each scope
+    /// above that it is exported to.
+    public func captureIndex() -> CaptureIndex {
+        var index = CaptureIndex()
+        for (position, step) in steps.enumerated() {
+            for capture in step.request.captures {
+                var at = step.scope
+                while true {
+                    index.positions[CaptureIndex.key(capture.name, at), default: []].append(position)
+                    guard scopes.indices.contains(at), scopes[at].exports.contains(capture.name), let parent = scopes[at].parent else { break }
+                    at = parent
+                }
+            }
+        }
+        return index
     }
 }

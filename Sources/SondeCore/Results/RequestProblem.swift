@@ -95,6 +95,8 @@ public struct SkipReason: Sendable, Hashable, CustomStringConvertible {
         case setupFailed = "setup-failed"
         /// A loop (`for_each`) whose list is empty.
         case noItems = "no-items"
+        /// It reads a capture that only steps this run's selection left out take (a teardown's).
+        case leftOut = "left-out"
     }
 
     public var kind: Kind
@@ -114,7 +116,7 @@ public struct SkipReason: Sendable, Hashable, CustomStringConvertible {
 
     /// `needs 'id', captured by request 'create', which this run's selection left out`.
     public static func leftOutCapture(_ name: String, capturedBy request: String) -> SkipReason {
-        SkipReason(.failedCapture, "needs '\(name)', captured by request '\(request)', which this run's selection (--request, --tag) left out")
+        SkipReason(.leftOut, "needs '\(name)', captured by request '\(request)', which this run's selection (--request, --tag) left out")
     }
 
     /// `skip: {{ flag }} is true`.
@@ -136,7 +138,7 @@ public struct SkipReason: Sendable, Hashable, CustomStringConvertible {
 
     /// The kind of a sentence recorded before kinds were (history v6), by its first words.
     public static func guessedKind(of message: String) -> Kind {
-        if message.hasPrefix("needs '") { return .failedCapture }
+        if message.hasPrefix("needs '") { return message.hasSuffix("left out") ? .leftOut : .failedCapture }
         if message.hasPrefix("--fail-fast") { return .failFast }
         if message.hasPrefix("setup step") { return .setupFailed }
         if message.hasPrefix("for_each:") { return .noItems }

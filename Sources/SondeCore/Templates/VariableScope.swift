@@ -126,7 +126,9 @@ public final class VariableScope: TemplateContext {
     /// A captured value: it outranks every other source. `isText` for a header, a cookie,
     /// a regex group or a URL, which checks compare as text.
     /// `secret` for a capture with `secret: true`; a name declared in `secrets:` is secret too.
-    public func capture(_ name: String, _ value: JSONValue, isText: Bool = false, secret: Bool = false) {
+    /// `warnsOfWeakLeaves`: a secret list or object whose short leaves are not masked is said
+    /// once in the run's warnings (not for a loop's item, which is part of a list said already).
+    public func capture(_ name: String, _ value: JSONValue, isText: Bool = false, secret: Bool = false, warnsOfWeakLeaves: Bool = true) {
         definitions[name] = VariableDefinition(name: name, value: .null, source: .capture)
         rendered[name] = value
         if isText { textCaptures.insert(name) } else { textCaptures.remove(name) }
@@ -134,7 +136,7 @@ public final class VariableScope: TemplateContext {
         if secretNames.contains(name) {
             capturedSecrets += 1
             noteSecret(value)
-            let weak = Self.weakLeaves(of: value)
+            let weak = warnsOfWeakLeaves ? Self.weakLeaves(of: value) : []
             if !weak.isEmpty {
                 let paths = weak.prefix(8).map(\.path).joined(separator: ", ") + (weak.count > 8 ? ", …" : "")
                 unmaskedLeafWarnings.append(
@@ -145,12 +147,38 @@ public final class VariableScope: TemplateContext {
         }
     }
 
+    /// What a name holds (its definition, value, and whether it is secret or text), to be put
+    /// back with `restore`: a loop's variable is bound only during the loop.
+    public struct Saved: Sendable {
+        fileprivate var name: String
+        fileprivate var definition: VariableDefinition?
+        fileprivate var rendered: JSONValue?
+        fileprivate var failed: TemplateError?
+        fileprivate var isText: Bool
+        fileprivate var isSecret: Bool
+    }
+
+    public func save(_ name: String) -> Saved {
+        Saved(
+            name: name, definition: definitions[name], rendered: rendered[name], failed: failed[name], isText: textCaptures.contains(name),
+            isSecret: secretNames.contains(name))
+    }
+
+    /// Puts a name back as `save` found it (values noted secret meanwhile stay masked).
+    public func restore(_ saved: Saved) {
+        definitions[saved.name] = saved.definition
+        rendered[saved.name] = saved.rendered
+        failed[saved.name] = saved.failed
+        if saved.isText { textCaptures.insert(saved.name) } else { textCaptures.remove(saved.name) }
+        if saved.isSecret { secretNames.insert(saved.name) } else { secretNames.remove(saved.name) }
+    }
+
     /// A loop's variable (`item`, `as:`) bound to the next item: secret when the item is (or
     /// the name is declared secret), and otherwise not, whatever the item before it was; a
     /// capture, by contrast, stays secret once it has held a secret.
     public func bind(_ name: String, _ value: JSONValue, secret: Bool) {
         if !secret && !declaredSecrets.contains(name) { secretNames.remove(name) }
-        capture(name, value, secret: secret)
+        capture(name, value, secret: secret, warnsOfWeakLeaves: false)
     }
 
     /// The leaves of a list or an object that are not masked: true, false, null, and strings
