@@ -47,6 +47,7 @@ public enum FuzzSeeds {
 
     static func seeds(_ target: FuzzTarget, _ repository: URL) -> [[UInt8]] {
         let collections = files(under: repository.appendingPathComponent("collections"), [".yaml", ".yml"])
+            + files(under: repository.appendingPathComponent("examples"), [".yaml", ".yml"])
             + files(under: repository.appendingPathComponent("Tests"), [".yaml", ".yml"])
         let shared = repository.deletingLastPathComponent().appendingPathComponent("shared")
         switch target {
