@@ -57,6 +57,8 @@ public final class RunSession: @unchecked Sendable {
         public var curlArguments: [String]?
         /// The authentication of requests without an `auth` of their own (`--netrc`).
         public var defaultAuth: TransportAuth?
+        /// Where the runs run (host, user, CI job), recorded with each.
+        public var origin = RunOrigin()
 
         public init(
             jobs: Int = 1, failFast: Bool = false, keepExchanges: Bool = false, keepRecords: Bool = false, compare: RunDiff.Thresholds? = nil,
@@ -214,11 +216,13 @@ public final class RunSession: @unchecked Sendable {
     /// What the history records before the first request.
     func start(_ planned: PlannedCollection) -> RunStart {
         let spec = planned.plan.collection
-        return RunStart(
+        var start = RunStart(
             collection: spec.name, file: spec.file, collectionPath: CollectionPath.of(file: spec.file), contentHash: planned.contentHash,
             environment: planned.loaded.environmentName, started: clock.now(), toolVersion: options.toolVersion,
             gitCommit: GitCommit.head(containing: spec.file), plannedRequests: planned.plan.steps.count,
             selection: planned.plan.selection.isEmpty ? nil : planned.plan.selection.joined(separator: " "))
+        start.origin = options.origin
+        return start
     }
 
     /// One collection, on its own thread.

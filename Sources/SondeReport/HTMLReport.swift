@@ -17,6 +17,7 @@ public enum HTMLReport {
             body += "<p class=\"muted\">\(escape(run.file)) · run #\(run.id) · started \(escape(HistoryJSON.timestamp(run.started)))"
             if let duration = run.duration { body += " · \(milliseconds(duration.inMilliseconds))" }
             if let commit = run.gitCommit { body += " · commit \(escape(String(commit.prefix(12))))" }
+            if !run.origin.description.isEmpty { body += " · \(escape(run.origin.description))" }
             body += "</p>\n<p>\(run.passed) passed · \(run.failed) failed · \(run.errored) errors · \(run.skipped) skipped</p>\n"
             body += "<h3>Timings</h3>\n" + waterfall(run)
             body += "<h3>Requests</h3>\n" + requestTable(run)

@@ -85,6 +85,12 @@ extension HistoryJSON {
             passed: try int("passed", in: run), failed: try int("failed", in: run), errored: try int("errors", in: run),
             skipped: try int("skipped", in: run), requests: requests)
         record.selection = optionalString("selection", in: run)
+        record.uuid = optionalString("uuid", in: run)
+        let ci = run["ci"].flatMap { ci -> RunOrigin.CIJob? in
+            guard case .object = ci, let provider = optionalString("provider", in: ci) else { return nil }
+            return RunOrigin.CIJob(provider: provider, jobURL: optionalString("jobUrl", in: ci), branch: optionalString("branch", in: ci), commit: optionalString("commit", in: ci))
+        }
+        record.origin = RunOrigin(host: optionalString("host", in: run), user: optionalString("user", in: run), ci: ci)
         return record
     }
 }

@@ -17,7 +17,11 @@ public enum HistoryJSON {
             "finished": optional(run.finished.map(timestamp)), "durationMs": optional(run.duration.map { .double(rounded($0.inMilliseconds)) }),
             "toolVersion": .string(run.toolVersion), "gitCommit": optional(run.gitCommit), "outcome": .string(run.status),
             "plannedRequests": .int(run.plannedRequests), "passed": .int(run.passed), "failed": .int(run.failed), "errors": .int(run.errored),
-            "skipped": .int(run.skipped), "selection": optional(run.selection),
+            "skipped": .int(run.skipped), "selection": optional(run.selection), "uuid": optional(run.uuid),
+            "host": optional(run.origin.host), "user": optional(run.origin.user),
+            "ci": run.origin.ci.map { ci -> JSONValue in
+                ["provider": .string(ci.provider), "jobUrl": optional(ci.jobURL), "branch": optional(ci.branch), "commit": optional(ci.commit)]
+            } ?? .null,
         ]
     }
 

@@ -11,28 +11,29 @@ public struct HistoryText: Sendable {
 
     // MARK: history
 
-    /// One line per run, newest first: id, time, collection, environment, outcome, counts,
-    /// duration. A collection whose name another file's collection shares in the listing is
+    /// One line per run, newest first: id, time, collection, environment, where it ran (its
+    /// CI provider, else its host), outcome, counts, duration. A collection whose name another file's collection shares in the listing is
     /// shown with its file.
     public func runs(_ runs: [RunRecord]) -> String {
-        let header = ["RUN", "STARTED", "COLLECTION", "ENV", "OUTCOME", "PASSED", "FAILED", "ERRORS", "SKIPPED", "DURATION"]
+        let header = ["RUN", "STARTED", "COLLECTION", "ENV", "WHERE", "OUTCOME", "PASSED", "FAILED", "ERRORS", "SKIPPED", "DURATION"]
         var paths: [String: Set<String>] = [:]
         for run in runs { paths[run.collection, default: []].insert(run.collectionPath) }
         let rows = runs.map { run in
             [
                 "#\(run.id)", Self.time(run.started),
-                TerminalText.escape(paths[run.collection, default: []].count > 1 ? "\(run.collection) (\(run.collectionPath))" : run.collection), run.environment.map { TerminalText.escape($0) } ?? "-", run.status, String(run.passed), String(run.failed),
+                TerminalText.escape(paths[run.collection, default: []].count > 1 ? "\(run.collection) (\(run.collectionPath))" : run.collection), run.environment.map { TerminalText.escape($0) } ?? "-",
+                TerminalText.escape(run.origin.ci?.provider ?? run.origin.host ?? "-"), run.status, String(run.passed), String(run.failed),
                 String(run.errored), String(run.skipped), run.duration.map { Self.milliseconds($0.inMilliseconds) } ?? "-",
             ]
         }
-        let table = Self.columns([header] + rows, rightAligned: 5...8)
+        let table = Self.columns([header] + rows, rightAligned: 6...9)
         return style.dim(table[0].joined(separator: "  ")) + "\n" + zip(runs, zip(rows, table.dropFirst())).map { run, pair in
             let row = pair.0
             var cells = pair.1
-            switch row[4] {
-            case "passed": cells[4] = style.green(cells[4])
-            case "incomplete": cells[4] = style.yellow(cells[4])
-            default: cells[4] = style.red(cells[4])
+            switch row[5] {
+            case "passed": cells[5] = style.green(cells[5])
+            case "incomplete": cells[5] = style.yellow(cells[5])
+            default: cells[5] = style.red(cells[5])
             }
             var line = cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
             // A run of part of the collection says which part.

@@ -72,6 +72,8 @@ public struct TerminalReport: Sendable {
         var facts = ["run #\(run.id)", HistoryText.time(run.started)]
         if let environment = run.environment { facts.append("environment \(safe(environment))") }
         if let commit = run.gitCommit { facts.append("commit \(safe(String(commit.prefix(12))))") }
+        let origin = run.origin.description
+        if !origin.isEmpty { facts.append(safe(origin)) }
         facts.append("sonde \(safe(run.toolVersion))")
         return header((run.collection, run.file, run.plannedRequests)) + dim("  " + facts.joined(separator: ", ")) + "\n"
             + run.requests.map(line).joined() + summary(run)

@@ -31,6 +31,8 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
                 environment: start.environment, started: start.started, finished: nil, toolVersion: start.toolVersion, gitCommit: start.gitCommit,
                 outcome: nil, plannedRequests: start.plannedRequests)
             record.selection = start.selection
+            record.uuid = start.uuid
+            record.origin = start.origin
             records.append(record)
             return id
         }

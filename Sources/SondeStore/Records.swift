@@ -35,9 +35,9 @@ enum RunTable: HistoryTable {
     static let name = "run"
     enum Columns: String, CaseIterable {
         case id, collection, file, collectionPath, contentHash, environment, startedAt, finishedAt, toolVersion, gitCommit, outcome,
-            plannedRequests, passed, failed, errored, skipped, selection
+            plannedRequests, passed, failed, errored, skipped, selection, uuid, host, user, ciProvider, ciJobUrl, ciBranch, ciCommit
     }
-    static let textColumns: Set<Columns> = [.collection, .file, .collectionPath, .environment, .selection]
+    static let textColumns: Set<Columns> = [.collection, .file, .collectionPath, .environment, .selection, .host, .user, .ciProvider, .ciJobUrl, .ciBranch, .ciCommit]
 }
 
 /// A request of a run (`request`).

@@ -16,6 +16,10 @@ extension SQLiteHistory {
             toolVersion: row[C.toolVersion], gitCommit: row[C.gitCommit], outcome: try (row[C.outcome] as String?).map(Outcome.stored),
             plannedRequests: row[C.plannedRequests], passed: row[C.passed], failed: row[C.failed], errored: row[C.errored], skipped: row[C.skipped])
         record.selection = row.text(C.selection)
+        record.uuid = row[C.uuid]
+        record.origin = RunOrigin(
+            host: row.text(C.host), user: row.text(C.user),
+            ci: row.text(C.ciProvider).map { RunOrigin.CIJob(provider: $0, jobURL: row.text(C.ciJobUrl), branch: row.text(C.ciBranch), commit: row.text(C.ciCommit)) })
         return record
     }
 

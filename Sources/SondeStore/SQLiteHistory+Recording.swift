@@ -14,6 +14,7 @@ extension SQLiteHistory {
                 try db.cachedStatement(
                     sql: RunTable.insert([
                         .collection, .file, .contentHash, .environment, .startedAt, .toolVersion, .gitCommit, .plannedRequests, .collectionPath, .selection,
+                        .uuid, .host, .user, .ciProvider, .ciJobUrl, .ciBranch, .ciCommit,
                     ])))
             insert.reset()
             insert.bind(1, start.collection)
@@ -26,6 +27,13 @@ extension SQLiteHistory {
             insert.bind(8, Int64(start.plannedRequests))
             insert.bind(9, start.collectionPath)
             insert.bind(10, start.selection)
+            insert.bind(11, start.uuid)
+            insert.bind(12, start.origin.host)
+            insert.bind(13, start.origin.user)
+            insert.bind(14, start.origin.ci?.provider)
+            insert.bind(15, start.origin.ci?.jobURL)
+            insert.bind(16, start.origin.ci?.branch)
+            insert.bind(17, start.origin.ci?.commit)
             try insert.step(db)
             return db.lastInsertedRowID
         }

@@ -191,6 +191,24 @@ enum Schema {
                 ALTER TABLE run ADD COLUMN selection TEXT;
                 """)
         }
+        // v9: a run's identity across machines (a UUID, which an import recognises runs by)
+        // and where it ran: host, user, and the CI job (provider, job URL, branch, commit).
+        // Runs recorded before get a UUID of their own here.
+        migrator.registerMigration("v9 run identity and origin") { db in
+            try db.execute(sql: """
+                ALTER TABLE run ADD COLUMN uuid TEXT;
+                ALTER TABLE run ADD COLUMN host TEXT;
+                ALTER TABLE run ADD COLUMN user TEXT;
+                ALTER TABLE run ADD COLUMN ciProvider TEXT;
+                ALTER TABLE run ADD COLUMN ciJobUrl TEXT;
+                ALTER TABLE run ADD COLUMN ciBranch TEXT;
+                ALTER TABLE run ADD COLUMN ciCommit TEXT;
+                """)
+            for id in try Int64.fetchAll(db, sql: "SELECT id FROM run") {
+                try db.execute(sql: "UPDATE run SET uuid = ? WHERE id = ?", arguments: [UUID().uuidString.lowercased(), id])
+            }
+            try db.execute(sql: "CREATE UNIQUE INDEX run_by_uuid ON run(uuid)")
+        }
         return migrator
     }
 

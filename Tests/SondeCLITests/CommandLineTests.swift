@@ -37,6 +37,10 @@ struct Sonde {
         env["NO_COLOR"] = "1"
         // Runs are recorded in a scratch database, never in the checkout's .sonde/.
         env["SONDE_DB"] = scratchDatabase
+        // Where runs run is recorded: the same in every test, whichever machine or CI runs them.
+        env["HOSTNAME"] = "test-host"
+        env["USER"] = "tester"
+        for marker in ["GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "JENKINS_URL"] { env[marker] = "" }
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let out = Pipe(), err = Pipe(), input = Pipe()

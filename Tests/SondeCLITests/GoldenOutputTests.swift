@@ -345,6 +345,8 @@ final class GoldenScene: @unchecked Sendable {
         case .trend: text = Self.trendTable(text)
         case .html: text = Self.chartGeometry(text)
         }
+        // Each run's identity is new every time.
+        text = text.replacingOccurrences(of: #"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"#, with: "<uuid>", options: .regularExpression)
         // The temporary folder (the database and report files live there).
         text = text.replacingOccurrences(of: folder.path, with: "<tmp>")
         // The mock's port and the closed port, where they stand after the host or in libcurl's words.

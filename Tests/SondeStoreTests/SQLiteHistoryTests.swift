@@ -63,6 +63,7 @@ struct SQLiteHistoryTests {
         #expect(applied == [
             "v1 runs, requests, expectations", "v2 shapes, history indexes", "v3 request start, response excerpt", "v4 final url, redirects",
             "v5 collection identity", "v6 plan steps, problem kinds, check files", "v7 trend rollups", "v8 phases, selections",
+            "v9 run identity and origin",
         ])
         #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
         #expect(try store.runs(RunFilter()).isEmpty)
@@ -112,7 +113,35 @@ struct SQLiteHistoryTests {
         } throws: { error in
             "\(error)".contains("was written by a newer sonde")
         }
-        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 9)
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 10)
+    }
+
+    /// Runs recorded before v9 get an identity each; a run begun now keeps its own, with where it ran.
+    @Test func runsHaveAnIdentityAndAnOrigin() throws {
+        let path = try Self.temporaryDatabase()
+        let queue = try DatabaseQueue(path: path)
+        var migrator = Schema.migrator(filesRelativeTo: "")
+        try migrator.migrate(queue, upTo: "v8 phases, selections")
+        try queue.write { db in
+            for id in 1...3 {
+                try db.execute(
+                    sql: "INSERT INTO run (id, collection, file, contentHash, startedAt, toolVersion, plannedRequests, passed, failed, errored, skipped, collectionPath) VALUES (?, 'c', 'c.yaml', 'h', ?, 'old', 1, 0, 0, 0, 0, 'c.yaml')",
+                    arguments: [id, Double(id)])
+            }
+        }
+        let store = try SQLiteHistory(path: path)
+        let uuids = try store.runs(RunFilter()).compactMap(\.uuid)
+        #expect(uuids.count == 3 && Set(uuids).count == 3)
+        var start = RunStart(collection: "c", file: "c.yaml", collectionPath: "c.yaml", contentHash: "h", environment: nil, started: Date(), toolVersion: "t", gitCommit: nil, plannedRequests: 1)
+        start.origin = RunOrigin(host: "build-7", user: "ci", ci: .init(provider: "gitlab-ci", jobURL: "https://gitlab/j/1", branch: "main", commit: "abc"))
+        let id = try store.begin(start)
+        let run = try #require(try store.run(id: id))
+        #expect(run.uuid == start.uuid)
+        #expect(run.origin == start.origin)
+        // The identity is unique in a history.
+        #expect(throws: (any Error).self) {
+            try queue.write { try $0.execute(sql: "UPDATE run SET uuid = ? WHERE id = 1", arguments: [start.uuid]) }
+        }
     }
 
     @Test func aFileThatIsNotADatabaseGivesAClearError() throws {

@@ -72,8 +72,9 @@ struct DemoCommand: ParsableCommand {
         }
         let interruption = Interruption()
         let history = try recording.openHistory()
-        let options = RunSession.Options(
+        var options = RunSession.Options(
             keepRecords: !reports.targets.isEmpty, compare: history != nil ? RunDiff.Thresholds() : nil, toolVersion: SondeCommand.version)
+        options.origin = RunOrigin.current
         let status = try SessionShell.run(
             [PlannedCollection(loaded)], options: options, transport: TransportOptions(), history: history, verbosity: 0, reports: reports,
             gatesOnComparison: false, interruption: interruption)

@@ -122,6 +122,7 @@ struct RunCommand: ParsableCommand {
             toolVersion: SondeCommand.version, secrets: Self.proxySecrets(proxy),
             curlArguments: verbose > 0 || curlFile != nil ? transport.curlArguments : nil)
         if netrc || netrcFile != nil || netrcOptional { options.defaultAuth = .netrc(file: netrcFile, optional: netrcOptional) }
+        options.origin = RunOrigin.current
         // Signals are taken from here on: opening (and upgrading) the history included.
         let interruption = Interruption()
         var planned = loaded.map(PlannedCollection.init)

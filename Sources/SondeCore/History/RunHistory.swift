@@ -78,6 +78,11 @@ public struct RunStart: Sendable {
     public var plannedRequests: Int
     /// The selection it runs (`--request 'get *' --tag smoke`); nil when every step runs.
     public var selection: String?
+    /// Its identity across machines and histories (lowercase, as `uuidgen` writes it): what
+    /// an import of runs recognises them by.
+    public var uuid: String = UUID().uuidString.lowercased()
+    /// Where it runs.
+    public var origin = RunOrigin()
 
     public init(
         collection: String, file: String, collectionPath: String, contentHash: String, environment: String?, started: Date, toolVersion: String,
@@ -103,6 +108,8 @@ public struct RunStart: Sendable {
             plannedRequests: plannedRequests, passed: result.count(.passed), failed: result.count(.failed), errored: result.count(.error),
             skipped: result.count(.skipped), requests: result.requests.map { $0.recorded(withShape: true) })
         record.selection = selection
+        record.uuid = uuid
+        record.origin = origin
         return record
     }
 }

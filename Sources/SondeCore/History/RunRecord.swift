@@ -29,6 +29,10 @@ public struct RunRecord: Sendable {
     public var requests: [RequestResult]
     /// The selection it ran (`--request 'get *' --tag smoke`); nil when every step ran.
     public var selection: String?
+    /// Its identity across machines and histories (`RunStart.uuid`); nil for a run not recorded.
+    public var uuid: String?
+    /// Where it ran.
+    public var origin = RunOrigin()
 
     public init(
         id: Int64, collection: String, file: String, collectionPath: String? = nil, contentHash: String, environment: String?, started: Date,
