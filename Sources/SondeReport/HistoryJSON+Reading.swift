@@ -6,6 +6,16 @@ import SondeCore
 extension HistoryJSON {
     public struct ReadError: Error, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) { self.description = description }
+    }
+
+    /// One run from a `sonde.run/1` document (a line of `sonde history export`).
+    public static func readRunDocument(_ document: JSONValue) throws(ReadError) -> RunRecord {
+        guard document["format"]?.stringValue == "sonde.run/1", let run = document["run"] else {
+            throw ReadError(description: "not a sonde.run/1 document (sonde history export writes them)")
+        }
+        return try readRun(run)
     }
 
     public static func readReport(_ document: JSONValue) throws(ReadError) -> [RunRecord] {
@@ -30,7 +40,7 @@ extension HistoryJSON {
         func optionalDouble(_ key: String, in value: JSONValue) -> Double? { value[key]?.numberValue?.double }
         func date(_ text: String?) throws(ReadError) -> Date? {
             guard let text else { return nil }
-            guard let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) else {
+            guard let date = DateText.rfc3339(text) else {
                 throw ReadError(description: "'\(text)' is not an ISO 8601 time")
             }
             return date

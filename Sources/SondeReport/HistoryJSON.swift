@@ -156,11 +156,13 @@ public enum HistoryJSON {
 
     /// ISO 8601 in UTC, to the millisecond, rounded (not truncated, so that reading it back
     /// and writing it again gives the same text).
+    /// RFC 3339 in UTC, to the microsecond (`2026-11-30T10:30:03.123456Z`): what the history
+    /// holds, so that a run exported and imported has the same duration to the digit.
     public static func timestamp(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        let microseconds = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
         let whole = Date(timeIntervalSince1970: Double(seconds)).formatted(Date.ISO8601FormatStyle())
-        let fraction = String(milliseconds - seconds * 1000)
-        return String(whole.dropLast()) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction + "Z"
+        let fraction = String(microseconds - seconds * 1_000_000)
+        return String(whole.dropLast()) + "." + String(repeating: "0", count: 6 - fraction.count) + fraction + "Z"
     }
 }

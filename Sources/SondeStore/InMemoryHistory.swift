@@ -125,6 +125,10 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
         try locked { () throws(HistoryError) -> RunRecord? in index(of: id).map { records[$0] } }
     }
 
+    public func runID(uuid: String) throws(HistoryError) -> Int64? {
+        try locked { () throws(HistoryError) -> Int64? in records.first { $0.uuid == uuid }?.id }
+    }
+
     public func previousRun(before run: RunRecord) throws(HistoryError) -> RunRecord? {
         try locked { () throws(HistoryError) -> RunRecord? in previous(before: run) }
     }

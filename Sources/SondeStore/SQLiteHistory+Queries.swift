@@ -88,6 +88,10 @@ extension SQLiteHistory {
         try read { db in try Self.fullRun(db, id: id) }
     }
 
+    public func runID(uuid: String) throws(HistoryError) -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT id FROM run WHERE uuid = ?", arguments: [uuid]) }
+    }
+
     static func fullRun(_ db: Database, id: Int64) throws -> RunRecord? {
         guard let row = try Row.fetchOne(db, sql: "SELECT \(runColumns) FROM run WHERE id = ?", arguments: [id]) else { return nil }
         var run = try Self.run(row)

@@ -4,6 +4,12 @@ import GRDBSQLite
 import SondeCore
 
 extension SQLiteHistory {
+    /// A time as the history keeps it: seconds since 1970, to the microsecond, as the JSON
+    /// formats write it; so a run exported and imported has the same times, to the bit.
+    static func storedTime(_ date: Date) -> Double {
+        (date.timeIntervalSince1970 * 1_000_000).rounded() / 1_000_000
+    }
+
     /// Records the start of a run; its requests follow one by one, so that a run killed half
     /// way keeps what it finished and stays marked incomplete.
     public func begin(_ start: RunStart) throws(HistoryError) -> Int64 {
@@ -21,7 +27,7 @@ extension SQLiteHistory {
             insert.bind(2, start.file)
             insert.bind(3, start.contentHash)
             insert.bind(4, start.environment)
-            insert.bind(5, start.started.timeIntervalSince1970)
+            insert.bind(5, Self.storedTime(start.started))
             insert.bind(6, start.toolVersion)
             insert.bind(7, start.gitCommit)
             insert.bind(8, Int64(start.plannedRequests))
@@ -60,7 +66,7 @@ extension SQLiteHistory {
             let finishedBefore = try Bool.fetchOne(db, sql: "SELECT finishedAt IS NOT NULL FROM run WHERE id = ?", arguments: [run]) ?? false
             try db.execute(
                 sql: "UPDATE run SET \(RunTable.list([.outcome])) = ?, \(RunTable.list([.finishedAt])) = ? WHERE id = ?",
-                arguments: [outcome.rawValue, finished.timeIntervalSince1970, run])
+                arguments: [outcome.rawValue, Self.storedTime(finished), run])
             // Into the trend rollups in the same transaction: a run is counted when it first
             // finishes; finished again, its hour is summed anew.
             try finishedBefore ? Self.resumRollups(ofRun: run, db) : Self.rollUp(run: run, db)

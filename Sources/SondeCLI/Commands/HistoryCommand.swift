@@ -4,11 +4,23 @@ import SondeCore
 import SondeReport
 import SondeStore
 
-/// `sonde history`: recorded runs, newest first.
+/// `sonde history`: recorded runs, newest first; `export` and `import` move runs between
+/// histories.
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
-        abstract: "List recorded runs, newest first: id, time, environment, passed/failed/errors/skipped, duration.",
+        abstract: "List recorded runs, newest first: id, time, environment, where, passed/failed/errors/skipped, duration.",
+        discussion: "sonde history [COLLECTION] [--env E] [--last N] [--json] lists them (sonde history list --help). Exit status: 0 the runs were listed (or there were none: it says so); 2 an unknown collection, or bad usage; 3 the history cannot be read.",
+        subcommands: [HistoryListCommand.self, HistoryExportCommand.self, HistoryImportCommand.self],
+        defaultSubcommand: HistoryListCommand.self
+    )
+}
+
+/// `sonde history [COLLECTION]` (`sonde history list`): recorded runs, newest first.
+struct HistoryListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List recorded runs, newest first (what `sonde history` does).",
         discussion: "Exit status: 0 the runs were listed (or there were none: it says so); 2 an unknown collection, or bad usage; 3 the history cannot be read."
     )
 
@@ -95,4 +107,81 @@ func explainNoRuns(
         return
     }
     try say("\(what) recorded in \(store.location)")
+}
+
+/// `sonde history export`: runs as JSON lines, oldest first, each a whole `sonde.run/1`
+/// document (requests and checks, masked as recorded), for `sonde history import`.
+struct HistoryExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write recorded runs as JSON lines (one sonde.run/1 document each, oldest first) to standard output.",
+        discussion: "Exit status: 0 written (none, when nothing matches); 2 an unknown collection, or bad usage; 3 the history cannot be read."
+    )
+
+    @Argument(help: "A collection's name, or the file it was run from (default: every collection).")
+    var collection: String?
+
+    @Option(help: "Only runs in this environment.")
+    var env: String?
+
+    @Option(help: "Only runs started in this window back from now (e.g. 30d, 12h, 2w).")
+    var since: Since?
+
+    @OptionGroup var database: DatabaseOption
+
+    func run() throws {
+        let store = try database.openExisting()
+        let listed = try storeCall { try store.runs(RunFilter(collection: collection, environment: env, since: since?.date)) }
+        for summary in listed.reversed() {
+            guard let run = try storeCall({ try store.run(id: summary.id) }) else { continue }
+            Terminal.print(HistoryJSON.run(run).jsonText)
+        }
+    }
+}
+
+/// `sonde history import FILE...`: runs written by `export`, into the history; a run whose
+/// identity (UUID) the history has is left as it is, so importing twice changes nothing.
+struct HistoryImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Record runs from JSON lines that `sonde history export` wrote; runs already in the history (by their UUID) are skipped.",
+        discussion: "Every line is read before anything is recorded. Exit status: 0 imported; 2 a file cannot be read or a line is not a sonde.run/1 document (nothing is recorded); 3 the history cannot be written."
+    )
+
+    @Argument(help: "Files of JSON lines (- for standard input).")
+    var files: [String]
+
+    @OptionGroup var database: DatabaseOption
+
+    func run() throws {
+        var runs: [RunRecord] = []
+        for file in files {
+            let data: Data?
+            if file == "-" {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                data = FileManager.default.contents(atPath: file)
+            }
+            guard let data, let text = String(data: data, encoding: .utf8) else {
+                Terminal.error("\(TerminalText.escape(file)): cannot be read as UTF-8 text")
+                throw ExitCode(ExitStatus.usage)
+            }
+            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isBlank {
+                do {
+                    runs.append(try HistoryJSON.readRunDocument(try JSONValue.parse(String(line))))
+                } catch {
+                    Terminal.error("\(TerminalText.escape(file)):\(index + 1): \(TerminalText.escape("\(error)")); nothing was imported")
+                    throw ExitCode(ExitStatus.usage)
+                }
+            }
+        }
+        let location = try database.location()
+        let store = try storeCall { try location.open(access: .readWrite) }
+        var imported = 0, present = 0
+        for run in runs {
+            if try storeCall({ try store.importRun(run) }) { imported += 1 } else { present += 1 }
+        }
+        store.close()
+        Terminal.print("imported \(imported) run\(imported == 1 ? "" : "s") into \(TerminalText.escape(store.location))\(present > 0 ? "; \(present) already there (by UUID)" : "")")
+    }
 }

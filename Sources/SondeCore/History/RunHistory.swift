@@ -55,10 +55,36 @@ public protocol RunHistory: AnyObject, Sendable {
     /// Every collection recorded.
     func collections() throws(HistoryError) -> [CollectionIdentity]
 
+    /// The id of the run with this identity (`RunStart.uuid`), if the history has it.
+    func runID(uuid: String) throws(HistoryError) -> Int64?
+
     /// Makes the history complete on disk and closes it. False when the newest writes could
     /// not be made part of the file itself (another process holds an older state open).
     @discardableResult
     func close() -> Bool
+}
+
+extension RunHistory {
+    /// Records a run read from elsewhere (`sonde history import`): its start, its requests
+    /// and checks as they were recorded (masked already), and its end, through the same
+    /// writing as a run, so that the trend rollups count it. Nothing when the history has a
+    /// run of the same `uuid` already: false then. A run without one gets a new identity.
+    public func importRun(_ run: RunRecord) throws(HistoryError) -> Bool {
+        if let uuid = run.uuid, try runID(uuid: uuid) != nil { return false }
+        var start = RunStart(
+            collection: run.collection, file: run.file, collectionPath: run.collectionPath, contentHash: run.contentHash, environment: run.environment,
+            started: run.started, toolVersion: run.toolVersion, gitCommit: run.gitCommit, plannedRequests: run.plannedRequests, selection: run.selection)
+        if let uuid = run.uuid { start.uuid = uuid }
+        start.origin = run.origin
+        let id = try begin(start)
+        for request in run.requests { append(request, to: id) }
+        if let finished = run.finished, let outcome = run.outcome {
+            try finish(run: id, outcome: outcome, at: finished)
+        } else {
+            try leaveIncomplete(run: id)
+        }
+        return true
+    }
 }
 
 /// What is known about a run before its first request.
