@@ -302,6 +302,7 @@ public final class Runner {
                 if readNames[index].contains(where: { unsettledCaptures.contains(captureKey($0, step.scope)) }) { settle() }
                 let blocked = (stop && step.phase != .teardown) || (setupFailure != nil && step.phase == .main)
                     || readNames[index].contains { failedCaptures[captureKey($0, step.scope)] != nil }
+                    || (step.scope == 0 && readNames[index].contains { plan.leftOutCaptures[$0] != nil && scope.source(of: $0) == nil })
                 if blocked {
                     runOne(step, index: index)
                     continue
