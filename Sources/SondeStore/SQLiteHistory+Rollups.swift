@@ -333,8 +333,13 @@ enum HistogramCoding {
 
 extension Duration {
     /// Whole nanoseconds, as the rollups store latencies (exact, unlike milliseconds as a REAL).
+    /// (Saturating: a sum of latencies beyond 292 years, which only an import of made-up
+    /// runs could bring, is stored as the largest value, not a crash.)
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (total, overflowAgain) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return overflowAgain ? (whole < 0 ? .min : .max) : total
     }
 }

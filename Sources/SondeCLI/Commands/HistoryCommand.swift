@@ -132,6 +132,10 @@ struct HistoryExportCommand: ParsableCommand {
     func run() throws {
         let store = try database.openExisting()
         let listed = try storeCall { try store.runs(RunFilter(collection: collection, environment: env, since: since?.date)) }
+        // An unknown collection is said (exit 2), as `history` says it.
+        if listed.isEmpty, collection != nil {
+            try explainNoRuns(store, collection: collection, environment: env, fatal: true)
+        }
         for summary in listed.reversed() {
             guard let run = try storeCall({ try store.run(id: summary.id) }) else { continue }
             Terminal.print(HistoryJSON.run(run).jsonText)
@@ -155,23 +159,46 @@ struct HistoryImportCommand: ParsableCommand {
 
     func run() throws {
         var runs: [RunRecord] = []
+        var seen = Set<String>()
         for file in files {
+            var isFolder: ObjCBool = false
             let data: Data?
             if file == "-" {
                 data = FileHandle.standardInput.readDataToEndOfFile()
+            } else if !FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) || isFolder.boolValue {
+                Terminal.error("\(TerminalText.escape(file)): no such file; nothing was imported")
+                throw ExitCode(ExitStatus.usage)
             } else {
                 data = FileManager.default.contents(atPath: file)
             }
             guard let data, let text = String(data: data, encoding: .utf8) else {
-                Terminal.error("\(TerminalText.escape(file)): cannot be read as UTF-8 text")
+                Terminal.error("\(TerminalText.escape(file)): cannot be read as UTF-8 text; nothing was imported")
                 throw ExitCode(ExitStatus.usage)
             }
-            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isBlank {
-                do {
-                    runs.append(try HistoryJSON.readRunDocument(try JSONValue.parse(String(line))))
-                } catch {
-                    Terminal.error("\(TerminalText.escape(file)):\(index + 1): \(TerminalText.escape("\(error)")); nothing was imported")
+            // Lines end with LF or CR LF.
+            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let line = line.hasSuffix("\r") ? line.dropLast() : line
+                guard !line.isBlank else { continue }
+                func refuse(_ problem: String) throws -> Never {
+                    Terminal.error("\(TerminalText.escape(file)):\(index + 1): \(TerminalText.escape(problem)); nothing was imported")
                     throw ExitCode(ExitStatus.usage)
+                }
+                let document: JSONValue
+                do {
+                    document = try JSONValue.parse(String(line))
+                } catch {
+                    try refuse("\(error)")
+                }
+                if let problem = HistoryJSON.importProblem(document) { try refuse(problem) }
+                do {
+                    var run = try HistoryJSON.readRunDocument(document)
+                    // One identity, however it is written.
+                    run.uuid = run.uuid?.lowercased()
+                    // The same run twice in what is imported is imported once.
+                    guard seen.insert(run.uuid ?? "").inserted else { continue }
+                    runs.append(run)
+                } catch {
+                    try refuse("\(error)")
                 }
             }
         }

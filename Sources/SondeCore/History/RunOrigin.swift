@@ -60,20 +60,21 @@ public struct RunOrigin: Sendable, Hashable {
         } else if value("JENKINS_URL") != nil {
             ci = CIJob(provider: "jenkins", jobURL: value("BUILD_URL"), branch: value("BRANCH_NAME") ?? value("GIT_BRANCH"), commit: value("GIT_COMMIT"))
         }
+        // A job URL with credentials in it (`https://user:token@ci/…`) keeps them masked.
+        if let url = ci?.jobURL { ci?.jobURL = RequestURL.maskingPassword(url) }
         return RunOrigin(host: value("HOSTNAME") ?? host.flatMap { $0.isEmpty ? nil : $0 }, user: value("USER") ?? value("LOGNAME") ?? user, ci: ci)
     }
 
-    /// `on build-7 as ci` and, in CI, `github-actions job https://…, branch main`.
+    /// `on build-7 as ci` and, in CI, `on build-7 as ci, github-actions job https://…, branch main`.
     public var description: String {
-        var parts: [String] = []
-        if let host { parts.append("on \(host)") }
-        if let user { parts.append("as \(user)") }
+        var machine: [String] = []
+        if let host { machine.append("on \(host)") }
+        if let user { machine.append("as \(user)") }
+        var parts = machine.isEmpty ? [] : [machine.joined(separator: " ")]
         if let ci {
-            var job = ci.provider
-            if let url = ci.jobURL { job += " job \(url)" }
-            if let branch = ci.branch { job += ", branch \(branch)" }
-            parts.append(job)
+            parts.append(ci.provider + (ci.jobURL.map { " job \($0)" } ?? ""))
+            if let branch = ci.branch { parts.append("branch \(branch)") }
         }
-        return parts.joined(separator: " ")
+        return parts.joined(separator: ", ")
     }
 }
