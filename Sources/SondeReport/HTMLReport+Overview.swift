@@ -28,7 +28,7 @@ extension HTMLReport {
             }
             if let last = trend.recentRuns.last {
                 let outcome = last.outcome?.rawValue ?? "incomplete"
-                out += "<td><span class=\"badge \(outcome)\" title=\"run #\(last.id), \(escape(HistoryText.time(last.started)))\">\(outcome)</span></td>"
+                out += "<td><span class=\"badge \(outcome)\" title=\"run #\(last.id), \(escape(HistoryText.time(last.started)))\(last.place.map { ", " + escape($0) } ?? "")\">\(outcome)</span></td>"
             } else {
                 out += "<td>–</td>"
             }
@@ -49,7 +49,7 @@ extension HTMLReport {
         for (index, run) in runs.enumerated() {
             let name = run.outcome?.rawValue ?? "incomplete"
             let (y, barHeight) = run.outcome == .passed ? (2.0, 8.0) : run.outcome == nil ? (9.0, 2.0) : (10.0, 8.0)
-            svg += "<rect class=\"cell \(name)\" x=\"\(f(Double(index) * cell))\" y=\"\(f(y))\" width=\"\(f(cell - 1))\" height=\"\(f(barHeight))\" data-tip=\"run #\(run.id): \(name)\"/>"
+            svg += "<rect class=\"cell \(name)\" x=\"\(f(Double(index) * cell))\" y=\"\(f(y))\" width=\"\(f(cell - 1))\" height=\"\(f(barHeight))\" data-tip=\"run #\(run.id): \(name)\(run.place.map { " (" + escape($0) + ")" } ?? "")\"/>"
         }
         return svg + "</svg>"
     }

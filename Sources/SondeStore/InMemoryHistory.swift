@@ -179,7 +179,7 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
                 if let since = filter.since { window = window.filter { $0.started >= since } }
                 if let last = filter.last { window = Array(window.prefix(last)) }
                 let oldestFirst = Array(window.reversed())
-                let points = oldestFirst.map { Trend.RunPoint(id: $0.id, started: $0.started, outcome: $0.outcome) }
+                let points = oldestFirst.map { Trend.RunPoint(id: $0.id, started: $0.started, outcome: $0.outcome, place: $0.origin.ci?.provider ?? $0.origin.host) }
                 // Per step, in the order the newest run lists them, named as it names them.
                 var order: [String] = []
                 var names: [String: String] = [:]

@@ -67,7 +67,7 @@ extension SQLiteHistory {
             window += " AND startedAt >= ?"
             _ = arguments.append(contentsOf: [since.timeIntervalSince1970])
         }
-        let newestFirst = "SELECT id, startedAt, outcome FROM run WHERE \(window) ORDER BY startedAt DESC, id DESC"
+        let newestFirst = "SELECT id, startedAt, outcome, coalesce(ciProvider, host) FROM run WHERE \(window) ORDER BY startedAt DESC, id DESC"
         // Every run of a short window; of a long one, as many and one more (and the newest
         // runs it shows one by one).
         let limit = min(filter.last ?? Int.max, max(exactTrendRuns + 1, Trend.recentLimit))
@@ -166,7 +166,10 @@ extension SQLiteHistory {
         var runs: [Trend.RunPoint] = []
         try forEachRow(db, sql, arguments) { sqlite in
             let outcome = sqlite3_column_type(sqlite, 2) == SQLITE_NULL ? nil : try Self.outcome(sqlite, column: 2)
-            runs.append(Trend.RunPoint(id: sqlite3_column_int64(sqlite, 0), started: Date(timeIntervalSince1970: sqlite3_column_double(sqlite, 1)), outcome: outcome))
+            // Where it ran, when the query asks for it (a fourth column).
+            let place = sqlite3_column_count(sqlite) > 3 ? Self.text(sqlite, column: 3) : nil
+            runs.append(
+                Trend.RunPoint(id: sqlite3_column_int64(sqlite, 0), started: Date(timeIntervalSince1970: sqlite3_column_double(sqlite, 1)), outcome: outcome, place: place))
         }
         return runs
     }

@@ -30,11 +30,14 @@ public struct Trend: Sendable {
         public var id: Int64
         public var started: Date
         public var outcome: Outcome?
+        /// Where it ran, in a word: its CI provider, else its host (`RunOrigin`).
+        public var place: String?
 
-        public init(id: Int64, started: Date, outcome: Outcome?) {
+        public init(id: Int64, started: Date, outcome: Outcome?, place: String? = nil) {
             self.id = id
             self.started = started
             self.outcome = outcome
+            self.place = place
         }
     }
 
