@@ -4,8 +4,9 @@
 DEBIAN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev libxml2-dev
 # The tests also check reports with real consumers: xmllint validates JUnit against an
 # XSD, Chromium renders the HTML pages; nginx serves HTTP/2 and mutual TLS, with
-# certificates the openssl CLI makes.
-TEST_PACKAGES := libxml2-utils chromium nginx-light openssl
+# certificates the openssl CLI makes; PostgreSQL's server runs a throwaway cluster for the
+# team history's tests.
+TEST_PACKAGES := libxml2-utils chromium nginx-light openssl postgresql
 # The benchmark compares with wrk on nginx and on the mock; GNU time reads peak memory;
 # valgrind (callgrind) counts instructions.
 BENCH_PACKAGES := wrk time nginx-light valgrind

@@ -126,7 +126,7 @@ public final class NginxServer: @unchecked Sendable {
     }
 
     /// A port nothing listens on now (bound, then released).
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

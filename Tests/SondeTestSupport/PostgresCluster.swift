@@ -1,0 +1,99 @@
+import Foundation
+
+/// A throwaway PostgreSQL cluster from Debian's `postgresql` on a free loopback port: made
+/// by `initdb` in a temporary folder (trust authentication for the user `sonde`, no fsync),
+/// started by `pg_ctl`, and stopped and removed by `stop()`. Run as root, the server runs as
+/// the `postgres` user that Debian's package creates (PostgreSQL refuses to run as root).
+/// `make test` installs the package.
+public final class PostgresCluster: @unchecked Sendable {
+    public let port: Int
+    public let folder: URL
+    /// The user the tests connect as (trusted: no password).
+    public static let user = "sonde"
+    private let binaries: URL
+    private var stopped = false
+
+    /// `postgres://sonde@127.0.0.1:PORT/postgres`.
+    public var url: String { "postgres://\(Self.user)@127.0.0.1:\(port)/postgres" }
+
+    /// The newest installed server's programs (`/usr/lib/postgresql/15/bin`).
+    static var installed: URL? {
+        let root = URL(fileURLWithPath: "/usr/lib/postgresql")
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: root.path))?.compactMap(Int.init).sorted() ?? []
+        return versions.last.map { root.appendingPathComponent("\($0)/bin") }
+    }
+
+    /// Why a cluster cannot run here, or nil when it can: tests skip with this line.
+    public static var unavailable: String? {
+        guard let binaries = installed, FileManager.default.isExecutableFile(atPath: binaries.appendingPathComponent("initdb").path) else {
+            return "PostgreSQL's server is not installed (make test installs postgresql)"
+        }
+        if getuid() == 0, getpwnam("postgres") == nil { return "running as root, and there is no postgres user to run the server as" }
+        return nil
+    }
+
+    public init() throws {
+        guard let binaries = Self.installed else { throw RawServerError("PostgreSQL's server is not installed") }
+        self.binaries = binaries
+        folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("sonde-pg-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        if getuid() == 0, let owner = getpwnam("postgres") { chown(folder.path, owner.pointee.pw_uid, owner.pointee.pw_gid) }
+        try Self.run(binaries.appendingPathComponent("initdb"), ["-D", folder.appendingPathComponent("data").path, "-A", "trust", "-U", Self.user, "-E", "UTF8", "--no-sync"])
+        // A port bound and released may be taken meanwhile: tried again on another.
+        var started: Int?
+        for _ in 0..<3 where started == nil {
+            let candidate = try NginxServer.freePort()
+            let options = "-p \(candidate) -k \(folder.path) -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+            if (try? Self.run(
+                binaries.appendingPathComponent("pg_ctl"),
+                ["-D", folder.appendingPathComponent("data").path, "-o", options, "-l", folder.appendingPathComponent("server.log").path, "-w", "-t", "30", "start"])) != nil
+            {
+                started = candidate
+            }
+        }
+        guard let started else {
+            let log = (try? String(contentsOf: folder.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
+            try? FileManager.default.removeItem(at: folder)
+            throw RawServerError("the PostgreSQL server did not start: \(log.suffix(500))")
+        }
+        port = started
+    }
+
+    /// Stops the server at once and removes its folder.
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        _ = try? Self.run(binaries.appendingPathComponent("pg_ctl"), ["-D", folder.appendingPathComponent("data").path, "-m", "immediate", "-w", "stop"])
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    deinit { stop() }
+
+    /// Runs a server program, as the `postgres` user when this process is root; throws with
+    /// its output when it fails. Spawned and waited for by hand (posix_spawn, waitpid):
+    /// Foundation's `Process` waits on a descriptor the server `pg_ctl start` leaves running
+    /// inherits, and would wait for ever.
+    @discardableResult
+    static func run(_ program: URL, _ arguments: [String]) throws -> String {
+        let (path, argv) = getuid() == 0 ? ("/usr/sbin/runuser", ["runuser", "-u", "postgres", "--", program.path] + arguments) : (program.path, [program.path] + arguments)
+        let outputFile = "/tmp/sonde-pg-output-\(UUID().uuidString.prefix(8))"
+        defer { unlink(outputFile) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var pid = pid_t()
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { for argument in cArguments { free(argument) } }
+        let spawned = posix_spawn(&pid, path, &actions, nil, cArguments, environ)
+        guard spawned == 0 else { throw RawServerError("cannot start \(program.lastPathComponent): error \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
+        // Exited normally with status 0 (WIFEXITED and WEXITSTATUS, by hand: macros Swift does not import).
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else { throw RawServerError("\(program.lastPathComponent) failed: \(text.suffix(500))") }
+        return text
+    }
+}
