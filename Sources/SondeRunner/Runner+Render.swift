@@ -134,8 +134,9 @@ extension Runner {
         case .file(let pathTemplate):
             let written = try pathTemplate.render(in: scope)
             let path = written.hasPrefix("/") ? written : URL(fileURLWithPath: spec.file).deletingLastPathComponent().appendingPathComponent(written).path
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+            // A regular file only (as the loader reads every file a collection names): a device
+            // or a pipe (`/dev/zero`) would be read without end.
+            guard (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular,
                 let data = FileManager.default.contents(atPath: path)
             else {
                 throw RunnerError("body file '\(written)' cannot be read as a file (\(path))", kind: .file)

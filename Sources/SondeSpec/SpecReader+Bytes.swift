@@ -49,8 +49,7 @@ extension SpecReader {
                 report("the file of a templated \(context) is read when the collection is loaded: its path cannot be a template", at: chosen.node)
                 return nil
             }
-            guard let resolved = readableFile(literalPath, at: chosen.node, context),
-                let data = FileManager.default.contents(atPath: resolved)
+            guard let resolved = readableFile(literalPath, at: chosen.node, context, limit: LocalFile.limit), case .success(let data) = LocalFile.contents(atPath: resolved)
             else { return nil }
             guard let text = String(data: data, encoding: .utf8) else {
                 report("file '\(literalPath)' for \(context) is not UTF-8 text, so it cannot be templated; leave templated out to send its bytes", at: chosen.node)
@@ -132,7 +131,8 @@ extension SpecReader {
         case .hex: return literalBytes(.hex, value, context)
         case .file:
             guard let path = literal(value, "the file of \(context)"), let resolved = readableFile(path, at: value, context) else { return nil }
-            guard let data = FileManager.default.contents(atPath: resolved) else {
+            // As large as a response may be (max_body_size): no limit of its own.
+            guard case .success(let data) = LocalFile.contents(atPath: resolved, limit: .max) else {
                 report("file '\(path)' for \(context) cannot be read (\(resolved))", at: value)
                 return nil
             }
@@ -164,18 +164,18 @@ extension SpecReader {
     }
 
     /// The path resolved, when it names a readable file (not a folder); reported otherwise.
-    func readableFile(_ path: String, at node: Node, _ context: String) -> String? {
+    /// The resolved path of a file a collection names, when it is a regular file (of at most
+    /// `limit` bytes); otherwise nil, and reported at `node` (`LocalFile`).
+    func readableFile(_ path: String, at node: Node, _ context: String, limit: Int = .max) -> String? {
         let resolved = resolveRelative(path)
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.isReadableFile(atPath: resolved) {
-            report("file '\(path)' for \(context) cannot be read (looked for \(resolved))", at: node)
-            return nil
+        switch LocalFile.problem(atPath: resolved, limit: limit)?.kind {
+        case nil: return resolved
+        case .missing?: report("file '\(path)' for \(context) cannot be read (looked for \(resolved))", at: node)
+        case .folder?: report("file '\(path)' for \(context) is a folder, not a file (\(resolved))", at: node)
+        case .notRegular?: report("file '\(path)' for \(context) is not a regular file (a device or a pipe: \(resolved))", at: node)
+        case .tooLarge?: report("file '\(path)' for \(context) is larger than \(LocalFile.limit >> 20) MiB (\(resolved))", at: node)
         }
-        if FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), isDirectory.boolValue {
-            report("file '\(path)' for \(context) is a folder, not a file (\(resolved))", at: node)
-            return nil
-        }
-        return resolved
+        return nil
     }
 
     /// The 1-based line and column of a scalar offset in text, for errors inside another file.

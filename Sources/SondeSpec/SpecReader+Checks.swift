@@ -284,8 +284,14 @@ extension SpecReader {
         }
         guard let path = literal(node, "the schema file of \(label)") else { return nil }
         let resolved = resolveRelative(path)
-        guard let data = FileManager.default.contents(atPath: resolved) else {
+        let data: Data
+        switch LocalFile.contents(atPath: resolved) {
+        case .success(let bytes): data = bytes
+        case .failure(let problem) where problem.kind == .missing:
             report("schema file '\(path)' for \(label) does not exist (looked for \(resolved))", at: node)
+            return nil
+        case .failure(let problem):
+            report("schema file '\(path)' for \(label) cannot be read: \(problem) (\(resolved))", at: node)
             return nil
         }
         if let json = try? JSONValue.parse([UInt8](data)) { return json }

@@ -110,7 +110,7 @@ package struct VariableSources {
     /// `environments/NAME.yaml`: a mapping of variables, or `{ vars: {…}, secrets: […] }`;
     /// in the first form, a `secrets` list names secrets too (it is not a variable).
     func environmentFile(_ path: String) throws(DiagnosticsError) -> (variables: [VariableDefinition], secrets: [(name: String, location: SourceLocation)]) {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard case .success(let data) = LocalFile.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             var message = "environment file not found"
             if options.environmentFile == nil, let name = options.environmentName {
                 let available = availableEnvironments()
@@ -171,7 +171,7 @@ package struct VariableSources {
     /// A line that cannot be read is a warning that names its line and, when it has one,
     /// its name, never its value; the rest of the file is read.
     static func dotEnvFile(_ path: String) throws(DiagnosticsError) -> (variables: [VariableDefinition], warnings: [Diagnostic]) {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard case .success(let data) = LocalFile.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw DiagnosticsError([Diagnostic("cannot read .env (missing, unreadable or not UTF-8)", at: SourceLocation(file: path, line: 1, column: 1), quotesSource: false)])
         }
         return dotEnv(text: text, path: path)

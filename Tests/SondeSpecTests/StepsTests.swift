@@ -70,6 +70,28 @@ struct StepsTests {
         }
     }
 
+    /// Every file a collection names goes through the same check: a schema, an expected
+    /// body, a templated body and an environment file that are devices are errors at once.
+    @Test func everyFileACollectionNamesIsARegularFile() throws {
+        let folder = try Self.folder([
+            "c.yaml": """
+                requests:
+                  - name: a
+                    url: http://127.0.0.1:1/
+                    expect: { schema: /dev/zero, bytes: { file: /dev/zero } }
+                    body: { file: /dev/zero, templated: true }
+                """
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect {
+            _ = try Self.loader.load(file: folder.appendingPathComponent("c.yaml").path)
+        } throws: { error in
+            ((error as? DiagnosticsError)?.diagnostics.filter { $0.message.contains("not a regular file") }.count ?? 0) == 3
+        }
+        let withDevice = CollectionLoader(options: VariableOptions(environmentFile: "/dev/zero", processEnvironment: [:]))
+        #expect(throws: DiagnosticsError.self) { try withDevice.load(file: folder.appendingPathComponent("c.yaml").path) }
+    }
+
     /// An include's steps are named after it; `with:` reads what it needs in the including
     /// collection, so a selection of the include pulls in the step that captures it.
     @Test func aSelectionFollowsWithAndExports() throws {
