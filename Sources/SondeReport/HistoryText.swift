@@ -22,7 +22,7 @@ public struct HistoryText: Sendable {
             [
                 "#\(run.id)", Self.time(run.started),
                 TerminalText.escape(paths[run.collection, default: []].count > 1 ? "\(run.collection) (\(run.collectionPath))" : run.collection), run.environment.map { TerminalText.escape($0) } ?? "-",
-                TerminalText.escape(Self.shortened(run.origin.ci?.provider ?? run.origin.host ?? "-", to: 24)), run.status, String(run.passed), String(run.failed),
+                TerminalText.escape(Redactor.cut(run.origin.ci?.provider ?? run.origin.host ?? "-", limit: 23)), run.status, String(run.passed), String(run.failed),
                 String(run.errored), String(run.skipped), run.duration.map { Self.milliseconds($0.inMilliseconds) } ?? "-",
             ]
         }
@@ -42,11 +42,6 @@ public struct HistoryText: Sendable {
             }
             return line + "\n"
         }.joined()
-    }
-
-    /// At most `limit` characters: longer text is cut, with `…`.
-    static func shortened(_ text: String, to limit: Int) -> String {
-        text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
     }
 
     /// Cells padded to their column's width: left-aligned, or right-aligned for numbers.

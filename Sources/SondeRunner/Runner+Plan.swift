@@ -7,16 +7,16 @@ extension Runner {
         scope == 0 ? name : "\(scope)\u{1F}\(name)"
     }
 
-    /// The keys a capture of `name` in `scope` sets: its own, and those of the scopes above
-    /// that it reaches through `exports`.
-    func exportKeys(_ name: String, scope: Int) -> [String] {
-        var keys = [captureKey(name, scope)]
+    /// Calls `body` with each key a capture of `name` in `scope` sets: its own, and those of
+    /// the scopes above that it reaches through `exports` (no list made: settling every
+    /// request's captures goes through here).
+    func forEachKey(of name: String, in scope: Int, _ body: (String) -> Void) {
+        body(captureKey(name, scope))
         var at = scope
-        while plan.scopes.indices.contains(at), plan.scopes[at].exports.contains(name), let parent = plan.scopes[at].parent {
-            keys.append(captureKey(name, parent))
+        while at != 0, plan.scopes[at].exports.contains(name), let parent = plan.scopes[at].parent {
+            body(captureKey(name, parent))
             at = parent
         }
-        return keys
     }
 
     /// The captures a step took that its file exports, copied to the scope that included it

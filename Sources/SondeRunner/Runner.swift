@@ -212,13 +212,13 @@ public final class Runner {
                     switch done[position] {
                     case .failed, .error:
                         for capture in step.request.captures {
-                            for key in exportKeys(capture.name, scope: step.scope) { failedCaptures[key] = (step.name, false, nil) }
+                            forEachKey(of: capture.name, in: step.scope) { failedCaptures[$0] = (step.name, false, nil) }
                         }
                         if step.phase == .setup, setupFailure == nil { setupFailure = step.name }
                         if options.failFast { stop = true }
                     case .passed:
                         for capture in step.request.captures {
-                            for key in exportKeys(capture.name, scope: step.scope) { failedCaptures[key] = nil }
+                            forEachKey(of: capture.name, in: step.scope) { failedCaptures[$0] = nil }
                         }
                     case .skipped:
                         // Its captures were not taken: a later request that needs one that nothing
@@ -227,7 +227,9 @@ public final class Runner {
                         if step.phase == .setup, setupFailure == nil { setupFailure = step.name }
                         let stepScope = scopes[step.scope] ?? scope
                         for capture in step.request.captures where stepScope.source(of: capture.name) == nil {
-                            for key in exportKeys(capture.name, scope: step.scope) where failedCaptures[key] == nil { failedCaptures[key] = (step.name, true, nil) }
+                            forEachKey(of: capture.name, in: step.scope) { key in
+                                if failedCaptures[key] == nil { failedCaptures[key] = (step.name, true, nil) }
+                            }
                         }
                     }
                 }
@@ -271,7 +273,7 @@ public final class Runner {
                 }
                 for capture in step.request.captures {
                     // An included step's export is in flight in the scopes above too.
-                    if step.scope == 0 { unsettledCaptures.insert(capture.name) } else { unsettledCaptures.formUnion(exportKeys(capture.name, scope: step.scope)) }
+                    forEachKey(of: capture.name, in: step.scope) { unsettledCaptures.insert($0) }
                 }
             }
             var phase = Phase.setup

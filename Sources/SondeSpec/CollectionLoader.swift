@@ -171,17 +171,19 @@ public struct CollectionLoader: Sendable {
         var childRelativeURLs: [Diagnostic] = []
         /// What the included files read (a `--var` read only there is read).
         var includedReadNames = Set<String>()
+        var includedFiles: [IncludedCollection?] = []
         if spec != nil, !reader.includes.isEmpty {
             let chain = (context?.chain ?? []) + [(file, SourceLocation(file: file, line: 1, column: 1))]
-            let loaded = reader.includes.enumerated().map { index, entry in
+            includedFiles = reader.includes.enumerated().map { index, entry in
                 resolve(
                     entry.include, includeIndex: index, pathNode: reader.includePathNodes[index], reader: reader, chain: chain,
                     sourceVariables: sourceVariables, sourceSecrets: context?.sourceSecrets ?? sourceSecrets.map(\.name),
                     diagnostics: &diagnostics, nested: &nested, text: &includedText, readNames: &includedReadNames)
             }
-            reader.setIncluded(loaded)
-            childRelativeURLs = loaded.compactMap { $0 }.flatMap(\.unresolvedRelativeURLs)
+            childRelativeURLs = includedFiles.compactMap { $0 }.flatMap(\.unresolvedRelativeURLs)
         }
+        // The steps of each phase apart, in the order they run, with their included files.
+        reader.sortSteps(included: includedFiles)
 
         // 4. Names: every template must read something defined or captured earlier.
         if var spec {
@@ -638,7 +640,6 @@ extension SpecReader {
         // when no file above has one either.
         if collection.baseURL == nil && isIncluded { unresolvedRelativeURLs = relativeURLs }
         relativeURLs = []
-        sortSteps()
         return collection
     }
 
@@ -666,12 +667,9 @@ extension SpecReader {
                 }
             case .vars: collection.variables = variables(value, source: .collection, "vars")
             case .secrets:
-                if let items = sequence(value, "secrets") {
-                    for item in items {
-                        guard let name = literal(item, "a secret's name") else { continue }
-                        collection.secrets.append(name)
-                        secretNodes.append((name, item))
-                    }
+                for (name, item) in names(value, "secrets", each: "a secret's name") {
+                    collection.secrets.append(name)
+                    secretNodes.append((name, item))
                 }
             case .defaults: defaultsNode = value
             case .requests: requestsNode = value
@@ -682,12 +680,9 @@ extension SpecReader {
                     for (index, item) in items.enumerated() { addStep(item, phase: key == .setup ? .setup : .teardown, ordinal: index) }
                 }
             case .exports:
-                if let items = sequence(value, "exports") {
-                    for item in items {
-                        guard let name = literal(item, "an exported name") else { continue }
-                        collection.exports.append(name)
-                        exportNodes.append((name, item))
-                    }
+                for (name, item) in names(value, "exports", each: "an exported name") {
+                    collection.exports.append(name)
+                    exportNodes.append((name, item))
                 }
             }
         }
@@ -715,6 +710,11 @@ extension SpecReader {
         }
         collection.requests.append(request)
         requestKeys.append(ownKeys)
+    }
+
+    /// A list of names (`secrets`, `exports`), each with its node; what is not a name is reported.
+    private func names(_ node: Node, _ what: String, each: String) -> [(String, Node)] {
+        (sequence(node, what) ?? []).compactMap { item in literal(item, each).map { ($0, item) } }
     }
 
     /// A `vars` mapping: names to any YAML value, strings may be templates.

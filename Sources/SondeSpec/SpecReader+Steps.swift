@@ -167,9 +167,12 @@ extension SpecReader {
 
     /// Once every key is read: the requests of each phase apart, each include placed among
     /// them, and the rank of each step in the order the steps run (setup, requests, teardown).
-    func sortSteps() {
-        // The first time, the requests of every phase are in `collection.requests`.
-        if requestRanks.isEmpty && allRequests.isEmpty { allRequests = collection.requests }
+    /// `included`: each include's loaded file, in the order read. Called once, when the
+    /// included files are read: until then every request of every phase is in
+    /// `collection.requests`, in the order read.
+    func sortSteps(included: [IncludedCollection?]) {
+        for (index, loaded) in included.enumerated() where index < includes.count { includes[index].include.included = loaded }
+        allRequests = collection.requests
         requestRanks = Array(repeating: 0, count: allRequests.count)
         includeRanks = Array(repeating: 0, count: includes.count)
         var setup: [CollectionStep] = [], teardown: [CollectionStep] = []
@@ -213,10 +216,4 @@ extension SpecReader {
         return nil
     }
 
-    /// Sets each include's loaded file (in the order read).
-    func setIncluded(_ loaded: [IncludedCollection?]) {
-        for (index, included) in loaded.enumerated() where index < includes.count { includes[index].include.included = included }
-        // The collection's lists hold copies: rebuilt with the loaded includes.
-        sortSteps()
-    }
 }

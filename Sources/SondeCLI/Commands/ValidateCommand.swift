@@ -30,8 +30,9 @@ struct ValidateCommand: ParsableCommand {
                 let loaded = try loader.load(file: file)
                 valid.append(loaded)
                 Terminal.printDiagnostics(loaded.warnings, renderer: renderer)
-                Terminal.print("ok  \(TerminalText.escape(file)): \(TerminalText.escape(Summary.describe(loaded.spec)))")
-                if plan { Terminal.print(PlanText.render(RunPlan(loaded.spec), limit: 200, header: false), terminator: "") }
+                let steps = RunPlan(loaded.spec)
+                Terminal.print("ok  \(TerminalText.escape(file)): \(TerminalText.escape(Summary.describe(steps)))")
+                if plan { Terminal.print(PlanText.render(steps, limit: 200, header: false), terminator: "") }
             } catch {
                 invalid += 1
                 Terminal.printDiagnostics(error.diagnostics, renderer: renderer)
@@ -102,8 +103,11 @@ struct VariableArguments: ParsableArguments {
 }
 
 enum Summary {
-    static func describe(_ spec: CollectionSpec) -> String {
-        let all = RunPlan(spec).steps.map(\.request)
+    /// `kubesphere-smoke, 2 requests, 1 capture, 9 expectations`: every step of the plan
+    /// (setup, requests, teardown, included ones).
+    static func describe(_ plan: RunPlan) -> String {
+        let spec = plan.collection
+        let all = plan.steps.map(\.request)
         let requests = all.count
         let captures = all.reduce(0) { $0 + $1.captures.count }
         let expectations = all.reduce(0) { $0 + $1.expectations.count }
