@@ -236,6 +236,14 @@ public final class Runner {
                 settled = done.count
                 unsettledCaptures = []
             }
+            /// Why a step is skipped before anything of it is rendered, or nil: --fail-fast (a
+            /// teardown runs whatever happened before it), a setup that did not pass, or a
+            /// capture it needs that was not taken (`missingCapture`).
+            func skipReason(_ step: PlanStep, index: Int) -> SkipReason? {
+                if stop && step.phase != .teardown { return .failFast }
+                if let setupFailure, step.phase == .main { return .setupFailed(setupFailure) }
+                return missingCapture(step, index: index)
+            }
             /// One step (or one iteration of a loop), at `position` among the results.
             func runOne(_ step: PlanStep, index: Int) {
                 let position = resultSteps.count
@@ -246,16 +254,9 @@ public final class Runner {
                 // A name is the collection's text, but a secret's value may stand in it.
                 let shownName = redactor.redact(step.name)
                 checker.post(.requestStarted(position: position, name: shownName))
-                // Teardown runs whatever happened before it.
-                if stop && step.phase != .teardown {
-                    checker.finish(skipped(step, position: position, shownName: shownName, reason: .failFast))
-                    return
-                }
-                if let setupFailure, step.phase == .main {
-                    checker.finish(skipped(step, position: position, shownName: shownName, reason: .setupFailed(setupFailure)))
-                    return
-                }
-                let stage = execute(step, index: index, position: position, shownName: shownName)
+                // A skipped step takes no captures: settled, that says so to the steps that need them.
+                let stage = skipReason(step, index: index).map { Stage.finished(skipped(step, position: position, shownName: shownName, reason: $0)) }
+                    ?? execute(step, index: index, position: position, shownName: shownName)
                 // Cancelled while on the wire: that request's result is not one.
                 if cancellation?.isCancelled == true {
                     resultSteps.removeLast()
@@ -302,10 +303,7 @@ public final class Runner {
                 // (a capture its list reads failed, --fail-fast, the setup failed), or its list
                 // cannot be read, it is one result under its own name.
                 if readNames[index].contains(where: { unsettledCaptures.contains(captureKey($0, step.scope)) }) { settle() }
-                let blocked = (stop && step.phase != .teardown) || (setupFailure != nil && step.phase == .main)
-                    || readNames[index].contains { failedCaptures[captureKey($0, step.scope)] != nil }
-                    || (step.scope == 0 && readNames[index].contains { plan.leftOutCaptures[$0] != nil && scope.source(of: $0) == nil })
-                if blocked {
+                if skipReason(step, index: index) != nil {
                     runOne(step, index: index)
                     continue
                 }
@@ -401,16 +399,8 @@ public final class Runner {
 
     func execute(_ step: PlanStep, index: Int, position: Int, shownName: String) -> Stage {
         let request = step.request
-        // 1. Skip when a capture it needs was never taken, or when `skip:` renders true.
-        for name in readNames[index] {
-            if step.scope == 0, let owner = plan.leftOutCaptures[name], scope.source(of: name) == nil {
-                return .finished(skipped(step, position: position, shownName: shownName, reason: .leftOutCapture(name, capturedBy: owner)))
-            }
-            if let failed = failedCaptures[captureKey(name, step.scope)] {
-                let reason = SkipReason.failedCapture(failed.name ?? name, capturedBy: failed.request, whichWasSkipped: failed.skipped)
-                return .finished(skipped(step, position: position, shownName: shownName, reason: reason))
-            }
-        }
+        // 1. Skip when `skip:` renders true (a capture it needs that was never taken skipped
+        // it before: `missingCapture`).
         var result = blank(step, position: position, shownName: shownName)
         do {
             if let skip = request.skip, try Self.isTrue(skip, in: scope) {
@@ -520,6 +510,21 @@ public final class Runner {
             result.problem = RequestProblem(Self.kind(of: error), redactor.redact("\(error)"))
             return .finished(result)
         }
+    }
+
+    /// A capture step `index` reads that was never taken, as the reason to skip it: one only
+    /// steps this run's selection left out take, or one of a request that did not pass or was
+    /// skipped.
+    func missingCapture(_ step: PlanStep, index: Int) -> SkipReason? {
+        for name in readNames[index] {
+            if step.scope == 0, let owner = plan.leftOutCaptures[name], scope.source(of: name) == nil {
+                return .leftOutCapture(name, capturedBy: owner)
+            }
+            if let failed = failedCaptures[captureKey(name, step.scope)] {
+                return .failedCapture(failed.name ?? name, capturedBy: failed.request, whichWasSkipped: failed.skipped)
+            }
+        }
+        return nil
     }
 
     /// Waits on the clock (`delay:`, a retry's delay); a cancelled run stops waiting within
