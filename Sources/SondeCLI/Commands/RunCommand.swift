@@ -193,3 +193,11 @@ extension TransportOptions {
         return arguments
     }
 }
+
+extension RunOrigin {
+    /// This process's: its environment, the system's host name, and the user it runs as.
+    static var current: RunOrigin {
+        let user = getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } }
+        return RunOrigin.detect(environment: ProcessInfo.processInfo.environment, host: ProcessInfo.processInfo.hostName, user: user)
+    }
+}

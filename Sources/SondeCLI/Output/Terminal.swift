@@ -1,5 +1,4 @@
 import Foundation
-import SondeCore
 
 /// Exit codes, as DESIGN.md fixes them.
 enum ExitStatus {
@@ -53,13 +52,5 @@ enum Terminal {
     static func colorsEnabled(forStandardError: Bool = false) -> Bool {
         if let noColor = ProcessInfo.processInfo.environment["NO_COLOR"], !noColor.isEmpty { return false }
         return forStandardError ? stderrIsTerminal : stdoutIsTerminal
-    }
-}
-
-extension RunOrigin {
-    /// This process's: its environment, the system's host name, and the user it runs as.
-    static var current: RunOrigin {
-        let user = getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } }
-        return RunOrigin.detect(environment: ProcessInfo.processInfo.environment, host: ProcessInfo.processInfo.hostName, user: user)
     }
 }
