@@ -1,7 +1,7 @@
 # `make demo` and `make test` work on a fresh Debian machine: they install the
 # system libraries the build links against when they are missing, then run.
 
-DEBIAN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev libxml2-dev
+DEBIAN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev libxml2-dev libpq-dev
 # The tests also check reports with real consumers: xmllint validates JUnit against an
 # XSD, Chromium renders the HTML pages; nginx serves HTTP/2 and mutual TLS, with
 # certificates the openssl CLI makes; PostgreSQL's server runs a throwaway cluster for the

@@ -2,11 +2,15 @@ import Foundation
 import SondeCore
 
 /// Where a history is, as `--db` and `SONDE_DB` give it: a file's path, or a URL whose
-/// scheme says which kind of history (`sqlite:PATH`, `sqlite:///absolute/path`).
+/// scheme says which kind of history (`sqlite:PATH`, `sqlite:///absolute/path`,
+/// `postgres://USER@HOST:PORT/DB?sslmode=…`).
 public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// A SQLite file (`SQLiteHistory`).
         case sqlite(path: String)
+        /// A PostgreSQL server (`PostgresHistory`): the URL as given, password and all; never
+        /// printed (`description` masks it).
+        case postgres(url: String)
     }
 
     public var kind: Kind
@@ -19,17 +23,25 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
 
     public init(kind: Kind) { self.kind = kind }
 
-    /// Reads `--db`'s value: `sqlite:PATH` (any case; `sqlite://PATH` too; `~/` is the home
-    /// folder), or a path. A value that starts like a URL of another kind (`postgres:…`, a
-    /// scheme of two characters or more and a colon) is refused with a usage `HistoryError`
-    /// that shows only its scheme (a URL may hold a password); a file whose name looks like
-    /// that is written `./name`.
+    /// Reads `--db`'s value: `postgres://…` or `postgresql://…` (libpq's URL, RFC 3986; see
+    /// https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS),
+    /// `sqlite:PATH` (any case; `sqlite://PATH` too; `~/` is the home folder), or a path. A
+    /// value that starts like a URL of another kind (a scheme of two characters or more and a
+    /// colon) is refused with a usage `HistoryError` that shows only its scheme (a URL may
+    /// hold a password); a file whose name looks like that is written `./name`.
     public init(parsing text: String) throws(HistoryError) {
-        guard !text.isEmpty else { throw HistoryError("--db is empty: give a file's path or sqlite:PATH", isUsage: true) }
+        guard !text.isEmpty else { throw HistoryError("--db is empty: give a file's path, sqlite:PATH or postgres://USER@HOST/DB", isUsage: true) }
         if let scheme = Self.scheme(of: text) {
+            if scheme == "postgres" || scheme == "postgresql" {
+                guard text.dropFirst(scheme.count).hasPrefix("://") else {
+                    throw HistoryError("\(Self.option): write a PostgreSQL server as postgres://USER@HOST:PORT/DATABASE", isUsage: true)
+                }
+                self.init(kind: .postgres(url: text))
+                return
+            }
             guard scheme == "sqlite" else {
                 throw HistoryError(
-                    "\(Self.option): a history at a \(scheme): URL is not supported; give a file's path or sqlite:PATH "
+                    "\(Self.option): a history at a \(scheme): URL is not supported; give a file's path, sqlite:PATH or postgres://USER@HOST/DB "
                         + "(a file whose name starts like a URL is written ./NAME)", isUsage: true)
             }
             var path = String(text.dropFirst(scheme.count + 1))
@@ -68,20 +80,27 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
         return scheme.lowercased()
     }
 
-    /// The file's path, for a SQLite history.
-    public var path: String {
+    /// Whether the history is on a server.
+    public var isServer: Bool {
+        if case .postgres = kind { return true }
+        return false
+    }
+
+    /// The history as messages show it: a file's path, or a server's URL with its password masked.
+    public var description: String {
         switch kind {
         case .sqlite(let path): path
+        case .postgres(let url): PostgresURL.masked(url)
         }
     }
 
-    public var description: String { path }
-
-    /// Opens the history: to write, creates it when missing; to read, it must exist (see
-    /// `SQLiteHistory.init(path:access:)` for what is thrown).
+    /// Opens the history: to write, creates it (a file, or the tables on a server) when
+    /// missing; to read, it must exist (see `SQLiteHistory.init(path:access:)` and
+    /// `PostgresHistory.init(url:access:)` for what is thrown).
     public func open(access: SQLiteHistory.Access) throws(HistoryError) -> any RunHistory {
         switch kind {
         case .sqlite(let path): try SQLiteHistory(path: path, access: access)
+        case .postgres(let url): try PostgresHistory(url: url, access: access)
         }
     }
 }

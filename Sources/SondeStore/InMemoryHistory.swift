@@ -125,6 +125,17 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
         try locked { () throws(HistoryError) -> RunRecord? in index(of: id).map { records[$0] } }
     }
 
+    /// Removes the runs, as the others do; this history keeps no rollups, so its trends do
+    /// not reach back before the cutoff.
+    public func prune(startedBefore cutoff: Date, _ filter: RunFilter) throws(HistoryError) -> Int {
+        let limit = RequestRollup.start(ofHour: RequestRollup.hour(of: cutoff))
+        return try locked { () throws(HistoryError) -> Int in
+            let gone = Set(try matching(RunFilter(collection: filter.collection, environment: filter.environment)).filter { $0.started < limit }.map(\.id))
+            records.removeAll { gone.contains($0.id) }
+            return gone.count
+        }
+    }
+
     public func runID(uuid: String) throws(HistoryError) -> Int64? {
         try locked { () throws(HistoryError) -> Int64? in records.first { $0.uuid == uuid }?.id }
     }

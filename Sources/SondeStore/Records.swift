@@ -77,7 +77,7 @@ enum ShapeTable: HistoryTable {
 enum TrendGroupTable: HistoryTable {
     static let name = "trendGroup"
     enum Columns: String, CaseIterable {
-        case id, collection, collectionPath, environment
+        case id, collection, collectionPath, environment, prunedBefore
     }
     static let textColumns: Set<Columns> = [.collection, .collectionPath, .environment]
 }

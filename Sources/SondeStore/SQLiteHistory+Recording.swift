@@ -283,6 +283,21 @@ struct RawColumn: RawRepresentable {
     var rawValue: String
 }
 
+/// What a `RunWriter` writes through: a history that stores a batch of a run's results in
+/// one transaction (SQLite's, PostgreSQL's).
+protocol BatchRecording: AnyObject, Sendable {
+    /// Requests, their checks, their shapes (`newShapes`: stored once per distinct shape) and
+    /// the run's counts, in one transaction. `runFile`: the run's collection file; a request
+    /// or check written there is stored without its file (NULL), which reads back as the run's.
+    func record(
+        _ requests: [(result: RequestResult, shapeHash: String?)], newShapes: [(hash: String, text: String)], runID: Int64, runFile: String
+    ) throws(HistoryError)
+    /// Masks, in what was recorded of a run below a position, the secrets `redactor` knows now.
+    func redactRecorded(runID: Int64, positionsBelow limit: Int, with redactor: Redactor, bodyHashes: [Int: String?]) throws(HistoryError)
+}
+
+extension SQLiteHistory: BatchRecording {}
+
 /// The runs being written, by id.
 final class WriterRegistry: @unchecked Sendable {
     private let lock = NSLock()
@@ -314,14 +329,14 @@ final class WriterRegistry: @unchecked Sendable {
 }
 
 /// Records a run's requests on a thread of its own, so that the runner never waits for
-/// SQLite: the runner hands each result over and goes on; the writer commits what has
+/// the database (SQLite, or a PostgreSQL server): the runner hands each result over and goes on; the writer commits what has
 /// arrived in one transaction, at most every `interval` (2 ms): a slow request is committed
 /// as soon as it is handed over, fast ones in batches, since a commit costs more than the
 /// rows in it. `flush()` commits at once and waits; `sonde run` calls it on Ctrl-C so that
 /// an interrupted run keeps every request it finished. A process killed outright (SIGKILL)
 /// loses at most the last 2 ms of results.
 final class RunWriter: @unchecked Sendable {
-    unowned let history: SQLiteHistory
+    unowned let history: any BatchRecording
     let runID: Int64
     /// The run's collection file.
     let file: String
@@ -349,7 +364,7 @@ final class RunWriter: @unchecked Sendable {
     private var shapeHashes: [String: String?] = [:]
     private var stopped = false
 
-    init(history: SQLiteHistory, runID: Int64, file: String) {
+    init(history: any BatchRecording, runID: Int64, file: String) {
         self.history = history
         self.runID = runID
         self.file = file

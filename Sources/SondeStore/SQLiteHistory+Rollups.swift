@@ -21,12 +21,43 @@ import SondeCore
 /// once, and no count is lost between reading a row and writing it back.
 ///
 /// Runs that never finished (stopped, killed, or still going) are not in the rollups; a run
-/// is counted once, when it finishes. Code that deletes runs must sum their hours again.
+/// is counted once, when it finishes. Pruning (`prune`) deletes runs and keeps their hours in
+/// the rollups: from then on, the group's hours before `trendGroup.prunedBefore` are the
+/// rollups' alone.
 extension SQLiteHistory {
     /// Sums every run recorded into the rollups anew. For rows written straight into the
     /// database, as `sonde-bench` writes its history; `sonde run` keeps them as it records.
+    /// Refused on a pruned history: the hours pruned live in the rollups only.
     public func rebuildRollups() throws(HistoryError) {
-        try write { db in try Self.sumAllRollups(db) }
+        try write { db in
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM trendGroup WHERE prunedBefore IS NOT NULL)") == true {
+                throw HistoryError("\(path) was pruned: summing its runs anew would lose the hours pruned, which only the rollups hold")
+            }
+            try Self.sumAllRollups(db)
+        }
+    }
+
+    public func prune(startedBefore cutoff: Date, _ filter: RunFilter) throws(HistoryError) -> Int {
+        let limit = Double(RequestRollup.hour(of: cutoff)) * 3600
+        return try write { db in
+            guard let (clause, arguments) = try whereClause(db, RunFilter(collection: filter.collection, environment: filter.environment)) else { return 0 }
+            let condition = (clause.isEmpty ? "WHERE " : clause + " AND ") + "startedAt < ?"
+            var all = arguments
+            _ = all.append(contentsOf: [limit])
+            // Unqualified columns in the subquery are the run's (the nearest table).
+            var groupArguments: StatementArguments = [limit]
+            _ = groupArguments.append(contentsOf: all)
+            try db.execute(
+                sql: """
+                    UPDATE trendGroup SET prunedBefore = max(coalesce(prunedBefore, 0), ?)
+                    WHERE id IN (SELECT g.id FROM trendGroup g WHERE EXISTS (SELECT 1 FROM run \(condition) AND \(Self.sameGroup)))
+                    """, arguments: groupArguments)
+            try db.execute(sql: "DELETE FROM run \(condition)", arguments: all)
+            let removed = db.changesCount
+            // A shape no request points at any more goes too.
+            try db.execute(sql: "DELETE FROM shape WHERE hash NOT IN (SELECT shapeHash FROM request WHERE shapeHash IS NOT NULL)")
+            return removed
+        }
     }
 
     /// Adds a run that has just finished to the rollups.
@@ -50,7 +81,7 @@ extension SQLiteHistory {
         try db.execute(sql: "DELETE FROM requestRollup WHERE groupId = ? AND hour = ?", arguments: [group, hour])
         try db.execute(sql: "DELETE FROM runRollup WHERE groupId = ? AND quarter BETWEEN ? AND ?", arguments: [group, hour * 4, hour * 4 + 3])
         var sums = RollupSums()
-        let (from, to) = bounds(ofHour: hour)
+        let (from, to) = TrendBuilder.bounds(ofHour: hour)
         try sum(
             db, runs: groupedRuns(where: "g.id = ? AND run.startedAt >= ? AND run.startedAt < ?"), [group, from, to],
             keep: { RequestRollup.hour(of: $0) == hour }, into: &sums, mergingSlices: true)
@@ -72,12 +103,6 @@ extension SQLiteHistory {
             try sums.merge(into: db)
             start += slice
         }
-    }
-
-    /// Seconds that surely hold every run of an hour, a second more each way: which of them
-    /// belong to it is `RequestRollup.hour(of:)`'s answer, not the floating point's.
-    static func bounds(ofHour hour: Int) -> (from: Double, to: Double) {
-        (Double(hour) * 3600 - 1, Double(hour + 1) * 3600 + 1)
     }
 
     /// A run (`run`) and its group (`g`) are of one collection and environment.

@@ -3,41 +3,38 @@ import GRDB
 import GRDBSQLite
 import SondeCore
 
-/// `trends(_:)`: a window of up to `exactTrendRuns` runs (of a collection and environment) is
-/// read run by run, request by request, and every figure is exact. A longer window is read
-/// from the rollups (`SQLiteHistory+Rollups.swift`): its first hour, which is only partly in
-/// the window, from its runs, every later hour from the rollups, and its newest runs
-/// (`Trend.recentLimit`) one by one for the strips of outcomes.
+/// `trends(_:)`: `TrendBuilder`'s algorithm over SQLite's tables (`SQLiteTrendReader`).
 extension SQLiteHistory {
-    /// A collection in one environment, and how SQL picks its runs (or its rollup group).
-    struct RunGroup {
-        var identity: CollectionIdentity
-        var environment: String?
-
-        /// Texts are bound as bytes, cast: GRDB binds a String as a C string, which a NUL would cut.
-        static let condition = "collection = CAST(? AS TEXT) AND collectionPath = CAST(? AS TEXT) AND environment IS CAST(? AS TEXT)"
-        var arguments: StatementArguments { [Data(identity.name.utf8), Data(identity.path.utf8), environment.map { Data($0.utf8) }] }
-    }
-
     /// Per collection and environment the filter matches, its trend over the filter's window.
     public func trends(_ filter: RunFilter) throws(HistoryError) -> [Trend] {
-        try read { db in
+        let exactRuns = exactTrendRuns
+        return try read { db in
             var identities: Set<CollectionIdentity>?
             if let collection = filter.collection {
                 identities = Set(try collections(db, matching: collection))
                 guard identities?.isEmpty == false else { return [] }
             }
-            return try Self.trendGroups(db, among: identities, environment: filter.environment, since: filter.since).map { group in
-                try trend(db, group, filter)
+            let reader = SQLiteTrendReader(db: db)
+            return try TrendBuilder.groups(reader, among: identities, environment: filter.environment, since: filter.since).map { group in
+                try TrendBuilder.trend(reader, group, since: filter.since, last: filter.last, exactRuns: exactRuns)
             }
         }
     }
+}
 
-    /// The collections and environments with a run in the window, ordered by name, path and
-    /// environment (none first). Each run is finished (and its group is in `trendGroup`) or
-    /// not (and in the index `run_unfinished`): neither needs every run read.
-    static func trendGroups(_ db: Database, among identities: Set<CollectionIdentity>?, environment: String?, since: Date?) throws -> [RunGroup] {
-        let candidates = try Row.fetchAll(
+extension RunGroup {
+    /// How SQL picks the group's runs (or its rollup group). Texts are bound as bytes, cast:
+    /// GRDB binds a String as a C string, which a NUL would cut.
+    static let condition = "collection = CAST(? AS TEXT) AND collectionPath = CAST(? AS TEXT) AND environment IS CAST(? AS TEXT)"
+    var arguments: StatementArguments { [Data(identity.name.utf8), Data(identity.path.utf8), environment.map { Data($0.utf8) }] }
+}
+
+/// The queries of a trend, on SQLite (`TrendReader`).
+struct SQLiteTrendReader: TrendReader {
+    let db: Database
+
+    func candidateGroups() throws -> [RunGroup] {
+        try Row.fetchAll(
             db,
             sql: """
                 SELECT CAST(collection AS BLOB) AS collection, CAST(collectionPath AS BLOB) AS collectionPath, CAST(environment AS BLOB) AS environment
@@ -45,106 +42,96 @@ extension SQLiteHistory {
                 UNION SELECT CAST(collection AS BLOB), CAST(collectionPath AS BLOB), CAST(environment AS BLOB) FROM run WHERE finishedAt IS NULL
                 ORDER BY 1, 2, 3
                 """
-        ).map { RunGroup(identity: CollectionIdentity(name: text($0, "collection") ?? "", path: text($0, "collectionPath") ?? ""), environment: text($0, "environment")) }
-        return try candidates.filter { group in
-            if let identities, !identities.contains(group.identity) { return false }
-            if let environment, group.environment != environment { return false }
-            var arguments = group.arguments
-            var condition = RunGroup.condition
-            if let since {
-                condition += " AND startedAt >= ?"
-                _ = arguments.append(contentsOf: [since.timeIntervalSince1970])
-            }
-            return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM run WHERE \(condition))", arguments: arguments) ?? false
+        ).map {
+            RunGroup(
+                identity: CollectionIdentity(name: SQLiteHistory.text($0, "collection") ?? "", path: SQLiteHistory.text($0, "collectionPath") ?? ""),
+                environment: SQLiteHistory.text($0, "environment"))
         }
     }
 
-    /// One group's trend: exact when the window holds `exactTrendRuns` runs or fewer, from the rollups beyond.
-    func trend(_ db: Database, _ group: RunGroup, _ filter: RunFilter) throws -> Trend {
-        var window = RunGroup.condition
+    private func window(_ group: RunGroup, since: Date?) -> (sql: String, arguments: StatementArguments) {
         var arguments = group.arguments
-        if let since = filter.since {
-            window += " AND startedAt >= ?"
-            _ = arguments.append(contentsOf: [since.timeIntervalSince1970])
-        }
-        let newestFirst = "SELECT id, startedAt, outcome, coalesce(ciProvider, host) FROM run WHERE \(window) ORDER BY startedAt DESC, id DESC"
-        // Every run of a short window; of a long one, as many and one more (and the newest
-        // runs it shows one by one).
-        let limit = min(filter.last ?? Int.max, max(exactTrendRuns + 1, Trend.recentLimit))
-        let newest = try Self.runPoints(db, "\(newestFirst) LIMIT \(limit)", arguments)
-        guard newest.count > exactTrendRuns else {
-            let (order, samples) = try Self.samples(db, runsSelectedBy: "\(newestFirst) LIMIT \(limit)", arguments)
-            return Trend(
-                collection: group.identity.name, collectionPath: group.identity.path, environment: group.environment, runs: newest.reversed(),
-                samples: Array(zip(order, samples)))
-        }
-        return try rolledUpTrend(db, group, window: (window, arguments), last: filter.last, newest: newest)
+        guard let since else { return (RunGroup.condition, arguments) }
+        _ = arguments.append(contentsOf: [since.timeIntervalSince1970])
+        return (RunGroup.condition + " AND startedAt >= ?", arguments)
     }
 
-    /// The trend of a window longer than `exactTrendRuns` runs, from the rollups.
-    /// - Parameters:
-    ///   - window: the condition that picks the group's runs since the window's start, and its arguments.
-    ///   - newest: the window's newest runs, newest first.
-    private func rolledUpTrend(
-        _ db: Database, _ group: RunGroup, window: (sql: String, arguments: StatementArguments), last: Int?, newest: [Trend.RunPoint]
-    ) throws -> Trend {
-        // 1. The window's oldest run: the last of `--last N`, or the first since `--since`.
-        let boundary = try last.flatMap { last in
-            try Self.runPoints(db, "SELECT id, startedAt, NULL AS outcome FROM run WHERE \(window.sql) ORDER BY startedAt DESC, id DESC LIMIT 1 OFFSET \(last - 1)", window.arguments).first
-        }
-        guard let oldest = try boundary ?? Self.runPoints(db, "SELECT id, startedAt, NULL AS outcome FROM run WHERE \(window.sql) ORDER BY startedAt, id LIMIT 1", window.arguments).first
-        else { return Trend(collection: group.identity.name, collectionPath: group.identity.path, environment: group.environment, runs: [], samples: []) }
-        // (The bound on startedAt alone, too, for the index.)
-        let fromOldest = "startedAt >= ? AND (startedAt > ? OR id >= ?)"
-        var fromArguments = group.arguments
-        _ = fromArguments.append(contentsOf: [oldest.started.timeIntervalSince1970, oldest.started.timeIntervalSince1970, oldest.id])
-        let firstHour = RequestRollup.hour(of: oldest.started)
-
-        // 2. The first hour, only partly in the window, summed from its finished runs.
-        var sums = RollupSums()
-        var firstHourArguments = fromArguments
-        _ = firstHourArguments.append(contentsOf: [Self.bounds(ofHour: firstHour).to])
-        try Self.sum(
-            db, runs: "SELECT 0 AS groupId, id, startedAt, outcome FROM run WHERE \(RunGroup.condition) AND finishedAt IS NOT NULL AND \(fromOldest) AND startedAt < ?",
-            firstHourArguments, keep: { RequestRollup.hour(of: $0) == firstHour }, into: &sums)
-
-        // 3. Every later hour from the rollups, each request's summed as they are read.
-        let hours = HourPoints(first: oldest.started, last: newest.first?.started ?? oldest.started)
-        var requests = RequestWindows(points: hours.count)
-        for rollup in sums.requests.values { requests.all[requests.index(of: rollup.step)].add(rollup, at: hours.point(ofHour: rollup.hour)) }
-        var runRollups = sums.runs.values.sorted { $0.quarter < $1.quarter }
-        if let groupID = try Int64.fetchOne(db, sql: "SELECT id FROM trendGroup WHERE \(RunGroup.condition)", arguments: group.arguments) {
-            runRollups += try Self.runRollups(
-                db, "SELECT \(RunRollupTable.list([.quarter, .passed, .failed, .errored, .skipped])) FROM runRollup WHERE groupId = ? AND quarter >= ? ORDER BY quarter",
-                [groupID, (firstHour + 1) * 4])
-            try Self.addRequestRollups(db, group: groupID, after: firstHour, hours, into: &requests)
-        }
-        let unfinished = try Int.fetchOne(db, sql: "SELECT count(*) FROM run WHERE \(RunGroup.condition) AND finishedAt IS NULL AND \(fromOldest)", arguments: fromArguments) ?? 0
-
-        // 4. The newest runs one by one, and their requests, for the strips of outcomes.
-        let recent = Array(newest.prefix(Trend.recentLimit).reversed())
-        for request in try Self.recentRequests(db, runs: recent.map(\.id)) {
-            let index = requests.index(of: request.step)
-            requests.all[index].see(name: request.name, run: request.sample.runID, position: request.position)
-            requests.recent[index].append(request.sample)
-        }
-
-        // 5. In the order the newest run lists them.
-        let ordered = requests.all.indices.sorted {
-            (requests.all[$0].newestRun, -requests.all[$0].position) > (requests.all[$1].newestRun, -requests.all[$1].position)
-        }
-        let finished = runRollups.reduce(0) { $0 + $1.runs }
-        return Trend(
-            collection: group.identity.name, collectionPath: group.identity.path, environment: group.environment, runCount: finished + unfinished,
-            first: oldest.started, recentRuns: recent, runRollups: runRollups, hours: hours, requests: ordered.map { (requests.all[$0], requests.recent[$0]) })
+    func hasRuns(_ group: RunGroup, since: Date?) throws -> Bool {
+        let (condition, arguments) = window(group, since: since)
+        return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM run WHERE \(condition))", arguments: arguments) ?? false
     }
 
-    /// Adds a group's request rollups of the hours after `firstHour` to `requests`. A month is
+    func runs(_ group: RunGroup, since: Date?, oldestFirst: Bool, limit: Int, offset: Int) throws -> [Trend.RunPoint] {
+        let (condition, arguments) = window(group, since: since)
+        let order = oldestFirst ? "startedAt, id" : "startedAt DESC, id DESC"
+        return try SQLiteHistory.runPoints(
+            db, "SELECT id, startedAt, outcome, coalesce(ciProvider, host) FROM run WHERE \(condition) ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)", arguments)
+    }
+
+    func samples(ofRuns runs: [Int64]) throws -> (names: [String], samples: [[Trend.Sample]]) {
+        try SQLiteHistory.samples(db, runs: runs)
+    }
+
+    /// (The bound on startedAt alone, too, for the index.)
+    private func fromOldest(_ group: RunGroup, _ oldest: Trend.RunPoint) -> (sql: String, arguments: StatementArguments) {
+        var arguments = group.arguments
+        _ = arguments.append(contentsOf: [oldest.started.timeIntervalSince1970, oldest.started.timeIntervalSince1970, oldest.id])
+        return ("\(RunGroup.condition) AND startedAt >= ? AND (startedAt > ? OR id >= ?)", arguments)
+    }
+
+    func sumRuns(_ group: RunGroup, from oldest: Trend.RunPoint, before: Double, keep: (Date) -> Bool, into sums: inout RollupSums) throws {
+        var (condition, arguments) = fromOldest(group, oldest)
+        _ = arguments.append(contentsOf: [before])
+        try SQLiteHistory.sum(
+            db, runs: "SELECT 0 AS groupId, id, startedAt, outcome FROM run WHERE \(condition) AND finishedAt IS NOT NULL AND startedAt < ?", arguments,
+            keep: keep, into: &sums)
+    }
+
+    func rollupGroup(_ group: RunGroup) throws -> (id: Int64, prunedBefore: Date?)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT id, prunedBefore FROM trendGroup WHERE \(RunGroup.condition)", arguments: group.arguments) else {
+            return nil
+        }
+        return (row["id"], (row["prunedBefore"] as Double?).map(Date.init(timeIntervalSince1970:)))
+    }
+
+    func runRollups(group: Int64, fromQuarter: Int) throws -> [RunRollup] {
+        try SQLiteHistory.runRollups(
+            db, "SELECT \(RunRollupTable.list([.quarter, .passed, .failed, .errored, .skipped])) FROM runRollup WHERE groupId = ? AND quarter >= ? ORDER BY quarter",
+            [group, fromQuarter])
+    }
+
+    func addRequestRollups(group: Int64, fromHour: Int, _ hours: HourPoints, into requests: inout RequestWindows) throws {
+        try SQLiteHistory.addRequestRollups(db, group: group, fromHour: fromHour, hours, into: &requests)
+    }
+
+    func rollupHours(group: Int64, fromHour: Int) throws -> (first: Int, last: Int)? {
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT min(hour), max(hour) FROM (SELECT quarter >> 2 AS hour FROM runRollup WHERE groupId = ? AND quarter >= ?
+                    UNION ALL SELECT hour FROM requestRollup WHERE groupId = ? AND hour >= ?)
+                """, arguments: [group, Int64(clamping: fromHour) &* 4, group, fromHour])
+        guard let first = row?[0] as Int?, let last = row?[1] as Int? else { return nil }
+        return (first, last)
+    }
+
+    func unfinishedRuns(_ group: RunGroup, from oldest: Trend.RunPoint?, since: Date?) throws -> Int {
+        let (condition, arguments) = oldest.map { fromOldest(group, $0) } ?? window(group, since: since)
+        return try Int.fetchOne(db, sql: "SELECT count(*) FROM run WHERE \(condition) AND finishedAt IS NULL", arguments: arguments) ?? 0
+    }
+
+    func recentRequests(runs: [Int64]) throws -> [(step: String, name: String, position: Int, sample: Trend.Sample)] {
+        try SQLiteHistory.recentRequests(db, runs: runs)
+    }
+}
+
+extension SQLiteHistory {
+    /// Adds a group's request rollups of the hours from `fromHour` on to `requests`. A month is
     /// thousands of rows: this loop reads SQLite's columns and merges each histogram's buckets
     /// into its point as it decodes them, making no rollup, no string and no array a row.
-    static func addRequestRollups(_ db: Database, group: Int64, after firstHour: Int, _ hours: HourPoints, into requests: inout RequestWindows) throws {
+    static func addRequestRollups(_ db: Database, group: Int64, fromHour: Int, _ hours: HourPoints, into requests: inout RequestWindows) throws {
         var counts: [Int] = []
-        try forEachRow(db, "SELECT \(requestRollupColumns) FROM requestRollup WHERE groupId = ? AND hour > ?", [group, firstHour]) { sqlite in
+        try forEachRow(db, "SELECT \(requestRollupColumns) FROM requestRollup WHERE groupId = ? AND hour >= ?", [group, fromHour]) { sqlite in
             func integer(_ column: Int32) -> Int { Int(sqlite3_column_int64(sqlite, column)) }
             func nanoseconds(_ column: Int32) -> Duration? {
                 sqlite3_column_type(sqlite, column) == SQLITE_NULL ? nil : .nanoseconds(sqlite3_column_int64(sqlite, column))
@@ -175,7 +162,7 @@ extension SQLiteHistory {
     }
 
     /// The requests of a few runs, as a trend's strips of outcomes need them.
-    private static func recentRequests(_ db: Database, runs: [Int64]) throws -> [(step: String, name: String, position: Int, sample: Trend.Sample)] {
+    static func recentRequests(_ db: Database, runs: [Int64]) throws -> [(step: String, name: String, position: Int, sample: Trend.Sample)] {
         guard !runs.isEmpty else { return [] }
         var requests: [(step: String, name: String, position: Int, sample: Trend.Sample)] = []
         let sql = """
@@ -192,20 +179,20 @@ extension SQLiteHistory {
 }
 
 extension SQLiteHistory {
-    /// The requests of the runs `selection` picks, per plan step, in the order the latest run
+    /// The requests of these runs, per plan step, in the order the latest run
     /// lists them, each named as the latest run names it. A thousand runs of a large collection
     /// are tens of thousands of rows, so this loop reads SQLite's columns directly: a String
     /// for each step and outcome would cost more than the query.
-    static func samples(_ db: Database, runsSelectedBy selection: String, _ arguments: StatementArguments) throws -> ([String], [[Trend.Sample]]) {
+    static func samples(_ db: Database, runs: [Int64]) throws -> ([String], [[Trend.Sample]]) {
+        guard !runs.isEmpty else { return ([], []) }
         var names: [String] = []
         var samples: [[Trend.Sample]] = []
         var latestPosition: [(run: Int64, position: Int)] = []
         var stepIndex: [String: Int] = [:]
         // Per position, the last step seen there and its index: steps rarely change between runs.
         var byPosition: [Int: (bytes: [UInt8], index: Int)] = [:]
-        let runIDs = "SELECT id FROM (\(selection))"
-        let sql = "SELECT \(RequestTable.list([.runId, .position, .step, .outcome, .totalMs, .name])) FROM request WHERE runId IN (\(runIDs))"
-        try forEachRow(db, sql, arguments) { sqlite in
+        let sql = "SELECT \(RequestTable.list([.runId, .position, .step, .outcome, .totalMs, .name])) FROM request WHERE runId IN (\(runs.map(String.init).joined(separator: ",")))"
+        try forEachRow(db, sql, []) { sqlite in
             let runID = sqlite3_column_int64(sqlite, 0)
             let position = Int(sqlite3_column_int64(sqlite, 1))
             let length = Int(sqlite3_column_bytes(sqlite, 2))

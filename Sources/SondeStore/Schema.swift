@@ -209,6 +209,12 @@ enum Schema {
             }
             try db.execute(sql: "CREATE UNIQUE INDEX run_by_uuid ON run(uuid)")
         }
+        // v10: pruning (`sonde history prune`). A group's `prunedBefore` is the start of the
+        // hour before which its runs were removed: a trend reaching back past it reads those
+        // hours from the rollups, which pruning keeps.
+        migrator.registerMigration("v10 pruning") { db in
+            try db.execute(sql: "ALTER TABLE trendGroup ADD COLUMN prunedBefore REAL")
+        }
         return migrator
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SondeCore
 import SondeStore
+import SondeTestSupport
 import Testing
 
 /// What every `RunHistory` must do, run against each implementation: the SQLite history on a
@@ -10,12 +11,14 @@ import Testing
 @Suite(.serialized)
 struct RunHistoryContractTests {
     enum Kind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case sqliteFile, sqliteMemory, memory
+        case sqliteFile, sqliteMemory, memory, postgres
 
         var testDescription: String { rawValue }
 
         func make() throws -> any RunHistory {
             switch self {
+            case .postgres:
+                return try PostgresHistory(url: try PostgresCluster.sharedDatabase(), access: .readWrite)
             case .sqliteFile:
                 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-contract-\(UUID().uuidString)")
                 return try SQLiteHistory(path: folder.appendingPathComponent("history.sqlite").path)

@@ -63,7 +63,7 @@ struct SQLiteHistoryTests {
         #expect(applied == [
             "v1 runs, requests, expectations", "v2 shapes, history indexes", "v3 request start, response excerpt", "v4 final url, redirects",
             "v5 collection identity", "v6 plan steps, problem kinds, check files", "v7 trend rollups", "v8 phases, selections",
-            "v9 run identity and origin",
+            "v9 run identity and origin", "v10 pruning",
         ])
         #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
         #expect(try store.runs(RunFilter()).isEmpty)
@@ -113,7 +113,7 @@ struct SQLiteHistoryTests {
         } throws: { error in
             "\(error)".contains("was written by a newer sonde")
         }
-        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 10)
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 11)
     }
 
     /// Runs recorded before v9 get an identity each; a run begun now keeps its own, with where it ran.

@@ -261,7 +261,7 @@ struct TrendRollupTests {
             try queue.write { db in
                 try db.execute(sql: """
                     DROP TABLE requestRollup; DROP TABLE runRollup; DROP TABLE trendGroup; DROP INDEX run_unfinished;
-                    DELETE FROM grdb_migrations WHERE identifier = 'v7 trend rollups';
+                    DELETE FROM grdb_migrations WHERE identifier IN ('v7 trend rollups', 'v10 pruning');
                     """)
             }
             try queue.close()

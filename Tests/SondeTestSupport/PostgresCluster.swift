@@ -59,6 +59,51 @@ public final class PostgresCluster: @unchecked Sendable {
         port = started
     }
 
+    /// One cluster for the whole test process, started when first asked for and stopped when
+    /// the process exits; each test makes a database of its own in it (`makeDatabase`).
+    public static func shared() throws -> PostgresCluster {
+        sharedLock.lock()
+        defer { sharedLock.unlock() }
+        if let cluster = sharedCluster { return cluster }
+        let cluster = try PostgresCluster()
+        sharedCluster = cluster
+        atexit { PostgresCluster.stopShared() }
+        return cluster
+    }
+
+    nonisolated(unsafe) private static var sharedCluster: PostgresCluster?
+    private static let sharedLock = NSLock()
+
+    private static func stopShared() {
+        sharedCluster?.stop()
+    }
+
+    /// A new database on the shared cluster. Throws where there can be none (no server
+    /// installed): tests of the PostgreSQL history fail then, with the reason; `make test`
+    /// installs it.
+    public static func sharedDatabase() throws -> String {
+        if let reason = unavailable { throw RawServerError("PostgreSQL: \(reason)") }
+        return try shared().makeDatabase()
+    }
+
+    /// A new, empty database in the cluster; returns its URL (`postgres://sonde@127.0.0.1:PORT/NAME`).
+    public func makeDatabase() throws -> String {
+        let name = "sonde_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+        try sql("CREATE DATABASE \(name)", database: "postgres")
+        return "postgres://\(Self.user)@127.0.0.1:\(port)/\(name)"
+    }
+
+    /// Runs SQL with `psql` as the trusted user; returns what it prints (unaligned, tuples only).
+    @discardableResult
+    public func sql(_ statements: String, database: String) throws -> String {
+        try Self.run(
+            URL(fileURLWithPath: "/usr/bin/psql"), ["-h", "127.0.0.1", "-p", "\(port)", "-U", Self.user, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", statements],
+            asServerUser: false)
+    }
+
+    /// The database a URL of `makeDatabase` names.
+    public static func database(of url: String) -> String { String(url.split(separator: "/").last ?? "") }
+
     /// Stops the server at once and removes its folder.
     public func stop() {
         guard !stopped else { return }
@@ -74,8 +119,8 @@ public final class PostgresCluster: @unchecked Sendable {
     /// Foundation's `Process` waits on a descriptor the server `pg_ctl start` leaves running
     /// inherits, and would wait for ever.
     @discardableResult
-    static func run(_ program: URL, _ arguments: [String]) throws -> String {
-        let (path, argv) = getuid() == 0 ? ("/usr/sbin/runuser", ["runuser", "-u", "postgres", "--", program.path] + arguments) : (program.path, [program.path] + arguments)
+    static func run(_ program: URL, _ arguments: [String], asServerUser: Bool = true) throws -> String {
+        let (path, argv) = getuid() == 0 && asServerUser ? ("/usr/sbin/runuser", ["runuser", "-u", "postgres", "--", program.path] + arguments) : (program.path, [program.path] + arguments)
         let outputFile = "/tmp/sonde-pg-output-\(UUID().uuidString.prefix(8))"
         defer { unlink(outputFile) }
         var actions = posix_spawn_file_actions_t()

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Where runs are recorded and read back: the port between the application and its
-/// storage. `SQLiteHistory` (a file, through GRDB) and `InMemoryHistory` implement it, and
-/// one contract test suite runs against both.
+/// storage. `SQLiteHistory` (a file, through GRDB), `PostgresHistory` (a server, through
+/// libpq) and `InMemoryHistory` implement it, and one contract test suite runs against each.
 ///
 /// Writing: `begin` a run, `append` its results as they come (an implementation may batch
 /// them; `flush` waits until they are stored), `finish` it. A run never finished stays in
@@ -57,6 +57,13 @@ public protocol RunHistory: AnyObject, Sendable {
 
     /// The id of the run with this identity (`RunStart.uuid`), if the history has it.
     func runID(uuid: String) throws(HistoryError) -> Int64?
+
+    /// Removes the runs that started before the hour `cutoff` falls in (`sonde history
+    /// prune`), with their requests and checks, of the collections and environment `filter`
+    /// picks (its `since` and `last` are not used). A history with trend rollups keeps them,
+    /// and a trend reaching back before the cutoff reads those hours from them. Returns how
+    /// many runs were removed.
+    func prune(startedBefore cutoff: Date, _ filter: RunFilter) throws(HistoryError) -> Int
 
     /// Makes the history complete on disk and closes it. False when the newest writes could
     /// not be made part of the file itself (another process holds an older state open).
