@@ -197,7 +197,8 @@ public final class RunSession: @unchecked Sendable {
             try remaskEarlyFinishers(&result, finishedRuns.values, sharedSecrets.values)
             if options.keepRecords, let history {
                 for index in result.collections.indices {
-                    guard let runID = result.collections[index].runID else { continue }
+                    // (A run that could not be recorded has its record as it ran already.)
+                    guard let runID = result.collections[index].runID, result.collections[index].record == nil else { continue }
                     if let record = try history.run(id: runID) { result.collections[index].record = record }
                 }
             }
@@ -243,8 +244,9 @@ public final class RunSession: @unchecked Sendable {
             environmentName: planned.loaded.environmentName,
             options: Runner.Options(
                 failFast: options.failFast, keepExchanges: options.keepExchanges,
-                // Reports of an unsaved run are made from the results; otherwise from the history.
-                keepDetails: options.keepRecords && history == nil, curlArguments: options.curlArguments, records: history != nil || options.keepRecords,
+                // Reports of an unsaved run are made from the results; otherwise from the
+                // history, unless it fails (a server gone mid-run): then from the results too.
+                keepDetails: options.keepRecords, curlArguments: options.curlArguments, records: history != nil || options.keepRecords,
                 defaultAuth: options.defaultAuth),
             clock: clock, cancellation: cancellation)
         // Secrets this run knows: its own, and those of the other collections, pulled before
@@ -332,6 +334,10 @@ public final class RunSession: @unchecked Sendable {
             } catch {
                 outcome.failure = .history(HistoryError(
                     "run #\(runID) of '\(collection.name)' could not be recorded whole (it stays incomplete in the history, some requests may be missing): \(error.description)"))
+                // The reports still tell the run whole, as it ran.
+                if options.keepRecords {
+                    outcome.record = start.record(of: result, id: runID).redacted(with: runner.currentRedactor, bodyHashes: runner.rehashedBodies(below: Int.max))
+                }
             }
         }
         // Reports are made from the run as recorded (read back once every collection has

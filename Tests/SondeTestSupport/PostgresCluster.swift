@@ -101,6 +101,29 @@ public final class PostgresCluster: @unchecked Sendable {
             asServerUser: false)
     }
 
+    /// Makes a role that must log in with its password over TCP (scram-sha-256), where the
+    /// cluster trusts everyone else: a line before the others of pg_hba.conf, then a reload.
+    public func requirePassword(role: String, password: String) throws {
+        try sql("CREATE ROLE \(role) LOGIN PASSWORD '\(password)'", database: "postgres")
+        let hba = folder.appendingPathComponent("data/pg_hba.conf")
+        let rules = try String(contentsOf: hba, encoding: .utf8)
+        // Written in place: the file stays the server user's.
+        guard let handle = FileHandle(forWritingAtPath: hba.path) else { throw RawServerError("cannot write \(hba.path)") }
+        try handle.write(contentsOf: Data("host all \(role) 127.0.0.1/32 scram-sha-256\n\(rules)".utf8))
+        try handle.close()
+        try sql("SELECT pg_reload_conf()", database: "postgres")
+        // The reload is asynchronous: wait until the server asks the role for its password.
+        for _ in 0..<50 {
+            if (try? Self.run(
+                URL(fileURLWithPath: "/usr/bin/psql"), ["-h", "127.0.0.1", "-p", "\(port)", "-U", role, "-d", "postgres", "-w", "-tAc", "select 1"], asServerUser: false)) == nil
+            {
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw RawServerError("the server did not start asking \(role) for a password")
+    }
+
     /// The database a URL of `makeDatabase` names.
     public static func database(of url: String) -> String { String(url.split(separator: "/").last ?? "") }
 

@@ -89,7 +89,8 @@ extension DemoCommand {
     /// What to run next, each line runnable as printed (from the same folder, the mock gone).
     func tryNext(collection: String, recorded: Bool) -> String {
         let file = ShellWord.quoted(collection)
-        let db = recording.database.path.map { " --db " + ShellWord.quoted($0) } ?? ""
+        // A server's password is never printed: the line says *** where it was.
+        let db = recording.database.path.map { " --db " + ShellWord.quoted(PostgresURL.masked($0)) } ?? ""
         var lines: [(String, String)] = []
         if recorded {
             lines += [

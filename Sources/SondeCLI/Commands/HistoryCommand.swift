@@ -4,14 +4,14 @@ import SondeCore
 import SondeReport
 import SondeStore
 
-/// `sonde history`: recorded runs, newest first; `export` and `import` move runs between
-/// histories.
+/// `sonde history`: recorded runs, newest first; `export`, `import` and `push` move runs
+/// between histories; `prune` removes old ones.
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List recorded runs, newest first: id, time, environment, where, passed/failed/errors/skipped, duration.",
         discussion: "sonde history [COLLECTION] [--env E] [--last N] [--json] lists them (sonde history list --help). Exit status: 0 the runs were listed (or there were none: it says so); 2 an unknown collection, or bad usage; 3 the history cannot be read.",
-        subcommands: [HistoryListCommand.self, HistoryExportCommand.self, HistoryImportCommand.self],
+        subcommands: [HistoryListCommand.self, HistoryExportCommand.self, HistoryImportCommand.self, HistoryPushCommand.self, HistoryPruneCommand.self],
         defaultSubcommand: HistoryListCommand.self
     )
 }
@@ -210,5 +210,106 @@ struct HistoryImportCommand: ParsableCommand {
         }
         store.close()
         Terminal.print("imported \(imported) run\(imported == 1 ? "" : "s") into \(TerminalText.escape(store.location))\(present > 0 ? "; \(present) already there (by UUID)" : "")")
+    }
+}
+
+/// `sonde history push --to URL`: the runs of this history (a CI job's file, kept as an
+/// artifact) into another (the team's server), as `export | import` would, without a file
+/// between: a run the target has already (by UUID) is left as it is, so pushing twice
+/// changes nothing.
+struct HistoryPushCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Record the runs of this history (--db) into another (--to), skipping those it has (by UUID).",
+        discussion: """
+            sonde history push --to postgres://ci@db.example/sonde uploads a CI job's .sonde/history.sqlite to the team's server. \
+            Exit status: 0 pushed (none, when nothing matches); 2 an unknown collection, a target that cannot be reached, or bad usage; 3 a history cannot be read or written.
+            """
+    )
+
+    @Argument(help: "A collection's name, or the file it was run from (default: every collection).")
+    var collection: String?
+
+    @Option(help: "Only runs in this environment.")
+    var env: String?
+
+    @Option(help: "Only runs started in this window back from now (e.g. 30d, 12h, 2w).")
+    var since: Since?
+
+    @Option(name: .customLong("to"), help: ArgumentHelp("The history to record into: postgres://USER@HOST:PORT/DB, a file's path, or sqlite:PATH.", valueName: "url|path"))
+    var target: String
+
+    @OptionGroup var database: DatabaseOption
+
+    func run() throws {
+        let source = try database.openExisting()
+        let destination = try storeCall { try HistoryLocation(parsing: target).open(access: .readWrite) }
+        let listed = try storeCall { try source.runs(RunFilter(collection: collection, environment: env, since: since?.date)) }
+        if listed.isEmpty, collection != nil {
+            try explainNoRuns(source, collection: collection, environment: env, fatal: true)
+        }
+        var pushed = 0, present = 0
+        for summary in listed.reversed() {
+            // Looked up first: a run the target has is not read whole.
+            if let uuid = summary.uuid, try storeCall({ try destination.runID(uuid: uuid) }) != nil {
+                present += 1
+                continue
+            }
+            guard let run = try storeCall({ try source.run(id: summary.id) }) else { continue }
+            if try storeCall({ try destination.importRun(run) }) { pushed += 1 } else { present += 1 }
+        }
+        destination.close()
+        Terminal.print(
+            "pushed \(pushed) run\(pushed == 1 ? "" : "s") from \(TerminalText.escape(source.location)) to \(TerminalText.escape(destination.location))"
+                + (present > 0 ? "; \(present) already there (by UUID)" : ""))
+    }
+}
+
+/// `sonde history prune --older-than 90d`: removes old runs, with their requests and checks;
+/// the trend rollups stay, so `trend` and the HTML page still count those hours.
+struct HistoryPruneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Remove runs older than a duration (with their requests and checks); trends keep counting their hours.",
+        discussion: """
+            Runs are removed by the hour: --older-than 90d removes those that started before the hour 90 days ago falls in. \
+            sonde trend and sonde report --html read those hours from the rollups the history keeps; diff, show and export no longer find the runs. \
+            Exit status: 0 pruned (or nothing to prune); 2 an unknown collection, or bad usage; 3 the history cannot be written.
+            """
+    )
+
+    @Argument(help: "A collection's name, or the file it was run from (default: every collection).")
+    var collection: String?
+
+    @Option(help: "Only runs in this environment.")
+    var env: String?
+
+    @Option(name: .customLong("older-than"), help: ArgumentHelp("Remove runs that started this long ago or more: 90d, 12w, 36h.", valueName: "duration"))
+    var olderThan: Since
+
+    @Flag(name: .customLong("dry-run"), help: "Say how many runs would go, and remove none.")
+    var dryRun = false
+
+    @OptionGroup var database: DatabaseOption
+
+    func run() throws {
+        let cutoff = olderThan.date
+        let limit = RequestRollup.start(ofHour: RequestRollup.hour(of: cutoff))
+        let store = dryRun ? try database.openExisting() : try storeCall { try database.location().open(access: .readWrite) }
+        defer { store.close() }
+        let filter = RunFilter(collection: collection, environment: env)
+        if collection != nil, try storeCall({ try store.runs(RunFilter(collection: collection, environment: env, last: 1)) }).isEmpty {
+            try explainNoRuns(store, collection: collection, environment: env, fatal: true)
+        }
+        let when = HistoryText.time(limit)
+        if dryRun {
+            let count = try storeCall { try store.runs(filter) }.filter { $0.started < limit }.count
+            Terminal.print("would remove \(count) run\(count == 1 ? "" : "s") started before \(when) from \(TerminalText.escape(store.location)) (--dry-run: nothing removed)")
+            return
+        }
+        let removed = try storeCall { try store.prune(startedBefore: cutoff, filter) }
+        Terminal.print(
+            "removed \(removed) run\(removed == 1 ? "" : "s") started before \(when) from \(TerminalText.escape(store.location))"
+                + (removed > 0 ? "; trend and report --html keep counting their hours" : ""))
     }
 }

@@ -8,7 +8,9 @@ struct DatabaseOption: ParsableArguments {
     @Option(
         name: .customLong("db"),
         help: ArgumentHelp(
-            "The history: a file's path, or sqlite:PATH.", discussion: "Default: $SONDE_DB, else .sonde/history.sqlite.", valueName: "path|url"))
+            "The history: a file's path, sqlite:PATH, or postgres://USER@HOST:PORT/DB.",
+            discussion: "Default: $SONDE_DB, else .sonde/history.sqlite. A server's password comes from the URL, $PGPASSWORD or ~/.pgpass, and is never printed.",
+            valueName: "path|url"))
     var path: String?
 
     /// Where the history is: --db, else $SONDE_DB, else the default file. A value that names

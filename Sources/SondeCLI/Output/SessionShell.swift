@@ -72,7 +72,17 @@ enum SessionShell {
         }
         let status = exitStatus(outcome, gatesOnComparison: gatesOnComparison)
         if status == ExitStatus.internalError {
-            if !reports.targets.isEmpty { Terminal.error("no report was written: a collection could not be run or recorded") }
+            // A run the history lost is still reported, as it ran; a collection that could not
+            // be run has nothing to report.
+            let records = outcome.collections.compactMap(\.record)
+            if !reports.targets.isEmpty {
+                if records.isEmpty {
+                    Terminal.error("no report was written: a collection could not be run or recorded")
+                } else {
+                    try reports.write(records)
+                    if records.count < outcome.collections.count { Terminal.error("the reports leave out the collections that could not be run") }
+                }
+            }
         } else {
             try reports.write(outcome.collections.compactMap(\.record))
         }

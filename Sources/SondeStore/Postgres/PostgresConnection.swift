@@ -26,7 +26,7 @@ final class PostgresConnection: @unchecked Sendable {
         handle = connection
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = Self.message(PQerrorMessage(connection))
-            PQfinish(connection)
+            // (Every property is set: deinit finishes the connection.)
             throw HistoryError("cannot connect to \(location): \(message)", isUsage: true)
         }
         // Notices (a table that exists already) are not the user's business.
