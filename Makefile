@@ -8,8 +8,8 @@ DEBIAN_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libssl-dev libxml2-dev li
 # team history's tests.
 TEST_PACKAGES := libxml2-utils chromium nginx-light openssl postgresql
 # The benchmark compares with wrk on nginx and on the mock; GNU time reads peak memory;
-# valgrind (callgrind) counts instructions.
-BENCH_PACKAGES := wrk time nginx-light valgrind
+# valgrind (callgrind) counts instructions; postgresql serves the team history's load.
+BENCH_PACKAGES := wrk time nginx-light valgrind postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps test-deps bench-deps packages install check-install demo test build release validate bench fuzz fuzz-build
@@ -80,7 +80,7 @@ validate: build
 
 # Speed figures (release build, the Swift runtime linked in as `make install` links it: the
 # same objects, and the start-up users get); see the README. SECTIONS picks some of parse,
-# runner, callgrind, history. SONDE_INSTALLED=PATH (a binary `make install` wrote) adds its
+# runner, callgrind, history, team (TEAM_RUNS: runs per process of the team load, 500). SONDE_INSTALLED=PATH (a binary `make install` wrote) adds its
 # cold start beside this build's.
 bench: bench-deps
 	swift build -c release --product sonde --static-swift-stdlib

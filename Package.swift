@@ -67,7 +67,10 @@ let package = Package(
         // `make bench`: speed figures, never a timed test.
         .executableTarget(
             name: "sonde-bench",
-            dependencies: ["SondeCore", "SondeSpec", "SondeMock", "SondeRunner", "SondeHTTP", "SondeStore", .product(name: "GRDB", package: "GRDB.swift")]
+            // (SondeTestSupport: the throwaway PostgreSQL cluster of the team history's load.)
+            dependencies: [
+                "SondeCore", "SondeSpec", "SondeMock", "SondeRunner", "SondeHTTP", "SondeStore", "SondeTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         // `make bench`: the raw libcurl loop in C that the runner is measured against.
         .executableTarget(name: "curl-loop", linkerSettings: [.linkedLibrary("curl")]),

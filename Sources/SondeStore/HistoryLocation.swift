@@ -23,8 +23,8 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
 
     public init(kind: Kind) { self.kind = kind }
 
-    /// Reads `--db`'s value: `postgres://…` or `postgresql://…` (libpq's URL, RFC 3986; see
-    /// https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS),
+    /// Reads `--db`'s value: `postgres://…` or `postgresql://…` (libpq's URL: RFC 3986, as
+    /// PostgreSQL's manual says in libpq's "Connection Strings", §34.1.1),
     /// `sqlite:PATH` (any case; `sqlite://PATH` too; `~/` is the home folder), or a path. A
     /// value that starts like a URL of another kind (a scheme of two characters or more and a
     /// colon) is refused with a usage `HistoryError` that shows only its scheme (a URL may

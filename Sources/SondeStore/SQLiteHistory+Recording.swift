@@ -48,20 +48,15 @@ extension SQLiteHistory {
     }
 
     public func append(_ result: RequestResult, to run: Int64) {
-        writers[run]?.submit(.result(result))
+        writers.append(result, to: run)
     }
 
     public func redact(run: Int64, positionsBelow limit: Int, with redactor: Redactor, bodyHashes: [Int: String?]) throws(HistoryError) {
-        guard !redactor.isEmpty else { return }
-        if let writer = writers[run] {
-            writer.submit(.redaction(positionsBelow: limit, redactor: redactor, bodyHashes: bodyHashes))
-        } else {
-            try redactRecorded(runID: run, positionsBelow: limit, with: redactor, bodyHashes: bodyHashes)
-        }
+        try writers.redact(run: run, positionsBelow: limit, with: redactor, bodyHashes: bodyHashes, in: self)
     }
 
     public func finish(run: Int64, outcome: Outcome, at finished: Date) throws(HistoryError) {
-        if let writer = writers.remove(run) { try writer.close() }
+        try writers.close(run)
         try write { db in
             let finishedBefore = try Bool.fetchOne(db, sql: "SELECT finishedAt IS NOT NULL FROM run WHERE id = ?", arguments: [run]) ?? false
             try db.execute(
@@ -74,11 +69,11 @@ extension SQLiteHistory {
     }
 
     public func leaveIncomplete(run: Int64) throws(HistoryError) {
-        if let writer = writers.remove(run) { try writer.close() }
+        try writers.close(run)
     }
 
     public func flush() {
-        for writer in writers.all { writer.flush() }
+        writers.flush()
     }
 
     /// Requests, their checks, their shapes (once per distinct shape) and the run's counts,
@@ -325,6 +320,33 @@ final class WriterRegistry: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return Array(writers.values)
+    }
+
+    /// Hands a result to its run's writer (`RunHistory.append`).
+    func append(_ result: RequestResult, to run: Int64) {
+        self[run]?.submit(.result(result))
+    }
+
+    /// `RunHistory.redact`: ordered after the results handed over, through the run's writer;
+    /// a run no longer written is masked in `history` at once.
+    func redact(run: Int64, positionsBelow limit: Int, with redactor: Redactor, bodyHashes: [Int: String?], in history: any BatchRecording) throws(HistoryError) {
+        guard !redactor.isEmpty else { return }
+        if let writer = self[run] {
+            writer.submit(.redaction(positionsBelow: limit, redactor: redactor, bodyHashes: bodyHashes))
+        } else {
+            try history.redactRecorded(runID: run, positionsBelow: limit, with: redactor, bodyHashes: bodyHashes)
+        }
+    }
+
+    /// Stores what was handed over for a run and stops its writer; throws the run's first
+    /// storage error.
+    func close(_ run: Int64) throws(HistoryError) {
+        if let writer = remove(run) { try writer.close() }
+    }
+
+    /// Waits until every writer has stored what it was handed.
+    func flush() {
+        for writer in all { writer.flush() }
     }
 }
 

@@ -114,8 +114,9 @@ func timeCommand(_ executable: URL, _ arguments: [String], rounds: Int = 5) thro
     return (samples.sorted()[samples.count / 2], status)
 }
 
-/// Runs a program with its output sent to `output` (default /dev/null); returns its exit status and peak RSS.
-func spawnAndWait(_ path: String, _ arguments: [String], output: String = "/dev/null") throws -> (status: Int32, maxRSSKB: Double) {
+/// Runs a program with its output sent to `output` (default /dev/null); returns its exit
+/// status, peak RSS and the CPU it used (user and system, seconds).
+func spawnAndWait(_ path: String, _ arguments: [String], output: String = "/dev/null") throws -> (status: Int32, maxRSSKB: Double, cpuSeconds: Double) {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -129,7 +130,8 @@ func spawnAndWait(_ path: String, _ arguments: [String], output: String = "/dev/
     var status: Int32 = 0
     var usage = rusage()
     while wait4(pid, &status, 0, &usage) == -1 && errno == EINTR {}
-    return ((status >> 8) & 0xFF, Double(usage.ru_maxrss))
+    let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    return ((status >> 8) & 0xFF, Double(usage.ru_maxrss), cpu)
 }
 
 /// Writes synthetic runs straight into the schema, in one transaction: about 1 % of runs

@@ -1,7 +1,7 @@
 // sonde-bench: prints Sonde's speed figures. Run it with `make bench` (a release build).
 // Not a test: figures vary by machine; read them, compare them, quote them.
 //
-//   sonde-bench [parse] [runner] [callgrind] [history]     (default: all sections)
+//   sonde-bench [parse] [runner] [callgrind] [history] [team]     (default: all sections)
 import Foundation
 
 let sections = CommandLine.arguments.dropFirst()
@@ -18,3 +18,4 @@ if wanted("parse") { try parseBench() }
 if wanted("runner") { try runnerBench(tools: sonde.deletingLastPathComponent()) }
 if wanted("callgrind") { try callgrindBench(tools: sonde.deletingLastPathComponent()) }
 if wanted("history") { try historyBench(sonde: sonde) }
+if wanted("team") { try teamBench(sonde: sonde) }

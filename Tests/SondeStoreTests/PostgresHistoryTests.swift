@@ -21,36 +21,6 @@ struct PostgresHistoryTests {
         try SQLiteHistory(path: try SQLiteHistoryTests.temporaryDatabase())
     }
 
-    /// Records `count` runs as `TrendRollupTests.recordHistory` does, into any history.
-    static func recordHistory(_ history: any RunHistory, runs count: Int, seed: UInt64 = 7) throws {
-        var random = SteppingGenerator(seed: seed)
-        let outcomes: [Outcome] = [.passed, .passed, .passed, .passed, .passed, .passed, .failed, .error, .skipped]
-        for index in 0..<count {
-            let offset = index % 10 == 0 ? Double(index / 10 % 72) * 3600 - (index % 20 == 0 ? 0 : 0.000_1) : Double.random(in: 0..<(3 * 86_400), using: &random)
-            let collection = index % 3 == 0 ? "b" : "a"
-            let environment = [nil, "staging", "prod"][index % 7 % 3]
-            var start = Contract.start(collection, path: "api/\(collection).yaml", environment: environment, at: offset, planned: 4)
-            start.uuid = String(format: "00000000-0000-4000-8000-%012d", index)
-            let results = (0..<4).map { position in
-                let outcome = outcomes.randomElement(using: &random) ?? .passed
-                let milliseconds = outcome == .skipped ? nil : exp(Double.random(in: log(0.2)...log(2000), using: &random))
-                let name = position == 3 && index >= count / 2 ? "renamed" : nil
-                // A NUL and U+FFFF in texts: PostgreSQL's text holds neither as such.
-                var result = Contract.result(
-                    "step \(position)", position: position, outcome, name: name, milliseconds: milliseconds, body: outcome == .skipped ? nil : "b")
-                if outcome == .failed { result.responseExcerpt = "nul \u{0} and \u{FFFF}0 here" }
-                return result
-            }
-            if index % 17 == 5 {
-                let id = try history.begin(start)
-                for result in results.prefix(2) { history.append(result, to: id) }
-                try history.leaveIncomplete(run: id)
-            } else {
-                try Contract.record(history, start, results)
-            }
-        }
-    }
-
     static func setExactTrendRuns(_ history: any RunHistory, _ runs: Int) {
         (history as? SQLiteHistory)?.exactTrendRuns = runs
         (history as? PostgresHistory)?.exactTrendRuns = runs
@@ -83,8 +53,8 @@ struct PostgresHistoryTests {
         let file = try Self.file()
         let server = try Self.server()
         defer { file.close() }
-        try Self.recordHistory(file, runs: 240)
-        try Self.recordHistory(server, runs: 240)
+        try TrendRollupTests.recordHistory(file, runs: 240)
+        try TrendRollupTests.recordHistory(server, runs: 240)
         for exact in [1_000, 0] {
             Self.setExactTrendRuns(file, exact)
             Self.setExactTrendRuns(server, exact)
@@ -132,7 +102,7 @@ struct PostgresHistoryTests {
     @Test(arguments: ["sqlite", "postgres"]) func pruningRemovesOldRunsAndKeepsTheirTrend(kind: String) throws {
         let history: any RunHistory = kind == "sqlite" ? try Self.file() : try Self.server()
         defer { history.close() }
-        try Self.recordHistory(history, runs: 200)
+        try TrendRollupTests.recordHistory(history, runs: 200)
         Self.setExactTrendRuns(history, 0)
         // (A window reaching back before the cutoff counts its first hour whole: here it
         // starts on an hour.)

@@ -18,8 +18,11 @@ struct TrendRollupTests {
 
     /// Records `count` runs of two collections over three days, in three environments (none
     /// among them): requests that pass, fail, err and are skipped, latencies from 0.2 ms to 2 s,
-    /// some runs starting on the second of an hour, every 17th left unfinished.
-    static func recordHistory(_ history: SQLiteHistory, runs count: Int, seed: UInt64 = 7) throws {
+    /// some runs starting on the second of an hour, every 17th left unfinished; each run's
+    /// UUID from its seed and index, so that two histories given the same runs hold the same; a
+    /// failed request's excerpt holds a NUL and U+FFFF (which PostgreSQL's text cannot hold
+    /// as such).
+    static func recordHistory(_ history: any RunHistory, runs count: Int, seed: UInt64 = 7) throws {
         var random = SteppingGenerator(seed: seed)
         let outcomes: [Outcome] = [.passed, .passed, .passed, .passed, .passed, .passed, .failed, .error, .skipped]
         for index in 0..<count {
@@ -27,13 +30,17 @@ struct TrendRollupTests {
             let offset = index % 10 == 0 ? Double(index / 10 % 72) * 3600 - (index % 20 == 0 ? 0 : 0.000_1) : Double.random(in: 0..<(3 * 86_400), using: &random)
             let collection = index % 3 == 0 ? "b" : "a"
             let environment = [nil, "staging", "prod"][index % 7 % 3]
-            let start = Contract.start(collection, path: "api/\(collection).yaml", environment: environment, at: offset, planned: 4)
+            var start = Contract.start(collection, path: "api/\(collection).yaml", environment: environment, at: offset, planned: 4)
+            start.uuid = String(format: "%08x-0000-4000-8000-%012d", UInt32(truncatingIfNeeded: seed), index)
             let results = (0..<4).map { position in
                 let outcome = outcomes.randomElement(using: &random) ?? .passed
                 let milliseconds = outcome == .skipped ? nil : exp(Double.random(in: log(0.2)...log(2000), using: &random))
                 // The step of position 3 is renamed in the newer half: one step, two names.
                 let name = position == 3 && index >= count / 2 ? "renamed" : nil
-                return Contract.result("step \(position)", position: position, outcome, name: name, milliseconds: milliseconds, body: outcome == .skipped ? nil : "b")
+                var result = Contract.result(
+                    "step \(position)", position: position, outcome, name: name, milliseconds: milliseconds, body: outcome == .skipped ? nil : "b")
+                if outcome == .failed { result.responseExcerpt = "nul \u{0} and \u{FFFF}0 here" }
+                return result
             }
             if index % 17 == 5 {
                 let id = try history.begin(start)

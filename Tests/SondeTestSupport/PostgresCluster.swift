@@ -124,6 +124,19 @@ public final class PostgresCluster: @unchecked Sendable {
         throw RawServerError("the server did not start asking \(role) for a password")
     }
 
+    /// The CPU the server has used so far (user and system, seconds): its postmaster's, and
+    /// that of the backends it has reaped (each connection's, once it ends), from
+    /// /proc/PID/stat (utime, stime, cutime, cstime; proc(5)).
+    public func serverCPUSeconds() -> Double {
+        guard let pidLine = try? String(contentsOf: folder.appendingPathComponent("data/postmaster.pid"), encoding: .utf8).split(separator: "\n").first,
+            let stat = try? String(contentsOfFile: "/proc/\(pidLine)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        // Fields after the command's closing parenthesis: state is field 3; utime 14 … cstime 17.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        let ticks = (11...14).compactMap { fields.count > $0 ? Double(fields[$0]) : nil }.reduce(0, +)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// The database a URL of `makeDatabase` names.
     public static func database(of url: String) -> String { String(url.split(separator: "/").last ?? "") }
 

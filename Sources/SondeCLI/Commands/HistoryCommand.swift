@@ -118,6 +118,22 @@ struct HistoryExportCommand: ParsableCommand {
         discussion: "Exit status: 0 written (none, when nothing matches); 2 an unknown collection, or bad usage; 3 the history cannot be read."
     )
 
+    @OptionGroup var selection: RunSelection
+
+    @OptionGroup var database: DatabaseOption
+
+    func run() throws {
+        let store = try database.openExisting()
+        let listed = try selection.runs(in: store)
+        for summary in listed.reversed() {
+            guard let run = try storeCall({ try store.run(id: summary.id) }) else { continue }
+            Terminal.print(HistoryJSON.run(run).jsonText)
+        }
+    }
+}
+
+/// Which runs `export` and `push` move: a collection, an environment, a window.
+struct RunSelection: ParsableArguments {
     @Argument(help: "A collection's name, or the file it was run from (default: every collection).")
     var collection: String?
 
@@ -127,19 +143,14 @@ struct HistoryExportCommand: ParsableCommand {
     @Option(help: "Only runs started in this window back from now (e.g. 30d, 12h, 2w).")
     var since: Since?
 
-    @OptionGroup var database: DatabaseOption
-
-    func run() throws {
-        let store = try database.openExisting()
+    /// The runs selected, newest first, without their requests; an unknown collection is said
+    /// (exit 2), as `history` says it.
+    func runs(in store: any RunHistory) throws -> [RunRecord] {
         let listed = try storeCall { try store.runs(RunFilter(collection: collection, environment: env, since: since?.date)) }
-        // An unknown collection is said (exit 2), as `history` says it.
         if listed.isEmpty, collection != nil {
             try explainNoRuns(store, collection: collection, environment: env, fatal: true)
         }
-        for summary in listed.reversed() {
-            guard let run = try storeCall({ try store.run(id: summary.id) }) else { continue }
-            Terminal.print(HistoryJSON.run(run).jsonText)
-        }
+        return listed
     }
 }
 
@@ -227,14 +238,7 @@ struct HistoryPushCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "A collection's name, or the file it was run from (default: every collection).")
-    var collection: String?
-
-    @Option(help: "Only runs in this environment.")
-    var env: String?
-
-    @Option(help: "Only runs started in this window back from now (e.g. 30d, 12h, 2w).")
-    var since: Since?
+    @OptionGroup var selection: RunSelection
 
     @Option(name: .customLong("to"), help: ArgumentHelp("The history to record into: postgres://USER@HOST:PORT/DB, a file's path, or sqlite:PATH.", valueName: "url|path"))
     var target: String
@@ -243,11 +247,8 @@ struct HistoryPushCommand: ParsableCommand {
 
     func run() throws {
         let source = try database.openExisting()
+        let listed = try selection.runs(in: source)
         let destination = try storeCall { try HistoryLocation(parsing: target).open(access: .readWrite) }
-        let listed = try storeCall { try source.runs(RunFilter(collection: collection, environment: env, since: since?.date)) }
-        if listed.isEmpty, collection != nil {
-            try explainNoRuns(source, collection: collection, environment: env, fatal: true)
-        }
         var pushed = 0, present = 0
         for summary in listed.reversed() {
             // Looked up first: a run the target has is not read whole.

@@ -15,7 +15,7 @@ final class PostgresConnection: @unchecked Sendable {
 
     /// Connects with libpq's own reading of the URL: host, port, database, user, password
     /// (else `PGPASSWORD`, else `~/.pgpass`), `sslmode` and the other parameters of
-    /// https://www.postgresql.org/docs/current/libpq-connect.html. A server that cannot be
+    /// PostgreSQL's manual, libpq's "Parameter Key Words" (§34.1.2). A server that cannot be
     /// reached or refuses the login is a usage `HistoryError` (exit 2): nothing was sent yet.
     init(url: String, location: String) throws(HistoryError) {
         self.location = location

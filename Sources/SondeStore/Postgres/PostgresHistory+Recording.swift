@@ -23,20 +23,15 @@ extension PostgresHistory {
     }
 
     public func append(_ result: RequestResult, to run: Int64) {
-        writers[run]?.submit(.result(result))
+        writers.append(result, to: run)
     }
 
     public func redact(run: Int64, positionsBelow limit: Int, with redactor: Redactor, bodyHashes: [Int: String?]) throws(HistoryError) {
-        guard !redactor.isEmpty else { return }
-        if let writer = writers[run] {
-            writer.submit(.redaction(positionsBelow: limit, redactor: redactor, bodyHashes: bodyHashes))
-        } else {
-            try redactRecorded(runID: run, positionsBelow: limit, with: redactor, bodyHashes: bodyHashes)
-        }
+        try writers.redact(run: run, positionsBelow: limit, with: redactor, bodyHashes: bodyHashes, in: self)
     }
 
     public func finish(run: Int64, outcome: Outcome, at finished: Date) throws(HistoryError) {
-        if let writer = writers.remove(run) { try writer.close() }
+        try writers.close(run)
         try write { () throws(HistoryError) in
             let finishedBefore = try connection.execute("SELECT finishedAt IS NOT NULL FROM run WHERE id = $1 FOR UPDATE", [String(run)]).bool(0, 0) ?? false
             try connection.execute(
@@ -47,11 +42,11 @@ extension PostgresHistory {
     }
 
     public func leaveIncomplete(run: Int64) throws(HistoryError) {
-        if let writer = writers.remove(run) { try writer.close() }
+        try writers.close(run)
     }
 
     public func flush() {
-        for writer in writers.all { writer.flush() }
+        writers.flush()
     }
 
     static let requestInsertColumns = [
