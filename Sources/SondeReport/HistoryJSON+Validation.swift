@@ -17,6 +17,12 @@ extension HistoryJSON {
         for key in ["collection", "file", "collectionPath"] where run[key]?.stringValue?.isBlank != false {
             return "run.\(key): must not be empty"
         }
+        // A collection is known by these texts: a NUL, which no file name or collection
+        // can hold, would make two collections one where a history reads them as C strings.
+        for key in ["collection", "file", "collectionPath", "environment"] where run[key]?.stringValue?.contains("\u{0}") == true {
+            return "run.\(key): must not hold U+0000"
+        }
+        if run["environment"]?.stringValue?.isBlank == true { return "run.environment: must be null or a name, not empty" }
         guard let uuid = run["uuid"]?.stringValue, UUID(uuidString: uuid) != nil else {
             return "run.uuid: must be a UUID (each run's identity, which import recognises it by)"
         }

@@ -654,6 +654,9 @@ extension SpecReader {
                     // The history tells collections apart by name: a blank one names nothing.
                     if name.isBlank {
                         report("the collection's name is empty; remove it to use the file's name", at: value)
+                    } else if name.contains("\u{0}") {
+                        // (A history reads names as C strings too: a NUL would make two collections one.)
+                        report("the collection's name holds a NUL character (\\0), which a history cannot keep apart; remove it", at: value)
                     } else {
                         collection.name = name
                     }

@@ -16,7 +16,7 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
     public var kind: Kind
 
     /// Where the value comes from, as messages name it.
-    static let option = "--db (or SONDE_DB)"
+    public static let option = "--db (or SONDE_DB)"
 
     /// Where runs are recorded unless `--db` or `SONDE_DB` says otherwise.
     public static let `default` = HistoryLocation(kind: .sqlite(path: ".sonde/history.sqlite"))
@@ -29,19 +29,21 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
     /// value that starts like a URL of another kind (a scheme of two characters or more and a
     /// colon) is refused with a usage `HistoryError` that shows only its scheme (a URL may
     /// hold a password); a file whose name looks like that is written `./name`.
-    public init(parsing text: String) throws(HistoryError) {
+    /// `option`: the option the value was given to, as messages name it.
+    public init(parsing text: String, option: String = HistoryLocation.option) throws(HistoryError) {
         guard !text.isEmpty else { throw HistoryError("--db is empty: give a file's path, sqlite:PATH or postgres://USER@HOST/DB", isUsage: true) }
         if let scheme = Self.scheme(of: text) {
             if scheme == "postgres" || scheme == "postgresql" {
                 guard text.dropFirst(scheme.count).hasPrefix("://") else {
-                    throw HistoryError("\(Self.option): write a PostgreSQL server as postgres://USER@HOST:PORT/DATABASE", isUsage: true)
+                    throw HistoryError("\(option): write a PostgreSQL server as postgres://USER@HOST:PORT/DATABASE", isUsage: true)
                 }
+                if let problem = PostgresURL.problem(text) { throw HistoryError("\(option): \(problem)", isUsage: true) }
                 self.init(kind: .postgres(url: text))
                 return
             }
             guard scheme == "sqlite" else {
                 throw HistoryError(
-                    "\(Self.option): a history at a \(scheme): URL is not supported; give a file's path, sqlite:PATH or postgres://USER@HOST/DB "
+                    "\(option): a history at a \(scheme): URL is not supported; give a file's path, sqlite:PATH or postgres://USER@HOST/DB "
                         + "(a file whose name starts like a URL is written ./NAME)", isUsage: true)
             }
             var path = String(text.dropFirst(scheme.count + 1))
@@ -52,14 +54,14 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
                 let authority = rest.prefix { $0 != "/" }
                 guard authority.isEmpty || authority.lowercased() == "localhost" else {
                     throw HistoryError(
-                        "\(Self.option): a sqlite: URL names a file on this machine: write sqlite:PATH or sqlite:///ABSOLUTE/PATH", isUsage: true)
+                        "\(option): a sqlite: URL names a file on this machine: write sqlite:PATH or sqlite:///ABSOLUTE/PATH", isUsage: true)
                 }
                 path = String(rest.dropFirst(authority.count))
             }
             guard !path.contains("?"), !path.contains("#") else {
-                throw HistoryError("\(Self.option): a sqlite: URL takes no query or fragment (?…, #…): write sqlite:PATH", isUsage: true)
+                throw HistoryError("\(option): a sqlite: URL takes no query or fragment (?…, #…): write sqlite:PATH", isUsage: true)
             }
-            guard !path.isEmpty else { throw HistoryError("\(Self.option) sqlite: names no file: write sqlite:PATH", isUsage: true) }
+            guard !path.isEmpty else { throw HistoryError("\(option) sqlite: names no file: write sqlite:PATH", isUsage: true) }
             // `~` is $HOME, as a shell reads it (CI containers set HOME to a folder of their own).
             if path == "~" || path.hasPrefix("~/") {
                 let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()

@@ -9,6 +9,8 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
     /// Oldest first, by id.
     private var records: [RunRecord] = []
     private var nextID: Int64 = 1
+    /// Per collection, path and environment, when its runs were pruned before.
+    private var prunedBefore: [String: Date] = [:]
 
     public init() {}
 
@@ -24,6 +26,11 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
 
     public func begin(_ start: RunStart) throws(HistoryError) -> Int64 {
         try locked { () throws(HistoryError) -> Int64 in
+            if records.contains(where: { $0.uuid == start.uuid }) {
+                var duplicate = HistoryError("memory has run \(start.uuid) already")
+                duplicate.isDuplicateRun = true
+                throw duplicate
+            }
             let id = nextID
             nextID += 1
             var record = RunRecord(
@@ -130,9 +137,26 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
     public func prune(startedBefore cutoff: Date, _ filter: RunFilter) throws(HistoryError) -> Int {
         let limit = RequestRollup.start(ofHour: RequestRollup.hour(of: cutoff))
         return try locked { () throws(HistoryError) -> Int in
-            let gone = Set(try matching(RunFilter(collection: filter.collection, environment: filter.environment)).filter { $0.started < limit }.map(\.id))
+            let pruned = try matching(RunFilter(collection: filter.collection, environment: filter.environment)).filter { $0.started < limit }
+            for run in pruned {
+                let key = "\(run.collection)\u{0}\(run.collectionPath)\u{0}\(run.environment ?? "\u{0}")"
+                prunedBefore[key] = max(prunedBefore[key] ?? limit, limit)
+            }
+            let gone = Set(pruned.map(\.id))
             records.removeAll { gone.contains($0.id) }
             return gone.count
+        }
+    }
+
+    public func prunedBefore(_ identity: CollectionIdentity, environment: String?) throws(HistoryError) -> Date? {
+        try locked { prunedBefore["\(identity.name)\u{0}\(identity.path)\u{0}\(environment ?? "\u{0}")"] }
+    }
+
+    public func removeIncomplete(run: Int64) throws(HistoryError) -> Bool {
+        try locked {
+            guard let index = index(of: run), records[index].finished == nil else { return false }
+            records.remove(at: index)
+            return true
         }
     }
 

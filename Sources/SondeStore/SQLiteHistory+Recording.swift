@@ -13,6 +13,20 @@ extension SQLiteHistory {
     /// Records the start of a run; its requests follow one by one, so that a run killed half
     /// way keeps what it finished and stays marked incomplete.
     public func begin(_ start: RunStart) throws(HistoryError) -> Int64 {
+        do {
+            return try begin(start, checked: ())
+        } catch {
+            // Two imports of one run at once: the second finds the UUID taken (run_by_uuid).
+            if !error.isDuplicateRun, error.description.contains("UNIQUE constraint failed: run.uuid") {
+                var duplicate = HistoryError("\(path) has run \(start.uuid) already")
+                duplicate.isDuplicateRun = true
+                throw duplicate
+            }
+            throw error
+        }
+    }
+
+    private func begin(_ start: RunStart, checked: Void) throws(HistoryError) -> Int64 {
         let id = try write { db in
             // Bound by length (RawStatement), as every text Sonde records: GRDB binds a String
             // as a C string, which a NUL would cut short.

@@ -37,6 +37,21 @@ extension SQLiteHistory {
         }
     }
 
+    public func prunedBefore(_ identity: CollectionIdentity, environment: String?) throws(HistoryError) -> Date? {
+        try read { db in
+            let group = RunGroup(identity: identity, environment: environment)
+            return try (Double?.fetchOne(db, sql: "SELECT prunedBefore FROM trendGroup WHERE \(RunGroup.condition)", arguments: group.arguments) ?? nil)
+                .map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    public func removeIncomplete(run: Int64) throws(HistoryError) -> Bool {
+        try write { db in
+            try db.execute(sql: "DELETE FROM run WHERE id = ? AND finishedAt IS NULL", arguments: [run])
+            return db.changesCount > 0
+        }
+    }
+
     public func prune(startedBefore cutoff: Date, _ filter: RunFilter) throws(HistoryError) -> Int {
         let limit = Double(RequestRollup.hour(of: cutoff)) * 3600
         return try write { db in

@@ -96,7 +96,9 @@ enum TrendBuilder {
             try reader.addRequestRollups(group: rollups.id, fromHour: firstHour + 1, hours, into: &requests)
         }
         let unfinished = try reader.unfinishedRuns(group, from: oldest, since: nil)
-        return try finish(reader, group, runCount: runRollups.reduce(0) { $0 + $1.runs } + unfinished, first: oldest.started, newest: newest, runRollups, hours, requests)
+        return try finish(
+            reader, group, runCount: runRollups.reduce(0) { $0 + $1.runs } + unfinished, first: oldest.started, last: nil, newest: newest, runRollups, hours,
+            requests)
     }
 
     /// A window that reaches back before the group's runs were pruned: every hour from the
@@ -108,21 +110,23 @@ enum TrendBuilder {
         guard let firstHour = span?.first ?? newest.last.map({ RequestRollup.hour(of: $0.started) }) else {
             return Trend(collection: group.identity.name, collectionPath: group.identity.path, environment: group.environment, runs: [], samples: [])
         }
-        let first = max(since ?? .distantPast, RequestRollup.start(ofHour: firstHour))
-        let last = newest.first?.started ?? span.map { RequestRollup.start(ofHour: $0.last) } ?? first
+        // (The first hour counts whole: the window starts with it, whatever `since` says.)
+        let first = RequestRollup.start(ofHour: firstHour)
+        let runRollups = try reader.runRollups(group: rollups, fromQuarter: firstHour * 4)
+        let last = newest.first?.started ?? runRollups.last?.start ?? span.map { RequestRollup.start(ofHour: $0.last) } ?? first
         let hours = HourPoints(first: first, last: max(first, last))
         var requests = RequestWindows(points: hours.count)
-        let runRollups = try reader.runRollups(group: rollups, fromQuarter: firstHour * 4)
         try reader.addRequestRollups(group: rollups, fromHour: firstHour, hours, into: &requests)
         let unfinished = try reader.unfinishedRuns(group, from: nil, since: since)
-        return try finish(reader, group, runCount: runRollups.reduce(0) { $0 + $1.runs } + unfinished, first: first, newest: newest, runRollups, hours, requests)
+        return try finish(
+            reader, group, runCount: runRollups.reduce(0) { $0 + $1.runs } + unfinished, first: first, last: last, newest: newest, runRollups, hours, requests)
     }
 
     /// 4. The newest runs one by one, and their requests, for the strips of outcomes; 5. the
     /// requests in the order the newest run lists them.
     private static func finish(
-        _ reader: some TrendReader, _ group: RunGroup, runCount: Int, first: Date, newest: [Trend.RunPoint], _ runRollups: [RunRollup], _ hours: HourPoints,
-        _ windows: RequestWindows
+        _ reader: some TrendReader, _ group: RunGroup, runCount: Int, first: Date, last: Date?, newest: [Trend.RunPoint], _ runRollups: [RunRollup],
+        _ hours: HourPoints, _ windows: RequestWindows
     ) throws -> Trend {
         var requests = windows
         let recent = Array(newest.prefix(Trend.recentLimit).reversed())
@@ -136,7 +140,7 @@ enum TrendBuilder {
         }
         return Trend(
             collection: group.identity.name, collectionPath: group.identity.path, environment: group.environment, runCount: runCount, first: first,
-            recentRuns: recent, runRollups: runRollups, hours: hours, requests: ordered.map { (requests.all[$0], requests.recent[$0]) })
+            last: last, recentRuns: recent, runRollups: runRollups, hours: hours, requests: ordered.map { (requests.all[$0], requests.recent[$0]) })
     }
 
     /// Seconds that surely hold every run of an hour, a second more each way: which of them

@@ -98,6 +98,86 @@ struct TeamHistoryTests {
         // Runs that started in the last hour stay: pruning goes by the hour.
         let pruned = try await Self.sonde(["history", "prune", "--older-than", "0d", "--db", team], in: folder)
         #expect(pruned.status == 0 && pruned.stdout.contains("removed 0 runs"), "\(pruned.stdout)\(pruned.stderr)")
+        // Ages a retention is not said in (six minutes where six months was meant), or beyond
+        // a century, are refused; a history that is not there is said, never created.
+        for age in ["6m", "30s", "1y", "100000000000000000000d", "9223372036854775807s", "-1d"] {
+            let refused = try await Self.sonde(["history", "prune", "--older-than", age, "--db", team], in: folder)
+            #expect(refused.status == 2 && refused.stderr.contains("--older-than") && !refused.stderr.contains("Fatal"), "\(age): \(refused.stderr)")
+        }
+        let missing = folder.appendingPathComponent("typo.sqlite").path
+        let nowhere = try await Self.sonde(["history", "prune", "--older-than", "90d", "--db", missing], in: folder)
+        #expect(nowhere.status == 2 && !FileManager.default.fileExists(atPath: missing), "\(nowhere.stderr)")
+    }
+
+    @Test func aPushReplacesACopyTakenWhileTheRunWentOnAndNeverBringsBackPrunedRuns() async throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let team = try PostgresCluster.sharedDatabase()
+        // A run exported while it went on (one request of two), then the same run finished,
+        // and a run of a week before.
+        let uuid = "7d3f0c1e-0000-4000-8000-000000000001", older = "7d3f0c1e-0000-4000-8000-000000000002"
+        func line(_ id: String, started: String, finished: String?, requests: Int) -> String {
+            let request = { (position: Int) in
+                #"{"position":\#(position),"name":"r\#(position)","method":"GET","url":"http://x/\#(position)","step":"r\#(position)","phase":"main","startMs":0,"outcome":"passed","status":200,"timings":{"dnsMs":0,"connectMs":0,"tlsMs":0,"firstByteMs":1,"totalMs":2},"attempts":1,"responseSize":2,"bodyHash":null,"shape":null,"error":null,"errorKind":null,"skipReason":null,"skipKind":null,"responseExcerpt":null,"finalUrl":null,"redirects":[],"expectations":[]}"#
+            }
+            let end = finished.map { "\"\($0)\"" } ?? "null"
+            return #"{"format":"sonde.run/1","run":{"id":1,"collection":"c","file":"c.yaml","collectionPath":"c.yaml","contentHash":"h","environment":null,"started":"\#(started)","finished":\#(end),"durationMs":null,"toolVersion":"t","gitCommit":null,"outcome":\#(finished == nil ? "\"incomplete\"" : "\"passed\""),"plannedRequests":2,"passed":\#(requests),"failed":0,"errors":0,"skipped":0,"selection":null,"uuid":"\#(id)","host":null,"user":null,"ci":{"provider":"gitlab-ci","jobUrl":"https://ci:hunter2@ci.example/job/1?private_token=glpat-SECRET","branch":"main","commit":"0123456789abcdef"},"requests":[\#((0..<requests).map(request).joined(separator: ","))]}}"#
+        }
+        let day = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3 * 86_400))
+        let week = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-9 * 86_400))
+        let finishedDay = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3 * 86_400 + 1))
+        try (line(uuid, started: day, finished: nil, requests: 1) + "\n").write(to: folder.appendingPathComponent("going.jsonl"), atomically: true, encoding: .utf8)
+        try (line(uuid, started: day, finished: finishedDay, requests: 2) + "\n" + line(older, started: week, finished: week, requests: 2) + "\n").write(
+            to: folder.appendingPathComponent("done.jsonl"), atomically: true, encoding: .utf8)
+        let local = folder.appendingPathComponent("local.sqlite").path
+        _ = try await Self.sonde(["history", "import", "going.jsonl", "--db", team], in: folder)
+        _ = try await Self.sonde(["history", "import", "done.jsonl", "--db", local], in: folder)
+        let push = try await Self.sonde(["history", "push", "--db", local, "--to", team], in: folder)
+        #expect(push.status == 0 && push.stdout.contains("pushed 2 runs") && push.stdout.contains("1 replacing an incomplete copy"), "\(push.stdout)\(push.stderr)")
+        let shown = try await Self.sonde(["show", "--db", team], in: folder)
+        #expect(shown.stdout.contains("passed") && shown.stdout.contains("commit 0123456789ab"), "\(shown.stdout)")
+        // Credentials in a job URL are masked, as recording masks them.
+        let listed = try await Self.sonde(["history", "--json", "--db", team], in: folder)
+        #expect(!listed.stdout.contains("hunter2") && !listed.stdout.contains("glpat-SECRET"), "\(listed.stdout)")
+        // After a prune, pushing the same file again brings nothing back: the trend counts them already.
+        let pruned = try await Self.sonde(["history", "prune", "--older-than", "5d", "--db", team], in: folder)
+        #expect(pruned.stdout.contains("removed 1 run"), "\(pruned.stdout)\(pruned.stderr)")
+        let again = try await Self.sonde(["history", "push", "--db", local, "--to", team], in: folder)
+        #expect(again.stdout.contains("pushed 0 runs") && again.stdout.contains("1 already there") && again.stdout.contains("1 older than the runs pruned there"), "\(again.stdout)")
+        let trend = try await Self.sonde(["trend", "--since", "30d", "--json", "--db", team], in: folder)
+        #expect(try JSONValue.parse(trend.stdout)["trends"]?[0]?["runs"]?.numberValue?.integer == 2, "\(trend.stdout)")
+        // Pushes of the same runs at once: each ends well, and the runs are there once.
+        let fresh = try PostgresCluster.sharedDatabase()
+        let pushes = try await withThrowingTaskGroup(of: Sonde.Result.self) { group in
+            for _ in 0..<3 { group.addTask { try await Self.sonde(["history", "push", "--db", local, "--to", fresh], in: folder) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(pushes.allSatisfy { $0.status == 0 }, "\(pushes.map(\.stderr))")
+        let once = try await Self.sonde(["history", "--json", "--db", fresh], in: folder)
+        #expect(try JSONValue.parse(once.stdout)["runs"]?.arrayValue?.count == 2)
+    }
+
+    @Test func aPasswordInAnyURLIsNeverPrinted() async throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let port = try ClosedPort()
+        for url in [
+            "POSTGRES://ci:hunter2secret@127.0.0.1:\(port.port)/team", "Postgresql://ci:hunter2secret@127.0.0.1:\(port.port)/team",
+            "postgres://ci:hunter2/secret@127.0.0.1:\(port.port)/team", "postgres://ci:hunter2?secret@127.0.0.1:\(port.port)/team",
+            "postgres://ci:hunter2#secret@127.0.0.1:\(port.port)/team", "postgres://ci:hunter2@secret@127.0.0.1:\(port.port)/team",
+            "postgres://127.0.0.1:\(port.port)/team?user=ci&password=hunter2secret",
+        ] {
+            for command in [["history"], ["history", "push", "--to", url, "--db", "nothing.sqlite"], ["demo", "--db", url]] {
+                let arguments = command.contains("--to") ? command : command + ["--db", url]
+                let result = try await Self.sonde(arguments, in: folder)
+                #expect(result.status == 2, "\(url) \(command): \(result.stderr)")
+                #expect(!(result.stdout + result.stderr).contains("hunter2"), "\(url) \(command): \(result.stdout)\(result.stderr)")
+            }
+        }
+        // A scheme in capitals names the same server.
+        let cluster = try PostgresCluster.shared()
+        let upper = try await Self.sonde(["history", "--db", "POSTGRES://\(PostgresCluster.user):anything@127.0.0.1:\(cluster.port)/postgres"], in: folder)
+        #expect(upper.stderr.contains("holds no sonde history yet"), "\(upper.stderr)")
     }
 
     @Test func aServerThatCannotBeReachedStopsTheRunBeforeAnythingIsSent() async throws {
@@ -141,6 +221,28 @@ struct TeamHistoryTests {
         chmod(pgpass.path, 0o600)
         let fromFile = try await Self.sonde(["history", "--db", bare], in: folder, environment: ["HOME": folder.path, "PGPASSWORD": ""])
         #expect(fromFile.stderr.contains("holds no sonde history yet"), "\(fromFile.stderr)")
+    }
+
+    @Test func tlsIsWhatSslmodeSays() async throws {
+        let cluster = try PostgresCluster()
+        defer { cluster.stop() }
+        let ca = try cluster.requireTLS()
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let other = folder.appendingPathComponent("other-ca")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try NginxServer.makeCertificates(in: other)
+        let base = "postgres://\(PostgresCluster.user)@127.0.0.1:\(cluster.port)/postgres"
+        // Without TLS the server refuses; with it, sonde is in (and finds no history yet).
+        let plain = try await Self.sonde(["history", "--db", base + "?sslmode=disable"], in: folder)
+        #expect(plain.status == 2 && plain.stderr.contains("no encryption"), "\(plain.stderr)")
+        for mode in ["require", "prefer", "verify-full&sslrootcert=\(ca.path)", "verify-ca&sslrootcert=\(ca.path)"] {
+            let secure = try await Self.sonde(["history", "--db", base + "?sslmode=" + mode], in: folder)
+            #expect(secure.status == 2 && secure.stderr.contains("holds no sonde history yet"), "\(mode): \(secure.stderr)")
+        }
+        // A server whose certificate another CA signed is not trusted.
+        let forged = try await Self.sonde(["history", "--db", base + "?sslmode=verify-full&sslrootcert=\(other.appendingPathComponent("ca.pem").path)"], in: folder)
+        #expect(forged.status == 2 && forged.stderr.contains("certificate verify failed"), "\(forged.stderr)")
     }
 
     @Test func aServerThatStopsMidRunIsAStorageErrorAndTheRunIsStillReported() async throws {

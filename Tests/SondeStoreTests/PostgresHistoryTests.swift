@@ -69,6 +69,31 @@ struct PostgresHistoryTests {
         #expect(excerpt == "nul \u{0} and \u{FFFF}0 here")
     }
 
+    /// Texts longer than a B-tree entry holds (2,704 bytes) are kept and found as in a file.
+    @Test func longNamesAreKeptAsInAFile() throws {
+        let file = try Self.file()
+        let server = try Self.server()
+        defer { file.close() }
+        let long = String(repeating: "ŝtep ", count: 1_000)
+        for history in [file, server] as [any RunHistory] {
+            for index in 0..<3 {
+                var start = Contract.start(long + "collection", path: long + ".yaml", environment: long + "env", at: Double(index * 60), planned: 2)
+                start.uuid = String(format: "00000000-0000-4000-8000-%012d", index)
+                try Contract.record(history, start, [Contract.result(long + "a", position: 0), Contract.result(long + "b", position: 1, .failed)])
+            }
+        }
+        for exact in [1_000, 0] {
+            Self.setExactTrendRuns(file, exact)
+            Self.setExactTrendRuns(server, exact)
+            for filter in [RunFilter(), RunFilter(collection: long + "collection")] {
+                for (x, y) in zip(try Self.answers(file, filter), try Self.answers(server, filter)) {
+                    #expect(x == y, "\(Self.firstDifference(x, y))")
+                }
+            }
+        }
+        #expect(try server.trends(RunFilter()).first?.requests.map(\.name) == [long + "a", long + "b"])
+    }
+
     @Test func severalWritersAtOnceLoseNothing() async throws {
         let url = try PostgresCluster.sharedDatabase()
         _ = try PostgresHistory(url: url, access: .readWrite)
@@ -132,6 +157,12 @@ struct PostgresHistoryTests {
         #expect(counted == trended && !counted.isEmpty)
         // Pruning again removes nothing more
         #expect(try history.prune(startedBefore: cutoff.addingTimeInterval(1800), RunFilter()) == 0)
+        // A collection pruned whole keeps its trend, and the terminal says it.
+        #expect(try history.prune(startedBefore: Date(), RunFilter()) > 0)
+        #expect(try history.runs(RunFilter()).isEmpty)
+        let whole = try history.trends(RunFilter())
+        #expect(whole.map(\.finishedRuns) == before.whole.map(\.finishedRuns) && whole.allSatisfy { $0.last != nil })
+        #expect(whole.allSatisfy { !HistoryText(colors: false).trend($0).contains("no runs in this window") })
     }
 
     @Test func aServerOfANewerSondeOrOfAnotherApplicationIsRefused() throws {

@@ -238,4 +238,45 @@ struct RunHistoryContractTests {
         let again = try #require(try history.run(id: id))
         #expect(again.requests[1].responseExcerpt == "•••••• again" && again.requests[1].bodyHash == nil)
     }
+
+    /// An import is idempotent by UUID; it replaces a copy that never finished with the run
+    /// that did; it does not bring back a run older than the history's pruning (its hours are
+    /// counted already); a second begin of one UUID (two imports at once) is a duplicate.
+    @Test(arguments: Kind.allCases)
+    func importsReplaceIncompleteCopiesAndSkipPrunedRuns(kind: Kind) throws {
+        let history = try kind.make()
+        defer { history.close() }
+        var start = Self.start("a", path: "api/a.yaml", at: 0, planned: 2)
+        start.uuid = "6c1b0a8e-0000-4000-8000-000000000001"
+        let results = [Self.result("login", position: 0), Self.result("list", position: 1)]
+        var finished = start.record(
+            of: RunResult(collection: "a", file: "api/a.yaml", environment: nil, started: start.started, finished: start.started.addingTimeInterval(1), requests: results))
+        finished.uuid = start.uuid
+        var incomplete = finished
+        incomplete.requests = [results[0]]
+        incomplete.finished = nil
+        incomplete.outcome = nil
+        // A copy taken while the run was going, then the finished run.
+        #expect(try history.importRun(incomplete) == .imported)
+        #expect(try history.importRun(incomplete) == .present)
+        #expect(try history.importRun(finished) == .replaced)
+        #expect(try history.importRun(finished) == .present)
+        #expect(try history.importRun(incomplete) == .present, "a finished run is never replaced")
+        let runs = try history.runs(RunFilter())
+        #expect(runs.count == 1 && runs[0].finished != nil && runs[0].passed == 2)
+        #expect(try history.trends(RunFilter()).map(\.finishedRuns) == [1])
+        // Two begins of one identity: the second is a duplicate, not a second run.
+        #expect { _ = try history.begin(start) } throws: { ($0 as? HistoryError)?.isDuplicateRun == true }
+        // Pruned: not recorded again.
+        #expect(try history.prune(startedBefore: Self.epoch.addingTimeInterval(7_200), RunFilter()) == 1)
+        #expect(try history.prunedBefore(CollectionIdentity(name: "a", path: "api/a.yaml"), environment: nil) != nil || kind == .memory)
+        #expect(try history.importRun(finished) == .pruned)
+        #expect(try history.runs(RunFilter()).isEmpty)
+        // A run after the pruning is imported.
+        var later = finished
+        later.uuid = "6c1b0a8e-0000-4000-8000-000000000002"
+        later.started = Self.epoch.addingTimeInterval(86_400)
+        later.finished = later.started.addingTimeInterval(1)
+        #expect(try history.importRun(later) == .imported)
+    }
 }

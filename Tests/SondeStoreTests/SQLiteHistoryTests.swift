@@ -234,7 +234,7 @@ struct SQLiteHistoryTests {
         #expect(statuses.changes.contains(.shape(ShapeChanges(added: ["$.items[*].conditions[*].error"]))))
         #expect(text.contains("  ✗ component statuses\n      outcome passed → failed\n"), "\(text)")
         #expect(text.contains("      JSON shape changed:\n        + $.items[*].conditions[*].error\n"), "\(text)")
-        #expect(text.range(of: #"      latency \d+\.\d+ m?s → \d+\.\d+ m?s \(\+\d+%\)\n"#, options: .regularExpression) != nil, "\(text)")
+        #expect(text.range(of: #"      latency [\d.]+ m?s → [\d.]+ m?s \(\+\d+%\)\n"#, options: .regularExpression) != nil, "\(text)")
         #expect(text.contains("      body changed (sha256 "))
         #expect(text.hasSuffix("WORSE 1 worse, 0 better, 1 unchanged\n"), "\(text)")
         // The login's tokens are new on every run, and the collection ignores them (diff: ignore).

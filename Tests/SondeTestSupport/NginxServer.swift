@@ -99,7 +99,9 @@ public final class NginxServer: @unchecked Sendable {
         [UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))
     }
 
-    private static func makeCertificates(in folder: URL) throws {
+    /// A CA (`ca.pem`, `ca.key`), a server certificate for 127.0.0.1 signed by it (`server.pem`,
+    /// `server.key`) and a client certificate (`client.pem`, `client.key`), in `folder`.
+    public static func makeCertificates(in folder: URL) throws {
         let f = folder.path
         try "subjectAltName=IP:127.0.0.1,DNS:api.sonde.test,DNS:localhost\n".write(
             to: folder.appendingPathComponent("server.ext"), atomically: true, encoding: .utf8)

@@ -89,8 +89,11 @@ extension DemoCommand {
     /// What to run next, each line runnable as printed (from the same folder, the mock gone).
     func tryNext(collection: String, recorded: Bool) -> String {
         let file = ShellWord.quoted(collection)
-        // A server's password is never printed: the line says *** where it was.
-        let db = recording.database.path.map { " --db " + ShellWord.quoted(PostgresURL.masked($0)) } ?? ""
+        // A server's password is never printed: the lines name the server without it, and
+        // say where a password is read from.
+        let given = recording.database.path
+        let withoutPassword = given.map { PostgresURL.withoutPassword($0) }
+        let db = withoutPassword.map { " --db " + ShellWord.quoted($0) } ?? ""
         var lines: [(String, String)] = []
         if recorded {
             lines += [
@@ -107,6 +110,7 @@ extension DemoCommand {
         // Each line pasted whole into a shell runs: the description is a comment.
         let width = lines.map(\.0.count).filter { $0 <= 48 }.max() ?? 0
         let list = lines.map { "  " + $0.0 + String(repeating: " ", count: max(width - $0.0.count, 0) + 2) + "# " + $0.1 }.joined(separator: "\n")
-        return "Try next:\n" + list + "\n\nAgainst a real KubeSphere, give the collection its address: sonde run \(file) --var base_url=http://NODE_IP:NODE_PORT"
+        let password = given != withoutPassword ? "\n  (the password is not shown: give it in PGPASSWORD or ~/.pgpass)" : ""
+        return "Try next:\n" + list + password + "\n\nAgainst a real KubeSphere, give the collection its address: sonde run \(file) --var base_url=http://NODE_IP:NODE_PORT"
     }
 }

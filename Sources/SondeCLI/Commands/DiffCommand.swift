@@ -62,7 +62,7 @@ struct DiffCommand: ParsableCommand {
             }
             diffs = latest.diffs
             for only in latest.single {
-                notes.append("only one complete run of \(only.collection)\(only.environment.map { " (\($0))" } ?? "") is recorded (#\(only.id)); nothing to compare")
+                notes.append("only one complete run of \(TerminalText.escape(only.collection))\(only.environment.map { " (\(TerminalText.escape($0)))" } ?? "") is recorded (#\(only.id)); nothing to compare")
             }
         default:
             let ids = runs.compactMap(Self.runID)
@@ -95,7 +95,7 @@ struct DiffCommand: ParsableCommand {
             } else {
                 switch try storeCall({ try queries.comparison(of: found[0], thresholds: thresholds.thresholds) }) {
                 case .diff(let diff): diffs.append(diff)
-                case .firstRun: notes.append("run #\(found[0].id) is the first complete run of \(found[0].collection) recorded; nothing to compare it with")
+                case .firstRun: notes.append("run #\(found[0].id) is the first complete run of \(TerminalText.escape(found[0].collection)) recorded; nothing to compare it with")
                 }
             }
         }

@@ -215,12 +215,46 @@ struct HistoryImportCommand: ParsableCommand {
         }
         let location = try database.location()
         let store = try storeCall { try location.open(access: .readWrite) }
-        var imported = 0, present = 0
-        for run in runs {
-            if try storeCall({ try store.importRun(run) }) { imported += 1 } else { present += 1 }
-        }
+        var tally = ImportTally()
+        for run in runs { try tally.record(run, into: store, verb: "imported") }
         store.close()
-        Terminal.print("imported \(imported) run\(imported == 1 ? "" : "s") into \(TerminalText.escape(store.location))\(present > 0 ? "; \(present) already there (by UUID)" : "")")
+        Terminal.print("imported \(tally.counted) into \(TerminalText.escape(store.location))\(tally.rest)")
+    }
+}
+
+/// What `import` and `push` did with each run, said in one line.
+struct ImportTally {
+    var imported = 0, replaced = 0, present = 0, pruned = 0
+
+    /// Records a run; a storage error says how far it got, then ends the command (exit 3).
+    mutating func record(_ run: RunRecord, into store: any RunHistory, verb: String) throws {
+        do {
+            switch try store.importRun(run) {
+            case .imported: imported += 1
+            case .replaced: replaced += 1
+            case .present: present += 1
+            case .pruned: pruned += 1
+            }
+        } catch {
+            Terminal.error(error.description)
+            Terminal.error("\(verb) \(counted) before that\(rest)")
+            throw ExitCode(error.isUsage ? ExitStatus.usage : ExitStatus.internalError)
+        }
+    }
+
+    /// `3 runs`.
+    var counted: String {
+        let runs = imported + replaced
+        return "\(runs) run\(runs == 1 ? "" : "s")"
+    }
+
+    /// What else happened: `; 2 already there (by UUID); …`.
+    var rest: String {
+        var parts: [String] = []
+        if replaced > 0 { parts.append("\(replaced) replacing an incomplete copy") }
+        if present > 0 { parts.append("\(present) already there (by UUID)") }
+        if pruned > 0 { parts.append("\(pruned) older than the runs pruned there, not recorded again (the trend counts them)") }
+        return parts.map { "; " + $0 }.joined()
     }
 }
 
@@ -248,21 +282,14 @@ struct HistoryPushCommand: ParsableCommand {
     func run() throws {
         let source = try database.openExisting()
         let listed = try selection.runs(in: source)
-        let destination = try storeCall { try HistoryLocation(parsing: target).open(access: .readWrite) }
-        var pushed = 0, present = 0
+        let destination = try storeCall { try HistoryLocation(parsing: target, option: "--to").open(access: .readWrite) }
+        var tally = ImportTally()
         for summary in listed.reversed() {
-            // Looked up first: a run the target has is not read whole.
-            if let uuid = summary.uuid, try storeCall({ try destination.runID(uuid: uuid) }) != nil {
-                present += 1
-                continue
-            }
             guard let run = try storeCall({ try source.run(id: summary.id) }) else { continue }
-            if try storeCall({ try destination.importRun(run) }) { pushed += 1 } else { present += 1 }
+            try tally.record(run, into: destination, verb: "pushed")
         }
         destination.close()
-        Terminal.print(
-            "pushed \(pushed) run\(pushed == 1 ? "" : "s") from \(TerminalText.escape(source.location)) to \(TerminalText.escape(destination.location))"
-                + (present > 0 ? "; \(present) already there (by UUID)" : ""))
+        Terminal.print("pushed \(tally.counted) from \(TerminalText.escape(source.location)) to \(TerminalText.escape(destination.location))\(tally.rest)")
     }
 }
 
@@ -285,7 +312,9 @@ struct HistoryPruneCommand: ParsableCommand {
     @Option(help: "Only runs in this environment.")
     var env: String?
 
-    @Option(name: .customLong("older-than"), help: ArgumentHelp("Remove runs that started this long ago or more: 90d, 12w, 36h.", valueName: "duration"))
+    @Option(
+        name: .customLong("older-than"), help: ArgumentHelp("Remove runs that started this long ago or more: 90d, 12w, 36h.", valueName: "duration"),
+        transform: Since.age)
     var olderThan: Since
 
     @Flag(name: .customLong("dry-run"), help: "Say how many runs would go, and remove none.")
@@ -296,7 +325,12 @@ struct HistoryPruneCommand: ParsableCommand {
     func run() throws {
         let cutoff = olderThan.date
         let limit = RequestRollup.start(ofHour: RequestRollup.hour(of: cutoff))
-        let store = dryRun ? try database.openExisting() : try storeCall { try database.location().open(access: .readWrite) }
+        // A history that is not there (a mistyped --db) is said, never created.
+        let existing = try database.openExisting()
+        let store = dryRun ? existing : try storeCall {
+            existing.close()
+            return try database.location().open(access: .readWrite)
+        }
         defer { store.close() }
         let filter = RunFilter(collection: collection, environment: env)
         if collection != nil, try storeCall({ try store.runs(RunFilter(collection: collection, environment: env, last: 1)) }).isEmpty {

@@ -67,13 +67,29 @@ struct Since: ExpressibleByArgument {
         for (suffix, days) in [("w", 7.0), ("d", 1.0)] where argument.hasSuffix(suffix) {
             guard let count = TimeSpan(parsing: argument.dropLast() + "h") else { return nil }
             seconds = count.seconds * 24 * days
+            guard seconds.isFinite, seconds <= Self.longest else { return nil }
             return
         }
         guard let span = TimeSpan(parsing: argument) else { return nil }
         seconds = span.seconds
+        guard seconds.isFinite, seconds <= Self.longest else { return nil }
     }
 
+    /// A century: the longest window or age a history has use for.
+    static let longest: Double = 36_525 * 86_400
+
     static var defaultValueDescription: String { "e.g. 30d, 12h, 2w" }
+
+    /// `--older-than`: hours, days or weeks only. Pruning goes by the hour, so minutes and
+    /// seconds would mean "every run before this hour": `6m` (six minutes, where six months
+    /// was meant) is refused.
+    static func age(_ argument: String) throws -> Since {
+        guard let unit = argument.last, "hdw".contains(unit), let age = Since(argument: argument) else {
+            throw ValidationError(
+                "--older-than takes hours, days or weeks, up to a century: 36h, 90d, 12w (six months is 180d; '\(argument)' is not one)")
+        }
+        return age
+    }
 
     var date: Date { Date().addingTimeInterval(-seconds) }
 }

@@ -65,7 +65,7 @@ enum SessionShell {
                 if let runID = collection.runID {
                     Terminal.error("interrupted: run #\(runID) is recorded as incomplete, with the requests it finished")
                 } else if history == nil, collection.result != nil {
-                    Terminal.error("interrupted: \(collection.collection.name) was not recorded (--no-save)")
+                    Terminal.error("interrupted: \(TerminalText.escape(collection.collection.name)) was not recorded (--no-save)")
                 }
             }
             return signal.exitStatus
@@ -198,7 +198,7 @@ final class TerminalListener: RunListener, @unchecked Sendable {
             text += historyText.recorded(runID: runID, path: historyLocation)
             switch outcome.comparison {
             case .diff(let diff)?: text += "\n" + historyText.diff(diff)
-            case .firstRun?: text += "  no earlier run of \(result.collection)\(result.environment.map { " (\($0))" } ?? "") to compare with\n"
+            case .firstRun?: text += "  no earlier run of \(TerminalText.escape(result.collection))\(result.environment.map { " (\(TerminalText.escape($0)))" } ?? "") to compare with\n"
             case nil: break
             }
         }

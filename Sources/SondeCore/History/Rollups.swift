@@ -67,7 +67,8 @@ public struct RunRollup: Sendable, Equatable {
     }
 
     /// The quarter a run that started then belongs to.
-    public static func quarter(of date: Date) -> Int { Int((date.timeIntervalSince1970 / 900).rounded(.down)) }
+    /// (A date beyond ±10^15 quarters, which no run has, is the nearest of those.)
+    public static func quarter(of date: Date) -> Int { Int(max(min((date.timeIntervalSince1970 / 900).rounded(.down), 1e15), -1e15)) }
 
     public var start: Date { Date(timeIntervalSince1970: Double(quarter) * 900) }
     public var runs: Int { outcomes.total }

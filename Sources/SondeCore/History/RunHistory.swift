@@ -65,32 +65,89 @@ public protocol RunHistory: AnyObject, Sendable {
     /// many runs were removed.
     func prune(startedBefore cutoff: Date, _ filter: RunFilter) throws(HistoryError) -> Int
 
+    /// When the runs of a collection in an environment were pruned before (the start of an
+    /// hour), or nil when they never were: a run older than that is counted in the trend
+    /// rollups already, and is not imported again.
+    func prunedBefore(_ identity: CollectionIdentity, environment: String?) throws(HistoryError) -> Date?
+
+    /// Removes a run that never finished, with what it recorded (an incomplete copy that an
+    /// import replaces with the finished run). False, and nothing removed, when the run
+    /// finished or is not there.
+    func removeIncomplete(run: Int64) throws(HistoryError) -> Bool
+
+    /// Holds off, until the returned function is called, every other import of the run with
+    /// this identity into the history (by any process): two pushes of one run at once would
+    /// otherwise each take the other's copy, half written, for an incomplete one. A history
+    /// only one process writes at a time need not (the default does nothing).
+    func lockImport(uuid: String) throws(HistoryError) -> @Sendable () -> Void
+
     /// Makes the history complete on disk and closes it. False when the newest writes could
     /// not be made part of the file itself (another process holds an older state open).
     @discardableResult
     func close() -> Bool
 }
 
+/// What `importRun` did with a run.
+public enum ImportOutcome: Sendable, Equatable {
+    /// Recorded.
+    case imported
+    /// The history had an incomplete copy of it (pushed while it ran, or a push that failed
+    /// half way): replaced by this one, which finished or holds more.
+    case replaced
+    /// The history has it already (by UUID), as complete: left as it is.
+    case present
+    /// It started before the history pruned its collection's runs: its hours are in the
+    /// trend rollups already, and recording it again would count it twice.
+    case pruned
+}
+
 extension RunHistory {
-    /// Records a run read from elsewhere (`sonde history import`): its start, its requests
-    /// and checks as they were recorded (masked already), and its end, through the same
-    /// writing as a run, so that the trend rollups count it. Nothing when the history has a
-    /// run of the same `uuid` already: false then. A run without one gets a new identity.
-    public func importRun(_ run: RunRecord) throws(HistoryError) -> Bool {
-        if let uuid = run.uuid, try runID(uuid: uuid) != nil { return false }
+    /// Records a run read from elsewhere (`sonde history import`, `push`): its start, its
+    /// requests and checks as they were recorded (masked already), and its end, through the
+    /// same writing as a run, so that the trend rollups count it. A run the history has
+    /// already (by `uuid`) is left as it is, unless the history's copy never finished and
+    /// this one finished or holds more requests: that copy is replaced. A run older than the
+    /// history's pruning of its collection is not recorded. A run without a UUID gets a new
+    /// identity.
+    public func lockImport(uuid: String) throws(HistoryError) -> @Sendable () -> Void { {} }
+
+    public func importRun(_ run: RunRecord) throws(HistoryError) -> ImportOutcome {
+        let unlock = try run.uuid.map { uuid throws(HistoryError) in try lockImport(uuid: uuid) }
+        defer { unlock?() }
+        var outcome = ImportOutcome.imported
+        if let uuid = run.uuid, let existing = try runID(uuid: uuid) {
+            guard let current = try self.run(id: existing), current.finished == nil,
+                run.finished != nil || run.requests.count > current.requests.count,
+                try removeIncomplete(run: existing)
+            else { return .present }
+            outcome = .replaced
+        }
+        if let pruned = try prunedBefore(CollectionIdentity(name: run.collection, path: run.collectionPath), environment: run.environment),
+            run.started < pruned
+        {
+            return .pruned
+        }
         var start = RunStart(
             collection: run.collection, file: run.file, collectionPath: run.collectionPath, contentHash: run.contentHash, environment: run.environment,
             started: run.started, toolVersion: run.toolVersion, gitCommit: run.gitCommit, plannedRequests: run.plannedRequests, selection: run.selection)
         if let uuid = run.uuid { start.uuid = uuid }
         start.origin = run.origin
-        let id = try begin(start)
+        // A job URL is masked as recording masks it, however the run was written.
+        if let url = start.origin.ci?.jobURL { start.origin.ci?.jobURL = RunOrigin.maskedJobURL(url) }
+        let id: Int64
+        do {
+            id = try begin(start)
+        } catch where error.isDuplicateRun {
+            // Another import of the same run (a second push at once) recorded it meanwhile.
+            return .present
+        }
         for request in run.requests { append(request, to: id) }
-        if let finished = run.finished, let outcome = run.outcome {
-            try finish(run: id, outcome: outcome, at: finished)
+        if let finished = run.finished, let runOutcome = run.outcome {
+            try finish(run: id, outcome: runOutcome, at: finished)
         } else {
             try leaveIncomplete(run: id)
         }
-        return true
+        return outcome
     }
 }
 
@@ -181,6 +238,9 @@ public struct HistoryError: Error, Sendable, CustomStringConvertible {
     /// A usage error (exit 2) is fixed by asking differently (a collection name that matches
     /// two files); anything else is a storage error (exit 3).
     public var isUsage: Bool
+    /// `begin` was given a run identity (`RunStart.uuid`) the history has already: another
+    /// import of the same run recorded it first.
+    public var isDuplicateRun = false
 
     public init(_ description: String, isUsage: Bool = false) {
         self.description = description

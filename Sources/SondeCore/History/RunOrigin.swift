@@ -60,12 +60,26 @@ public struct RunOrigin: Sendable, Hashable {
         } else if value("JENKINS_URL") != nil {
             ci = CIJob(provider: "jenkins", jobURL: value("BUILD_URL"), branch: value("BRANCH_NAME") ?? value("GIT_BRANCH"), commit: value("GIT_COMMIT"))
         }
-        // A job URL with credentials in it (`https://user:token@ci/…`) keeps them masked.
-        if let url = ci?.jobURL { ci?.jobURL = RequestURL.maskingPassword(url) }
+        if let url = ci?.jobURL { ci?.jobURL = maskedJobURL(url) }
         return RunOrigin(host: value("HOSTNAME") ?? host.flatMap { $0.isEmpty ? nil : $0 }, user: value("USER") ?? value("LOGNAME") ?? user, ci: ci)
     }
 
-    /// `on build-7 as ci` and, in CI, `on build-7 as ci, github-actions job https://…, branch main`.
+    /// A job URL with its credentials masked: a password (`https://user:token@ci/…`), and the
+    /// value of a query parameter that holds one (`?private_token=…`, `?access_token=…`,
+    /// `?token=…`, `?password=…`, `?secret=…`), as recorded and as imported.
+    public static func maskedJobURL(_ url: String) -> String {
+        let masked = RequestURL.maskingPassword(url)
+        guard let query = masked.firstIndex(of: "?") else { return masked }
+        let end = masked[query...].firstIndex(of: "#") ?? masked.endIndex
+        let parameters = masked[masked.index(after: query)..<end].split(separator: "&", omittingEmptySubsequences: false).map { parameter -> String in
+            let name = parameter.prefix { $0 != "=" }.lowercased()
+            let secret = ["token", "password", "secret", "passwd", "pwd", "key", "signature"].contains { name.contains($0) }
+            return secret && parameter.contains("=") ? "\(parameter.prefix { $0 != "=" })=\(Redactor.mask)" : String(parameter)
+        }
+        return String(masked[...query]) + parameters.joined(separator: "&") + String(masked[end...])
+    }
+
+    /// `on build-7 as ci` and, in CI, `on build-7 as ci, github-actions job https://…, branch main, commit 1a2b3c4d5e6f`.
     public var description: String {
         var machine: [String] = []
         if let host { machine.append("on \(host)") }
@@ -74,6 +88,7 @@ public struct RunOrigin: Sendable, Hashable {
         if let ci {
             parts.append(ci.provider + (ci.jobURL.map { " job \($0)" } ?? ""))
             if let branch = ci.branch { parts.append("branch \(branch)") }
+            if let commit = ci.commit { parts.append("commit \(commit.prefix(12))") }
         }
         return parts.joined(separator: ", ")
     }

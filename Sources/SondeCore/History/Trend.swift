@@ -132,8 +132,9 @@ public struct Trend: Sendable {
     public var latencyP95: Duration?
     public var percentiles: Percentiles
 
-    /// When the newest run of the window started.
-    public var last: Date? { recentRuns.last?.started }
+    /// When the newest run of the window started (of a window whose runs were all pruned,
+    /// the start of its newest quarter hour in the rollups).
+    public var last: Date?
     public var isEmpty: Bool { runCount == 0 }
     public var incompleteRuns: Int { runCount - finishedRuns }
     public var passRate: Double? { finishedRuns == 0 ? nil : Double(passedRuns) / Double(finishedRuns) }
@@ -153,6 +154,7 @@ public struct Trend: Sendable {
         finishedRuns = runs.filter { $0.outcome != nil }.count
         passedRuns = runs.filter { $0.outcome == .passed }.count
         first = runs.first?.started
+        last = runs.last?.started
         recentRuns = Array(runs.suffix(Self.recentLimit))
         percentiles = .exact
         let order = Dictionary(runs.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -192,19 +194,21 @@ public struct Trend: Sendable {
     /// - Parameters:
     ///   - runCount: runs in the window, finished or not.
     ///   - first: when the oldest run of the window started.
+    ///   - last: when its newest run started, when `recentRuns` is empty (all pruned).
     ///   - recentRuns: the newest runs, at most `recentLimit`, oldest first.
     ///   - runRollups: the window's finished runs, by quarter, oldest first.
     ///   - hours: the points of the requests' latency.
     ///   - requests: per request, in the order the collection lists them, its rollups over the
     ///     window and its samples in `recentRuns`.
     public init(
-        collection: String, collectionPath: String, environment: String?, runCount: Int, first: Date, recentRuns: [RunPoint], runRollups: [RunRollup],
-        hours: HourPoints, requests: [(window: RequestWindow, recent: [Sample])], calendar: Calendar = .current
+        collection: String, collectionPath: String, environment: String?, runCount: Int, first: Date, last: Date? = nil, recentRuns: [RunPoint],
+        runRollups: [RunRollup], hours: HourPoints, requests: [(window: RequestWindow, recent: [Sample])], calendar: Calendar = .current
     ) {
         self.collection = collection
         self.collectionPath = collectionPath
         self.environment = environment
         self.runCount = runCount
+        self.last = recentRuns.last?.started ?? last
         finishedRuns = runRollups.reduce(0) { $0 + $1.runs }
         passedRuns = runRollups.reduce(0) { $0 + $1.outcomes.passed }
         self.first = first

@@ -17,20 +17,24 @@ final class PostgresConnection: @unchecked Sendable {
     /// (else `PGPASSWORD`, else `~/.pgpass`), `sslmode` and the other parameters of
     /// PostgreSQL's manual, libpq's "Parameter Key Words" (§34.1.2). A server that cannot be
     /// reached or refuses the login is a usage `HistoryError` (exit 2): nothing was sent yet.
-    init(url: String, location: String) throws(HistoryError) {
+    init(url given: String, location: String) throws(HistoryError) {
         self.location = location
+        let url = PostgresURL.normalized(given)
         // A connection attempt that hangs (a firewall dropping packets) is bounded, unless the
         // URL sets its own connect_timeout.
         let bounded = url.contains("connect_timeout=") ? url : url + (url.contains("?") ? "&" : "?") + "connect_timeout=10"
         guard let connection = PQconnectdb(bounded) else { throw HistoryError("cannot connect to \(location): out of memory", isUsage: true) }
         handle = connection
         guard PQstatus(connection) == CONNECTION_OK else {
-            let message = Self.message(PQerrorMessage(connection))
+            let message = PostgresURL.scrub(Self.message(PQerrorMessage(connection)), of: url)
             // (Every property is set: deinit finishes the connection.)
             throw HistoryError("cannot connect to \(location): \(message)", isUsage: true)
         }
         // Notices (a table that exists already) are not the user's business.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        // A lock held elsewhere (a long transaction, a LOCK TABLE in psql) is waited for 30 s,
+        // as a SQLite file's, not for ever.
+        try execute("SET lock_timeout = '30s'")
     }
 
     deinit { PQfinish(handle) }
@@ -256,6 +260,68 @@ enum PostgresValue {
 
 /// A PostgreSQL URL as `--db` takes it, and as messages show it.
 public enum PostgresURL {
+    /// The URL as libpq is given it: its scheme in lower case (RFC 3986 §3.1: schemes are
+    /// case-insensitive, libpq's reading is not, and reads `POSTGRES://…` as key=value pairs).
+    static func normalized(_ url: String) -> String {
+        guard let end = url.range(of: "://") else { return url }
+        return url[..<end.lowerBound].lowercased() + url[end.lowerBound...]
+    }
+
+    /// Why a URL cannot be given to libpq without its password going astray, or nil: a user
+    /// or password holding `@`, `/`, `?` or `#` as such (RFC 3986 §3.2.1 wants them
+    /// percent-encoded); libpq would read part of the password as the host or the port, and
+    /// say it. The message shows nothing of the URL.
+    public static func problem(_ url: String) -> String? {
+        guard let start = url.range(of: "://")?.upperBound else { return nil }
+        let rest = url[start...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let ats = authority.filter { $0 == "@" }.count
+        let misread =
+            ats > 1
+            || (ats == 0 && rest.dropFirst(authority.count).contains("@")
+                && authority.split(separator: ":", maxSplits: 1).dropFirst().first.map { !$0.allSatisfy(\.isNumber) } == true)
+        return misread
+            ? "the user or password in the PostgreSQL URL holds '@', '/', '?' or '#' as such: percent-encode them (%40, %2F, %3F, %23), or give the password in PGPASSWORD or ~/.pgpass"
+            : nil
+    }
+
+    /// The URL without its password (in the authority, or a `password=` parameter): what a
+    /// command line that is printed may hold. Anything but a PostgreSQL URL is as given.
+    public static func withoutPassword(_ url: String) -> String {
+        let scheme = url.prefix { $0 != ":" }.lowercased()
+        guard scheme == "postgres" || scheme == "postgresql" else { return url }
+        var text = masked(url).replacingOccurrences(of: ":***@", with: "@")
+        for name in ["password", "sslpassword", "PASSWORD", "Password"] {
+            text = text.replacingOccurrences(of: "&\(name)=***", with: "").replacingOccurrences(of: "?\(name)=***&", with: "?")
+                .replacingOccurrences(of: "?\(name)=***", with: "")
+        }
+        return text
+    }
+
+    /// The password a URL holds (in its authority, or a `password=` parameter), as written
+    /// and percent-decoded: what a message from libpq must never show.
+    static func passwords(_ url: String) -> [String] {
+        var found: [String] = []
+        if let start = url.range(of: "://")?.upperBound {
+            let authority = url[start...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                found.append(String(authority[authority.index(after: colon)..<at]))
+            }
+        }
+        if let query = url.firstIndex(of: "?") {
+            for parameter in url[url.index(after: query)...].split(separator: "&") {
+                let name = parameter.prefix { $0 != "=" }.lowercased()
+                if name == "password" || name == "sslpassword" { found.append(String(parameter.dropFirst(name.count + 1))) }
+            }
+        }
+        return found.flatMap { [$0, $0.removingPercentEncoding ?? $0] }.filter { !$0.isEmpty }
+    }
+
+    /// A message with every password of `url` replaced by `***`.
+    static func scrub(_ message: String, of url: String) -> String {
+        passwords(url).reduce(message) { $0.replacingOccurrences(of: $1, with: "***") }
+    }
+
     /// The URL with its password (in the authority, or a `password=` parameter) replaced by
     /// `***`: what messages and `sonde history` print.
     public static func masked(_ url: String) -> String {

@@ -41,7 +41,7 @@ extension PostgresHistory {
         if let collection = filter.collection {
             let matched = try CollectionIdentity.matching(collection, among: try identities())
             guard !matched.isEmpty else { return nil }
-            conditions.append("(" + matched.map { "(collection = \(p.text($0.name)) AND collectionPath = \(p.text($0.path)))" }.joined(separator: " OR ") + ")")
+            conditions.append("(" + matched.map { "(\(p.collection($0.name)) AND collectionPath = \(p.text($0.path)))" }.joined(separator: " OR ") + ")")
         }
         if let environment = filter.environment { conditions.append("environment = \(p.text(environment))") }
         if let since = filter.since { conditions.append("startedAt >= \(p.double(since.timeIntervalSince1970))") }
@@ -139,7 +139,7 @@ extension PostgresHistory {
         let id = p.int(run.id)
         let started = p.double(run.started.timeIntervalSince1970)
         let sql = """
-            SELECT id FROM run WHERE collection = \(p.text(run.collection)) AND collectionPath = \(p.text(run.collectionPath))
+            SELECT id FROM run WHERE \(p.collection(run.collection)) AND collectionPath = \(p.text(run.collectionPath))
                 AND environment IS NOT DISTINCT FROM \(p.text(run.environment)) AND finishedAt IS NOT NULL AND id != \(id)
                 AND (startedAt < \(started) OR (startedAt = \(started) AND id < \(id)))
             ORDER BY (\(p.bind(PostgresValue.bool(run.selection == nil)))::boolean AND selection IS NOT NULL), startedAt DESC, id DESC LIMIT 1
@@ -160,7 +160,8 @@ extension PostgresHistory {
             for row in 0..<groups.count {
                 let newestID = try connection.execute(
                     """
-                    SELECT id FROM run WHERE collection = $1 AND collectionPath = $2 AND environment IS NOT DISTINCT FROM $3 AND finishedAt IS NOT NULL
+                    SELECT id FROM run WHERE collection = $1 AND md5(collection) = md5($1) AND collectionPath = $2 AND environment IS NOT DISTINCT FROM $3
+                        AND finishedAt IS NOT NULL
                     ORDER BY startedAt DESC, id DESC LIMIT 1
                     """, [PostgresValue.text(groups.text(row, 0)), PostgresValue.text(groups.text(row, 1)), PostgresValue.text(groups.text(row, 2))]
                 ).int64(0, 0)
@@ -196,6 +197,24 @@ extension PostgresHistory {
         }
     }
 
+    public func prunedBefore(_ identity: CollectionIdentity, environment: String?) throws(HistoryError) -> Date? {
+        try read { () throws(HistoryError) -> Date? in
+            try PostgresTrendReader(history: self).rollupGroup(RunGroup(identity: identity, environment: environment))?.prunedBefore
+        }
+    }
+
+    /// A session lock on the UUID's hash (`pg_advisory_lock`), in a class of its own.
+    public func lockImport(uuid: String) throws(HistoryError) -> @Sendable () -> Void {
+        let key = [String(PostgresSchema.importLockClass), PostgresValue.text(uuid)]
+        try connection.execute("SELECT pg_advisory_lock($1::int4, hashtext($2))", key)
+        let connection = connection
+        return { _ = try? connection.execute("SELECT pg_advisory_unlock($1::int4, hashtext($2))", key) }
+    }
+
+    public func removeIncomplete(run: Int64) throws(HistoryError) -> Bool {
+        try connection.execute("DELETE FROM run WHERE id = $1 AND finishedAt IS NULL RETURNING 1", [String(run)]).count > 0
+    }
+
     public func prune(startedBefore cutoff: Date, _ filter: RunFilter) throws(HistoryError) -> Int {
         let limit = Double(RequestRollup.hour(of: cutoff)) * 3600
         return try write { () throws(HistoryError) -> Int in
@@ -228,7 +247,7 @@ struct PostgresTrendReader: TrendReader {
     /// The group's runs; `run`: the columns' table prefix (`run.`), where a query joins another.
     private func group(_ group: RunGroup, _ p: inout PostgresParameters, run: String = "") -> String {
         """
-        \(run)collection = \(p.text(group.identity.name)) AND \(run)collectionPath = \(p.text(group.identity.path)) \
+        \(p.collection(group.identity.name, table: run)) AND \(run)collectionPath = \(p.text(group.identity.path)) \
         AND \(run)environment IS NOT DISTINCT FROM \(p.text(group.environment))
         """
     }
@@ -312,7 +331,7 @@ struct PostgresTrendReader: TrendReader {
         try history.sum(runsWhere: "\(condition) AND run.startedAt < \(p.double(before))", p.values, group: 0, keep: keep, into: &sums)
     }
 
-    func rollupGroup(_ group: RunGroup) throws -> (id: Int64, prunedBefore: Date?)? {
+    func rollupGroup(_ group: RunGroup) throws(HistoryError) -> (id: Int64, prunedBefore: Date?)? {
         var p = PostgresParameters()
         let rows = try connection.execute("SELECT id, prunedBefore FROM trendGroup WHERE \(self.group(group, &p))", p.values)
         guard let id = rows.int64(0, 0) else { return nil }

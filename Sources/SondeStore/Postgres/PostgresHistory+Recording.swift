@@ -16,8 +16,14 @@ extension PostgresHistory {
             p.text(start.origin.ci?.branch), p.text(start.origin.ci?.commit),
         ]
         let rows = try connection.execute(
-            "INSERT INTO run (\(Self.runInsertColumns.joined(separator: ", "))) VALUES (\(values.joined(separator: ", "))) RETURNING id", p.values)
-        guard let id = rows.int64(0, 0) else { throw HistoryError("\(location): the server gave the new run no id") }
+            "INSERT INTO run (\(Self.runInsertColumns.joined(separator: ", "))) VALUES (\(values.joined(separator: ", "))) ON CONFLICT (uuid) DO NOTHING RETURNING id",
+            p.values)
+        guard let id = rows.int64(0, 0) else {
+            // Two imports of one run at once: the second finds its UUID taken.
+            var duplicate = HistoryError("\(location) has run \(start.uuid) already")
+            duplicate.isDuplicateRun = true
+            throw duplicate
+        }
         writers.add(RunWriter(history: self, runID: id, file: start.file))
         return id
     }
@@ -343,7 +349,7 @@ extension PostgresHistory {
             let columns = Self.requestRollupColumns
             try insert(
                 into: "requestRollup", columns: columns, rows: rows,
-                suffix: "ON CONFLICT (groupId, hour, step) DO UPDATE SET " + columns.dropFirst(3).map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+                suffix: "ON CONFLICT (groupId, hour, md5(step)) DO UPDATE SET " + columns.dropFirst(3).map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
         }
         let runRows: [[String?]] = sums.runs.map { key, rollup in
             let counts = rollup.outcomes

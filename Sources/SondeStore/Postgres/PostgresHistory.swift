@@ -97,4 +97,10 @@ struct PostgresParameters {
     mutating func text(_ value: String?) -> String { bind(PostgresValue.text(value)) }
     mutating func int(_ value: Int64?) -> String { bind(PostgresValue.int(value)) }
     mutating func double(_ value: Double?) -> String { bind(PostgresValue.double(value)) }
+
+    /// `collection = $k` on `table`'s column (`run.`), with its MD5, which the indexes hold.
+    mutating func collection(_ name: String, table: String = "") -> String {
+        let placeholder = text(name)
+        return "\(table)collection = \(placeholder) AND md5(\(table)collection) = md5(\(placeholder))"
+    }
 }

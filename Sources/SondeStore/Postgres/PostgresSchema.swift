@@ -4,6 +4,8 @@
 /// 1970 as `double precision`, latencies in milliseconds), so that both answer alike.
 /// A check is keyed by its run and request positions rather than a request id, so that a
 /// batch of requests is one INSERT. Texts are stored as `PostgresValue` writes them.
+/// Indexes hold texts by their MD5 (`md5(collection)`): a B-tree entry holds at most 2,704
+/// bytes, and a collection, path, environment or step may be longer, as in a file.
 ///
 /// Migrations are versioned as SQLite's: the server starts at SQLite's version 10, and a
 /// change of schema is a new migration at the end of the list, in both. Each applied one
@@ -40,9 +42,9 @@ enum PostgresSchema {
                 ciBranch text,
                 ciCommit text
             );
-            CREATE INDEX run_by_identity ON run (collection, collectionPath, environment, startedAt);
+            CREATE INDEX run_by_identity ON run (md5(collection), startedAt);
             CREATE INDEX run_by_start ON run (startedAt);
-            CREATE INDEX run_unfinished ON run (collection, collectionPath, environment, startedAt) WHERE finishedAt IS NULL;
+            CREATE INDEX run_unfinished ON run (md5(collection), startedAt) WHERE finishedAt IS NULL;
             CREATE TABLE shape (
                 hash text PRIMARY KEY,
                 paths text NOT NULL
@@ -102,7 +104,7 @@ enum PostgresSchema {
                 environment text,
                 prunedBefore double precision
             );
-            CREATE UNIQUE INDEX trendGroup_by_identity ON trendGroup (collection, collectionPath, coalesce(environment, ''), (environment IS NULL));
+            CREATE UNIQUE INDEX trendGroup_by_identity ON trendGroup (md5(collection), md5(collectionPath), md5(coalesce(environment, '')), (environment IS NULL));
             CREATE TABLE runRollup (
                 groupId bigint NOT NULL REFERENCES trendGroup (id) ON DELETE CASCADE,
                 quarter integer NOT NULL,
@@ -127,9 +129,9 @@ enum PostgresSchema {
                 latencySumNs bigint NOT NULL,
                 latencyMinNs bigint,
                 latencyMaxNs bigint,
-                histogram bytea NOT NULL,
-                PRIMARY KEY (groupId, hour, step)
+                histogram bytea NOT NULL
             );
+            CREATE UNIQUE INDEX requestRollup_by_step ON requestRollup (groupId, hour, md5(step));
             """
         )
     ]
@@ -140,8 +142,11 @@ enum PostgresSchema {
 
     /// Advisory lock keys (`pg_advisory_lock`): one for migrating, one for shapes (writers take
     /// it shared while they point requests at shapes; pruning takes it alone to remove the
-    /// shapes no request points at), and a class for the rollups of each group.
+    /// shapes no request points at), a class for the rollups of each group, and one for the
+    /// runs being imported.
     static let migrationLock: Int64 = 0x736F_6E64_6501
     static let shapeLock: Int64 = 0x736F_6E64_6502
     static let rollupLockClass: Int32 = 0x736F_6E64
+    /// The class of the locks an import takes on a run's identity (`lockImport`).
+    static let importLockClass: Int32 = 0x736F_6E65
 }
