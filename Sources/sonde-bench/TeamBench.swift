@@ -62,6 +62,21 @@ func teamBench(sonde: URL) throws {
         return Result(seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuSeconds: totals.cpu, failures: totals.failures)
     }
 
+    // The cost of recording a request, without the processes' start and connection around
+    // it: runs of 10 requests (7 expectations each, a shape) through the history port, as
+    // `sonde run` records them, into a file and into the server.
+    // First, before the load below leaves the server vacuuming its tables.
+    let recorded = 500
+    let fileCost = try recordingCost(SQLiteHistory(path: folder.appendingPathComponent("port.sqlite").path), runs: recorded)
+    let before = cluster.serverCPUSeconds()
+    var serverCost = try recordingCost(PostgresHistory(url: try cluster.makeDatabase(), access: .readWrite), runs: recorded)
+    // (The connection has ended: its backend's CPU is the postmaster's children's.)
+    Thread.sleep(forTimeInterval: 0.5)
+    serverCost.server = (cluster.serverCPUSeconds() - before) / Double(recorded * 10) * 1e6
+    print("recording a request (7 expectations, a shape) through the history port, \(recorded) runs of 10 in one process:")
+    print(String(format: "  SQLite file  %6.1f µs  (sonde's CPU %6.1f µs)", fileCost.wall, fileCost.cpu))
+    print(String(format: "  PostgreSQL   %6.1f µs  (sonde's CPU %6.1f µs, the server's %6.1f µs)", serverCost.wall, serverCost.cpu, serverCost.server))
+
     let runs = processes * perProcess
     let requests = runs * 10
     let unsaved = try load(["--no-save"])
@@ -89,19 +104,6 @@ func teamBench(sonde: URL) throws {
         history.close()
     }
 
-    // The cost of recording a request, without the processes' start and connection around
-    // it: runs of 10 requests (7 expectations each, a shape) through the history port, as
-    // `sonde run` records them, into a file and into the server.
-    let recorded = 500
-    let fileCost = try recordingCost(SQLiteHistory(path: folder.appendingPathComponent("port.sqlite").path), runs: recorded)
-    let before = cluster.serverCPUSeconds()
-    var serverCost = try recordingCost(PostgresHistory(url: try cluster.makeDatabase(), access: .readWrite), runs: recorded)
-    // (The connection has ended: its backend's CPU is the postmaster's children's.)
-    Thread.sleep(forTimeInterval: 0.5)
-    serverCost.server = (cluster.serverCPUSeconds() - before) / Double(recorded * 10) * 1e6
-    print("recording a request (7 expectations, a shape) through the history port, \(recorded) runs of 10 in one process:")
-    print(String(format: "  SQLite file  %6.1f µs  (sonde's CPU %6.1f µs)", fileCost.wall, fileCost.cpu))
-    print(String(format: "  PostgreSQL   %6.1f µs  (sonde's CPU %6.1f µs, the server's %6.1f µs)", serverCost.wall, serverCost.cpu, serverCost.server))
 }
 
 /// Records runs of 10 requests into a history, each begun, its requests handed over and
