@@ -364,11 +364,11 @@ final class WriterRegistry: @unchecked Sendable {
     }
 }
 
-/// Records a run's requests on a thread of its own, so that the runner never waits for
-/// the database (SQLite, or a PostgreSQL server): the runner hands each result over and goes on; the writer commits what has
-/// arrived in one transaction, at most every `interval` (2 ms): a slow request is committed
-/// as soon as it is handed over, fast ones in batches, since a commit costs more than the
-/// rows in it. `flush()` commits at once and waits; `sonde run` calls it on Ctrl-C so that
+/// Records a run's requests on a thread of its own, so that the runner never waits for the
+/// database (a SQLite file, or a PostgreSQL server): the runner hands each result over and
+/// goes on; the writer commits what has arrived in one transaction, at most every `interval`
+/// (2 ms): a slow request is committed as soon as it is handed over, fast ones in batches,
+/// since a commit costs more than the rows in it. `flush()` commits at once and waits; `sonde run` calls it on Ctrl-C so that
 /// an interrupted run keeps every request it finished. A process killed outright (SIGKILL)
 /// loses at most the last 2 ms of results.
 final class RunWriter: @unchecked Sendable {
