@@ -31,7 +31,14 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
     /// hold a password); a file whose name looks like that is written `./name`.
     /// `option`: the option the value was given to, as messages name it.
     public init(parsing text: String, option: String = HistoryLocation.option) throws(HistoryError) {
-        guard !text.isEmpty else { throw HistoryError("--db is empty: give a file's path, sqlite:PATH or postgres://USER@HOST/DB", isUsage: true) }
+        guard !text.isBlank else { throw HistoryError("\(option) is empty: give a file's path, sqlite:PATH or postgres://USER@HOST/DB", isUsage: true) }
+        // libpq's other form, `host=… dbname=… password=…`, is not read: it would name a file,
+        // and print its password with it.
+        if text.range(of: #"^\s*[A-Za-z_]+\s*=.*\b(host|hostaddr|dbname|user|password|port|sslmode)\s*="#, options: .regularExpression) != nil
+            || text.range(of: #"^\s*(host|hostaddr|dbname|user|password|port|sslmode|service)\s*="#, options: .regularExpression) != nil
+        {
+            throw HistoryError("\(option) looks like a libpq key=value string: give a PostgreSQL server as a URL, postgres://USER@HOST:PORT/DATABASE", isUsage: true)
+        }
         if let scheme = Self.scheme(of: text) {
             if scheme == "postgres" || scheme == "postgresql" {
                 guard text.dropFirst(scheme.count).hasPrefix("://") else {
@@ -80,6 +87,20 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
         let scheme = text[..<colon]
         guard scheme.count >= 2, RequestURL.isScheme(scheme) else { return nil }
         return scheme.lowercased()
+    }
+
+    /// Whether two locations name one history: the same file (by its absolute path, links
+    /// resolved), or the same server URL (its password aside).
+    public func isSame(as other: HistoryLocation) -> Bool {
+        switch (kind, other.kind) {
+        case (.sqlite(let a), .sqlite(let b)):
+            func resolved(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+            return resolved(a) == resolved(b)
+        case (.postgres(let a), .postgres(let b)):
+            return PostgresURL.withoutPassword(PostgresURL.normalized(a)) == PostgresURL.withoutPassword(PostgresURL.normalized(b))
+        default:
+            return false
+        }
     }
 
     /// Whether the history is on a server.

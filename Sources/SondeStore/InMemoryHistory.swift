@@ -9,8 +9,8 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
     /// Oldest first, by id.
     private var records: [RunRecord] = []
     private var nextID: Int64 = 1
-    /// Per collection, path and environment, when its runs were pruned before.
-    private var prunedBefore: [String: Date] = [:]
+    /// The identities of the runs pruned.
+    private var prunedRuns: Set<String> = []
 
     public init() {}
 
@@ -138,18 +138,15 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
         let limit = RequestRollup.start(ofHour: RequestRollup.hour(of: cutoff))
         return try locked { () throws(HistoryError) -> Int in
             let pruned = try matching(RunFilter(collection: filter.collection, environment: filter.environment)).filter { $0.started < limit }
-            for run in pruned {
-                let key = "\(run.collection)\u{0}\(run.collectionPath)\u{0}\(run.environment ?? "\u{0}")"
-                prunedBefore[key] = max(prunedBefore[key] ?? limit, limit)
-            }
+            for run in pruned { if let uuid = run.uuid { prunedRuns.insert(uuid) } }
             let gone = Set(pruned.map(\.id))
             records.removeAll { gone.contains($0.id) }
             return gone.count
         }
     }
 
-    public func prunedBefore(_ identity: CollectionIdentity, environment: String?) throws(HistoryError) -> Date? {
-        try locked { prunedBefore["\(identity.name)\u{0}\(identity.path)\u{0}\(environment ?? "\u{0}")"] }
+    public func wasPruned(uuid: String) throws(HistoryError) -> Bool {
+        try locked { prunedRuns.contains(uuid) }
     }
 
     public func removeIncomplete(run: Int64) throws(HistoryError) -> Bool {

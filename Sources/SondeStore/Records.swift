@@ -126,3 +126,20 @@ extension Outcome {
         return outcome
     }
 }
+
+/// The identity a run recorded before runs had one (schema v8 and earlier) is given.
+enum RunIdentity {
+    /// A UUID (RFC 9562 version 8, its bits from SHA-256) of the run's number, collection,
+    /// file, environment, start and collection hash: the same in every copy of one history
+    /// file, different for any two runs of it.
+    static func derived(id: Int64, collection: String, collectionPath: String, environment: String?, started: Double, contentHash: String) -> String {
+        let key = ["sonde run", String(id), collection, collectionPath, environment ?? "\u{0}", String(started), contentHash].joined(separator: "\u{0}")
+        let digest = Digest.sha256(key)
+        var bytes = stride(from: 0, to: 32, by: 2).map { UInt8(digest.dropFirst($0).prefix(2), radix: 16) ?? 0 }
+        bytes[6] = (bytes[6] & 0x0F) | 0x80  // version 8
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // the RFC's variant
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        return parts.joined(separator: "-")
+    }
+}

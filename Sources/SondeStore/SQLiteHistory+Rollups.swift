@@ -37,12 +37,8 @@ extension SQLiteHistory {
         }
     }
 
-    public func prunedBefore(_ identity: CollectionIdentity, environment: String?) throws(HistoryError) -> Date? {
-        try read { db in
-            let group = RunGroup(identity: identity, environment: environment)
-            return try (Double?.fetchOne(db, sql: "SELECT prunedBefore FROM trendGroup WHERE \(RunGroup.condition)", arguments: group.arguments) ?? nil)
-                .map(Date.init(timeIntervalSince1970:))
-        }
+    public func wasPruned(uuid: String) throws(HistoryError) -> Bool {
+        try read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM prunedRun WHERE uuid = ?)", arguments: [uuid]) ?? false }
     }
 
     public func removeIncomplete(run: Int64) throws(HistoryError) -> Bool {
@@ -67,6 +63,7 @@ extension SQLiteHistory {
                     UPDATE trendGroup SET prunedBefore = max(coalesce(prunedBefore, 0), ?)
                     WHERE id IN (SELECT g.id FROM trendGroup g WHERE EXISTS (SELECT 1 FROM run \(condition) AND \(Self.sameGroup)))
                     """, arguments: groupArguments)
+            try db.execute(sql: "INSERT OR IGNORE INTO prunedRun (uuid) SELECT uuid FROM run \(condition) AND uuid IS NOT NULL", arguments: all)
             try db.execute(sql: "DELETE FROM run \(condition)", arguments: all)
             let removed = db.changesCount
             // A shape no request points at any more goes too.

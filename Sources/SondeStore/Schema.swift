@@ -193,7 +193,7 @@ enum Schema {
         }
         // v9: a run's identity across machines (a UUID, which an import recognises runs by)
         // and where it ran: host, user, and the CI job (provider, job URL, branch, commit).
-        // Runs recorded before get a UUID of their own here.
+        // Runs recorded before get a UUID here, derived from what they recorded.
         migrator.registerMigration("v9 run identity and origin") { db in
             try db.execute(sql: """
                 ALTER TABLE run ADD COLUMN uuid TEXT;
@@ -204,16 +204,29 @@ enum Schema {
                 ALTER TABLE run ADD COLUMN ciBranch TEXT;
                 ALTER TABLE run ADD COLUMN ciCommit TEXT;
                 """)
-            for id in try Int64.fetchAll(db, sql: "SELECT id FROM run") {
-                try db.execute(sql: "UPDATE run SET uuid = ? WHERE id = ?", arguments: [UUID().uuidString.lowercased(), id])
+            // Each from what the run recorded (`RunIdentity.derived`), not at random: two copies of
+            // one old file (a CI cache restored by two jobs, an artifact pushed twice) give their
+            // runs the same identities, so that an import recognises them.
+            for row in try Row.fetchAll(
+                db, sql: "SELECT id, CAST(collection AS BLOB) AS c, CAST(collectionPath AS BLOB) AS p, CAST(environment AS BLOB) AS e, startedAt, contentHash FROM run")
+            {
+                let uuid = RunIdentity.derived(
+                    id: row["id"], collection: row.text(RawColumn(rawValue: "c")) ?? "", collectionPath: row.text(RawColumn(rawValue: "p")) ?? "",
+                    environment: row.text(RawColumn(rawValue: "e")), started: row["startedAt"], contentHash: row["contentHash"])
+                try db.execute(sql: "UPDATE run SET uuid = ? WHERE id = ?", arguments: [uuid, row["id"] as Int64])
             }
             try db.execute(sql: "CREATE UNIQUE INDEX run_by_uuid ON run(uuid)")
         }
         // v10: pruning (`sonde history prune`). A group's `prunedBefore` is the start of the
         // hour before which its runs were removed: a trend reaching back past it reads those
         // hours from the rollups, which pruning keeps.
+        // `prunedRun` keeps the identities of the runs pruned, so that an import does not bring
+        // one back (and count it twice).
         migrator.registerMigration("v10 pruning") { db in
-            try db.execute(sql: "ALTER TABLE trendGroup ADD COLUMN prunedBefore REAL")
+            try db.execute(sql: """
+                ALTER TABLE trendGroup ADD COLUMN prunedBefore REAL;
+                CREATE TABLE prunedRun (uuid TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+                """)
         }
         return migrator
     }

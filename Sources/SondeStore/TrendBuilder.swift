@@ -62,7 +62,11 @@ enum TrendBuilder {
 
     static func trend(_ reader: some TrendReader, _ group: RunGroup, since: Date?, last: Int?, exactRuns: Int) throws -> Trend {
         let rollups = try reader.rollupGroup(group)
-        if last == nil, let rollups, let pruned = rollups.prunedBefore, (since ?? .distantPast) < pruned {
+        // A window that holds hours whose runs were pruned: from the rollups.
+        if last == nil, let rollups, let pruned = rollups.prunedBefore, (since ?? .distantPast) < pruned,
+            let hours = try reader.rollupHours(group: rollups.id, fromHour: since.map(RequestRollup.hour(of:)) ?? Int.min),
+            hours.first < RequestRollup.hour(of: pruned)
+        {
             return try prunedTrend(reader, group, since: since, rollups: rollups.id)
         }
         // Every run of a short window; of a long one, as many and one more (and the newest

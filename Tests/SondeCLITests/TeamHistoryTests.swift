@@ -143,7 +143,7 @@ struct TeamHistoryTests {
         let pruned = try await Self.sonde(["history", "prune", "--older-than", "5d", "--db", team], in: folder)
         #expect(pruned.stdout.contains("removed 1 run"), "\(pruned.stdout)\(pruned.stderr)")
         let again = try await Self.sonde(["history", "push", "--db", local, "--to", team], in: folder)
-        #expect(again.stdout.contains("pushed 0 runs") && again.stdout.contains("1 already there") && again.stdout.contains("1 older than the runs pruned there"), "\(again.stdout)")
+        #expect(again.stdout.contains("pushed 0 runs") && again.stdout.contains("1 already there") && again.stdout.contains("1 pruned there before"), "\(again.stdout)")
         let trend = try await Self.sonde(["trend", "--since", "30d", "--json", "--db", team], in: folder)
         #expect(try JSONValue.parse(trend.stdout)["trends"]?[0]?["runs"]?.numberValue?.integer == 2, "\(trend.stdout)")
         // Pushes of the same runs at once: each ends well, and the runs are there once.
@@ -153,6 +153,11 @@ struct TeamHistoryTests {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(pushes.allSatisfy { $0.status == 0 }, "\(pushes.map(\.stderr))")
+        // A push whose --to is where it would read from (SONDE_DB names the team's server) says so.
+        let itself = try await Self.sonde(["history", "push", "--to", team], in: folder, environment: ["SONDE_DB": team])
+        #expect(itself.status == 2 && itself.stderr.contains("give the history to push with --db"), "\(itself.stderr)")
+        let blank = try await Self.sonde(["history", "push", "--db", local, "--to", "   "], in: folder)
+        #expect(blank.status == 2 && blank.stderr.contains("--to is empty"), "\(blank.stderr)")
         let once = try await Self.sonde(["history", "--json", "--db", fresh], in: folder)
         #expect(try JSONValue.parse(once.stdout)["runs"]?.arrayValue?.count == 2)
     }
@@ -166,6 +171,8 @@ struct TeamHistoryTests {
             "postgres://ci:hunter2/secret@127.0.0.1:\(port.port)/team", "postgres://ci:hunter2?secret@127.0.0.1:\(port.port)/team",
             "postgres://ci:hunter2#secret@127.0.0.1:\(port.port)/team", "postgres://ci:hunter2@secret@127.0.0.1:\(port.port)/team",
             "postgres://127.0.0.1:\(port.port)/team?user=ci&password=hunter2secret",
+            "postgres://127.0.0.1:\(port.port)/team?user=ci&%70assword=hunter2secret&PASSWORD=hunter2secret",
+            "host=127.0.0.1 port=\(port.port) dbname=team password=hunter2secret",
         ] {
             for command in [["history"], ["history", "push", "--to", url, "--db", "nothing.sqlite"], ["demo", "--db", url]] {
                 let arguments = command.contains("--to") ? command : command + ["--db", url]

@@ -259,6 +259,11 @@ struct RunHistoryContractTests {
         // A copy taken while the run was going, then the finished run.
         #expect(try history.importRun(incomplete) == .imported)
         #expect(try history.importRun(incomplete) == .present)
+        // (A run of that identity that is not a copy of it replaces nothing.)
+        var impostor = finished
+        impostor.started = finished.started.addingTimeInterval(60)
+        impostor.finished = impostor.started.addingTimeInterval(1)
+        #expect(try history.importRun(impostor) == .present)
         #expect(try history.importRun(finished) == .replaced)
         #expect(try history.importRun(finished) == .present)
         #expect(try history.importRun(incomplete) == .present, "a finished run is never replaced")
@@ -269,9 +274,14 @@ struct RunHistoryContractTests {
         #expect { _ = try history.begin(start) } throws: { ($0 as? HistoryError)?.isDuplicateRun == true }
         // Pruned: not recorded again.
         #expect(try history.prune(startedBefore: Self.epoch.addingTimeInterval(7_200), RunFilter()) == 1)
-        #expect(try history.prunedBefore(CollectionIdentity(name: "a", path: "api/a.yaml"), environment: nil) != nil || kind == .memory)
+        #expect(try history.wasPruned(uuid: start.uuid))
         #expect(try history.importRun(finished) == .pruned)
         #expect(try history.runs(RunFilter()).isEmpty)
+        // A run of those hours the history never had is recorded (and counted): it was not pruned.
+        var elsewhere = finished
+        elsewhere.uuid = "6c1b0a8e-0000-4000-8000-000000000003"
+        #expect(try history.importRun(elsewhere) == .imported)
+        #expect(try history.runs(RunFilter()).count == 1)
         // A run after the pruning is imported.
         var later = finished
         later.uuid = "6c1b0a8e-0000-4000-8000-000000000002"

@@ -116,7 +116,8 @@ struct SQLiteHistoryTests {
         #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 11)
     }
 
-    /// Runs recorded before v9 get an identity each; a run begun now keeps its own, with where it ran.
+    /// Runs recorded before v9 get an identity each, the same in every copy of the file; a run
+    /// begun now keeps its own, with where it ran.
     @Test func runsHaveAnIdentityAndAnOrigin() throws {
         let path = try Self.temporaryDatabase()
         let queue = try DatabaseQueue(path: path)
@@ -129,9 +130,17 @@ struct SQLiteHistoryTests {
                     arguments: [id, Double(id)])
             }
         }
+        // (A copy of the old file, as a CI cache restored by two jobs holds it.)
+        let copy = path + "-copy.sqlite"
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
         let store = try SQLiteHistory(path: path)
         let uuids = try store.runs(RunFilter()).compactMap(\.uuid)
         #expect(uuids.count == 3 && Set(uuids).count == 3)
+        #expect(uuids.allSatisfy { UUID(uuidString: $0) != nil && Array($0)[14] == "8" }, "\(uuids)")
+        // Both copies give their runs the same identities: an import recognises them.
+        let other = try SQLiteHistory(path: copy)
+        #expect(try other.runs(RunFilter()).compactMap(\.uuid) == uuids)
+        other.close()
         var start = RunStart(collection: "c", file: "c.yaml", collectionPath: "c.yaml", contentHash: "h", environment: nil, started: Date(), toolVersion: "t", gitCommit: nil, plannedRequests: 1)
         start.origin = RunOrigin(host: "build-7", user: "ci", ci: .init(provider: "gitlab-ci", jobURL: "https://gitlab/j/1", branch: "main", commit: "abc"))
         let id = try store.begin(start)

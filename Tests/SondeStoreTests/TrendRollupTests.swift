@@ -267,7 +267,7 @@ struct TrendRollupTests {
             let queue = try DatabaseQueue(path: path)
             try queue.write { db in
                 try db.execute(sql: """
-                    DROP TABLE requestRollup; DROP TABLE runRollup; DROP TABLE trendGroup; DROP INDEX run_unfinished;
+                    DROP TABLE requestRollup; DROP TABLE runRollup; DROP TABLE trendGroup; DROP INDEX run_unfinished; DROP TABLE prunedRun;
                     DELETE FROM grdb_migrations WHERE identifier IN ('v7 trend rollups', 'v10 pruning');
                     """)
             }

@@ -237,7 +237,7 @@ struct ImportTally {
             }
         } catch {
             Terminal.error(error.description)
-            Terminal.error("\(verb) \(counted) before that\(rest)")
+            if imported + replaced + present + pruned > 0 { Terminal.error("\(verb) \(counted) before that\(rest)") }
             throw ExitCode(error.isUsage ? ExitStatus.usage : ExitStatus.internalError)
         }
     }
@@ -253,7 +253,7 @@ struct ImportTally {
         var parts: [String] = []
         if replaced > 0 { parts.append("\(replaced) replacing an incomplete copy") }
         if present > 0 { parts.append("\(present) already there (by UUID)") }
-        if pruned > 0 { parts.append("\(pruned) older than the runs pruned there, not recorded again (the trend counts them)") }
+        if pruned > 0 { parts.append("\(pruned) pruned there before, not recorded again (the trend counts them)") }
         return parts.map { "; " + $0 }.joined()
     }
 }
@@ -280,9 +280,17 @@ struct HistoryPushCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOption
 
     func run() throws {
+        let targetLocation = try storeCall { try HistoryLocation(parsing: target, option: "--to") }
+        // (SONDE_DB may name the team's server, which --to names too: then the file to push
+        // must be given with --db.)
+        if try targetLocation.isSame(as: database.location()) {
+            Terminal.error(
+                "--to names the history push reads from (--db, or SONDE_DB: \(TerminalText.escape(targetLocation.description))); give the history to push with --db (such as --db .sonde/history.sqlite)")
+            throw ExitCode(ExitStatus.usage)
+        }
         let source = try database.openExisting()
         let listed = try selection.runs(in: source)
-        let destination = try storeCall { try HistoryLocation(parsing: target, option: "--to").open(access: .readWrite) }
+        let destination = try storeCall { try targetLocation.open(access: .readWrite) }
         var tally = ImportTally()
         for summary in listed.reversed() {
             guard let run = try storeCall({ try source.run(id: summary.id) }) else { continue }

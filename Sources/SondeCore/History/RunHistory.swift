@@ -65,10 +65,9 @@ public protocol RunHistory: AnyObject, Sendable {
     /// many runs were removed.
     func prune(startedBefore cutoff: Date, _ filter: RunFilter) throws(HistoryError) -> Int
 
-    /// When the runs of a collection in an environment were pruned before (the start of an
-    /// hour), or nil when they never were: a run older than that is counted in the trend
-    /// rollups already, and is not imported again.
-    func prunedBefore(_ identity: CollectionIdentity, environment: String?) throws(HistoryError) -> Date?
+    /// Whether the history held the run with this identity and pruned it: its hours are in
+    /// the trend rollups already, and it is not imported again.
+    func wasPruned(uuid: String) throws(HistoryError) -> Bool
 
     /// Removes a run that never finished, with what it recorded (an incomplete copy that an
     /// import replaces with the finished run). False, and nothing removed, when the run
@@ -96,8 +95,8 @@ public enum ImportOutcome: Sendable, Equatable {
     case replaced
     /// The history has it already (by UUID), as complete: left as it is.
     case present
-    /// It started before the history pruned its collection's runs: its hours are in the
-    /// trend rollups already, and recording it again would count it twice.
+    /// The history held it and pruned it: its hours are in the trend rollups already, and
+    /// recording it again would count it twice.
     case pruned
 }
 
@@ -106,9 +105,8 @@ extension RunHistory {
     /// requests and checks as they were recorded (masked already), and its end, through the
     /// same writing as a run, so that the trend rollups count it. A run the history has
     /// already (by `uuid`) is left as it is, unless the history's copy never finished and
-    /// this one finished or holds more requests: that copy is replaced. A run older than the
-    /// history's pruning of its collection is not recorded. A run without a UUID gets a new
-    /// identity.
+    /// this one finished or holds more requests: that copy is replaced. A run the history
+    /// pruned is not recorded again. A run without a UUID gets a new identity.
     public func lockImport(uuid: String) throws(HistoryError) -> @Sendable () -> Void { {} }
 
     public func importRun(_ run: RunRecord) throws(HistoryError) -> ImportOutcome {
@@ -116,17 +114,15 @@ extension RunHistory {
         defer { unlock?() }
         var outcome = ImportOutcome.imported
         if let uuid = run.uuid, let existing = try runID(uuid: uuid) {
+            // Only a copy of this run: the same collection, environment and start.
             guard let current = try self.run(id: existing), current.finished == nil,
-                run.finished != nil || run.requests.count > current.requests.count,
+                current.collection == run.collection, current.collectionPath == run.collectionPath, current.environment == run.environment,
+                current.started == run.started, run.finished != nil || run.requests.count > current.requests.count,
                 try removeIncomplete(run: existing)
             else { return .present }
             outcome = .replaced
         }
-        if let pruned = try prunedBefore(CollectionIdentity(name: run.collection, path: run.collectionPath), environment: run.environment),
-            run.started < pruned
-        {
-            return .pruned
-        }
+        if let uuid = run.uuid, try wasPruned(uuid: uuid) { return .pruned }
         var start = RunStart(
             collection: run.collection, file: run.file, collectionPath: run.collectionPath, contentHash: run.contentHash, environment: run.environment,
             started: run.started, toolVersion: run.toolVersion, gitCommit: run.gitCommit, plannedRequests: run.plannedRequests, selection: run.selection)

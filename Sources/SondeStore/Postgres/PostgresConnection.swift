@@ -51,8 +51,7 @@ final class PostgresConnection: @unchecked Sendable {
         guard let result else { throw HistoryError("\(location): \(Self.message(PQerrorMessage(handle)))") }
         let status = PQresultStatus(result)
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
-            let message = Self.message(PQresultErrorMessage(result))
-            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let (message, state) = Self.error(of: result)
             PQclear(result)
             throw HistoryError(PostgresConnection.describe(message, state: state, location: location))
         }
@@ -68,8 +67,8 @@ final class PostgresConnection: @unchecked Sendable {
         defer { PQclear(result) }
         let status = PQresultStatus(result)
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
-            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            throw HistoryError(Self.describe(Self.message(PQresultErrorMessage(result)), state: state, location: location))
+            let (message, state) = Self.error(of: result)
+            throw HistoryError(Self.describe(message, state: state, location: location))
         }
     }
 
@@ -99,13 +98,37 @@ final class PostgresConnection: @unchecked Sendable {
         return String(cString: text).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "; ")
     }
 
+    /// A failed statement's message: the server's words and their detail and hint, without
+    /// the statement's text it points into (`LINE 1: … ^`), which is Sonde's SQL, not the
+    /// user's; libpq's own message when the server sent none (the connection gone). And its
+    /// SQLSTATE.
+    static func error(of result: OpaquePointer) -> (message: String, state: String?) {
+        func field(_ code: Character) -> String? {
+            PQresultErrorField(result, Int32(code.asciiValue ?? 0)).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        guard let primary = field("M") else { return (message(PQresultErrorMessage(result)), field("C")) }
+        let text = [primary, field("D"), field("H")].compactMap { $0 }.joined(separator: "; ")
+        return (text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "), field("C"))
+    }
+
     /// What a failed statement means: the server gone (SQLSTATE class 08, 57P01 "terminating
-    /// connection due to administrator command") says so; anything else is the server's words.
+    /// connection due to administrator command", or the TLS layer's end) says so; a lock waited
+    /// for in vain and a right the user lacks say what to do; anything else is the server's words.
     static func describe(_ message: String, state: String?, location: String) -> String {
-        if state?.hasPrefix("08") == true || state == "57P01" || state == "57P02" || state == "57P03" || message.contains("server closed the connection") || message.contains("no connection to the server") {
+        let gone = ["server closed the connection", "no connection to the server", "SSL SYSCALL error", "SSL connection has been closed", "could not receive data", "could not send data"]
+        if state?.hasPrefix("08") == true || state == "57P01" || state == "57P02" || state == "57P03" || gone.contains(where: message.contains) {
             return "lost the connection to \(location): \(message)"
         }
-        return "\(location): \(message)"
+        switch state {
+        case "55P03":
+            return "\(location): waited 30 s for a lock another session holds (\(message)); try again when it is released"
+        case "42501":
+            return "\(location): \(message) (the first run creates Sonde's tables, and every run writes them: grant this user CREATE and write rights on the schema, or create the tables once as a user who has them)"
+        case "3F000", "42P01":
+            return "\(location): \(message) (check the schema the URL's options=-csearch_path names)"
+        default:
+            return "\(location): \(message)"
+        }
     }
 
     private func withCStrings<T>(_ values: [String?], _ body: ([UnsafePointer<CChar>?]) -> T) -> T {
@@ -290,12 +313,10 @@ public enum PostgresURL {
     public static func withoutPassword(_ url: String) -> String {
         let scheme = url.prefix { $0 != ":" }.lowercased()
         guard scheme == "postgres" || scheme == "postgresql" else { return url }
-        var text = masked(url).replacingOccurrences(of: ":***@", with: "@")
-        for name in ["password", "sslpassword", "PASSWORD", "Password"] {
-            text = text.replacingOccurrences(of: "&\(name)=***", with: "").replacingOccurrences(of: "?\(name)=***&", with: "?")
-                .replacingOccurrences(of: "?\(name)=***", with: "")
-        }
-        return text
+        let text = masked(url).replacingOccurrences(of: ":***@", with: "@")
+        guard let query = text.firstIndex(of: "?") else { return text }
+        let kept = text[text.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false).filter { !isPassword($0) }
+        return String(text[..<query]) + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
     }
 
     /// The password a URL holds (in its authority, or a `password=` parameter), as written
@@ -309,12 +330,19 @@ public enum PostgresURL {
             }
         }
         if let query = url.firstIndex(of: "?") {
-            for parameter in url[url.index(after: query)...].split(separator: "&") {
-                let name = parameter.prefix { $0 != "=" }.lowercased()
-                if name == "password" || name == "sslpassword" { found.append(String(parameter.dropFirst(name.count + 1))) }
+            for parameter in url[url.index(after: query)...].split(separator: "&") where isPassword(parameter) {
+                found.append(String(parameter.drop { $0 != "=" }.dropFirst()))
             }
         }
         return found.flatMap { [$0, $0.removingPercentEncoding ?? $0] }.filter { !$0.isEmpty }
+    }
+
+    /// Whether a query parameter (`name=value`) gives a password: its name, percent-decoded as
+    /// libpq decodes it, in any case.
+    static func isPassword(_ parameter: Substring) -> Bool {
+        let written = String(parameter.prefix { $0 != "=" })
+        let name = (written.removingPercentEncoding ?? written).lowercased()
+        return name == "password" || name == "sslpassword"
     }
 
     /// A message with every password of `url` replaced by `***`.
@@ -339,8 +367,7 @@ public enum PostgresURL {
         }
         if let query = text.firstIndex(of: "?") {
             let parameters = text[text.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false).map { parameter -> String in
-                let name = parameter.prefix { $0 != "=" }.lowercased()
-                return name == "password" || name == "sslpassword" ? "\(parameter.prefix { $0 != "=" })=***" : String(parameter)
+                isPassword(parameter) ? "\(parameter.prefix { $0 != "=" })=***" : String(parameter)
             }
             text = String(text[..<query]) + "?" + parameters.joined(separator: "&")
         }

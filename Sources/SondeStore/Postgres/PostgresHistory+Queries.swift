@@ -197,10 +197,8 @@ extension PostgresHistory {
         }
     }
 
-    public func prunedBefore(_ identity: CollectionIdentity, environment: String?) throws(HistoryError) -> Date? {
-        try read { () throws(HistoryError) -> Date? in
-            try PostgresTrendReader(history: self).rollupGroup(RunGroup(identity: identity, environment: environment))?.prunedBefore
-        }
+    public func wasPruned(uuid: String) throws(HistoryError) -> Bool {
+        try connection.execute("SELECT EXISTS (SELECT 1 FROM prunedRun WHERE uuid = $1)", [PostgresValue.text(uuid)]).bool(0, 0) ?? false
     }
 
     /// A session lock on the UUID's hash (`pg_advisory_lock`), in a class of its own.
@@ -231,7 +229,13 @@ extension PostgresHistory {
                 try connection.execute(
                     "UPDATE trendGroup SET prunedBefore = greatest(coalesce(prunedBefore, 0), $1) WHERE id = $2", [PostgresValue.double(limit), String(group)])
             }
-            let removed = try connection.execute("WITH gone AS (DELETE FROM run \(condition) RETURNING 1) SELECT count(*) FROM gone", p.values).int(0, 0) ?? 0
+            let removed = try connection.execute(
+                """
+                WITH gone AS (DELETE FROM run \(condition) RETURNING uuid),
+                    kept AS (INSERT INTO prunedRun (uuid) SELECT uuid FROM gone ON CONFLICT DO NOTHING)
+                SELECT count(*) FROM gone
+                """, p.values
+            ).int(0, 0) ?? 0
             try connection.execute("SELECT pg_advisory_xact_lock($1)", [String(PostgresSchema.shapeLock)])
             try connection.execute("DELETE FROM shape s WHERE NOT EXISTS (SELECT 1 FROM request r WHERE r.shapeHash = s.hash)")
             return removed

@@ -132,13 +132,16 @@ enum PostgresSchema {
                 histogram bytea NOT NULL
             );
             CREATE UNIQUE INDEX requestRollup_by_step ON requestRollup (groupId, hour, md5(step));
+            CREATE TABLE prunedRun (
+                uuid text PRIMARY KEY
+            );
             """
         )
     ]
 
     /// The tables a sonde history has: a database that holds one of them without
     /// `sonde_migration` is another application's.
-    static let tables = ["run", "request", "expectation", "shape", "trendgroup", "runrollup", "requestrollup"]
+    static let tables = ["run", "request", "expectation", "shape", "trendgroup", "runrollup", "requestrollup", "prunedrun"]
 
     /// Advisory lock keys (`pg_advisory_lock`): one for migrating, one for shapes (writers take
     /// it shared while they point requests at shapes; pruning takes it alone to remove the
