@@ -23,15 +23,21 @@ struct Sonde {
     static let scratchDatabase = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-tests-\(UUID().uuidString)/history.sqlite").path
 
     /// From async tests: the child process is waited for off the cooperative pool.
-    static func runAsync(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], directory: URL? = nil) async throws -> Result {
-        try await offPool { try run(arguments, stdin: stdin, environment: environment, directory: directory) }
+    static func runAsync(
+        _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], directory: URL? = nil, niced: Bool = false
+    ) async throws -> Result {
+        try await offPool { try run(arguments, stdin: stdin, environment: environment, directory: directory, niced: niced) }
     }
 
-    /// Runs the binary from `directory` (default: the package's root).
-    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], directory: URL? = nil) throws -> Result {
+    /// Runs the binary from `directory` (default: the package's root). `niced`: below the
+    /// other tests' processes (`nice -n 10`), for tests that start many at once, so that tests
+    /// that time requests keep the CPU.
+    static func run(
+        _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], directory: URL? = nil, niced: Bool = false
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        process.executableURL = niced ? URL(fileURLWithPath: "/usr/bin/nice") : executable
+        process.arguments = niced ? ["-n", "10", executable.path] + arguments : arguments
         process.currentDirectoryURL = directory ?? packageRoot
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"

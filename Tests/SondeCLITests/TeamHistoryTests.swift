@@ -20,7 +20,8 @@ struct TeamHistoryTests {
     }
 
     static func sonde(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) async throws -> Sonde.Result {
-        try await Sonde.runAsync(arguments, environment: ["SONDE_DB": ""].merging(environment) { $1 }, directory: folder)
+        // Niced: these tests start many processes at once, beside tests that time requests.
+        try await Sonde.runAsync(arguments, environment: ["SONDE_DB": ""].merging(environment) { $1 }, directory: folder, niced: true)
     }
 
     @Test func threeProcessesIntoOneServerReadAsFromAFile() async throws {
