@@ -68,7 +68,7 @@ public struct HistoryLocation: Sendable, Equatable, CustomStringConvertible {
             guard !path.contains("?"), !path.contains("#") else {
                 throw HistoryError("\(option): a sqlite: URL takes no query or fragment (?…, #…): write sqlite:PATH", isUsage: true)
             }
-            guard !path.isEmpty else { throw HistoryError("\(option) sqlite: names no file: write sqlite:PATH", isUsage: true) }
+            guard !path.isBlank else { throw HistoryError("\(option) sqlite: names no file: write sqlite:PATH", isUsage: true) }
             // `~` is $HOME, as a shell reads it (CI containers set HOME to a folder of their own).
             if path == "~" || path.hasPrefix("~/") {
                 let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()

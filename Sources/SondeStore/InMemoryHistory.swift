@@ -137,7 +137,7 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
     public func prune(startedBefore cutoff: Date, _ filter: RunFilter) throws(HistoryError) -> Int {
         let limit = RequestRollup.start(ofHour: RequestRollup.hour(of: cutoff))
         return try locked { () throws(HistoryError) -> Int in
-            let pruned = try matching(RunFilter(collection: filter.collection, environment: filter.environment)).filter { $0.started < limit }
+            let pruned = try matching(RunFilter(collection: filter.collection, environment: filter.environment)).filter { $0.started < limit && $0.finished != nil }
             for run in pruned { if let uuid = run.uuid { prunedRuns.insert(uuid) } }
             let gone = Set(pruned.map(\.id))
             records.removeAll { gone.contains($0.id) }

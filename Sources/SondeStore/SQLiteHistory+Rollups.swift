@@ -52,7 +52,9 @@ extension SQLiteHistory {
         let limit = Double(RequestRollup.hour(of: cutoff)) * 3600
         return try write { db in
             guard let (clause, arguments) = try whereClause(db, RunFilter(collection: filter.collection, environment: filter.environment)) else { return 0 }
-            let condition = (clause.isEmpty ? "WHERE " : clause + " AND ") + "startedAt < ?"
+            // Finished runs only: they are in the rollups. A run that never finished may be one
+            // an import or a push is writing at this moment, or one a later push completes.
+            let condition = (clause.isEmpty ? "WHERE " : clause + " AND ") + "startedAt < ? AND finishedAt IS NOT NULL"
             var all = arguments
             _ = all.append(contentsOf: [limit])
             // Unqualified columns in the subquery are the run's (the nearest table).

@@ -157,6 +157,11 @@ struct TeamHistoryTests {
         // A push whose --to is where it would read from (SONDE_DB names the team's server) says so.
         let itself = try await Self.sonde(["history", "push", "--to", team], in: folder, environment: ["SONDE_DB": team])
         #expect(itself.status == 2 && itself.stderr.contains("give the history to push with --db"), "\(itself.stderr)")
+        // The same server named another way is still itself.
+        let named = try await Self.sonde(["history", "push", "--to", team + "?sslmode=disable&application_name=x"], in: folder, environment: ["SONDE_DB": team])
+        #expect(named.status == 2 && named.stderr.contains("give the history to push with --db"), "\(named.stderr)")
+        let other = try await Self.sonde(["history", "push", "--to", fresh, "--db", team], in: folder)
+        #expect(other.status == 0, "\(other.stderr)")
         let blank = try await Self.sonde(["history", "push", "--db", local, "--to", "   "], in: folder)
         #expect(blank.status == 2 && blank.stderr.contains("--to is empty"), "\(blank.stderr)")
         let once = try await Self.sonde(["history", "--json", "--db", fresh], in: folder)

@@ -30,4 +30,13 @@ struct RunOriginTests {
         #expect(local == RunOrigin(host: "box", user: "ada", ci: nil))
         #expect(local.description == "on box as ada")
     }
+
+    /// A job URL keeps no credential: a password, and parameters of its query or fragment that hold one.
+    @Test func aJobURLKeepsNoCredential() {
+        #expect(RunOrigin.maskedJobURL("https://ci.example/job/1?private_token=glpat-X&x=1#access_token=abc")
+            == "https://ci.example/job/1?private_token=••••••&x=1#access_token=••••••")
+        #expect(RunOrigin.maskedJobURL("https://u:p4ss@ci/j?sig=zz&Auth=1") == "https://u:••••••@ci/j?sig=••••••&Auth=••••••")
+        #expect(RunOrigin.maskedJobURL("https://ci/j#section") == "https://ci/j#section")
+        #expect(RunOrigin.maskedJobURL("https://ci/j?%74oken=abc") == "https://ci/j?%74oken=••••••")
+    }
 }

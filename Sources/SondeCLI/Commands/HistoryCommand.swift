@@ -291,6 +291,12 @@ struct HistoryPushCommand: ParsableCommand {
         let source = try database.openExisting()
         let listed = try selection.runs(in: source)
         let destination = try storeCall { try targetLocation.open(access: .readWrite) }
+        // (One server named by two URLs.)
+        if let a = source as? PostgresHistory, let b = destination as? PostgresHistory, a.isSameHistory(as: b) {
+            Terminal.error(
+                "--to names the history push reads from (--db, or SONDE_DB: \(TerminalText.escape(source.location))); give the history to push with --db (such as --db .sonde/history.sqlite)")
+            throw ExitCode(ExitStatus.usage)
+        }
         var tally = ImportTally()
         for summary in listed.reversed() {
             guard let run = try storeCall({ try source.run(id: summary.id) }) else { continue }
@@ -346,7 +352,7 @@ struct HistoryPruneCommand: ParsableCommand {
         }
         let when = HistoryText.time(limit)
         if dryRun {
-            let count = try storeCall { try store.runs(filter) }.filter { $0.started < limit }.count
+            let count = try storeCall { try store.runs(filter) }.filter { $0.started < limit && $0.finished != nil }.count
             Terminal.print("would remove \(count) run\(count == 1 ? "" : "s") started before \(when) from \(TerminalText.escape(store.location)) (--dry-run: nothing removed)")
             return
         }

@@ -58,9 +58,10 @@ public protocol RunHistory: AnyObject, Sendable {
     /// The id of the run with this identity (`RunStart.uuid`), if the history has it.
     func runID(uuid: String) throws(HistoryError) -> Int64?
 
-    /// Removes the runs that started before the hour `cutoff` falls in (`sonde history
-    /// prune`), with their requests and checks, of the collections and environment `filter`
-    /// picks (its `since` and `last` are not used). A history with trend rollups keeps them,
+    /// Removes the finished runs that started before the hour `cutoff` falls in (`sonde
+    /// history prune`), with their requests and checks, of the collections and environment
+    /// `filter` picks (its `since` and `last` are not used). A run that never finished stays:
+    /// it is in no rollup, and may be one an import is writing. A history with trend rollups keeps them,
     /// and a trend reaching back before the cutoff reads those hours from them. Returns how
     /// many runs were removed.
     func prune(startedBefore cutoff: Date, _ filter: RunFilter) throws(HistoryError) -> Int

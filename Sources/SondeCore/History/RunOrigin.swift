@@ -65,18 +65,26 @@ public struct RunOrigin: Sendable, Hashable {
     }
 
     /// A job URL with its credentials masked: a password (`https://user:token@ci/…`), and the
-    /// value of a query parameter that holds one (`?private_token=…`, `?access_token=…`,
-    /// `?token=…`, `?password=…`, `?secret=…`), as recorded and as imported.
+    /// value of a parameter of its query or fragment that holds one (`?private_token=…`,
+    /// `#access_token=…`, `?sig=…`, `?auth=…`, `?password=…`), as recorded and as imported.
     public static func maskedJobURL(_ url: String) -> String {
         let masked = RequestURL.maskingPassword(url)
-        guard let query = masked.firstIndex(of: "?") else { return masked }
-        let end = masked[query...].firstIndex(of: "#") ?? masked.endIndex
-        let parameters = masked[masked.index(after: query)..<end].split(separator: "&", omittingEmptySubsequences: false).map { parameter -> String in
-            let name = parameter.prefix { $0 != "=" }.lowercased()
-            let secret = ["token", "password", "secret", "passwd", "pwd", "key", "signature"].contains { name.contains($0) }
-            return secret && parameter.contains("=") ? "\(parameter.prefix { $0 != "=" })=\(Redactor.mask)" : String(parameter)
+        // The query's parameters and the fragment's (`#access_token=…`, as OAuth writes it).
+        guard let start = masked.firstIndex(where: { $0 == "?" || $0 == "#" }) else { return masked }
+        var out = String(masked[..<start])
+        var rest = masked[start...]
+        while let separator = rest.first {
+            rest = rest.dropFirst()
+            let end = rest.firstIndex(where: { $0 == "#" && separator == "?" }) ?? rest.endIndex
+            let parameters = rest[..<end].split(separator: "&", omittingEmptySubsequences: false).map { parameter -> String in
+                let name = (String(parameter).removingPercentEncoding ?? String(parameter)).prefix { $0 != "=" }.lowercased()
+                let secret = ["token", "password", "secret", "passwd", "pwd", "key", "sig", "auth", "credential"].contains { name.contains($0) }
+                return secret && parameter.contains("=") ? "\(parameter.prefix { $0 != "=" })=\(Redactor.mask)" : String(parameter)
+            }
+            out += String(separator) + parameters.joined(separator: "&")
+            rest = rest[end...]
         }
-        return String(masked[...query]) + parameters.joined(separator: "&") + String(masked[end...])
+        return out
     }
 
     /// `on build-7 as ci` and, in CI, `on build-7 as ci, github-actions job https://…, branch main, commit 1a2b3c4d5e6f`.

@@ -331,7 +331,8 @@ public enum PostgresURL {
         }
         if let query = url.firstIndex(of: "?") {
             for parameter in url[url.index(after: query)...].split(separator: "&") where isPassword(parameter) {
-                found.append(String(parameter.drop { $0 != "=" }.dropFirst()))
+                let decoded = String(parameter).removingPercentEncoding ?? String(parameter)
+                found += [String(parameter.drop { $0 != "=" && $0 != "%" }), String(decoded.drop { $0 != "=" }.dropFirst())]
             }
         }
         return found.flatMap { [$0, $0.removingPercentEncoding ?? $0] }.filter { !$0.isEmpty }
@@ -340,8 +341,9 @@ public enum PostgresURL {
     /// Whether a query parameter (`name=value`) gives a password: its name, percent-decoded as
     /// libpq decodes it, in any case.
     static func isPassword(_ parameter: Substring) -> Bool {
-        let written = String(parameter.prefix { $0 != "=" })
-        let name = (written.removingPercentEncoding ?? written).lowercased()
+        // (Decoded whole first: `password%3Dsecret` is `password=secret` to libpq.)
+        let decoded = String(parameter).removingPercentEncoding ?? String(parameter)
+        let name = decoded.prefix { $0 != "=" }.lowercased()
         return name == "password" || name == "sslpassword"
     }
 
@@ -367,7 +369,7 @@ public enum PostgresURL {
         }
         if let query = text.firstIndex(of: "?") {
             let parameters = text[text.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false).map { parameter -> String in
-                isPassword(parameter) ? "\(parameter.prefix { $0 != "=" })=***" : String(parameter)
+                isPassword(parameter) ? "\((String(parameter).removingPercentEncoding ?? "password").prefix { $0 != "=" })=***" : String(parameter)
             }
             text = String(text[..<query]) + "?" + parameters.joined(separator: "&")
         }

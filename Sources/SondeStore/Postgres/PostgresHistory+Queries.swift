@@ -218,21 +218,20 @@ extension PostgresHistory {
         return try write { () throws(HistoryError) -> Int in
             var p = PostgresParameters()
             guard var conditions = try conditions(RunFilter(collection: filter.collection, environment: filter.environment), &p) else { return 0 }
-            conditions.append("startedAt < \(p.double(limit))")
-            let condition = Self.whereClause(conditions)
-            // The groups whose runs go, locked as a writer merging into them would.
-            let groups = try connection.execute(
-                "SELECT g.id FROM trendGroup g WHERE EXISTS (SELECT 1 FROM run \(condition) AND \(Self.sameGroup)) ORDER BY g.id", p.values)
-            for row in 0..<groups.count {
-                guard let group = groups.int64(row, 0) else { continue }
-                try lockRollups(group: group)
-                try connection.execute(
-                    "UPDATE trendGroup SET prunedBefore = greatest(coalesce(prunedBefore, 0), $1) WHERE id = $2", [PostgresValue.double(limit), String(group)])
-            }
+            // Finished runs only: they are in the rollups. A run that never finished may be one
+            // an import or a push is writing at this moment, or one a later push completes.
+            // The runs' rows are locked first, their groups' after, as a run finishing at this
+            // moment locks them (its row, then its group's rollups): neither waits for the
+            // other in a circle. The rollups themselves are not touched.
+            let before = p.double(limit)
+            conditions.append("startedAt < \(before) AND finishedAt IS NOT NULL")
             let removed = try connection.execute(
                 """
-                WITH gone AS (DELETE FROM run \(condition) RETURNING uuid),
-                    kept AS (INSERT INTO prunedRun (uuid) SELECT uuid FROM gone ON CONFLICT DO NOTHING)
+                WITH gone AS (DELETE FROM run \(Self.whereClause(conditions)) RETURNING uuid, collection, collectionPath, environment),
+                    kept AS (INSERT INTO prunedRun (uuid) SELECT uuid FROM gone WHERE uuid IS NOT NULL ON CONFLICT DO NOTHING),
+                    marked AS (
+                        UPDATE trendGroup g SET prunedBefore = greatest(coalesce(g.prunedBefore, 0), \(before))
+                        FROM (SELECT DISTINCT collection, collectionPath, environment FROM gone) run WHERE \(Self.sameGroup))
                 SELECT count(*) FROM gone
                 """, p.values
             ).int(0, 0) ?? 0

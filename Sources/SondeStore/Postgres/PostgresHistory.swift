@@ -66,6 +66,23 @@ public final class PostgresHistory: RunHistory, BatchRecording, @unchecked Senda
         }
     }
 
+    /// Whether another history is this one, whatever URLs named them (`localhost` and
+    /// `127.0.0.1`, parameters in another order): the same database (a lock this connection
+    /// takes, the other cannot: PostgreSQL's advisory locks belong to a database) and the same
+    /// schema. False when it cannot tell.
+    public func isSameHistory(as other: PostgresHistory) -> Bool {
+        let key = String(Int64.random(in: 1...Int64.max))
+        guard (try? connection.execute("SELECT pg_advisory_lock($1)", [key])) != nil else { return false }
+        defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1)", [key]) }
+        guard let taken = try? other.connection.execute("SELECT pg_try_advisory_lock($1)", [key]).bool(0, 0) else { return false }
+        if taken {
+            _ = try? other.connection.execute("SELECT pg_advisory_unlock($1)", [key])
+            return false
+        }
+        let schema = "SELECT current_schema()"
+        return (try? connection.execute(schema).text(0, 0)) == (try? other.connection.execute(schema).text(0, 0))
+    }
+
     /// Stores what is pending. The connection closes when the history goes.
     @discardableResult
     public func close() -> Bool {
