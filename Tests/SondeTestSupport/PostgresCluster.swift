@@ -102,26 +102,12 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     /// Makes a role that must log in with its password over TCP (scram-sha-256), where the
-    /// cluster trusts everyone else: a line before the others of pg_hba.conf, then a reload.
+    /// cluster trusts everyone else.
     public func requirePassword(role: String, password: String) throws {
         try sql("CREATE ROLE \(role) LOGIN PASSWORD '\(password)'", database: "postgres")
-        let hba = folder.appendingPathComponent("data/pg_hba.conf")
-        let rules = try String(contentsOf: hba, encoding: .utf8)
-        // Written in place: the file stays the server user's.
-        guard let handle = FileHandle(forWritingAtPath: hba.path) else { throw RawServerError("cannot write \(hba.path)") }
-        try handle.write(contentsOf: Data("host all \(role) 127.0.0.1/32 scram-sha-256\n\(rules)".utf8))
-        try handle.close()
-        try sql("SELECT pg_reload_conf()", database: "postgres")
-        // The reload is asynchronous: wait until the server asks the role for its password.
-        for _ in 0..<50 {
-            if (try? Self.run(
-                URL(fileURLWithPath: "/usr/bin/psql"), ["-h", "127.0.0.1", "-p", "\(port)", "-U", role, "-d", "postgres", "-w", "-tAc", "select 1"], asServerUser: false)) == nil
-            {
-                return
-            }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        throw RawServerError("the server did not start asking \(role) for a password")
+        try reload(
+            withFirstRule: "host all \(role) 127.0.0.1/32 scram-sha-256", until: ["-h", "127.0.0.1", "-p", "\(port)", "-U", role, "-d", "postgres"],
+            what: "asking \(role) for a password")
     }
 
     /// Turns TLS on (a server certificate for 127.0.0.1 signed by a CA of its own) and
@@ -138,26 +124,30 @@ public final class PostgresCluster: @unchecked Sendable {
             if getuid() == 0, let owner = getpwnam("postgres") { chown(target.path, owner.pointee.pw_uid, owner.pointee.pw_gid) }
             chmod(target.path, 0o600)
         }
-        let hba = data.appendingPathComponent("pg_hba.conf")
-        let rules = try String(contentsOf: hba, encoding: .utf8)
-        guard let handle = FileHandle(forWritingAtPath: hba.path) else { throw RawServerError("cannot write \(hba.path)") }
-        try handle.write(contentsOf: Data("hostnossl all all 127.0.0.1/32 reject\n\(rules)".utf8))
-        try handle.close()
         try sql("ALTER SYSTEM SET ssl = on", database: "postgres")
         try sql("ALTER SYSTEM SET ssl_cert_file = 'server.pem'", database: "postgres")
         try sql("ALTER SYSTEM SET ssl_key_file = 'server.key'", database: "postgres")
+        try reload(
+            withFirstRule: "hostnossl all all 127.0.0.1/32 reject", until: ["postgresql://\(Self.user)@127.0.0.1:\(port)/postgres?sslmode=disable"],
+            what: "requiring TLS")
+        return certificates.appendingPathComponent("ca.pem")
+    }
+
+    /// Puts `rule` before the others of pg_hba.conf (written in place: the file stays the
+    /// server user's), reloads the configuration, and waits until `psql` with `connection`
+    /// is refused: the reload is asynchronous.
+    private func reload(withFirstRule rule: String, until connection: [String], what: String) throws {
+        let hba = folder.appendingPathComponent("data/pg_hba.conf")
+        let rules = try String(contentsOf: hba, encoding: .utf8)
+        guard let handle = FileHandle(forWritingAtPath: hba.path) else { throw RawServerError("cannot write \(hba.path)") }
+        try handle.write(contentsOf: Data("\(rule)\n\(rules)".utf8))
+        try handle.close()
         try sql("SELECT pg_reload_conf()", database: "postgres")
-        // The reload is asynchronous: wait until a connection without TLS is refused.
         for _ in 0..<50 {
-            if (try? Self.run(
-                URL(fileURLWithPath: "/usr/bin/psql"), ["postgresql://\(Self.user)@127.0.0.1:\(port)/postgres?sslmode=disable", "-w", "-tAc", "select 1"],
-                asServerUser: false)) == nil
-            {
-                return certificates.appendingPathComponent("ca.pem")
-            }
+            if (try? Self.run(URL(fileURLWithPath: "/usr/bin/psql"), connection + ["-w", "-tAc", "select 1"], asServerUser: false)) == nil { return }
             Thread.sleep(forTimeInterval: 0.1)
         }
-        throw RawServerError("the server did not start requiring TLS")
+        throw RawServerError("the server did not start \(what)")
     }
 
     /// The CPU the server has used so far (user and system, seconds): its postmaster's, and
