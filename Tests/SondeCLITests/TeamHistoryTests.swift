@@ -9,9 +9,10 @@ import Testing
 /// once; old runs are pruned and trends keep them; a server that cannot be reached, a wrong
 /// password and a server that stops mid-run each end clearly, and no password is printed.
 @Suite(.serialized)
+@BlockingTests
 struct TeamHistoryTests {
     /// A folder with the seed collection (collections/kubesphere.yaml).
-    static func folder() throws -> URL {
+    nonisolated static func folder() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sonde-team-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("collections"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(
@@ -19,7 +20,7 @@ struct TeamHistoryTests {
         return folder
     }
 
-    static func sonde(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) async throws -> Sonde.Result {
+    nonisolated static func sonde(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) async throws -> Sonde.Result {
         // Niced: these tests start many processes at once, beside tests that time requests.
         try await Sonde.runAsync(arguments, environment: ["SONDE_DB": ""].merging(environment) { $1 }, directory: folder, niced: true)
     }
@@ -40,7 +41,9 @@ struct TeamHistoryTests {
                         try await Self.sonde(["run", "collections/kubesphere.yaml", "--db", team, "--var", "base_url=\(server.baseURL)"], in: folder)
                     }
                 }
-                return try await group.reduce(into: []) { $0.append($1) }
+                var all: [Sonde.Result] = []
+                for try await result in group { all.append(result) }
+                return all
             }
             for result in results { #expect(result.status == (round == 2 ? 1 : 0), "\(result.stderr)") }
         }
@@ -151,7 +154,9 @@ struct TeamHistoryTests {
         let fresh = try PostgresCluster.sharedDatabase()
         let pushes = try await withThrowingTaskGroup(of: Sonde.Result.self) { group in
             for _ in 0..<3 { group.addTask { try await Self.sonde(["history", "push", "--db", local, "--to", fresh], in: folder) } }
-            return try await group.reduce(into: []) { $0.append($1) }
+            var all: [Sonde.Result] = []
+                for try await result in group { all.append(result) }
+                return all
         }
         #expect(pushes.allSatisfy { $0.status == 0 }, "\(pushes.map(\.stderr))")
         // A push whose --to is where it would read from (SONDE_DB names the team's server) says so.

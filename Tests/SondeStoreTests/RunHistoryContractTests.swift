@@ -9,6 +9,7 @@ import Testing
 /// file, on an in-memory GRDB database, and the in-memory history. A new implementation
 /// (a server's) joins the list and must pass the same.
 @Suite(.serialized)
+@BlockingTests
 struct RunHistoryContractTests {
     enum Kind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case sqliteFile, sqliteMemory, memory, postgres
@@ -30,15 +31,15 @@ struct RunHistoryContractTests {
         }
     }
 
-    static let epoch = Date(timeIntervalSince1970: 1_780_000_000)
+    nonisolated static let epoch = Date(timeIntervalSince1970: 1_780_000_000)
 
-    static func start(_ name: String, path: String, environment: String? = nil, at offset: Double, planned: Int = 2) -> RunStart {
+    nonisolated static func start(_ name: String, path: String, environment: String? = nil, at offset: Double, planned: Int = 2) -> RunStart {
         RunStart(
             collection: name, file: path, collectionPath: path, contentHash: "hash-\(name)", environment: environment,
             started: epoch.addingTimeInterval(offset), toolVersion: "test", gitCommit: "abc", plannedRequests: planned)
     }
 
-    static func result(
+    nonisolated static func result(
         _ step: String, position: Int, _ outcome: Outcome = .passed, name: String? = nil, milliseconds: Double? = 10, body: String? = "body"
     ) -> RequestResult {
         var result = RequestResult(
@@ -75,7 +76,7 @@ struct RunHistoryContractTests {
 
     /// Records a whole run.
     @discardableResult
-    static func record(_ history: any RunHistory, _ start: RunStart, _ results: [RequestResult], outcome: Outcome? = nil) throws -> Int64 {
+    nonisolated static func record(_ history: any RunHistory, _ start: RunStart, _ results: [RequestResult], outcome: Outcome? = nil) throws -> Int64 {
         let id = try history.begin(start)
         for result in results { history.append(result, to: id) }
         let worst = results.map(\.outcome).filter { $0 != .skipped }.max() ?? .passed

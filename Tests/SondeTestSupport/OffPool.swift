@@ -11,3 +11,24 @@ public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) asy
         thread.start()
     }
 }
+
+/// A global actor whose work runs on a serial dispatch queue of its own, not on the
+/// cooperative pool: for test suites that block (a PostgreSQL server's sockets, `initdb`,
+/// `psql`), so that they never hold the pool's threads (two on CI), which the in-process
+/// mock's handlers need to answer in time. Its tests also run one at a time.
+@globalActor
+public actor BlockingTests {
+    public static let shared = BlockingTests()
+    private nonisolated let executor = QueueExecutor()
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+}
+
+/// A serial executor on a dispatch queue (libdispatch's worker threads, not the cooperative pool's).
+final class QueueExecutor: SerialExecutor, @unchecked Sendable {
+    private let queue = DispatchQueue(label: "sonde-blocking-tests")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedSerialExecutor()) }
+    }
+}
