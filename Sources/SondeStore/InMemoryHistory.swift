@@ -149,6 +149,10 @@ public final class InMemoryHistory: RunHistory, @unchecked Sendable {
         try locked { prunedRuns.contains(uuid) }
     }
 
+    public func isIncomplete(run: Int64) throws(HistoryError) -> Bool {
+        try locked { index(of: run).map { records[$0].finished == nil } ?? false }
+    }
+
     public func removeIncomplete(run: Int64) throws(HistoryError) -> Bool {
         try locked {
             guard let index = index(of: run), records[index].finished == nil else { return false }

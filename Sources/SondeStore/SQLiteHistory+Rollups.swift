@@ -41,6 +41,10 @@ extension SQLiteHistory {
         try read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM prunedRun WHERE uuid = ?)", arguments: [uuid]) ?? false }
     }
 
+    public func isIncomplete(run: Int64) throws(HistoryError) -> Bool {
+        try read { db in try Bool.fetchOne(db, sql: "SELECT finishedAt IS NULL FROM run WHERE id = ?", arguments: [run]) ?? false }
+    }
+
     public func removeIncomplete(run: Int64) throws(HistoryError) -> Bool {
         try write { db in
             try db.execute(sql: "DELETE FROM run WHERE id = ? AND finishedAt IS NULL", arguments: [run])

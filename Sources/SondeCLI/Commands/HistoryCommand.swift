@@ -299,6 +299,14 @@ struct HistoryPushCommand: ParsableCommand {
         }
         var tally = ImportTally()
         for summary in listed.reversed() {
+            // A run the target has, finished, is not read whole from the source (a push
+            // repeated after every job would read the whole history each time).
+            if let uuid = summary.uuid, let known = try storeCall({ try destination.runID(uuid: uuid) }),
+                try storeCall({ try !destination.isIncomplete(run: known) })
+            {
+                tally.present += 1
+                continue
+            }
             guard let run = try storeCall({ try source.run(id: summary.id) }) else { continue }
             try tally.record(run, into: destination, verb: "pushed")
         }

@@ -75,6 +75,10 @@ public protocol RunHistory: AnyObject, Sendable {
     /// finished or is not there.
     func removeIncomplete(run: Int64) throws(HistoryError) -> Bool
 
+    /// Whether a run never finished (false when it finished or is not there): what an import
+    /// asks of a run it finds, before it reads it whole.
+    func isIncomplete(run: Int64) throws(HistoryError) -> Bool
+
     /// Holds off, until the returned function is called, every other import of the run with
     /// this identity into the history (by any process): two pushes of one run at once would
     /// otherwise each take the other's copy, half written, for an incomplete one. A history
@@ -115,6 +119,8 @@ extension RunHistory {
         defer { unlock?() }
         var outcome = ImportOutcome.imported
         if let uuid = run.uuid, let existing = try runID(uuid: uuid) {
+            // A finished run is left as it is, unread (a push of runs the target has).
+            guard try isIncomplete(run: existing) else { return .present }
             // Only a copy of this run: the same collection, environment and start.
             guard let current = try self.run(id: existing), current.finished == nil,
                 current.collection == run.collection, current.collectionPath == run.collectionPath, current.environment == run.environment,

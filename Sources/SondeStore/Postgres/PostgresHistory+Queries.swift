@@ -209,6 +209,10 @@ extension PostgresHistory {
         return { _ = try? connection.execute("SELECT pg_advisory_unlock($1::int4, hashtext($2))", key) }
     }
 
+    public func isIncomplete(run: Int64) throws(HistoryError) -> Bool {
+        try connection.execute("SELECT finishedAt IS NULL FROM run WHERE id = $1", [String(run)]).bool(0, 0) ?? false
+    }
+
     public func removeIncomplete(run: Int64) throws(HistoryError) -> Bool {
         try connection.execute("DELETE FROM run WHERE id = $1 AND finishedAt IS NULL RETURNING 1", [String(run)]).count > 0
     }
